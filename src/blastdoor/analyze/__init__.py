@@ -1,0 +1,1 @@
+"""Analyzers: pure functions from an Action to the Effects it would have."""

@@ -1,0 +1,67 @@
+"""Command families: one module per tool family, each turning an argv into effects.
+
+Every module here exposes ``FAMILIES``, a tuple of :class:`CommandFamily`. Built-in families are
+registered exactly as a plugin's would be: by listing the module in :data:`BUILTIN_MODULES`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from blastdoor.analyze.invocation import Family
+
+BUILTIN_MODULES = (
+    "blastdoor.analyze.commands.wrappers",
+    "blastdoor.analyze.commands.shells",
+    "blastdoor.analyze.commands.interpreters",
+    "blastdoor.analyze.commands.indirection",
+    "blastdoor.analyze.commands.filesystem",
+    "blastdoor.analyze.commands.git",
+    "blastdoor.analyze.commands.process",
+    "blastdoor.analyze.commands.persistence",
+    "blastdoor.analyze.commands.secrets",
+    "blastdoor.analyze.commands.infra",
+    "blastdoor.analyze.commands.kube",
+    "blastdoor.analyze.commands.containers",
+    "blastdoor.analyze.commands.cloud",
+    "blastdoor.analyze.commands.databases",
+    "blastdoor.analyze.commands.orm",
+    "blastdoor.analyze.commands.platforms",
+    "blastdoor.analyze.commands.http_clients",
+    "blastdoor.analyze.commands.generic",
+)
+
+
+@dataclass(frozen=True)
+class CommandFamily:
+    """The programs a family understands (lower-case basenames) and its analyzer."""
+
+    names: frozenset[str]
+    analyze: Family
+
+    @classmethod
+    def of(cls, names: Iterable[str], analyze: Family) -> CommandFamily:
+        return cls(names=frozenset(names), analyze=analyze)
+
+
+@lru_cache(maxsize=1)
+def registry() -> dict[str, Family]:
+    table: dict[str, Family] = {}
+    for module_name in BUILTIN_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise
+            continue  # a family not written yet
+        for family in getattr(module, "FAMILIES", ()):
+            for name in family.names:
+                table.setdefault(name, family.analyze)
+    return table
+
+
+def lookup(name: str) -> Family | None:
+    return registry().get(name)

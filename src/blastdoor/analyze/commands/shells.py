@@ -1,0 +1,119 @@
+"""Shells and what they run: ``bash -c``, ``sh script.sh``, text piped into a shell, ``eval``,
+``source``, and ``ssh host 'command'``.
+
+Script files are read from the working directory and analyzed; a script that is not there is
+``execute-unknown``. Text piped in from the network (``curl ... | sh``) is ``execute-unknown`` too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+from blastdoor.analyze.commands import CommandFamily
+from blastdoor.analyze.invocation import Analysis, Invocation, effect, unknown
+from blastdoor.model import Effect, Scope, Target, Verb
+
+SHELLS = frozenset({"bash", "sh", "zsh", "dash", "ksh", "mksh", "ash", "fish", "csh", "tcsh", "yash", "rbash"})
+_SHELL_VALUE_OPTIONS = frozenset({"-o", "+o", "-O", "+O", "--rcfile", "--init-file"})
+_NETWORK_SOURCES = ("curl", "wget", "fetch", "http", "nc", "ncat", "socat", "aria2c", "ftp")
+
+
+def _shell(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
+    words = list(inv.args)
+    script: str | None = None
+    syntax_only = False
+    operands = []
+    i = 0
+    while i < len(words):
+        text = words[i].text
+        if operands or not text.startswith(("-", "+")) or text in ("-", "--"):
+            if text == "--" and not operands:
+                i += 1
+                continue
+            operands.append(words[i])
+        elif text in _SHELL_VALUE_OPTIONS:
+            i += 1
+        elif not text.startswith("--") and "c" in text[1:]:
+            script = words[i + 1].text if i + 1 < len(words) else ""
+            if i + 1 < len(words) and words[i + 1].dynamic:
+                yield unknown(inv, "the shell runs a command string only known at run time")
+                return
+            break
+        elif not text.startswith("--") and "n" in text[1:]:
+            syntax_only = True
+        i += 1
+    if syntax_only:
+        return
+    if script is not None:
+        yield from ctx.run_script(inv, script, via=f"{inv.name} -c")
+        return
+    if operands and operands[0].text != "-":
+        yield from run_file(inv, ctx, operands[0].text, via=inv.name)
+        return
+    yield from _stdin_script(inv, ctx)
+
+
+def _stdin_script(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
+    if inv.stdin.text is not None:
+        yield from ctx.run_script(inv, inv.stdin.text, via=f"{inv.name} reading stdin")
+    elif inv.stdin.source:
+        source = inv.stdin.source
+        remote = any(net in source.split() for net in _NETWORK_SOURCES)
+        yield unknown(inv, f"{inv.name} runs a script read from {source}",
+                      tags={"remote-code"} if remote else set())  # fmt: skip
+    else:
+        yield effect(inv, Verb.EXECUTE, Target("program", inv.name), f"start an interactive {inv.name}",
+                     scope=Scope.LOCAL)  # fmt: skip
+
+
+def run_file(inv: Invocation, ctx: Analysis, path: str, *, via: str) -> Iterator[Effect]:
+    """Analyze the shell script at ``path`` (relative to the working directory)."""
+    text = ctx.read_file(path)
+    if text is None:
+        yield unknown(inv, f"the script {path} is not in the working directory, so what it runs is unknown",
+                      tags={"missing-file"})  # fmt: skip
+        return
+    yield from ctx.run_script(inv, text, via=f"{via} {path}")
+
+
+def _eval(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
+    if any(word.dynamic for word in inv.args):
+        yield unknown(inv, "eval runs text only known at run time")
+        return
+    yield from ctx.run_script(inv, " ".join(word.text for word in inv.args), via="eval")
+
+
+def _source(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
+    if inv.args:
+        yield from run_file(inv, ctx, inv.args[0].text, via=inv.name)
+
+
+_SSH_VALUE_OPTIONS = frozenset("bcDEeFIiJLlmOopQRSWw")
+
+
+def _ssh(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
+    words = list(inv.args)
+    i = 0
+    while i < len(words) and words[i].text.startswith("-"):
+        text = words[i].text
+        i += 2 if len(text) == 2 and text[1] in _SSH_VALUE_OPTIONS else 1
+    if i >= len(words):
+        return
+    host = words[i].text
+    command = words[i + 1 :]
+    if not command:
+        yield effect(inv, Verb.EXECUTE, Target("host", host), f"open a remote shell on {host}",
+                     tags={"remote", f"host={host}"})  # fmt: skip
+        return
+    script = " ".join(w.text for w in command)
+    for found in ctx.run_script(inv, script, via=f"ssh {host}"):
+        yield replace(found, tags=found.tags | {"remote", f"host={host}"})
+
+
+FAMILIES = (
+    CommandFamily.of(SHELLS, _shell),
+    CommandFamily.of(["eval"], _eval),
+    CommandFamily.of(["source", "."], _source),
+    CommandFamily.of(["ssh", "autossh", "mosh"], _ssh),
+)

@@ -1,0 +1,159 @@
+"""What a command family sees: one simple command, its words resolved, and a way to recurse.
+
+The shell walker (``shell.py``) turns every simple command it finds, however deeply nested, into an
+:class:`Invocation` and hands it to the family registered for its program name. A family returns
+:class:`~blastdoor.model.Effect` objects and may ask the :class:`Analysis` to analyze further
+commands or scripts it carries (``sudo rm``, ``bash -c '...'``, ``ssh host 'cmd'``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from blastdoor.model import Blast, Effect, Reversibility, Scope, Target, Verb
+
+
+@dataclass(frozen=True)
+class Word:
+    """One shell word: its value with quoting removed, and whether part of it is only known at run
+    time (an unset variable, a command substitution)."""
+
+    text: str
+    dynamic: bool = False
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """``>``, ``>>``, ``<``, ``&>`` ... and where it points."""
+
+    op: str
+    target: Word
+    fd: str = ""
+
+    @property
+    def writes(self) -> bool:
+        return ">" in self.op and not self.op.startswith("<")
+
+    @property
+    def appends(self) -> bool:
+        return ">>" in self.op
+
+
+@dataclass(frozen=True)
+class Stdin:
+    """What a command reads on standard input, when Blastdoor can tell.
+
+    ``text`` is the exact content when it is static (a heredoc, a here-string, ``echo`` piped in);
+    otherwise ``source`` names where it comes from (``curl``, a file, ``a pipe``).
+    """
+
+    text: str | None = None
+    source: str = ""
+
+    @property
+    def known(self) -> bool:
+        return self.text is not None
+
+
+NO_STDIN = Stdin()
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One simple command after wrappers, aliases and functions were seen through."""
+
+    words: tuple[Word, ...]
+    text: str  # the command as written, for evidence
+    redirects: tuple[Redirect, ...] = ()
+    assignments: Mapping[str, str] = field(default_factory=dict)
+    stdin: Stdin = NO_STDIN
+    via: tuple[str, ...] = ()  # what it was nested in: ("bash -c", "ssh prod") ...
+
+    @property
+    def argv(self) -> tuple[str, ...]:
+        return tuple(word.text for word in self.words)
+
+    @property
+    def name(self) -> str:
+        """The program name as looked up: basename, lower case (macOS is case-insensitive)."""
+        if not self.words:
+            return ""
+        return os.path.basename(self.words[0].text).lower()
+
+    @property
+    def args(self) -> tuple[Word, ...]:
+        return self.words[1:]
+
+    @property
+    def evidence(self) -> str:
+        prefix = "".join(f"{step} → " for step in self.via)
+        return prefix + self.text
+
+
+class Analysis(Protocol):
+    """The services a command family may call back into while it analyzes one invocation."""
+
+    @property
+    def cwd(self) -> str | None: ...
+
+    @property
+    def env(self) -> Mapping[str, str]: ...
+
+    def run_argv(
+        self, inv: Invocation, words: Sequence[Word], *, via: str, stdin: Stdin | None = None
+    ) -> list[Effect]:
+        """Analyze ``words`` as a command run by ``inv`` (``sudo``, ``xargs``, ``find -exec``)."""
+        ...
+
+    def run_script(self, inv: Invocation, script: str, *, via: str) -> list[Effect]:
+        """Analyze ``script`` as shell code run by ``inv`` (``bash -c``, ``ssh host '...'``)."""
+        ...
+
+    def read_file(self, path: str) -> str | None:
+        """The text of a file in the working directory, or None when it is not there."""
+        ...
+
+
+Family = Callable[[Invocation, Analysis], Iterable[Effect]]
+
+
+def effect(
+    inv: Invocation,
+    verb: Verb,
+    target: Target,
+    detail: str,
+    *,
+    scope: Scope = Scope.UNKNOWN,
+    reversibility: Reversibility = Reversibility.REVERSIBLE,
+    tags: Iterable[str] = (),
+    blast: Blast | None = None,
+) -> Effect:
+    """An effect whose evidence is ``inv``'s text: the helper every family uses."""
+    return Effect(
+        verb=verb,
+        target=target,
+        detail=detail,
+        evidence=inv.evidence,
+        scope=scope,
+        reversibility=reversibility,
+        tags=frozenset(tags),
+        blast=blast or Blast(),
+    )
+
+
+def unknown(inv: Invocation, detail: str, *, tags: Iterable[str] = ()) -> Effect:
+    """An ``execute-unknown`` effect: Blastdoor cannot tell what ``inv`` would do."""
+    return effect(
+        inv,
+        Verb.EXECUTE_UNKNOWN,
+        Target("program", inv.name),
+        detail,
+        reversibility=Reversibility.IRREVERSIBLE,
+        tags=tags,
+    )

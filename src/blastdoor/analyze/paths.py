@@ -1,0 +1,190 @@
+"""Where a path points: the workspace, a temp folder, the home folder, the system, or unknown.
+
+Pure path arithmetic on the working directory and the environment given in the context; nothing
+is read from disk. The result is a set of tags the policy matches on.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from blastdoor.analyze.invocation import Word
+
+# Tags a path can carry.
+ROOT = "root-path"  # "/" itself (or a drive root)
+SYSTEM = "system-path"  # /etc, /usr, /var, /boot ... and devices
+HOME = "home-path"  # the home folder itself, or something in it outside the workspace
+TEMP = "temp-path"  # /tmp, /var/tmp, $TMPDIR and below
+WORKSPACE = "workspace-path"  # inside the working directory
+WORKSPACE_ROOT = "workspace-root"  # the whole working directory (".", "*", "./*")
+OUTSIDE = "outside-workspace"  # another absolute path, or ../ escaping the workspace
+DYNAMIC = "dynamic-path"  # only known at run time
+GLOB = "glob"
+REGENERABLE = "regenerable"  # build output, caches, installed dependencies
+PROTECTED = "protected-path"  # agent rules and settings, Blastdoor's own files
+
+SYSTEM_PREFIXES = (
+    "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/boot", "/var",
+    "/opt", "/srv", "/root", "/sys", "/proc", "/dev", "/run", "/snap", "/mnt", "/media",
+    "/System", "/Library", "/Applications", "/private", "/cores", "/nix", "/efi",
+)  # fmt: skip
+TEMP_PREFIXES = ("/tmp", "/var/tmp", "/private/tmp", "/private/var/tmp", "/dev/shm")
+HOME_PARENTS = ("/home", "/Users")
+
+REGENERABLE_NAMES = frozenset({
+    "node_modules", "dist", "build", "out", "target", ".next", ".nuxt", ".svelte-kit", ".turbo",
+    "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".tox", ".nox", ".venv", "venv",
+    "coverage", ".coverage", "htmlcov", ".cache", ".parcel-cache", ".gradle", ".angular", "tmp",
+    "temp", ".eggs", "bower_components", ".terraform", "vendor", "obj", "bin", "_build", ".dart_tool",
+    "cmake-build-debug", "cmake-build-release", "storybook-static", "site", "public/build", ".expo",
+    "logs", ".sass-cache", ".nyc_output", "deps", "lib-cov", "elm-stuff", ".stack-work", "pkg",
+})  # fmt: skip
+REGENERABLE_SUFFIXES = (
+    ".pyc", ".pyo", ".o", ".obj", ".a", ".so", ".class", ".log", ".tmp", ".egg-info", ".whl",
+    ".tsbuildinfo", ".map", ".lock.tmp", ".orig", ".rej", ".bak", ".swp",
+)  # fmt: skip
+
+# Agent rule files and settings, and Blastdoor's own files: no agent action may modify them.
+PROTECTED_NAMES = frozenset({
+    "CLAUDE.md", "CLAUDE.local.md", "AGENTS.md", "GEMINI.md", ".cursorrules", ".windsurfrules",
+    ".clinerules", "copilot-instructions.md", "blastdoor.toml", ".blastdoor.toml",
+})  # fmt: skip
+PROTECTED_PARTS = (
+    "/.claude/", "/.codex/", "/.gemini/", "/.cursor/", "/.blastdoor/", "/.github/copilot",
+    "/.continue/", "/.windsurf/", "/.aider",
+)  # fmt: skip
+
+_VAR = re.compile(r"^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
+
+
+@dataclass(frozen=True)
+class PathInfo:
+    """A path word resolved as far as the context allows, and what it points at."""
+
+    text: str
+    resolved: str
+    tags: frozenset[str]
+
+    @property
+    def dangerous(self) -> bool:
+        return bool(self.tags & {ROOT, SYSTEM, HOME})
+
+
+def classify(word: Word, *, cwd: str | None, env: Mapping[str, str], home: str = "") -> PathInfo:
+    """Classify ``word`` as a filesystem path seen from ``cwd``."""
+    text = word.text
+    home = home or env.get("HOME", "")
+    tags: set[str] = set()
+    path = _expand_known(text, env, home)
+    if path is None:
+        return _dynamic(text, word)
+    if any(ch in path for ch in "*?[") and not path.startswith("{{"):
+        tags.add(GLOB)
+    if path.startswith("~"):
+        user, _, rest = path[1:].partition("/")
+        if user or not home:
+            return PathInfo(text, path, frozenset(tags | {HOME} | _protected(path)))
+        path = home.rstrip("/") + "/" + rest
+    absolute = path.startswith("/")
+    joined = path if absolute else posixpath.join(cwd or "/__workspace__", path)
+    resolved = posixpath.normpath(joined)
+    workspace = posixpath.normpath(cwd) if cwd else "/__workspace__"
+    tags |= _protected(resolved)
+    base = posixpath.basename(resolved.rstrip("/*"))
+    if _regenerable(resolved, workspace):
+        tags.add(REGENERABLE)
+    if resolved == "/" or re.fullmatch(r"/\*?", resolved):
+        tags.add(ROOT)
+    elif resolved == workspace or (GLOB in tags and posixpath.dirname(resolved) == workspace and base in ("*", ".*")):
+        tags |= {WORKSPACE, WORKSPACE_ROOT}
+    elif _under(resolved, workspace):
+        tags.add(WORKSPACE)
+    elif _under(resolved, TEMP_PREFIXES) or (env.get("TMPDIR") and _under(resolved, (env["TMPDIR"],))):
+        tags.add(TEMP)
+    elif home and (resolved == home or _under(resolved, (home,))):
+        tags.add(HOME)
+    elif _is_home(resolved):
+        tags.add(HOME)
+    elif _under(resolved, SYSTEM_PREFIXES) or resolved in SYSTEM_PREFIXES:
+        tags.add(SYSTEM)
+    else:
+        tags.add(OUTSIDE)
+    if resolved.startswith(workspace + "/..") or (not absolute and path.startswith("..")):
+        tags.discard(WORKSPACE)
+        tags.add(OUTSIDE)
+    return PathInfo(text, resolved, frozenset(tags))
+
+
+def _expand_known(text: str, env: Mapping[str, str], home: str) -> str | None:
+    """Replace a leading ``$HOME`` / ``$TMPDIR`` / ``$PWD`` style variable; None when unknown."""
+    match = _VAR.match(text)
+    if not match:
+        return None if "$" in text or "`" in text else text
+    name, rest = match.group(1), text[match.end() :]
+    if name == "HOME":
+        base = home or "~"
+    elif name in ("TMPDIR", "TMP", "TEMP", "RUNNER_TEMP"):
+        base = env.get(name) or "/tmp"
+    elif name in env:
+        base = env[name]
+    else:
+        return None
+    if "$" in rest or "`" in rest:
+        return None
+    return base + rest
+
+
+def _dynamic(text: str, word: Word) -> PathInfo:
+    tags = {DYNAMIC}
+    # "$DIR/" or "${X}/*": if the variable is empty this is the root folder.
+    if re.fullmatch(r"\"?\$\{?[A-Za-z_][A-Za-z0-9_]*\}?\"?/\*?", text):
+        tags.add(ROOT)
+    return PathInfo(text, text, frozenset(tags))
+
+
+def _under(path: str, prefixes: tuple[str, ...] | str) -> bool:
+    if isinstance(prefixes, str):
+        prefixes = (prefixes,)
+    return any(path == p or path.startswith(p.rstrip("/") + "/") for p in prefixes)
+
+
+def _is_home(path: str) -> bool:
+    parts = path.strip("/").split("/")
+    return len(parts) >= 1 and "/" + parts[0] in HOME_PARENTS or path == "/root"
+
+
+def _regenerable(path: str, workspace: str) -> bool:
+    parts = [p for p in path.split("/") if p]
+    if not parts:
+        return False
+    if path.endswith(REGENERABLE_SUFFIXES):
+        return True
+    inside = parts[len([p for p in workspace.split("/") if p]) :] if _under(path, workspace) else parts
+    return any(part in REGENERABLE_NAMES for part in inside)
+
+
+def _protected(path: str) -> set[str]:
+    name = posixpath.basename(path)
+    if name in PROTECTED_NAMES or any(part in "/" + path + "/" for part in PROTECTED_PARTS):
+        return {PROTECTED}
+    return set()
+
+
+_SECRET = re.compile(
+    r"(^|/)(\.env(\.[\w.-]+)?|\.envrc|\.netrc|\.npmrc|\.pypirc|\.pgpass|\.my\.cnf|\.git-credentials"
+    r"|credentials(\.json)?|\.aws/(credentials|config)|\.ssh/(id_[\w-]+|[\w.-]+\.pem)|[\w.-]+\.pem"
+    r"|[\w.-]+\.key|[\w.-]*secrets?[\w.-]*\.(ya?ml|json|toml|env)|\.docker/config\.json|\.kube/config"
+    r"|\.config/gcloud/[\w./-]+|\.azure/[\w./-]+|service[-_]?account[\w.-]*\.json|id_rsa|id_ed25519"
+    r"|\.vault-token|token(s)?(\.txt|\.json)?|\.htpasswd|shadow|master\.key|\.p12|\.pfx|keystore(\.jks)?"
+    r"|terraform\.tfvars|\.tfstate)$"
+)
+_NOT_SECRET = re.compile(r"\.env\.(example|sample|template|dist|defaults)$|\.pub$")
+
+
+def is_secret_path(text: str) -> bool:
+    """Whether ``text`` names a file that usually holds credentials (.env, SSH keys, ...)."""
+    clean = text.strip("\"'")
+    return bool(_SECRET.search(clean)) and not _NOT_SECRET.search(clean)

@@ -1,0 +1,145 @@
+"""Turning tree-sitter-bash word nodes into :class:`Word` values.
+
+Quoting is removed the way bash removes it (``'...'`` literal, ``"..."`` with ``\\`` escapes,
+``$'...'`` ANSI-C escapes, backslashes outside quotes). Variables take the value assigned earlier on
+the same line or given in the context's environment; anything else is kept as ``$NAME`` and marks
+the word dynamic. Command substitutions are handed back to the walker (they run) and, where their
+output is obvious (``$(which rm)``, ``$(pwd)``, ``$(echo x)``), that output becomes the value.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Callable, MutableMapping
+
+from tree_sitter import Node
+
+from blastdoor.analyze.invocation import Word
+
+_ESCAPE_IN_DOUBLE = re.compile(r"\\([\\$`\"\n])")
+_ESCAPE_OUTSIDE = re.compile(r"\\(.)", re.DOTALL)
+_ANSI_C = re.compile(r"\\(x[0-9a-fA-F]{1,2}|u[0-9a-fA-F]{1,4}|U[0-9a-fA-F]{1,8}|[0-7]{1,3}|c.|.)")
+_SIMPLE_ESCAPES = {
+    "a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b", "f": "\f", "n": "\n",
+    "r": "\r", "t": "\t", "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?",
+}  # fmt: skip
+
+SubstitutionWalker = Callable[[Node], str | None]
+"""Walks a command substitution's body and returns its output when statically known."""
+
+
+def text_of(node: Node) -> str:
+    return (node.text or b"").decode("utf-8", "replace")
+
+
+def decode_ansi_c(body: str) -> str:
+    """Decode the inside of ``$'...'`` (bash's ANSI-C quoting)."""
+
+    def one(match: re.Match[str]) -> str:
+        code = match.group(1)
+        head = code[0]
+        if head in "xuU":
+            return chr(int(code[1:], 16))
+        if head.isdigit():
+            return chr(int(code, 8) & 0xFF)
+        if head == "c":
+            return chr(ord(code[1]) & 0x1F)
+        return _SIMPLE_ESCAPES.get(code, "\\" + code)
+
+    return _ANSI_C.sub(one, body)
+
+
+class WordResolver:
+    """Resolves word nodes against the variables known so far on this line."""
+
+    def __init__(self, variables: MutableMapping[str, str], walk: SubstitutionWalker) -> None:
+        self.variables = variables
+        self.walk = walk
+
+    def word(self, node: Node) -> Word:
+        parts = self._parts(node)
+        return Word("".join(text for text, _ in parts), any(dyn for _, dyn in parts))
+
+    def _parts(self, node: Node) -> list[tuple[str, bool]]:
+        kind = node.type
+        if kind == "word" or kind == "number":
+            return [(_ESCAPE_OUTSIDE.sub(r"\1", text_of(node)), False)]
+        if kind == "raw_string":
+            return [(text_of(node)[1:-1], False)]
+        if kind == "ansi_c_string":
+            return [(decode_ansi_c(text_of(node)[2:-1]), False)]
+        if kind == "translated_string":  # $"..."
+            return self._children_parts(node.named_children[0]) if node.named_children else []
+        if kind == "string":
+            return self._children_parts(node)
+        if kind == "string_content":
+            return [(_ESCAPE_IN_DOUBLE.sub(r"\1", text_of(node)), False)]
+        if kind == "concatenation":
+            return self._children_parts(node)
+        if kind in ("simple_expansion", "expansion"):
+            return [self._expansion(node)]
+        if kind in ("command_substitution", "process_substitution"):
+            output = self.walk(node)
+            if output is None:
+                return [(text_of(node), True)]
+            return [(output, False)]
+        if kind == "arithmetic_expansion":
+            return [(text_of(node), True)]
+        if kind == "brace_expression":
+            return [(text_of(node), False)]
+        # Anything else (globs, extglobs, array literals): keep the source text as it is.
+        return [(text_of(node), False)]
+
+    def _children_parts(self, node: Node) -> list[tuple[str, bool]]:
+        parts: list[tuple[str, bool]] = []
+        for child in node.children:
+            if child.type == '"':
+                continue
+            if not child.is_named:
+                # Literal characters tree-sitter keeps anonymous (like "$" at the end of a string).
+                parts.append((text_of(child), False))
+                continue
+            parts.extend(self._parts(child))
+        return parts
+
+    def _expansion(self, node: Node) -> tuple[str, bool]:
+        """``$NAME``, ``${NAME}``, ``${NAME:-default}`` and friends."""
+        raw = text_of(node)
+        names = [c for c in node.named_children if c.type in ("variable_name", "special_variable_name")]
+        if not names:
+            return (raw, True)
+        name = text_of(names[0])
+        if name in self.variables:
+            return (self.variables[name], False)
+        inner = raw[2:-1] if raw.startswith("${") else raw[1:]
+        default = _default_of(inner, name)
+        if default is not None:
+            return (default, False)
+        return (f"${name}", True)
+
+
+def _default_of(inner: str, name: str) -> str | None:
+    """The fallback in ``${NAME:-fallback}`` / ``${NAME-fallback}``, when it is a plain literal."""
+    rest = inner[len(name) :]
+    for op in (":-", "-", ":="):
+        if rest.startswith(op):
+            value = rest[len(op) :]
+            if "$" not in value and "`" not in value:
+                return value
+    return None
+
+
+def decode_base64(text: str) -> str | None:
+    try:
+        raw = codecs.decode("".join(text.split()).encode(), "base64")
+        return bytes(raw).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def decode_hex(text: str) -> str | None:
+    try:
+        return bytes.fromhex("".join(text.split())).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None

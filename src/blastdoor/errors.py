@@ -1,0 +1,38 @@
+"""One error root for everything Blastdoor raises on purpose.
+
+The CLI catches :class:`BlastdoorError` once, in ``main``, and prints :meth:`diagnostics`: a one-line
+message that says what went wrong and what to do about it.
+"""
+
+from __future__ import annotations
+
+
+class BlastdoorError(Exception):
+    """Root of every error Blastdoor raises deliberately."""
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def diagnostics(self) -> str:
+        """One line for a person: the problem, then what to do."""
+        if self.hint:
+            return f"{self.message} ({self.hint})"
+        return self.message
+
+
+class ConfigError(BlastdoorError):
+    """A policy or configuration file is missing, unreadable or invalid."""
+
+
+class InputError(BlastdoorError):
+    """An action given to Blastdoor cannot be read at all (not JSON, wrong shape, ...)."""
+
+
+class HomeError(BlastdoorError):
+    """Blastdoor's home folder cannot be created or read."""
+
+
+class FreezeError(BlastdoorError):
+    """A freeze or unfreeze could not be carried out."""

@@ -1,0 +1,57 @@
+"""The judgement core: an Action in, a Decision out (analyze → scope → policy)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from blastdoor.analyze.invocation import Invocation, unknown
+from blastdoor.analyze.shell import FileReader, ShellWalker
+from blastdoor.model import Action, ActionKind, Decision, Effect
+from blastdoor.policy.engine import Policy
+from blastdoor.scope import resolve
+
+MAX_SCRIPT_BYTES = 1_000_000
+
+
+def disk_reader(cwd: str | None) -> FileReader:
+    """Reads text files relative to ``cwd`` (package.json, Makefile, scripts); None when absent."""
+
+    def read(path: str) -> str | None:
+        if cwd is None and not os.path.isabs(path):
+            return None
+        full = Path(cwd or "/", os.path.expanduser(path))
+        try:
+            if not full.is_file() or full.stat().st_size > MAX_SCRIPT_BYTES:
+                return None
+            data = full.read_bytes()
+        except OSError:
+            return None
+        if b"\0" in data[:4096]:
+            return None
+        return data.decode("utf-8", "replace")
+
+    return read
+
+
+def analyze(action: Action, *, files: FileReader | None = None) -> tuple[list[Effect], Mapping[str, str]]:
+    """The effects of ``action`` and the variables known once it was read (for scope)."""
+    context = action.context
+    reader = files or disk_reader(context.cwd)
+    if action.kind is ActionKind.SHELL:
+        walker = ShellWalker(cwd=context.cwd, env=context.env, files=reader)
+        walker.walk_script(action.input)
+        return walker.effects, walker.variables
+    if action.kind is ActionKind.SQL:
+        from blastdoor.analyze.sql import analyze_sql
+
+        return analyze_sql(action.input, target=context.target, dialect=context.dialect), context.env
+    placeholder = Invocation(words=(), text=action.input[:200])
+    return [unknown(placeholder, f"Blastdoor does not analyze {action.kind.value} actions yet")], context.env
+
+
+def judge(action: Action, policy: Policy, *, files: FileReader | None = None) -> Decision:
+    effects, variables = analyze(action, files=files)
+    scoped = [resolve(found, env=variables, config=policy.scope) for found in effects]
+    return policy.decide(scoped)

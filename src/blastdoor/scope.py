@@ -1,0 +1,120 @@
+"""Scope resolution: production, staging, development, local or unknown, for each effect's target.
+
+Signals, strongest first:
+1. the user's own names for their environments (``[scope]`` in the policy file, glob patterns),
+2. the target's own name and the hints the analyzer attached (a database host, a kube context, an
+   AWS profile, a Terraform workspace, ``RAILS_ENV=production`` on the command line),
+3. the context's environment (``APP_ENV``, ``RAILS_ENV``, ``NODE_ENV``, ``DATABASE_URL`` ...).
+Obvious names (prod, production, prd, live) mean production out of the box. Filesystem effects
+already carry ``local`` and are left alone.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from blastdoor.model import Effect, Scope
+
+ENV_SIGNALS = (
+    "BLASTDOOR_ENV", "APP_ENV", "ENVIRONMENT", "ENV", "STAGE", "DEPLOY_ENV", "RAILS_ENV", "RACK_ENV",
+    "NODE_ENV", "DJANGO_SETTINGS_MODULE", "FLASK_ENV", "MIX_ENV", "APP_ENVIRONMENT", "ASPNETCORE_ENVIRONMENT",
+    "SPRING_PROFILES_ACTIVE", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "TF_WORKSPACE", "KUBE_CONTEXT",
+    "CLOUDSDK_ACTIVE_CONFIG_NAME", "VERCEL_ENV", "RAILWAY_ENVIRONMENT", "FLY_APP_NAME", "HEROKU_APP",
+)  # fmt: skip
+URL_SIGNALS = ("DATABASE_URL", "POSTGRES_URL", "MYSQL_URL", "REDIS_URL", "MONGODB_URI", "MONGO_URL", "PGHOST")
+
+_TOKENS: tuple[tuple[Scope, re.Pattern[str]], ...] = (
+    (Scope.PRODUCTION, re.compile(r"(^|[^a-z])(prod|production|prd|live|prod\d+)([^a-z]|$)")),
+    (Scope.STAGING, re.compile(r"(^|[^a-z])(staging|stage|stg|preprod|pre-prod|uat|qa)([^a-z]|$)")),
+    (Scope.DEVELOPMENT, re.compile(
+        r"(^|[^a-z])(dev|develop|development|local|localhost|test|testing|sandbox|ci|scratch)([^a-z]|$)"
+        r"|127\.0\.0\.1|::1|\.local$|\.sqlite3?$|\.db$|^sqlite:|^file:"
+    )),
+)  # fmt: skip
+
+# Branches that count as production when history on them is rewritten or deleted.
+PROTECTED_BRANCHES = ("main", "master", "production", "prod", "release", "release/*", "trunk", "live", "stable")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScopeConfig:
+    """The user's names for their environments: glob patterns per scope."""
+
+    names: Mapping[Scope, tuple[str, ...]] = field(default_factory=dict)
+    protected_branches: tuple[str, ...] = PROTECTED_BRANCHES
+
+    def match(self, candidates: Iterable[str]) -> tuple[Scope, str] | None:
+        for scope in (Scope.PRODUCTION, Scope.STAGING, Scope.DEVELOPMENT, Scope.LOCAL):
+            for pattern in self.names.get(scope, ()):
+                for candidate in candidates:
+                    if fnmatch.fnmatch(candidate.lower(), pattern.lower()):
+                        return scope, f"{candidate!r} matches the configured {scope.value} name {pattern!r}"
+        return None
+
+
+def scope_of_text(text: str) -> Scope | None:
+    lowered = text.lower()
+    for scope, pattern in _TOKENS:
+        if pattern.search(lowered):
+            return scope
+    return None
+
+
+def _hints(effect: Effect) -> list[str]:
+    return [tag.split("=", 1)[1] for tag in effect.tags if "=" in tag and tag.split("=", 1)[0] in _HINT_KEYS]
+
+
+_HINT_KEYS = frozenset({"host", "context", "namespace", "profile", "workspace", "env", "database", "project",
+                        "app", "account", "stack", "branch", "region", "url", "site", "service"})  # fmt: skip
+
+
+def _candidates(effect: Effect) -> list[str]:
+    name = effect.target.name
+    found = [name, *_hints(effect)]
+    if "://" in name:
+        parts = urlsplit(name)
+        found += [parts.hostname or "", (parts.path or "").strip("/")]
+    return [c for c in found if c]
+
+
+def _from_env(env: Mapping[str, str]) -> tuple[Scope, str] | None:
+    for key in ENV_SIGNALS:
+        value = env.get(key)
+        if value:
+            scope = scope_of_text(value)
+            if scope is not None:
+                return scope, f"{key}={value}"
+    for key in URL_SIGNALS:
+        value = env.get(key)
+        if value:
+            host = urlsplit(value).hostname if "://" in value else value
+            scope = scope_of_text(host or "")
+            if scope is not None:
+                return scope, f"{key} points at {host}"
+    return None
+
+
+def resolve(effect: Effect, *, env: Mapping[str, str], config: ScopeConfig) -> Effect:
+    """``effect`` with its scope decided (unchanged when the analyzer already knew it)."""
+    if effect.scope is not Scope.UNKNOWN:
+        return effect
+    candidates = _candidates(effect)
+    if effect.target.kind == "git-branch":
+        branch = effect.target.name.split(":", 1)[-1]
+        if any(fnmatch.fnmatch(branch, p) for p in config.protected_branches):
+            return effect.with_scope(Scope.PRODUCTION, (f"{branch} is a protected branch",))
+    configured = config.match(candidates)
+    if configured is not None:
+        return effect.with_scope(configured[0], (configured[1],))
+    for candidate in candidates:
+        scope = scope_of_text(candidate)
+        if scope is not None:
+            return effect.with_scope(scope, (f"the target {candidate!r} names a {scope.value} environment",))
+    from_env = _from_env(env)
+    if from_env is not None:
+        return effect.with_scope(from_env[0], (f"the context says {from_env[1]}",))
+    return effect
