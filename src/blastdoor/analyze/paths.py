@@ -113,7 +113,7 @@ def classify(word: Word, *, cwd: str | None, env: Mapping[str, str], home: str =
     else:
         tags.add(OUTSIDE)
     if resolved.startswith(workspace + "/..") or (not absolute and path.startswith("..")):
-        tags.discard(WORKSPACE)
+        tags -= {WORKSPACE, TEMP}
         tags.add(OUTSIDE)
     return PathInfo(text, resolved, frozenset(tags))
 

@@ -278,27 +278,44 @@ def _find(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         roots.append(words[i + 1]) if i + 1 < len(words) else None
     roots = roots or [Word(".")]
     filtered = False
-    found_files = [Word(r.text.rstrip("/") + "/{found}", r.dynamic) for r in roots]
+    names: list[str] = []
+    found_files = [r if path_info(r, ctx).dangerous else Word(r.text.rstrip("/") + "/{found}", r.dynamic) for r in roots]
     while i < len(words):
         text = words[i].text
         if text in _FIND_ARG_OPTIONS:
             filtered = filtered or text not in ("-maxdepth", "-mindepth", "-regextype", "-f")
+            if text in ("-name", "-iname") and i + 1 < len(words):
+                names.append(words[i + 1].text)
             i += 2
             continue
         if text == "-delete":
             tags = {"filtered"} if filtered else set()
-            for found in delete_effects(inv, ctx, roots, recursive=True, how="delete files found under"):
+            targets = roots
+            if names and all(_regenerable_pattern(n) for n in names):
+                tags.add(paths.REGENERABLE)
+                targets = [f if f in roots else Word(f.text + ".tmp", f.dynamic) for f in found_files]
+            for found in delete_effects(inv, ctx, targets, recursive=True, how="delete files found under"):
                 yield _retag(found, tags)
         elif text in _FIND_EXEC:
             end = i + 1
             while end < len(words) and words[end].text not in (";", "+"):
                 end += 1
+            if names and all(_regenerable_pattern(n) for n in names):
+                found_files = [Word(f.text.replace("{found}", "{found}.tmp"), f.dynamic) for f in found_files]
             inner = [found_files[0] if w.text == "{}" else Word(w.text.replace("{}", found_files[0].text), w.dynamic)
                      for w in words[i + 1 : end]]  # fmt: skip
             yield from ctx.run_argv(inv, inner, via=f"find {text}")
             i = end
         i += 1
     return
+
+
+def _regenerable_pattern(pattern: str) -> bool:
+    """A -name pattern that only matches build output or caches (``*.pyc``, ``__pycache__``)."""
+    bare = pattern.strip("\"'")
+    return bare.lstrip("*").startswith(".") and bare.lstrip("*").endswith(paths.REGENERABLE_SUFFIXES) or (
+        bare in paths.REGENERABLE_NAMES
+    )
 
 
 def _retag(found: Effect, tags: set[str]) -> Effect:
@@ -312,10 +329,15 @@ def _rsync(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     if len(operands) < 2:
         return
     dest = operands[-1]
-    if ":" in dest.text.split("/")[0]:
-        yield effect(inv, Verb.MODIFY, Target("host", dest.text), f"copy files to {dest.text}", tags={"remote"})
-        return
     deleting = any(f.startswith("--delete") or f == "--remove-source-files" for f in flags)
+    host, colon, _ = dest.text.partition(":")
+    if colon and "/" not in host:
+        verb = Verb.DELETE if deleting else Verb.EXECUTE
+        how = "make a remote folder identical, deleting extra files in" if deleting else "copy files to"
+        yield effect(inv, verb, Target("host", dest.text), f"{how} {dest.text}",
+                     reversibility=Reversibility.IRREVERSIBLE if deleting else Reversibility.REVERSIBLE,
+                     tags={"remote", f"host={host.rpartition('@')[2]}"})  # fmt: skip
+        return
     if deleting:
         yield from delete_effects(inv, ctx, [dest], recursive=True, how="make identical (deleting extra files in)")
     found = write_effect(inv, ctx, dest, how="copy files over", overwrite=True)

@@ -7,6 +7,7 @@ Script files are read from the working directory and analyzed; a script that is 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -84,9 +85,23 @@ def _eval(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     yield from ctx.run_script(inv, " ".join(word.text for word in inv.args), via="eval")
 
 
+_ENVIRONMENT_FILES = re.compile(
+    r"(^|/)(activate|\.?(bashrc|bash_profile|profile|zshrc|zprofile|zshenv)|nvm\.sh|env\.sh|"
+    r"setup\.(ba|z)?sh|\.cargo/env|environment)$"
+)
+
+
 def _source(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-    if inv.args:
-        yield from run_file(inv, ctx, inv.args[0].text, via=inv.name)
+    if not inv.args:
+        return
+    path = inv.args[0].text
+    if ctx.read_file(path) is None and _ENVIRONMENT_FILES.search(path):
+        # A virtualenv's activate or a shell start-up file that is not here to read: it sets the
+        # environment of this shell, the usual reason to source a file.
+        yield effect(inv, Verb.EXECUTE, Target("script", path), f"load the environment from {path}",
+                     scope=Scope.LOCAL)  # fmt: skip
+        return
+    yield from run_file(inv, ctx, path, via=inv.name)
 
 
 _SSH_VALUE_OPTIONS = frozenset("bcDEeFIiJLlmOopQRSWw")

@@ -128,12 +128,11 @@ def _xargs(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
             rest.pop(0)
     if not rest:
         return
-    fed = Word(f"{{input from {inv.stdin.source or 'a pipe'}}}", dynamic=True)
-    if token:
-        words = [fed if w.text == token else w for w in rest]
-    else:
-        words = [*rest, fed]
-    yield from ctx.run_argv(inv, words, via="xargs")
+    items = inv.stdin.text.split()[:4] if inv.stdin.text else []
+    feeds = [Word(item) for item in items] or [Word(f"{{input from {inv.stdin.source or 'a pipe'}}}", dynamic=True)]
+    for fed in feeds:
+        words = [fed if w.text == token else w for w in rest] if token else [*rest, fed]
+        yield from ctx.run_argv(inv, words, via="xargs")
 
 
 _PARALLEL_VALUES = frozenset({"-j", "--jobs", "-S", "--sshlogin", "--joblog", "--results", "-I",

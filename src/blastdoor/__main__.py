@@ -1,0 +1,3 @@
+from blastdoor.cli.main import entry
+
+entry()

@@ -1,0 +1,86 @@
+"""``blastdoor check``: judge one command, or a JSONL batch."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+from typing import Any
+
+from blastdoor import batch
+from blastdoor.cli.common import EXIT_CODES, policy_for
+from blastdoor.errors import InputError
+from blastdoor.judge import judge
+from blastdoor.model import Action, ActionKind, Context, Decision
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "check",
+        help="judge a command: allow, ask, hold or deny",
+        description="Judge what COMMAND would do. Exit code: 0 allow, 3 ask, 4 hold, 5 deny, 1 error.",
+    )
+    parser.add_argument("--json", action="store_true", help="print the decision as JSON")
+    parser.add_argument("--env", action="append", default=[], metavar="K=V", help="an environment variable of the context")
+    parser.add_argument("--cwd", help="the working directory the command would run in (default: here)")
+    parser.add_argument("--policy", help="a policy file to use instead of the user policy")
+    parser.add_argument("--kind", default="shell", choices=["shell", "sql"], help="what COMMAND is")
+    parser.add_argument("--target", default="", help="for --kind sql: the database DSN or URL")
+    parser.add_argument("--batch", metavar="FILE", help="read JSONL actions from FILE (- for stdin), one answer per line")
+    parser.add_argument("command", nargs=argparse.REMAINDER, help="the command, after --")
+    parser.set_defaults(handler=run)
+
+
+def _env(pairs: list[str]) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise InputError(f"--env {pair!r} is not NAME=VALUE", hint="write it as --env APP_ENV=production")
+        env[name] = value
+    return env
+
+
+def run(args: argparse.Namespace) -> int:
+    cwd = os.path.abspath(args.cwd) if args.cwd else os.getcwd()
+    policy = policy_for(args, cwd=cwd)
+    if args.batch:
+        return _batch(args.batch, policy)
+    words = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not words:
+        raise InputError("no command given", hint="write it after --, e.g. blastdoor check -- rm -rf build")
+    text = words[0] if len(words) == 1 else shlex.join(words)  # several words: an argv
+    context = Context.create(env=_env(args.env), cwd=cwd, target=args.target)
+    decision = judge(Action(kind=ActionKind(args.kind), input=text, context=context), policy)
+    print(json.dumps(decision.to_json(), indent=2, ensure_ascii=False) if args.json else render(decision))
+    return EXIT_CODES[decision.kind] if decision.enforced else 0
+
+
+def _batch(source: str, policy: Any) -> int:
+    if source == "-":
+        stream = sys.stdin.buffer
+    else:
+        try:
+            stream = open(source, "rb")  # noqa: SIM115 - closed below
+        except OSError as error:
+            raise InputError(f"cannot read {source}: {error.strerror}", hint="check the path") from None
+    try:
+        for line in batch.run((raw.rstrip(b"\r\n") for raw in stream), policy):
+            sys.stdout.write(line + "\n")
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    return 0
+
+
+def render(decision: Decision) -> str:
+    lines = [f"{decision.kind.value.upper()}" + ("" if decision.enforced else " (observe mode: not enforced)")]
+    lines += [f"  why: {reason}" for reason in decision.reasons]
+    if decision.rule_ids:
+        lines.append(f"  rules: {', '.join(decision.rule_ids)}")
+    for found in decision.effects:
+        scope = f"{found.scope.value}" + (f" ({'; '.join(found.signals)})" if found.signals else "")
+        lines.append(f"  - {found.verb.value} {found.target} [{scope}, {found.reversibility.value}]: {found.detail}")
+    return "\n".join(lines)

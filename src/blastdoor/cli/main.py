@@ -1,0 +1,54 @@
+"""``blastdoor``: the command line. Thin: parse options, call one library function, render.
+
+Exit codes (docs/cli.md): 0 allow (or observe mode), 3 ask, 4 hold, 5 deny, 1 error, 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from blastdoor import __version__
+from blastdoor.errors import BlastdoorError
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from blastdoor.cli import check, home_cmds, policy_cmd, replay_cmd
+
+    parser = argparse.ArgumentParser(
+        prog="blastdoor",
+        description="The production boundary for AI coding agents.",
+    )
+    parser.add_argument("--version", action="version", version=f"blastdoor {__version__}")
+    parser.add_argument("--home", help="Blastdoor's home folder (default $BLASTDOOR_HOME or ~/.blastdoor)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in (check, policy_cmd, home_cmds, replay_cmd):
+        module.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # argparse's own usage errors and --help
+        return int(stop.code or 0) if isinstance(stop.code, int) else EXIT_USAGE
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.handler(args))
+    except BlastdoorError as error:
+        print(f"blastdoor: {error.diagnostics()}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("blastdoor: interrupted", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def entry() -> None:
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The public incidents Blastdoor must stop, as replayable scenarios."""

@@ -1,0 +1,53 @@
+"""Filesystem commands: what is deleted, where, and what the default policy says."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import decide
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("rm -rf node_modules", "allow"),
+        ("rm -rf ./dist build .next", "allow"),
+        ("rm notes.txt", "allow"),
+        ("rm -rf /tmp/scratch", "allow"),
+        ("rm -rf src", "ask"),
+        ("rm -rf .", "ask"),
+        ("rm -rf *", "ask"),
+        ("rm -rf ../other-project", "ask"),
+        ("rm -rf ~", "deny"),
+        ("rm -rf $HOME/projects", "deny"),
+        ("rm -rf /etc", "deny"),
+        ("rm -rf /", "deny"),
+        ("rm -rf /tmp/../Users/me", "deny"),
+        ('rm -rf "$BUILD_DIR/"', "deny"),
+        ("dd if=/dev/zero of=/dev/sda bs=1M", "deny"),
+        ("dd if=disk.img of=backup.img", "allow"),
+        ("mkfs.ext4 /dev/sdb1", "deny"),
+        ("fdisk -l", "allow"),
+        ("shred -u secrets.txt", "ask"),
+        ("find . -name '*.pyc' -delete", "allow"),
+        ("find . -type f -delete", "ask"),
+        ("find . -name '*.log' -print", "allow"),
+        ("chmod -R 755 /usr", "ask"),
+        ("chmod +x script.sh", "allow"),
+        ("mv Cargo.toml /dev/null", "ask"),
+        ("echo hi > out.txt", "allow"),
+        ("echo 'export X=1' >> ~/.bashrc", "ask"),
+        ("echo 'rule' >> CLAUDE.md", "deny"),
+        ("rm -rf .claude", "deny"),
+        ("sed -i 's/a/b/' src/app.py", "allow"),
+        ("rsync -a --delete src/ /srv/www/", "deny"),
+    ],
+)
+def test_default_decisions(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected, decide(command).reasons
+
+
+def test_workspace_paths_follow_the_working_directory() -> None:
+    assert decide("rm -rf /home/me/project/src", cwd="/home/me/project").kind.value == "ask"
+    assert decide("rm -rf /home/me/other", cwd="/home/me/project").kind.value == "deny"
+    assert decide("rm -rf /home/me/project/node_modules", cwd="/home/me/project").kind.value == "allow"
