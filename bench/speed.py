@@ -11,6 +11,7 @@ throughput over rounds, median and p99 latency, and the ratio to the baseline.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
@@ -44,10 +45,8 @@ def time_each(texts: list[str], fn: object) -> list[int]:
 
 
 def _split(text: str) -> None:
-    try:
+    with contextlib.suppress(ValueError):
         shlex.split(text)
-    except ValueError:
-        pass
 
 
 def main() -> int:

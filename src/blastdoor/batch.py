@@ -83,7 +83,7 @@ def _one(number: int, raw: bytes, policy: Policy) -> dict[str, Any]:
         return {"line": number, "error": "empty line; each line must be one JSON object"}
     try:
         record = json.loads(text)
-    except ValueError as error:
+    except json.JSONDecodeError as error:
         return {"line": number, "error": f"not JSON ({error.msg} at column {error.colno})"}
     try:
         action = parse_action(record)

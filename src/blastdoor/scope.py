@@ -81,6 +81,19 @@ def _candidates(effect: Effect) -> list[str]:
     return [c for c in found if c]
 
 
+_RANK = {Scope.PRODUCTION: 0, Scope.STAGING: 1, Scope.DEVELOPMENT: 2, Scope.LOCAL: 3, Scope.UNKNOWN: 4}
+_KEPT_SUFFIXES = frozenset({"local", "localhost", "db", "sqlite", "sqlite3", "internal", "test"})
+_DOMAIN = re.compile(r"^[\w-]+(\.[\w-]+)+$")
+
+
+def _without_tld(candidate: str) -> str:
+    """``api.example.dev`` → ``api.example``: a top-level domain names no environment."""
+    last = candidate.rsplit(".", 1)[-1].lower()
+    if _DOMAIN.match(candidate) and not candidate.replace(".", "").isdigit() and last not in _KEPT_SUFFIXES:
+        return candidate.rsplit(".", 1)[0]
+    return candidate
+
+
 def _from_env(env: Mapping[str, str]) -> tuple[Scope, str] | None:
     for key in ENV_SIGNALS:
         value = env.get(key)
@@ -107,13 +120,15 @@ def resolve(effect: Effect, *, env: Mapping[str, str], config: ScopeConfig) -> E
         branch = effect.target.name.split(":", 1)[-1]
         if any(fnmatch.fnmatch(branch, p) for p in config.protected_branches):
             return effect.with_scope(Scope.PRODUCTION, (f"{branch} is a protected branch",))
+        candidates = _hints(effect)  # a branch called `dev-fix` is not a development environment
     configured = config.match(candidates)
     if configured is not None:
         return effect.with_scope(configured[0], (configured[1],))
-    for candidate in candidates:
-        scope = scope_of_text(candidate)
-        if scope is not None:
-            return effect.with_scope(scope, (f"the target {candidate!r} names a {scope.value} environment",))
+    named = [(scope, c) for c in candidates if (scope := scope_of_text(_without_tld(c))) is not None]
+    if named:
+        # Any name that says production wins: `--context prod ... delete ns staging` is production.
+        scope, candidate = min(named, key=lambda pair: _RANK[pair[0]])
+        return effect.with_scope(scope, (f"the target {candidate!r} names a {scope.value} environment",))
     from_env = _from_env(env)
     if from_env is not None:
         return effect.with_scope(from_env[0], (f"the context says {from_env[1]}",))

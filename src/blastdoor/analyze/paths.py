@@ -104,9 +104,7 @@ def classify(word: Word, *, cwd: str | None, env: Mapping[str, str], home: str =
         tags.add(WORKSPACE)
     elif _under(resolved, TEMP_PREFIXES) or (env.get("TMPDIR") and _under(resolved, (env["TMPDIR"],))):
         tags.add(TEMP)
-    elif home and (resolved == home or _under(resolved, (home,))):
-        tags.add(HOME)
-    elif _is_home(resolved):
+    elif (home and (resolved == home or _under(resolved, (home,)))) or _is_home(resolved):
         tags.add(HOME)
     elif _under(resolved, SYSTEM_PREFIXES) or resolved in SYSTEM_PREFIXES:
         tags.add(SYSTEM)
@@ -153,7 +151,7 @@ def _under(path: str, prefixes: tuple[str, ...] | str) -> bool:
 
 def _is_home(path: str) -> bool:
     parts = path.strip("/").split("/")
-    return len(parts) >= 1 and "/" + parts[0] in HOME_PARENTS or path == "/root"
+    return (len(parts) >= 1 and "/" + parts[0] in HOME_PARENTS) or path == "/root"
 
 
 def _regenerable(path: str, workspace: str) -> bool:

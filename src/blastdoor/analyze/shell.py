@@ -22,8 +22,8 @@ import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
 
 from blastdoor.analyze.commands import lookup
-from blastdoor.analyze.commands.generic import ordinary_program
 from blastdoor.analyze.commands.filesystem import redirect_effects
+from blastdoor.analyze.commands.generic import ordinary_program
 from blastdoor.analyze.invocation import NO_STDIN, Invocation, Redirect, Stdin, Word, unknown
 from blastdoor.analyze.pipes import static_output
 from blastdoor.analyze.words import WordResolver, text_of
@@ -152,7 +152,8 @@ class ShellWalker:
                 self.functions[text_of(name)] = body
             return None
         if kind == "for_statement":
-            return self._for(node)
+            self._for(node)
+            return None
         output: str | None = None
         for child in node.named_children:
             output = self._walk(child, NO_STDIN)

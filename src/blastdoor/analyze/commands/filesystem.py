@@ -80,7 +80,7 @@ def write_effect(inv: Invocation, ctx: Analysis, word: Word, *, how: str, overwr
 
 def redirect_effects(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     for redirect in inv.redirects:
-        if not redirect.writes or redirect.op in (">&", "<&") and redirect.target.text.isdigit():
+        if not redirect.writes or (redirect.op in (">&", "<&") and redirect.target.text.isdigit()):
             continue
         found = write_effect(inv, ctx, redirect.target, how="overwrite" if not redirect.appends else "append to",
                              overwrite=not redirect.appends)  # fmt: skip
@@ -127,7 +127,7 @@ def _tagged(found: Effect, *tags: str) -> Effect:
 
 
 def _shred(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-    flags, operands = split_flags(inv.args)
+    _flags, operands = split_flags(inv.args)
     for word in operands:
         info = path_info(word, ctx)
         yield effect(inv, Verb.DESTROY, Target("path", info.resolved), f"overwrite {word.text} so it cannot be recovered",
@@ -152,14 +152,16 @@ _DISK_READS = frozenset({"-l", "--list", "print", "-p", "--print", "list", "info
                          "--help", "-h", "-s", "--show", "-n", "--no-act", "-V"})  # fmt: skip
 
 
+_PARTITION_TOOLS = frozenset({"fdisk", "sfdisk", "gdisk", "sgdisk", "parted", "diskutil", "wipefs", "blkdiscard"})
+
+
 def _disk(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     argv = [w.text for w in inv.args]
-    if inv.name in ("fdisk", "sfdisk", "gdisk", "sgdisk", "parted", "diskutil", "wipefs", "blkdiscard") and (
-        set(argv) & _DISK_READS or inv.name == "diskutil" and argv[:1] in (["list"], ["info"])
-    ):
-        if not (inv.name == "parted" and any(a in ("rm", "mklabel", "mkpart", "resizepart") for a in argv)):
-            yield effect(inv, Verb.READ, Target("device", " ".join(argv[-1:])), "read the partition table")
-            return
+    reading = set(argv) & _DISK_READS or (inv.name == "diskutil" and argv[:1] in (["list"], ["info"]))
+    writing = inv.name == "parted" and any(a in ("rm", "mklabel", "mkpart", "resizepart") for a in argv)
+    if inv.name in _PARTITION_TOOLS and reading and not writing:
+        yield effect(inv, Verb.READ, Target("device", " ".join(argv[-1:])), "read the partition table")
+        return
     devices = [a for a in argv if a.startswith("/dev/")] or [a for a in argv if not a.startswith("-")][-1:]
     for device in devices or ["(unnamed device)"]:
         yield effect(inv, Verb.DESTROY, Target("device", device), f"format or repartition {device}; its data is lost",
@@ -179,7 +181,7 @@ def _chmod(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     recursive = bool(flags & {"-R", "--recursive"})
     if not operands:
         return
-    mode, targets = (operands[0].text, operands[1:]) if inv.name == "chmod" else (operands[0].text, operands[1:])
+    mode, targets = operands[0].text, operands[1:]  # chmod MODE / chown OWNER, then the paths
     setuid = inv.name == "chmod" and bool(re.search(r"(^|[,ugoa])[ugoa]*\+[rwx]*s|^[4-7][0-7]{3}$", mode))
     for word in targets:
         info = path_info(word, ctx)
@@ -313,7 +315,7 @@ def _find(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
 def _regenerable_pattern(pattern: str) -> bool:
     """A -name pattern that only matches build output or caches (``*.pyc``, ``__pycache__``)."""
     bare = pattern.strip("\"'")
-    return bare.lstrip("*").startswith(".") and bare.lstrip("*").endswith(paths.REGENERABLE_SUFFIXES) or (
+    return (bare.lstrip("*").startswith(".") and bare.lstrip("*").endswith(paths.REGENERABLE_SUFFIXES)) or (
         bare in paths.REGENERABLE_NAMES
     )
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from blastdoor.analyze.commands import CommandFamily
-from blastdoor.analyze.invocation import Analysis, Invocation, effect, unknown
+from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect, unknown
 from blastdoor.model import Effect, Scope, Target, Verb
 
 SHELLS = frozenset({"bash", "sh", "zsh", "dash", "ksh", "mksh", "ash", "fish", "csh", "tcsh", "yash", "rbash"})
@@ -24,7 +24,7 @@ def _shell(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     words = list(inv.args)
     script: str | None = None
     syntax_only = False
-    operands = []
+    operands: list[Word] = []
     i = 0
     while i < len(words):
         text = words[i].text

@@ -1,0 +1,186 @@
+"""git settings: inline config (``-c``, ``GIT_CONFIG_*``), the programs it names, aliases, the
+``git config`` subcommand, hooks, and ``git credential``. Part of the git family (``git.py``).
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterator
+
+from blastdoor.analyze.commands.git_base import Git, parse
+from blastdoor.analyze.invocation import Invocation, Word, effect
+from blastdoor.model import Effect, Scope, Target, Verb
+
+_PROGRAM_KEYS = frozenset({
+    "core.sshcommand", "core.fsmonitor", "core.pager", "core.editor", "core.askpass",
+    "sequence.editor", "diff.external", "gpg.program",
+})  # fmt: skip
+_PROGRAM_VARS = (
+    "GIT_SSH_COMMAND", "GIT_SSH", "GIT_EDITOR", "GIT_SEQUENCE_EDITOR", "GIT_PAGER",
+    "GIT_EXTERNAL_DIFF", "GIT_ASKPASS", "GIT_PROXY_COMMAND",
+)  # fmt: skip
+_PERSISTENT_KEYS = (
+    "core.fsmonitor", "core.sshcommand", "diff.external", "core.askpass", "gpg.program",
+)  # fmt: skip
+
+
+def inline_config(inv: Invocation) -> dict[str, str]:
+    """Config given through the environment on this command line (GIT_CONFIG_COUNT/KEY/VALUE,
+    GIT_CONFIG_PARAMETERS)."""
+    found: dict[str, str] = {}
+    env = inv.assignments
+    count = env.get("GIT_CONFIG_COUNT", "")
+    for n in range(int(count) if count.isdigit() else 0):
+        key = env.get(f"GIT_CONFIG_KEY_{n}")
+        if key:
+            found[key.lower()] = env.get(f"GIT_CONFIG_VALUE_{n}", "")
+    try:
+        pairs = shlex.split(env.get("GIT_CONFIG_PARAMETERS", ""))
+    except ValueError:
+        pairs = []
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        found[key.lower()] = value
+    return found
+
+
+def alias(git: Git, sub: str, alias: str, rest: list[Word]) -> Iterator[Effect]:
+    if alias.startswith("!"):
+        script = alias[1:] + "".join(" " + shlex.quote(w.text) for w in rest)
+        yield from git.ctx.run_script(git.inv, script, via=f"git alias {sub}")
+        return
+    try:
+        expanded = [Word(part) for part in shlex.split(alias)]
+    except ValueError:
+        expanded = [Word(part) for part in alias.split()]
+    head = [Word("git")] + ([Word("-C"), Word(git.repo)] if git.repo != "." else [])
+    yield from git.ctx.run_argv(git.inv, [*head, *expanded, *rest], via=f"git alias {sub}")
+
+
+def configured_programs(git: Git) -> Iterator[Effect]:
+    """Programs named in inline config or environment that git may run: analyzed as commands."""
+    commands = [(key, value) for key, value in git.config.items() if key in _PROGRAM_KEYS and value]
+    commands += [
+        (var, git.inv.assignments[var]) for var in _PROGRAM_VARS if git.inv.assignments.get(var)
+    ]
+    for key, command in commands:
+        yield from git.ctx.run_script(git.inv, command, via=f"git {key}")
+    hooks = git.config.get("core.hookspath")
+    if hooks is not None:
+        yield hooks_path(git, hooks)
+
+
+def hooks_path(git: Git, value: str | None) -> Effect:
+    """Changing ``core.hooksPath``: pointing it nowhere turns every hook off (Blastdoor's too)."""
+    if value is not None and (value.strip() in ("", "/dev/null") or value.startswith("/dev/null")):
+        return effect(
+            git.inv,
+            Verb.DISABLE_GUARD,
+            Target("git-hooks", git.repo),
+            "turn off the repository's git hooks (core.hooksPath), Blastdoor's pre-push check too",
+            scope=Scope.LOCAL,
+            tags={"git", "bypasses-checks"},
+        )
+    where = f"those in {value}" if value is not None else "the default .git/hooks"
+    return effect(
+        git.inv,
+        Verb.EXECUTE,
+        Target("git-hooks", git.repo),
+        f"replace the repository's git hooks with {where} (core.hooksPath); checks may not run",
+        scope=Scope.LOCAL,
+        tags={"git", "bypasses-checks"},
+    )
+
+
+_CONFIG_WRITES = (
+    "--unset", "--unset-all", "--add", "--replace-all", "--rename-section", "--remove-section",
+)  # fmt: skip
+_CONFIG_READS = (
+    "--get", "--get-all", "--get-regexp", "--get-urlmatch", "--list", "-l", "--get-color",
+    "--show-origin",
+)  # fmt: skip
+
+
+def config(git: Git, args: list[Word]) -> Iterator[Effect]:
+    opts = parse(
+        args,
+        shorts="f",
+        longs=(
+            *_CONFIG_WRITES,
+            *_CONFIG_READS,
+            "--global",
+            "--system",
+            "--local",
+            "--file",
+            "--edit",
+            "--type",
+            "--default",
+            "--bool",
+            "--int",
+        ),
+        valued=("--file", "--blob", "--type", "--default", "--comment"),
+    )
+    words = [w.text for w in opts.operands]
+    if words[:1] and words[0] in (
+        "set",
+        "unset",
+        "get",
+        "list",
+        "edit",
+        "rename-section",
+        "remove-section",
+    ):
+        verb, words = words[0], words[1:]
+    else:
+        verb = "unset" if opts.has("--unset", "--unset-all") else "set"
+    if (
+        verb in ("get", "list")
+        or opts.has(*_CONFIG_READS)
+        or (
+            verb == "set"
+            and len(words) < 2
+            and not opts.has("--add", "--replace-all", "-e", "--edit")
+        )
+    ):
+        yield git.ok("read git settings", Verb.READ)
+        return
+    key = words[0].lower() if words else ""
+    value = words[1] if len(words) > 1 and verb != "unset" else None
+    if key == "core.hookspath":
+        yield hooks_path(git, value)
+    elif value is not None and (
+        key
+        in (
+            "core.fsmonitor",
+            "core.sshcommand",
+            "diff.external",
+            "core.askpass",
+            "gpg.program",
+        )
+        or (key.startswith("alias.") and value.startswith("!"))
+        or (key.startswith("filter.") and key.endswith((".clean", ".smudge", ".process")))
+    ):
+        yield effect(
+            git.inv,
+            Verb.PERSIST,
+            Target("git-config", key),
+            f"make git run `{value}` from now on ({key})",
+            scope=Scope.LOCAL,
+            tags={"git", "persistence"},
+        )
+    else:
+        yield git.ok(f"change the git setting {key or '(editor)'}")
+
+
+def credential(git: Git, args: list[Word]) -> Iterator[Effect]:
+    if args and args[0].text == "fill":
+        yield effect(
+            git.inv,
+            Verb.CREDENTIAL_USE,
+            Target("secret", "git credentials"),
+            "ask git's credential helper for a stored username and password",
+            scope=Scope.LOCAL,
+            tags={"git", "secret"},
+        )
+    else:
+        yield git.ok("update git's credential helper")

@@ -1,0 +1,584 @@
+"""Hosting platforms and package registries: railway, fly/flyctl, heroku, vercel, netlify, render,
+supabase, firebase, gh, and package publishing (twine, cargo, gem; npm's publish commands through
+:func:`registry_effects`).
+
+A subcommand (``apps:destroy``, ``volumes destroy``, ``repo delete``) is looked up in a table of
+known tasks, then judged by its last word: destroy/delete/remove/unset/reset delete irreversibly,
+stop/scale/rename/disable change, list/status/logs/info read. ``--app``/``--project``/``--prod``/
+``--context``/``--environment`` become hint tags for :mod:`blastdoor.scope`. Commands run on a
+platform (``heroku run``, ``railway run``, ``fly ssh console -C``) are analyzed in turn and tagged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+
+from blastdoor.analyze import paths
+from blastdoor.analyze.commands import CommandFamily
+from blastdoor.analyze.commands.databases import sql_effects, stdin_effects
+from blastdoor.analyze.http import analyze_request
+from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
+from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
+
+_GONE, _REV = Reversibility.IRREVERSIBLE, Reversibility.REVERSIBLE
+_DELETE_WORDS = frozenset({"destroy", "delete", "remove", "rm", "unset", "drop", "purge", "wipe",
+    "reset", "yank", "unpublish", "prune", "clear", "down", "killall", "deletesite"})  # fmt: skip
+_READ_WORDS = frozenset({"list", "ls", "info", "status", "logs", "log", "show", "get", "whoami",
+    "open", "view", "inspect", "describe", "version", "help", "diff", "check", "search",
+    "releases", "apps", "domains", "history", "ps", "regions", "docs", "doctor", "ping",
+    "dashboard", "watch", "checks", "browse", "checkout", "login", "logout", "link", "unlink",
+    "init", "completion", "auth", "pull", "download", "dev", "serve", "start", "emulators",
+    "emulators:start", "local", "config:get", "env:get", "build"})  # fmt: skip
+_CREATE_WORDS = frozenset({"create", "add", "new", "set", "fork", "import", "comment"})
+_MODIFY_WORDS = frozenset({"kill", "stop", "restart", "scale", "rename", "leave", "detach",
+    "disable", "enable", "on", "off", "rotate", "update", "edit", "archive", "unarchive", "clone",
+    "promote", "rollback", "transfer", "restore", "deploy", "up", "redeploy", "move", "suspend",
+    "resume", "release", "attach", "merge", "close", "run", "cancel", "rerun", "sync", "push",
+    "upgrade", "downgrade", "migrate", "renew", "publish", "revoke"})  # fmt: skip
+
+# Known tasks per platform: subcommand -> (verb, reversibility, what it does).
+_TASKS: dict[str, dict[str, tuple[Verb, Reversibility, str]]] = {
+    "heroku": {
+        "apps:destroy": (Verb.DESTROY, _GONE, "delete the app, its dynos and add-ons"),
+        "pg:reset": (Verb.DESTROY, _GONE, "wipe the Postgres database"),
+        "pg:backups:restore": (Verb.DESTROY, _GONE, "overwrite the database from a backup"),
+        "repo:reset": (Verb.DESTROY, _GONE, "empty the app's git repository"),
+        "pg:killall": (Verb.MODIFY, _GONE, "end every database connection"),
+        "config:unset": (Verb.DELETE, _GONE, "remove config variables (their values are lost)"),
+        "clients:rotate": (Verb.MODIFY, _GONE, "rotate an OAuth client secret"),
+        "pg:promote": (Verb.MODIFY, _GONE, "promote a database to primary"),
+        "config": (Verb.CREDENTIAL_USE, _REV, "print the app's config variables, secrets included"),
+        "config:get": (Verb.CREDENTIAL_USE, _REV, "print a config variable's value"),
+        "maintenance:on": (Verb.MODIFY, _REV, "put the app in maintenance mode"),
+    },
+    "fly": {
+        "apps destroy": (Verb.DESTROY, _GONE, "delete the app and its machines"),
+        "volumes destroy": (Verb.DESTROY, _GONE, "delete a volume and its data"),
+        "postgres destroy": (Verb.DESTROY, _GONE, "delete a Postgres cluster"),
+        "secrets unset": (Verb.DELETE, _GONE, "remove secrets (their values are lost)"),
+        "deploy": (Verb.MODIFY, _REV, "deploy a new release of the app"),
+        "secrets list": (Verb.READ, _REV, "list secret names"),
+    },
+    "railway": {
+        "down": (Verb.DELETE, _GONE, "remove the latest deployment"),
+        "delete": (Verb.DESTROY, _GONE, "delete the project"),
+        "up": (Verb.MODIFY, _REV, "deploy the project"),
+        "variables": (
+            Verb.CREDENTIAL_USE,
+            _REV,
+            "print the environment's variables, secrets included",
+        ),
+    },
+    "vercel": {
+        "env pull": (Verb.READ, _REV, "download environment variables into a local file"),
+        "project rm": (Verb.DESTROY, _GONE, "delete the project"),
+        "project remove": (Verb.DESTROY, _GONE, "delete the project"),
+    },
+    "firebase": {
+        "projects:delete": (Verb.DESTROY, _GONE, "delete the Firebase project"),
+        "hosting:disable": (Verb.DELETE, _GONE, "take the hosted site offline"),
+        "firestore:delete": (Verb.DELETE, _GONE, "delete Firestore documents"),
+        "database:remove": (Verb.DELETE, _GONE, "delete Realtime Database data"),
+        "deploy": (Verb.MODIFY, _REV, "deploy to the project"),
+    },
+    "supabase": {
+        "db push": (Verb.MODIFY, _REV, "apply local migrations to the linked project"),
+        "start": (Verb.EXECUTE, _REV, "start the local development stack"),
+        "stop": (Verb.EXECUTE, _REV, "stop the local development stack"),
+        "projects delete": (Verb.DESTROY, _GONE, "delete the project and its database"),
+    },
+    "gh": {
+        "repo delete": (Verb.DESTROY, _GONE, "delete the repository, its issues and releases"),
+        "repo archive": (Verb.MODIFY, _REV, "archive the repository (read-only)"),
+        "repo rename": (Verb.MODIFY, _REV, "rename the repository"),
+        "repo create": (Verb.CREATE, _REV, "create a repository"),
+        "release delete": (Verb.DELETE, _GONE, "delete a release"),
+        "pr merge": (Verb.MODIFY, _REV, "merge a pull request into its base branch"),
+        "workflow run": (Verb.MODIFY, _REV, "start a workflow run"),
+        "auth token": (Verb.CREDENTIAL_USE, _REV, "print the GitHub token"),
+        "repo clone": (Verb.READ, _REV, "clone the repository here"),
+        "config": (Verb.EXECUTE, _REV, "change gh's own local settings"),
+        "alias": (Verb.EXECUTE, _REV, "change gh's own command aliases"),
+        "completion": (Verb.EXECUTE, _REV, "print shell completion code"),
+        "extension": (Verb.EXECUTE, _REV, "manage gh extensions on this machine"),
+    },
+    "publish": {
+        "unpublish": (Verb.DELETE, _GONE, "remove a published package version"),
+        "deprecate": (Verb.MODIFY, _REV, "mark a published package deprecated"),
+        "publish": (Verb.CREATE, _GONE, "publish a package version (versions cannot be reused)"),
+        "upload": (Verb.CREATE, _GONE, "upload a package to an index (versions cannot be reused)"),
+        "push": (Verb.CREATE, _GONE, "push a gem version (versions cannot be reused)"),
+        "yank": (Verb.DELETE, _GONE, "yank a published version"),
+        "owner": (Verb.MODIFY, _REV, "change who may publish the package"),
+        "dist-tag": (Verb.MODIFY, _REV, "move a published tag"),
+        "access": (Verb.MODIFY, _REV, "change package access"),
+    },
+}
+_ALIASES = {"flyctl": "fly", "ntl": "netlify", "vc": "vercel"}
+_HINT_OPTIONS = {
+    "--app": "app",
+    "-a": "app",
+    "--project": "project",
+    "-P": "project",
+    "--project-ref": "project",
+    "--site": "site",
+    "--context": "env",
+    "--environment": "env",
+    "-e": "env",
+    "--env": "env",
+    "--scope": "account",
+    "--org": "account",
+    "-o": "account",
+    "--service": "service",
+    "-s": "service",
+    "--repo": "project",
+    "-R": "project",
+    "--target": "env",
+    "--repository": "env",
+    "-r": "env",
+    "--registry": "env",
+}
+_VALUE_OPTIONS = frozenset(
+    {
+        *_HINT_OPTIONS,
+        "--token",
+        "-t",
+        "--config",
+        "-c",
+        "--region",
+        "--team",
+        "--name",
+        "--message",
+        "-m",
+        "--json",
+        "--jq",
+        "-q",
+        "--template",
+        "--visibility",
+        "--body",
+        "-b",
+        "--title",
+        "--limit",
+        "-L",
+        "--method",
+        "-X",
+        "-f",
+        "-F",
+        "--field",
+        "--raw-field",
+        "-H",
+        "--header",
+        "--input",
+        "--otp",
+        "--tag",
+        "--branch",
+        "--dockerfile",
+        "--image",
+        "-i",
+        "--vm-size",
+        "--size",
+        "--volume",
+        "--command",
+        "-C",
+    }
+)
+
+
+def _split(args: Sequence[Word]) -> tuple[list[str], dict[str, str], set[str]]:
+    """Operands, option values and bare flags."""
+    operands: list[str] = []
+    values: dict[str, str] = {}
+    flags: set[str] = set()
+    words = [w.text for w in args]
+    i = 0
+    while i < len(words):
+        text = words[i]
+        name, eq, value = text.partition("=")
+        if text.startswith("-") and eq and name.startswith("--"):
+            values[name] = value
+        elif text in _VALUE_OPTIONS and i + 1 < len(words):
+            values[text] = words[i + 1]
+            i += 1
+        elif text.startswith("-"):
+            flags.add(text)
+        else:
+            operands.append(text)
+        i += 1
+    return operands, values, flags
+
+
+def _hints(values: dict[str, str], flags: set[str]) -> set[str]:
+    tags = {f"{_HINT_OPTIONS[k]}={v}" for k, v in values.items() if k in _HINT_OPTIONS and v}
+    if flags & {"--prod", "--production"}:
+        tags.add("env=production")
+    if any("test" in t for t in tags if t.startswith("env=")):
+        tags.add("env=test")
+    return tags
+
+
+def _kind(word: str) -> tuple[Verb, Reversibility] | None:
+    word = word.lower()
+    if word in _DELETE_WORDS:
+        return Verb.DELETE, _GONE
+    if word in _READ_WORDS:
+        return Verb.READ, _REV
+    if word in _CREATE_WORDS:
+        return Verb.CREATE, _REV
+    if word in _MODIFY_WORDS:
+        return Verb.MODIFY, _REV
+    return None
+
+
+def _judge(tool: str, operands: list[str]) -> tuple[str, tuple[Verb, Reversibility, str]] | None:
+    """The task the subcommand names: the table first, then its verb word (the last one known)."""
+    table = _TASKS.get(tool, {})
+    for size in (3, 2, 1):
+        key = " ".join(operands[:size])
+        if len(operands) >= size and key in table:
+            return key, table[key]
+    if not operands:
+        return None
+    found = None
+    for index, part in enumerate(operands[:2]):
+        for word in re.split(r"[^a-z0-9]+", part.lower()):
+            kind = _kind(word)
+            if kind is not None:
+                found = (index, word, kind)
+    if found is None:
+        key = " ".join(operands[:2])
+        return key, (
+            Verb.EXECUTE,
+            _REV,
+            f"{key}: a subcommand with no known effect on the platform",
+        )
+    index, word, (verb, rev) = found
+    key = " ".join(operands[: index + 1])
+    if verb is Verb.DELETE and word == "unset" and len(operands) == index + 1:
+        return key, (Verb.READ, _REV, f"{key} with no names does nothing")
+    action = {Verb.DELETE: "delete", Verb.READ: "read", Verb.CREATE: "create"}.get(verb, "change")
+    return key, (verb, rev, f"{key}: {action}")
+
+
+def _platform(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
+    tool = _ALIASES.get(inv.name, inv.name)
+    operands, values, flags = _split(inv.args)
+    if (
+        flags & {"--help", "-h", "--version"}
+        or ("-v" in flags and not operands)
+        or operands[:1] == ["help"]
+    ):
+        return
+    tags = _hints(values, flags) | {tool}
+    special = _SPECIAL.get(tool)
+    if special is not None:
+        found = special(inv, ctx, operands, values, flags, tags)
+        if found is not None:
+            yield from found
+            return
+    judged = _judge(tool, operands)
+    if judged is None:
+        return
+    key, (verb, rev, detail) = judged
+    name = values.get("--app") or values.get("-a") or next(iter(operands[len(key.split()) :]), "")
+    name = name or values.get("--project", values.get("--site", values.get("-R", "")))
+    full = detail if detail.startswith(key) else f"{key}: {detail}"
+    yield effect(
+        inv,
+        verb,
+        Target(tool, name or "(current)"),
+        f"{inv.name} {full}",
+        reversibility=rev,
+        tags=tags | ({f"app={name}"} if name and verb is not Verb.READ else set()),
+    )
+
+
+def _run_on(
+    inv: Invocation, ctx: Analysis, words: Sequence[str], via: str, tags: set[str]
+) -> list[Effect]:
+    """A command run on (or with the secrets of) a platform environment, tagged with where."""
+    inner = ctx.run_argv(inv, [Word(w) for w in words], via=via)
+    return [replace(e, tags=e.tags | tags) for e in inner]
+
+
+def _heroku(
+    inv: Invocation,
+    ctx: Analysis,
+    ops: list[str],
+    values: dict[str, str],
+    flags: set[str],
+    tags: set[str],
+) -> list[Effect] | None:
+    app = values.get("--app") or values.get("-a") or ""
+    if ops[:1] == ["run"] and len(ops) > 1:
+        start = [w.text for w in inv.args].index("run") + 1
+        rest = [w.text for w in inv.args][start:]
+        rest = [
+            w
+            for i, w in enumerate(rest)
+            if w not in ("-a", "--app") and (i == 0 or rest[i - 1] not in ("-a", "--app"))
+        ]
+        return _run_on(inv, ctx, rest, f"heroku run ({app or 'app'})", tags | {"remote"})
+    if ops[:1] in (["pg:psql"], ["psql"]):
+        sql = values.get("--command") or values.get("-c")
+        target = f"heroku:{app}" if app else "heroku"
+        return sql_effects(inv, ctx, sql, target) if sql else stdin_effects(inv, ctx, target)
+    if ops[:1] == ["ps:scale"] and any(re.search(r"=0\b", w) for w in ops[1:]):
+        return [
+            effect(
+                inv,
+                Verb.MODIFY,
+                Target("heroku", app or "(current)"),
+                "scale dynos to zero: the app stops",
+                tags=tags | {"stops-service"},
+            )
+        ]
+    return None
+
+
+def _railway(
+    inv: Invocation,
+    ctx: Analysis,
+    ops: list[str],
+    values: dict[str, str],
+    flags: set[str],
+    tags: set[str],
+) -> list[Effect] | None:
+    if ops[:1] == ["run"] and len(ops) > 1:
+        words = [w.text for w in inv.args]
+        return _run_on(inv, ctx, words[words.index("run") + 1 :], "railway run", tags)
+    if (
+        ops[:1] in (["volume"], ["environment"], ["service"])
+        and len(ops) > 1
+        and ops[1] in ("delete", "rm")
+    ):
+        name = next(iter(ops[2:]), values.get("--volume", values.get("--environment", "(current)")))
+        return [
+            effect(
+                inv,
+                Verb.DESTROY,
+                Target("railway", name),
+                f"railway {ops[0]} delete: delete the {ops[0]} and everything in it",
+                reversibility=_GONE,
+                tags=tags | {f"app={name}"},
+            )
+        ]
+    return None
+
+
+def _deploy(
+    inv: Invocation,
+    ctx: Analysis,
+    ops: list[str],
+    values: dict[str, str],
+    flags: set[str],
+    tags: set[str],
+) -> list[Effect] | None:
+    """``vercel`` / ``netlify deploy``: a preview or draft deploy unless ``--prod``."""
+    if not (ops[:1] == ["deploy"] or (inv.name in ("vercel", "vc") and not ops)):
+        return None
+    target = Target(inv.name, values.get("--site", values.get("--scope", "(current)")))
+    if flags & {"--prod", "--production"} or values.get("--target") == "production":
+        return [
+            effect(inv, Verb.MODIFY, target, "deploy to production", tags=tags | {"env=production"})
+        ]
+    return [
+        effect(
+            inv,
+            Verb.CREATE,
+            target,
+            "create a preview deployment (production is not touched)",
+            scope=Scope.STAGING,
+            tags=tags,
+        )
+    ]
+
+
+def _supabase(
+    inv: Invocation,
+    ctx: Analysis,
+    ops: list[str],
+    values: dict[str, str],
+    flags: set[str],
+    tags: set[str],
+) -> list[Effect] | None:
+    if ops[:2] != ["db", "reset"]:
+        return None
+    remote = "--linked" in flags or "--db-url" in values
+    target = Target(
+        "database",
+        values.get("--db-url", "supabase linked project" if remote else "local supabase"),
+    )
+    return [
+        effect(
+            inv,
+            Verb.DESTROY,
+            target,
+            "drop and recreate the database from migrations",
+            scope=Scope.UNKNOWN if remote else Scope.LOCAL,
+            reversibility=_GONE,
+            tags=tags,
+        )
+    ]
+
+
+def _gh(
+    inv: Invocation,
+    ctx: Analysis,
+    ops: list[str],
+    values: dict[str, str],
+    flags: set[str],
+    tags: set[str],
+) -> list[Effect] | None:
+    repo = values.get("-R") or values.get("--repo") or next(iter(ops[2:3]), "(current)")
+    if ops[:1] == ["api"] and len(ops) > 1:
+        method = (
+            values.get("-X")
+            or values.get("--method")
+            or (
+                "POST" if {"-f", "-F", "--field", "--raw-field", "--input"} & set(values) else "GET"
+            )
+        )
+        body = values.get("-f", "") or values.get("-F", "") or values.get("--raw-field", "")
+        url = ops[1] if "://" in ops[1] else "https://api.github.com/" + ops[1].lstrip("/")
+        return analyze_request(
+            method, url, None, body.partition("=")[2] or None, evidence=inv.evidence
+        )
+    if ops[:2] == ["repo", "edit"] and "--visibility" in values:
+        return [
+            effect(
+                inv,
+                Verb.MODIFY,
+                Target("github-repo", repo),
+                f"make the repository {values['--visibility']} "
+                "(stars, forks and exposure cannot be taken back)",
+                reversibility=_GONE,
+                tags=tags,
+            )
+        ]
+    proposal = {"create", "new", "comment", "edit", "review", "ready", "reopen"}
+    if ops[:1] in (["pr"], ["issue"]) and set(re.split(r"[^a-z]+", " ".join(ops[1:2]))) & proposal:
+        return [
+            effect(
+                inv,
+                Verb.CREATE,
+                Target("github-repo", repo),
+                f"gh {ops[0]} {ops[1]}: propose or discuss a change (nothing is merged)",
+                scope=Scope.DEVELOPMENT,
+                tags=tags,
+            )
+        ]
+    if ops[:2] in (["secret", "delete"], ["variable", "delete"], ["secret", "remove"]):
+        return [
+            effect(
+                inv,
+                Verb.DELETE,
+                Target("github-repo", repo),
+                f"delete the {ops[0]} {' '.join(ops[2:3])}",
+                reversibility=_GONE,
+                tags=tags,
+            )
+        ]
+    if ops[:2] == ["gist", "create"]:
+        secret = [f for f in ops[2:] if paths.is_secret_path(f)]
+        if secret:
+            return [
+                effect(
+                    inv,
+                    Verb.EXFILTRATE,
+                    Target("secret-file", secret[0]),
+                    f"upload {secret[0]} to a gist",
+                    scope=Scope.LOCAL,
+                    tags={"secret"},
+                )
+            ]
+    return None
+
+
+def _publish(
+    inv: Invocation,
+    ctx: Analysis,
+    ops: list[str],
+    values: dict[str, str],
+    flags: set[str],
+    tags: set[str],
+) -> list[Effect] | None:
+    """npm/pnpm/yarn/twine/cargo/gem: only the commands that change a package index."""
+    words = ops[1:] if inv.name == "yarn" and ops[:1] == ["npm"] else ops
+    task = _TASKS["publish"].get(words[0] if words else "")
+    if task is None or (inv.name in ("cargo",) and words[0] not in ("publish", "yank", "owner")):
+        return [
+            effect(
+                inv,
+                Verb.EXECUTE,
+                Target("program", inv.name),
+                f"run {inv.name} {' '.join(ops[:1])}",
+                scope=Scope.LOCAL,
+            )
+        ]
+    if len(words) < 2 and words[0] == "deprecate":
+        return []
+    if flags & {"--dry-run", "-n", "--list", "-l"} or ("--undo" in flags and words[0] == "yank"):
+        return [
+            effect(
+                inv,
+                Verb.READ,
+                Target("package", " ".join(words[1:2])),
+                f"{inv.name} {words[0]} (dry run)",
+            )
+        ]
+    name = next((w for w in words[1:] if not w.startswith("-")), "(this package)")
+    verb, rev, detail = task
+    return [
+        effect(
+            inv,
+            verb,
+            Target("package", name),
+            f"{inv.name} {words[0]}: {detail}",
+            reversibility=rev,
+            tags=tags | {"package-registry"},
+        )
+    ]
+
+
+def registry_effects(inv: Invocation, ctx: Analysis) -> list[Effect]:
+    """For the package-runner family: the effects of ``npm publish/unpublish/deprecate/...``."""
+    operands, values, flags = _split(inv.args)
+    return _publish(inv, ctx, operands, values, flags, _hints(values, flags)) or []
+
+
+_SPECIAL = {
+    "heroku": _heroku,
+    "railway": _railway,
+    "vercel": _deploy,
+    "netlify": _deploy,
+    "supabase": _supabase,
+    "gh": _gh,
+    "twine": _publish,
+    "cargo": _publish,
+    "gem": _publish,
+}
+
+FAMILIES = (
+    CommandFamily.of(
+        [
+            "railway",
+            "fly",
+            "flyctl",
+            "heroku",
+            "vercel",
+            "vc",
+            "netlify",
+            "ntl",
+            "render",
+            "supabase",
+            "firebase",
+            "gh",
+            "twine",
+            "cargo",
+            "gem",
+        ],
+        _platform,
+    ),
+)

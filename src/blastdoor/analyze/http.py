@@ -1,0 +1,162 @@
+"""HTTP requests → effects: the method, the URL and a GraphQL body say what a call would do.
+
+GET/HEAD/OPTIONS read; DELETE deletes the resource the URL names; POST/PUT/PATCH change it, and a
+GraphQL mutation whose field names say delete, destroy, drop, purge or wipe deletes irreversibly
+(``volumeDelete``, ``deleteProject``). Well-known destructive endpoints reached by POST
+(``_delete_by_query``, ``.../delete``) delete too. Scope is left unknown for :mod:`blastdoor.scope`,
+which reads the host from the target URL and the ``host=`` hint.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+from blastdoor.model import Effect, Reversibility, Target, Verb
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+_DESTRUCTIVE_FIELD = re.compile(
+    r"(^|[a-z_])(delete|destroy|drop|purge|wipe|remove|erase|truncate|reset|nuke)([A-Z_]|$)"
+    r"|^(delete|destroy|drop|purge|wipe|remove|erase|truncate|nuke)",
+    re.IGNORECASE,
+)
+_DESTRUCTIVE_PATH = re.compile(
+    r"/(_delete_by_query|delete[-_]?\w*|destroy|purge|wipe|drop|truncate|_close|remove[-_]?\w*"
+    r"|doDelete|delete_series)(/|$|\?)",
+    re.IGNORECASE,
+)
+_ENV_WORDS = re.compile(r"(dev|test|local|sandbox|ci|staging|stage|stg|qa|uat)", re.IGNORECASE)
+
+
+def host_of(url: str) -> str:
+    text = url if "://" in url else "http://" + url.lstrip(":")
+    try:
+        return urlsplit(text).hostname or ""
+    except ValueError:
+        return ""
+
+
+def resource_name(url: str) -> str:
+    """The target name for ``url``: the URL without its query string.
+
+    Words in the path such as ``test`` or ``sandbox`` name data, not an environment; when the
+    path has such a word and the host has none, only the scheme and host are kept, so the scope
+    is decided by the server the request goes to.
+    """
+    base = url.split("?", 1)[0].split("#", 1)[0]
+    host = host_of(base)
+    path = base.split(host, 1)[1] if host and host in base else ""
+    if _ENV_WORDS.search(path) and not _ENV_WORDS.search(host):
+        return base[: len(base) - len(path)] or base
+    return base
+
+
+def graphql_fields(body: str) -> tuple[str, list[str]]:
+    """The operation type and top-level field names of a GraphQL request body (JSON or raw)."""
+    query = body
+    try:
+        data = json.loads(body)
+        if isinstance(data, dict) and isinstance(data.get("query"), str):
+            query = data["query"]
+    except (ValueError, TypeError):
+        pass
+    match = re.search(r"\b(mutation|query|subscription)\b[^{]*\{", query)
+    if match is None:
+        return ("query", []) if query.lstrip().startswith("{") else ("", [])
+    inner = query[match.end() :]
+    depth, fields, word = 0, [], ""
+    for ch in inner:
+        if ch in "{(":
+            if depth == 0 and word:
+                fields.append(word)
+            depth += 1
+            word = ""
+        elif ch in "})":
+            depth -= 1
+            if depth < 0:
+                break
+        elif depth == 0:
+            if ch.isalnum() or ch == "_":
+                word += ch
+            else:
+                if word and ch != ":":
+                    fields.append(word)
+                word = ""
+    if word:
+        fields.append(word)
+    return match.group(1), list(dict.fromkeys(fields))
+
+
+def analyze_request(
+    method: str,
+    url: str,
+    headers: Mapping[str, str] | None = None,
+    body: str | None = None,
+    *,
+    evidence: str = "",
+) -> list[Effect]:
+    """The effects of one HTTP request (credentials in ``headers`` are judged by the caller)."""
+    method = (method or "GET").upper()
+    name = resource_name(url) or "(no url)"
+    host = host_of(url)
+    tags = {f"host={host}"} if host else set()
+    proof = evidence or f"{method} {url}"
+    target = Target("http-resource", name)
+
+    def make(verb: Verb, detail: str, rev: Reversibility, extra: set[str] | None = None) -> Effect:
+        return Effect(
+            verb=verb,
+            target=target,
+            detail=detail,
+            evidence=proof,
+            reversibility=rev,
+            tags=frozenset(tags | (extra or set()) | {"http"}),
+        )
+
+    operation, fields = (
+        graphql_fields(body) if body and ("graphql" in url or "mutation" in body) else ("", [])
+    )
+    if operation == "mutation":
+        bad = [f for f in fields if _DESTRUCTIVE_FIELD.search(f)]
+        if bad:
+            return [
+                make(
+                    Verb.DELETE,
+                    f"send the GraphQL mutation {', '.join(bad)} to {host or url}",
+                    Reversibility.IRREVERSIBLE,
+                    {"graphql", "destructive-mutation"},
+                )
+            ]
+        return [
+            make(
+                Verb.MODIFY,
+                f"send the GraphQL mutation {', '.join(fields) or '(unnamed)'} to {host or url}",
+                Reversibility.REVERSIBLE,
+                {"graphql"},
+            )
+        ]
+    if operation in ("query", "subscription"):
+        return [
+            make(
+                Verb.READ,
+                f"run a GraphQL query against {host or url}",
+                Reversibility.REVERSIBLE,
+                {"graphql"},
+            )
+        ]
+    if method in READ_METHODS:
+        return [make(Verb.READ, f"{method} {url}", Reversibility.REVERSIBLE)]
+    if method == "DELETE":
+        return [make(Verb.DELETE, f"delete the remote resource {url}", Reversibility.IRREVERSIBLE)]
+    if _DESTRUCTIVE_PATH.search(url.split("?", 1)[0]) or _DESTRUCTIVE_PATH.search(url):
+        return [
+            make(
+                Verb.DELETE,
+                f"{method} to a deleting endpoint: {url}",
+                Reversibility.IRREVERSIBLE,
+                {"destructive-endpoint"},
+            )
+        ]
+    return [make(Verb.MODIFY, f"{method} data to {url}", Reversibility.REVERSIBLE)]

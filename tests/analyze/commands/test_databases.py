@@ -1,0 +1,80 @@
+"""Database clients: destructive SQL against an unknown or production database is held."""
+
+from __future__ import annotations
+
+import pytest
+
+from blastdoor.judge import judge
+from blastdoor.model import Action
+from blastdoor.policy import load
+
+
+def decide(command: str, files: dict[str, str] | None = None, **context: object) -> str:
+    known = files or {}
+    return judge(Action.shell(command, **context), load(), files=known.get).kind.value
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "psql -h db.internal -d shop -c 'DROP TABLE orders'",
+        "psql postgresql://app:hunter2@db.internal/shop -c 'TRUNCATE carts'",
+        "mysql -u root -e 'DELETE FROM customers'",
+        "mariadb shop --execute='UPDATE customers SET vip = 0'",
+        "redis-cli -h cache.internal FLUSHALL",
+        "mongosh mongodb://cluster.internal/shop --eval 'db.dropDatabase()'",
+        "mongosh --eval 'db.sessions.deleteMany({})'",
+        "dropdb -h db.internal shop",
+        "mysqladmin -h db.internal drop shop",
+        "pg_restore --clean -d shop dump.pgdump",
+        "cqlsh node1 -e 'DROP KEYSPACE metrics'",
+        "clickhouse-client --query 'TRUNCATE TABLE events'",
+        "psql -c 'DELETE FROM users WHERE id = 4'",
+    ],
+)
+def test_destruction_is_held(command: str) -> None:
+    assert decide(command) == "hold"
+
+
+def test_production_host_is_named_and_password_dropped() -> None:
+    decision = judge(
+        Action.shell("psql postgres://u:s3cret@db.prod.example.com/app -c 'DROP TABLE t'"), load()
+    )
+    assert decision.kind.value == "hold"
+    assert all("s3cret" not in e.target.name for e in decision.effects)
+    assert decision.effects[0].scope.value == "production"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "psql -d shop -c 'SELECT count(*) FROM orders'",
+        "mysql -e 'SHOW TABLES' shop",
+        "redis-cli -h cache.internal GET session:1",
+        "redis-cli --scan --pattern 'user:*'",
+        "mongosh --eval 'db.users.find().limit(3)'",
+        "pg_dump shop > shop.sql",
+        "psql -l",
+        "sqlite3 app.db '.tables'",
+    ],
+)
+def test_reads_pass(command: str) -> None:
+    assert decide(command) == "allow"
+
+
+def test_sql_from_stdin_and_files() -> None:
+    assert decide("psql shop <<'SQL'\nDROP SCHEMA public CASCADE;\nSQL") == "hold"
+    assert decide("echo 'FLUSHDB' | redis-cli") == "hold"
+    assert decide("psql shop < wipe.sql", {"wipe.sql": "TRUNCATE orders;"}) == "hold"
+    assert decide("psql -f report.sql", {"report.sql": "SELECT 1;"}) == "allow"
+    assert decide("psql -f missing.sql") == "ask"
+    assert (
+        decide("psql -f main.sql", {"main.sql": "\\i inner.sql", "inner.sql": "DROP TABLE x;"})
+        == "hold"
+    )
+
+
+def test_development_database_is_allowed() -> None:
+    assert decide("sqlite3 dev.db 'DELETE FROM cache'") == "allow"
+    assert decide("psql -c 'DROP TABLE t'") == "hold"
+    assert decide("psql -c 'DROP TABLE t'", env={"PGHOST": "localhost"}) == "allow"

@@ -1,0 +1,111 @@
+"""git: lost work and rewritten history are asked about; remote rewrites of main are held."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import decide
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        # reading and everyday work
+        ("git status", "allow"),
+        ("git log --oneline -20", "allow"),
+        ("git diff HEAD~2", "allow"),
+        ("git grep -n 'reset --hard'", "allow"),
+        ("git add src/ && git commit -m 'fix: never run git clean -fdx here'", "allow"),
+        ("git commit -am 'tidy up'", "allow"),
+        ("git pull --rebase=false", "allow"),
+        ("git push origin feature/login", "allow"),
+        ("git switch -c feature/login", "allow"),
+        ("git checkout develop", "allow"),
+        ("git stash && git stash pop", "allow"),
+        ("git clean -n", "allow"),
+        ("git clean -nfd", "allow"),
+        ("git restore --staged app.py", "allow"),
+        ("git branch -d merged-topic", "allow"),
+        ("git reset HEAD~1", "allow"),
+        ("git tag v2.0.1", "allow"),
+        ("git rm --cached secrets.json", "allow"),
+        ("git config user.name 'Build Bot'", "allow"),
+        ("git -C ../lib log -1", "allow"),
+        # losing uncommitted work or local history: asked
+        ("git reset --hard", "ask"),
+        ("git reset --har origin/main", "ask"),
+        ("git -C ../service reset --keep HEAD~2", "ask"),
+        ("git checkout -- app.py", "ask"),
+        ("git checkout .", "ask"),
+        ("git checkout HEAD~3 app.py lib.py", "ask"),
+        ("git checkout -f release", "ask"),
+        ("git switch --discard-changes main", "ask"),
+        ("git restore app.py", "ask"),
+        ("git restore --source=HEAD~1 --staged --worktree .", "ask"),
+        ("git clean -fdx", "ask"),
+        ("git clean -fX", "ask"),
+        ("git stash drop stash@{2}", "ask"),
+        ("git stash clear", "ask"),
+        ("git branch -D experiment", "ask"),
+        ("git branch --delete --force experiment", "ask"),
+        ("git commit --amend --no-edit", "ask"),
+        ("git rebase -i HEAD~4", "ask"),
+        ("git filter-repo --path secrets/ --invert-paths", "ask"),
+        ("git reflog expire --expire=now --all", "ask"),
+        ("git gc --prune=now", "ask"),
+        ("git update-ref -d refs/heads/topic", "ask"),
+        ("git worktree remove --force ../wt-hotfix", "ask"),
+        ("git submodule deinit -f vendor/lib", "ask"),
+        ("git merge --abort", "ask"),
+        # hooks skipped
+        ("git commit --no-verify -m wip", "ask"),
+        ("git commit -nm wip", "ask"),
+        ("git push --no-verify origin topic", "ask"),
+        ("git config core.hooksPath .githooks", "ask"),
+        ("git config core.hooksPath /dev/null", "deny"),
+        ("git -c core.hooksPath=/dev/null commit -m x", "deny"),
+        # remote history
+        ("git push --force origin main", "hold"),
+        ("git push -f", "hold"),
+        ("git push origin +master", "hold"),
+        ("git push --force-with-lease origin main", "hold"),
+        ("git push origin --delete main", "hold"),
+        ("git push --mirror backup", "hold"),
+        ("git push --force origin topic/parser", "ask"),
+        ("git push origin :old-topic", "ask"),
+        ("git push --dry-run --force origin main", "allow"),
+    ],
+)
+def test_git_decisions(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected
+
+
+def test_commit_message_is_data() -> None:
+    decision = decide('git commit -m "rm -rf / && git push --force"')
+    assert decision.kind.value == "allow"
+
+
+def test_inline_alias_is_expanded() -> None:
+    assert decide("git -c alias.wipe='reset --hard' wipe").kind.value == "ask"
+    assert decide("git -c alias.boom='!rm -rf ~' boom").kind.value == "deny"
+
+
+def test_ssh_command_setting_is_a_command() -> None:
+    assert decide("GIT_SSH_COMMAND='rm -rf ~' git fetch").kind.value == "deny"
+
+
+def test_force_push_names_branch_and_remote() -> None:
+    decision = decide("git push -f upstream main")
+    pushed = [e for e in decision.effects if e.target.kind == "git-branch"]
+    assert pushed and pushed[0].target.name == "upstream:main"
+    assert pushed[0].scope.value == "production"
+    assert "force-push" in pushed[0].detail
+
+
+def test_clean_x_mentions_ignored_files() -> None:
+    decision = decide("git clean -fdx")
+    assert any(".env" in e.detail for e in decision.effects)
+
+
+def test_production_checkout_is_held() -> None:
+    assert decide("ssh prod-api git reset --hard").kind.value == "hold"

