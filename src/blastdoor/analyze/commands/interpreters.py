@@ -200,7 +200,7 @@ def _cluster(parsed: _Command, spec: _Spec, word: Word, rest: list[Word]) -> Non
         if (
             flag in _DIGITS and flag in spec.joined
         ):  # perl -l0 -0777: only digits belong to the flag
-            digits = re.match(r"[0-9a-fA-Fx]*", tail)
+            digits = re.match(r"x[0-9a-fA-F]+|[0-7]*" if flag == "-0" else r"[0-9]*", tail)
             size = len(digits.group(0)) if digits else 0
             _record(parsed, spec, flag, tail[:size])
             index += size
@@ -293,12 +293,13 @@ def stdin_code(inv: Invocation, ctx: Analysis, *, language: str) -> list[Effect]
 
 
 def _inline(inv: Invocation, ctx: Analysis, code: list[Word], *, language: str) -> list[Effect]:
-    if any(word.dynamic for word in code):
-        text = " ".join(word.text for word in code)
+    text = " ".join(word.text for word in code)
+    if any(word.dynamic for word in code) and (text.lstrip().startswith(("$", "`")) or not text):
         remote = {"remote-code"} if _NETWORK.search(text) else set()
         return [
             unknown(inv, f"{inv.name} runs code only known at run time ({text[:80]})", tags=remote)
         ]
+    # Shell variables inside the code (perl -pe "s/$old/$new/") stay visible as `$name` text.
     joined = "\n".join(word.text for word in code)
     return code_of(inv, ctx, joined, language=language, origin=f"{inv.name} code")
 

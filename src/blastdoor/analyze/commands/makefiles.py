@@ -40,17 +40,20 @@ _DIRECTIVE = re.compile(
 def make_recipe_to_shell(text: str, variables: Mapping[str, str] | None = None) -> str:
     """Turn make recipe text into the shell text make would hand to ``/bin/sh``.
 
-    Strips each line's ``@``, ``-`` and ``+`` prefixes, turns ``$$`` into ``$``, ``$(shell X)`` into
-    ``$(X)``, and replaces ``$(VAR)`` / ``${VAR}`` / ``$@`` with the value from ``variables`` or a
-    neutral word (``MAKE_VAR_NAME``) when the value is not known.
+    Strips the ``@``, ``-`` and ``+`` prefixes of each recipe line (not of the lines a backslash
+    continues), turns ``$$`` into ``$``, ``$(shell X)`` into ``$(X)``, and replaces ``$(VAR)`` /
+    ``${VAR}`` / ``$@`` with the value from ``variables`` or a neutral word (``MAKE_VAR_NAME``).
     """
     values = dict(variables or {})
     lines = []
+    continued = False
     for line in text.split("\n"):
-        stripped = line.lstrip(" \t")
-        prefix = re.match(r"[@+\-\s]*", stripped)
-        body = stripped[prefix.end() :] if prefix else stripped
+        body = line.lstrip(" \t")
+        if not continued:
+            prefix = re.match(r"[@+\-\s]*", body)
+            body = body[prefix.end() :] if prefix else body
         lines.append(_expand(body, values, 0))
+        continued = line.endswith("\\")
     return "\n".join(lines)
 
 

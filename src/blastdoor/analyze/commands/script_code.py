@@ -217,8 +217,10 @@ def code_effects(
                 arg = _interpolated(body, lang, "`")
             elif body.startswith('"'):
                 arg = _string_arg(body[1:-1], lang)
-            else:
-                arg = _plain(RUNTIME, True)
+            else:  # cmd = "date"; cmd | getline
+                assigned = re.findall(rf"\b{body}\s*=\s*\"((?:[^\"\\]|\\.)*)\"\s*(?:;|$|\n)", code)
+                literal = len(assigned) == 1 and not re.search(rf"\b{body}\s*=\s*[^\"\s=]", code)
+                arg = _string_arg(assigned[0], lang) if literal else _plain(RUNTIME, True)
             found.extend(_act(inv, ctx, kind, [arg], origin=origin, raw=match.group(0)))
     if language == "applescript" and re.search(
         r"with\s+administrator\s+privileges|withAdministratorPrivileges", code
