@@ -145,6 +145,9 @@ _BUN_BUILTINS = names(
 )
 
 
+_BUN_EVAL = frozenset({"-e", "--eval", "-p", "--print"})
+
+
 def _split(words: Sequence[Word]) -> tuple[dict[str, str], list[Word]]:
     """Leading package-manager options (``--prefix DIR``, ``-g``) and the words after them."""
     options: dict[str, str] = {}
@@ -169,63 +172,36 @@ def _directory(options: dict[str, str]) -> str:
 
 def _package_manager(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     tool = {"yarnpkg": "yarn"}.get(inv.name, inv.name)
+    if tool == "bun" and inv.args[:1] and inv.args[0].text in _BUN_EVAL:
+        yield from _bun_code(inv, ctx, list(inv.args))
+        return
     options, rest = _split(inv.args)
     if not rest:
-        yield (
-            _ordinary(inv, f"install dependencies with {tool}")
-            if tool != "bun"
-            else _ordinary(inv, "run bun")
-        )
+        yield _ordinary(inv, "run bun" if tool == "bun" else f"install dependencies with {tool}")
         return
     command, args = rest[0].text, rest[1:]
     more, args = _split(args)
     options.update(more)
     directory = _directory(options)
-    is_global = (
-        bool({"-g", "--global"} & set(options))
-        or options.get("--location") == "global"
-        or command == "global"
-    )
     if command in _RUN:
-        if tool == "npm":  # before `--`, options belong to npm; after it, to the script
-            cut = next((i for i, w in enumerate(args) if w.text == "--"), len(args))
-            options.update({w.text: "" for w in args[:cut] if w.text.startswith("-")})
-            args = [w for w in args[:cut] if not w.text.startswith("-")] + args[cut:]
-        if args:
-            yield from package_script(
-                inv,
-                ctx,
-                args[0].text,
-                args[1:],
-                via=f"{tool} run {args[0].text}",
-                directory=directory,
-                if_present="--if-present" in options,
-            )
-        return
-    if command in _LIFECYCLE and not (
-        tool == "bun" and command == "test"
-    ):  # `bun test` is bun's own runner
+        yield from _run_script(inv, ctx, tool, args, options, directory)
+    elif command in _LIFECYCLE and not (tool == "bun" and command == "test"):  # bun's own runner
         yield from _lifecycle(inv, ctx, tool, _LIFECYCLE[command], args, directory)
     elif (command in ("exec", "dlx", "x") and tool != "npm") or command == "exec":
         yield from run_package(inv, ctx, args, via=f"{tool} {command}")
-    elif command in ("publish", "unpublish") or (
-        command == "npm" and args[:1] and args[0].text == "publish"
-    ):
+    elif command in ("publish", "unpublish") or (command == "npm" and _first(args) == "publish"):
         dry = "--dry-run" in options or any(w.text == "--dry-run" for w in args)
-        yield _publish(
-            inv, ctx, tool, unpublish=command == "unpublish", dry=dry, directory=directory
-        )
+        unpublish = command == "unpublish"
+        yield _publish(inv, ctx, tool, unpublish=unpublish, dry=dry, directory=directory)
     elif command in _INSTALL or command == "global":
-        yield (
-            _global(inv, tool)
-            if is_global
-            else _ordinary(inv, f"{tool} {command}: change the project's dependencies")
-        )
-    elif tool == "bun" and (
-        command in ("-e", "--eval", "-p", "--print") or re.search(r"\.(m?[jt]sx?|cjs)$|/", command)
-    ):
+        is_global = bool({"-g", "--global"} & set(options)) or command == "global"
+        if is_global or options.get("--location") == "global":
+            yield _global(inv, tool)
+        else:
+            yield _ordinary(inv, f"{tool} {command}: change the project's dependencies")
+    elif tool == "bun" and re.search(r"\.(m?[jt]sx?|cjs)$|/", command):
         yield from _bun_code(inv, ctx, rest)
-    elif tool in ("yarn", "pnpm", "bun") and command not in _YARN_BUILTINS | (
+    elif tool != "npm" and command not in _YARN_BUILTINS | (
         _BUN_BUILTINS if tool == "bun" else set()
     ):
         yield from package_script(
@@ -233,6 +209,27 @@ def _package_manager(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         )
     else:
         yield _ordinary(inv, f"run {tool} {command}")
+
+
+def _first(words: Sequence[Word]) -> str:
+    return words[0].text if words else ""
+
+
+def _run_script(inv: Invocation, ctx: Analysis, tool: str, args: list[Word], options: dict[str, str],
+                directory: str) -> Iterator[Effect]:  # fmt: skip
+    """``npm run NAME ARGS``, ``yarn run NAME``, ``pnpm run NAME``, ``bun run NAME|FILE``."""
+    if tool == "npm":  # before `--`, options belong to npm; after it, to the script
+        cut = next((i for i, w in enumerate(args) if w.text == "--"), len(args))
+        options = {**options, **{w.text: "" for w in args[:cut] if w.text.startswith("-")}}
+        args = [w for w in args[:cut] if not w.text.startswith("-")] + args[cut:]
+    if not args:
+        return
+    name = args[0].text
+    if tool == "bun" and re.search(r"\.(m?[jt]sx?|cjs)$|/", name):
+        yield from _bun_code(inv, ctx, args)
+        return
+    yield from package_script(inv, ctx, name, args[1:], via=f"{tool} run {name}",
+                              directory=directory, if_present="--if-present" in options)  # fmt: skip
 
 
 def _lifecycle(
@@ -264,7 +261,7 @@ def _bun_code(inv: Invocation, ctx: Analysis, rest: list[Word]) -> Iterator[Effe
     from blastdoor.analyze.commands.interpreters import code_of, file_code
 
     first = rest[0].text
-    if first in ("-e", "--eval", "-p", "--print"):
+    if first in _BUN_EVAL:
         code = rest[1:2]
         if code and not code[0].dynamic:
             yield from code_of(inv, ctx, code[0].text, language="javascript", origin="bun code")

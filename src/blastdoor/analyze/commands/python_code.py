@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import base64
 import binascii
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -83,7 +84,9 @@ class _Names:
 def python_effects(inv: Invocation, ctx: Analysis, code: str, *, origin: str) -> list[Effect]:
     """The effects of running the Python source ``code`` (``origin`` says where it came from)."""
     try:
-        tree = ast.parse(code)
+        with warnings.catch_warnings():  # a SyntaxWarning in agent code is not ours to print
+            warnings.simplefilter("ignore")
+            tree = ast.parse(code)
     except (SyntaxError, ValueError):
         from blastdoor.analyze.commands.script_code import code_effects
 
