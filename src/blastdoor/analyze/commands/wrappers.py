@@ -111,7 +111,7 @@ def _su(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
                  scope=Scope.LOCAL, tags={"privileged", "root-shell"})  # fmt: skip
 
 
-_XARGS_VALUES = frozenset({"-I", "-i", "-n", "-P", "-L", "-l", "-d", "-E", "-e", "-s", "-a",
+_XARGS_VALUES = frozenset({"-I", "-i", "-n", "-P", "-L", "-l", "-d", "-E", "-e", "-s", "-a", "-R", "-S",
                            "--max-args", "--max-procs", "--delimiter", "--arg-file", "--replace"})  # fmt: skip
 
 
