@@ -12,6 +12,7 @@ already carry ``local`` and are left alone.
 from __future__ import annotations
 
 import fnmatch
+import posixpath
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -74,6 +75,10 @@ _HINT_KEYS = frozenset({"host", "context", "namespace", "profile", "workspace", 
 
 def _candidates(effect: Effect) -> list[str]:
     name = effect.target.name
+    if name.startswith("/"):
+        # Only a folder's own name speaks for its environment (envs/prod); the folders above it
+        # (a home called ci, a random temp name) do not.
+        name = posixpath.basename(name.rstrip("/"))
     found = [name, *_hints(effect)]
     if "://" in name:
         parts = urlsplit(name)
