@@ -8,7 +8,7 @@ line that cannot be read. Nothing a line contains can stop the lines after it fr
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from blastdoor.errors import InputError
@@ -66,13 +66,19 @@ def answer(decision: Decision, record_id: Any) -> dict[str, Any]:
             "rules": data["rules"], "effects": data["effects"]}  # fmt: skip
 
 
-def run(lines: Iterable[bytes], policy: Policy) -> Iterator[str]:
-    """One output line (JSON text, no newline) per input line, in order."""
+Judged = Callable[[Action, Decision], None]
+
+
+def run(lines: Iterable[bytes], policy: Policy, *, on_decision: Judged | None = None) -> Iterator[str]:
+    """One output line (JSON text, no newline) per input line, in order.
+
+    ``on_decision`` sees every action judged, before its answer line is yielded.
+    """
     for number, raw in enumerate(lines, start=1):
-        yield json.dumps(_one(number, raw, policy), ensure_ascii=False)
+        yield json.dumps(_one(number, raw, policy, on_decision), ensure_ascii=False)
 
 
-def _one(number: int, raw: bytes, policy: Policy) -> dict[str, Any]:
+def _one(number: int, raw: bytes, policy: Policy, on_decision: Judged | None) -> dict[str, Any]:
     if len(raw) > MAX_LINE_BYTES:
         return {"line": number, "error": f"line is longer than {MAX_LINE_BYTES} bytes; split the input"}
     try:
@@ -89,4 +95,7 @@ def _one(number: int, raw: bytes, policy: Policy) -> dict[str, Any]:
         action = parse_action(record)
     except InputError as error:
         return {"line": number, "error": error.diagnostics()}
-    return answer(judge(action, policy), record.get("id"))
+    decision = judge(action, policy)
+    if on_decision:
+        on_decision(action, decision)
+    return answer(decision, record.get("id"))

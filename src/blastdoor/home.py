@@ -1,21 +1,19 @@
 """Blastdoor's home folder: created by ``blastdoor init`` and on first use by every command.
 
 It holds the user policy (``policy.toml``), the install's signing key (``keys/``, Ed25519, used for
-ledger checkpoints), the SQLite database (``blastdoor.db``) and the freeze marker. Creation is
-idempotent: files already there are never overwritten.
+ledger checkpoints), the SQLite ledger (``blastdoor.db``, created by the ledger's own migrations on
+first use) and the freeze marker. Creation is idempotent: files already there are never overwritten,
+and a lost private key is reported, never silently replaced (old checkpoints would stop verifying).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
 from pathlib import Path
 
 from blastdoor.config import Settings
 from blastdoor.errors import HomeError
-
-SCHEMA_VERSION = 1
 
 USER_POLICY_TEMPLATE = """\
 # Your Blastdoor policy. Rules here are tried before the built-in ones (`blastdoor policy show`).
@@ -47,7 +45,6 @@ def ensure_home(settings: Settings) -> Path:
         if not settings.policy.exists() and settings.policy.parent == home:
             _write_new(settings.policy, USER_POLICY_TEMPLATE, mode=0o600)
         _ensure_keys(home / "keys")
-        _ensure_database(home / "blastdoor.db")
     except OSError as error:
         raise HomeError(f"cannot set up Blastdoor's home at {home}: {error.strerror or error}",
                         hint="set BLASTDOOR_HOME to a folder you can write") from None  # fmt: skip
@@ -73,6 +70,9 @@ def _ensure_keys(folder: Path) -> None:
     private = folder / "install.ed25519"
     if private.exists():
         return
+    if (folder / "install.ed25519.pub").exists():
+        raise HomeError(f"the signing key {private} is missing but its public key is there",
+                        hint="restore the private key from a backup; a new key would make old checkpoints unverifiable")  # fmt: skip
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -86,12 +86,3 @@ def _ensure_keys(folder: Path) -> None:
     ).decode()
     _write_new(folder / "install.ed25519.pub", public, mode=0o644)
     _write_new(private, pem, mode=0o600)
-
-
-def _ensure_database(path: Path) -> None:
-    with sqlite3.connect(path) as db:
-        db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-        db.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-        )
-    os.chmod(path, 0o600)

@@ -10,10 +10,13 @@ import sys
 from typing import Any
 
 from blastdoor import batch
-from blastdoor.cli.common import EXIT_CODES, policy_for
+from blastdoor.cli.common import EXIT_CODES, policy_for, settings
 from blastdoor.errors import InputError
 from blastdoor.judge import judge
 from blastdoor.model import Action, ActionKind, Context, Decision
+from blastdoor.policy.engine import Policy
+
+BATCH_RECORD = 256  # with --batch --record: decisions appended per transaction
 
 
 def register(commands: Any) -> None:
@@ -29,6 +32,10 @@ def register(commands: Any) -> None:
     parser.add_argument("--kind", default="shell", choices=["shell", "sql"], help="what COMMAND is")
     parser.add_argument("--target", default="", help="for --kind sql: the database DSN or URL")
     parser.add_argument("--batch", metavar="FILE", help="read JSONL actions from FILE (- for stdin), one answer per line")
+    parser.add_argument("--no-record", action="store_true", help="do not append the decision to the ledger (dry use)")
+    parser.add_argument("--record", action="store_true", help="with --batch: append every decision to the ledger")
+    for name, helptext in (("agent", "the agent asking"), ("session", "its session id"), ("run", "the run id"), ("tool-use", "the tool call's id")):
+        parser.add_argument(f"--{name}", default="", help=f"{helptext} (recorded in the ledger)")
     parser.add_argument("command", nargs=argparse.REMAINDER, help="the command, after --")
     parser.set_defaults(handler=run)
 
@@ -47,18 +54,34 @@ def run(args: argparse.Namespace) -> int:
     cwd = os.path.abspath(args.cwd) if args.cwd else os.getcwd()
     policy = policy_for(args, cwd=cwd)
     if args.batch:
-        return _batch(args.batch, policy)
+        return _batch(args.batch, policy, record=args.record and not args.no_record, args=args)
     words = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not words:
         raise InputError("no command given", hint="write it after --, e.g. blastdoor check -- rm -rf build")
     text = words[0] if len(words) == 1 else shlex.join(words)  # several words: an argv
-    context = Context.create(env=_env(args.env), cwd=cwd, target=args.target)
-    decision = judge(Action(kind=ActionKind(args.kind), input=text, context=context), policy)
+    context = Context.create(env=_env(args.env), cwd=cwd, target=args.target, agent=args.agent,
+                             session_id=args.session, run_id=args.run, tool_use_id=args.tool_use)  # fmt: skip
+    action = Action(kind=ActionKind(args.kind), input=text, context=context)
+    decision = judge(action, policy)
+    if not args.no_record:
+        _record(args, [(action, decision)], policy)
     print(json.dumps(decision.to_json(), indent=2, ensure_ascii=False) if args.json else render(decision))
     return EXIT_CODES[decision.kind] if decision.enforced else 0
 
 
-def _batch(source: str, policy: Any) -> int:
+def _record(args: argparse.Namespace, decided: list[tuple[Action, Decision]], policy: Policy) -> None:
+    """Append the decisions to the ledger; a decision that cannot be recorded is not given out."""
+    from blastdoor.ledger.ledger import Ledger
+    from blastdoor.ledger.record import decision_payload
+
+    payloads = [decision_payload(a, d, policy_digest=policy.digest, source="check") for a, d in decided]
+    with Ledger.open(settings(args)) as ledger:
+        ledger.record_many(payloads)
+        for problem in ledger.witness_problems:
+            print(f"blastdoor: warning: {problem}", file=sys.stderr)
+
+
+def _batch(source: str, policy: Policy, *, record: bool, args: argparse.Namespace) -> int:
     if source == "-":
         stream = sys.stdin.buffer
     else:
@@ -66,9 +89,23 @@ def _batch(source: str, policy: Any) -> int:
             stream = open(source, "rb")  # noqa: SIM115 - closed below
         except OSError as error:
             raise InputError(f"cannot read {source}: {error.strerror}", hint="check the path") from None
+    decided: list[tuple[Action, Decision]] = []
+    pending: list[str] = []
+
+    def flush() -> None:  # record first: an answer is given out only once its decision is on disk
+        if decided:
+            _record(args, decided, policy)
+            decided.clear()
+        sys.stdout.write("".join(pending))
+        pending.clear()
+
     try:
-        for line in batch.run((raw.rstrip(b"\r\n") for raw in stream), policy):
-            sys.stdout.write(line + "\n")
+        lines = (raw.rstrip(b"\r\n") for raw in stream)
+        for line in batch.run(lines, policy, on_decision=(lambda a, d: decided.append((a, d))) if record else None):
+            pending.append(line + "\n")
+            if len(pending) >= BATCH_RECORD:
+                flush()
+        flush()
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()

@@ -20,11 +20,15 @@ def register(commands: Any) -> None:
 
 
 def _init(args: argparse.Namespace) -> int:
+    from blastdoor.ledger.ledger import Ledger
+
     resolved = settings(args)
+    with Ledger.open(resolved) as ledger:  # creates or migrates the database
+        database = ledger.store.url
     print(f"Blastdoor home: {resolved.home}")
     print(f"  policy:   {resolved.policy}")
     print(f"  keys:     {resolved.home / 'keys'}")
-    print(f"  database: {resolved.database_url}")
+    print(f"  ledger:   {database}")
     return 0
 
 

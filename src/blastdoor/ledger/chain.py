@@ -1,0 +1,74 @@
+"""Appending to the chain and the Merkle tree: the pure part of an append.
+
+A store calls :func:`extend` while it holds its write lock, with the rows on the right edge of the
+tree; the result is the new rows, each linked to the one before (``chain_hash``) and carrying the
+Merkle nodes it completes (see :mod:`blastdoor.ledger.store` for where nodes live).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from blastdoor.ledger.entry import GENESIS_CHAIN, chain_hash, leaf_hash
+from blastdoor.ledger.merkle import Frontier
+from blastdoor.ledger.store import LedgerError, Row
+
+HASH = 32
+
+
+def locate(level: int, index: int) -> tuple[int, int]:
+    """Entry id and byte offset of Merkle node (level, index); level 0 is the entry's leaf hash."""
+    return (index + 1) << level, HASH * (level - 1)
+
+
+def node_of(row: Row, level: int) -> bytes:
+    if level == 0:
+        return row.leaf_hash
+    start = HASH * (level - 1)
+    found = row.nodes[start : start + HASH]
+    if len(found) != HASH:
+        raise LedgerError(f"entry {row.seq} lacks its level-{level} Merkle node",
+                          hint="the ledger was altered; run `blastdoor ledger verify`")  # fmt: skip
+    return found
+
+
+def frontier_keys(size: int) -> list[tuple[int, int]]:
+    """The complete subtrees making up a tree of ``size`` leaves, largest first (RFC 9162, 2.1.1)."""
+    keys: list[tuple[int, int]] = []
+    start = 0
+    for level in range(size.bit_length() - 1, -1, -1):
+        if size >> level & 1:
+            keys.append((level, start >> level))
+            start += 1 << level
+    return keys
+
+
+def frontier_seqs(size: int) -> list[int]:
+    """The entry ids an append must read: the right edge's nodes (which include entry ``size``)."""
+    return [locate(level, index)[0] for level, index in frontier_keys(size)]
+
+
+def frontier_at(size: int, rows: Mapping[int, Row]) -> Frontier:
+    hashes = []
+    for level, index in frontier_keys(size):
+        seq, _ = locate(level, index)
+        if seq not in rows:
+            raise LedgerError(f"entry {seq} is missing from the ledger", hint="run `blastdoor ledger verify`")
+        hashes.append(node_of(rows[seq], level))
+    return Frontier.from_bytes(size, b"".join(hashes))
+
+
+def extend(size: int, edge: Sequence[Row], bodies: Sequence[tuple[str, bytes]]) -> list[Row]:
+    """The rows that append ``bodies`` (``(time, canonical bytes)`` pairs) to a ledger of ``size``."""
+    by_seq = {row.seq: row for row in edge}
+    frontier = frontier_at(size, by_seq)
+    previous = by_seq[size].chain_hash if size else GENESIS_CHAIN
+    rows = []
+    for offset, (time, body) in enumerate(bodies, start=1):
+        leaf = leaf_hash(body)
+        completed = frontier.push(leaf)
+        link = chain_hash(previous, leaf)
+        nodes = b"".join(node for _, _, node in sorted(completed))
+        rows.append(Row(seq=size + offset, time=time, body=body, leaf_hash=leaf, chain_hash=link, nodes=nodes))
+        previous = link
+    return rows

@@ -1,0 +1,78 @@
+"""One ledger entry: its canonical bytes (RFC 8785), its place in the chain and in the Merkle tree.
+
+An entry's *payload* is a JSON object written by whoever records (``blastdoor check``, an agent hook,
+an approval, the broker). Its *body* is the payload in the JSON Canonicalization Scheme of RFC 8785,
+stored as UTF-8 text, so the same payload always hashes the same and anyone can read it.
+
+Payload fields (empty ones are left out):
+
+- ``v`` (1), ``type`` (``decision``, ``approval``, ``grant-use``, ``execution``, ``outcome``,
+  ``ledger-created``), ``time`` (UTC, RFC 3339 with microseconds, ``Z``);
+- ``agent``, ``session``, ``run``, ``tool_use``, ``cwd``, ``source`` (what recorded it);
+- ``action``: ``{"kind", "input", "target"}``;
+- ``decision``: :meth:`blastdoor.model.Decision.to_json`;
+- ``policy_digest``, ``rules_files`` (``{path: "sha256:..."}``), ``credential``.
+
+Entry ids (``seq``) start at 1; entry ``seq`` is Merkle leaf ``seq - 1`` (RFC 9162, section 2.1).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any
+
+ENTRY_VERSION = 1
+GENESIS_CHAIN = bytes(32)  # the "previous chain hash" of entry 1
+
+
+def canonical(payload: Mapping[str, Any]) -> bytes:
+    """The RFC 8785 canonical UTF-8 bytes of ``payload``."""
+    import rfc8785
+
+    return rfc8785.dumps(dict(payload))
+
+
+def leaf_hash(body: bytes) -> bytes:
+    """RFC 9162, section 2.1.1: MTH({d}) = SHA-256(0x00 || d)."""
+    return hashlib.sha256(b"\x00" + body).digest()
+
+
+def chain_hash(previous: bytes, leaf: bytes) -> bytes:
+    """The hash chain: each entry's link commits to every entry before it."""
+    return hashlib.sha256(previous + leaf).digest()
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Entry:
+    """One stored entry, as a store returns it."""
+
+    seq: int
+    body: bytes
+    leaf_hash: bytes
+    chain_hash: bytes
+
+    @cached_property
+    def payload(self) -> dict[str, Any]:
+        value = json.loads(self.body)
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def time(self) -> str:
+        return str(self.payload.get("time", ""))
+
+    @property
+    def type(self) -> str:
+        return str(self.payload.get("type", ""))
+
+    def body_intact(self) -> bool:
+        """Whether the stored bytes still hash to the stored leaf hash."""
+        return leaf_hash(self.body) == self.leaf_hash

@@ -1,0 +1,159 @@
+"""The ledger: record entries, sign checkpoints, answer Merkle-node reads.
+
+``Ledger.open(settings)`` picks the store from the database URL (SQLite by default, PostgreSQL for
+``postgresql://``). :meth:`Ledger.record` redacts secrets, canonicalises (RFC 8785), appends durably
+and, every ``checkpoint_every`` entries, signs a checkpoint and copies it to the witnesses.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets as random
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from blastdoor.config import Settings
+from blastdoor.ledger import chain, merkle, witness
+from blastdoor.ledger.checkpoint import PublicKey, Signer
+from blastdoor.ledger.entry import ENTRY_VERSION, Entry, canonical, now
+from blastdoor.ledger.store import LedgerError, Row, Store, StoredCheckpoint
+
+REDACTION_KEY = "redaction.key"
+
+
+def open_store(url: str) -> Store:
+    if url.startswith("sqlite:///"):
+        from blastdoor.ledger.sqlite_store import SQLiteStore
+
+        return SQLiteStore.open(Path(url.removeprefix("sqlite:///")))
+    if url.startswith(("postgresql://", "postgres://")):
+        from blastdoor.ledger.postgres_store import PostgresStore
+
+        return PostgresStore.open(url)
+    raise LedgerError(f"unsupported ledger database URL {url.split('://')[0]}://...",
+                      hint="use sqlite:///PATH or postgresql://USER@HOST/DB in BLASTDOOR_DATABASE_URL")  # fmt: skip
+
+
+class Ledger:
+    def __init__(self, *, store: Store, keys: Path, checkpoint_every: int = 100, witnesses: Sequence[str] = ()) -> None:
+        self.store = store
+        self._keys = keys
+        self._every = checkpoint_every
+        self.witnesses = tuple(witnesses)
+        self._signer: Signer | None = None
+        self._redactor: Any = None
+        self.witness_problems: list[str] = []
+
+    @classmethod
+    def open(cls, settings: Settings) -> Ledger:
+        store = open_store(settings.database_url)
+        return cls(store=store, keys=settings.keys, checkpoint_every=settings.checkpoint_every, witnesses=settings.witnesses)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # keys ---------------------------------------------------------------------------------------
+    @property
+    def signer(self) -> Signer:
+        if self._signer is None:
+            self._signer = Signer.load(self._keys / "install.ed25519")
+        return self._signer
+
+    def public_key(self) -> PublicKey:
+        return PublicKey.load(self._keys / "install.ed25519.pub")
+
+    def redact(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        if self._redactor is None:
+            from blastdoor.ledger.redact import Redactor
+
+            self._redactor = Redactor(redaction_key(self._keys))
+        redacted = self._redactor.payload(dict(payload))
+        assert isinstance(redacted, dict)
+        return redacted
+
+    # writing ------------------------------------------------------------------------------------
+    def record(self, payload: Mapping[str, Any]) -> Entry:
+        """Append one entry (secrets redacted); acknowledged only once it is on disk."""
+        return self.record_many([payload])[-1]
+
+    def record_many(self, payloads: Sequence[Mapping[str, Any]]) -> list[Entry]:
+        """Append several entries in one transaction (group commit)."""
+        bodies = [_body(self.redact(payload)) for payload in payloads]
+
+        def extend(size: int, edge: Sequence[Row]) -> list[Row]:
+            pending = ([_body(self._genesis())] if size == 0 else []) + bodies
+            return chain.extend(size, edge, pending)
+
+        rows = self.store.append(extend, chain.frontier_seqs)
+        if any(row.seq % self._every == 0 for row in rows):
+            self.checkpoint()
+        return [row.entry() for row in rows[-len(payloads) :]]
+
+    def _genesis(self) -> dict[str, Any]:
+        return {"v": ENTRY_VERSION, "type": "ledger-created", "time": now(), "key": self.signer.public.vkey}
+
+    def checkpoint(self) -> StoredCheckpoint:
+        """Sign the current tree head, store it and copy it to every witness."""
+        size = self.store.size()
+        note = self.signer.sign(size=size, root=self.root(size), time=now())
+        stored = self.store.add_checkpoint(size=size, note=note)
+        self.witness_problems = witness.publish(self.witnesses, note=note, size=size, origin=self.signer.public.name)
+        return stored
+
+    # reading ------------------------------------------------------------------------------------
+    def nodes(self, keys: Sequence[tuple[int, int]]) -> list[bytes]:
+        """:class:`blastdoor.ledger.merkle.NodeSource`: node hashes read from the entries holding them."""
+        places = [chain.locate(level, index) for level, index in keys]
+        rows = self.store.rows(sorted({seq for seq, _ in places}))
+        found = []
+        for (level, _), (seq, _) in zip(keys, places, strict=True):
+            if seq not in rows:
+                raise LedgerError(f"entry {seq} is missing from the ledger", hint="run `blastdoor ledger verify`")
+            found.append(chain.node_of(rows[seq], level))
+        return found
+
+    def root(self, size: int) -> bytes:
+        return merkle.root(self, size) if size else merkle.EMPTY_ROOT
+
+
+def _body(payload: Mapping[str, Any]) -> tuple[str, bytes]:
+    try:
+        return str(payload.get("time", "")), canonical(payload)
+    except (TypeError, ValueError) as error:  # rfc8785 rejects floats out of range, lone surrogates, ...
+        raise LedgerError(f"an entry cannot be written as canonical JSON: {error}", hint="report this as a bug") from None
+
+
+def redaction_key(keys: Path) -> bytes:
+    """The per-install HMAC key for redaction markers (created on first use, never rewritten)."""
+    path = keys / REDACTION_KEY
+    try:
+        return _read_key(path)
+    except FileNotFoundError:
+        pass
+    keys.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tmp = path.with_name(f".{REDACTION_KEY}.{os.getpid()}")
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+        handle.write(random.token_bytes(32))
+        handle.flush()
+        os.fsync(handle.fileno())
+    try:
+        os.link(tmp, path)  # the first writer wins; every process then uses the same key
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return _read_key(path)
+
+
+def _read_key(path: Path) -> bytes:
+    data = path.read_bytes()
+    if len(data) != 32:
+        raise LedgerError(f"the redaction key {path} is damaged", hint="restore it from a backup")
+    return data

@@ -1,0 +1,185 @@
+"""The team ledger store: PostgreSQL (``BLASTDOOR_DATABASE_URL=postgresql://...``), through psycopg 3.
+
+Durability: a commit returns after PostgreSQL has flushed its WAL (``synchronous_commit`` on, the
+server default). Writers from any number of machines are serialised by a transaction-scoped
+advisory lock, and ``seq`` is the primary key, so the chain cannot fork. The tables live in the
+schema named by the URL's ``schema`` parameter (default ``blastdoor``), which Blastdoor removes from
+the URL before connecting: ``postgresql://user@host/db?schema=blastdoor_team``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from blastdoor.ledger.store import Extender, LedgerError, Row, Store, StoredCheckpoint
+
+if TYPE_CHECKING:
+    import psycopg
+
+MIGRATIONS: tuple[tuple[int, str], ...] = (
+    (
+        1,
+        """
+        CREATE TABLE ledger_entries (
+            seq BIGINT PRIMARY KEY,
+            time TEXT NOT NULL,
+            body TEXT NOT NULL,
+            leaf_hash BYTEA NOT NULL,
+            chain_hash BYTEA NOT NULL,
+            nodes BYTEA NOT NULL
+        );
+        CREATE INDEX ledger_entries_time ON ledger_entries (time);
+        CREATE TABLE ledger_checkpoints (
+            id BIGSERIAL PRIMARY KEY,
+            size BIGINT NOT NULL,
+            note TEXT NOT NULL
+        );
+        """,
+    ),
+)
+
+_LOCK_CLASS = 0x6C6467  # advisory lock namespace for "ldg"; the second key is the schema's hash
+_SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def split_url(url: str) -> tuple[str, str]:
+    """The libpq URL without Blastdoor's ``schema`` parameter, and that schema."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schema = next((value for key, value in query if key == "schema"), "blastdoor")
+    if not _SCHEMA.match(schema):
+        raise LedgerError(f"schema={schema!r} in the database URL is not a plain lower-case name",
+                          hint="use letters, digits and _ only, e.g. schema=blastdoor")  # fmt: skip
+    rest = urlencode([(key, value) for key, value in query if key != "schema"])
+    return urlunsplit(parts._replace(query=rest)), schema
+
+
+def _redacted(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+class PostgresStore(Store):
+    def __init__(self, *, url: str, schema: str, connection: psycopg.Connection[Any]) -> None:
+        self.url = _redacted(url)
+        self._schema = schema
+        self._db = connection
+
+    @classmethod
+    def open(cls, url: str) -> PostgresStore:
+        import psycopg
+
+        conninfo, schema = split_url(url)
+        try:
+            connection = psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
+        except (psycopg.Error, ValueError) as error:
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise LedgerError(f"cannot connect to the ledger database {_redacted(url)}: {first}",
+                              hint="check BLASTDOOR_DATABASE_URL (host, port, user, password, database)") from None  # fmt: skip
+        store = cls(url=url, schema=schema, connection=connection)
+        with store._errors("open"):
+            store._migrate()
+        return store
+
+    @contextlib.contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        import psycopg
+
+        try:
+            yield
+        except psycopg.Error as error:
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise LedgerError(f"the ledger database {self.url} failed ({doing}): {first}",
+                              hint="check the server and the connection's permissions") from None  # fmt: skip
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[psycopg.Cursor[Any]]:
+        with self._db.transaction(), self._db.cursor() as cursor:
+            cursor.execute(f"SET LOCAL search_path TO {self._schema}")
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_LOCK_CLASS, self._schema))
+            yield cursor
+
+    def _migrate(self) -> None:
+        with self._db.transaction(), self._db.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_LOCK_CLASS, self._schema))
+            cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {self._schema}")
+            cursor.execute(f"SET LOCAL search_path TO {self._schema}")
+            cursor.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+            cursor.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+            current = int(cursor.fetchone()[0])  # type: ignore[index]
+            if current > len(MIGRATIONS):
+                raise LedgerError(f"the ledger {self.url} has schema version {current}, newer than this Blastdoor knows",
+                                  hint="upgrade Blastdoor")  # fmt: skip
+            for version, script in MIGRATIONS:
+                if version > current:
+                    cursor.execute(script.encode())
+                    cursor.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (version,))
+        self._db.execute(f"SET search_path TO {self._schema}")
+
+    def append(self, extend: Extender, frontier_seqs: Callable[[int], list[int]]) -> list[Row]:
+        with self._errors("append"), self._write() as cursor:
+            cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM ledger_entries")
+            size = int(cursor.fetchone()[0])  # type: ignore[index]
+            new = extend(size, list(self._rows(cursor, frontier_seqs(size)).values()))
+            cursor.executemany(
+                "INSERT INTO ledger_entries (seq, time, body, leaf_hash, chain_hash, nodes) VALUES (%s, %s, %s, %s, %s, %s)",
+                [(r.seq, r.time, r.body.decode("utf-8"), r.leaf_hash, r.chain_hash, r.nodes) for r in new],
+            )
+        return new
+
+    def size(self) -> int:
+        with self._errors("read"):
+            found = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM ledger_entries").fetchone()
+            return int(found[0]) if found else 0
+
+    @staticmethod
+    def _rows(cursor: psycopg.Cursor[Any], seqs: Sequence[int]) -> dict[int, Row]:
+        if not seqs:
+            return {}
+        cursor.execute(
+            "SELECT seq, time, body, leaf_hash, chain_hash, nodes FROM ledger_entries WHERE seq = ANY(%s)",
+            (list(seqs),),
+        )
+        return {row.seq: row for row in map(_row, cursor.fetchall())}
+
+    def rows(self, seqs: Sequence[int]) -> dict[int, Row]:
+        with self._errors("read"), self._db.cursor() as cursor:
+            return self._rows(cursor, seqs)
+
+    def scan(self, *, start: int = 1, since: str = "") -> Iterator[Row]:
+        query = "SELECT seq, time, body, leaf_hash, chain_hash, nodes FROM ledger_entries WHERE seq >= %s"
+        params: list[object] = [start]
+        if since:
+            query += " AND seq >= COALESCE((SELECT MIN(seq) FROM ledger_entries WHERE time >= %s), 9223372036854775807)"
+            params.append(since)
+        with self._errors("read"), self._db.transaction(), self._db.cursor(name="blastdoor_scan") as cursor:
+            cursor.itersize = 4096
+            cursor.execute(query + " ORDER BY seq", params)
+            yield from map(_row, cursor)
+
+    def add_checkpoint(self, *, size: int, note: str) -> StoredCheckpoint:
+        with self._errors("checkpoint"), self._write() as cursor:
+            cursor.execute("INSERT INTO ledger_checkpoints (size, note) VALUES (%s, %s) RETURNING id", (size, note))
+            found = cursor.fetchone()
+            return StoredCheckpoint(id=int(found[0]) if found else 0, size=size, note=note)
+
+    def checkpoints(self) -> list[StoredCheckpoint]:
+        with self._errors("read"):
+            found = self._db.execute("SELECT id, size, note FROM ledger_checkpoints ORDER BY id").fetchall()
+            return [StoredCheckpoint(id=int(i), size=int(s), note=str(n)) for i, s, n in found]
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _row(values: Sequence[Any]) -> Row:
+    seq, time, body, leaf, chain, nodes = values
+    return Row(seq=int(seq), time=str(time), body=str(body).encode("utf-8"),
+               leaf_hash=bytes(leaf), chain_hash=bytes(chain), nodes=bytes(nodes))  # fmt: skip

@@ -1,0 +1,178 @@
+"""The embedded ledger store: SQLite in Blastdoor's home, WAL journal, ``synchronous=FULL``.
+
+Durability: with WAL and ``synchronous=FULL`` SQLite fsyncs the write-ahead log before a commit
+returns, so an acknowledged entry survives ``kill -9`` and power loss. Writers from several
+processes are serialised twice: an advisory ``flock`` on ``<database>.lock`` (so a waiting writer
+wakes the moment the lock is free, rather than after SQLite's busy-handler sleeps), then
+``BEGIN IMMEDIATE`` (SQLite's own write lock, which also guards against writers that skip the flock).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from blastdoor.ledger.store import Extender, LedgerError, Row, Store, StoredCheckpoint
+
+MIGRATIONS: tuple[tuple[int, str], ...] = (
+    (
+        1,
+        """
+        CREATE TABLE ledger_entries (
+            seq INTEGER PRIMARY KEY,
+            time TEXT NOT NULL,
+            body TEXT NOT NULL,
+            leaf_hash BLOB NOT NULL,
+            chain_hash BLOB NOT NULL,
+            nodes BLOB NOT NULL
+        );
+        CREATE INDEX ledger_entries_time ON ledger_entries (time);
+        CREATE TABLE ledger_checkpoints (
+            id INTEGER PRIMARY KEY,
+            size INTEGER NOT NULL,
+            note TEXT NOT NULL
+        );
+        """,
+    ),
+)
+
+_HINT = "move the file aside and run `blastdoor init` for a new ledger, or restore it from a backup"
+
+
+class SQLiteStore(Store):
+    def __init__(self, *, path: Path, connection: sqlite3.Connection) -> None:
+        self.url = f"sqlite:///{path}"
+        self._path = path
+        self._db = connection
+        self._lock_path = path.with_name(path.name + ".lock")
+
+    @classmethod
+    def open(cls, path: Path) -> SQLiteStore:
+        if path.exists() and not path.is_file():
+            raise LedgerError(f"the ledger path {path} is not a file", hint="set BLASTDOOR_DATABASE_URL to a file path")
+        try:
+            connection = sqlite3.connect(path, isolation_level=None, timeout=30.0, check_same_thread=False)
+        except sqlite3.Error as error:
+            raise LedgerError(f"cannot open the ledger database {path}: {error}", hint="check the path and its permissions") from None
+        store = cls(path=path, connection=connection)
+        with store._errors("open"):
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=FULL")
+            store._migrate()
+        with contextlib.suppress(OSError):
+            os.chmod(path, 0o600)
+        return store
+
+    @contextlib.contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.DatabaseError as error:
+            raise LedgerError(f"the ledger database {self._path} cannot be read ({doing}): {error}", hint=_HINT) from None
+        except sqlite3.Error as error:
+            raise LedgerError(f"the ledger database {self._path} failed ({doing}): {error}",
+                              hint="check the disk and the file's permissions") from None  # fmt: skip
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction under both locks; committed (fsynced) or rolled back."""
+        with open(self._lock_path, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        current = self._version()
+        if current >= len(MIGRATIONS):
+            self._check_known(current)
+            return
+        with self._write() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)")
+            current = self._version()
+            for version, script in MIGRATIONS:
+                if version > current:
+                    for statement in filter(str.strip, script.split(";")):
+                        db.execute(statement)
+                    db.execute("INSERT INTO schema_migrations (version) VALUES (?)", (version,))
+
+    def _version(self) -> int:
+        found = self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").fetchone()
+        if not found:
+            return 0
+        return int(self._db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0])
+
+    def _check_known(self, version: int) -> None:
+        if version > len(MIGRATIONS):
+            raise LedgerError(f"the ledger {self._path} has schema version {version}, newer than this Blastdoor knows",
+                              hint="upgrade Blastdoor")  # fmt: skip
+
+    def append(self, extend: Extender, frontier_seqs: Callable[[int], list[int]]) -> list[Row]:
+        with self._errors("append"), self._write() as db:
+            size = self._size(db)
+            new = extend(size, list(self._rows(db, frontier_seqs(size)).values()))
+            db.executemany(
+                "INSERT INTO ledger_entries (seq, time, body, leaf_hash, chain_hash, nodes) VALUES (?, ?, ?, ?, ?, ?)",
+                [(r.seq, r.time, r.body.decode("utf-8"), r.leaf_hash, r.chain_hash, r.nodes) for r in new],
+            )
+        return new
+
+    @staticmethod
+    def _size(db: sqlite3.Connection) -> int:
+        return int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM ledger_entries").fetchone()[0])
+
+    def size(self) -> int:
+        with self._errors("read"):
+            return self._size(self._db)
+
+    @staticmethod
+    def _rows(db: sqlite3.Connection, seqs: Sequence[int]) -> dict[int, Row]:
+        if not seqs:
+            return {}
+        marks = ",".join("?" * len(seqs))
+        found = db.execute(f"SELECT seq, time, body, leaf_hash, chain_hash, nodes FROM ledger_entries WHERE seq IN ({marks})", list(seqs))
+        return {row.seq: row for row in map(_row, found)}
+
+    def rows(self, seqs: Sequence[int]) -> dict[int, Row]:
+        with self._errors("read"):
+            return self._rows(self._db, seqs)
+
+    def scan(self, *, start: int = 1, since: str = "") -> Iterator[Row]:
+        query = "SELECT seq, time, body, leaf_hash, chain_hash, nodes FROM ledger_entries WHERE seq >= ?"
+        params: list[object] = [start]
+        if since:
+            query += " AND seq >= COALESCE((SELECT MIN(seq) FROM ledger_entries WHERE time >= ?), 1 << 62)"
+            params.append(since)
+        with self._errors("read"):
+            cursor = self._db.execute(query + " ORDER BY seq", params)
+            while batch := cursor.fetchmany(2048):
+                yield from map(_row, batch)
+
+    def add_checkpoint(self, *, size: int, note: str) -> StoredCheckpoint:
+        with self._errors("checkpoint"), self._write() as db:
+            cursor = db.execute("INSERT INTO ledger_checkpoints (size, note) VALUES (?, ?)", (size, note))
+            return StoredCheckpoint(id=int(cursor.lastrowid or 0), size=size, note=note)
+
+    def checkpoints(self) -> list[StoredCheckpoint]:
+        with self._errors("read"):
+            found = self._db.execute("SELECT id, size, note FROM ledger_checkpoints ORDER BY id")
+            return [StoredCheckpoint(id=int(i), size=int(s), note=str(n)) for i, s, n in found]
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _row(values: Sequence[Any]) -> Row:
+    seq, time, body, leaf, chain, nodes = values
+    text = body if isinstance(body, str) else bytes(body).decode("utf-8", "replace")
+    return Row(seq=int(seq), time=str(time), body=text.encode("utf-8"),
+               leaf_hash=bytes(leaf), chain_hash=bytes(chain), nodes=bytes(nodes))  # fmt: skip

@@ -1,0 +1,96 @@
+"""The storage interface every ledger backend implements (SQLite, PostgreSQL).
+
+A store keeps three things: entries (one row each: canonical body, leaf hash, chain hash and the Merkle
+nodes that the entry completed), signed checkpoints, and its schema version. It does no hashing of its
+own: :func:`blastdoor.ledger.chain.extend` computes the new rows while the store holds its write lock,
+so two writers can never both append entry N (the chain cannot fork).
+
+Where Merkle nodes live: appending leaf ``i`` (0-based) completes one subtree per trailing one-bit
+of ``i``; their hashes (levels 1, 2, ...) are stored, concatenated, in that entry's ``nodes`` column.
+So node (level, index) sits in entry ``(index + 1) << level`` at offset ``32 * (level - 1)``, and
+every node can be fetched by entry id in one indexed query (:func:`blastdoor.ledger.chain.locate`).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from blastdoor.errors import BlastdoorError
+from blastdoor.ledger.entry import Entry
+
+
+class LedgerError(BlastdoorError):
+    """The ledger cannot be opened, read or written."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Row:
+    """One stored entry with the Merkle nodes it completed."""
+
+    seq: int
+    time: str
+    body: bytes
+    leaf_hash: bytes
+    chain_hash: bytes
+    nodes: bytes = b""
+
+    def entry(self) -> Entry:
+        return Entry(seq=self.seq, body=self.body, leaf_hash=self.leaf_hash, chain_hash=self.chain_hash)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredCheckpoint:
+    """A signed checkpoint as stored: the signed note's text and where it was written."""
+
+    id: int
+    size: int
+    note: str  # the complete signed note (C2SP signed-note format)
+
+
+# Given the rows a writer holds (the last one and the frontier's), return the rows to append.
+Extender = Callable[[int, Sequence[Row]], list[Row]]
+
+
+class Store(ABC):
+    """One ledger database."""
+
+    url: str
+
+    @abstractmethod
+    def append(self, extend: Extender, frontier_seqs: Callable[[int], list[int]]) -> list[Row]:
+        """Append atomically and durably (fsynced before returning), under the store's write lock.
+
+        ``frontier_seqs(size)`` names the entry ids whose rows ``extend`` needs (the right edge of
+        the tree); ``extend(size, rows)`` returns the new rows, numbered from ``size + 1``.
+        """
+
+    @abstractmethod
+    def size(self) -> int:
+        """How many entries there are."""
+
+    @abstractmethod
+    def rows(self, seqs: Sequence[int]) -> dict[int, Row]:
+        """The rows with these entry ids (missing ones are absent from the answer)."""
+
+    @abstractmethod
+    def scan(self, *, start: int = 1, since: str = "") -> Iterator[Row]:
+        """Entries in order from ``start`` (or from the first at or after time ``since``)."""
+
+    @abstractmethod
+    def add_checkpoint(self, *, size: int, note: str) -> StoredCheckpoint:
+        """Store a signed checkpoint (durably)."""
+
+    @abstractmethod
+    def checkpoints(self) -> list[StoredCheckpoint]:
+        """Every stored checkpoint, oldest first."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
