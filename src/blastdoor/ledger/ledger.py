@@ -101,11 +101,20 @@ class Ledger:
 
     def checkpoint(self) -> StoredCheckpoint:
         """Sign the current tree head, store it and copy it to every witness."""
-        size = self.store.size()
-        note = self.signer.sign(size=size, root=self.root(size), time=now())
-        stored = self.store.add_checkpoint(size=size, note=note)
-        self.witness_problems = witness.publish(self.witnesses, note=note, size=size, origin=self.signer.public.name)
+        signer = self.signer
+        stored = self.store.add_checkpoint(lambda size: signer.sign(size=size, root=self.root(size), time=now()))
+        self.witness_problems = witness.publish(
+            self.witnesses, note=stored.note, origin=signer.public.name,
+            prover=lambda old, root: self._prove(old, root, stored.size),
+        )  # fmt: skip
         return stored
+
+    def _prove(self, old_size: int, old_root: bytes, size: int) -> list[bytes]:
+        """A consistency proof for a witness, refusing when the witness holds another tree."""
+        if old_size > size or self.root(old_size) != old_root:
+            raise LedgerError(f"holds a checkpoint of {old_size} entries that this ledger does not contain: "
+                              "the ledger was rewritten or truncated", hint="run `blastdoor ledger verify`")  # fmt: skip
+        return merkle.consistency_proof(self, old_size, size) if old_size else []
 
     # reading ------------------------------------------------------------------------------------
     def nodes(self, keys: Sequence[tuple[int, int]]) -> list[bytes]:

@@ -164,8 +164,11 @@ class PostgresStore(Store):
             cursor.execute(query + " ORDER BY seq", params)
             yield from map(_row, cursor)
 
-    def add_checkpoint(self, *, size: int, note: str) -> StoredCheckpoint:
+    def add_checkpoint(self, sign: Callable[[int], str]) -> StoredCheckpoint:
         with self._errors("checkpoint"), self._write() as cursor:
+            cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM ledger_entries")
+            size = int(cursor.fetchone()[0])  # type: ignore[index]
+            note = sign(size)
             cursor.execute("INSERT INTO ledger_checkpoints (size, note) VALUES (%s, %s) RETURNING id", (size, note))
             found = cursor.fetchone()
             return StoredCheckpoint(id=int(found[0]) if found else 0, size=size, note=note)

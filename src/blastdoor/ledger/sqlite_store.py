@@ -157,8 +157,10 @@ class SQLiteStore(Store):
             while batch := cursor.fetchmany(2048):
                 yield from map(_row, batch)
 
-    def add_checkpoint(self, *, size: int, note: str) -> StoredCheckpoint:
+    def add_checkpoint(self, sign: Callable[[int], str]) -> StoredCheckpoint:
         with self._errors("checkpoint"), self._write() as db:
+            size = self._size(db)
+            note = sign(size)
             cursor = db.execute("INSERT INTO ledger_checkpoints (size, note) VALUES (?, ?)", (size, note))
             return StoredCheckpoint(id=int(cursor.lastrowid or 0), size=size, note=note)
 

@@ -79,8 +79,11 @@ class Store(ABC):
         """Entries in order from ``start`` (or from the first at or after time ``since``)."""
 
     @abstractmethod
-    def add_checkpoint(self, *, size: int, note: str) -> StoredCheckpoint:
-        """Store a signed checkpoint (durably)."""
+    def add_checkpoint(self, sign: Callable[[int], str]) -> StoredCheckpoint:
+        """Under the write lock, sign the current size (``sign(size)`` gives the note) and store it.
+
+        Holding the lock keeps checkpoints in tree order however many writers there are.
+        """
 
     @abstractmethod
     def checkpoints(self) -> list[StoredCheckpoint]:

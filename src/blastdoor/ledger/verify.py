@@ -88,17 +88,18 @@ def _witnesses(ledger: Ledger, key: PublicKey, report: Report) -> dict[str, Chec
     held: dict[str, Checkpoint] = {}
     for target in ledger.witnesses:
         try:
-            note = witness.fetch(target, origin=key.name)
+            notes = witness.fetch(target, origin=key.name)
         except (OSError, UnicodeDecodeError) as error:
             report.fail(f"witness {target} cannot be read: {error}")
             continue
-        if note is None:
+        if not notes:
             report.notes.append(f"witness {target} holds no checkpoint yet")
-            continue
-        try:
-            held[f"witness {target}"] = key.verify(note)
-        except CheckpointError as error:
-            report.fail(f"witness {target}: {error.diagnostics()}")
+        for number, note in enumerate(notes, start=1):
+            name = f"witness {target}" + (f" (copy {number})" if len(notes) > 1 else "")
+            try:
+                held[name] = key.verify(note)
+            except CheckpointError as error:
+                report.fail(f"{name}: {error.diagnostics()}")
     report.witnesses = len(held)
     return held
 

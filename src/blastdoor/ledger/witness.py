@@ -1,26 +1,36 @@
-"""Witnesses: copies of the latest checkpoint kept outside the agent's reach.
+"""Witnesses: copies of the signed checkpoints kept outside the agent's reach.
 
 A witness is a folder (e.g. a mount only a human or another machine can write) or an HTTP endpoint.
 Truncating the ledger and rebuilding it with fresh checkpoints cannot fool ``verify`` while a witness
-still holds an older, signed checkpoint: the rebuilt tree either is smaller or has another root.
+still holds a signed checkpoint of the original tree: the rebuilt tree is smaller or has another root.
 
-Protocol for an HTTP witness: ``POST URL`` with the signed note as ``text/plain`` stores it (a witness
-should refuse a note whose tree size is smaller than the one it holds); ``GET URL`` returns the latest
-note it holds (404 when none). A folder witness holds ``<origin>.checkpoint`` (``/`` in the origin
-becomes ``_``); Blastdoor never replaces a larger checkpoint there with a smaller one.
+- Folder: ``<origin>.checkpoints`` (``/`` in the origin becomes ``_``) is an append-only log of every
+  checkpoint (signed notes, one after another). Nothing is ever rewritten, so ``chattr +a`` on it
+  is a fine extra guard; ``verify`` checks every note in it.
+- HTTP: ``GET URL`` returns the latest signed note the witness holds (404 when none). ``POST URL``
+  sends JSON ``{"checkpoint": NOTE, "old_size": N, "proof": [hex, ...]}``: an RFC 9162 consistency
+  proof (2.1.4) from the witness's note to the new one. A witness must check the signature and the
+  proof and refuse (409) a checkpoint that does not extend the tree it holds.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from blastdoor.ledger.checkpoint import CheckpointError, parse_text
+from blastdoor.errors import BlastdoorError
+from blastdoor.ledger.checkpoint import parse_text
 
 TIMEOUT = 3.0
+_GAP = "\n\n"  # written after each note in a folder witness; a note never holds three newlines in a row
+
+# proves(old_size) -> the consistency proof from old_size to the checkpoint being published, or
+# raises when the ledger's tree at old_size is not the one the witness holds
+Prover = Callable[[int, bytes], list[bytes]]
 
 
 def _is_url(target: str) -> bool:
@@ -28,62 +38,63 @@ def _is_url(target: str) -> bool:
 
 
 def _file(folder: str, origin: str) -> Path:
-    return Path(folder).expanduser() / (origin.replace("/", "_") + ".checkpoint")
+    return Path(folder).expanduser() / (origin.replace("/", "_") + ".checkpoints")
 
 
-def publish(witnesses: Sequence[str], *, note: str, size: int, origin: str) -> list[str]:
+def publish(witnesses: Sequence[str], *, note: str, origin: str, prover: Prover) -> list[str]:
     """Copy ``note`` to every witness; the problems met (a witness that fails never stops recording)."""
     problems = []
     for target in witnesses:
         try:
             if _is_url(target):
-                _post(target, note)
+                _post(target, note, origin, prover)
             else:
-                _write(_file(target, origin), note, size)
-        except (OSError, ValueError, CheckpointError) as error:
+                _append(_file(target, origin), note)
+        except (OSError, ValueError, BlastdoorError) as error:
             problems.append(f"witness {target}: {error}")
     return problems
 
 
-def _size_of(note: str) -> int:
-    return parse_text(note[: note.rfind("\n\n") + 1]).size
-
-
-def _write(path: Path, note: str, size: int) -> None:
-    try:
-        held = _size_of(path.read_text("utf-8"))
-    except FileNotFoundError:
-        held = -1
-    except (OSError, UnicodeDecodeError, CheckpointError):
-        held = -1  # unreadable: replace it; verify reports what was there only if it still is
-    if held > size:
-        raise ValueError(f"holds a checkpoint of {held} entries, more than the ledger's {size}: the ledger shrank")
+def _append(path: Path, note: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(note)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, (note + _GAP).encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
-def _post(url: str, note: str) -> None:
-    request = urllib.request.Request(url, data=note.encode(), method="POST", headers={"Content-Type": "text/plain; charset=utf-8"})
-    with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:
-        answer.read()
+def _post(url: str, note: str, origin: str, prover: Prover) -> None:
+    held = fetch(url, origin=origin)
+    old_size, proof = 0, []
+    if held:
+        old = held[-1]
+        checkpoint = parse_text(old[: old.rfind("\n\n") + 1])
+        old_size = checkpoint.size
+        proof = prover(old_size, checkpoint.root)
+    document = {"checkpoint": note, "old_size": old_size, "proof": [node.hex() for node in proof]}
+    request = urllib.request.Request(url, data=json.dumps(document).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:
+            answer.read()
+    except urllib.error.HTTPError as error:
+        raise OSError(f"refused the checkpoint (HTTP {error.code})") from None
 
 
-def fetch(target: str, *, origin: str) -> str | None:
-    """The latest checkpoint a witness holds, or None when it holds none. Raises OSError when unreachable."""
+def fetch(target: str, *, origin: str) -> list[str]:
+    """The checkpoints a witness holds (a folder: all of them; HTTP: the latest). Raises OSError when unreachable."""
     if not _is_url(target):
         try:
-            return _file(target, origin).read_text("utf-8")
+            text = _file(target, origin).read_text("utf-8")
         except FileNotFoundError:
-            return None
+            return []
+        return [part + "\n" for part in text.split("\n" + _GAP) if part.strip()]
     try:
         with urllib.request.urlopen(target, timeout=TIMEOUT) as answer:
-            return bytes(answer.read()).decode("utf-8")
+            return [bytes(answer.read()).decode("utf-8")]
     except urllib.error.HTTPError as error:
         if error.code == 404:
-            return None
+            return []
         raise
