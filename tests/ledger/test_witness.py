@@ -25,7 +25,7 @@ def _checkpoint(note: str) -> Checkpoint:
 class _Witness(BaseHTTPRequestHandler):
     held: bytes = b""
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         """A reference witness: accept only a checkpoint that provably extends the one held."""
         document = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         new = _checkpoint(document["checkpoint"])
@@ -42,7 +42,7 @@ class _Witness(BaseHTTPRequestHandler):
             self.send_response(200)
         self.end_headers()
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self.send_response(200 if self.held else 404)
         self.end_headers()
         self.wfile.write(self.held)
