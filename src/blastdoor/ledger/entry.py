@@ -11,7 +11,7 @@ Payload fields (empty ones are left out):
 - ``agent``, ``session``, ``run``, ``tool_use``, ``cwd``, ``source`` (what recorded it);
 - ``action``: ``{"kind", "input", "target"}``;
 - ``decision``: :meth:`blastdoor.model.Decision.to_json`;
-- ``policy_digest``, ``rules_files`` (``{path: "sha256:..."}``), ``credential``.
+- ``policy_digest``, ``rules_files`` (``{path: "sha256:..."}``), ``credential_name`` (never its value).
 
 Entry ids (``seq``) start at 1; entry ``seq`` is Merkle leaf ``seq - 1`` (RFC 9162, section 2.1).
 """

@@ -33,7 +33,7 @@ def decision_payload(
         "decision": decision.to_json(),
         "policy_digest": policy_digest,
         "rules_files": dict(rules_files or {}),
-        "credential": credential,
+        "credential_name": credential,
     }
     return _clean(payload)
 

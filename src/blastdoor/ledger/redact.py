@@ -1,0 +1,432 @@
+"""Keep secrets out of the ledger: every secret becomes ``[redacted:<16 hex>]``.
+
+The marker carries the first 16 hex digits of HMAC-SHA256(install key, secret) (RFC 2104 with
+SHA-256, FIPS 180-4), so two uses of one secret still match across entries, while a short password
+cannot be recovered by hashing guesses: that needs the per-install key, which never enters the
+ledger. Detection has two layers:
+
+1. *Structural* (always, pure regular expressions, linear in the text): URL userinfo passwords
+   (RFC 3986, section 3.2.1; the user is kept), ``Authorization`` headers (RFC 9110, section 11.6.2;
+   RFC 6750, section 2.1 for ``Bearer``) and secret-named headers such as ``X-API-Key``, flags that
+   carry secrets (``--password X``, ``--token=X``, ``-pX`` after ``mysql``/``mariadb``), assignments
+   to secret-looking names (``PGPASSWORD=x``, ``"api_key": "x"``), SQL ``PASSWORD 'x'`` /
+   ``IDENTIFIED BY 'x'``, PEM private key blocks (RFC 7468) and token shapes that are unambiguous on
+   their own (AWS key ids, GitHub, GitLab, Slack, Stripe, Google, OpenAI/Anthropic keys, JWTs).
+2. *detect-secrets* (Yelp's maintained scanner) for the rest. Importing it costs ~250 ms (it pulls in
+   ``requests``) and this code runs in a per-call agent hook, so it is imported lazily and only when
+   the structural pass leaves a *candidate word*: a run of 20 or more base64/url-safe characters that
+   mixes letters and digits, is not a path, a UUID, a 40-hex git object id or a ``sha256:`` digest.
+   Why 20: detect-secrets' base64 entropy limit is 4.5 bits per character, and a string of n
+   characters has at most log2(n) bits, so nothing shorter than 23 characters can pass it; every
+   vendor token shape it knows is longer than 20 as well. Only the lines around candidates are
+   scanned (at most 256 characters either side), with each plugin's ``analyze_string`` called
+   directly: no global settings, no verification requests. Its heuristic filters (templates,
+   ``$VAR``, sequences, UUIDs) drop the obvious false positives. Unquoted candidates are also judged
+   by its base64 entropy measure, since shell arguments are rarely quoted.
+
+If detect-secrets cannot be imported, every candidate word is redacted (fail closed). The result is
+a fixed point: :meth:`Redactor.text` repeats both layers until nothing changes, so redacting
+redacted text changes nothing.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import hmac
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import cache
+from typing import Any
+
+from blastdoor.errors import BlastdoorError
+
+KEY_BYTES = 32
+MARKER = re.compile(r"\[redacted:[0-9a-f]{16}\]")
+_ROUNDS = 4  # both layers are repeated until nothing changes; real text settles in two rounds
+
+Span = tuple[int, int]
+
+
+class RedactionKeyError(BlastdoorError):
+    """The redaction key is not 32 bytes."""
+
+
+# --- Which names hold secrets -------------------------------------------------------------------
+
+_SECRET_ENDINGS = ("password", "passwd", "passphrase", "secret", "token", "credential", "credentials", "apikey", "pwd")  # fmt: skip
+_NOT_SECRET_LAST = frozenset(
+    {"file", "path", "dir", "url", "uri", "name", "id", "ids", "arn", "type", "ttl", "host", "port", "user",
+     "username", "stdin", "prompt", "env", "length", "count", "size", "header", "endpoint", "region", "prefix",
+     "suffix", "field", "mode", "enabled", "required", "expiry", "expires", "expiration", "sock", "format",
+     "version", "hint", "policy", "location", "ref", "kind"}
+)  # fmt: skip
+_NOT_SECRET_KEY_OWNERS = frozenset({"public", "sort", "primary", "foreign", "partition", "cache", "idempotency", "routing"})  # fmt: skip
+_WORD_PART = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a variable, flag, header or JSON key named ``name`` holds a secret value."""
+    parts = [part.lower() for part in _WORD_PART.findall(name)]
+    if (
+        not parts
+        or parts[0] == "no"
+        or parts[-1] in _NOT_SECRET_LAST
+        or parts in (["pwd"], ["oldpwd"])
+    ):
+        return False
+    if parts == ["pass"] or any(part.endswith(_SECRET_ENDINGS) for part in parts):
+        return True
+    return any(part == "key" and parts[i - 1] not in _NOT_SECRET_KEY_OWNERS for i, part in enumerate(parts) if i)  # fmt: skip
+
+
+# --- Layer 1: structural rules; each yields the (start, end) spans of secret values ---------------
+
+# A value: single-quoted (literal), double-quoted, or a bare shell word. Bounded, so no rule can
+# scan far past its anchor.
+_VALUE = r"""(?:'(?P<sq>[^'\n]{1,4096})'|"(?P<dq>(?:[^"\\\n]|\\.){1,4096})"|(?P<bare>[^\s'"`;&|<>()]{1,4096}))"""
+_QUOTED = r"""(?:'(?P<sq>[^'\n]{1,4096})'|"(?P<dq>(?:[^"\\\n]|\\.){1,4096})")"""
+_REFERENCE = re.compile(r"\$(?:\w+|\{[^}]*\}|\([^)]*\))")  # $VAR, ${VAR}, $(cmd): not a secret
+
+
+def _value(match: re.Match[str], *, allow_dash: bool = True) -> Iterator[Span]:
+    for group in ("sq", "dq", "bare"):
+        value = match.groupdict().get(group)
+        if value is None:
+            continue
+        if group != "sq" and _REFERENCE.fullmatch(value):
+            return  # a shell expansion names the secret without holding it
+        if group == "bare" and not allow_dash and value.startswith("-"):
+            return  # `--password -h host`: the next word is another flag
+        yield match.span(group)
+
+
+_NAMED = re.compile(r"(?<![\w.\-])(?P<name>[A-Za-z_][\w.\-]{0,127}+)=(?!=)" + _VALUE)
+_KEYED = re.compile(
+    r"""(?P<q>["']?)(?P<name>[A-Za-z_][\w.\-]{0,127}+)(?P=q)[ \t]*(?::|=)[ \t]*""" + _QUOTED
+)
+_FLAG = re.compile(r"(?<![\w-])--(?P<name>[A-Za-z0-9][\w-]{0,63}+)(?P<sep>=|[ \t]+)" + _VALUE)
+_HEADER = re.compile(r"(?<![\w-])(?P<name>[A-Za-z0-9]++(?:-[A-Za-z0-9]++)++):[ \t]*(?P<value>[^\s'\"][^'\"\r\n]{0,4095})")  # fmt: skip
+_AUTHORIZATION = re.compile(
+    r"(?i)(?<![\w-])(?:proxy-)?authorization[ \t]*:[ \t]*"
+    r"(?:(?:bearer|basic|token|digest|negotiate|ntlm|bot|apikey)[ \t]+)?(?P<value>[^\s'\"][^'\"\r\n]{0,4095})"
+)
+_BEARER = re.compile(r"\bBearer[ \t]+(?P<value>[A-Za-z0-9\-._~+/]{16,4096}=*)")
+_URL_PASSWORD = re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]{0,31}://[^\s:/?#\[\]@'\"]{0,256}:(?P<value>[^\s/?#'\"]{1,512})@")  # fmt: skip
+_SQL_PASSWORD = re.compile(r"(?i)\b(?:password|identified[ \t]+by)[ \t]*(?:=[ \t]*)?(?:\([ \t]*)?'(?P<sq>(?:[^'\\\n]|\\.|''){1,4096})'")  # fmt: skip
+# Flags whose meaning depends on the command: mysql's -pSECRET (elsewhere -p is a port or a path)
+# and curl's -u USER:PASSWORD.
+_COMMAND = re.compile(
+    r"(?<![\w.\-])(?P<command>mysql|mariadb|curl)[\w-]*(?P<args>[^;&|\n]{0,8192})"
+)
+_GLUED_P = re.compile(r"(?<=\s)-p" + _VALUE)
+_CURL_USER = re.compile(r"(?<=\s)(?:-[A-Za-z]*[uU]|--user|--proxy-user)(?:=|[ \t]*)" + _VALUE)
+_PEM_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
+_PEM_END = re.compile(r"-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
+_PEM_TRUNCATED_BODY = re.compile(r"[A-Za-z0-9+/=\\\s:,\-]{1,16384}")
+
+# Token shapes that are secrets by their look alone (each vendor documents its prefix).
+_SHAPES = re.compile(
+    r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b"  # AWS access key id
+    r"|\bgh[pousr]_[A-Za-z0-9]{36,255}\b|\bgithub_pat_\w{22,255}"  # GitHub
+    r"|\bglpat-[\w-]{20,255}|\bnpm_[A-Za-z0-9]{36}\b|\bpypi-AgE[\w-]{50,}"  # GitLab, npm, PyPI
+    r"|\bxox[abposr]-[A-Za-z0-9-]{10,255}|\bxapp-[A-Za-z0-9-]{10,255}"  # Slack
+    r"|\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,255}"  # Stripe
+    r"|\bAIza[\w-]{35}"  # Google API key
+    r"|\bsk-(?:ant-|proj-|svcacct-|admin-)?(?=[\w-]{0,254}\d)[\w-]{24,255}"  # OpenAI, Anthropic
+    r"|\beyJ[\w-]{5,8192}\.eyJ[\w-]{5,8192}\.[\w-]{0,8192}"  # JWT (RFC 7519)
+)
+
+
+def _named_spans(text: str) -> Iterator[Span]:
+    for match in _NAMED.finditer(text):
+        if is_secret_name(match["name"]):
+            yield from _value(match)
+    for match in _KEYED.finditer(text):
+        if is_secret_name(match["name"]):
+            yield from _value(match)
+
+
+def _flag_spans(text: str) -> Iterator[Span]:
+    for match in _FLAG.finditer(text):
+        if is_secret_name(match["name"]):
+            yield from _value(match, allow_dash=match["sep"] == "=")
+    for command in _COMMAND.finditer(text):
+        curl = command["command"] == "curl"
+        for match in (_CURL_USER if curl else _GLUED_P).finditer(text, *command.span("args")):
+            for start, end in _value(match):
+                if not curl:
+                    yield start, end
+                elif (colon := text.find(":", start, end)) >= 0:
+                    yield colon + 1, end  # curl -u USER:PASSWORD keeps the user
+
+
+def _trimmed(match: re.Match[str]) -> Iterator[Span]:
+    value = match["value"].rstrip()
+    if not _REFERENCE.fullmatch(value):
+        yield match.start("value"), match.start("value") + len(value)
+
+
+def _header_spans(text: str) -> Iterator[Span]:
+    for match in _AUTHORIZATION.finditer(text):
+        yield from _trimmed(match)
+    for match in _HEADER.finditer(text):
+        if is_secret_name(match["name"]):
+            yield from _trimmed(match)
+    for pattern in (_BEARER, _URL_PASSWORD):
+        for match in pattern.finditer(text):
+            yield from _trimmed(match)
+    for match in _SQL_PASSWORD.finditer(text):
+        yield from _value(match)
+
+
+def _pem_spans(text: str) -> Iterator[Span]:
+    """RFC 7468 private key blocks: the body between BEGIN and END (both lines kept)."""
+    ends = [match.start() for match in _PEM_END.finditer(text)]
+    i, covered = 0, 0
+    for begin in _PEM_BEGIN.finditer(text):
+        if begin.start() < covered:
+            continue
+        while i < len(ends) and ends[i] < begin.end():
+            i += 1
+        if i < len(ends):
+            yield begin.end(), ends[i]
+            covered = ends[i]
+        elif body := _PEM_TRUNCATED_BODY.match(text, begin.end()):
+            yield body.span()  # no END line: a truncated key is still a key
+            covered = body.end()
+
+
+def _shape_spans(text: str) -> Iterator[Span]:
+    for match in _SHAPES.finditer(text):
+        yield match.span()
+
+
+_STRUCTURAL: tuple[Callable[[str], Iterator[Span]], ...] = (_pem_spans, _named_spans, _flag_spans, _header_spans, _shape_spans)  # fmt: skip
+
+
+# --- Layer 2: detect-secrets, behind a cheap gate --------------------------------------------------
+
+_WORD = re.compile(r"[A-Za-z0-9+/=_\-]{20,}")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_GIT_OBJECT = re.compile(r"[0-9a-fA-F]{40}")
+_NAME_LIKE = re.compile(r"[a-z0-9_\-]*")
+_LETTER = re.compile(r"[A-Za-z]")
+_DIGIT = re.compile(r"[0-9]")
+_WINDOW = 256
+
+
+def _candidates(text: str) -> Iterator[re.Match[str]]:
+    """Words that could plausibly be a secret the structural pass does not know (see above)."""
+    for match in _WORD.finditer(text):
+        word, before = match[0], text[max(0, match.start() - 7) : match.start()]
+        if not (_LETTER.search(word) and _DIGIT.search(word)):
+            continue
+        if _UUID.fullmatch(word) or _GIT_OBJECT.fullmatch(word) or before.endswith(("sha1:", "sha256:", "sha512:")):  # fmt: skip
+            continue
+        if "/" in word and (word[0] == "/" or before[-1:] in (".", "~", "/", ":") or all(_NAME_LIKE.fullmatch(s) for s in word.split("/"))):  # fmt: skip
+            continue  # a path or the path part of a URL
+        yield match
+
+
+def _entropy(word: str) -> float:
+    """Shannon entropy in bits per character: detect-secrets' measure for a word within its charset."""
+    return -sum(n / len(word) * math.log2(n / len(word)) for n in Counter(word).values())
+
+
+class _Scanner:
+    """detect-secrets' plugins, built once per process on first need."""
+
+    def __init__(self) -> None:
+        from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+        from detect_secrets.filters import heuristic
+        from detect_secrets.plugins import high_entropy_strings, keyword
+
+        skip = {"PrivateKeyDetector", "IPPublicDetector"}  # PEM is structural; an IP is no secret
+        classes: Iterable[type[Any]] = get_mapping_from_secret_type_to_class().values()
+        plugins = [cls() for cls in classes if cls.__name__ not in skip]
+        # The keyword detector reports only the first match of a string, so it reads line by line,
+        # and only lines that name one of its keywords.
+        self.per_line = [p for p in plugins if isinstance(p, keyword.KeywordDetector)]
+        self.per_chunk = [p for p in plugins if p not in self.per_line]
+        self.keywords = re.compile("|".join(keyword.DENYLIST), re.IGNORECASE)
+        self.base64_limit = float(high_entropy_strings.Base64HighEntropyString().entropy_limit)
+        self.entropy_type: Any = high_entropy_strings.HighEntropyStringsPlugin
+        self.filters: tuple[Callable[[str], object], ...] = (
+            heuristic.is_templated_secret,
+            heuristic.is_prefixed_with_dollar_sign,
+            heuristic.is_sequential_string,
+            heuristic.is_potential_uuid,
+            heuristic.is_not_alphanumeric_string,
+            _GIT_OBJECT.fullmatch,
+        )
+
+    def secrets(self, chunk: str) -> set[str]:
+        found = [(p, v) for p in self.per_chunk for v in p.analyze_string(chunk)]
+        for line in filter(self.keywords.search, chunk.split("\n")):
+            found += [(p, v) for p in self.per_line for v in p.analyze_string(line)]
+        return {value for plugin, value in found if self._keep(plugin, value)}
+
+    def _keep(self, plugin: Any, value: object) -> bool:
+        if not isinstance(value, str) or not value or any(drop(value) for drop in self.filters):
+            return False
+        # entropy plugins yield every quoted string: the measure is applied here, as detect-secrets does
+        return not isinstance(plugin, self.entropy_type) or bool(plugin.calculate_shannon_entropy(value) > plugin.entropy_limit)  # fmt: skip
+
+
+@cache
+def _scanner() -> _Scanner | None:
+    try:
+        return _Scanner()
+    except Exception:  # not installed or broken: the caller fails closed
+        return None
+
+
+def _scanner_spans(text: str) -> Iterator[Span]:
+    words = list(_candidates(text))
+    if not words:
+        return  # the common case: detect-secrets is never imported
+    scanner = _scanner()
+    if scanner is None:
+        yield from (word.span() for word in words)
+        return
+    windows: list[Span] = []
+    for word in words:
+        if _entropy(word[0]) > scanner.base64_limit:
+            yield word.span()  # an unquoted random word: detect-secrets' eager ad-hoc check
+            continue
+        line_start = text.rfind("\n", 0, word.start()) + 1
+        line_end = text.find("\n", word.end())
+        line_end = len(text) if line_end < 0 else line_end
+        windows.append(
+            (max(line_start, word.start() - _WINDOW), min(line_end, word.end() + _WINDOW))
+        )
+    for start, end in _merge(windows, gap=1):
+        chunk = text[start:end]
+        try:
+            values = scanner.secrets(chunk)
+        except Exception:  # a plugin that fails on odd input: fail closed on this chunk's words
+            yield from ((start + w.start(), start + w.end()) for w in _candidates(chunk))
+            continue
+        for value in values:
+            at = chunk.find(value)
+            while at >= 0:
+                yield start + at, start + at + len(value)
+                at = chunk.find(value, at + len(value))
+
+
+# --- Putting spans together -------------------------------------------------------------------------
+
+
+def _merge(spans: Iterable[Span], gap: int = 0) -> list[Span]:
+    """Sorted, non-empty spans with overlapping ones (or ones at most ``gap`` apart) joined."""
+    merged: list[Span] = []
+    for start, end in sorted(span for span in spans if span[0] < span[1]):
+        if merged and start < merged[-1][1] + gap:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _outside_markers(text: str, spans: list[Span]) -> Iterator[Span]:
+    """The parts of ``spans`` not already inside a marker, so markers are never re-redacted."""
+    markers = [match.span() for match in MARKER.finditer(text)]
+    ends = [end for _, end in markers]
+    for start, end in spans:
+        i = bisect.bisect_right(ends, start)
+        while i < len(markers) and markers[i][0] < end:
+            if start < markers[i][0] and text[start : markers[i][0]].strip():
+                yield start, markers[i][0]
+            start, i = max(start, markers[i][1]), i + 1
+        if start < end and text[start:end].strip():
+            yield start, end
+
+
+# Shorter than every token shape above (the shortest, an AWS key id, is 20 characters) and without
+# the spaces, "=", ":" or "@" that every context rule needs, and not a glued flag such as -pSECRET.
+_PLAIN_WORD = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.,/+-]{0,18}")
+
+
+class Redactor:
+    """Replaces secrets by ``[redacted:<hmac>]`` markers in text, env maps and JSON payloads.
+
+    Never raises on a ``str``; redacting an already redacted value changes nothing.
+    """
+
+    __slots__ = ("_key",)
+
+    def __init__(self, key: bytes) -> None:
+        if not isinstance(key, bytes | bytearray) or len(key) != KEY_BYTES:
+            size = len(key) if isinstance(key, bytes | bytearray) else type(key).__name__
+            raise RedactionKeyError(
+                f"the redaction key must be {KEY_BYTES} bytes, got {size}",
+                hint="remove the damaged redaction.key from Blastdoor's keys folder only if the ledger is new",
+            )
+        self._key = bytes(key)
+
+    def __repr__(self) -> str:
+        return "Redactor(key=<hidden>)"
+
+    def marker(self, secret: str) -> str:
+        """``[redacted:<first 16 hex of HMAC-SHA256(key, secret)>]`` (RFC 2104)."""
+        data = secret.encode("utf-8", "surrogatepass")
+        return f"[redacted:{hmac.new(self._key, data, hashlib.sha256).hexdigest()[:16]}]"
+
+    def text(self, value: str) -> str:
+        """``value`` with every secret the two layers find replaced by its marker."""
+        if _PLAIN_WORD.fullmatch(value):
+            return value  # one short word: no flag, assignment, URL, header or token shape fits in it
+        for _ in range(_ROUNDS):
+            redacted = self._replace(self._replace(value, _STRUCTURAL), (_scanner_spans,))
+            if redacted == value:
+                break
+            value = redacted
+        return value
+
+    def _replace(self, text: str, rules: Iterable[Callable[[str], Iterator[Span]]]) -> str:
+        spans = _merge(span for rule in rules for span in rule(text))
+        pieces, at = [], 0
+        for start, end in _outside_markers(text, spans):
+            pieces += [text[at:start], self.marker(text[start:end])]
+            at = end
+        return "".join([*pieces, text[at:]])
+
+    def env(self, values: Mapping[str, str]) -> dict[str, str]:
+        """An environment with secret-named variables redacted whole and the rest redacted as text."""
+        return {name: self._whole_text(value) if is_secret_name(name) else self.text(value) for name, value in values.items()}  # fmt: skip
+
+    def payload(self, value: Any) -> Any:
+        """A JSON-like value with every string redacted; values under secret-named keys go whole."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, Mapping):
+            return dict(self._member(key, item) for key, item in value.items())
+        if isinstance(value, list | tuple):
+            return [self.payload(item) for item in value]
+        return value
+
+    def _member(self, key: Any, item: Any) -> tuple[Any, Any]:
+        if not isinstance(key, str):
+            return key, self.payload(item)
+        redacted = self.text(key)
+        # the redacted key is judged too: a marker can split off a name like TOKEN on a later pass
+        if is_secret_name(key) or is_secret_name(redacted):
+            return redacted, self._whole(item)
+        return redacted, self.payload(item)
+
+    def _whole(self, value: Any) -> Any:
+        """The marker for a value under a secret name (None, booleans and markers stay)."""
+        if value is None or isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            return self._whole_text(value)
+        if isinstance(value, int | float):
+            return self.marker(str(value))
+        return self.marker(json.dumps(value, sort_keys=True, ensure_ascii=False, default=str))
+
+    def _whole_text(self, value: str) -> str:
+        return value if value == "" or MARKER.fullmatch(value) else self.marker(value)
