@@ -35,8 +35,8 @@ def test_check_records_and_show_filters(isolated_home: Path, capsys: pytest.Capt
 
 
 def test_export_jsonl_and_verify(isolated_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "infra").mkdir()
-    _run(capsys, "check", "--cwd", str(tmp_path / "infra"), "--", "terraform destroy -auto-approve")
+    (tmp_path / "acme" / "infra").mkdir(parents=True)
+    _run(capsys, "check", "--cwd", str(tmp_path / "acme" / "infra"), "--", "terraform destroy -auto-approve")
     code, out, _ = _run(capsys, "ledger", "export", "--format", "jsonl")
     records = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and records[-1]["entry"]["decision"]["decision"] in ("hold", "deny")
