@@ -26,7 +26,7 @@ from typing import Any
 from blastdoor.config import Settings
 from blastdoor.home import ensure_home
 from blastdoor.judge import judge
-from blastdoor.ledger import merkle
+from blastdoor.ledger import chain, merkle
 from blastdoor.ledger.entry import canonical
 from blastdoor.ledger.ledger import Ledger
 from blastdoor.ledger.record import decision_payload
@@ -136,12 +136,14 @@ def appends(name: str, url: str, home: str, args: argparse.Namespace) -> None:
 def verify_and_prove(home: str, args: argparse.Namespace) -> None:
     url = f"sqlite:///{Path(home) / 'big.db'}"
     payload = sample_payload()
+    body = (str(payload["time"]), canonical(ledger_payload := dict(payload)))
     with Ledger.open(_settings(home, url, every=10**9)) as ledger:
+        ledger.record(ledger_payload)  # the genesis entry and one ordinary entry, through the front door
         built = time.perf_counter()
-        done = 0
-        while done < args.proof_size:
-            step = min(10_000, args.proof_size - done)
-            ledger.record_many([payload] * step)
+        done = 2
+        while done < args.proof_size:  # the rest straight into the store: same bytes, no redaction pass
+            step = min(20_000, args.proof_size - done)
+            ledger.store.append(lambda size, edge, n=step: chain.extend(size, edge, [body] * n), chain.frontier_seqs)
             done += step
         built = time.perf_counter() - built
         ledger.checkpoint()
@@ -155,7 +157,7 @@ def verify_and_prove(home: str, args: argparse.Namespace) -> None:
         report = verify(ledger)
         verify_time = time.perf_counter() - begun
     bytes_per_entry = os.path.getsize(url.removeprefix("sqlite:///")) / size
-    print(f"built {size:,} entries with group commit (10,000 per transaction) in {built:.1f} s")
+    print(f"built {size:,} entries (20,000 per transaction, hashing and Merkle nodes included) in {built:.1f} s")
     print(f"inclusion proof at {size:,} entries: median {statistics.median(timings) * 1000:.2f} ms, "
           f"max {max(timings) * 1000:.2f} ms over {len(timings)} proofs")  # fmt: skip
     print(f"verify: {size / verify_time:,.0f} entries/s ({verify_time:.1f} s, ok={report.ok})")
