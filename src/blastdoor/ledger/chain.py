@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from blastdoor.ledger.entry import GENESIS_CHAIN, chain_hash, leaf_hash
-from blastdoor.ledger.merkle import Frontier
+from blastdoor.ledger.merkle import Frontier, subtree_keys
 from blastdoor.ledger.store import LedgerError, Row
 
 HASH = 32
@@ -32,25 +32,14 @@ def node_of(row: Row, level: int) -> bytes:
     return found
 
 
-def frontier_keys(size: int) -> list[tuple[int, int]]:
-    """The complete subtrees making up a tree of ``size`` leaves, largest first (RFC 9162, 2.1.1)."""
-    keys: list[tuple[int, int]] = []
-    start = 0
-    for level in range(size.bit_length() - 1, -1, -1):
-        if size >> level & 1:
-            keys.append((level, start >> level))
-            start += 1 << level
-    return keys
-
-
 def frontier_seqs(size: int) -> list[int]:
     """The entry ids an append must read: the right edge's nodes (which include entry ``size``)."""
-    return [locate(level, index)[0] for level, index in frontier_keys(size)]
+    return [locate(level, index)[0] for level, index in subtree_keys(0, size)]
 
 
 def frontier_at(size: int, rows: Mapping[int, Row]) -> Frontier:
     hashes = []
-    for level, index in frontier_keys(size):
+    for level, index in subtree_keys(0, size):
         seq, _ = locate(level, index)
         if seq not in rows:
             raise LedgerError(f"entry {seq} is missing from the ledger", hint="run `blastdoor ledger verify`")
