@@ -53,7 +53,7 @@ def test_any_single_byte_change_in_an_entry_is_detected(filled: Ledger, raw: Cal
     column = "body" if column == "time_as_body" else column
     (original,) = db.run(f"SELECT {column} FROM ledger_entries WHERE seq = ?", (seq,))[0]
     changed = _flip(original, offset, xor)
-    if changed == original or (column == "nodes" and not original):
+    if changed == original or (column == "nodes" and not original) or (isinstance(changed, str) and "\x00" in changed):
         return
     _restore(db, "ledger_entries", "seq", seq, column, changed)
     try:
@@ -70,7 +70,7 @@ def test_any_byte_change_in_a_checkpoint_is_detected(filled: Ledger, raw: Callab
     db = raw()
     cid, note = db.run("SELECT id, note FROM ledger_checkpoints ORDER BY id")[which]
     changed = _flip(note, offset, xor)
-    if changed == note:
+    if changed == note or "\x00" in changed:  # PostgreSQL text cannot hold NUL, so no attacker can write it
         return
     _restore(db, "ledger_checkpoints", "id", cid, "note", changed)
     try:
