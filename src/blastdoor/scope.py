@@ -26,7 +26,15 @@ ENV_SIGNALS = (
     "SPRING_PROFILES_ACTIVE", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "TF_WORKSPACE", "KUBE_CONTEXT",
     "CLOUDSDK_ACTIVE_CONFIG_NAME", "VERCEL_ENV", "RAILWAY_ENVIRONMENT", "FLY_APP_NAME", "HEROKU_APP",
 )  # fmt: skip
-URL_SIGNALS = ("DATABASE_URL", "POSTGRES_URL", "MYSQL_URL", "REDIS_URL", "MONGODB_URI", "MONGO_URL", "PGHOST")
+URL_SIGNALS = (
+    "DATABASE_URL",
+    "POSTGRES_URL",
+    "MYSQL_URL",
+    "REDIS_URL",
+    "MONGODB_URI",
+    "MONGO_URL",
+    "PGHOST",
+)
 
 _TOKENS: tuple[tuple[Scope, re.Pattern[str]], ...] = (
     (Scope.PRODUCTION, re.compile(r"(^|[^a-z])(prod|production|prd|live|prod\d+)([^a-z]|$)")),
@@ -38,7 +46,17 @@ _TOKENS: tuple[tuple[Scope, re.Pattern[str]], ...] = (
 )  # fmt: skip
 
 # Branches that count as production when history on them is rewritten or deleted.
-PROTECTED_BRANCHES = ("main", "master", "production", "prod", "release", "release/*", "trunk", "live", "stable")
+PROTECTED_BRANCHES = (
+    "main",
+    "master",
+    "production",
+    "prod",
+    "release",
+    "release/*",
+    "trunk",
+    "live",
+    "stable",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,7 +71,10 @@ class ScopeConfig:
             for pattern in self.names.get(scope, ()):
                 for candidate in candidates:
                     if fnmatch.fnmatch(candidate.lower(), pattern.lower()):
-                        return scope, f"{candidate!r} matches the configured {scope.value} name {pattern!r}"
+                        return (
+                            scope,
+                            f"{candidate!r} matches the configured {scope.value} name {pattern!r}",
+                        )
         return None
 
 
@@ -66,7 +87,11 @@ def scope_of_text(text: str) -> Scope | None:
 
 
 def _hints(effect: Effect) -> list[str]:
-    return [tag.split("=", 1)[1] for tag in effect.tags if "=" in tag and tag.split("=", 1)[0] in _HINT_KEYS]
+    return [
+        tag.split("=", 1)[1]
+        for tag in effect.tags
+        if "=" in tag and tag.split("=", 1)[0] in _HINT_KEYS
+    ]
 
 
 _HINT_KEYS = frozenset({"host", "context", "namespace", "profile", "workspace", "env", "database", "project",
@@ -74,19 +99,45 @@ _HINT_KEYS = frozenset({"host", "context", "namespace", "profile", "workspace", 
 
 
 def _candidates(effect: Effect) -> list[str]:
+    """The names that may say which environment ``effect`` lands in."""
+    if ON_HOST in effect.tags:
+        # Run over ssh on a machine: the machine's name decides, not a path or program on it.
+        return [h for tag in effect.tags if tag.startswith("host=") and (h := tag.split("=", 1)[1])]
     name = effect.target.name
     if name.startswith("/"):
         # Only a folder's own name speaks for its environment (envs/prod); the folders above it
         # (a home called ci, a random temp name) do not.
         name = posixpath.basename(name.rstrip("/"))
-    found = [name, *_hints(effect)]
-    if "://" in name:
-        parts = urlsplit(name)
-        found += [parts.hostname or "", (parts.path or "").strip("/")]
+    found = [_named_part(c) for c in (name, *_hints(effect))]
+    if VIA_SSH in effect.tags:  # localhost, seen from the ssh host, is that host
+        found = [c for c in found if not _LOCALHOST.search(c.lower())]
     return [c for c in found if c]
 
 
-_RANK = {Scope.PRODUCTION: 0, Scope.STAGING: 1, Scope.DEVELOPMENT: 2, Scope.LOCAL: 3, Scope.UNKNOWN: 4}
+def _named_part(candidate: str) -> str:
+    """A URL names its environment by its host (``api.staging.example.com``); the path does not
+    (``/v1/prod-report`` on a development server is still development). Database and other URLs
+    keep their path: the database name (``/app_prod``) is the target."""
+    if "://" not in candidate:
+        return candidate
+    parts = urlsplit(candidate)
+    if parts.scheme.lower() in _WEB_SCHEMES:
+        return parts.hostname or ""
+    return f"{parts.hostname or ''}/{(parts.path or '').strip('/')}".strip("/")
+
+
+ON_HOST = "on-host"  # an effect that lands on the machine named by its host= hint (ssh)
+VIA_SSH = "via-ssh"  # an effect of a command run on another machine over ssh
+_WEB_SCHEMES = frozenset({"http", "https", "ws", "wss", "ftp", "ftps", "sftp", "scp"})
+_LOCALHOST = re.compile(r"^(localhost|127\.0\.0\.1|::1|0\.0\.0\.0)(:\d+)?$|^\[::1\]")
+
+_RANK = {
+    Scope.PRODUCTION: 0,
+    Scope.STAGING: 1,
+    Scope.DEVELOPMENT: 2,
+    Scope.LOCAL: 3,
+    Scope.UNKNOWN: 4,
+}
 _KEPT_SUFFIXES = frozenset({"local", "localhost", "db", "sqlite", "sqlite3", "internal", "test"})
 _DOMAIN = re.compile(r"^[\w-]+(\.[\w-]+)+$")
 
@@ -94,7 +145,11 @@ _DOMAIN = re.compile(r"^[\w-]+(\.[\w-]+)+$")
 def _without_tld(candidate: str) -> str:
     """``api.example.dev`` → ``api.example``: a top-level domain names no environment."""
     last = candidate.rsplit(".", 1)[-1].lower()
-    if _DOMAIN.match(candidate) and not candidate.replace(".", "").isdigit() and last not in _KEPT_SUFFIXES:
+    if (
+        _DOMAIN.match(candidate)
+        and not candidate.replace(".", "").isdigit()
+        and last not in _KEPT_SUFFIXES
+    ):
         return candidate.rsplit(".", 1)[0]
     return candidate
 
@@ -126,15 +181,24 @@ def resolve(effect: Effect, *, env: Mapping[str, str], config: ScopeConfig) -> E
         if any(fnmatch.fnmatch(branch, p) for p in config.protected_branches):
             return effect.with_scope(Scope.PRODUCTION, (f"{branch} is a protected branch",))
         candidates = _hints(effect)  # a branch called `dev-fix` is not a development environment
-    configured = config.match(candidates)
+    # The user's patterns may be written for a whole name (a URL with its path), so they see it too.
+    mine = ON_HOST in effect.tags or effect.target.kind == "git-branch"
+    whole = [] if mine else [effect.target.name, *_hints(effect)]
+    configured = config.match([*candidates, *whole])
     if configured is not None:
         return effect.with_scope(configured[0], (configured[1],))
-    named = [(scope, c) for c in candidates if (scope := scope_of_text(_without_tld(c))) is not None]
+    named = [
+        (scope, c) for c in candidates if (scope := scope_of_text(_without_tld(c))) is not None
+    ]
     if named:
         # Any name that says production wins: `--context prod ... delete ns staging` is production.
         scope, candidate = min(named, key=lambda pair: _RANK[pair[0]])
-        return effect.with_scope(scope, (f"the target {candidate!r} names a {scope.value} environment",))
-    from_env = _from_env(env)
+        return effect.with_scope(
+            scope, (f"the target {candidate!r} names a {scope.value} environment",)
+        )
+    from_env = (
+        None if VIA_SSH in effect.tags else _from_env(env)
+    )  # this machine's env, not the host's
     if from_env is not None:
         return effect.with_scope(from_env[0], (f"the context says {from_env[1]}",))
     return effect

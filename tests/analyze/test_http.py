@@ -6,6 +6,7 @@ import json
 
 from blastdoor.analyze.http import analyze_request, graphql_fields, resource_name
 from blastdoor.model import Reversibility, Verb
+from tests.conftest import decide
 
 
 def test_methods() -> None:
@@ -32,8 +33,9 @@ def test_graphql_mutation_names() -> None:
 
 
 def test_path_words_do_not_name_the_environment() -> None:
-    assert (
-        resource_name("https://api.mail.example/v3/bounces/user@test.com")
-        == "https://api.mail.example"
-    )
+    url = "https://api.mail.example/v3/bounces/user@test.com"
+    assert resource_name(url) == url
     assert resource_name("https://db.staging.example/v1/x?y=1") == "https://db.staging.example/v1/x"
+    decision = decide(f"curl -X DELETE {url}")
+    assert decision.kind.value == "hold"  # the host names no environment: unknown, not "test"
+    assert all(e.scope.value == "unknown" for e in decision.effects)

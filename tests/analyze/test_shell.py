@@ -60,7 +60,7 @@ def test_nested_deletion_of_root_is_denied(command: str) -> None:
         "printf '%s\\n' 'DROP TABLE users'",
         "grep -r 'rm -rf' .",
         "cat > notes.txt <<'EOF'\nrm -rf /\nEOF",
-        "echo \"terraform destroy\" >> TODO.md",
+        'echo "terraform destroy" >> TODO.md',
         "rg --fixed-strings 'git push --force'",
         "# rm -rf /",
     ],
@@ -70,7 +70,10 @@ def test_text_that_is_only_data_is_allowed(command: str) -> None:
 
 
 def test_unquoted_path_with_space_becomes_two_targets() -> None:
-    assert deleted_targets("rm -rf /mnt/d/AI Projects/app") == {"/mnt/d/AI", "/__workspace__/Projects/app"}
+    assert deleted_targets("rm -rf /mnt/d/AI Projects/app") == {
+        "/mnt/d/AI",
+        "/__workspace__/Projects/app",
+    }
 
 
 def test_remote_script_piped_into_a_shell_is_unknown() -> None:
@@ -89,7 +92,15 @@ def test_script_file_is_read_from_the_working_directory(tmp_path: object) -> Non
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   ", "rm -rf 'unterminated", "\x00\x01\x02 binary \xff", "a" * 1_000_000, "$(" * 5000, "'" * 999],
+    [
+        "",
+        "   ",
+        "rm -rf 'unterminated",
+        "\x00\x01\x02 binary \xff",
+        "a" * 1_000_000,
+        "$(" * 5000,
+        "'" * 999,
+    ],
 )
 def test_bad_input_always_gets_a_decision(text: str) -> None:
     decision = decide(text)
@@ -107,3 +118,73 @@ def test_nesting_depth_is_bounded() -> None:
     for _ in range(20):
         command = f"bash -c {command!r}"
     assert decide(command).kind.value != "allow"
+
+
+# --- words after a redirect (tree-sitter-bash hangs them on the redirect) --------------------------
+@pytest.mark.parametrize(
+    ("command", "argv"),
+    [
+        ("git checkout 2>/dev/null -- foo", ("git", "checkout", "--", "foo")),
+        ("rm 2>/dev/null -rf /", ("rm", "-rf", "/")),
+        ("rm -rf >'file`name' /", ("rm", "-rf", "/")),
+        ("ls 2>&1 -la", ("ls", "-la")),
+        ("cmd a 2>/dev/null b >out c", ("cmd", "a", "b", "c")),
+        ("cat <<EOF a b\nhi\nEOF", ("cat", "a", "b")),
+        ("true && rm >/dev/null -rf /", ("rm", "-rf", "/")),
+    ],
+)
+def test_words_after_an_inline_redirect_are_arguments(command: str, argv: tuple[str, ...]) -> None:
+    from blastdoor.analyze.shell import ShellWalker
+
+    seen: list[tuple[str, ...]] = []
+    walker = ShellWalker()
+    dispatch = walker._dispatch
+
+    def spy(inv: object) -> list[object]:
+        seen.append(inv.argv)  # type: ignore[attr-defined]
+        return dispatch(inv)  # type: ignore[arg-type]
+
+    walker._dispatch = spy  # type: ignore[method-assign,assignment]
+    walker.walk_script(command)
+    assert argv in seen, seen
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("git checkout 2>/dev/null -- foo", "ask"),
+        ("rm 2>/dev/null -rf /", "deny"),
+        ("sudo 2>/dev/null rm -rf ~", "deny"),
+        ("echo $(rm -rf 2>/dev/null /)", "deny"),
+    ],
+)
+def test_redirect_in_the_middle_does_not_hide_the_danger(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected
+
+
+def test_redirect_after_a_list_binds_to_its_last_command() -> None:
+    effects = analyze_shell("cd build && make >log 2>&1")
+    writes = [e for e in effects if e.verb is Verb.MODIFY and e.target.name.endswith("/log")]
+    assert len(writes) == 1 and writes[0].evidence == "make"
+
+
+def test_heredoc_piped_into_a_shell_is_run() -> None:
+    assert decide("cat <<EOF | sh\nrm -rf /\nEOF").kind.value == "deny"
+    assert decide("cat <<EOF | grep x\nrm -rf /\nEOF").kind.value == "allow"
+
+
+def test_assignments_in_a_subshell_do_not_leak() -> None:
+    assert decide("X=/; (X=safe); rm -rf $X").kind.value == "deny"
+    assert decide("(export TMPDIR=/Users); rm -rf $TMPDIR/build").kind.value == "allow"
+    assert decide("X=/; echo $(X=safe); rm -rf $X").kind.value == "deny"
+
+
+def test_parallel_keeps_the_program_name_static() -> None:
+    effects = analyze_shell("find . -name '*.log' | parallel gzip")
+    assert not any(e.verb is Verb.EXECUTE_UNKNOWN for e in effects)
+    assert decide("find . -type d -name .svn | parallel rm -rf").kind.value == "ask"
+
+
+def test_a_lone_dollar_is_a_program_name_not_a_variable() -> None:
+    # "$ ls" pasted from a prompt: bash runs a program called "$", which does not exist.
+    assert decide("$ ls -l").kind.value == "allow"

@@ -19,14 +19,23 @@ def write(path: Path, text: str) -> Path:
 
 
 def test_user_rules_come_before_the_builtin_ones(tmp_path: Path) -> None:
-    user = write(tmp_path / "user.toml", '[[rule]]\nid = "me.src"\nverb = "delete"\ntags = "recursive"\ndecision = "allow"\nreason = "mine"\n')
+    user = write(
+        tmp_path / "user.toml",
+        '[[rule]]\nid = "me.src"\nverb = "delete"\ntags = "recursive"\ndecision = "allow"\nreason = "mine"\n',
+    )
     assert judge(Action.shell("rm -rf src"), load()).kind.value == "ask"
     assert judge(Action.shell("rm -rf src"), load(user=user)).kind.value == "allow"
 
 
 def test_a_repository_policy_can_only_tighten(tmp_path: Path) -> None:
-    loosen = write(tmp_path / "loose.toml", '[[rule]]\nid = "repo.loose"\nverb = "delete"\ndecision = "allow"\nreason = "x"\n')
-    tighten = write(tmp_path / "tight.toml", '[[rule]]\nid = "repo.tight"\nverb = "delete"\ndecision = "deny"\nreason = "no deletes here"\n')
+    loosen = write(
+        tmp_path / "loose.toml",
+        '[[rule]]\nid = "repo.loose"\nverb = "delete"\ndecision = "allow"\nreason = "x"\n',
+    )
+    tighten = write(
+        tmp_path / "tight.toml",
+        '[[rule]]\nid = "repo.tight"\nverb = "delete"\ndecision = "deny"\nreason = "no deletes here"\n',
+    )
     assert judge(Action.shell("rm -rf ~"), load(repo=loosen)).kind.value == "deny"
     decision = judge(Action.shell("rm notes.txt"), load(repo=tighten))
     assert decision.kind.value == "deny"
@@ -46,9 +55,16 @@ def test_observe_mode_decides_but_does_not_enforce(tmp_path: Path) -> None:
 
 
 def test_freeze_denies_writes_to_production() -> None:
-    action = Action.shell("psql -c 'DELETE FROM users'", env={"DATABASE_URL": "postgres://db.prod.internal/app"})
-    effect = Effect(verb=Verb.MODIFY, target=Target("database", "db.prod.internal"), detail="change rows",
-                    evidence="x", scope=Scope.PRODUCTION)
+    action = Action.shell(
+        "psql -c 'DELETE FROM users'", env={"DATABASE_URL": "postgres://db.prod.internal/app"}
+    )
+    effect = Effect(
+        verb=Verb.MODIFY,
+        target=Target("database", "db.prod.internal"),
+        detail="change rows",
+        evidence="x",
+        scope=Scope.PRODUCTION,
+    )
     assert load(frozen=True).decide([effect]).kind.value == "deny"
     assert load(frozen=False).decide([effect]).kind.value == "hold"
     assert judge(Action.shell("rm -rf build"), load(frozen=True)).kind.value == "allow"
@@ -89,9 +105,32 @@ def test_invalid_policy_files_name_the_problem(tmp_path: Path, text: str, messag
 
 
 def test_configured_names_decide_scope(tmp_path: Path) -> None:
-    user = write(tmp_path / "user.toml", '[scope]\nproduction = ["billing-db*"]\ndevelopment = ["*.prod-like.test"]\n')
-    effect = Effect(verb=Verb.DELETE, target=Target("database", "billing-db-7"), detail="drop", evidence="x")
+    user = write(
+        tmp_path / "user.toml",
+        '[scope]\nproduction = ["billing-db*"]\ndevelopment = ["*.prod-like.test"]\n',
+    )
+    effect = Effect(
+        verb=Verb.DELETE, target=Target("database", "billing-db-7"), detail="drop", evidence="x"
+    )
     from blastdoor.scope import resolve
 
     policy = load(user=user)
     assert resolve(effect, env={}, config=policy.scope).scope is Scope.PRODUCTION
+
+
+def test_a_local_git_discard_is_decided_by_the_git_pack_not_the_filesystem_pack() -> None:
+    policy = load()
+    discard = Effect(verb=Verb.DELETE, target=Target("git-worktree", "."), detail="reset --hard",
+                     evidence="git reset --hard", scope=Scope.LOCAL, tags=frozenset({"git", "discards-uncommitted"}))  # fmt: skip
+    assert policy.explain(discard).id == "git.discard-work"
+    plain = Effect(verb=Verb.DELETE, target=Target("path", "/w/a.txt"), detail="rm a.txt", evidence="rm a.txt",
+                   scope=Scope.LOCAL)  # fmt: skip
+    assert policy.explain(plain).id == "fs.local-delete"
+
+
+def test_system_disruption_has_its_own_rule_whatever_the_scope() -> None:
+    policy = load()
+    for scope in Scope:
+        found = Effect(verb=Verb.MODIFY, target=Target("service", "sshd"), detail="stop sshd", evidence="x",
+                       scope=scope, tags=frozenset({"system-disruption"}))  # fmt: skip
+        assert policy.explain(found).id == "guard.system-disruption"

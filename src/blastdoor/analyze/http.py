@@ -27,7 +27,6 @@ _DESTRUCTIVE_PATH = re.compile(
     r"|doDelete|delete_series)(/|$|\?)",
     re.IGNORECASE,
 )
-_ENV_WORDS = re.compile(r"(dev|test|local|sandbox|ci|staging|stage|stg|qa|uat)", re.IGNORECASE)
 
 
 def host_of(url: str) -> str:
@@ -39,18 +38,9 @@ def host_of(url: str) -> str:
 
 
 def resource_name(url: str) -> str:
-    """The target name for ``url``: the URL without its query string.
-
-    Words in the path such as ``test`` or ``sandbox`` name data, not an environment; when the
-    path has such a word and the host has none, only the scheme and host are kept, so the scope
-    is decided by the server the request goes to.
-    """
-    base = url.split("?", 1)[0].split("#", 1)[0]
-    host = host_of(base)
-    path = base.split(host, 1)[1] if host and host in base else ""
-    if _ENV_WORDS.search(path) and not _ENV_WORDS.search(host):
-        return base[: len(base) - len(path)] or base
-    return base
+    """The target name for ``url``: the URL without its query string or fragment. Only the host
+    names an environment (``blastdoor.scope``); a path word such as ``test`` names data."""
+    return url.split("?", 1)[0].split("#", 1)[0]
 
 
 def graphql_fields(body: str) -> tuple[str, list[str]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Protocol
 
 from blastdoor.model import Blast, Effect, Reversibility, Scope, Target, Verb
@@ -23,6 +24,7 @@ class Word:
 
     text: str
     dynamic: bool = False
+    variables: frozenset[str] = frozenset()  # environment variables whose values it contains
 
     def __str__(self) -> str:
         return self.text
@@ -49,12 +51,15 @@ class Redirect:
 class Stdin:
     """What a command reads on standard input, when Blastdoor can tell.
 
-    ``text`` is the exact content when it is static (a heredoc, a here-string, ``echo`` piped in);
-    otherwise ``source`` names where it comes from (``curl``, a file, ``a pipe``).
+    ``text`` is the exact content when it is static (a heredoc, a here-string, ``echo`` piped in,
+    a file Blastdoor could read); ``source`` names where it comes from (``file dump.sql``, ``the
+    output of curl``). ``secret`` says what secret the stream carries (``the secrets in .env``),
+    so a program that sends its input over the network is exfiltrating it.
     """
 
     text: str | None = None
     source: str = ""
+    secret: str = ""
 
     @property
     def known(self) -> bool:
@@ -79,7 +84,7 @@ class Invocation:
     def argv(self) -> tuple[str, ...]:
         return tuple(word.text for word in self.words)
 
-    @property
+    @cached_property
     def name(self) -> str:
         """The program name as looked up: basename, lower case (macOS is case-insensitive)."""
         if not self.words:
@@ -94,6 +99,18 @@ class Invocation:
     def evidence(self) -> str:
         prefix = "".join(f"{step} → " for step in self.via)
         return prefix + self.text
+
+
+_TERMINALS = frozenset({"/dev/stdout", "/dev/stderr", "/dev/tty", "/dev/fd/1", "/dev/fd/2"})
+
+
+def prints_to_terminal(inv: Invocation) -> bool:
+    """Whether ``inv``'s standard output reaches the agent, not a file it was redirected to."""
+    for r in inv.redirects:
+        to_file = r.target.text not in _TERMINALS and not (r.op == ">&" and r.target.text.isdigit())
+        if to_file and ((r.writes and r.fd in ("", "1")) or r.op in ("&>", "&>>")):
+            return False
+    return True
 
 
 class Analysis(Protocol):

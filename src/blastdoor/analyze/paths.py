@@ -98,11 +98,15 @@ def classify(word: Word, *, cwd: str | None, env: Mapping[str, str], home: str =
         tags.add(REGENERABLE)
     if resolved == "/" or re.fullmatch(r"/\*?", resolved):
         tags.add(ROOT)
-    elif resolved == workspace or (GLOB in tags and posixpath.dirname(resolved) == workspace and base in ("*", ".*")):
+    elif resolved == workspace or (
+        GLOB in tags and posixpath.dirname(resolved) == workspace and base in ("*", ".*")
+    ):
         tags |= {WORKSPACE, WORKSPACE_ROOT}
     elif _under(resolved, workspace):
         tags.add(WORKSPACE)
-    elif _under(resolved, TEMP_PREFIXES) or (env.get("TMPDIR") and _under(resolved, (env["TMPDIR"],))):
+    elif _under(resolved, TEMP_PREFIXES) or (
+        env.get("TMPDIR") and _under(resolved, (env["TMPDIR"],))
+    ):
         tags.add(TEMP)
     elif (home and (resolved == home or _under(resolved, (home,)))) or _is_home(resolved):
         tags.add(HOME)
@@ -160,7 +164,9 @@ def _regenerable(path: str, workspace: str) -> bool:
         return False
     if path.endswith(REGENERABLE_SUFFIXES):
         return True
-    inside = parts[len([p for p in workspace.split("/") if p]) :] if _under(path, workspace) else parts
+    inside = (
+        parts[len([p for p in workspace.split("/") if p]) :] if _under(path, workspace) else parts
+    )
     return any(part in REGENERABLE_NAMES for part in inside)
 
 
@@ -176,7 +182,7 @@ _SECRET = re.compile(
     r"|credentials(\.json)?|\.aws/(credentials|config)|\.ssh/(id_[\w-]+|[\w.-]+\.pem)|[\w.-]+\.pem"
     r"|[\w.-]+\.key|[\w.-]*secrets?[\w.-]*\.(ya?ml|json|toml|env)|\.docker/config\.json|\.kube/config"
     r"|\.config/gcloud/[\w./-]+|\.azure/[\w./-]+|service[-_]?account[\w.-]*\.json|id_rsa|id_ed25519"
-    r"|\.vault-token|token(s)?(\.txt|\.json)?|\.htpasswd|shadow|master\.key|\.p12|\.pfx|keystore(\.jks)?"
+    r"|\.vault-token|token(s)?(\.txt|\.json)?|\.htpasswd|g?shadow|opasswd|master\.key|\.p12|\.pfx|keystore(\.jks)?"
     r"|terraform\.tfvars|\.tfstate)$"
 )
 _NOT_SECRET = re.compile(r"\.env\.(example|sample|template|dist|defaults)$|\.pub$")

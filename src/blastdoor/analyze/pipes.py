@@ -38,7 +38,11 @@ def _printf(inv: Invocation) -> str | None:
     if not values:
         return fmt.replace("%%", "%")
     try:
-        return fmt.replace("%b", "%s") % tuple(values) if fmt.count("%s") + fmt.count("%b") == len(values) else None
+        return (
+            fmt.replace("%b", "%s") % tuple(values)
+            if fmt.count("%s") + fmt.count("%b") == len(values)
+            else None
+        )
     except (TypeError, ValueError):
         return None
 

@@ -3,8 +3,9 @@
 The walker visits the whole syntax tree, so commands nested in pipelines, lists, subshells, loops,
 conditionals, ``$(...)`` and backticks are all seen. It keeps what bash keeps while reading one line
 (variables assigned, functions and aliases defined) and follows what feeds a command's standard
-input (heredocs, here-strings, ``echo ... |``, ``base64 -d |``) so that text piped into a shell or a
-database client is analyzed as code, and text that is only data is not.
+input (heredocs, here-strings, files, ``echo ... |``, ``base64 -d |``) so that text piped into a
+shell or a database client is analyzed as code, text that is only data is not, and a secret piped
+to the network is exfiltration (``flows``). Words and redirects are read by ``redirects``.
 
 Each simple command becomes an :class:`Invocation` handed to its command family
 (``analyze/commands``). Families call back through :meth:`ShellWalker.run_argv` and
@@ -14,8 +15,9 @@ Each simple command becomes an :class:`Invocation` handed to its command family
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import lru_cache
 
 import tree_sitter_bash
@@ -24,14 +26,16 @@ from tree_sitter import Language, Node, Parser
 from blastdoor.analyze.commands import lookup
 from blastdoor.analyze.commands.filesystem import redirect_effects
 from blastdoor.analyze.commands.generic import ordinary_program
+from blastdoor.analyze.flows import PRINTS_SECRET, carried, exfiltration, keeps_secret, secret_read
 from blastdoor.analyze.invocation import NO_STDIN, Invocation, Redirect, Stdin, Word, unknown
 from blastdoor.analyze.pipes import static_output
+from blastdoor.analyze.redirects import REDIRECT_NODES, RedirectReader
+from blastdoor.analyze.redirects import FileReader as FileReader  # re-exported for judge.py
 from blastdoor.analyze.words import WordResolver, text_of
-from blastdoor.model import Effect
+from blastdoor.model import Effect, Verb
 
 MAX_DEPTH = 8  # bash -c inside bash -c ...: deeper than this is decided as execute-unknown
 MAX_LOOP_VALUES = 4
-FileReader = Callable[[str], str | None]
 
 _STRUCTURAL_SKIP = frozenset({"comment", "heredoc_body", "heredoc_end", "heredoc_start"})
 
@@ -70,7 +74,10 @@ class ShellWalker:
         self.aliases: dict[str, list[str]] = {}
         self.effects: list[Effect] = []
         self._via: tuple[str, ...] = ()
-        self._words = WordResolver(self.variables, self._substitution)
+        self._kept = False  # the last command took a secret on stdin and printed none of it
+        self.assigned: set[str] = set()  # variables this script sets itself (not the environment's)
+        self._words = WordResolver(self.variables, self._substitution, self.assigned)
+        self._reader = RedirectReader(self._words, files)
 
     # -- the Analysis protocol -------------------------------------------------------------
     @property
@@ -126,124 +133,182 @@ class ShellWalker:
                 self._walk(body, NO_STDIN)
 
     # -- tree walking ----------------------------------------------------------------------
-    def _walk(self, node: Node, stdin: Stdin) -> str | None:
-        """Visit ``node``; return its standard output when that is statically known."""
+    def _walk(self, node: Node, stdin: Stdin) -> Stdin:
+        """Visit ``node``; return what it writes to standard output, as far as that is known."""
         kind = node.type
         if kind in _STRUCTURAL_SKIP:
-            return None
+            return NO_STDIN
         if kind == "command":
             return self._command(node, (), stdin)
         if kind == "redirected_statement":
-            return self._redirected(node, stdin)
+            return self._bound(node, (), stdin)
         if kind == "pipeline":
-            return self._pipeline(node, stdin)
+            return self._pipeline(node, stdin, ())
         if kind == "variable_assignment":
             self._assign(node)
-            return None
+            return NO_STDIN
         if kind == "declaration_command":
-            for child in node.named_children:
-                if child.type == "variable_assignment":
-                    self._assign(child)
-            return None
+            return self._declaration(node)
         if kind == "function_definition":
             name = node.child_by_field_name("name")
             body = node.child_by_field_name("body")
             if name is not None and body is not None:
                 self.functions[text_of(name)] = body
-            return None
+            return NO_STDIN
         if kind == "for_statement":
             self._for(node)
-            return None
-        output: str | None = None
+            return NO_STDIN
+        if kind == "subshell":
+            with self._own_variables():  # `(X=/tmp)` does not change X for what follows
+                return self._children(node)
+        return self._children(node)
+
+    def _children(self, node: Node) -> Stdin:
+        output = NO_STDIN
         for child in node.named_children:
             output = self._walk(child, NO_STDIN)
         return output
 
-    def _pipeline(self, node: Node, stdin: Stdin) -> str | None:
+    def _pipeline(self, node: Node, stdin: Stdin, tail: Sequence[Node]) -> Stdin:
+        """Each stage reads what the one before wrote; ``tail`` redirects bind to the last stage.
+
+        A secret read by one stage flows on to the next. Sent over the network it is exfiltrated;
+        taken in by a program that prints none of it (``| docker login --password-stdin``,
+        ``| sha256sum``) it never reaches the agent, so reading it was not exposure.
+        """
+        stages = [child for child in node.named_children if child.type != "comment"]
         feed = stdin
-        output: str | None = None
-        for stage in node.named_children:
-            output = self._walk(stage, feed)
-            feed = Stdin(text=output) if output is not None else Stdin(source=_stage_name(stage))
-        return output
+        exposed: list[Effect] = []  # credential reads whose output is still flowing down the pipe
+        for index, stage in enumerate(stages):
+            start = len(self.effects)
+            self._kept = False
+            last = index == len(stages) - 1
+            output = self._bound(stage, tail, feed) if last and tail else self._walk(stage, feed)
+            produced = self.effects[start:]
+            self.effects.extend(exfiltration(self._stage_inv(stage), feed, produced))
+            feed = carried(output, feed, produced, default=_stage_name(stage))
+            if self._kept:
+                self.effects[:] = [e for e in self.effects if all(e is not x for x in exposed)]
+                exposed, feed = [], replace(feed, secret="")
+            exposed += [e for e in produced if e.verb is Verb.CREDENTIAL_USE]
+        return feed
 
-    def _redirected(self, node: Node, stdin: Stdin) -> str | None:
-        body = node.child_by_field_name("body")
-        redirects, fed = self._redirects(node.children_by_field_name("redirect"))
-        feed = fed or stdin
-        if body is not None and body.type == "command":
-            return self._command(body, redirects, feed)
-        if body is not None:
-            self._walk(body, feed)
-        inv = Invocation(words=(), text=text_of(node)[:200], redirects=redirects, via=self._via)
+    def _bound(self, node: Node, outer: Sequence[Node], stdin: Stdin) -> Stdin:
+        """Run ``node`` with the redirect nodes ``outer`` applied after its own.
+
+        tree-sitter-bash hangs the redirects of ``a && b >log`` and ``a | b <in`` on the whole list
+        or pipeline; bash binds them to the last command, and so does this walker.
+        """
+        if node.type == "redirected_statement":
+            body = node.child_by_field_name("body")
+            own = [*node.children_by_field_name("redirect"), *outer]
+            return self._bound(body, own, stdin) if body is not None else NO_STDIN
+        if not outer:
+            return self._walk(node, stdin)
+        if node.type == "command":
+            return self._command(node, outer, stdin)
+        if node.type == "pipeline":
+            return self._pipeline(node, stdin, outer)
+        if node.type == "list":
+            parts = [child for child in node.named_children if child.type != "comment"]
+            for part in parts[:-1]:
+                self._walk(part, NO_STDIN)
+            return self._bound(parts[-1], outer, NO_STDIN) if parts else NO_STDIN
+        found = self._reader.read(outer)  # words after a compound's redirect are a syntax error
+        self._walk(node, found.stdin or stdin)
+        inv = Invocation(
+            words=(), text=text_of(node)[:200], redirects=found.redirects, via=self._via
+        )
         self.effects.extend(redirect_effects(inv, self))
-        return None
+        return self._then(found.then, NO_STDIN)
 
-    def _redirects(self, nodes: Sequence[Node]) -> tuple[tuple[Redirect, ...], Stdin | None]:
-        redirects: list[Redirect] = []
-        stdin: Stdin | None = None
-        for node in nodes:
-            if node.type == "heredoc_redirect":
-                body = next((c for c in node.children if c.type == "heredoc_body"), None)
-                stdin = Stdin(text=text_of(body) if body is not None else "")
-                nested = [c for c in node.named_children if c.type == "file_redirect"]
-                more, _ = self._redirects(nested)
-                redirects.extend(more)
-                for pipe in (c for c in node.named_children if c.type not in _HEREDOC_PARTS):
-                    self._walk(pipe, NO_STDIN)  # `<<EOF | cmd` and friends
-            elif node.type == "herestring_redirect":
-                value = node.named_children[0] if node.named_children else None
-                word = self._words.word(value) if value is not None else Word("")
-                stdin = Stdin(text=None if word.dynamic else word.text + "\n", source="a here-string")
-            elif node.type == "file_redirect":
-                redirect = self._file_redirect(node)
-                redirects.append(redirect)
-                if redirect.op == "<":
-                    stdin = Stdin(source=f"file {redirect.target.text}")
-        return tuple(redirects), stdin
-
-    def _file_redirect(self, node: Node) -> Redirect:
-        fd = node.child_by_field_name("descriptor")
-        dest = node.child_by_field_name("destination")
-        op = "".join(text_of(c) for c in node.children if not c.is_named)
-        target = self._words.word(dest) if dest is not None else Word("")
-        return Redirect(op=op, target=target, fd=text_of(fd) if fd is not None else "")
-
-    def _command(self, node: Node, outer: tuple[Redirect, ...], stdin: Stdin) -> str | None:
+    def _command(self, node: Node, outer: Sequence[Node], stdin: Stdin) -> Stdin:
         assignments: dict[str, str] = {}
         words: list[Word] = []
-        inline: list[Node] = []
-        for child in node.named_children:
+        redirects: list[Redirect] = []
+        fed: Stdin | None = None
+        then: list[Node] = []
+        for child in [*node.named_children, *outer]:
             kind = child.type
             if kind == "variable_assignment":
                 name, value = self._assignment(child)
                 assignments[name] = value
-            elif kind in ("file_redirect", "heredoc_redirect", "herestring_redirect"):
-                inline.append(child)
+            elif kind in REDIRECT_NODES:
+                found = self._reader.read([child])
+                redirects.extend(found.redirects)
+                words.extend(found.words)
+                then.extend(found.then)
+                fed = found.stdin or fed
             elif kind == "command_name":
-                words.append(self._words.word(child.named_children[0]) if child.named_children else Word(""))
+                words.extend(
+                    self._reader.words_of(child.named_children[0])
+                    if child.named_children
+                    else [Word("")]
+                )
             elif kind != "comment":
-                words.append(self._words.word(child))
-        more, fed = self._redirects(inline)
+                words.extend(self._reader.words_of(child))
         if not words:
             self.variables.update(assignments)
-            return None
+            return self._then(then, NO_STDIN)
         inv = Invocation(
             words=tuple(words),
             text=text_of(node),
-            redirects=outer + more,
+            redirects=tuple(redirects),
             assignments=assignments,
             stdin=fed or stdin,
             via=self._via,
         )
-        self.effects.extend(self._dispatch(inv))
-        return static_output(inv)
+        found_effects = self._dispatch(inv)
+        found_effects += exfiltration(inv, inv.stdin, found_effects)
+        self._kept = bool(inv.stdin.secret) and keeps_secret(inv)
+        if fed is not None and fed.secret and fed.source.startswith("file "):  # grep KEY < .env
+            found_effects.append(secret_read(inv, fed.secret))
+        self.effects.extend(found_effects)
+        return self._then(then, self._output(inv, found_effects))
+
+    def _then(self, nodes: Sequence[Node], output: Stdin) -> Stdin:
+        """What tree-sitter-bash tucks into a heredoc redirect: ``<<EOF | cmd``, ``<<EOF && cmd``."""
+        for node in nodes:
+            output = (
+                self._pipeline(node, output, ())
+                if node.type == "pipeline"
+                else self._walk(node, NO_STDIN)
+            )
+        return output
+
+    def _output(self, inv: Invocation, found: Sequence[Effect]) -> Stdin:
+        text = static_output(inv)
+        files = [w for w in inv.args if w.text != "-"] if inv.name == "cat" else []
+        if text is None and len(files) == 1 and not files[0].text.startswith("-"):
+            stream = self._reader.file_stream(files[0])
+            return carried(stream, inv.stdin, found, default=stream.source)
+        output = Stdin(text=text, source="" if text is not None else f"the output of {inv.name}")
+        return carried(output, inv.stdin, found, default=output.source)
+
+    def _stage_inv(self, stage: Node) -> Invocation:
+        return Invocation(words=(), text=text_of(stage)[:200], via=self._via)
+
+    def _declaration(self, node: Node) -> Stdin:
+        """``export A=1``, ``declare -p``, ``local x``: assignments, and the listings that print
+        every variable (``export -p``, ``declare -x``) go to their family."""
+        words = [Word(text_of(node.children[0]))] if node.children else []
+        for child in node.named_children:
+            if child.type == "variable_assignment":
+                self._assign(child)
+            else:
+                words.append(self._words.word(child))
+        if not any(child.type == "variable_assignment" for child in node.named_children):
+            inv = Invocation(words=tuple(words), text=text_of(node), via=self._via)
+            self.effects.extend(self._dispatch(inv))
+        return NO_STDIN
 
     def _dispatch(self, inv: Invocation) -> list[Effect]:
         effects = list(redirect_effects(inv, self)) if inv.redirects else []
         head = inv.words[0]
         if head.dynamic:
-            effects.append(unknown(inv, f"the program name {head.text!r} is only known at run time"))
+            effects.append(
+                unknown(inv, f"the program name {head.text!r} is only known at run time")
+            )
             return effects
         alias = self.aliases.get(head.text)
         if alias is not None and inv.via[-1:] != ("alias",):
@@ -272,7 +337,9 @@ class ShellWalker:
         name = node.child_by_field_name("name")
         value = node.child_by_field_name("value")
         word = self._words.word(value) if value is not None else Word("")
-        return (text_of(name) if name is not None else "", word.text)
+        named = text_of(name) if name is not None else ""
+        self.assigned.add(named)
+        return (named, word.text)
 
     def _assign(self, node: Node) -> None:
         name, value = self._assignment(node)
@@ -286,6 +353,7 @@ class ShellWalker:
         if var is None or body is None:
             return None
         name = text_of(var)
+        self.assigned.add(name)
         static = [w.text for w in values if not w.dynamic]
         if values and len(static) == len(values):
             for value in static[:MAX_LOOP_VALUES]:
@@ -307,12 +375,23 @@ class ShellWalker:
 
     def _substitution(self, node: Node) -> str | None:
         """Walk a ``$(...)``, backtick or ``<(...)`` body; its output when obvious."""
-        output: str | None = None
-        with self._collecting((*self._via, "$(...)")) as collected:
+        output = NO_STDIN
+        with self._collecting((*self._via, "$(...)")) as collected, self._own_variables():
             for child in node.named_children:
                 output = self._walk(child, NO_STDIN)
-        self.effects.extend(collected)
-        return output
+        # `$(echo $TOKEN)` hands the secret to the command around it; the agent does not see it.
+        self.effects.extend(e for e in collected if PRINTS_SECRET not in e.tags)
+        return output.text
+
+    @contextmanager
+    def _own_variables(self) -> Iterator[None]:
+        """A subshell or command substitution: its assignments are gone when it ends."""
+        saved = dict(self.variables)
+        try:
+            yield
+        finally:
+            self.variables.clear()
+            self.variables.update(saved)
 
     @contextmanager
     def _collecting(self, via: tuple[str, ...]) -> Iterator[list[Effect]]:
@@ -323,9 +402,6 @@ class ShellWalker:
             yield collected
         finally:
             self.effects, self._via = saved_effects, saved_via
-
-
-_HEREDOC_PARTS = frozenset({"heredoc_start", "heredoc_body", "heredoc_end", "file_redirect"})
 
 
 def _stage_name(stage: Node) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Callable, MutableMapping
+from collections.abc import Set as AbstractSet
 
 from tree_sitter import Node
 
@@ -53,13 +54,20 @@ def decode_ansi_c(body: str) -> str:
 class WordResolver:
     """Resolves word nodes against the variables known so far on this line."""
 
-    def __init__(self, variables: MutableMapping[str, str], walk: SubstitutionWalker) -> None:
+    def __init__(
+        self,
+        variables: MutableMapping[str, str],
+        walk: SubstitutionWalker,
+        assigned: AbstractSet[str] = frozenset(),
+    ) -> None:
         self.variables = variables
         self.walk = walk
+        self.assigned = assigned  # names set on this line: their values are not the environment's
 
     def word(self, node: Node) -> Word:
         parts = self._parts(node)
-        return Word("".join(text for text, _ in parts), any(dyn for _, dyn in parts))
+        outside = variables_in(node) - self.assigned
+        return Word("".join(text for text, _ in parts), any(dyn for _, dyn in parts), outside)
 
     def _parts(self, node: Node) -> list[tuple[str, bool]]:
         kind = node.type
@@ -106,7 +114,9 @@ class WordResolver:
     def _expansion(self, node: Node) -> tuple[str, bool]:
         """``$NAME``, ``${NAME}``, ``${NAME:-default}`` and friends."""
         raw = text_of(node)
-        names = [c for c in node.named_children if c.type in ("variable_name", "special_variable_name")]
+        names = [
+            c for c in node.named_children if c.type in ("variable_name", "special_variable_name")
+        ]
         if not names:
             return (raw, True)
         name = text_of(names[0])
@@ -117,6 +127,36 @@ class WordResolver:
         if default is not None:
             return (default, False)
         return (f"${name}", True)
+
+
+def variables_in(node: Node) -> frozenset[str]:
+    """The variables whose values end up in the word ``node`` (``$TOKEN``, ``"${TOKEN}"``).
+
+    ``${#NAME}`` (a length) and ``${NAME:+text}`` (a fixed text) do not carry the value; command
+    substitutions are separate commands and are not looked into.
+    """
+    if b"$" not in (node.text or b""):
+        return frozenset()
+    names: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type in ("command_substitution", "process_substitution"):
+            continue
+        if current.type in ("simple_expansion", "expansion"):
+            raw = text_of(current)
+            named = [c for c in current.named_children if c.type == "variable_name"]
+            if named and not raw.startswith("${#") and ":+" not in raw and not _is_alternate(raw):
+                names.add(text_of(named[0]))
+            continue
+        stack.extend(current.named_children)
+    return frozenset(names)
+
+
+def _is_alternate(raw: str) -> bool:
+    """``${NAME+text}``: the text when NAME is set, never NAME's value."""
+    match = re.match(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\+", raw)
+    return match is not None
 
 
 def _default_of(inner: str, name: str) -> str | None:

@@ -56,7 +56,7 @@ class Rule:
             raise ConfigError(f"{where} has unknown keys {sorted(unknown)}",
                               hint=f"allowed keys: {', '.join(sorted(_KEYS))}")  # fmt: skip
         if not rule_id:
-            raise ConfigError(f"{where} has no id", hint="give every [[rule]] an id = \"...\"")
+            raise ConfigError(f"{where} has no id", hint='give every [[rule]] an id = "..."')
         return cls(
             id=rule_id,
             decision=_enum(DecisionKind, table.get("decision"), "decision", where),

@@ -72,3 +72,16 @@ def test_detail_says_what_happens() -> None:
     found = decide("gcloud projects delete shop-prod").effects[0]
     assert found.target.name == "shop-prod"
     assert "delete" in found.detail
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("gcloud run services list", "allow"),
+        ("gcloud run services describe api", "allow"),
+        ("gcloud run services delete api", "hold"),  # `run` is the group, `delete` the command
+        ("gcloud run deploy api --image gcr.io/p/api", "ask"),
+    ],
+)
+def test_a_group_named_like_a_verb_does_not_hide_the_command(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected

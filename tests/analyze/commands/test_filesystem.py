@@ -50,4 +50,17 @@ def test_default_decisions(command: str, expected: str) -> None:
 def test_workspace_paths_follow_the_working_directory() -> None:
     assert decide("rm -rf /home/me/project/src", cwd="/home/me/project").kind.value == "ask"
     assert decide("rm -rf /home/me/other", cwd="/home/me/project").kind.value == "deny"
-    assert decide("rm -rf /home/me/project/node_modules", cwd="/home/me/project").kind.value == "allow"
+    assert (
+        decide("rm -rf /home/me/project/node_modules", cwd="/home/me/project").kind.value == "allow"
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("rsync -avn --delete src/ /backup/", "allow"),  # dry run
+        ("rsync -av --delete src/ /backup/", "ask"),
+    ],
+)
+def test_rsync_dry_run_only_reads(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected

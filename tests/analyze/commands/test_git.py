@@ -109,3 +109,33 @@ def test_clean_x_mentions_ignored_files() -> None:
 
 def test_production_checkout_is_held() -> None:
     assert decide("ssh prod-api git reset --hard").kind.value == "hold"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "git checkout -- .",
+        "git reset --hard",
+        "git clean -fd",
+        "git restore .",
+        "git stash drop",
+        "git stash clear",
+        "git branch -D prod-hotfix",
+    ],
+)
+def test_local_discards_are_local_and_decided_by_the_git_rule(command: str) -> None:
+    decision = decide(command)
+    assert decision.kind.value == "ask"
+    assert decision.rule_ids == ("git.discard-work",)
+    assert all(e.scope.value == "local" for e in decision.effects)
+
+
+def test_the_context_environment_does_not_rescope_a_local_checkout() -> None:
+    # The working tree is on this machine, whatever APP_ENV says about the app's deployment.
+    assert decide("git reset --hard", env={"APP_ENV": "production"}).kind.value == "ask"
+
+
+def test_a_discard_on_a_host_of_unknown_environment_is_held() -> None:
+    decision = decide("ssh build-box git reset --hard")
+    assert decision.kind.value == "hold"
+    assert decision.rule_ids == ("table.destroy-production",)

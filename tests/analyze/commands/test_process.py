@@ -47,3 +47,29 @@ def test_process_decisions(command: str, expected: str) -> None:
 def test_whole_machine_effect_is_tagged() -> None:
     decision = decide("kill -9 -1")
     assert any("system-disruption" in e.tags for e in decision.effects)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "shutdown -h now",
+        "reboot",
+        "poweroff",
+        "kill -9 1",
+        "killall5",
+        "systemctl stop sshd",
+        "systemctl disable ssh",
+        "systemctl stop NetworkManager",
+        "systemctl suspend",
+        "mkfs.ext4 /dev/sdb1",
+        "dd if=/dev/zero of=/dev/sda bs=1M",
+    ],
+)
+def test_system_disruption_is_denied_by_its_own_rule(command: str) -> None:
+    decision = decide(command)
+    assert decision.kind.value == "deny"
+    assert "guard.system-disruption" in decision.rule_ids
+    disrupting = [e for e in decision.effects if "system-disruption" in e.tags]
+    assert disrupting and all(
+        "system-path" not in e.tags for e in disrupting if e.target.kind == "host"
+    )

@@ -1,7 +1,8 @@
 """Command families: one module per tool family, each turning an argv into effects.
 
 Every module here exposes ``FAMILIES``, a tuple of :class:`CommandFamily`. Built-in families are
-registered exactly as a plugin's would be: by listing the module in :data:`BUILTIN_MODULES`.
+registered exactly as a plugin's would be: by listing the module in :data:`BUILTIN_MODULES`. When
+two modules claim a program name, the one listed first wins. Every listed module must import.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ BUILTIN_MODULES = (
     "blastdoor.analyze.commands.interpreters",
     "blastdoor.analyze.commands.indirection",
     "blastdoor.analyze.commands.filesystem",
+    "blastdoor.analyze.commands.disks",
     "blastdoor.analyze.commands.git",
     "blastdoor.analyze.commands.process",
+    "blastdoor.analyze.commands.network",
     "blastdoor.analyze.commands.persistence",
     "blastdoor.analyze.commands.secrets",
     "blastdoor.analyze.commands.infra",
@@ -30,6 +33,7 @@ BUILTIN_MODULES = (
     "blastdoor.analyze.commands.databases",
     "blastdoor.analyze.commands.orm",
     "blastdoor.analyze.commands.platforms",
+    "blastdoor.analyze.commands.build_tools",
     "blastdoor.analyze.commands.http_clients",
     "blastdoor.analyze.commands.generic",
 )
@@ -51,16 +55,20 @@ class CommandFamily:
 def registry() -> dict[str, Family]:
     table: dict[str, Family] = {}
     for module_name in BUILTIN_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name != module_name:
-                raise
-            continue  # a family not written yet
-        for family in getattr(module, "FAMILIES", ()):
+        for family in families_of(module_name):
             for name in family.names:
                 table.setdefault(name, family.analyze)
     return table
+
+
+def families_of(module_name: str) -> tuple[CommandFamily, ...]:
+    """The families a command module registers. A built-in module that cannot be imported is an
+    error, never skipped: a missing family would silently turn its commands into ordinary programs."""
+    module = importlib.import_module(module_name)
+    families = getattr(module, "FAMILIES", None)
+    if not isinstance(families, tuple) or not all(isinstance(f, CommandFamily) for f in families):
+        raise TypeError(f"{module_name}.FAMILIES must be a tuple of CommandFamily")
+    return families
 
 
 def lookup(name: str) -> Family | None:

@@ -60,6 +60,16 @@ _AWS_LOCAL_OPS = frozenset(
 )
 
 
+_AWS_SECRET_SETTING = re.compile(r"(secret|session_token|security_token|access_key|password)", re.I)
+
+
+def _aws_configure_secret(operation: str, rest: list[str]) -> bool:
+    """``aws configure get aws_secret_access_key`` and ``aws configure export-credentials``."""
+    if operation == "export-credentials":
+        return True
+    return operation == "get" and any(_AWS_SECRET_SETTING.search(word) for word in rest)
+
+
 def _aws(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     parsed = parse(inv.args, values=_AWS_VALUES, depth=0)
     words = [w.text for w in parsed.positionals]
@@ -79,6 +89,16 @@ def _aws(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         )
         return
     service, operation = words[0], words[1].lower()
+    if service == "configure" and _aws_configure_secret(operation, words[2:]):
+        yield effect(
+            inv,
+            Verb.CREDENTIAL_USE,
+            Target("aws", f"configure {operation}"),
+            f"aws configure {operation} prints the stored access keys or session token",
+            scope=Scope.LOCAL,
+            tags=tags | {"secret"},
+        )
+        return
     if service in _AWS_LOCAL or operation in _AWS_LOCAL_OPS:
         yield effect(
             inv,

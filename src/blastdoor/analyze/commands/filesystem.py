@@ -1,5 +1,5 @@
-"""Filesystem commands: rm, find, dd, mkfs, shred, truncate, wipefs, partitioners, chmod/chown,
-mv/cp, sed -i, tee, and ``>`` redirections over files.
+"""Filesystem commands: rm, find, shred, truncate, chmod/chown, mv/cp, rsync, sed -i, tee, and
+``>`` redirections over files. Disks and partitions (dd, mkfs, partitioners) are in ``disks``.
 
 Each target path is classified by :mod:`blastdoor.analyze.paths`; the policy decides from the tags
 (deleting the home folder is denied, deleting ``node_modules`` is allowed, deleting the whole
@@ -16,6 +16,7 @@ from blastdoor.analyze.commands import CommandFamily
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
 
+DISRUPTION = "system-disruption"  # the machine itself stops working (a wiped disk, no network)
 _DEVICE = re.compile(r"^/dev/(sd|hd|vd|xvd|nvme|mmcblk|disk|rdisk|md|dm-|loop|mapper/|sr|fd\d)")
 _HARMLESS_SINKS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty", "/dev/zero"})
 _PERSISTENCE = re.compile(
@@ -44,8 +45,14 @@ def delete_effects(
         if recursive:
             tags.add("recursive")
         if paths.PROTECTED in tags:
-            yield effect(inv, Verb.DISABLE_GUARD, Target("path", info.resolved),
-                         f"{how} a protected file ({word.text})", scope=Scope.LOCAL, tags=tags)
+            yield effect(
+                inv,
+                Verb.DISABLE_GUARD,
+                Target("path", info.resolved),
+                f"{how} a protected file ({word.text})",
+                scope=Scope.LOCAL,
+                tags=tags,
+            )
             continue
         if is_device(info.resolved):
             tags.add("device")
@@ -56,7 +63,9 @@ def delete_effects(
         )  # fmt: skip
 
 
-def write_effect(inv: Invocation, ctx: Analysis, word: Word, *, how: str, overwrite: bool) -> Effect | None:
+def write_effect(
+    inv: Invocation, ctx: Analysis, word: Word, *, how: str, overwrite: bool
+) -> Effect | None:
     """The effect of writing to the file ``word`` (a redirect, tee, cp, dd of=, sed -i ...)."""
     text = word.text
     if text in _HARMLESS_SINKS or text.startswith(("/dev/fd/", "/proc/self/fd/")) or text.isdigit():
@@ -69,7 +78,7 @@ def write_effect(inv: Invocation, ctx: Analysis, word: Word, *, how: str, overwr
                       scope=Scope.LOCAL, tags=tags)  # fmt: skip
     if is_device(info.resolved):
         return effect(inv, Verb.DESTROY, target, f"{how} the raw device {text}", scope=Scope.LOCAL,
-                      reversibility=Reversibility.IRREVERSIBLE, tags=tags | {"device", paths.SYSTEM})  # fmt: skip
+                      reversibility=Reversibility.IRREVERSIBLE, tags=tags | {"device", DISRUPTION})  # fmt: skip
     if _PERSISTENCE.search(info.resolved) or _PERSISTENCE.search("/" + text.lstrip("~")):
         return effect(inv, Verb.PERSIST, target, f"{how} {text}, which runs again later",
                       scope=Scope.LOCAL, tags=tags | {"persistence"})  # fmt: skip
@@ -132,48 +141,21 @@ def _shred(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         info = path_info(word, ctx)
         yield effect(inv, Verb.DESTROY, Target("path", info.resolved), f"overwrite {word.text} so it cannot be recovered",
                      scope=Scope.LOCAL, reversibility=Reversibility.IRREVERSIBLE,
-                     tags=set(info.tags) | {"shred"} | ({"device"} if is_device(info.resolved) else set()))  # fmt: skip
+                     tags=set(info.tags) | {"shred"} | ({"device", DISRUPTION} if is_device(info.resolved) else set()))  # fmt: skip
 
 
 def _truncate(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     words = list(inv.args)
-    operands = [w for i, w in enumerate(words) if not w.text.startswith("-") and (i == 0 or words[i - 1].text not in ("-s", "--size", "-r", "--reference"))]
+    operands = [
+        w
+        for i, w in enumerate(words)
+        if not w.text.startswith("-")
+        and (i == 0 or words[i - 1].text not in ("-s", "--size", "-r", "--reference"))
+    ]
     for word in operands:
         found = write_effect(inv, ctx, word, how="truncate", overwrite=True)
         if found is not None:
             yield found
-
-
-_DISK_TOOLS = frozenset({
-    "mkfs", "mke2fs", "mkswap", "wipefs", "fdisk", "sfdisk", "gdisk", "sgdisk", "cgdisk", "parted",
-    "cfdisk", "blkdiscard", "mkdosfs", "mkntfs", "newfs", "diskutil", "format",
-})  # fmt: skip
-_DISK_READS = frozenset({"-l", "--list", "print", "-p", "--print", "list", "info", "-v", "--version",
-                         "--help", "-h", "-s", "--show", "-n", "--no-act", "-V"})  # fmt: skip
-
-
-_PARTITION_TOOLS = frozenset({"fdisk", "sfdisk", "gdisk", "sgdisk", "parted", "diskutil", "wipefs", "blkdiscard"})
-
-
-def _disk(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-    argv = [w.text for w in inv.args]
-    reading = set(argv) & _DISK_READS or (inv.name == "diskutil" and argv[:1] in (["list"], ["info"]))
-    writing = inv.name == "parted" and any(a in ("rm", "mklabel", "mkpart", "resizepart") for a in argv)
-    if inv.name in _PARTITION_TOOLS and reading and not writing:
-        yield effect(inv, Verb.READ, Target("device", " ".join(argv[-1:])), "read the partition table")
-        return
-    devices = [a for a in argv if a.startswith("/dev/")] or [a for a in argv if not a.startswith("-")][-1:]
-    for device in devices or ["(unnamed device)"]:
-        yield effect(inv, Verb.DESTROY, Target("device", device), f"format or repartition {device}; its data is lost",
-                     scope=Scope.LOCAL, reversibility=Reversibility.IRREVERSIBLE, tags={"device", paths.SYSTEM})  # fmt: skip
-
-
-def _dd(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-    for word in inv.args:
-        if word.text.startswith("of="):
-            found = write_effect(inv, ctx, Word(word.text[3:], word.dynamic), how="write raw blocks to", overwrite=True)
-            if found is not None:
-                yield found
 
 
 def _chmod(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
@@ -182,7 +164,9 @@ def _chmod(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     if not operands:
         return
     mode, targets = operands[0].text, operands[1:]  # chmod MODE / chown OWNER, then the paths
-    setuid = inv.name == "chmod" and bool(re.search(r"(^|[,ugoa])[ugoa]*\+[rwx]*s|^[4-7][0-7]{3}$", mode))
+    setuid = inv.name == "chmod" and bool(
+        re.search(r"(^|[,ugoa])[ugoa]*\+[rwx]*s|^[4-7][0-7]{3}$", mode)
+    )
     for word in targets:
         info = path_info(word, ctx)
         tags = set(info.tags) | ({"recursive"} if recursive else set())
@@ -235,7 +219,9 @@ def _tee(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     flags, operands = split_flags(inv.args)
     append = bool(flags & {"-a", "--append"})
     for word in operands:
-        found = write_effect(inv, ctx, word, how="append to" if append else "overwrite", overwrite=not append)
+        found = write_effect(
+            inv, ctx, word, how="append to" if append else "overwrite", overwrite=not append
+        )
         if found is not None:
             yield found
 
@@ -252,7 +238,9 @@ def _create(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
 def _ln(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     flags, operands = split_flags(inv.args)
     if operands:
-        found = write_effect(inv, ctx, operands[-1], how="link over", overwrite=bool(flags & {"-f", "--force"}))
+        found = write_effect(
+            inv, ctx, operands[-1], how="link over", overwrite=bool(flags & {"-f", "--force"})
+        )
         if found is not None:
             yield found
 
@@ -273,7 +261,9 @@ def _find(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     i = 0
     while i < len(words) and words[i].text in ("-H", "-L", "-P", "-O0", "-O1", "-O2", "-O3", "-D"):
         i += 2 if words[i].text == "-D" else 1
-    while i < len(words) and not (words[i].text.startswith("-") or words[i].text in ("(", "!", ",")):
+    while i < len(words) and not (
+        words[i].text.startswith("-") or words[i].text in ("(", "!", ",")
+    ):
         roots.append(words[i])
         i += 1
     if words[i : i + 1] and words[i].text == "-f":  # BSD: find -f PATH
@@ -281,7 +271,10 @@ def _find(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     roots = roots or [Word(".")]
     filtered = False
     names: list[str] = []
-    found_files = [r if path_info(r, ctx).dangerous else Word(r.text.rstrip("/") + "/{found}", r.dynamic) for r in roots]
+    found_files = [
+        r if path_info(r, ctx).dangerous else Word(r.text.rstrip("/") + "/{found}", r.dynamic)
+        for r in roots
+    ]
     while i < len(words):
         text = words[i].text
         if text in _FIND_ARG_OPTIONS:
@@ -295,15 +288,21 @@ def _find(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
             targets = roots
             if names and all(_regenerable_pattern(n) for n in names):
                 tags.add(paths.REGENERABLE)
-                targets = [f if f in roots else Word(f.text + ".tmp", f.dynamic) for f in found_files]
-            for found in delete_effects(inv, ctx, targets, recursive=True, how="delete files found under"):
+                targets = [
+                    f if f in roots else Word(f.text + ".tmp", f.dynamic) for f in found_files
+                ]
+            for found in delete_effects(
+                inv, ctx, targets, recursive=True, how="delete files found under"
+            ):
                 yield _retag(found, tags)
         elif text in _FIND_EXEC:
             end = i + 1
             while end < len(words) and words[end].text not in (";", "+"):
                 end += 1
             if names and all(_regenerable_pattern(n) for n in names):
-                found_files = [Word(f.text.replace("{found}", "{found}.tmp"), f.dynamic) for f in found_files]
+                found_files = [
+                    Word(f.text.replace("{found}", "{found}.tmp"), f.dynamic) for f in found_files
+                ]
             inner = [found_files[0] if w.text == "{}" else Word(w.text.replace("{}", found_files[0].text), w.dynamic)
                      for w in words[i + 1 : end]]  # fmt: skip
             yield from ctx.run_argv(inv, inner, via=f"find {text}")
@@ -315,9 +314,9 @@ def _find(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
 def _regenerable_pattern(pattern: str) -> bool:
     """A -name pattern that only matches build output or caches (``*.pyc``, ``__pycache__``)."""
     bare = pattern.strip("\"'")
-    return (bare.lstrip("*").startswith(".") and bare.lstrip("*").endswith(paths.REGENERABLE_SUFFIXES)) or (
-        bare in paths.REGENERABLE_NAMES
-    )
+    return (
+        bare.lstrip("*").startswith(".") and bare.lstrip("*").endswith(paths.REGENERABLE_SUFFIXES)
+    ) or (bare in paths.REGENERABLE_NAMES)
 
 
 def _retag(found: Effect, tags: set[str]) -> Effect:
@@ -331,17 +330,28 @@ def _rsync(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     if len(operands) < 2:
         return
     dest = operands[-1]
+    if flags & {"-n", "--dry-run", "--list-only"}:
+        yield effect(
+            inv, Verb.READ, Target("path", dest.text), f"show what rsync would copy to {dest.text}"
+        )
+        return
     deleting = any(f.startswith("--delete") or f == "--remove-source-files" for f in flags)
     host, colon, _ = dest.text.partition(":")
     if colon and "/" not in host:
         verb = Verb.DELETE if deleting else Verb.EXECUTE
-        how = "make a remote folder identical, deleting extra files in" if deleting else "copy files to"
+        how = (
+            "make a remote folder identical, deleting extra files in"
+            if deleting
+            else "copy files to"
+        )
         yield effect(inv, verb, Target("host", dest.text), f"{how} {dest.text}",
                      reversibility=Reversibility.IRREVERSIBLE if deleting else Reversibility.REVERSIBLE,
                      tags={"remote", f"host={host.rpartition('@')[2]}"})  # fmt: skip
         return
     if deleting:
-        yield from delete_effects(inv, ctx, [dest], recursive=True, how="make identical (deleting extra files in)")
+        yield from delete_effects(
+            inv, ctx, [dest], recursive=True, how="make identical (deleting extra files in)"
+        )
     found = write_effect(inv, ctx, dest, how="copy files over", overwrite=True)
     if found is not None:
         yield found
@@ -352,10 +362,6 @@ FAMILIES = (
     CommandFamily.of(["rmdir"], _rmdir),
     CommandFamily.of(["shred", "wipe"], _shred),
     CommandFamily.of(["truncate"], _truncate),
-    CommandFamily.of(["dd"], _dd),
-    CommandFamily.of(
-        [*_DISK_TOOLS, "mkfs.ext2", "mkfs.ext3", "mkfs.ext4", "mkfs.xfs", "mkfs.btrfs", "mkfs.vfat",
-         "mkfs.fat", "mkfs.ntfs", "mkfs.exfat", "mkfs.f2fs", "mkfs.msdos", "mkfs.minix"], _disk),  # fmt: skip
     CommandFamily.of(["chmod", "chown", "chgrp", "chattr", "setfacl"], _chmod),
     CommandFamily.of(["mv", "cp", "install"], _move_copy),
     CommandFamily.of(["find", "gfind"], _find),

@@ -15,9 +15,8 @@ from blastdoor.analyze.invocation import Analysis, Invocation, effect
 from blastdoor.model import Effect, Scope, Target, Verb
 
 SILENT = frozenset({
-    "echo", "printf", "true", "false", ":", "test", "[", "[[", "cd", "pushd", "popd", "pwd", "sleep",
-    "exit", "return", "set", "unset", "shift", "read", "wait", "local", "declare", "typeset",
-    "readonly", "shopt", "trap", "break", "continue", "hash", "type", "which", "whereis", "whoami",
+    "true", "false", ":", "test", "[", "[[", "cd", "pushd", "popd", "pwd", "sleep",
+    "exit", "return", "unset", "shift", "read", "wait", "local", "shopt", "trap", "break", "continue", "hash", "type", "which", "whereis", "whoami",
     "id", "date", "uname", "hostname", "seq", "yes", "clear", "tput", "basename", "dirname",
     "realpath", "readlink", "expr", "let", "umask", "ulimit", "getopts", "history", "jobs", "fg",
     "bg", "disown", "dirs", "help", "logout", "times", "caller", "enable", "mapfile", "readarray",
@@ -31,7 +30,7 @@ READERS = frozenset({
     "tr", "jq", "yq", "diff", "cmp", "stat", "file", "du", "df", "tree", "strings", "od", "hexdump",
     "xxd", "base64", "base32", "md5sum", "sha1sum", "sha256sum", "sha512sum", "shasum", "cksum",
     "b2sum", "iconv", "look", "zcat", "zless", "zgrep", "bzcat", "xzcat", "lsof", "ps", "top", "htop",
-    "free", "vmstat", "iostat", "netstat", "ss", "ip", "ifconfig", "ping", "dig", "nslookup", "host",
+    "free", "vmstat", "iostat", "netstat", "ss", "ping", "dig", "nslookup", "host",
     "traceroute", "tracepath", "whois", "env", "printenv", "locate", "bat", "fd", "fzf", "man", "info",
     "apropos", "lsblk", "blkid", "findmnt", "mount", "journalctl", "dmesg", "w", "who", "last",
     "lscpu", "lsusb", "lspci", "getent", "expand", "unexpand", "split", "csplit", "rev", "shuf",
@@ -41,7 +40,9 @@ READERS = frozenset({
 
 
 def ordinary_program(inv: Invocation) -> Effect:
-    return effect(inv, Verb.EXECUTE, Target("program", inv.name), f"run {inv.name}", scope=Scope.LOCAL)
+    return effect(
+        inv, Verb.EXECUTE, Target("program", inv.name), f"run {inv.name}", scope=Scope.LOCAL
+    )
 
 
 def _reader(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:

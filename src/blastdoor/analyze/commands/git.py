@@ -2,9 +2,9 @@
 
 Local losses (``reset --hard``, ``checkout -- paths``, ``restore``, ``clean -f``, ``stash drop``,
 ``branch -D``, ``rebase``, ``commit --amend``, ``reflog expire`` ...) carry the git pack's tags
-(``discards-uncommitted``, ``history-rewrite``, ``deletes-stash``). Their scope is left unknown
-so the git pack decides them before the filesystem pack's "changes files in the workspace" rule,
-and so a checkout whose context names production is held. Rewriting or deleting a branch on a remote
+(``discards-uncommitted``, ``history-rewrite``, ``deletes-stash``) and local scope: the repository
+is on this machine, so the environment named in the context does not apply (``ssh prod git reset
+--hard`` takes the host's scope instead). Rewriting or deleting a branch on a remote
 (``push --force``, ``+ref``, ``--delete``, ``:ref``, ``--mirror``, ``--prune``) targets
 ``git-branch`` ``remote:branch``; scope resolution makes protected branches (main, master ...)
 production. Read-only subcommands read; ordinary writes (add, commit, pull, merge, push) execute.

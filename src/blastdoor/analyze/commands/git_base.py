@@ -108,12 +108,14 @@ class Git:
         verb: Verb = Verb.DELETE,
         extra: Iterable[str] = (),
     ) -> Effect:
-        """A loss inside this repository, decided by the git pack."""
+        """A loss inside this repository (a local working tree, stash, branch or history), decided
+        by the git pack's rule for uncommitted work and history rewrites."""
         return effect(
             self.inv,
             verb,
             Target(kind, name or self.repo),
             detail,
+            scope=Scope.LOCAL,
             reversibility=IRREVERSIBLE,
             tags={tag, "git", *extra},
         )

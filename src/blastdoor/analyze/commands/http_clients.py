@@ -42,6 +42,7 @@ class Request:
         default_factory=list
     )  # where a credential comes from (never its value)
     offline: bool = False
+    reads_stdin: bool = False  # headers or options read from standard input (-H @-, -K -)
 
 
 def _credential_source(text: str) -> str:
@@ -50,6 +51,12 @@ def _credential_source(text: str) -> str:
 
 
 def _header(request: Request, text: str) -> None:
+    if text.startswith("@"):  # curl -H @FILE: one header per line of FILE (or of stdin for @-)
+        if text == "@-":
+            request.reads_stdin = True
+        else:
+            request.uploads.append(Word(text[1:]))
+        return
     name, _, value = text.partition(":")
     request.headers[name.strip()] = value.strip()
     if name.strip().lower() in (
@@ -170,6 +177,8 @@ def _curl(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
             request.method = request.method or "PUT"
         elif name == "--header":
             _header(request, text)
+        elif name == "--config" and text == "-":
+            request.reads_stdin = True
         elif name in ("--user", "--oauth2-bearer", "--proxy-user", "--aws-sigv4"):
             request.credentials.append(
                 _credential_source(text) if "$" in text else "literal credential"
@@ -203,12 +212,12 @@ def request_effects(inv: Invocation, ctx: Analysis, request: Request) -> Iterato
                 scope=Scope.LOCAL,
                 tags={"secret", "upload"},
             )
-    if from_stdin and inv.stdin.text is None and "secret" in inv.stdin.source:
+    if (from_stdin or request.reads_stdin) and inv.stdin.secret:
         yield effect(
             inv,
             Verb.EXFILTRATE,
-            Target("secret-file", inv.stdin.source),
-            f"send {inv.stdin.source} to {where}",
+            Target("secret", inv.stdin.secret),
+            f"send {inv.stdin.secret} (read on standard input) to {where}",
             scope=Scope.LOCAL,
             tags={"secret"},
         )

@@ -3,28 +3,36 @@ shutdown, reboot, halt, poweroff, init/telinit.
 
 Signalling one process is an ordinary local action. Taking the whole machine down (``kill -9 -1``,
 signalling init, ``shutdown``, ``reboot``, killing sshd or every process of a user) is a ``destroy``
-of the host tagged ``system-path`` and ``system-disruption``. Stopping, disabling or masking a
-service is a reversible change on a machine whose environment Blastdoor cannot tell (scope unknown,
-so a service on a production host is held); enabling one is persistence.
+of the host tagged ``system-disruption`` (denied by the built-in policy), and so is stopping a unit
+the machine or remote access depends on (sshd, networking, dbus). Stopping, disabling or masking
+another service is a reversible change on a machine whose environment Blastdoor cannot tell (scope
+unknown, so a service on a production host is held); enabling one is persistence.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from itertools import pairwise
 
-from blastdoor.analyze import paths
 from blastdoor.analyze.commands import CommandFamily
 from blastdoor.analyze.commands.persistence import boot_off, persist
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
 
-DISRUPTION = frozenset({paths.SYSTEM, "system-disruption"})
+DISRUPTION = "system-disruption"
 # Processes whose death takes the machine, every shell or remote access with it.
 CRITICAL = frozenset({
     "init", "systemd", "launchd", "sshd", "login", "dbus-daemon", "xorg", "windowserver",
     "loginwindow", "networkmanager", "kernel_task", "bash", "zsh", "sh", "getty", "agetty",
     "containerd", "dockerd",
+})  # fmt: skip
+# Units whose stop takes remote access, the network or the machine's plumbing with it.
+CRITICAL_UNITS = CRITICAL | frozenset({
+    "ssh", "networking", "network", "systemd-networkd", "systemd-resolved", "dbus", "network-manager",
+    "wpa_supplicant", "firewalld", "ufw", "nftables", "iptables", "systemd-logind", "systemd-journald",
+    "getty@tty1", "serial-getty@ttys0", "multi-user.target", "network.target", "network-online.target",
+    "basic.target", "sysinit.target", "default.target",
 })  # fmt: skip
 
 
@@ -37,7 +45,7 @@ def machine(inv: Invocation, detail: str) -> Effect:
         detail,
         scope=Scope.LOCAL,
         reversibility=Reversibility.IRREVERSIBLE,
-        tags=DISRUPTION,
+        tags={DISRUPTION},
     )
 
 
@@ -223,7 +231,7 @@ def _service_action(
             Target("host", host or "this machine"),
             f"{action} the machine",
             scope=Scope.LOCAL,
-            tags=DISRUPTION,
+            tags={DISRUPTION},
         )
     elif action in _SYSTEMCTL_PERSIST:
         for unit in units or ["(default target)"]:
@@ -238,7 +246,8 @@ def _service_action(
     elif action in _SYSTEMCTL_STOP:
         for unit in units:
             if action == "disable" and not now:
-                yield boot_off(inv, unit, "disable")
+                off = boot_off(inv, unit, "disable")
+                yield replace(off, tags=off.tags | {DISRUPTION}) if critical_unit(unit) else off
             else:
                 yield _running(inv, unit, _SYSTEMCTL_STOP[action], extra)
     else:
@@ -252,15 +261,17 @@ def _service_action(
             )
 
 
+def critical_unit(unit: str) -> bool:
+    """Whether stopping ``unit`` takes remote access, the network or the machine down."""
+    return unit.removesuffix(".service").lower() in CRITICAL_UNITS
+
+
 def _running(inv: Invocation, unit: str, how: str, extra: frozenset[str]) -> Effect:
     if how == "start":
         return effect(
             inv, Verb.EXECUTE, Target("service", unit), f"start {unit}", tags={"service", *extra}
         )
-    bare = unit.removesuffix(".service").lower()
-    tags = {"service", *extra} | (
-        {"system-disruption"} if bare in CRITICAL or bare in ("ssh", "networking") else set()
-    )
+    tags = {"service", *extra} | ({DISRUPTION} if critical_unit(unit) else set())
     return effect(
         inv,
         Verb.MODIFY,
@@ -358,7 +369,7 @@ def _init(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
             Verb.MODIFY,
             Target("host", "this machine"),
             f"switch the machine to runlevel {level}",
-            tags={"system-disruption"},
+            tags={DISRUPTION},
         )
     elif inv.name == "init" and not level:
         yield effect(inv, Verb.EXECUTE, Target("program", "init"), "run init", scope=Scope.LOCAL)

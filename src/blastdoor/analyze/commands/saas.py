@@ -354,6 +354,28 @@ def _runner(cli: Cli) -> Callable[[Invocation, Analysis], Iterator[Effect]]:
     return analyze
 
 
+def _onepassword(
+    rest: Callable[[Invocation, Analysis], Iterator[Effect]],
+) -> Callable[[Invocation, Analysis], Iterator[Effect]]:
+    """``op read op://vault/item/field`` prints one secret; ``op inject`` without ``--out-file``
+    prints the template with its secrets filled in. The rest is an ordinary ``TOOL NOUN VERB``."""
+
+    def analyze(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
+        words = [w.text for w in inv.args]
+        helping = any(w in ("-h", "--help") for w in words)
+        printing = words[:1] == ["read"] or (
+            words[:1] == ["inject"] and not any(w.startswith(("-o", "--out-file")) for w in words)
+        )
+        if printing and not helping:
+            reference = next((w for w in words[1:] if not w.startswith("-")), "a template")
+            yield effect(inv, Verb.CREDENTIAL_USE, Target("1password", reference),
+                         f"op {words[0]} prints the secret {reference}", tags={"1password", "secret"})  # fmt: skip
+            return
+        yield from rest(inv, ctx)
+
+    return analyze
+
+
 _AZCOPY = Cli(kind="azure-storage", verbs={"remove": "delete", "jobs": "read", "env": "read"})
 _D, _M, _R, _L, _B = "delete", "modify", "read", "local", "backup"
 
@@ -458,7 +480,7 @@ _CUSTOM: dict[str, Callable[[Invocation, Analysis], Iterator[Effect]]] = {
     "azcopy": _azcopy,
     "glab": _forge(CLIS["glab"]),
     "doppler": _runner(CLIS["doppler"]),
-    "op": _runner(CLIS["op"]),
+    "op": _onepassword(_runner(CLIS["op"])),
 }
 _KAFKA = (
     "kafka-topics",

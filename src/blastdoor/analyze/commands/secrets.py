@@ -1,6 +1,7 @@
 """Secrets read into the agent's context, and data sent off the machine.
 
-Credential use: ``printenv`` (everything, or a variable whose name looks secret), password stores
+Credential use: ``printenv``, bare ``set``, ``export -p`` and ``declare -p`` (every variable), a
+secret variable printed (``echo $AWS_SECRET_ACCESS_KEY``, ``printenv GITHUB_TOKEN``), password stores
 and keychains (``security find-generic-password -w``, ``pass``, ``gopass``, ``bw``, ``lpass``,
 ``secret-tool``, ``keepassxc-cli``, ``sops -d``, ``gpg --export-secret-keys``, ``chamber``,
 ``infisical``, ``aws-vault``) and the token printers of ``gh`` and ``heroku``. Cloud CLIs and the
@@ -13,15 +14,23 @@ is at the other end (escalate). Ordinary uploads change a remote host whose envi
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from functools import lru_cache
 
 from blastdoor.analyze import paths
-from blastdoor.analyze.commands import BUILTIN_MODULES, CommandFamily
+from blastdoor.analyze.commands import BUILTIN_MODULES, CommandFamily, families_of
 from blastdoor.analyze.commands.filesystem import write_effect
 from blastdoor.analyze.commands.generic import ordinary_program
-from blastdoor.analyze.invocation import Analysis, Family, Invocation, Word, effect
+from blastdoor.analyze.invocation import (
+    Analysis,
+    Family,
+    Invocation,
+    Word,
+    effect,
+    prints_to_terminal,
+)
 from blastdoor.model import Effect, Scope, Target, Verb
 
 SECRET_NAME = re.compile(
@@ -58,11 +67,56 @@ def _printenv(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         )
     for name in names:
         if is_secret_variable(name):
-            yield credential(inv, f"${name}", f"print the secret environment variable {name}")
+            found = credential(inv, f"${name}", f"print the secret environment variable {name}")
+            yield replace(found, tags=found.tags | {"prints-secret"})
         else:
             yield effect(
                 inv, Verb.READ, Target("environment", name), f"print {name}", scope=Scope.LOCAL
             )
+
+
+def _echo(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
+    """``echo $AWS_SECRET_ACCESS_KEY``, ``printf '%s' "$TOKEN"``: a secret variable's value printed."""
+    names = sorted({n for w in inv.args for n in w.variables if is_secret_variable(n)})
+    if names and prints_to_terminal(inv):
+        shown = ", ".join(f"${name}" for name in names)
+        found = credential(inv, shown, f"print the secret environment variable {shown}")
+        yield replace(found, tags=found.tags | {"prints-secret"})
+
+
+# Flags with which these builtins print variables (names and values) instead of setting them.
+_LISTING_FLAGS: dict[str, frozenset[str]] = {
+    "export": frozenset({"-p"}),
+    "declare": frozenset({"-p", "-x", "-a", "-A", "-i", "-r", "-g", "-l", "-u", "-t", "-n"}),
+    "typeset": frozenset({"-p", "-x", "-a", "-A", "-i", "-r", "-g", "-l", "-u", "-t", "-n"}),
+    "readonly": frozenset({"-p"}),
+}
+
+
+def _variable_listing(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
+    """Bare ``set``, ``export``/``export -p``, ``declare``/``declare -p``, ``typeset -x``: every
+    variable of the shell printed, secrets included (bash(1), SHELL BUILTIN COMMANDS)."""
+    flags = {w.text for w in inv.args if w.text.startswith(("-", "+"))}
+    names = [w.text for w in inv.args if not w.text.startswith(("-", "+"))]
+    letters = {"-" + letter for flag in flags for letter in flag.lstrip("-+")}
+    if inv.name == "set":
+        listing = not inv.args
+    else:
+        listing = not names and letters <= _LISTING_FLAGS[inv.name]
+    if listing:
+        yield effect(
+            inv,
+            Verb.CREDENTIAL_USE,
+            Target("environment", "all variables"),
+            f"print every shell variable ({inv.text.strip()}), secrets included",
+            scope=Scope.LOCAL,
+            tags={"secret", "env-dump"},
+        )
+        return
+    if "-p" in letters:
+        for name in names:
+            if is_secret_variable(name):
+                yield credential(inv, f"${name}", f"print the secret variable {name}")
 
 
 # (program, subcommand words) whose output is a secret; "*" matches any word.
@@ -135,6 +189,7 @@ def _secret_tool(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     yield from (later(inv, ctx) if later is not None else [ordinary_program(inv)])
 
 
+@lru_cache(maxsize=64)
 def _later_family(name: str) -> Family | None:
     """The family a later module registers for ``name`` (gh, heroku: this module only claims their
     token-printing subcommands and hands the rest on)."""
@@ -142,14 +197,9 @@ def _later_family(name: str) -> Family | None:
         BUILTIN_MODULES.index(__name__) + 1 if __name__ in BUILTIN_MODULES else len(BUILTIN_MODULES)
     )
     for module_name in BUILTIN_MODULES[start:]:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            continue
-        for family in getattr(module, "FAMILIES", ()):
+        for family in families_of(module_name):
             if name in family.names:
-                found: Family = family.analyze
-                return found
+                return family.analyze
     return None
 
 
@@ -409,6 +459,8 @@ def _names(*groups: Sequence[str]) -> list[str]:
 
 FAMILIES = (
     CommandFamily.of(["printenv"], _printenv),
+    CommandFamily.of(["echo", "printf"], _echo),
+    CommandFamily.of(["set", *_LISTING_FLAGS], _variable_listing),
     CommandFamily.of(_names(list(_SECRET_COMMANDS), list(_RUNNERS)), _secret_tool),
     CommandFamily.of(["scp"], _scp),
     CommandFamily.of(["sftp"], _sftp),

@@ -1,5 +1,5 @@
 """Shells and what they run: ``bash -c``, ``sh script.sh``, text piped into a shell, ``eval``,
-``source``, and ``ssh host 'command'``.
+``source``, and ``ssh host 'command'`` (whose effects land on the host and take its scope).
 
 Script files are read from the working directory and analyzed; a script that is not there is
 ``execute-unknown``. Text piped in from the network (``curl ... | sh``) is ``execute-unknown`` too.
@@ -15,7 +15,9 @@ from blastdoor.analyze.commands import CommandFamily
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect, unknown
 from blastdoor.model import Effect, Scope, Target, Verb
 
-SHELLS = frozenset({"bash", "sh", "zsh", "dash", "ksh", "mksh", "ash", "fish", "csh", "tcsh", "yash", "rbash"})
+SHELLS = frozenset(
+    {"bash", "sh", "zsh", "dash", "ksh", "mksh", "ash", "fish", "csh", "tcsh", "yash", "rbash"}
+)
 _SHELL_VALUE_OPTIONS = frozenset({"-o", "+o", "-O", "+O", "--rcfile", "--init-file"})
 _NETWORK_SOURCES = ("curl", "wget", "fetch", "http", "nc", "ncat", "socat", "aria2c", "ftp")
 
@@ -115,15 +117,41 @@ def _ssh(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         i += 2 if len(text) == 2 and text[1] in _SSH_VALUE_OPTIONS else 1
     if i >= len(words):
         return
-    host = words[i].text
+    host = words[i].text.rpartition("@")[2]
     command = words[i + 1 :]
     if not command:
         yield effect(inv, Verb.EXECUTE, Target("host", host), f"open a remote shell on {host}",
                      tags={"remote", f"host={host}"})  # fmt: skip
         return
+    if inv.stdin.known or inv.stdin.source:
+        yield effect(inv, Verb.EXECUTE, Target("host", host), f"send standard input to {host}",
+                     tags={"remote", f"host={host}"})  # fmt: skip
     script = " ".join(w.text for w in command)
     for found in ctx.run_script(inv, script, via=f"ssh {host}"):
-        yield replace(found, tags=found.tags | {"remote", f"host={host}"})
+        yield on_host(found, host)
+
+
+# Path tags that only mean something relative to this machine's working directory.
+_WORKSPACE_TAGS = frozenset({"workspace-path", "workspace-root", "outside-workspace"})
+
+
+def on_host(found: Effect, host: str) -> Effect:
+    """An effect of a command run on ``host`` over ssh.
+
+    What would land on this machine (files, processes, services, a git checkout, local containers)
+    lands on the host instead and takes the host's scope (tag ``on-host``); what targets a named
+    system keeps its own name, but ``localhost`` there means the host (tag ``via-ssh``).
+    :mod:`blastdoor.scope` reads both tags.
+    """
+    tags = found.tags | {"remote", "via-ssh", f"host={host}"}
+    if found.scope in (Scope.PRODUCTION, Scope.STAGING) or found.target.kind == "host":
+        return replace(found, tags=tags)
+    if found.scope is not Scope.UNKNOWN or found.target.kind in _ON_HOST_KINDS:
+        tags = (tags - _WORKSPACE_TAGS) | {"on-host"}
+    return replace(found, scope=Scope.UNKNOWN, tags=tags)
+
+
+_ON_HOST_KINDS = frozenset({"path", "program", "process", "service", "device", "secret-file"})
 
 
 FAMILIES = (

@@ -297,7 +297,9 @@ def _split_last(
                 break  # an operand: the command words have ended
             continue
         leaf = lowered in extra or (verb_word(lowered) or lowered) in LEAF_WORDS
-        if found is None or (leaf and not found[2]):
+        # The first word may be a group that is also a verb (``gcloud run services delete``):
+        # a later leaf verb takes its place.
+        if found is None or (leaf and (not found[2] or found[0] == 0)):
             found = (index, kind, leaf)
     if found is None:
         return _split(positionals, options, extra, depth)

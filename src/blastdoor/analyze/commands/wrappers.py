@@ -76,14 +76,22 @@ def _wrapper(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     if name == "command" and any(w.text in ("-v", "-V") for w in inv.args[:1]):
         return
     if name == "env":
-        split = next((i for i, w in enumerate(inv.args) if w.text in ("-S", "--split-string")), None)
+        split = next(
+            (i for i, w in enumerate(inv.args) if w.text in ("-S", "--split-string")), None
+        )
         if split is not None and split + 1 < len(inv.args):
-            yield from ctx.run_script(inv, " ".join(w.text for w in inv.args[split + 1 :]), via="env -S")
+            yield from ctx.run_script(
+                inv, " ".join(w.text for w in inv.args[split + 1 :]), via="env -S"
+            )
             return
     inner = _split_options(name, inv.args)
     if name in _PRIVILEGED:
         yield _privilege(inv)
-        if name == "sudo" and any(w.text in ("-i", "-s", "--login", "--shell") for w in inv.args) and not inner:
+        if (
+            name == "sudo"
+            and any(w.text in ("-i", "-s", "--login", "--shell") for w in inv.args)
+            and not inner
+        ):
             yield effect(inv, Verb.ESCALATE, Target("privileges", "root"), "open a root shell",
                          scope=Scope.LOCAL, tags={"privileged", "root-shell"})  # fmt: skip
     if name == "chroot" and inner:
@@ -129,7 +137,9 @@ def _xargs(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     if not rest:
         return
     items = inv.stdin.text.split()[:4] if inv.stdin.text else []
-    feeds = [Word(item) for item in items] or [Word(f"{{input from {inv.stdin.source or 'a pipe'}}}", dynamic=True)]
+    feeds = [Word(item) for item in items] or [
+        Word(f"{{input from {inv.stdin.source or 'a pipe'}}}", dynamic=True)
+    ]
     for fed in feeds:
         words = [fed if w.text == token else w for w in rest] if token else [*rest, fed]
         yield from ctx.run_argv(inv, words, via="xargs")
@@ -154,11 +164,21 @@ def _parallel(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     fillers = values[:4] or [Word(f"{{input from {inv.stdin.source or 'a pipe'}}}", dynamic=True)]
     for value in fillers:
         if len(head) == 1 and " " in head[0].text:
-            script = head[0].text.replace("{}", value.text) if "{}" in head[0].text else f"{head[0].text} {value.text}"
+            script = (
+                head[0].text.replace("{}", value.text)
+                if "{}" in head[0].text
+                else f"{head[0].text} {value.text}"
+            )
             yield from ctx.run_script(inv, script, via="parallel")
         else:
             has_slot = any("{}" in w.text for w in head)
-            filled = [Word(w.text.replace("{}", value.text), w.dynamic or value.dynamic) for w in head]
+            filled = [  # only the words that receive the input become run-time values
+                Word(
+                    w.text.replace("{}", value.text),
+                    w.dynamic or (value.dynamic and "{}" in w.text),
+                )
+                for w in head
+            ]
             yield from ctx.run_argv(inv, filled if has_slot else [*filled, value], via="parallel")
 
 

@@ -1,0 +1,257 @@
+"""The machine's firewall and network interfaces: iptables, nft, ufw, firewall-cmd, ip, ifconfig,
+ifdown.
+
+Listing rules or addresses reads. Flushing every firewall rule, setting a chain's default policy,
+dropping all traffic (``--panic-on``), turning the firewall off, taking an interface down or
+flushing its addresses or routes cuts the machine off (or opens it up) at once: a change tagged
+``system-disruption``. Any other rule or address change is a ``system-config`` change of this host.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from blastdoor.analyze.commands import CommandFamily
+from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
+from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
+
+DISRUPTION = "system-disruption"
+CONFIG = "system-config"
+
+
+def _read(inv: Invocation, what: str) -> Effect:
+    return effect(inv, Verb.READ, Target("host-network", what), f"show {what}", scope=Scope.LOCAL)
+
+
+def _change(inv: Invocation, what: str, detail: str, *, disrupts: bool) -> Effect:
+    """A change of this machine's network: reversible by hand, unless it cuts the machine off."""
+    return effect(
+        inv,
+        Verb.MODIFY,
+        Target("host-network", what),
+        detail,
+        scope=Scope.LOCAL,
+        reversibility=Reversibility.IRREVERSIBLE if disrupts else Reversibility.REVERSIBLE,
+        tags={DISRUPTION if disrupts else CONFIG, "network"},
+    )
+
+
+# iptables(8), COMMANDS: the upper-case options; every other option is a rule match or a flag.
+_IPT_COMMANDS = frozenset("ACDIRLSFZNXPE")
+_IPT_READS = frozenset("LSC")
+_IPT_DISRUPTS = {
+    "F": "flush every rule",
+    "X": "delete the user chains",
+    "P": "set a default policy",
+}
+_IPT_LONG = {
+    "--flush": "F", "--delete-chain": "X", "--policy": "P", "--list": "L", "--list-rules": "S",
+    "--check": "C", "--append": "A", "--insert": "I", "--delete": "D", "--replace": "R",
+    "--new-chain": "N", "--rename-chain": "E", "--zero": "Z",
+}  # fmt: skip
+
+
+def _iptables(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
+    args = [w.text for w in inv.args]
+    if inv.name.endswith("-save") or any(a in ("-h", "--help", "-V", "--version") for a in args):
+        yield _read(inv, "the firewall rules")
+        return
+    if inv.name.endswith("-restore"):
+        testing = any(a in ("-t", "--test") for a in args)
+        yield (
+            _read(inv, "a firewall rule file")
+            if testing
+            else _change(
+                inv,
+                "firewall",
+                "replace every firewall rule with the ones in a file",
+                disrupts=False,
+            )
+        )
+        return
+    commands = [_IPT_LONG.get(a, "") for a in args if a.startswith("--")]
+    commands += [
+        c
+        for a in args
+        if a.startswith("-") and not a.startswith("--")
+        for c in a[1:]
+        if c.isupper()
+    ]
+    found = [c for c in commands if c in _IPT_COMMANDS]
+    disrupting = [c for c in found if c in _IPT_DISRUPTS]
+    if disrupting:
+        what = ", ".join(_IPT_DISRUPTS[c] for c in disrupting)
+        yield _change(
+            inv, "firewall", f"{inv.name}: {what}; traffic is cut off or let through", disrupts=True
+        )
+    elif found and all(c in _IPT_READS for c in found):
+        yield _read(inv, "the firewall rules")
+    elif found:
+        yield _change(
+            inv, "firewall", f"change this machine's firewall rules ({inv.name})", disrupts=False
+        )
+    else:
+        yield _read(inv, "the firewall rules")
+
+
+_NFT_READS = frozenset({"list", "monitor", "describe", "help", "-c", "--check"})
+
+
+def _nft(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
+    words = [w.text for w in inv.args if not w.text.startswith("-")]
+    flags = {w.text for w in inv.args if w.text.startswith("-")}
+    if flags & {"-c", "--check", "-h", "--help", "-v", "--version"} or (
+        words[:1] and words[0] in _NFT_READS
+    ):
+        yield _read(inv, "the nftables rules")
+    elif words[:1] in (["flush"], ["delete"]) and words[1:2] in (["ruleset"], ["table"]):
+        yield _change(
+            inv, "firewall", f"nft {' '.join(words[:2])}: every rule in it is gone", disrupts=True
+        )
+    elif words or flags & {"-f", "--file"}:
+        yield _change(inv, "firewall", "change this machine's nftables rules", disrupts=False)
+    else:
+        yield _read(inv, "the nftables rules")
+
+
+_UFW_READS = frozenset({"status", "show", "app", "version", "help", "--help", "--version"})
+
+
+def _ufw(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
+    words = [w.text for w in inv.args if w.text not in ("--dry-run", "--force", "-f")]
+    action = words[0] if words else "status"
+    if "--dry-run" in (w.text for w in inv.args) or action in _UFW_READS:
+        yield _read(inv, "the firewall")
+    elif action in ("disable", "reset"):
+        yield _change(
+            inv, "firewall", f"ufw {action}: the firewall stops filtering traffic", disrupts=True
+        )
+    else:
+        yield _change(
+            inv, "firewall", f"change this machine's firewall (ufw {action})", disrupts=False
+        )
+
+
+def _firewall_cmd(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
+    options = [w.text.split("=", 1)[0] for w in inv.args if w.text.startswith("--")]
+    if "--panic-on" in options:
+        yield _change(
+            inv, "firewall", "firewall-cmd --panic-on: all traffic is dropped", disrupts=True
+        )
+    elif options and all(
+        o.startswith(("--list", "--get", "--query", "--info")) or o in _FWCMD_READS for o in options
+    ):
+        yield _read(inv, "the firewall")
+    elif options:
+        yield _change(
+            inv, "firewall", "change this machine's firewall (firewall-cmd)", disrupts=False
+        )
+    else:
+        yield _read(inv, "the firewall")
+
+
+_FWCMD_READS = frozenset(
+    {"--state", "--check-config", "--help", "--version", "--zone", "--permanent"}
+)
+_IP_VALUED = frozenset(
+    {"-n", "-netns", "-f", "-family", "-b", "-batch", "-rc", "-rcvbuf", "-l", "-loops"}
+)
+_IP_READS = frozenset(
+    {"show", "list", "ls", "lst", "sh", "s", "l", "get", "help", "monitor", "list-all"}
+)
+
+
+def _ip(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
+    words = _ip_operands(inv.args)
+    obj = words[0] if words else ""
+    verb = words[1] if len(words) > 1 else "show"
+    if not obj or verb in _IP_READS or obj in ("help", "monitor"):
+        yield _read(inv, f"ip {obj}".strip())
+        return
+    kind = _ip_object(obj)
+    down = kind == "link" and verb == "set" and "down" in words
+    flush = kind in ("addr", "route") and verb == "flush"
+    default = kind == "route" and verb in ("del", "delete") and "default" in words[2:3]
+    if down or flush or default:
+        yield _change(
+            inv,
+            " ".join(words[:3]),
+            f"ip {' '.join(words)}: the machine loses its network",
+            disrupts=True,
+        )
+    else:
+        yield _change(
+            inv,
+            " ".join(words[:3]),
+            f"change this machine's network (ip {kind} {verb})",
+            disrupts=False,
+        )
+
+
+def _ip_operands(args: Sequence[Word]) -> list[str]:
+    texts = [word.text for word in args]
+    operands: list[str] = []
+    i = 0
+    while i < len(texts):
+        text = texts[i]
+        if text.startswith("-") and not operands:
+            i += 2 if text in _IP_VALUED else 1
+            continue
+        operands.append(text)
+        i += 1
+    return operands
+
+
+def _ip_object(obj: str) -> str:
+    """``ip``'s objects may be abbreviated (``a``, ``addr``, ``r``, ``ro``, ``l``, ``li``)."""
+    for full in ("link", "address", "route", "neighbour", "rule", "tunnel", "netns"):
+        if full.startswith(obj):
+            return {"address": "addr"}.get(full, full)
+    return obj
+
+
+def _ifconfig(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
+    words = [w.text for w in inv.args if not w.text.startswith("-")]
+    if len(words) < 2:
+        yield _read(inv, "the network interfaces")
+    elif "down" in words[1:]:
+        yield _change(inv, words[0], f"take the interface {words[0]} down", disrupts=True)
+    else:
+        yield _change(inv, words[0], f"change the interface {words[0]}", disrupts=False)
+
+
+def _ifupdown(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
+    names = [w.text for w in inv.args if not w.text.startswith("-")] or ["every interface"]
+    if any(w.text in ("-h", "--help", "-V", "--version", "-n", "--no-act") for w in inv.args):
+        yield _read(inv, "the network interfaces")
+    elif inv.name == "ifdown":
+        yield _change(inv, names[0], f"take {', '.join(names)} down", disrupts=True)
+    else:
+        yield _change(inv, names[0], f"bring {', '.join(names)} up", disrupts=False)
+
+
+_IPTABLES = [
+    f"{family}tables{variant}"
+    for family in ("ip", "ip6", "eb", "arp")
+    for variant in (
+        "",
+        "-legacy",
+        "-nft",
+        "-save",
+        "-restore",
+        "-legacy-save",
+        "-legacy-restore",
+        "-nft-save",
+        "-nft-restore",
+    )  # fmt: skip
+]
+
+FAMILIES = (
+    CommandFamily.of(_IPTABLES, _iptables),
+    CommandFamily.of(["nft"], _nft),
+    CommandFamily.of(["ufw"], _ufw),
+    CommandFamily.of(["firewall-cmd"], _firewall_cmd),
+    CommandFamily.of(["ip"], _ip),
+    CommandFamily.of(["ifconfig"], _ifconfig),
+    CommandFamily.of(["ifdown", "ifup"], _ifupdown),
+)

@@ -1,0 +1,30 @@
+"""Disks and partitions: a disk is denied, an image file is a file, listings and dry runs read."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import decide
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("mkfs.ext4 disk.img", "allow"),  # an image file in the workspace
+        ("mkfs /tmp/test.img", "allow"),
+        ("fdisk /tmp/test.img", "allow"),
+        ("mkfs.ext4", "allow"),  # prints usage
+        ("mkfs.ext4 -n /dev/sda1", "allow"),  # mke2fs -n: no action
+        ("sfdisk -d /dev/sda", "allow"),  # dump the table
+        ("format disk --help", "allow"),
+        ("diskutil unmountDisk /dev/disk2", "allow"),
+        ("mkfs.ext4 -L data /dev/sdb1", "deny"),
+        ('mkfs.ext4 "$DISK"', "deny"),  # not plainly an image: a disk
+        ("mkfs.ext4 /mnt/external", "deny"),
+        ("wipefs -a /dev/sdb", "deny"),
+        ("sgdisk -p --zap-all /dev/sda", "deny"),
+        ("diskutil eraseDisk APFS Blank disk2", "deny"),
+    ],
+)
+def test_disk_decisions(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected

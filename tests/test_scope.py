@@ -1,0 +1,88 @@
+"""Scope resolution: a target's own name, the host it lands on, then the context."""
+
+from __future__ import annotations
+
+import pytest
+
+from blastdoor.model import Effect, Scope, Target, Verb
+from blastdoor.scope import ScopeConfig, resolve
+from tests.conftest import decide
+
+
+def scoped(
+    target: Target, *tags: str, env: dict[str, str] | None = None, config: ScopeConfig | None = None
+) -> Scope:
+    found = Effect(verb=Verb.DELETE, target=target, detail="x", evidence="x", tags=frozenset(tags))
+    return resolve(found, env=env or {}, config=config or ScopeConfig()).scope
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://api.example.com/prod/users", Scope.UNKNOWN),
+        ("https://api.dev.example.com/v1/prod", Scope.DEVELOPMENT),
+        ("https://api.prod.example.com/v1/dev-report", Scope.PRODUCTION),
+        ("http://localhost:8080/production/reset", Scope.DEVELOPMENT),
+        (
+            "postgres://db.internal/app_prod",
+            Scope.PRODUCTION,
+        ),  # a database URL's path is the database
+    ],
+)
+def test_a_web_url_is_scoped_by_its_host_only(url: str, expected: Scope) -> None:
+    assert scoped(Target("http-resource", url), f"host={url.split('/')[2]}") is expected
+
+
+def test_a_configured_pattern_still_sees_the_whole_url() -> None:
+    config = ScopeConfig(names={Scope.STAGING: ("https://api.example.com/stage/*",)})
+    assert (
+        scoped(Target("http-resource", "https://api.example.com/stage/x"), config=config)
+        is Scope.STAGING
+    )
+
+
+def test_an_effect_on_an_ssh_host_takes_the_host_scope() -> None:
+    on_host = ("on-host", "via-ssh", "remote", "host=prod-db-1")
+    assert scoped(Target("path", "/srv/dev-data"), *on_host) is Scope.PRODUCTION
+    assert (
+        scoped(Target("path", "/srv/prod-data"), "on-host", "via-ssh", "host=build-7")
+        is Scope.UNKNOWN
+    )
+
+
+def test_localhost_seen_from_an_ssh_host_is_that_host() -> None:
+    tags = ("via-ssh", "remote", "host=prod-db-1", "host=localhost")
+    assert scoped(Target("database", "localhost"), *tags) is Scope.PRODUCTION
+
+
+def test_this_machines_environment_does_not_scope_a_remote_host() -> None:
+    tags = ("on-host", "via-ssh", "host=box-7")
+    assert (
+        scoped(Target("path", "/srv/app"), *tags, env={"APP_ENV": "development"}) is Scope.UNKNOWN
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "expected", "scope"),
+    [
+        ("ssh prod-db-1 'rm -rf /var/lib/postgresql'", "deny", "production"),
+        ("ssh deploy@prod-db-1 'rm -rf data'", "hold", "production"),
+        ("ssh prod-api git reset --hard", "hold", "production"),
+        ("ssh dev-box 'rm -rf data'", "allow", "development"),
+        ("ssh prod-db-1 'psql -c \"drop table users\"'", "hold", "production"),
+        ("ssh prod-db-1 'systemctl stop api'", "hold", "production"),
+    ],
+)
+def test_ssh_effects_take_the_host_scope(command: str, expected: str, scope: str) -> None:
+    decision = decide(command)
+    assert decision.kind.value == expected
+    assert {e.scope.value for e in decision.effects if e.verb is not Verb.EXECUTE} == {scope}
+
+
+def test_the_workspace_allowances_do_not_apply_on_another_host() -> None:
+    # Temporary folders and build output are the local column of the table; on a host of unknown
+    # environment the table holds, as for any deletion there.
+    assert decide("rm -rf /tmp/data").kind.value == "allow"
+    assert decide("ssh user@host 'rm -rf /tmp/data'").kind.value == "hold"
+    assert decide("ssh host 'rm -rf ./build'").kind.value == "hold"
+    assert decide("ssh dev-box 'rm -rf ./build'").kind.value == "allow"
