@@ -11,15 +11,11 @@ from pathlib import Path
 import pytest
 
 from blastdoor.config import Settings
-from blastdoor.ledger.checkpoint import Checkpoint, parse_text
+from blastdoor.ledger.checkpoint import unverified
 from blastdoor.ledger.entry import now
 from blastdoor.ledger.ledger import Ledger
 from blastdoor.ledger.merkle import ProofError, verify_consistency
 from blastdoor.ledger.verify import verify
-
-
-def _checkpoint(note: str) -> Checkpoint:
-    return parse_text(note[: note.rfind("\n\n") + 1])
 
 
 class _Witness(BaseHTTPRequestHandler):
@@ -28,10 +24,10 @@ class _Witness(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         """A reference witness: accept only a checkpoint that provably extends the one held."""
         document = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        new = _checkpoint(document["checkpoint"])
+        new = unverified(document["checkpoint"])
         try:
             if self.held:
-                old = _checkpoint(self.held.decode())
+                old = unverified(self.held.decode())
                 assert document["old_size"] == old.size
                 proof = [bytes.fromhex(node) for node in document["proof"]]
                 verify_consistency(old_size=old.size, new_size=new.size, old_root=old.root, new_root=new.root, proof=proof)

@@ -17,8 +17,12 @@ EXIT_CODES = {DecisionKind.ALLOW: 0, DecisionKind.ASK: 3, DecisionKind.HOLD: 4, 
 
 
 def settings(args: argparse.Namespace) -> Settings:
-    resolved = Settings.resolve(home=getattr(args, "home", None), policy=getattr(args, "policy", None))
-    ensure_home(resolved)
+    """The settings for this invocation, resolved (and the home made) once per command."""
+    resolved: Settings | None = getattr(args, "resolved_settings", None)
+    if resolved is None:
+        resolved = Settings.resolve(home=getattr(args, "home", None), policy=getattr(args, "policy", None))
+        ensure_home(resolved)
+        args.resolved_settings = resolved
     return resolved
 
 

@@ -185,8 +185,9 @@ def _checkpoint(args: argparse.Namespace) -> int:
 
 
 def _checkpoints(args: argparse.Namespace) -> int:
+    from blastdoor.ledger.checkpoint import unverified
+
     with _opened(args) as ledger:
         for stored in ledger.store.checkpoints():
-            stamp = next((ln[5:] for ln in stored.note.splitlines() if ln.startswith("time ")), "")
-            print(f"{stored.id:>6}  {stored.size:>9} entries  {stamp}")
+            print(f"{stored.id:>6}  {stored.size:>9} entries  {unverified(stored.note).time}")
     return 0

@@ -169,6 +169,12 @@ def _split(note: str) -> tuple[str, list[tuple[str, bytes]]]:
     return text, signatures
 
 
+def unverified(note: str) -> Checkpoint:
+    """The checkpoint inside a signed note, without checking its signature (for sizes and roots a
+    caller will compare against, never for trust)."""
+    return parse_text(_split(note)[0])
+
+
 def parse_text(text: str) -> Checkpoint:
     """tlog-checkpoint body: origin, decimal size, base64 root, then extension lines."""
     lines = text.split("\n")

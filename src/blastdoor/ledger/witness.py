@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from blastdoor.errors import BlastdoorError
-from blastdoor.ledger.checkpoint import parse_text
+from blastdoor.ledger.checkpoint import unverified
 
 TIMEOUT = 3.0
 _GAP = "\n\n"  # written after each note in a folder witness; a note never holds three newlines in a row
@@ -69,8 +69,7 @@ def _post(url: str, note: str, origin: str, prover: Prover) -> None:
     held = fetch(url, origin=origin)
     old_size, proof = 0, []
     if held:
-        old = held[-1]
-        checkpoint = parse_text(old[: old.rfind("\n\n") + 1])
+        checkpoint = unverified(held[-1])
         old_size = checkpoint.size
         proof = prover(old_size, checkpoint.root)
     document = {"checkpoint": note, "old_size": old_size, "proof": [node.hex() for node in proof]}
