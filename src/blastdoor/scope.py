@@ -98,13 +98,30 @@ _HINT_KEYS = frozenset({"host", "context", "namespace", "profile", "workspace", 
                         "app", "account", "stack", "branch", "region", "url", "site", "service"})  # fmt: skip
 
 
+def _folders(effect: Effect) -> list[str]:
+    return [tag.split("=", 1)[1] for tag in effect.tags if tag.startswith(f"{FOLDER}=")]
+
+
+def _folder_scope(folder: str) -> Scope | None:
+    """A folder's name can raise a target to production anywhere in it (``envs/prod``, ``prod-eu``),
+    but lowers it only when the folder is exactly named for an environment (``envs/dev``): a checkout
+    called ``ci-check`` or ``test_infra`` says nothing about where ``terraform destroy`` lands."""
+    scope = scope_of_text(folder)
+    if scope is Scope.PRODUCTION:
+        return scope
+    own = posixpath.basename(folder.rstrip("/")).lower()
+    return scope_of_text(own) if _FOLDER_ENVIRONMENTS.match(own) else None
+
+
 def _candidates(effect: Effect) -> list[str]:
     """The names that may say which environment ``effect`` lands in."""
     if ON_HOST in effect.tags:
         # Run over ssh on a machine: the machine's name decides, not a path or program on it.
         return [h for tag in effect.tags if tag.startswith("host=") and (h := tag.split("=", 1)[1])]
     name = effect.target.name
-    if name.startswith("/"):
+    if name in _folders(effect):
+        name = ""  # judged by _folder_scope instead
+    elif name.startswith("/"):
         # Only a folder's own name speaks for its environment (envs/prod); the folders above it
         # (a home called ci, a random temp name) do not.
         name = posixpath.basename(name.rstrip("/"))
@@ -126,6 +143,10 @@ def _named_part(candidate: str) -> str:
     return f"{parts.hostname or ''}/{(parts.path or '').strip('/')}".strip("/")
 
 
+FOLDER = "folder"  # hint key: the folder an infrastructure tool runs its configuration from
+_FOLDER_ENVIRONMENTS = re.compile(
+    r"^(dev|develop|development|sandbox|test|staging|stage|stg|preprod|pre-prod|uat|qa)$"
+)
 ON_HOST = "on-host"  # an effect that lands on the machine named by its host= hint (ssh)
 VIA_SSH = "via-ssh"  # an effect of a command run on another machine over ssh
 _WEB_SCHEMES = frozenset({"http", "https", "ws", "wss", "ftp", "ftps", "sftp", "scp"})
@@ -183,13 +204,13 @@ def resolve(effect: Effect, *, env: Mapping[str, str], config: ScopeConfig) -> E
         candidates = _hints(effect)  # a branch called `dev-fix` is not a development environment
     # The user's patterns may be written for a whole name (a URL with its path), so they see it too.
     mine = ON_HOST in effect.tags or effect.target.kind == "git-branch"
-    whole = [] if mine else [effect.target.name, *_hints(effect)]
+    whole = [] if mine else [effect.target.name, *_hints(effect), *_folders(effect)]
     configured = config.match([*candidates, *whole])
     if configured is not None:
         return effect.with_scope(configured[0], (configured[1],))
     named = [
         (scope, c) for c in candidates if (scope := scope_of_text(_without_tld(c))) is not None
-    ]
+    ] + [(scope, f) for f in _folders(effect) if (scope := _folder_scope(f)) is not None]
     if named:
         # Any name that says production wins: `--context prod ... delete ns staging` is production.
         scope, candidate = min(named, key=lambda pair: _RANK[pair[0]])

@@ -48,3 +48,18 @@ def test_workspace_from_the_environment_decides_scope() -> None:
 def test_auto_approve_is_tagged() -> None:
     found = decide("terraform apply -auto-approve").effects[0]
     assert "auto-approve" in found.tags
+
+
+@pytest.mark.parametrize(
+    ("cwd", "expected"),
+    [
+        ("/home/me/ci-check", "hold"),  # a checkout named for CI is not a CI environment
+        ("/home/me/src/test_infra", "hold"),
+        ("/tmp/scratch-dev-copy", "hold"),
+        ("/srv/infra/envs/dev", "allow"),  # a folder named exactly for an environment
+        ("/srv/infra/envs/staging", "ask"),
+        ("/srv/infra/prod-eu/network", "hold"),  # production anywhere in the folder raises
+    ],
+)
+def test_folder_names_raise_scope_but_lower_it_only_when_exact(cwd: str, expected: str) -> None:
+    assert decide("terraform destroy -auto-approve", cwd=cwd).kind.value == expected

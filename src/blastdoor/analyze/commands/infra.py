@@ -18,6 +18,7 @@ from blastdoor.analyze.commands import CommandFamily
 from blastdoor.analyze.commands.verbs import hint_tags, parse, words
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
+from blastdoor.scope import FOLDER
 
 _TF_READS = words(
     """
@@ -72,10 +73,8 @@ def _here(ctx: Analysis) -> str:
 
 def _tf_hints(inv: Invocation, ctx: Analysis, chdir: str, rest: Sequence[Word]) -> set[str]:
     tags = hint_tags(inv, ctx) | {"terraform"}
-    if chdir:
-        tags.add(f"env={chdir}")
-    elif ctx.cwd:
-        tags.add(f"env={_here(ctx)}")
+    if chdir or ctx.cwd:
+        tags.add(f"{FOLDER}={chdir or _here(ctx)}")
     workspace = inv.assignments.get("TF_WORKSPACE") or ctx.env.get("TF_WORKSPACE")
     if workspace:
         tags.add(f"workspace={workspace}")
