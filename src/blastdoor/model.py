@@ -101,6 +101,7 @@ class Context:
     session_id: str = ""
     run_id: str = ""
     tool_use_id: str = ""
+    tool: str = ""  # the agent's tool that asked (Bash, Write, mcp__github__delete_repo ...)
     target: str = ""  # for non-shell kinds: a DSN, URL or workspace naming where the action lands
     dialect: str = ""
 

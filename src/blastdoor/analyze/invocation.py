@@ -113,14 +113,18 @@ def prints_to_terminal(inv: Invocation) -> bool:
     return True
 
 
-class Analysis(Protocol):
-    """The services a command family may call back into while it analyzes one invocation."""
+class Where(Protocol):
+    """Where paths are resolved from: the working directory and the environment."""
 
     @property
     def cwd(self) -> str | None: ...
 
     @property
     def env(self) -> Mapping[str, str]: ...
+
+
+class Analysis(Where, Protocol):
+    """The services a command family may call back into while it analyzes one invocation."""
 
     def run_argv(
         self, inv: Invocation, words: Sequence[Word], *, via: str, stdin: Stdin | None = None

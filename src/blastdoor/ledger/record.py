@@ -17,6 +17,7 @@ def decision_payload(
     source: str,
     rules_files: Mapping[str, str] | None = None,
     credential: str = "",
+    request: str = "",
 ) -> dict[str, Any]:
     context = action.context
     payload: dict[str, Any] = {
@@ -29,11 +30,13 @@ def decision_payload(
         "run": context.run_id,
         "tool_use": context.tool_use_id,
         "cwd": context.cwd or "",
-        "action": _clean({"kind": action.kind.value, "input": action.input, "target": context.target}),
+        "action": _clean({"kind": action.kind.value, "tool": context.tool, "input": action.input,
+                           "target": context.target}),
         "decision": decision.to_json(),
         "policy_digest": policy_digest,
         "rules_files": dict(rules_files or {}),
         "credential_name": credential,
+        "request": request,
     }
     return _clean(payload)
 

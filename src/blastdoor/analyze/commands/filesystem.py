@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 
 from blastdoor.analyze import paths
 from blastdoor.analyze.commands import CommandFamily
-from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
+from blastdoor.analyze.invocation import Analysis, Invocation, Where, Word, effect
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
 
 DISRUPTION = "system-disruption"  # the machine itself stops working (a wiped disk, no network)
@@ -27,7 +27,10 @@ _PERSISTENCE = re.compile(
 )
 
 
-def path_info(word: Word, ctx: Analysis) -> paths.PathInfo:
+SECRET_FILE = "secret-file"  # .env, keys, credential files: changing one can lock a service out
+
+
+def path_info(word: Word, ctx: Where) -> paths.PathInfo:
     return paths.classify(word, cwd=ctx.cwd, env=ctx.env)
 
 
@@ -56,6 +59,8 @@ def delete_effects(
             continue
         if is_device(info.resolved):
             tags.add("device")
+        if paths.is_secret_path(info.resolved):
+            tags.add(SECRET_FILE)
         yield effect(
             inv, Verb.DELETE, Target("path", info.resolved),
             f"{how} {word.text}" + (" and everything under it" if recursive else ""),
@@ -64,7 +69,7 @@ def delete_effects(
 
 
 def write_effect(
-    inv: Invocation, ctx: Analysis, word: Word, *, how: str, overwrite: bool
+    inv: Invocation, ctx: Where, word: Word, *, how: str, overwrite: bool
 ) -> Effect | None:
     """The effect of writing to the file ``word`` (a redirect, tee, cp, dd of=, sed -i ...)."""
     text = word.text
@@ -82,6 +87,8 @@ def write_effect(
     if _PERSISTENCE.search(info.resolved) or _PERSISTENCE.search("/" + text.lstrip("~")):
         return effect(inv, Verb.PERSIST, target, f"{how} {text}, which runs again later",
                       scope=Scope.LOCAL, tags=tags | {"persistence"})  # fmt: skip
+    if paths.is_secret_path(info.resolved):
+        tags.add(SECRET_FILE)
     reversibility = Reversibility.IRREVERSIBLE if overwrite else Reversibility.REVERSIBLE
     return effect(inv, Verb.MODIFY, target, f"{how} {text}", scope=Scope.LOCAL,
                   reversibility=reversibility, tags=tags)  # fmt: skip

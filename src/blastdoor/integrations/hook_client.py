@@ -1,0 +1,180 @@
+"""The command an agent runs for every tool call: small, standard library only, fails closed.
+
+Installed hooks run ``python -I -S hook_client.py AGENT HOME`` (``-S``: no site-packages, so start-up
+costs almost nothing). The client forwards the agent's JSON to the resident daemon on
+``HOME/run/hook.sock`` and prints its answer. When the daemon is not running it decides in process
+(importing Blastdoor then) and starts the daemon for the next call. Whatever goes wrong, and when no
+answer comes within the deadline, it exits 1 without output, and the installed wrapper command turns
+that into the agent's block.
+
+This file must not import Blastdoor at module level: the daemon imports its framing helpers.
+"""
+
+from __future__ import annotations
+
+import _socket
+import os
+import sys
+
+_signal = __import__("_signal")  # the C module: ``signal`` and ``socket`` would import enum
+
+PROTOCOL = b"blastdoor-hook/1"
+DEADLINE_SECONDS = 8.0  # below every hook timeout the installer configures (docs/integrations.md)
+MAX_INPUT_BYTES = 8 * 1024 * 1024
+MAX_FRAME_BYTES = MAX_INPUT_BYTES + 1024 * 1024
+SOCKET_NAME = "hook.sock"
+
+# The wire format, kept free of json (whose import costs more than the rest of the client):
+# request = frame(PROTOCOL NUL agent NUL cwd [NUL NAME=VALUE]...) frame(the agent's raw input);
+# reply = frame(exit code in ASCII) frame(stdout) frame(stderr). A frame is a 4-byte big-endian
+# length and that many bytes.
+
+
+def send_frame(sock: _socket.socket, data: bytes) -> None:
+    sock.sendall(len(data).to_bytes(4, "big") + data)
+
+
+def recv_frame(sock: _socket.socket, limit: int = MAX_FRAME_BYTES) -> bytes:
+    size = int.from_bytes(_recv_exact(sock, 4), "big")
+    if size > limit:
+        raise OSError(f"frame of {size} bytes is too large")
+    return _recv_exact(sock, size)
+
+
+def _recv_exact(sock: _socket.socket, size: int) -> bytes:
+    chunks = []
+    while size:
+        chunk = sock.recv(min(size, 1 << 20))
+        if not chunk:
+            raise OSError("connection closed early")
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def encode_request(agent: str, cwd: str, env: dict[str, str]) -> bytes:
+    fields = [PROTOCOL, agent.encode(), os.fsencode(cwd)]
+    fields += [os.fsencode(k) + b"=" + os.fsencode(v) for k, v in env.items() if "\0" not in k + v]
+    return b"\0".join(fields)
+
+
+def decode_request(data: bytes) -> tuple[str, str, dict[str, str]]:
+    """(agent, cwd, env); ValueError when ``data`` is not a request of this protocol."""
+    fields = data.split(b"\0")
+    if len(fields) < 3 or fields[0] != PROTOCOL:
+        raise ValueError("not a blastdoor-hook/1 request")
+    env = {}
+    for item in fields[3:]:
+        name, sep, value = item.partition(b"=")
+        if sep:
+            env[os.fsdecode(name)] = os.fsdecode(value)
+    return fields[1].decode("utf-8", "replace"), os.fsdecode(fields[2]), env
+
+
+def socket_path(home: str) -> str:
+    return os.path.join(home, "run", SOCKET_NAME)
+
+
+def connect(path: str, timeout: float) -> _socket.socket:
+    """A connection to the daemon's socket (paths over the 108-byte limit are reached relatively)."""
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        if len(path.encode()) < 100:
+            sock.connect(path)
+        else:
+            here = os.getcwd()
+            os.chdir(os.path.dirname(path))
+            try:
+                sock.connect(os.path.basename(path))
+            finally:
+                os.chdir(here)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def ask_daemon(
+    home: str, agent: str, raw: bytes, cwd: str, timeout: float
+) -> tuple[int, bytes, bytes]:
+    """(exit code, stdout, stderr) from the daemon; OSError when there is none to ask."""
+    sock = connect(socket_path(home), timeout)
+    try:
+        send_frame(sock, encode_request(agent, cwd, dict(os.environ)))
+        send_frame(sock, raw)
+        code, out, err = recv_frame(sock), recv_frame(sock), recv_frame(sock)
+    finally:
+        sock.close()
+    if not code.lstrip(b"-").isdigit():
+        raise OSError("the daemon's answer is malformed")
+    return int(code), out, err
+
+
+def decide_in_process(home: str, agent: str, raw: bytes, cwd: str) -> tuple[int, bytes, bytes]:
+    import site
+
+    site.main()  # the interpreter started with -S: now find Blastdoor and its libraries
+    from blastdoor.integrations.local import decide_once
+
+    reply = decide_once(home=home, agent=agent, raw=raw, cwd=cwd, env=dict(os.environ))
+    return reply.exit_code, reply.stdout.encode(), reply.stderr.encode()
+
+
+def start_daemon(home: str) -> None:
+    """Start the resident daemon for the next call (it exits by itself when idle)."""
+    import contextlib
+    import subprocess
+
+    with contextlib.suppress(OSError):  # deciding in process still works; the next call tries again
+        subprocess.Popen(
+            [sys.executable, "-m", "blastdoor", "--home", home, "daemon", "run"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True, close_fds=True,
+        )  # fmt: skip
+
+
+def _expired(_signum: int, _frame: object) -> None:
+    sys.stderr.write("blastdoor: no decision within the deadline; the call is blocked\n")
+    sys.stderr.flush()
+    os._exit(1)
+
+
+def main(argv: list[str]) -> int:
+    deadline = float(os.environ.get("BLASTDOOR_HOOK_DEADLINE") or DEADLINE_SECONDS)
+    _signal.signal(_signal.SIGALRM, _expired)
+    _signal.setitimer(_signal.ITIMER_REAL, deadline)
+    if len(argv) < 2:
+        sys.stderr.write("blastdoor: usage: hook_client.py AGENT [HOME]\n")
+        return 1
+    agent = argv[1]
+    home = (
+        argv[2]
+        if len(argv) > 2
+        else os.environ.get("BLASTDOOR_HOME") or os.path.expanduser("~/.blastdoor")
+    )
+    raw = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+    cwd = os.getcwd()
+    try:
+        code, out, err = ask_daemon(home, agent, raw, cwd, timeout=deadline)
+    except OSError:
+        code, out, err = decide_in_process(home, agent, raw, cwd)
+        if os.environ.get("BLASTDOOR_DAEMON", "1") != "0":
+            start_daemon(home)
+    _signal.setitimer(_signal.ITIMER_REAL, 0)
+    sys.stdout.buffer.write(out)
+    sys.stdout.flush()
+    sys.stderr.buffer.write(err)
+    return code
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv))
+    except SystemExit:
+        raise
+    except BaseException as error:  # fail closed: the wrapper blocks on any non-zero exit
+        sys.stderr.write(
+            f"blastdoor: the hook failed ({type(error).__name__}: {error}); the call is blocked\n"
+        )
+        sys.exit(1)
