@@ -27,7 +27,7 @@ def decode(raw: bytes) -> dict[str, Any]:
         raise InputError(
             "the hook input is not UTF-8 text", hint="the agent must send JSON"
         ) from None
-    except ValueError as error:
+    except json.JSONDecodeError as error:
         raise InputError(
             f"the hook input is not JSON ({error.msg})", hint="the agent must send JSON"
         ) from None
