@@ -22,19 +22,19 @@ MAX_LINE_BYTES = 2_000_000
 def parse_action(record: Any) -> Action:
     """Validate one decoded JSON record into an Action (raises InputError)."""
     if not isinstance(record, dict):
-        raise InputError("a line must be a JSON object with an \"input\" field")
+        raise InputError('a line must be a JSON object with an "input" field')
     kind_name = record.get("kind", "shell")
     if not isinstance(kind_name, str):
-        raise InputError("\"kind\" must be a string such as \"shell\"")
+        raise InputError('"kind" must be a string such as "shell"')
     if "input" not in record:
-        raise InputError("the line has no \"input\" field")
+        raise InputError('the line has no "input" field')
     raw = record["input"]
     try:
         kind = ActionKind(kind_name)
     except ValueError:
         kind = None
     if kind in (ActionKind.SHELL, ActionKind.SQL) and not isinstance(raw, str):
-        raise InputError(f"\"input\" must be a string for kind {kind_name!r}")
+        raise InputError(f'"input" must be a string for kind {kind_name!r}')
     text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False)
     context = _context(record.get("context", {}))
     if kind is None:
@@ -47,16 +47,23 @@ def _context(value: Any) -> Context:
     if value is None:
         value = {}
     if not isinstance(value, dict):
-        raise InputError("\"context\" must be an object like {\"env\": {}, \"cwd\": \"/path\"}")
+        raise InputError('"context" must be an object like {"env": {}, "cwd": "/path"}')
     env = value.get("env", {}) or {}
-    if not isinstance(env, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items()):
-        raise InputError("\"context.env\" must map names to string values")
+    if not isinstance(env, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in env.items()
+    ):
+        raise InputError('"context.env" must map names to string values')
     cwd = value.get("cwd")
     if cwd is not None and not isinstance(cwd, str):
-        raise InputError("\"context.cwd\" must be a string path")
-    strings = {key: value.get(key, "") for key in ("agent", "session_id", "run_id", "tool_use_id", "target", "dialect")}
+        raise InputError('"context.cwd" must be a string path')
+    strings = {
+        key: value.get(key, "")
+        for key in ("agent", "session_id", "run_id", "tool_use_id", "target", "dialect")
+    }
     if not all(isinstance(v, str) for v in strings.values()):
-        raise InputError("context fields agent, session_id, run_id, tool_use_id, target, dialect must be strings")
+        raise InputError(
+            "context fields agent, session_id, run_id, tool_use_id, target, dialect must be strings"
+        )
     return Context.create(env=env, cwd=cwd, **strings)
 
 
@@ -69,7 +76,9 @@ def answer(decision: Decision, record_id: Any) -> dict[str, Any]:
 Judged = Callable[[Action, Decision], None]
 
 
-def run(lines: Iterable[bytes], policy: Policy, *, on_decision: Judged | None = None) -> Iterator[str]:
+def run(
+    lines: Iterable[bytes], policy: Policy, *, on_decision: Judged | None = None
+) -> Iterator[str]:
     """One output line (JSON text, no newline) per input line, in order.
 
     ``on_decision`` sees every action judged, before its answer line is yielded.
@@ -80,7 +89,10 @@ def run(lines: Iterable[bytes], policy: Policy, *, on_decision: Judged | None = 
 
 def _one(number: int, raw: bytes, policy: Policy, on_decision: Judged | None) -> dict[str, Any]:
     if len(raw) > MAX_LINE_BYTES:
-        return {"line": number, "error": f"line is longer than {MAX_LINE_BYTES} bytes; split the input"}
+        return {
+            "line": number,
+            "error": f"line is longer than {MAX_LINE_BYTES} bytes; split the input",
+        }
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

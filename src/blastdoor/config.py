@@ -26,13 +26,31 @@ class Setting:
 
 
 SETTINGS = (
-    Setting("home", "BLASTDOOR_HOME", "", "Blastdoor's home folder: database, keys, policy (default ~/.blastdoor)"),
+    Setting(
+        "home",
+        "BLASTDOOR_HOME",
+        "",
+        "Blastdoor's home folder: database, keys, policy (default ~/.blastdoor)",
+    ),
     Setting("policy", "BLASTDOOR_POLICY", "", "the user policy file (default HOME/policy.toml)"),
-    Setting("database_url", "BLASTDOOR_DATABASE_URL", "database_url", "the ledger database (default SQLite in HOME)"),
-    Setting("checkpoint_every", "BLASTDOOR_CHECKPOINT_EVERY", "ledger.checkpoint_every",
-            "sign a ledger checkpoint every N entries (default 100)"),  # fmt: skip
-    Setting("witnesses", "", "ledger.witnesses",
-            "folders or http(s) URLs that keep a copy of every checkpoint (config.toml only)"),  # fmt: skip
+    Setting(
+        "database_url",
+        "BLASTDOOR_DATABASE_URL",
+        "database_url",
+        "the ledger database (default SQLite in HOME)",
+    ),
+    Setting(
+        "checkpoint_every",
+        "BLASTDOOR_CHECKPOINT_EVERY",
+        "ledger.checkpoint_every",
+        "sign a ledger checkpoint every N entries (default 100)",
+    ),  # fmt: skip
+    Setting(
+        "witnesses",
+        "",
+        "ledger.witnesses",
+        "folders or http(s) URLs that keep a copy of every checkpoint (config.toml only)",
+    ),  # fmt: skip
 )
 
 CONFIG_NAME = "config.toml"
@@ -55,8 +73,12 @@ class Settings:
         policy: str | None = None,
     ) -> Settings:
         environ = os.environ if env is None else env
-        home_path = Path(home or environ.get("BLASTDOOR_HOME") or Path.home() / ".blastdoor").expanduser()
-        policy_path = Path(policy or environ.get("BLASTDOOR_POLICY") or home_path / "policy.toml").expanduser()
+        home_path = Path(
+            home or environ.get("BLASTDOOR_HOME") or Path.home() / ".blastdoor"
+        ).expanduser()
+        policy_path = Path(
+            policy or environ.get("BLASTDOOR_POLICY") or home_path / "policy.toml"
+        ).expanduser()
         file = _read_file(home_path / CONFIG_NAME)
         ledger = file.get("ledger", {})
         database = (
@@ -92,11 +114,17 @@ def _read_file(path: Path) -> dict[str, Any]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path} is not valid TOML: {error}", hint="fix the file or remove it") from None
+        raise ConfigError(
+            f"{path} is not valid TOML: {error}", hint="fix the file or remove it"
+        ) from None
     ledger = data.get("ledger", {})
     if not isinstance(ledger, dict):
-        raise ConfigError(f"{path}: [ledger] must be a table", hint="write it as a [ledger] section")
-    unknown = (set(data) - {"database_url", "ledger"}) | (set(ledger) - {"checkpoint_every", "witnesses"})
+        raise ConfigError(
+            f"{path}: [ledger] must be a table", hint="write it as a [ledger] section"
+        )
+    unknown = (set(data) - {"database_url", "ledger"}) | (
+        set(ledger) - {"checkpoint_every", "witnesses"}
+    )
     if unknown:
         raise ConfigError(f"{path} has unknown settings {sorted(unknown)}",
                           hint="allowed: database_url, [ledger] checkpoint_every and witnesses")  # fmt: skip
@@ -109,11 +137,15 @@ def _positive(value: object, name: str) -> int:
     except ValueError:
         number = 0
     if number < 1:
-        raise ConfigError(f"{name} = {value!r} is not a positive whole number", hint=f"set {name} to e.g. 100")
+        raise ConfigError(
+            f"{name} = {value!r} is not a positive whole number", hint=f"set {name} to e.g. 100"
+        )
     return number
 
 
 def _strings(value: object, name: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
-        raise ConfigError(f"{name} must be a list of folder paths or URLs", hint=f'e.g. {name} = ["/mnt/witness"]')
+        raise ConfigError(
+            f"{name} must be a list of folder paths or URLs", hint=f'e.g. {name} = ["/mnt/witness"]'
+        )
     return tuple(value)

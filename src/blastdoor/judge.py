@@ -35,7 +35,9 @@ def disk_reader(cwd: str | None) -> FileReader:
     return read
 
 
-def analyze(action: Action, *, files: FileReader | None = None) -> tuple[list[Effect], Mapping[str, str]]:
+def analyze(
+    action: Action, *, files: FileReader | None = None
+) -> tuple[list[Effect], Mapping[str, str]]:
     """The effects of ``action`` and the variables known once it was read (for scope)."""
     context = action.context
     reader = files or disk_reader(context.cwd)
@@ -46,17 +48,23 @@ def analyze(action: Action, *, files: FileReader | None = None) -> tuple[list[Ef
     if action.kind is ActionKind.SQL:
         from blastdoor.analyze.sql import analyze_sql
 
-        return analyze_sql(action.input, target=context.target, dialect=context.dialect), context.env
+        return analyze_sql(
+            action.input, target=context.target, dialect=context.dialect
+        ), context.env
     if action.kind is ActionKind.FILE_WRITE:
         from blastdoor.analyze.files import Place, analyze_file_write
 
         edit = any(word in context.tool.lower() for word in ("edit", "replace", "patch"))
         place = Place(cwd=context.cwd, env=context.env)
-        return analyze_file_write(action.input, tool=context.tool, place=place, edit=edit), context.env
+        return analyze_file_write(
+            action.input, tool=context.tool, place=place, edit=edit
+        ), context.env
     if action.kind is ActionKind.MCP_CALL:
         return _mcp(action, reader), context.env
     placeholder = Invocation(words=(), text=action.input[:200])
-    return [unknown(placeholder, f"Blastdoor does not analyze {action.kind.value} actions yet")], context.env
+    return [
+        unknown(placeholder, f"Blastdoor does not analyze {action.kind.value} actions yet")
+    ], context.env
 
 
 def _mcp(action: Action, reader: FileReader) -> list[Effect]:
@@ -71,7 +79,9 @@ def _mcp(action: Action, reader: FileReader) -> list[Effect]:
     def sql(text: str, target: str) -> list[Effect]:
         return analyze_sql(text, target=target, dialect=context.dialect)
 
-    return analyze_mcp_call(action.input, tool=context.tool, server=context.target, shell=shell, sql=sql)
+    return analyze_mcp_call(
+        action.input, tool=context.tool, server=context.target, shell=shell, sql=sql
+    )
 
 
 def judge(action: Action, policy: Policy, *, files: FileReader | None = None) -> Decision:

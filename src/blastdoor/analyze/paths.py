@@ -104,11 +104,13 @@ def classify(word: Word, *, cwd: str | None, env: Mapping[str, str], home: str =
         tags |= {WORKSPACE, WORKSPACE_ROOT}
     elif _under(resolved, workspace):
         tags.add(WORKSPACE)
-    elif _under(resolved, TEMP_PREFIXES) or (
-        env.get("TMPDIR") and _under(resolved, (env["TMPDIR"],))
-    ):
+    elif env.get("TMPDIR") and _under(resolved, (env["TMPDIR"],)):
         tags.add(TEMP)
-    elif (home and (resolved == home or _under(resolved, (home,)))) or _is_home(resolved):
+    elif home and (resolved == home.rstrip("/") or _under(resolved, (home,))):
+        tags.add(HOME)  # before /tmp: a home folder under /tmp (containers, CI) is still a home
+    elif _under(resolved, TEMP_PREFIXES):
+        tags.add(TEMP)
+    elif _is_home(resolved):
         tags.add(HOME)
     elif _under(resolved, SYSTEM_PREFIXES) or resolved in SYSTEM_PREFIXES:
         tags.add(SYSTEM)

@@ -26,15 +26,38 @@ def register(commands: Any) -> None:
         description="Judge what COMMAND would do. Exit code: 0 allow, 3 ask, 4 hold, 5 deny, 1 error.",
     )
     parser.add_argument("--json", action="store_true", help="print the decision as JSON")
-    parser.add_argument("--env", action="append", default=[], metavar="K=V", help="an environment variable of the context")
-    parser.add_argument("--cwd", help="the working directory the command would run in (default: here)")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="an environment variable of the context",
+    )
+    parser.add_argument(
+        "--cwd", help="the working directory the command would run in (default: here)"
+    )
     parser.add_argument("--policy", help="a policy file to use instead of the user policy")
     parser.add_argument("--kind", default="shell", choices=["shell", "sql"], help="what COMMAND is")
     parser.add_argument("--target", default="", help="for --kind sql: the database DSN or URL")
-    parser.add_argument("--batch", metavar="FILE", help="read JSONL actions from FILE (- for stdin), one answer per line")
-    parser.add_argument("--no-record", action="store_true", help="do not append the decision to the ledger (dry use)")
-    parser.add_argument("--record", action="store_true", help="with --batch: append every decision to the ledger")
-    for name, helptext in (("agent", "the agent asking"), ("session", "its session id"), ("run", "the run id"), ("tool-use", "the tool call's id")):
+    parser.add_argument(
+        "--batch",
+        metavar="FILE",
+        help="read JSONL actions from FILE (- for stdin), one answer per line",
+    )
+    parser.add_argument(
+        "--no-record",
+        action="store_true",
+        help="do not append the decision to the ledger (dry use)",
+    )
+    parser.add_argument(
+        "--record", action="store_true", help="with --batch: append every decision to the ledger"
+    )
+    for name, helptext in (
+        ("agent", "the agent asking"),
+        ("session", "its session id"),
+        ("run", "the run id"),
+        ("tool-use", "the tool call's id"),
+    ):
         parser.add_argument(f"--{name}", default="", help=f"{helptext} (recorded in the ledger)")
     parser.add_argument("command", nargs=argparse.REMAINDER, help="the command, after --")
     parser.set_defaults(handler=run)
@@ -45,7 +68,9 @@ def _env(pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name:
-            raise InputError(f"--env {pair!r} is not NAME=VALUE", hint="write it as --env APP_ENV=production")
+            raise InputError(
+                f"--env {pair!r} is not NAME=VALUE", hint="write it as --env APP_ENV=production"
+            )
         env[name] = value
     return env
 
@@ -57,7 +82,9 @@ def run(args: argparse.Namespace) -> int:
         return _batch(args.batch, policy, record=args.record and not args.no_record, args=args)
     words = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not words:
-        raise InputError("no command given", hint="write it after --, e.g. blastdoor check -- rm -rf build")
+        raise InputError(
+            "no command given", hint="write it after --, e.g. blastdoor check -- rm -rf build"
+        )
     text = words[0] if len(words) == 1 else shlex.join(words)  # several words: an argv
     context = Context.create(env=_env(args.env), cwd=cwd, target=args.target, agent=args.agent,
                              session_id=args.session, run_id=args.run, tool_use_id=args.tool_use)  # fmt: skip
@@ -65,16 +92,24 @@ def run(args: argparse.Namespace) -> int:
     decision = judge(action, policy)
     if not args.no_record:
         _record(args, [(action, decision)], policy)
-    print(json.dumps(decision.to_json(), indent=2, ensure_ascii=False) if args.json else render(decision))
+    print(
+        json.dumps(decision.to_json(), indent=2, ensure_ascii=False)
+        if args.json
+        else render(decision)
+    )
     return EXIT_CODES[decision.kind] if decision.enforced else 0
 
 
-def _record(args: argparse.Namespace, decided: list[tuple[Action, Decision]], policy: Policy) -> None:
+def _record(
+    args: argparse.Namespace, decided: list[tuple[Action, Decision]], policy: Policy
+) -> None:
     """Append the decisions to the ledger; a decision that cannot be recorded is not given out."""
     from blastdoor.ledger.ledger import Ledger
     from blastdoor.ledger.record import decision_payload
 
-    payloads = [decision_payload(a, d, policy_digest=policy.digest, source="check") for a, d in decided]
+    payloads = [
+        decision_payload(a, d, policy_digest=policy.digest, source="check") for a, d in decided
+    ]
     with Ledger.open(settings(args)) as ledger:
         ledger.record_many(payloads)
         for problem in ledger.witness_problems:
@@ -88,7 +123,9 @@ def _batch(source: str, policy: Policy, *, record: bool, args: argparse.Namespac
         try:
             stream = open(source, "rb")  # noqa: SIM115 - closed below
         except OSError as error:
-            raise InputError(f"cannot read {source}: {error.strerror}", hint="check the path") from None
+            raise InputError(
+                f"cannot read {source}: {error.strerror}", hint="check the path"
+            ) from None
     decided: list[tuple[Action, Decision]] = []
     pending: list[str] = []
 
@@ -101,7 +138,9 @@ def _batch(source: str, policy: Policy, *, record: bool, args: argparse.Namespac
 
     try:
         lines = (raw.rstrip(b"\r\n") for raw in stream)
-        for line in batch.run(lines, policy, on_decision=(lambda a, d: decided.append((a, d))) if record else None):
+        for line in batch.run(
+            lines, policy, on_decision=(lambda a, d: decided.append((a, d))) if record else None
+        ):
             pending.append(line + "\n")
             if len(pending) >= BATCH_RECORD:
                 flush()
@@ -113,11 +152,16 @@ def _batch(source: str, policy: Policy, *, record: bool, args: argparse.Namespac
 
 
 def render(decision: Decision) -> str:
-    lines = [f"{decision.kind.value.upper()}" + ("" if decision.enforced else " (observe mode: not enforced)")]
+    lines = [
+        f"{decision.kind.value.upper()}"
+        + ("" if decision.enforced else " (observe mode: not enforced)")
+    ]
     lines += [f"  why: {reason}" for reason in decision.reasons]
     if decision.rule_ids:
         lines.append(f"  rules: {', '.join(decision.rule_ids)}")
     for found in decision.effects:
         scope = f"{found.scope.value}" + (f" ({'; '.join(found.signals)})" if found.signals else "")
-        lines.append(f"  - {found.verb.value} {found.target} [{scope}, {found.reversibility.value}]: {found.detail}")
+        lines.append(
+            f"  - {found.verb.value} {found.target} [{scope}, {found.reversibility.value}]: {found.detail}"
+        )
     return "\n".join(lines)

@@ -10,9 +10,13 @@ from blastdoor.policy import freeze as freezing
 
 
 def register(commands: Any) -> None:
-    init = commands.add_parser("init", help="create Blastdoor's home (database, keys, default policy)")
+    init = commands.add_parser(
+        "init", help="create Blastdoor's home (database, keys, default policy)"
+    )
     init.set_defaults(handler=_init)
-    frz = commands.add_parser("freeze", help="deny every write to production until `blastdoor unfreeze`")
+    frz = commands.add_parser(
+        "freeze", help="deny every write to production until `blastdoor unfreeze`"
+    )
     frz.add_argument("--reason", default="", help="why (shown in every denial)")
     frz.set_defaults(handler=_freeze)
     unf = commands.add_parser("unfreeze", help="lift the freeze (asks a person on the terminal)")

@@ -23,31 +23,52 @@ EXIT_BAD = 6  # the ledger failed verification
 def register(commands: Any) -> None:
     ledger = commands.add_parser("ledger", help="the tamper-evident record of every decision")
     sub = ledger.add_subparsers(dest="ledger_command", metavar="SUBCOMMAND", required=True)
-    verify = sub.add_parser("verify", help="recompute every hash, signature and witness copy (exit 6 if anything is wrong)")
+    verify = sub.add_parser(
+        "verify",
+        help="recompute every hash, signature and witness copy (exit 6 if anything is wrong)",
+    )
     verify.add_argument("--key", help="the trusted public key (default: keys/install.ed25519.pub)")
     verify.set_defaults(handler=_verify)
-    for name, helptext in (("show", "the timeline, for a person after an incident"), ("export", "entries for a SIEM")):
+    for name, helptext in (
+        ("show", "the timeline, for a person after an incident"),
+        ("export", "entries for a SIEM"),
+    ):
         parser = sub.add_parser(name, help=helptext)
         parser.add_argument("--session", default="", help="only this agent session")
         parser.add_argument("--run", default="", help="only this run")
-        parser.add_argument("--decision", default="", choices=["", "allow", "ask", "hold", "deny"], help="only this decision")
-        parser.add_argument("--since", default="", help="from this time (ISO 8601, UTC by default) or age (30m, 2h, 7d)")
+        parser.add_argument(
+            "--decision",
+            default="",
+            choices=["", "allow", "ask", "hold", "deny"],
+            help="only this decision",
+        )
+        parser.add_argument(
+            "--since",
+            default="",
+            help="from this time (ISO 8601, UTC by default) or age (30m, 2h, 7d)",
+        )
         if name == "export":
-            parser.add_argument("--format", default="jsonl", choices=["ocsf", "otel", "jsonl"], help="output format")
+            parser.add_argument(
+                "--format", default="jsonl", choices=["ocsf", "otel", "jsonl"], help="output format"
+            )
         parser.set_defaults(handler=_show if name == "show" else _export)
     tail = sub.add_parser("tail", help="print new entries as they are recorded (Ctrl-C stops)")
     tail.add_argument("-n", type=int, default=10, help="start with the last N entries")
     tail.add_argument("--interval", type=float, default=0.5, help=argparse.SUPPRESS)
     tail.add_argument("--once", action="store_true", help=argparse.SUPPRESS)
     tail.set_defaults(handler=_tail)
-    prove = sub.add_parser("prove", help="an inclusion proof for entry N (JSON, verifiable offline)")
+    prove = sub.add_parser(
+        "prove", help="an inclusion proof for entry N (JSON, verifiable offline)"
+    )
     prove.add_argument("entry", type=int)
     prove.set_defaults(handler=_prove)
     cons = sub.add_parser("consistency", help="a consistency proof between two checkpoints (JSON)")
     cons.add_argument("old", type=int)
     cons.add_argument("new", type=int)
     cons.set_defaults(handler=_consistency)
-    check = sub.add_parser("check-proof", help="verify a proof file offline with only the public key")
+    check = sub.add_parser(
+        "check-proof", help="verify a proof file offline with only the public key"
+    )
     check.add_argument("file", help="the proof (- for stdin)")
     check.add_argument("--key", required=True, help="the ledger's public key (install.ed25519.pub)")
     check.set_defaults(handler=_check_proof)
@@ -90,7 +111,9 @@ def _filters(args: argparse.Namespace) -> Filters:
 def _warn(reader: Reader) -> int:
     if not reader.rejected:
         return 0
-    shown = ", ".join(map(str, reader.rejected[:10])) + (" ..." if len(reader.rejected) > 10 else "")
+    shown = ", ".join(map(str, reader.rejected[:10])) + (
+        " ..." if len(reader.rejected) > 10 else ""
+    )
     print(f"blastdoor: WARNING: {len(reader.rejected)} entries failed verification and were left out ({shown}); "
           "run `blastdoor ledger verify`", file=sys.stderr)  # fmt: skip
     return EXIT_BAD
@@ -100,13 +123,18 @@ def line(entry: Entry) -> str:
     """One timeline line: id, time, who, decision, what."""
     p = entry.payload
     who = " ".join(f"{k}={p[k]}" for k in ("agent", "session", "run") if p.get(k))
-    verdict = p.get("decision", {}).get("decision", "") if isinstance(p.get("decision"), dict) else ""
+    verdict = (
+        p.get("decision", {}).get("decision", "") if isinstance(p.get("decision"), dict) else ""
+    )
     action = p.get("action", {}) if isinstance(p.get("action"), dict) else {}
     what = str(action.get("input", p.get("type", ""))).replace("\n", " ")
     what = what if len(what) <= 120 else what[:117] + "..."
     rules = p.get("decision", {}).get("rules", []) if verdict else []
     tail = f"  [{', '.join(rules)}]" if rules else ""
-    return f"#{entry.seq:<6} {entry.time[:19].replace('T', ' ')}  {verdict.upper() or p.get('type', ''):<8} {what}{tail}" + (f"  ({who})" if who else "")
+    return (
+        f"#{entry.seq:<6} {entry.time[:19].replace('T', ' ')}  {verdict.upper() or p.get('type', ''):<8} {what}{tail}"
+        + (f"  ({who})" if who else "")
+    )
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -170,7 +198,10 @@ def _check_proof(args: argparse.Namespace) -> int:
         try:
             document = Path(args.file).read_text("utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            raise InputError(f"cannot read {args.file}: {error}", hint="pass the file `blastdoor ledger prove` wrote") from None
+            raise InputError(
+                f"cannot read {args.file}: {error}",
+                hint="pass the file `blastdoor ledger prove` wrote",
+            ) from None
     print(f"OK: {check(document, PublicKey.load(Path(args.key)))}")
     return 0
 

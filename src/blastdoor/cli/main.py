@@ -17,16 +17,26 @@ EXIT_USAGE = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from blastdoor.cli import check, home_cmds, hook_cmd, ledger_cmd, policy_cmd, replay_cmd
+    from blastdoor.cli import (
+        check,
+        home_cmds,
+        hook_cmd,
+        install_cmd,
+        ledger_cmd,
+        policy_cmd,
+        replay_cmd,
+    )
 
     parser = argparse.ArgumentParser(
         prog="blastdoor",
         description="The production boundary for AI coding agents.",
     )
     parser.add_argument("--version", action="version", version=f"blastdoor {__version__}")
-    parser.add_argument("--home", help="Blastdoor's home folder (default $BLASTDOOR_HOME or ~/.blastdoor)")
+    parser.add_argument(
+        "--home", help="Blastdoor's home folder (default $BLASTDOOR_HOME or ~/.blastdoor)"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (check, policy_cmd, home_cmds, ledger_cmd, hook_cmd, replay_cmd):
+    for module in (check, policy_cmd, home_cmds, ledger_cmd, hook_cmd, install_cmd, replay_cmd):
         module.register(commands)
     return parser
 

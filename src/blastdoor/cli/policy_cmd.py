@@ -13,7 +13,9 @@ from blastdoor.policy.tests import load_cases, run_cases
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("policy", help="show the policy in force, or test it against your own table")
+    parser = commands.add_parser(
+        "policy", help="show the policy in force, or test it against your own table"
+    )
     sub = parser.add_subparsers(dest="policy_command", metavar="ACTION")
     show = sub.add_parser("show", help="print every layer of the policy in force")
     show.add_argument("--policy", help="a policy file to use instead of the user policy")
@@ -27,7 +29,9 @@ def register(commands: Any) -> None:
 def _show(args: argparse.Namespace) -> int:
     resolved = settings(args)
     policy = policy_for(args, cwd=os.getcwd())
-    print(f"# mode: {policy.mode}{'   FROZEN: writes to production are denied' if policy.frozen else ''}")
+    print(
+        f"# mode: {policy.mode}{'   FROZEN: writes to production are denied' if policy.frozen else ''}"
+    )
     print(f"# digest: {policy.digest}")
     print("# layers, strongest last: " + " < ".join(policy.sources))
     user = Path(args.policy) if args.policy else resolved.policy
@@ -35,7 +39,9 @@ def _show(args: argparse.Namespace) -> int:
         print(f"\n# ===== user policy: {user} (tried first) =====\n{user.read_text('utf-8')}")
     repo = find_repo_policy(os.getcwd())
     if repo is not None:
-        print(f"\n# ===== repository policy: {repo} (can only tighten) =====\n{repo.read_text('utf-8')}")
+        print(
+            f"\n# ===== repository policy: {repo} (can only tighten) =====\n{repo.read_text('utf-8')}"
+        )
     print(f"\n# ===== built-in policy =====\n{builtin_text()}")
     return 0
 

@@ -12,7 +12,9 @@ from blastdoor.policy.loader import load
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("replay", help="replay public agent incidents and check each is stopped")
+    parser = commands.add_parser(
+        "replay", help="replay public agent incidents and check each is stopped"
+    )
     parser.add_argument("--only", help="replay one incident by id")
     parser.add_argument("-v", "--verbose", action="store_true", help="show every reason")
     parser.set_defaults(handler=_replay)
@@ -32,7 +34,10 @@ def _replay(args: argparse.Namespace) -> int:
 def render(outcome: Outcome, *, verbose: bool) -> str:
     scenario = outcome.scenario
     mark = "STOPPED" if outcome.stopped else "NOT STOPPED"
-    lines = [f"{mark:11} {scenario.id}: {scenario.title}", f"            source: {scenario.sources[0]}"]
+    lines = [
+        f"{mark:11} {scenario.id}: {scenario.title}",
+        f"            source: {scenario.sources[0]}",
+    ]
     for command, decision in outcome.decisions:
         lines.append(f"            {decision.kind.value.upper():5} {command.strip()[:90]}")
         for reason in decision.reasons if verbose else decision.reasons[:1]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from blastdoor.model import ActionKind, DecisionKind
@@ -62,4 +63,29 @@ class Adapter(Protocol):
 
     def reply(self, verdict: Verdict) -> Reply:
         """The answer for ``verdict``, in the agent's format."""
+        ...
+
+    # installing ---------------------------------------------------------------------------------
+    def config_path(self, scope: str, *, project: Path, home: Path) -> Path:
+        """The settings file for ``scope`` (project, user or managed); ConfigError when it has none."""
+        ...
+
+    def install(self, config: dict[str, Any], command: str, *, scope: str) -> dict[str, Any]:
+        """``config`` with Blastdoor's hook entries running ``command`` (replacing older ones)."""
+        ...
+
+    def uninstall(self, config: dict[str, Any]) -> dict[str, Any]:
+        """``config`` without Blastdoor's entries."""
+        ...
+
+    def failure_shell(self) -> str:
+        """Shell code the installed command runs when the hook client fails: the agent's block."""
+        ...
+
+    def sample(self, command: str, cwd: str) -> dict[str, Any]:
+        """A payload for a shell call of ``command`` as this agent sends it (for doctor)."""
+        ...
+
+    def blocked(self, reply: Reply) -> bool:
+        """Whether the agent would refuse the call on ``reply`` (for doctor)."""
         ...

@@ -9,9 +9,25 @@ AGENTS = ("claude-code", "codex", "gemini", "cursor", "copilot")
 
 
 def adapter_for(name: str) -> Adapter:
-    """The adapter for ``name``; :class:`InputError` naming the known agents otherwise."""
+    """A fresh adapter for ``name``; :class:`InputError` naming the known agents otherwise."""
     if name == "claude-code":
         from blastdoor.integrations.claude_code import ClaudeCode
 
         return ClaudeCode()
+    if name == "codex":
+        from blastdoor.integrations.codex import Codex
+
+        return Codex()
+    if name == "gemini":
+        from blastdoor.integrations.gemini import Gemini
+
+        return Gemini()
+    if name == "cursor":
+        from blastdoor.integrations.cursor import Cursor
+
+        return Cursor()
+    if name == "copilot":
+        from blastdoor.integrations.copilot import Copilot
+
+        return Copilot()
     raise InputError(f"unknown agent {name!r}", hint=f"use one of: {', '.join(AGENTS)}")

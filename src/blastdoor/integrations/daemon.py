@@ -3,8 +3,8 @@
 One daemon per home. It holds an exclusive lock on ``run/daemon.lock`` while it lives, so a second
 start is a no-op; it answers one connection at a time (each takes about a millisecond, and the ledger
 serialises writes anyway), refuses callers of another user (the socket's peer credentials), reloads
-the policy when its files change, and exits after ``idle`` seconds without a call, or when the hook
-client on disk changes (an upgrade), so a stale daemon never outlives its code.
+the policy when its files change, and exits after ``idle`` seconds without a call, or after a call
+when Blastdoor's own files changed (an upgrade), so a stale daemon answers at most once.
 """
 
 from __future__ import annotations
@@ -65,11 +65,16 @@ def running_pid(settings: Settings) -> int | None:
     return None
 
 
-def _client_stamp() -> int:
-    try:
-        return os.stat(hook_client.__file__).st_mtime_ns
-    except OSError:
-        return 0
+def code_stamp() -> int:
+    """The newest modification time of Blastdoor's own files: a change means an upgrade."""
+    root = Path(__file__).resolve().parent.parent
+    newest = 0
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            if name.endswith((".py", ".toml")):
+                with contextlib.suppress(OSError):
+                    newest = max(newest, os.stat(os.path.join(folder, name)).st_mtime_ns)
+    return newest
 
 
 def serve(settings: Settings, *, idle: float = IDLE_SECONDS) -> bool:
@@ -90,7 +95,7 @@ def serve(settings: Settings, *, idle: float = IDLE_SECONDS) -> bool:
         server.listen(64)
         server.settimeout(idle)
         runtime = Runtime(settings)
-        stamp = _client_stamp()
+        stamp = code_stamp()
         stopping = False
 
         def stop(_signum: int, _frame: FrameType | None) -> None:
@@ -107,7 +112,7 @@ def serve(settings: Settings, *, idle: float = IDLE_SECONDS) -> bool:
                     break
                 with conn:
                     _answer(conn, runtime)
-                if _client_stamp() != stamp:
+                if code_stamp() != stamp:
                     break  # upgraded: the next call starts a daemon with the new code
         finally:
             runtime.close()

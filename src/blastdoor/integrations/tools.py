@@ -23,8 +23,9 @@ SHELL_TOOLS = frozenset({
 WRITE_TOOLS = frozenset({
     "write", "edit", "multiedit", "notebookedit", "write_file", "replace", "create", "edit_file",
     "create_file", "str_replace", "str_replace_editor", "str_replace_based_edit_tool", "apply_patch",
-    "search_replace", "delete_file", "insert", "write_to_file",
+    "search_replace", "insert", "write_to_file",
 })  # fmt: skip
+DELETE_TOOLS = frozenset({"delete", "delete_file"})  # judged as the rm they amount to
 _PATH_KEYS = ("file_path", "path", "notebook_path", "filePath", "target_file", "filename", "file")
 _COMMAND_KEYS = ("command", "cmd", "commandLine", "script")
 _PATCH_FILE = re.compile(
@@ -46,6 +47,8 @@ def judged(
         return ActionKind.SHELL, command_of(arguments)
     if name in WRITE_TOOLS:
         return ActionKind.FILE_WRITE, "\n".join(paths_of(arguments))
+    if name in DELETE_TOOLS:
+        return ActionKind.SHELL, shlex.join(["rm", "--", *paths_of(arguments)])
     return None, ""
 
 
@@ -78,7 +81,7 @@ def paths_of(arguments: Mapping[str, Any]) -> list[str]:
         value = arguments.get(key)
         if isinstance(value, str) and value.strip():
             return [value]
-    patch = arguments.get("input") or arguments.get("patch")
+    patch = arguments.get("input") or arguments.get("patch") or arguments.get("command")
     if isinstance(patch, str):
         named = [a or b for a, b in _PATCH_FILE.findall(patch)]
         if named:

@@ -42,7 +42,9 @@ def frontier_at(size: int, rows: Mapping[int, Row]) -> Frontier:
     for level, index in subtree_keys(0, size):
         seq, _ = locate(level, index)
         if seq not in rows:
-            raise LedgerError(f"entry {seq} is missing from the ledger", hint="run `blastdoor ledger verify`")
+            raise LedgerError(
+                f"entry {seq} is missing from the ledger", hint="run `blastdoor ledger verify`"
+            )
         hashes.append(node_of(rows[seq], level))
     return Frontier.from_bytes(size, b"".join(hashes))
 
@@ -58,6 +60,15 @@ def extend(size: int, edge: Sequence[Row], bodies: Sequence[tuple[str, bytes]]) 
         completed = frontier.push(leaf)
         link = chain_hash(previous, leaf)
         nodes = b"".join(node for _, _, node in sorted(completed))
-        rows.append(Row(seq=size + offset, time=time, body=body, leaf_hash=leaf, chain_hash=link, nodes=nodes))
+        rows.append(
+            Row(
+                seq=size + offset,
+                time=time,
+                body=body,
+                leaf_hash=leaf,
+                chain_hash=link,
+                nodes=nodes,
+            )
+        )
         previous = link
     return rows

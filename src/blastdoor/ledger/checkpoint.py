@@ -85,11 +85,16 @@ class PublicKey:
                 raw = b""
             if len(raw) == 33 and raw[:1] == _ED25519:
                 return cls(raw[1:])
-            raise CheckpointError(f"{source} is not an Ed25519 verifier key", hint="use install.ed25519.pub")
+            raise CheckpointError(
+                f"{source} is not an Ed25519 verifier key", hint="use install.ed25519.pub"
+            )
         try:
             key = serialization.load_pem_public_key(stripped)
         except ValueError:
-            raise CheckpointError(f"{source} is not a PEM public key", hint="use install.ed25519.pub from Blastdoor's keys folder") from None
+            raise CheckpointError(
+                f"{source} is not a PEM public key",
+                hint="use install.ed25519.pub from Blastdoor's keys folder",
+            ) from None
         if not isinstance(key, Ed25519PublicKey):
             raise CheckpointError(f"{source} is not an Ed25519 key", hint="use install.ed25519.pub")
         return cls(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
@@ -107,10 +112,14 @@ class PublicKey:
         try:
             Ed25519PublicKey.from_public_bytes(self.raw).verify(ours[0][4:], text.encode())
         except InvalidSignature:
-            raise CheckpointError("the checkpoint's signature does not verify", hint="the checkpoint was altered") from None
+            raise CheckpointError(
+                "the checkpoint's signature does not verify", hint="the checkpoint was altered"
+            ) from None
         checkpoint = parse_text(text)
         if checkpoint.origin != self.name:
-            raise CheckpointError(f"the checkpoint's origin {checkpoint.origin!r} is not {self.name!r}")
+            raise CheckpointError(
+                f"the checkpoint's origin {checkpoint.origin!r} is not {self.name!r}"
+            )
         return checkpoint
 
 
@@ -132,10 +141,16 @@ class Signer:
             raise CheckpointError(f"the ledger's signing key {path} is missing",
                                   hint="restore keys/install.ed25519 from a backup; checkpoints cannot be signed without it") from None  # fmt: skip
         except (OSError, ValueError, TypeError) as error:
-            raise CheckpointError(f"cannot load the signing key {path}: {error}", hint="restore it from a backup") from None
+            raise CheckpointError(
+                f"cannot load the signing key {path}: {error}", hint="restore it from a backup"
+            ) from None
         if not isinstance(key, Ed25519PrivateKey):
-            raise CheckpointError(f"{path} is not an Ed25519 key", hint="restore keys/install.ed25519 from a backup")
-        raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+            raise CheckpointError(
+                f"{path} is not an Ed25519 key", hint="restore keys/install.ed25519 from a backup"
+            )
+        raw = key.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
         return cls(key, PublicKey(raw))
 
     def sign(self, *, size: int, root: bytes, time: str) -> str:
@@ -152,19 +167,27 @@ def _split(note: str) -> tuple[str, list[tuple[str, bytes]]]:
     """signed-note: the text ends at the last blank line; after it come signature lines."""
     cut = note.rfind("\n\n")
     if cut < 0 or not note.endswith("\n"):
-        raise CheckpointError("malformed checkpoint: no signature block", hint="the checkpoint was altered")
+        raise CheckpointError(
+            "malformed checkpoint: no signature block", hint="the checkpoint was altered"
+        )
     text, block = note[: cut + 1], note[cut + 2 :]
     signatures = []
     for line in block[:-1].split("\n"):
         if not line.startswith(_DASH) or line.count(" ") != 2:
-            raise CheckpointError("malformed checkpoint signature line", hint="the checkpoint was altered")
+            raise CheckpointError(
+                "malformed checkpoint signature line", hint="the checkpoint was altered"
+            )
         name, encoded = line[len(_DASH) :].split(" ")
         try:
             signature = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
-            raise CheckpointError("malformed checkpoint signature", hint="the checkpoint was altered") from None
+            raise CheckpointError(
+                "malformed checkpoint signature", hint="the checkpoint was altered"
+            ) from None
         if len(signature) != 68:
-            raise CheckpointError("malformed checkpoint signature", hint="the checkpoint was altered")
+            raise CheckpointError(
+                "malformed checkpoint signature", hint="the checkpoint was altered"
+            )
         signatures.append((name, signature))
     return text, signatures
 
@@ -186,6 +209,8 @@ def parse_text(text: str) -> Checkpoint:
     except (binascii.Error, ValueError):
         raw_root = b""
     if not size.isdigit() or (size != "0" and size.startswith("0")) or len(raw_root) != 32:
-        raise CheckpointError("malformed checkpoint size or root", hint="the checkpoint was altered")
+        raise CheckpointError(
+            "malformed checkpoint size or root", hint="the checkpoint was altered"
+        )
     time = next((line[5:] for line in lines[3:] if line.startswith("time ")), "")
     return Checkpoint(origin=origin, size=int(size), root=raw_root, time=time)

@@ -36,7 +36,14 @@ def open_store(url: str) -> Store:
 
 
 class Ledger:
-    def __init__(self, *, store: Store, keys: Path, checkpoint_every: int = 100, witnesses: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        keys: Path,
+        checkpoint_every: int = 100,
+        witnesses: Sequence[str] = (),
+    ) -> None:
         self.store = store
         self._keys = keys
         self._every = checkpoint_every
@@ -48,7 +55,12 @@ class Ledger:
     @classmethod
     def open(cls, settings: Settings) -> Ledger:
         store = open_store(settings.database_url)
-        return cls(store=store, keys=settings.keys, checkpoint_every=settings.checkpoint_every, witnesses=settings.witnesses)
+        return cls(
+            store=store,
+            keys=settings.keys,
+            checkpoint_every=settings.checkpoint_every,
+            witnesses=settings.witnesses,
+        )
 
     def close(self) -> None:
         self.store.close()
@@ -97,12 +109,19 @@ class Ledger:
         return [row.entry() for row in rows[-len(payloads) :]]
 
     def _genesis(self) -> dict[str, Any]:
-        return {"v": ENTRY_VERSION, "type": "ledger-created", "time": now(), "key": self.signer.public.vkey}
+        return {
+            "v": ENTRY_VERSION,
+            "type": "ledger-created",
+            "time": now(),
+            "key": self.signer.public.vkey,
+        }
 
     def checkpoint(self) -> StoredCheckpoint:
         """Sign the current tree head, store it and copy it to every witness."""
         signer = self.signer
-        stored = self.store.add_checkpoint(lambda size: signer.sign(size=size, root=self.root(size), time=now()))
+        stored = self.store.add_checkpoint(
+            lambda size: signer.sign(size=size, root=self.root(size), time=now())
+        )
         self.witness_problems = witness.publish(
             self.witnesses, note=stored.note, origin=signer.public.name,
             prover=lambda old, root: self._prove(old, root, stored.size),
@@ -124,7 +143,9 @@ class Ledger:
         found = []
         for (level, _), (seq, _) in zip(keys, places, strict=True):
             if seq not in rows:
-                raise LedgerError(f"entry {seq} is missing from the ledger", hint="run `blastdoor ledger verify`")
+                raise LedgerError(
+                    f"entry {seq} is missing from the ledger", hint="run `blastdoor ledger verify`"
+                )
             found.append(chain.node_of(rows[seq], level))
         return found
 
@@ -135,8 +156,13 @@ class Ledger:
 def _body(payload: Mapping[str, Any]) -> tuple[str, bytes]:
     try:
         return str(payload.get("time", "")), canonical(payload)
-    except (TypeError, ValueError) as error:  # rfc8785 rejects floats out of range, lone surrogates, ...
-        raise LedgerError(f"an entry cannot be written as canonical JSON: {error}", hint="report this as a bug") from None
+    except (
+        TypeError,
+        ValueError,
+    ) as error:  # rfc8785 rejects floats out of range, lone surrogates, ...
+        raise LedgerError(
+            f"an entry cannot be written as canonical JSON: {error}", hint="report this as a bug"
+        ) from None
 
 
 def redaction_key(keys: Path) -> bytes:

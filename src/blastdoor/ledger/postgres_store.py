@@ -80,7 +80,9 @@ class PostgresStore(Store):
         try:
             connection = psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
         except (psycopg.Error, ValueError) as error:
-            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            first = (
+                str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            )
             raise LedgerError(f"cannot connect to the ledger database {_redacted(url)}: {first}",
                               hint="check BLASTDOOR_DATABASE_URL (host, port, user, password, database)") from None  # fmt: skip
         store = cls(url=url, schema=schema, connection=connection)
@@ -95,7 +97,9 @@ class PostgresStore(Store):
         try:
             yield
         except psycopg.Error as error:
-            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            first = (
+                str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            )
             raise LedgerError(f"the ledger database {self.url} failed ({doing}): {first}",
                               hint="check the server and the connection's permissions") from None  # fmt: skip
 
@@ -103,15 +107,21 @@ class PostgresStore(Store):
     def _write(self) -> Iterator[psycopg.Cursor[Any]]:
         with self._db.transaction(), self._db.cursor() as cursor:
             cursor.execute(f"SET LOCAL search_path TO {self._schema}")
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_LOCK_CLASS, self._schema))
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_LOCK_CLASS, self._schema)
+            )
             yield cursor
 
     def _migrate(self) -> None:
         with self._db.transaction(), self._db.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_LOCK_CLASS, self._schema))
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_LOCK_CLASS, self._schema)
+            )
             cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {self._schema}")
             cursor.execute(f"SET LOCAL search_path TO {self._schema}")
-            cursor.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+            cursor.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+            )
             cursor.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
             current = int(cursor.fetchone()[0])  # type: ignore[index]
             if current > len(MIGRATIONS):
@@ -120,7 +130,9 @@ class PostgresStore(Store):
             for version, script in MIGRATIONS:
                 if version > current:
                     cursor.execute(script.encode())
-                    cursor.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (version,))
+                    cursor.execute(
+                        "INSERT INTO schema_migrations (version) VALUES (%s)", (version,)
+                    )
         self._db.execute(f"SET search_path TO {self._schema}")
 
     def append(self, extend: Extender, frontier_seqs: Callable[[int], list[int]]) -> list[Row]:
@@ -130,7 +142,10 @@ class PostgresStore(Store):
             new = extend(size, list(self._rows(cursor, frontier_seqs(size)).values()))
             cursor.executemany(
                 "INSERT INTO ledger_entries (seq, time, body, leaf_hash, chain_hash, nodes) VALUES (%s, %s, %s, %s, %s, %s)",
-                [(r.seq, r.time, r.body.decode("utf-8"), r.leaf_hash, r.chain_hash, r.nodes) for r in new],
+                [
+                    (r.seq, r.time, r.body.decode("utf-8"), r.leaf_hash, r.chain_hash, r.nodes)
+                    for r in new
+                ],
             )
         return new
 
@@ -159,7 +174,11 @@ class PostgresStore(Store):
         if since:
             query += " AND seq >= COALESCE((SELECT MIN(seq) FROM ledger_entries WHERE time >= %s), 9223372036854775807)"
             params.append(since)
-        with self._errors("read"), self._db.transaction(), self._db.cursor(name="blastdoor_scan") as cursor:
+        with (
+            self._errors("read"),
+            self._db.transaction(),
+            self._db.cursor(name="blastdoor_scan") as cursor,
+        ):
             cursor.itersize = 4096
             cursor.execute(query + " ORDER BY seq", params)
             yield from map(_row, cursor)
@@ -169,13 +188,18 @@ class PostgresStore(Store):
             cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM ledger_entries")
             size = int(cursor.fetchone()[0])  # type: ignore[index]
             note = sign(size)
-            cursor.execute("INSERT INTO ledger_checkpoints (size, note) VALUES (%s, %s) RETURNING id", (size, note))
+            cursor.execute(
+                "INSERT INTO ledger_checkpoints (size, note) VALUES (%s, %s) RETURNING id",
+                (size, note),
+            )
             found = cursor.fetchone()
             return StoredCheckpoint(id=int(found[0]) if found else 0, size=size, note=note)
 
     def checkpoints(self) -> list[StoredCheckpoint]:
         with self._errors("read"):
-            found = self._db.execute("SELECT id, size, note FROM ledger_checkpoints ORDER BY id").fetchall()
+            found = self._db.execute(
+                "SELECT id, size, note FROM ledger_checkpoints ORDER BY id"
+            ).fetchall()
             return [StoredCheckpoint(id=int(i), size=int(s), note=str(n)) for i, s, n in found]
 
     def close(self) -> None:

@@ -51,10 +51,15 @@ def consistency(ledger: Ledger, old_id: int, new_id: int) -> dict[str, Any]:
     by_id = {c.id: c for c in ledger.store.checkpoints()}
     missing = [str(i) for i in (old_id, new_id) if i not in by_id]
     if missing:
-        raise LedgerError(f"no checkpoint {', '.join(missing)}", hint="`blastdoor ledger checkpoints` lists them")
+        raise LedgerError(
+            f"no checkpoint {', '.join(missing)}", hint="`blastdoor ledger checkpoints` lists them"
+        )
     old, new = by_id[old_id], by_id[new_id]
     if old.size > new.size:
-        raise LedgerError(f"checkpoint {old_id} is larger than checkpoint {new_id}", hint="give the older one first")
+        raise LedgerError(
+            f"checkpoint {old_id} is larger than checkpoint {new_id}",
+            hint="give the older one first",
+        )
     return {
         "format": CONSISTENCY,
         "old_checkpoint": old.note,
@@ -70,16 +75,28 @@ def check(document: str, key: PublicKey) -> str:
         checkpoint = key.verify(_text(data, "checkpoint"))
         index, size = _number(data, "leaf_index"), _number(data, "tree_size")
         if size != checkpoint.size:
-            raise merkle.ProofError("the proof's tree size is not the checkpoint's", hint="the proof was altered")
+            raise merkle.ProofError(
+                "the proof's tree size is not the checkpoint's", hint="the proof was altered"
+            )
         body = _text(data, "body").encode("utf-8")
-        merkle.verify_inclusion(leaf=leaf_hash(body), index=index, size=size, proof=_hashes(data), root=checkpoint.root)
+        merkle.verify_inclusion(
+            leaf=leaf_hash(body), index=index, size=size, proof=_hashes(data), root=checkpoint.root
+        )
         return f"entry {index + 1} is in the ledger signed at {_when(checkpoint)} ({size} entries)"
     if data.get("format") == CONSISTENCY:
         old = key.verify(_text(data, "old_checkpoint"))
         new = key.verify(_text(data, "new_checkpoint"))
-        merkle.verify_consistency(old_size=old.size, new_size=new.size, old_root=old.root, new_root=new.root, proof=_hashes(data))
+        merkle.verify_consistency(
+            old_size=old.size,
+            new_size=new.size,
+            old_root=old.root,
+            new_root=new.root,
+            proof=_hashes(data),
+        )
         return f"the ledger of {new.size} entries ({_when(new)}) extends the one of {old.size} entries ({_when(old)}) unchanged"
-    raise InputError("this is not a Blastdoor proof document", hint="make one with `blastdoor ledger prove N`")
+    raise InputError(
+        "this is not a Blastdoor proof document", hint="make one with `blastdoor ledger prove N`"
+    )
 
 
 def _when(checkpoint: Checkpoint) -> str:
@@ -90,9 +107,13 @@ def _load(document: str) -> dict[str, Any]:
     try:
         data = json.loads(document)
     except ValueError:
-        raise InputError("the proof is not JSON", hint="pass the file `blastdoor ledger prove` wrote") from None
+        raise InputError(
+            "the proof is not JSON", hint="pass the file `blastdoor ledger prove` wrote"
+        ) from None
     if not isinstance(data, dict):
-        raise InputError("the proof is not a JSON object", hint="pass the file `blastdoor ledger prove` wrote")
+        raise InputError(
+            "the proof is not a JSON object", hint="pass the file `blastdoor ledger prove` wrote"
+        )
     return data
 
 
@@ -106,7 +127,9 @@ def _text(data: dict[str, Any], name: str) -> str:
 def _number(data: dict[str, Any], name: str) -> int:
     value = data.get(name)
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise InputError(f"the proof's {name!r} is not a whole number", hint="the proof file is damaged")
+        raise InputError(
+            f"the proof's {name!r} is not a whole number", hint="the proof file is damaged"
+        )
     return value
 
 
@@ -117,4 +140,6 @@ def _hashes(data: dict[str, Any]) -> list[bytes]:
     try:
         return [bytes.fromhex(value) for value in values]
     except (TypeError, ValueError):
-        raise InputError("the proof's hashes are not hex", hint="the proof file is damaged") from None
+        raise InputError(
+            "the proof's hashes are not hex", hint="the proof file is damaged"
+        ) from None

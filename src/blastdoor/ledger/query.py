@@ -71,7 +71,10 @@ class Reader:
             if previous is None:
                 previous = self._link_before(row.seq)
             entry = row.entry()
-            intact = leaf_hash(row.body) == row.leaf_hash and chain_hash(previous, row.leaf_hash) == row.chain_hash
+            intact = (
+                leaf_hash(row.body) == row.leaf_hash
+                and chain_hash(previous, row.leaf_hash) == row.chain_hash
+            )
             previous = row.chain_hash
             self.last = row.seq
             if not intact:
@@ -79,7 +82,9 @@ class Reader:
                 continue
             try:
                 wanted = filters.match(entry)
-            except ValueError:  # not JSON: the hash matched, so it was written that way; still unreadable
+            except (
+                ValueError
+            ):  # not JSON: the hash matched, so it was written that way; still unreadable
                 self.rejected.append(row.seq)
                 continue
             if wanted:

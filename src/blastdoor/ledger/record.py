@@ -30,8 +30,14 @@ def decision_payload(
         "run": context.run_id,
         "tool_use": context.tool_use_id,
         "cwd": context.cwd or "",
-        "action": _clean({"kind": action.kind.value, "tool": context.tool, "input": action.input,
-                           "target": context.target}),
+        "action": _clean(
+            {
+                "kind": action.kind.value,
+                "tool": context.tool,
+                "input": action.input,
+                "target": context.target,
+            }
+        ),
         "decision": decision.to_json(),
         "policy_digest": policy_digest,
         "rules_files": dict(rules_files or {}),

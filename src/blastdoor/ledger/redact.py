@@ -379,7 +379,9 @@ class Redactor:
     def text(self, value: str) -> str:
         """``value`` with every secret the two layers find replaced by its marker."""
         if _PLAIN_WORD.fullmatch(value):
-            return value  # one short word: no flag, assignment, URL, header or token shape fits in it
+            return (
+                value  # one short word: no flag, assignment, URL, header or token shape fits in it
+            )
         for _ in range(_ROUNDS):
             redacted = self._replace(self._replace(value, _STRUCTURAL), (_scanner_spans,))
             if redacted == value:

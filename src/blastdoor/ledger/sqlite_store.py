@@ -54,11 +54,19 @@ class SQLiteStore(Store):
     @classmethod
     def open(cls, path: Path) -> SQLiteStore:
         if path.exists() and not path.is_file():
-            raise LedgerError(f"the ledger path {path} is not a file", hint="set BLASTDOOR_DATABASE_URL to a file path")
+            raise LedgerError(
+                f"the ledger path {path} is not a file",
+                hint="set BLASTDOOR_DATABASE_URL to a file path",
+            )
         try:
-            connection = sqlite3.connect(path, isolation_level=None, timeout=30.0, check_same_thread=False)
+            connection = sqlite3.connect(
+                path, isolation_level=None, timeout=30.0, check_same_thread=False
+            )
         except sqlite3.Error as error:
-            raise LedgerError(f"cannot open the ledger database {path}: {error}", hint="check the path and its permissions") from None
+            raise LedgerError(
+                f"cannot open the ledger database {path}: {error}",
+                hint="check the path and its permissions",
+            ) from None
         store = cls(path=path, connection=connection)
         with store._errors("open"):
             connection.execute("PRAGMA journal_mode=WAL")
@@ -73,7 +81,9 @@ class SQLiteStore(Store):
         try:
             yield
         except sqlite3.DatabaseError as error:
-            raise LedgerError(f"the ledger database {self._path} cannot be read ({doing}): {error}", hint=_HINT) from None
+            raise LedgerError(
+                f"the ledger database {self._path} cannot be read ({doing}): {error}", hint=_HINT
+            ) from None
         except sqlite3.Error as error:
             raise LedgerError(f"the ledger database {self._path} failed ({doing}): {error}",
                               hint="check the disk and the file's permissions") from None  # fmt: skip
@@ -97,7 +107,9 @@ class SQLiteStore(Store):
             self._check_known(current)
             return
         with self._write() as db:
-            db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+            )
             current = self._version()
             for version, script in MIGRATIONS:
                 if version > current:
@@ -106,10 +118,16 @@ class SQLiteStore(Store):
                     db.execute("INSERT INTO schema_migrations (version) VALUES (?)", (version,))
 
     def _version(self) -> int:
-        found = self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").fetchone()
+        found = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+        ).fetchone()
         if not found:
             return 0
-        return int(self._db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0])
+        return int(
+            self._db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[
+                0
+            ]
+        )
 
     def _check_known(self, version: int) -> None:
         if version > len(MIGRATIONS):
@@ -122,7 +140,10 @@ class SQLiteStore(Store):
             new = extend(size, list(self._rows(db, frontier_seqs(size)).values()))
             db.executemany(
                 "INSERT INTO ledger_entries (seq, time, body, leaf_hash, chain_hash, nodes) VALUES (?, ?, ?, ?, ?, ?)",
-                [(r.seq, r.time, r.body.decode("utf-8"), r.leaf_hash, r.chain_hash, r.nodes) for r in new],
+                [
+                    (r.seq, r.time, r.body.decode("utf-8"), r.leaf_hash, r.chain_hash, r.nodes)
+                    for r in new
+                ],
             )
         return new
 
@@ -139,7 +160,10 @@ class SQLiteStore(Store):
         if not seqs:
             return {}
         marks = ",".join("?" * len(seqs))
-        found = db.execute(f"SELECT seq, time, body, leaf_hash, chain_hash, nodes FROM ledger_entries WHERE seq IN ({marks})", list(seqs))
+        found = db.execute(
+            f"SELECT seq, time, body, leaf_hash, chain_hash, nodes FROM ledger_entries WHERE seq IN ({marks})",
+            list(seqs),
+        )
         return {row.seq: row for row in map(_row, found)}
 
     def rows(self, seqs: Sequence[int]) -> dict[int, Row]:
@@ -161,7 +185,9 @@ class SQLiteStore(Store):
         with self._errors("checkpoint"), self._write() as db:
             size = self._size(db)
             note = sign(size)
-            cursor = db.execute("INSERT INTO ledger_checkpoints (size, note) VALUES (?, ?)", (size, note))
+            cursor = db.execute(
+                "INSERT INTO ledger_checkpoints (size, note) VALUES (?, ?)", (size, note)
+            )
             return StoredCheckpoint(id=int(cursor.lastrowid or 0), size=size, note=note)
 
     def checkpoints(self) -> list[StoredCheckpoint]:

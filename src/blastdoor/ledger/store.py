@@ -37,7 +37,9 @@ class Row:
     nodes: bytes = b""
 
     def entry(self) -> Entry:
-        return Entry(seq=self.seq, body=self.body, leaf_hash=self.leaf_hash, chain_hash=self.chain_hash)
+        return Entry(
+            seq=self.seq, body=self.body, leaf_hash=self.leaf_hash, chain_hash=self.chain_hash
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

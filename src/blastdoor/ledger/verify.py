@@ -49,15 +49,24 @@ class Report:
 def verify(ledger: Ledger, *, key: PublicKey | None = None) -> Report:
     report = Report()
     trusted = key or ledger.public_key()
-    signed = {f"checkpoint {cid}": c for cid, c in _checkpoints(ledger, trusted, report).items()}  # step 1
+    signed = {
+        f"checkpoint {cid}": c for cid, c in _checkpoints(ledger, trusted, report).items()
+    }  # step 1
     held = _witnesses(ledger, trusted, report)
-    roots = _scan(ledger.store.scan(), trusted, report, wanted={c.size for c in [*signed.values(), *held.values()]})
+    roots = _scan(
+        ledger.store.scan(),
+        trusted,
+        report,
+        wanted={c.size for c in [*signed.values(), *held.values()]},
+    )
     for name, checkpoint in [*signed.items(), *held.items()]:  # steps 3 and 4
         if checkpoint.size > report.entries and report.first_bad is None:
             report.fail(f"{name} covers {checkpoint.size} entries but the ledger holds {report.entries}: "
                         "entries were removed (the ledger was truncated)", entry=report.entries + 1)  # fmt: skip
         elif checkpoint.size in roots and roots[checkpoint.size] != checkpoint.root:
-            report.fail(f"{name} (size {checkpoint.size}) does not match the entries: the ledger was rewritten")
+            report.fail(
+                f"{name} (size {checkpoint.size}) does not match the entries: the ledger was rewritten"
+            )
     covered = max((c.size for c in signed.values()), default=0)
     if report.ok and covered < report.entries:
         report.notes.append(f"entries {covered + 1}-{report.entries} are not covered by a checkpoint yet "
@@ -75,9 +84,13 @@ def _checkpoints(ledger: Ledger, key: PublicKey, report: Report) -> dict[int, Ch
             report.fail(f"checkpoint {stored.id}: {error.diagnostics()}")
             continue
         if checkpoint.size != stored.size:
-            report.fail(f"checkpoint {stored.id}: its stored size {stored.size} differs from the signed {checkpoint.size}")
+            report.fail(
+                f"checkpoint {stored.id}: its stored size {stored.size} differs from the signed {checkpoint.size}"
+            )
         if checkpoint.size < largest:
-            report.fail(f"checkpoint {stored.id} covers fewer entries ({checkpoint.size}) than an earlier one ({largest})")
+            report.fail(
+                f"checkpoint {stored.id} covers fewer entries ({checkpoint.size}) than an earlier one ({largest})"
+            )
         largest = max(largest, checkpoint.size)
         signed[stored.id] = checkpoint
     report.checkpoints = len(signed)
@@ -104,7 +117,9 @@ def _witnesses(ledger: Ledger, key: PublicKey, report: Report) -> dict[str, Chec
     return held
 
 
-def _scan(rows: Iterable[Row], key: PublicKey, report: Report, *, wanted: set[int]) -> dict[int, bytes]:
+def _scan(
+    rows: Iterable[Row], key: PublicKey, report: Report, *, wanted: set[int]
+) -> dict[int, bytes]:
     """Step 2; returns the recomputed roots at the sizes in ``wanted``."""
     frontier = Frontier()
     previous = GENESIS_CHAIN
@@ -129,7 +144,9 @@ def _check(row: Row, expected: int, previous: bytes, frontier: Frontier, key: Pu
     if leaf != row.leaf_hash:
         return "its content does not match its hash: the entry was altered"
     if chain_hash(previous, leaf) != row.chain_hash:
-        return "its link to the previous entry is broken: entries were altered, removed or reordered"
+        return (
+            "its link to the previous entry is broken: entries were altered, removed or reordered"
+        )
     nodes = b"".join(node for _, _, node in sorted(frontier.push(leaf)))
     if nodes != row.nodes:
         return "its Merkle tree nodes were altered"

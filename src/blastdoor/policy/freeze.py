@@ -48,5 +48,7 @@ def unfreeze(marker: Path, *, ask: Callable[[str], str] = read_tty) -> None:
         raise FreezeError("there is no freeze in force", hint="nothing to do")
     answer = ask(f"Type '{CONFIRM_WORD}' to lift the code freeze: ")
     if answer != CONFIRM_WORD:
-        raise FreezeError("the freeze stays: confirmation did not match", hint=f"type {CONFIRM_WORD!r} exactly")
+        raise FreezeError(
+            "the freeze stays: confirmation did not match", hint=f"type {CONFIRM_WORD!r} exactly"
+        )
     marker.unlink()

@@ -30,14 +30,16 @@ def parse(text: str, *, source: str) -> dict[str, Any]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{source} is not valid TOML: {error}", hint="fix the file or remove it") from None
+        raise ConfigError(
+            f"{source} is not valid TOML: {error}", hint="fix the file or remove it"
+        ) from None
     unknown = set(data) - _TOP_KEYS
     if unknown:
         raise ConfigError(f"{source} has unknown settings {sorted(unknown)}",
                           hint=f"allowed: {', '.join(sorted(_TOP_KEYS))}")  # fmt: skip
     mode = data.get("mode", ENFORCE)
     if mode not in (ENFORCE, OBSERVE):
-        raise ConfigError(f"{source}: mode = {mode!r} must be \"enforce\" or \"observe\"")
+        raise ConfigError(f'{source}: mode = {mode!r} must be "enforce" or "observe"')
     return data
 
 
@@ -103,7 +105,9 @@ def load(*, user: Path | None = None, repo: Path | None = None, frozen: bool = F
     return Policy(
         rules=rules,
         tightening=repo_rules,
-        mode=user_data.get("mode", builtin.get("mode", ENFORCE)),  # a repository cannot loosen the mode
+        mode=user_data.get(
+            "mode", builtin.get("mode", ENFORCE)
+        ),  # a repository cannot loosen the mode
         scope=_scope([data for data, _ in layers], [source for _, source in layers]),
         frozen=frozen,
         sources=tuple(source for _, source in layers),

@@ -1,0 +1,97 @@
+"""``blastdoor install AGENT``, ``uninstall AGENT`` and ``doctor``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+from blastdoor.cli.common import settings
+from blastdoor.integrations.agents import AGENTS
+
+EXIT_DOCTOR_FAILED = 1
+
+
+def register(commands: Any) -> None:
+    for name, helptext in (("install", "install Blastdoor's hook into an agent's settings"),
+                           ("uninstall", "remove Blastdoor's hook from an agent's settings")):  # fmt: skip
+        parser = commands.add_parser(name, help=helptext)
+        parser.add_argument("agent", choices=AGENTS)
+        where = parser.add_mutually_exclusive_group()
+        where.add_argument(
+            "--project",
+            action="store_true",
+            help="this repository's settings (shared with the team)",
+        )
+        where.add_argument("--user", action="store_true", help="your user settings (the default)")
+        where.add_argument(
+            "--managed", action="store_true", help="the machine's managed settings (needs root)"
+        )
+        parser.set_defaults(handler=_install if name == "install" else _uninstall)
+    doctor = commands.add_parser(
+        "doctor", help="show where hooks are installed and prove each one blocks"
+    )
+    doctor.set_defaults(handler=_doctor)
+
+
+def _place(args: argparse.Namespace) -> Any:
+    from blastdoor.integrations.manage import Place
+
+    return Place(project=Path(os.getcwd()), home=Path.home(), blastdoor_home=settings(args).home)
+
+
+def _scope(args: argparse.Namespace) -> str:
+    return "project" if args.project else "managed" if args.managed else "user"
+
+
+def _install(args: argparse.Namespace) -> int:
+    from blastdoor.integrations.manage import install_agent
+
+    change = install_agent(args.agent, _scope(args), _place(args))
+    if not change.changed:
+        print(f"already installed in {change.path}; nothing changed")
+        return 0
+    print(f"installed the {args.agent} hook in {change.path}")
+    if change.backup:
+        print(f"  the original is kept in {change.backup}")
+    if args.agent == "codex" and not args.managed:
+        print("  Codex runs a new hook only after you trust it: open Codex and run /hooks")
+    print("  run `blastdoor doctor` to prove it blocks")
+    return 0
+
+
+def _uninstall(args: argparse.Namespace) -> int:
+    from blastdoor.integrations.manage import uninstall_agent
+
+    change = uninstall_agent(args.agent, _scope(args), _place(args))
+    if not change.changed:
+        print(f"no Blastdoor hook in {change.path}; nothing changed")
+    elif change.removed_file:
+        print(f"removed {change.path} (Blastdoor had created it)")
+    else:
+        print(f"removed the {args.agent} hook from {change.path}")
+    return 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from blastdoor.integrations.manage import checks, credentials_in, installed
+
+    place = _place(args)
+    failed = 0
+    found = list(installed(place))
+    if not found:
+        print("no agent has Blastdoor's hook installed (blastdoor install claude-code)")
+        failed += 1
+    for item in found:
+        print(f"{item.agent} ({item.scope}): {item.path}")
+        for check in checks(item, place):
+            failed += not check.passed
+            print(f"  {'ok  ' if check.passed else 'FAIL'} {check.name}  [{check.detail}]")
+    credentials = credentials_in(os.environ)
+    if credentials:
+        print("production credentials in this environment (agents started here can use them; "
+              "move them into Blastdoor's broker):")  # fmt: skip
+        for name in credentials:
+            print(f"  - {name}")
+    return EXIT_DOCTOR_FAILED if failed else 0
