@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from blastdoor.ledger.ledger import Ledger
 from blastdoor.config import Settings
+from blastdoor.ledger.ledger import Ledger
 from tests.integrations.conftest import run_client
 
 DENY_HOME = ("Blastdoor denied this action: Delete ~ and everything under it: it deletes the root "
