@@ -155,11 +155,14 @@ def main(argv: list[str]) -> int:
     )
     raw = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
     cwd = os.getcwd()
+    use_daemon = os.environ.get("BLASTDOOR_DAEMON", "1") != "0"  # 0: always decide in process
     try:
+        if not use_daemon:
+            raise OSError("the daemon is switched off")
         code, out, err = ask_daemon(home, agent, raw, cwd, timeout=deadline)
     except OSError:
         code, out, err = decide_in_process(home, agent, raw, cwd)
-        if os.environ.get("BLASTDOOR_DAEMON", "1") != "0":
+        if use_daemon:
             start_daemon(home)
     _signal.setitimer(_signal.ITIMER_REAL, 0)
     sys.stdout.buffer.write(out)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from blastdoor.config import Settings
-from blastdoor.ledger import chain, merkle, witness
+from blastdoor.ledger import chain, merkle
 from blastdoor.ledger.checkpoint import PublicKey, Signer
 from blastdoor.ledger.entry import ENTRY_VERSION, Entry, canonical, now
 from blastdoor.ledger.store import LedgerError, Row, Store, StoredCheckpoint
@@ -33,6 +33,12 @@ def open_store(url: str) -> Store:
         return PostgresStore.open(url)
     raise LedgerError(f"unsupported ledger database URL {url.split('://')[0]}://...",
                       hint="use sqlite:///PATH or postgresql://USER@HOST/DB in BLASTDOOR_DATABASE_URL")  # fmt: skip
+
+
+# Identifiers and digests Blastdoor or the agent generated: stored as they are, never scanned for
+# secrets (a random-looking tool-use id is an id, and redacting it would cut an entry from its call).
+VERBATIM = frozenset({"v", "type", "time", "source", "agent", "session", "run", "tool_use",
+                      "policy_digest", "rules_files", "request", "key"})  # fmt: skip
 
 
 class Ledger:
@@ -86,9 +92,8 @@ class Ledger:
             from blastdoor.ledger.redact import Redactor
 
             self._redactor = Redactor(redaction_key(self._keys))
-        redacted = self._redactor.payload(dict(payload))
-        assert isinstance(redacted, dict)
-        return redacted
+        redactor = self._redactor
+        return {key: value if key in VERBATIM else redactor.payload(value) for key, value in payload.items()}
 
     # writing ------------------------------------------------------------------------------------
     def record(self, payload: Mapping[str, Any]) -> Entry:
@@ -122,6 +127,8 @@ class Ledger:
         stored = self.store.add_checkpoint(
             lambda size: signer.sign(size=size, root=self.root(size), time=now())
         )
+        from blastdoor.ledger import witness
+
         self.witness_problems = witness.publish(
             self.witnesses, note=stored.note, origin=signer.public.name,
             prover=lambda old, root: self._prove(old, root, stored.size),

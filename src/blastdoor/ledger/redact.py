@@ -223,6 +223,9 @@ def _candidates(text: str) -> Iterator[re.Match[str]]:
     """Words that could plausibly be a secret the structural pass does not know (see above)."""
     for match in _WORD.finditer(text):
         word, before = match[0], text[max(0, match.start() - 7) : match.start()]
+        name, sep, value = word.rpartition("=")
+        if sep and value and _NAME_LIKE.fullmatch(name.lower()):
+            word, before = value, name[-7:] + "="  # ``key=value``: the value is what may be secret
         if not (_LETTER.search(word) and _DIGIT.search(word)):
             continue
         if _UUID.fullmatch(word) or _GIT_OBJECT.fullmatch(word) or before.endswith(("sha1:", "sha256:", "sha512:")):  # fmt: skip

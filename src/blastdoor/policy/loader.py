@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,8 @@ REPO_POLICY_NAME = ".blastdoor.toml"
 
 
 def builtin_text() -> str:
-    return resources.files("blastdoor.policy").joinpath("default.toml").read_text("utf-8")
+    # A plain path, not importlib.resources (which costs the hook's start-up ~8 ms of imports).
+    return (Path(__file__).parent / "default.toml").read_text("utf-8")
 
 
 def parse(text: str, *, source: str) -> dict[str, Any]:
