@@ -69,7 +69,7 @@ class SQLiteStore(Store):
             ) from None
         store = cls(path=path, connection=connection)
         with store._errors("open"):
-            connection.execute("PRAGMA journal_mode=WAL")
+            store._use_wal()
             connection.execute("PRAGMA synchronous=FULL")
             store._migrate()
         with contextlib.suppress(OSError):
@@ -100,6 +100,16 @@ class SQLiteStore(Store):
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    def _use_wal(self) -> None:
+        """Switch a new database to WAL under the writers' lock: a writer that raced the switch could
+        otherwise commit in the old journal mode while another already reads the WAL."""
+        with open(self._lock_path, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise LedgerError(f"the ledger database {self._path} cannot use WAL journaling (got {mode})",
+                              hint="put it on a local disk that supports shared memory")  # fmt: skip
 
     def _migrate(self) -> None:
         current = self._version()
