@@ -14,7 +14,9 @@ from blastdoor.policy import load
 
 
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     home = tmp_path_factory.mktemp("blastdoor-home")
     monkeypatch.setenv("BLASTDOOR_HOME", str(home))
     monkeypatch.delenv("BLASTDOOR_POLICY", raising=False)

@@ -14,7 +14,9 @@ def answers(lines: list[bytes]) -> list[dict[str, object]]:
 
 def test_one_answer_per_line_in_order() -> None:
     lines = [
-        json.dumps({"id": "a", "kind": "shell", "input": "rm -rf ~", "context": {"env": {}}}).encode(),
+        json.dumps(
+            {"id": "a", "kind": "shell", "input": "rm -rf ~", "context": {"env": {}}}
+        ).encode(),
         b"",
         b"{not json",
         b"\xff\xfe binary",
@@ -36,7 +38,13 @@ def test_one_answer_per_line_in_order() -> None:
 
 
 def test_answers_carry_reasons_and_effects() -> None:
-    line = json.dumps({"id": 1, "input": "git push --force origin main", "context": {"env": {}, "cwd": "/srv/app"}})
+    line = json.dumps(
+        {
+            "id": 1,
+            "input": "git push --force origin main",
+            "context": {"env": {}, "cwd": "/srv/app"},
+        }
+    )
     (out,) = answers([line.encode()])
     assert set(out) >= {"id", "decision", "reasons", "effects"}
     assert out["reasons"]

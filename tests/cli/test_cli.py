@@ -11,11 +11,18 @@ from pathlib import Path
 import pytest
 
 
-def blastdoor(*args: str, home: Path, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def blastdoor(
+    *args: str, home: Path, stdin: str | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "BLASTDOOR_HOME": str(home)}
     return subprocess.run(
         [sys.executable, "-m", "blastdoor", *args],
-        input=stdin, capture_output=True, text=True, env=env, cwd=cwd, timeout=60,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=60,
         stdin=None if stdin is not None else subprocess.DEVNULL,
     )
 
@@ -24,13 +31,17 @@ def blastdoor(*args: str, home: Path, stdin: str | None = None, cwd: Path | None
     ("command", "code"),
     [(["--", "ls", "-la"], 0), (["--", "rm -rf src"], 3), (["--", "rm", "-rf", "/"], 5)],
 )
-def test_exit_codes_per_decision(isolated_home: Path, tmp_path: Path, command: list[str], code: int) -> None:
+def test_exit_codes_per_decision(
+    isolated_home: Path, tmp_path: Path, command: list[str], code: int
+) -> None:
     result = blastdoor("check", "--cwd", str(tmp_path), *command, home=isolated_home)
     assert result.returncode == code, result.stdout + result.stderr
 
 
 def test_several_words_are_an_argv_not_shell_text(isolated_home: Path) -> None:
-    result = blastdoor("check", "--json", "--", "git", "commit", "-m", "rm -rf /", home=isolated_home)
+    result = blastdoor(
+        "check", "--json", "--", "git", "commit", "-m", "rm -rf /", home=isolated_home
+    )
     assert result.returncode == 0
     assert json.loads(result.stdout)["decision"] == "allow"
 
@@ -47,7 +58,9 @@ def test_first_use_creates_the_home(tmp_path: Path) -> None:
 
 
 def test_batch_reads_stdin(isolated_home: Path) -> None:
-    lines = "\n".join(json.dumps({"id": i, "input": cmd}) for i, cmd in enumerate(["ls", "rm -rf ~"]))
+    lines = "\n".join(
+        json.dumps({"id": i, "input": cmd}) for i, cmd in enumerate(["ls", "rm -rf ~"])
+    )
     result = blastdoor("check", "--batch", "-", home=isolated_home, stdin=lines + "\n")
     assert result.returncode == 0
     out = [json.loads(line) for line in result.stdout.splitlines()]
@@ -57,8 +70,13 @@ def test_batch_reads_stdin(isolated_home: Path) -> None:
 def test_errors_are_one_line_without_traceback(isolated_home: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("mode = [", encoding="utf-8")
-    for args in (["check", "--policy", str(bad), "--", "ls"], ["check"], ["check", "--env", "NOEQUALS", "--", "ls"],
-                 ["check", "--batch", str(tmp_path / "missing.jsonl")], ["policy", "test", str(tmp_path / "nope.toml")]):
+    for args in (
+        ["check", "--policy", str(bad), "--", "ls"],
+        ["check"],
+        ["check", "--env", "NOEQUALS", "--", "ls"],
+        ["check", "--batch", str(tmp_path / "missing.jsonl")],
+        ["policy", "test", str(tmp_path / "nope.toml")],
+    ):
         result = blastdoor(*args, home=isolated_home)
         assert result.returncode == 1, args
         assert "Traceback" not in result.stderr
@@ -68,11 +86,23 @@ def test_errors_are_one_line_without_traceback(isolated_home: Path, tmp_path: Pa
 def test_freeze_then_unfreeze_needs_a_terminal(isolated_home: Path) -> None:
     assert blastdoor("freeze", "--reason", "launch", home=isolated_home).returncode == 0
     env = ["--env", "DATABASE_URL=postgres://db.prod.internal/app"]
-    frozen = blastdoor("check", "--json", *env, "--", "psql \"$DATABASE_URL\" -c 'DELETE FROM users'", home=isolated_home)
+    frozen = blastdoor(
+        "check",
+        "--json",
+        *env,
+        "--",
+        "psql \"$DATABASE_URL\" -c 'DELETE FROM users'",
+        home=isolated_home,
+    )
     assert json.loads(frozen.stdout)["decision"] == "deny"
     refused = subprocess.run(
-        [sys.executable, "-m", "blastdoor", "unfreeze"], input="unfreeze\n", capture_output=True, text=True,
-        env={**os.environ, "BLASTDOOR_HOME": str(isolated_home)}, start_new_session=True, timeout=60,
+        [sys.executable, "-m", "blastdoor", "unfreeze"],
+        input="unfreeze\n",
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BLASTDOOR_HOME": str(isolated_home)},
+        start_new_session=True,
+        timeout=60,
     )  # no controlling terminal: piping the word in must not work
     assert refused.returncode == 1
     assert (isolated_home / "freeze.json").exists()
@@ -80,7 +110,9 @@ def test_freeze_then_unfreeze_needs_a_terminal(isolated_home: Path) -> None:
 
 def test_policy_test_runs_a_users_table(isolated_home: Path, tmp_path: Path) -> None:
     table = tmp_path / "cases.toml"
-    table.write_text('[[case]]\ncommand = "rm -rf ~"\nexpect = "deny"\n\n[[case]]\ncommand = "ls"\nexpect = "deny"\n')
+    table.write_text(
+        '[[case]]\ncommand = "rm -rf ~"\nexpect = "deny"\n\n[[case]]\ncommand = "ls"\nexpect = "deny"\n'
+    )
     result = blastdoor("policy", "test", str(table), home=isolated_home)
     assert result.returncode == 1
     assert "1 passed, 1 failed" in result.stdout

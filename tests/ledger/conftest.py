@@ -42,7 +42,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if problem:
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL at {PG_BASE} is required in CI: {problem}")
-        pytest.skip(f"no PostgreSQL at {PG_BASE} ({problem}); start one or set BLASTDOOR_TEST_PG to run these")
+        pytest.skip(
+            f"no PostgreSQL at {PG_BASE} ({problem}); start one or set BLASTDOOR_TEST_PG to run these"
+        )
     schema = f"bd_test_{uuid.uuid4().hex[:12]}"
     yield f"{PG_BASE}?schema={schema}"
     import psycopg
@@ -54,7 +56,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 @pytest.fixture
 def settings_for(isolated_home: Path) -> Callable[..., Settings]:
     def make(url: str, **overrides: Any) -> Settings:
-        base = Settings.resolve(env={"BLASTDOOR_HOME": str(isolated_home), "BLASTDOOR_DATABASE_URL": url})
+        base = Settings.resolve(
+            env={"BLASTDOOR_HOME": str(isolated_home), "BLASTDOOR_DATABASE_URL": url}
+        )
         settings = Settings(**{**base.__dict__, **overrides})
         ensure_home(settings)
         return settings
@@ -74,7 +78,9 @@ class Raw:
     def __init__(self, url: str) -> None:
         self.url = url
         if url.startswith("sqlite:///"):
-            self._sqlite: sqlite3.Connection | None = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+            self._sqlite: sqlite3.Connection | None = sqlite3.connect(
+                url.removeprefix("sqlite:///"), isolation_level=None
+            )
             self._pg: Any = None
         else:
             import psycopg

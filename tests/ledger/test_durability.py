@@ -28,7 +28,9 @@ with Ledger.open(Settings.resolve()) as ledger:
 """
 
 
-def test_kill_9_never_loses_an_acknowledged_entry(database_url: str, settings_for: Callable[..., Settings], isolated_home: Path) -> None:
+def test_kill_9_never_loses_an_acknowledged_entry(
+    database_url: str, settings_for: Callable[..., Settings], isolated_home: Path
+) -> None:
     settings = settings_for(database_url, checkpoint_every=7)
     env = {**os.environ, "BLASTDOOR_HOME": str(isolated_home), "BLASTDOOR_DATABASE_URL": database_url,
            "BLASTDOOR_CHECKPOINT_EVERY": "7"}  # fmt: skip
@@ -37,7 +39,9 @@ def test_kill_9_never_loses_an_acknowledged_entry(database_url: str, settings_fo
     for round_ in range(6):
         writers = [subprocess.Popen([sys.executable, "-c", WRITER, f"{round_}.{w}"], stdout=subprocess.PIPE, env=env, text=True)
                    for w in range(3)]  # fmt: skip
-        firsts = [writer.stdout.readline() for writer in writers if writer.stdout]  # all are writing now
+        firsts = [
+            writer.stdout.readline() for writer in writers if writer.stdout
+        ]  # all are writing now
         time.sleep(rng.uniform(0.05, 0.6))
         for writer in writers:
             writer.send_signal(signal.SIGKILL)
@@ -45,7 +49,9 @@ def test_kill_9_never_loses_an_acknowledged_entry(database_url: str, settings_fo
             out, _ = writer.communicate(timeout=30)
             for line in (first + out).splitlines(keepends=True):
                 fields = line.split()
-                if line.endswith("\n") and len(fields) == 2 and len(fields[1]) == 64:  # a whole acknowledgement
+                if (
+                    line.endswith("\n") and len(fields) == 2 and len(fields[1]) == 64
+                ):  # a whole acknowledgement
                     acknowledged[int(fields[0])] = fields[1]
     assert len(acknowledged) > 20, "the writers never got going"
     with Ledger.open(settings) as ledger:

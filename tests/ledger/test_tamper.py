@@ -48,12 +48,18 @@ def _restore(db: Any, table: str, key: str, key_value: int, column: str, value: 
     offset=st.integers(0, 10_000),
     xor=st.integers(1, 255),
 )
-def test_any_single_byte_change_in_an_entry_is_detected(filled: Ledger, raw: Callable[[], Any], column: str, seq: int, offset: int, xor: int) -> None:
+def test_any_single_byte_change_in_an_entry_is_detected(
+    filled: Ledger, raw: Callable[[], Any], column: str, seq: int, offset: int, xor: int
+) -> None:
     db = raw()
     column = "body" if column == "time_as_body" else column
     (original,) = db.run(f"SELECT {column} FROM ledger_entries WHERE seq = ?", (seq,))[0]
     changed = _flip(original, offset, xor)
-    if changed == original or (column == "nodes" and not original) or (isinstance(changed, str) and "\x00" in changed):
+    if (
+        changed == original
+        or (column == "nodes" and not original)
+        or (isinstance(changed, str) and "\x00" in changed)
+    ):
         return
     _restore(db, "ledger_entries", "seq", seq, column, changed)
     try:
@@ -66,11 +72,15 @@ def test_any_single_byte_change_in_an_entry_is_detected(filled: Ledger, raw: Cal
 
 @settings(max_examples=15, deadline=None, suppress_health_check=FIXTURES)
 @given(offset=st.integers(0, 10_000), xor=st.integers(1, 255), which=st.integers(0, 3))
-def test_any_byte_change_in_a_checkpoint_is_detected(filled: Ledger, raw: Callable[[], Any], offset: int, xor: int, which: int) -> None:
+def test_any_byte_change_in_a_checkpoint_is_detected(
+    filled: Ledger, raw: Callable[[], Any], offset: int, xor: int, which: int
+) -> None:
     db = raw()
     cid, note = db.run("SELECT id, note FROM ledger_checkpoints ORDER BY id")[which]
     changed = _flip(note, offset, xor)
-    if changed == note or "\x00" in changed:  # PostgreSQL text cannot hold NUL, so no attacker can write it
+    if (
+        changed == note or "\x00" in changed
+    ):  # PostgreSQL text cannot hold NUL, so no attacker can write it
         return
     _restore(db, "ledger_checkpoints", "id", cid, "note", changed)
     try:
@@ -83,18 +93,26 @@ def test_any_byte_change_in_a_checkpoint_is_detected(filled: Ledger, raw: Callab
 @given(seq=st.integers(1, ENTRIES))
 def test_deleting_any_entry_is_detected(filled: Ledger, raw: Callable[[], Any], seq: int) -> None:
     db = raw()
-    row = db.run("SELECT seq, time, body, leaf_hash, chain_hash, nodes FROM ledger_entries WHERE seq = ?", (seq,))[0]
+    row = db.run(
+        "SELECT seq, time, body, leaf_hash, chain_hash, nodes FROM ledger_entries WHERE seq = ?",
+        (seq,),
+    )[0]
     db.run("DELETE FROM ledger_entries WHERE seq = ?", (seq,))
     try:
         report = verify(filled)
         assert not report.ok and report.first_bad == seq
     finally:
-        db.run("INSERT INTO ledger_entries (seq, time, body, leaf_hash, chain_hash, nodes) VALUES (?, ?, ?, ?, ?, ?)", row)
+        db.run(
+            "INSERT INTO ledger_entries (seq, time, body, leaf_hash, chain_hash, nodes) VALUES (?, ?, ?, ?, ?, ?)",
+            row,
+        )
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=FIXTURES)
 @given(a=st.integers(1, ENTRIES), b=st.integers(1, ENTRIES))
-def test_reordering_entries_is_detected(filled: Ledger, raw: Callable[[], Any], a: int, b: int) -> None:
+def test_reordering_entries_is_detected(
+    filled: Ledger, raw: Callable[[], Any], a: int, b: int
+) -> None:
     if a == b:
         return
     db = raw()
@@ -112,14 +130,18 @@ def test_reordering_entries_is_detected(filled: Ledger, raw: Callable[[], Any], 
         swap()
 
 
-def test_truncating_the_tail_is_detected_by_the_checkpoints(filled: Ledger, raw: Callable[[], Any]) -> None:
+def test_truncating_the_tail_is_detected_by_the_checkpoints(
+    filled: Ledger, raw: Callable[[], Any]
+) -> None:
     raw().run("DELETE FROM ledger_entries WHERE seq > ?", (ENTRIES - 3,))
     report = verify(filled)
     assert not report.ok
     assert "truncated" in " ".join(report.problems)
 
 
-def test_resigning_with_another_key_is_detected(filled: Ledger, raw: Callable[[], Any], tmp_path: Any) -> None:
+def test_resigning_with_another_key_is_detected(
+    filled: Ledger, raw: Callable[[], Any], tmp_path: Any
+) -> None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 

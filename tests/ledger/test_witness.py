@@ -30,7 +30,13 @@ class _Witness(BaseHTTPRequestHandler):
                 old = unverified(self.held.decode())
                 assert document["old_size"] == old.size
                 proof = [bytes.fromhex(node) for node in document["proof"]]
-                verify_consistency(old_size=old.size, new_size=new.size, old_root=old.root, new_root=new.root, proof=proof)
+                verify_consistency(
+                    old_size=old.size,
+                    new_size=new.size,
+                    old_root=old.root,
+                    new_root=new.root,
+                    proof=proof,
+                )
         except (AssertionError, ProofError):
             self.send_response(409)
         else:
@@ -63,7 +69,11 @@ def _fill(ledger: Ledger, count: int, tag: str) -> None:
 
 
 def test_a_rebuilt_ledger_fails_against_its_witnesses(
-    database_url: str, settings_for: Callable[..., Settings], raw: Callable[[], object], tmp_path: Path, http_witness: str
+    database_url: str,
+    settings_for: Callable[..., Settings],
+    raw: Callable[[], object],
+    tmp_path: Path,
+    http_witness: str,
 ) -> None:
     settings = settings_for(database_url, witnesses=(str(tmp_path / "witness"), http_witness))
     with Ledger.open(settings) as ledger:
@@ -77,7 +87,9 @@ def test_a_rebuilt_ledger_fails_against_its_witnesses(
         db.run("DELETE FROM ledger_checkpoints")  # type: ignore[attr-defined]
         _fill(ledger, 40, "fake")
         ledger.checkpoint()
-        assert len(ledger.witness_problems) == 1 and "rewritten" in ledger.witness_problems[0]  # refused
+        assert (
+            len(ledger.witness_problems) == 1 and "rewritten" in ledger.witness_problems[0]
+        )  # refused
         report = verify(ledger)
     assert not report.ok
     failing = [problem for problem in report.problems if "rewritten" in problem]
@@ -85,7 +97,10 @@ def test_a_rebuilt_ledger_fails_against_its_witnesses(
 
 
 def test_a_truncated_ledger_is_caught_by_a_witness_even_without_local_checkpoints(
-    database_url: str, settings_for: Callable[..., Settings], raw: Callable[[], object], tmp_path: Path
+    database_url: str,
+    settings_for: Callable[..., Settings],
+    raw: Callable[[], object],
+    tmp_path: Path,
 ) -> None:
     settings = settings_for(database_url, witnesses=(str(tmp_path / "witness"),))
     with Ledger.open(settings) as ledger:
@@ -99,8 +114,12 @@ def test_a_truncated_ledger_is_caught_by_a_witness_even_without_local_checkpoint
     assert any("truncated" in problem for problem in report.problems)
 
 
-def test_an_unreachable_witness_never_stops_recording(database_url: str, settings_for: Callable[..., Settings]) -> None:
-    settings = settings_for(database_url, witnesses=("http://127.0.0.1:9/nothing-listens",), checkpoint_every=3)
+def test_an_unreachable_witness_never_stops_recording(
+    database_url: str, settings_for: Callable[..., Settings]
+) -> None:
+    settings = settings_for(
+        database_url, witnesses=("http://127.0.0.1:9/nothing-listens",), checkpoint_every=3
+    )
     with Ledger.open(settings) as ledger:
         _fill(ledger, 5, "x")
         assert ledger.witness_problems and "nothing-listens" in ledger.witness_problems[0]

@@ -17,7 +17,11 @@ def register(commands: Any) -> None:
     for name, helptext in (("install", "install Blastdoor's hook into an agent's settings"),
                            ("uninstall", "remove Blastdoor's hook from an agent's settings")):  # fmt: skip
         parser = commands.add_parser(name, help=helptext)
-        parser.add_argument("agent", choices=AGENTS)
+        parser.add_argument(
+            "agent",
+            choices=(*AGENTS, "git"),
+            help="an agent, or git (this repository's pre-push and pre-commit hooks)",
+        )
         where = parser.add_mutually_exclusive_group()
         where.add_argument(
             "--project",
@@ -29,6 +33,12 @@ def register(commands: Any) -> None:
             "--managed", action="store_true", help="the machine's managed settings (needs root)"
         )
         parser.set_defaults(handler=_install if name == "install" else _uninstall)
+    git_hook = commands.add_parser(
+        "git-hook", help="what installed git hooks run (pre-push, pre-commit)"
+    )
+    git_hook.add_argument("hook", choices=["pre-push", "pre-commit"])
+    git_hook.add_argument("rest", nargs="*", help="git's arguments (pre-push: remote name and URL)")
+    git_hook.set_defaults(handler=_git_hook)
     doctor = commands.add_parser(
         "doctor", help="show where hooks are installed and prove each one blocks"
     )
@@ -48,6 +58,16 @@ def _scope(args: argparse.Namespace) -> str:
 def _install(args: argparse.Namespace) -> int:
     from blastdoor.integrations.manage import install_agent
 
+    if args.agent == "git":
+        from blastdoor.integrations import git_hooks
+
+        changed = git_hooks.install(Path(os.getcwd()))
+        print(
+            "\n".join(f"installed {path}" for path in changed)
+            or "git hooks already installed; nothing changed"
+        )
+        return 0
+
     change = install_agent(args.agent, _scope(args), _place(args))
     if not change.changed:
         print(f"already installed in {change.path}; nothing changed")
@@ -63,6 +83,16 @@ def _install(args: argparse.Namespace) -> int:
 
 def _uninstall(args: argparse.Namespace) -> int:
     from blastdoor.integrations.manage import uninstall_agent
+
+    if args.agent == "git":
+        from blastdoor.integrations import git_hooks
+
+        changed = git_hooks.uninstall(Path(os.getcwd()))
+        print(
+            "\n".join(f"removed {path}" for path in changed)
+            or "no Blastdoor git hooks here; nothing changed"
+        )
+        return 0
 
     change = uninstall_agent(args.agent, _scope(args), _place(args))
     if not change.changed:
@@ -95,3 +125,32 @@ def _doctor(args: argparse.Namespace) -> int:
         for name in credentials:
             print(f"  - {name}")
     return EXIT_DOCTOR_FAILED if failed else 0
+
+
+def _git_hook(args: argparse.Namespace) -> int:
+    import sys
+
+    from blastdoor.integrations import git_hooks
+    from blastdoor.integrations.service import Runtime
+
+    repo = Path(os.getcwd())
+    if args.hook == "pre-commit":
+        problems = git_hooks.staged_problems(repo)
+        for problem in problems:
+            print(f"blastdoor: refusing the commit: {problem}", file=sys.stderr)
+        if problems:
+            print(
+                "blastdoor: unstage it (git restore --staged FILE) and keep secrets out of the repository",
+                file=sys.stderr,
+            )
+        return 1 if problems else 0
+    remote = args.rest[0] if args.rest else "origin"
+    updates = git_hooks.parse_updates(sys.stdin.read(1024 * 1024).splitlines())
+    runtime = Runtime(settings(args))
+    try:
+        refusals = git_hooks.check_push(remote, updates, repo, runtime)
+    finally:
+        runtime.close()
+    for refusal in refusals:
+        print(f"blastdoor: refusing the push: {refusal}", file=sys.stderr)
+    return 1 if refusals else 0

@@ -93,7 +93,10 @@ class Ledger:
 
             self._redactor = Redactor(redaction_key(self._keys))
         redactor = self._redactor
-        return {key: value if key in VERBATIM else redactor.payload(value) for key, value in payload.items()}
+        return {
+            key: value if key in VERBATIM else redactor.payload(value)
+            for key, value in payload.items()
+        }
 
     # writing ------------------------------------------------------------------------------------
     def record(self, payload: Mapping[str, Any]) -> Entry:
