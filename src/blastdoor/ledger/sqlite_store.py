@@ -102,8 +102,9 @@ class SQLiteStore(Store):
             self._db.execute("COMMIT")
 
     def _use_wal(self) -> None:
-        """Switch a new database to WAL under the writers' lock: a writer that raced the switch could
-        otherwise commit in the old journal mode while another already reads the WAL."""
+        """Switch a new database to WAL under the writers' lock, so the switch never races another
+        opener, and refuse a database that cannot use WAL instead of running it in another mode
+        (the durability this store promises is WAL with synchronous=FULL)."""
         with open(self._lock_path, "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
