@@ -8,20 +8,16 @@ is the only failure code that blocks, so the installed command exits 2 whenever 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from blastdoor.errors import InputError
 from blastdoor.integrations import hookfiles
 from blastdoor.integrations.adapter import HookCall, Reply, Verdict
 from blastdoor.integrations.install import HOOK_TIMEOUT_SECONDS, not_supported
-from blastdoor.integrations.payload import mapping, text
-from blastdoor.integrations.tools import judged, mcp_parts
 from blastdoor.model import DecisionKind
 
-EVENT = "PreToolUse"
+EVENT = hookfiles.PRE_TOOL_USE
 MANAGED = {"linux": Path("/etc/claude-code/managed-settings.json"),
            "darwin": Path("/Library/Application Support/ClaudeCode/managed-settings.json")}  # fmt: skip
 
@@ -31,30 +27,14 @@ class ClaudeCode:
     title = "Claude Code"
 
     def parse(self, payload: Mapping[str, Any]) -> HookCall:
-        event = text(payload, "hook_event_name")
-        if event and event != EVENT:
-            raise InputError(
-                f"Blastdoor handles PreToolUse, not {event}",
-                hint="install it with blastdoor install claude-code",
-            )
-        tool = text(payload, "tool_name")
-        if not tool:
-            raise InputError("the hook input names no tool", hint="the agent must send tool_name")
-        mcp = mcp_parts(tool)
-        kind, judged_text = judged(mcp[1] if mcp else tool, mapping(payload, "tool_input"), mcp=mcp)
-        return HookCall(
-            agent=self.name, tool=mcp[1] if mcp else tool, kind=kind, text=judged_text,
-            server=mcp[0] if mcp else "", session_id=text(payload, "session_id"),
-            tool_use_id=text(payload, "tool_use_id"), cwd=text(payload, "cwd"), event=event or EVENT,
-        )  # fmt: skip
+        return hookfiles.pre_tool_use_call(self.name, payload)
 
     def reply(self, verdict: Verdict) -> Reply:
         if verdict.kind is None or verdict.kind is DecisionKind.ALLOW:
             return Reply("")
-        decision = "ask" if verdict.kind is DecisionKind.ASK else "deny"
-        output = {"hookSpecificOutput": {"hookEventName": EVENT, "permissionDecision": decision,
-                                         "permissionDecisionReason": verdict.message}}  # fmt: skip
-        return Reply(json.dumps(output, ensure_ascii=False) + "\n")
+        return hookfiles.pre_tool_use_reply(
+            "ask" if verdict.kind is DecisionKind.ASK else "deny", verdict.message
+        )
 
     def config_path(self, scope: str, *, project: Path, home: Path) -> Path:
         if scope == "project":

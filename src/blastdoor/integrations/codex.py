@@ -7,20 +7,16 @@ text on stderr.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from blastdoor.errors import InputError
 from blastdoor.integrations import hookfiles
 from blastdoor.integrations.adapter import HookCall, Reply, Verdict
 from blastdoor.integrations.install import HOOK_TIMEOUT_SECONDS, not_supported
-from blastdoor.integrations.payload import mapping, text
-from blastdoor.integrations.tools import judged, mcp_parts
 from blastdoor.model import DecisionKind
 
-EVENT = "PreToolUse"
+EVENT = hookfiles.PRE_TOOL_USE
 
 
 class Codex:
@@ -28,30 +24,13 @@ class Codex:
     title = "Codex"
 
     def parse(self, payload: Mapping[str, Any]) -> HookCall:
-        event = text(payload, "hook_event_name")
-        if event and event != EVENT:
-            raise InputError(
-                f"Blastdoor handles PreToolUse, not {event}",
-                hint="install it with blastdoor install codex",
-            )
-        tool = text(payload, "tool_name")
-        if not tool:
-            raise InputError("the hook input names no tool", hint="the agent must send tool_name")
-        mcp = mcp_parts(tool)
-        kind, judged_text = judged(mcp[1] if mcp else tool, mapping(payload, "tool_input"), mcp=mcp)
-        return HookCall(
-            agent=self.name, tool=mcp[1] if mcp else tool, kind=kind, text=judged_text,
-            server=mcp[0] if mcp else "", session_id=text(payload, "session_id"),
-            tool_use_id=text(payload, "tool_use_id"), cwd=text(payload, "cwd"), event=event or EVENT,
-        )  # fmt: skip
+        return hookfiles.pre_tool_use_call(self.name, payload)
 
     def reply(self, verdict: Verdict) -> Reply:
-        verdict = hookfiles.ask_as_deny(verdict, self.title)
+        verdict = hookfiles.ask_as_deny(verdict, self.title)  # Codex lets an ask through
         if verdict.kind is None or verdict.kind is DecisionKind.ALLOW:
             return Reply("")
-        output = {"hookSpecificOutput": {"hookEventName": EVENT, "permissionDecision": "deny",
-                                         "permissionDecisionReason": verdict.message or "Blastdoor denied it"}}  # fmt: skip
-        return Reply(json.dumps(output, ensure_ascii=False) + "\n")
+        return hookfiles.pre_tool_use_reply("deny", verdict.message)
 
     def config_path(self, scope: str, *, project: Path, home: Path) -> Path:
         if scope == "project":

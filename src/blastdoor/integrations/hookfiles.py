@@ -6,12 +6,19 @@ Cursor and Copilot CLI list entries directly under ``hooks.<event>[]``.
 
 from __future__ import annotations
 
+import json
 import shlex
+from collections.abc import Mapping
 from typing import Any
 
-from blastdoor.integrations.adapter import Verdict
+from blastdoor.errors import InputError
+from blastdoor.integrations.adapter import HookCall, Reply, Verdict
 from blastdoor.integrations.install import InstallError, ours
+from blastdoor.integrations.payload import mapping, text
+from blastdoor.integrations.tools import judged, mcp_parts
 from blastdoor.model import DecisionKind
+
+PRE_TOOL_USE = "PreToolUse"
 
 
 def _events(config: dict[str, Any]) -> dict[str, Any]:
@@ -68,14 +75,6 @@ def remove_ours(config: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
-def installed(config: dict[str, Any]) -> list[str]:
-    """The events under which ``config`` holds a Blastdoor entry."""
-    hooks = config.get("hooks")
-    if not isinstance(hooks, dict):
-        return []
-    return sorted(event for event, items in hooks.items() if ours(items))
-
-
 def stderr_block(message: str, code: int = 2) -> str:
     """Shell code: ``message`` on stderr, then exit ``code``."""
     return f"echo {shlex.quote(message)} >&2; exit {code}"
@@ -99,3 +98,31 @@ def ask_as_deny(verdict: Verdict, title: str) -> Verdict:
         "Do not retry it or reach the same result another way; show the user the exact action so "
         "they can run it themselves if they want it."
     ))  # fmt: skip
+
+
+def pre_tool_use_call(agent: str, payload: Mapping[str, Any]) -> HookCall:
+    """The PreToolUse payload Claude Code and Codex share: ``tool_name``, ``tool_input``,
+    ``session_id``, ``tool_use_id``, ``cwd``; MCP tools named ``mcp__server__tool``."""
+    event = text(payload, "hook_event_name")
+    if event and event != PRE_TOOL_USE:
+        raise InputError(
+            f"Blastdoor handles PreToolUse, not {event}",
+            hint=f"install it with blastdoor install {agent}",
+        )
+    tool = text(payload, "tool_name")
+    if not tool:
+        raise InputError("the hook input names no tool", hint="the agent must send tool_name")
+    mcp = mcp_parts(tool)
+    kind, judged_text = judged(mcp[1] if mcp else tool, mapping(payload, "tool_input"), mcp=mcp)
+    return HookCall(
+        agent=agent, tool=mcp[1] if mcp else tool, kind=kind, text=judged_text,
+        server=mcp[0] if mcp else "", session_id=text(payload, "session_id"),
+        tool_use_id=text(payload, "tool_use_id"), cwd=text(payload, "cwd"), event=PRE_TOOL_USE,
+    )  # fmt: skip
+
+
+def pre_tool_use_reply(decision: str, reason: str) -> Reply:
+    """``hookSpecificOutput`` with ``permissionDecision`` (ask or deny) and its reason."""
+    output = {"hookSpecificOutput": {"hookEventName": PRE_TOOL_USE, "permissionDecision": decision,
+                                     "permissionDecisionReason": reason or "Blastdoor denied it"}}  # fmt: skip
+    return Reply(json.dumps(output, ensure_ascii=False) + "\n")
