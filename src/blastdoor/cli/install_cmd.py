@@ -55,18 +55,23 @@ def _scope(args: argparse.Namespace) -> str:
     return "project" if args.project else "managed" if args.managed else "user"
 
 
+def _git_hooks(*, install: bool) -> int:
+    from blastdoor.integrations import git_hooks
+
+    changed = (git_hooks.install if install else git_hooks.uninstall)(Path(os.getcwd()))
+    done = "installed" if install else "removed"
+    print(
+        "\n".join(f"{done} {path}" for path in changed)
+        or f"git hooks already {done}; nothing changed"
+    )
+    return 0
+
+
 def _install(args: argparse.Namespace) -> int:
     from blastdoor.integrations.manage import install_agent
 
     if args.agent == "git":
-        from blastdoor.integrations import git_hooks
-
-        changed = git_hooks.install(Path(os.getcwd()))
-        print(
-            "\n".join(f"installed {path}" for path in changed)
-            or "git hooks already installed; nothing changed"
-        )
-        return 0
+        return _git_hooks(install=True)
 
     change = install_agent(args.agent, _scope(args), _place(args))
     if not change.changed:
@@ -85,14 +90,7 @@ def _uninstall(args: argparse.Namespace) -> int:
     from blastdoor.integrations.manage import uninstall_agent
 
     if args.agent == "git":
-        from blastdoor.integrations import git_hooks
-
-        changed = git_hooks.uninstall(Path(os.getcwd()))
-        print(
-            "\n".join(f"removed {path}" for path in changed)
-            or "no Blastdoor git hooks here; nothing changed"
-        )
-        return 0
+        return _git_hooks(install=False)
 
     change = uninstall_agent(args.agent, _scope(args), _place(args))
     if not change.changed:

@@ -4,7 +4,8 @@ One daemon per home. It holds an exclusive lock on ``run/daemon.lock`` while it 
 start is a no-op; it answers one connection at a time (each takes about a millisecond, and the ledger
 serialises writes anyway), refuses callers of another user (the socket's peer credentials), reloads
 the policy when its files change, and exits after ``idle`` seconds without a call, or after a call
-when Blastdoor's own files changed (an upgrade), so a stale daemon answers at most once.
+when Blastdoor's own files changed (an upgrade; looked at most once a second), so a stale daemon
+does not outlive its code.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import signal
 import socket
 import struct
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
@@ -95,7 +97,7 @@ def serve(settings: Settings, *, idle: float = IDLE_SECONDS) -> bool:
         server.listen(64)
         server.settimeout(idle)
         runtime = Runtime(settings)
-        stamp = code_stamp()
+        stamp, next_look = code_stamp(), time.monotonic() + 1.0
         stopping = False
 
         def stop(_signum: int, _frame: FrameType | None) -> None:
@@ -112,8 +114,10 @@ def serve(settings: Settings, *, idle: float = IDLE_SECONDS) -> bool:
                     break
                 with conn:
                     _answer(conn, runtime)
-                if code_stamp() != stamp:
-                    break  # upgraded: the next call starts a daemon with the new code
+                if time.monotonic() >= next_look:  # a walk over the package, at most once a second
+                    next_look = time.monotonic() + 1.0
+                    if code_stamp() != stamp:
+                        break  # upgraded: the next call starts a daemon with the new code
         finally:
             runtime.close()
             with contextlib.suppress(OSError):

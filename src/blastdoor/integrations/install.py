@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from blastdoor.errors import BlastdoorError, ConfigError, InputError
+from blastdoor.errors import BlastdoorError, ConfigError
 from blastdoor.integrations import hook_client
 
 MARKER = "hook_client.py"  # every command Blastdoor installs runs the hook client
@@ -104,7 +104,8 @@ def write_config(
 
 def ours(entry: Any) -> bool:
     """Whether a hook entry (any shape) is one Blastdoor installed."""
-    return MARKER in json.dumps(entry) and "blastdoor" in json.dumps(entry)
+    text = json.dumps(entry)
+    return MARKER in text and "blastdoor" in text
 
 
 def apply(path: Path, edit: Callable[[dict[str, Any]], dict[str, Any]]) -> Change:
@@ -132,17 +133,6 @@ def remove(path: Path, edit: Callable[[dict[str, Any]], dict[str, Any]]) -> Chan
             ) from None
         return Change(path, changed=True, removed_file=True)
     return write_config(path, before, after, existed=True)
-
-
-def scope_of(project: bool, user: bool, managed: bool) -> str:
-    chosen = [
-        name for name, on in (("project", project), ("user", user), ("managed", managed)) if on
-    ]
-    if len(chosen) > 1:
-        raise InputError(
-            "choose one of --project, --user and --managed", hint="install once per scope"
-        )
-    return chosen[0] if chosen else "user"
 
 
 def not_supported(agent: str, scope: str) -> ConfigError:

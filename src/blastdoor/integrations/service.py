@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -186,6 +186,3 @@ def action_of(call: HookCall, *, env: Mapping[str, str], cwd: str) -> Action:
         tool_use_id=call.tool_use_id, tool=call.tool, target=call.server,
     )  # fmt: skip
     return Action(kind=call.kind, input=call.text, context=context)
-
-
-Handler = Callable[[str, bytes], Reply]
