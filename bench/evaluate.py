@@ -34,7 +34,14 @@ LABELLED = (
 )  # fmt: skip
 BENIGN = ("shell_nl2bash", "shell_tldr_pages", "shell_github_actions_run_steps",
           "shell_makefile_recipes", "shell_package_json_scripts")  # fmt: skip
-DESTRUCTIVE_VERBS = {Verb.DELETE, Verb.DESTROY, Verb.ESCALATE, Verb.EXFILTRATE, Verb.PERSIST, Verb.DISABLE_GUARD}
+DESTRUCTIVE_VERBS = {
+    Verb.DELETE,
+    Verb.DESTROY,
+    Verb.ESCALATE,
+    Verb.EXFILTRATE,
+    Verb.PERSIST,
+    Verb.DISABLE_GUARD,
+}
 
 
 def records(corpora: Path, name: str) -> list[dict[str, Any]]:
@@ -60,7 +67,12 @@ def _preprocess(name: str) -> Callable[[str], str]:
 
 def category(decision: Decision) -> str:
     """Why a benign-prior record was stopped: destructive effect, or something else."""
-    deciding = [e for e in decision.effects if e.verb in DESTRUCTIVE_VERBS or (e.verb is Verb.MODIFY and e.reversibility.value == "irreversible")]
+    deciding = [
+        e
+        for e in decision.effects
+        if e.verb in DESTRUCTIVE_VERBS
+        or (e.verb is Verb.MODIFY and e.reversibility.value == "irreversible")
+    ]
     return "destructive" if deciding else "other"
 
 
@@ -75,7 +87,9 @@ def evaluate(corpora: Path, name: str, show: str = "") -> dict[str, Any]:
     for record in records(corpora, name):
         label = str(record["label"])
         try:
-            decision = judge(Action.shell(prep(str(record["input"]))), policy, files=lambda _p: None)
+            decision = judge(
+                Action.shell(prep(str(record["input"]))), policy, files=lambda _p: None
+            )
         except Exception as error:
             crashes += 1
             print(f"  CRASH {record['id']}: {error!r}", file=sys.stderr)
@@ -92,8 +106,17 @@ def evaluate(corpora: Path, name: str, show: str = "") -> dict[str, Any]:
         if label == "unknown" and stopped:
             stopped_ids[category(decision)].append(str(record["id"]))
         if show and _wanted(show, label, stopped, bad):
-            print(f"  [{label}->{decision.kind.value}] {str(record['input'])[:160]!r} {decision.rule_ids}")
-    return {"name": name, "counts": counts, "extra": extra, "wrong": wrong, "stopped": stopped_ids, "crashes": crashes}
+            print(
+                f"  [{label}->{decision.kind.value}] {str(record['input'])[:160]!r} {decision.rule_ids}"
+            )
+    return {
+        "name": name,
+        "counts": counts,
+        "extra": extra,
+        "wrong": wrong,
+        "stopped": stopped_ids,
+        "crashes": crashes,
+    }
 
 
 def _wanted(kind: str, label: str, stopped: bool, bad: bool) -> bool:
@@ -114,7 +137,11 @@ def summary(result: dict[str, Any]) -> list[str]:
     danger = c["block:stop"] + c["ask:stop"] + c["block:allow"] + c["ask:allow"]
     allows = c["allow:allow"] + c["allow:stop"]
     unknown = c["unknown:stop"] + c["unknown:allow"]
-    row = [result["name"], _rate(c["block:stop"] + c["ask:stop"], danger), _rate(c["allow:allow"], allows)]
+    row = [
+        result["name"],
+        _rate(c["block:stop"] + c["ask:stop"], danger),
+        _rate(c["allow:allow"], allows),
+    ]
     if unknown:
         other = len(result["stopped"].get("other", []))
         row += [_rate(c["unknown:stop"], unknown), _rate(other, unknown)]
@@ -122,12 +149,24 @@ def summary(result: dict[str, Any]) -> list[str]:
         row += ["—", "—"]
     extra_danger = e["block:stop"] + e["block:allow"]
     extra_allow = e["allow:allow"] + e["allow:stop"]
-    row.append(f"{_rate(e['block:stop'], extra_danger)} / {_rate(e['allow:allow'], extra_allow)}" if extra_danger + extra_allow else "—")
+    row.append(
+        f"{_rate(e['block:stop'], extra_danger)} / {_rate(e['allow:allow'], extra_allow)}"
+        if extra_danger + extra_allow
+        else "—"
+    )
     row.append(str(result["crashes"]))
     return row
 
 
-HEADER = ["file", "dangerous stopped", "allow-labelled allowed", "unlabelled stopped", "…of which not destructive", "has_extra_args (stop / allow)", "crashes"]
+HEADER = [
+    "file",
+    "dangerous stopped",
+    "allow-labelled allowed",
+    "unlabelled stopped",
+    "…of which not destructive",
+    "has_extra_args (stop / allow)",
+    "crashes",
+]
 
 
 def write(results: list[dict[str, Any]], path: Path) -> None:
@@ -138,7 +177,11 @@ def write(results: list[dict[str, Any]], path: Path) -> None:
     for r in results:
         if r["wrong"]:
             lines.append(f"- **{r['name']}** ({len(r['wrong'])}): " + ", ".join(r["wrong"]))
-    lines += ["", "## Unlabelled records stopped for a reason other than a destructive effect (by id)", ""]
+    lines += [
+        "",
+        "## Unlabelled records stopped for a reason other than a destructive effect (by id)",
+        "",
+    ]
     for r in results:
         other = r["stopped"].get("other", [])
         if other:
@@ -149,13 +192,19 @@ def write(results: list[dict[str, Any]], path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--corpora", type=Path, default=DEFAULT_CORPORA)
-    parser.add_argument("--files", default="", help="comma-separated corpus names (default: all shell files)")
-    parser.add_argument("--show", default="", help="FILE:KIND, KIND = missed | fp | wrong | stopped")
+    parser.add_argument(
+        "--files", default="", help="comma-separated corpus names (default: all shell files)"
+    )
+    parser.add_argument(
+        "--show", default="", help="FILE:KIND, KIND = missed | fp | wrong | stopped"
+    )
     parser.add_argument("--write", type=Path, help="write the results as Markdown to this file")
     args = parser.parse_args(argv)
     names = [n for n in args.files.split(",") if n] or [*LABELLED, *BENIGN]
     show_file, _, show_kind = args.show.partition(":")
-    results = [evaluate(args.corpora, name, show_kind if name == show_file else "") for name in names]
+    results = [
+        evaluate(args.corpora, name, show_kind if name == show_file else "") for name in names
+    ]
     print(" | ".join(HEADER))
     for result in results:
         print(" | ".join(summary(result)))

@@ -38,9 +38,18 @@ PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 def sample_payload() -> dict[str, Any]:
-    action = Action.shell("terraform destroy -auto-approve", cwd="/srv/infra", agent="claude-code", session_id="s-1", run_id="r-1", tool_use_id="toolu_01")
+    action = Action.shell(
+        "terraform destroy -auto-approve",
+        cwd="/srv/infra",
+        agent="claude-code",
+        session_id="s-1",
+        run_id="r-1",
+        tool_use_id="toolu_01",
+    )
     policy = load()
-    return decision_payload(action, judge(action, policy), policy_digest=policy.digest, source="bench")
+    return decision_payload(
+        action, judge(action, policy), policy_digest=policy.digest, source="bench"
+    )
 
 
 def _settings(home: str, url: str, every: int = 100) -> Settings:
@@ -94,7 +103,9 @@ def _run(target: Any, args_of: Any, writers: int, seconds: float) -> float:
     context = multiprocessing.get_context("spawn")
     out = context.Queue()
     start = time.time() + 3.0  # every writer is connected and warm before the clock starts
-    procs = [context.Process(target=target, args=(*args_of, seconds, start, out)) for _ in range(writers)]
+    procs = [
+        context.Process(target=target, args=(*args_of, seconds, start, out)) for _ in range(writers)
+    ]
     for proc in procs:
         proc.start()
     total = sum(out.get(timeout=seconds + 60) for _ in procs)
@@ -106,7 +117,9 @@ def _run(target: Any, args_of: Any, writers: int, seconds: float) -> float:
 def _bare_table(url: str) -> None:
     if url.startswith("sqlite:///"):
         with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
-            db.execute("CREATE TABLE IF NOT EXISTS bare (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS bare (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"
+            )
         return
     import psycopg
 
@@ -115,7 +128,9 @@ def _bare_table(url: str) -> None:
     conninfo, schema = split_url(url)
     with psycopg.connect(conninfo, autocommit=True) as pg:
         pg.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        pg.execute(f"CREATE TABLE IF NOT EXISTS {schema}.bare (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL)")
+        pg.execute(
+            f"CREATE TABLE IF NOT EXISTS {schema}.bare (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL)"
+        )
 
 
 def appends(name: str, url: str, home: str, args: argparse.Namespace) -> None:
@@ -138,12 +153,18 @@ def verify_and_prove(home: str, args: argparse.Namespace) -> None:
     payload = sample_payload()
     body = (str(payload["time"]), canonical(ledger_payload := dict(payload)))
     with Ledger.open(_settings(home, url, every=10**9)) as ledger:
-        ledger.record(ledger_payload)  # the genesis entry and one ordinary entry, through the front door
+        ledger.record(
+            ledger_payload
+        )  # the genesis entry and one ordinary entry, through the front door
         built = time.perf_counter()
         done = 2
-        while done < args.proof_size:  # the rest straight into the store: same bytes, no redaction pass
+        while (
+            done < args.proof_size
+        ):  # the rest straight into the store: same bytes, no redaction pass
             step = min(20_000, args.proof_size - done)
-            ledger.store.append(lambda size, edge, n=step: chain.extend(size, edge, [body] * n), chain.frontier_seqs)
+            ledger.store.append(
+                lambda size, edge, n=step: chain.extend(size, edge, [body] * n), chain.frontier_seqs
+            )
             done += step
         built = time.perf_counter() - built
         ledger.checkpoint()
@@ -157,15 +178,21 @@ def verify_and_prove(home: str, args: argparse.Namespace) -> None:
         report = verify(ledger)
         verify_time = time.perf_counter() - begun
     bytes_per_entry = os.path.getsize(url.removeprefix("sqlite:///")) / size
-    print(f"built {size:,} entries (20,000 per transaction, hashing and Merkle nodes included) in {built:.1f} s")
+    print(
+        f"built {size:,} entries (20,000 per transaction, hashing and Merkle nodes included) in {built:.1f} s"
+    )
     print(f"inclusion proof at {size:,} entries: median {statistics.median(timings) * 1000:.2f} ms, "
           f"max {max(timings) * 1000:.2f} ms over {len(timings)} proofs")  # fmt: skip
     print(f"verify: {size / verify_time:,.0f} entries/s ({verify_time:.1f} s, ok={report.ok})")
-    print(f"storage: {bytes_per_entry:,.0f} bytes per entry in SQLite (body {len(canonical(payload))} bytes)")
+    print(
+        f"storage: {bytes_per_entry:,.0f} bytes per entry in SQLite (body {len(canonical(payload))} bytes)"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--writers", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=3)

@@ -71,8 +71,12 @@ def main() -> int:
         p99s.append(ordered[int(len(ordered) * 0.99)] / 1e3)
     rate, base_rate = statistics.median(rates), statistics.median(base_rates)
     print(f"inputs: {len(texts)}  rounds: {args.rounds}  (one core)")
-    print(f"judge: {rate:,.0f} decisions/s  median {statistics.median(medians):.0f} µs  p99 {statistics.median(p99s):.0f} µs")
-    print(f"baseline shlex.split: {base_rate:,.0f} splits/s  ratio judge/baseline throughput = {rate / base_rate:.3f}")
+    print(
+        f"judge: {rate:,.0f} decisions/s  median {statistics.median(medians):.0f} µs  p99 {statistics.median(p99s):.0f} µs"
+    )
+    print(
+        f"baseline shlex.split: {base_rate:,.0f} splits/s  ratio judge/baseline throughput = {rate / base_rate:.3f}"
+    )
     return 0
 
 

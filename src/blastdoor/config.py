@@ -96,6 +96,10 @@ class Settings:
         )
 
     @property
+    def mcp_pins(self) -> Path:
+        return self.home / "mcp"
+
+    @property
     def freeze_file(self) -> Path:
         return self.home / "freeze.json"
 

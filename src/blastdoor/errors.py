@@ -36,3 +36,7 @@ class HomeError(BlastdoorError):
 
 class FreezeError(BlastdoorError):
     """A freeze or unfreeze could not be carried out."""
+
+
+class GatewayError(BlastdoorError):
+    """The MCP gateway cannot start, reach its server or read its tool pins."""

@@ -128,6 +128,15 @@ def line(entry: Entry) -> str:
     )
     action = p.get("action", {}) if isinstance(p.get("action"), dict) else {}
     what = str(action.get("input", p.get("type", ""))).replace("\n", " ")
+    if action.get("kind") == "mcp_call":
+        what = f"{action.get('target', '')}/{action.get('tool', '')} {what}"
+    elif action.get("kind") == "file_write":
+        what = f"{action.get('tool', '')} {what}"
+    elif p.get("type") == "mcp-tools" and isinstance(p.get("tools"), list):
+        seen = ", ".join(
+            f"{t.get('tool')} {t.get('status')}" for t in p["tools"] if isinstance(t, dict)
+        )
+        what = f"{p.get('server', '')}: {seen}"
     what = what if len(what) <= 120 else what[:117] + "..."
     rules = p.get("decision", {}).get("rules", []) if verdict else []
     tail = f"  [{', '.join(rules)}]" if rules else ""

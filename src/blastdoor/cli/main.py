@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
         hook_cmd,
         install_cmd,
         ledger_cmd,
+        mcp_cmd,
         policy_cmd,
         replay_cmd,
     )
@@ -37,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--home", help="Blastdoor's home folder (default $BLASTDOOR_HOME or ~/.blastdoor)"
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (check, policy_cmd, home_cmds, ledger_cmd, hook_cmd, install_cmd, replay_cmd):
+    for module in (check, policy_cmd, home_cmds, ledger_cmd, hook_cmd, install_cmd, mcp_cmd,
+                   replay_cmd):  # fmt: skip
         module.register(commands)
     return parser
 
