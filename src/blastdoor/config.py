@@ -51,7 +51,18 @@ SETTINGS = (
         "ledger.witnesses",
         "folders or http(s) URLs that keep a copy of every checkpoint (config.toml only)",
     ),  # fmt: skip
-)
+    Setting("approvals_required", "", "approvals.required",
+            "how many different approvers must sign a held action (default 1; config.toml only)"),
+    Setting("approvers", "", "approvals.approvers",
+            "the approvers whose grants count (default: every enrolled one; config.toml only)"),
+    Setting("request_ttl_hours", "", "approvals.request_ttl_hours",
+            "how long an approval request waits for a decision (default 24)"),
+    Setting("grant_ttl_minutes", "", "approvals.grant_ttl_minutes",
+            "how long a signed grant stays usable (default 15)"),
+    Setting("webhook", "", "approvals.webhook", "a URL told of every new approval request"),
+    Setting("webhook_format", "", "approvals.webhook_format",
+            '"json" (default) or "slack" (a Slack-compatible incoming-webhook payload)'),
+)  # fmt: skip
 
 CONFIG_NAME = "config.toml"
 
@@ -63,6 +74,12 @@ class Settings:
     database_url: str
     checkpoint_every: int = 100
     witnesses: tuple[str, ...] = ()
+    approvals_required: int = 1
+    approvers: tuple[str, ...] = ()
+    request_ttl_hours: int = 24
+    grant_ttl_minutes: int = 15
+    webhook: str = ""
+    webhook_format: str = "json"
 
     @classmethod
     def resolve(
@@ -87,13 +104,25 @@ class Settings:
             or f"sqlite:///{home_path / 'blastdoor.db'}"
         )
         every = environ.get("BLASTDOOR_CHECKPOINT_EVERY") or ledger.get("checkpoint_every", 100)
+        approvals = file.get("approvals", {})
         return cls(
             home=home_path,
             policy=policy_path,
             database_url=database,
             checkpoint_every=_positive(every, "checkpoint_every"),
             witnesses=_strings(ledger.get("witnesses", []), "ledger.witnesses"),
-        )
+            approvals_required=_positive(approvals.get("required", 1), "approvals.required"),
+            approvers=_strings(approvals.get("approvers", []), "approvals.approvers"),
+            request_ttl_hours=_positive(approvals.get("request_ttl_hours", 24), "approvals.request_ttl_hours"),
+            grant_ttl_minutes=_positive(approvals.get("grant_ttl_minutes", 15), "approvals.grant_ttl_minutes"),
+            webhook=_webhook(approvals.get("webhook", "")),
+            webhook_format=_choice(approvals.get("webhook_format", "json"), ("json", "slack"), "approvals.webhook_format"),
+        )  # fmt: skip
+
+    @property
+    def approver_keys(self) -> Path:
+        """The approvers' public keys (their private keys stay with them)."""
+        return self.home / "approvers"
 
     @property
     def mcp_pins(self) -> Path:
@@ -121,17 +150,21 @@ def _read_file(path: Path) -> dict[str, Any]:
         raise ConfigError(
             f"{path} is not valid TOML: {error}", hint="fix the file or remove it"
         ) from None
-    ledger = data.get("ledger", {})
-    if not isinstance(ledger, dict):
-        raise ConfigError(
-            f"{path}: [ledger] must be a table", hint="write it as a [ledger] section"
-        )
-    unknown = (set(data) - {"database_url", "ledger"}) | (
-        set(ledger) - {"checkpoint_every", "witnesses"}
-    )
+    sections = {"ledger": {"checkpoint_every", "witnesses"},
+                "approvals": {"required", "approvers", "request_ttl_hours", "grant_ttl_minutes",
+                              "webhook", "webhook_format"}}  # fmt: skip
+    unknown = set(data) - {"database_url", *sections}
+    for name, allowed in sections.items():
+        section = data.get(name, {})
+        if not isinstance(section, dict):
+            raise ConfigError(
+                f"{path}: [{name}] must be a table", hint=f"write it as a [{name}] section"
+            )
+        unknown |= {f"{name}.{key}" for key in set(section) - allowed}
     if unknown:
+        listed = ", ".join(f"[{n}] {' '.join(sorted(a))}" for n, a in sections.items())
         raise ConfigError(f"{path} has unknown settings {sorted(unknown)}",
-                          hint="allowed: database_url, [ledger] checkpoint_every and witnesses")  # fmt: skip
+                          hint=f"allowed: database_url, {listed}")  # fmt: skip
     return data
 
 
@@ -145,6 +178,21 @@ def _positive(value: object, name: str) -> int:
             f"{name} = {value!r} is not a positive whole number", hint=f"set {name} to e.g. 100"
         )
     return number
+
+
+def _webhook(value: object) -> str:
+    text = str(value or "")
+    if text and not text.startswith(("https://", "http://")):
+        raise ConfigError(f"approvals.webhook = {text[:100]!r} is not an http(s) URL",
+                          hint='e.g. webhook = "https://hooks.slack.com/services/..."')  # fmt: skip
+    return text
+
+
+def _choice(value: object, allowed: tuple[str, ...], name: str) -> str:
+    if value not in allowed:
+        raise ConfigError(f"{name} = {value!r} is not one of {', '.join(allowed)}",
+                          hint=f'e.g. {name} = "{allowed[0]}"')  # fmt: skip
+    return str(value)
 
 
 def _strings(value: object, name: str) -> tuple[str, ...]:

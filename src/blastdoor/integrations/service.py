@@ -8,7 +8,6 @@ any error on the way becomes a block.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -37,15 +36,6 @@ def run_id(agent: str, session_id: str, env: Mapping[str, str]) -> str:
     if not session_id:
         return ""
     return "run-" + hashlib.sha256(f"{agent}\0{session_id}".encode()).hexdigest()[:16]
-
-
-def request_id(action: Action, decision: Decision) -> str:
-    """The approval request a hold names: a digest of the exact action and where it lands, so the
-    same action retried names the same request and any change names another."""
-    scoped = sorted(f"{e.verb.value} {e.target} {e.scope.value}" for e in decision.effects)
-    material = {"kind": action.kind.value, "tool": action.context.tool, "input": action.input,
-                "cwd": action.context.cwd or "", "target": action.context.target, "effects": scoped}  # fmt: skip
-    return "r-" + hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def verdict_of(decision: Decision, *, request: str) -> Verdict:
@@ -97,12 +87,26 @@ class Runtime:
             self._policies[key] = load(user=user, repo=repo, frozen=frozen)
         return self._policies[key]
 
-    def record(self, payload: Mapping[str, Any]) -> None:
+    def ledger(self) -> Any:
         from blastdoor.ledger.ledger import Ledger
 
         if self._ledger is None:
             self._ledger = Ledger.open(self.settings)
-        self._ledger.record(payload)
+        return self._ledger
+
+    def record(self, payload: Mapping[str, Any]) -> None:
+        self.ledger().record(payload)
+
+    def settle(self, action: Action, decision: Decision) -> tuple[Decision, str]:
+        """A hold either uses a valid approval of this exact action or names its request."""
+        if decision.kind is not DecisionKind.HOLD:
+            return decision, ""
+        from blastdoor.approvals.book import Book
+        from blastdoor.approvals.gate import settle
+
+        ledger = self.ledger()
+        return settle(action, decision, book=Book(ledger.store), settings=self.settings,
+                      record=ledger.record, redact=ledger.redact)  # fmt: skip
 
     def rules_files(self, cwd: str) -> dict[str, str]:
         """Digests of the agent rule files in ``cwd`` (cached by size and modification time)."""
@@ -169,8 +173,7 @@ def _handle(
     from blastdoor.ledger.record import decision_payload
 
     policy = runtime.policy(action.context.cwd or "")
-    decision = judge(action, policy)
-    request = request_id(action, decision) if decision.kind is DecisionKind.HOLD else ""
+    decision, request = runtime.settle(action, judge(action, policy))
     payload = decision_payload(action, decision, policy_digest=policy.digest, source=f"hook:{adapter.name}",
                                rules_files=runtime.rules_files(action.context.cwd or ""), request=request)  # fmt: skip
     runtime.record(payload)

@@ -40,6 +40,32 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         );
         """,
     ),
+    (
+        2,
+        """
+        CREATE TABLE approval_requests (
+            id TEXT PRIMARY KEY,
+            digest TEXT NOT NULL,
+            created TEXT NOT NULL,
+            expires TEXT NOT NULL,
+            state TEXT NOT NULL,
+            required INTEGER NOT NULL,
+            body TEXT NOT NULL,
+            closed TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX approval_requests_digest ON approval_requests (digest);
+        CREATE TABLE approval_grants (
+            id TEXT PRIMARY KEY,
+            request_id TEXT NOT NULL,
+            approver TEXT NOT NULL,
+            body TEXT NOT NULL,
+            signature TEXT NOT NULL,
+            expires TEXT NOT NULL,
+            used TEXT NOT NULL DEFAULT '',
+            UNIQUE (request_id, approver)
+        );
+        """,
+    ),
 )
 
 _LOCK_CLASS = 0x6C6467  # advisory lock namespace for "ldg"; the second key is the schema's hash
@@ -201,6 +227,19 @@ class PostgresStore(Store):
                 "SELECT id, size, note FROM ledger_checkpoints ORDER BY id"
             ).fetchall()
             return [StoredCheckpoint(id=int(i), size=int(s), note=str(n)) for i, s, n in found]
+
+    def select(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        with self._errors("read"):
+            return [
+                tuple(row)
+                for row in self._db.execute(
+                    sql.replace("?", "%s").encode(), list(params)
+                ).fetchall()
+            ]
+
+    def change(self, sql: str, params: Sequence[object] = ()) -> int:
+        with self._errors("write"), self._db.transaction():
+            return int(self._db.execute(sql.replace("?", "%s").encode(), list(params)).rowcount)
 
     def close(self) -> None:
         self._db.close()

@@ -39,6 +39,32 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         );
         """,
     ),
+    (
+        2,
+        """
+        CREATE TABLE approval_requests (
+            id TEXT PRIMARY KEY,
+            digest TEXT NOT NULL,
+            created TEXT NOT NULL,
+            expires TEXT NOT NULL,
+            state TEXT NOT NULL,
+            required INTEGER NOT NULL,
+            body TEXT NOT NULL,
+            closed TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX approval_requests_digest ON approval_requests (digest);
+        CREATE TABLE approval_grants (
+            id TEXT PRIMARY KEY,
+            request_id TEXT NOT NULL,
+            approver TEXT NOT NULL,
+            body TEXT NOT NULL,
+            signature TEXT NOT NULL,
+            expires TEXT NOT NULL,
+            used TEXT NOT NULL DEFAULT '',
+            UNIQUE (request_id, approver)
+        );
+        """,
+    ),
 )
 
 _HINT = "move the file aside and run `blastdoor init` for a new ledger, or restore it from a backup"
@@ -205,6 +231,14 @@ class SQLiteStore(Store):
         with self._errors("read"):
             found = self._db.execute("SELECT id, size, note FROM ledger_checkpoints ORDER BY id")
             return [StoredCheckpoint(id=int(i), size=int(s), note=str(n)) for i, s, n in found]
+
+    def select(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        with self._errors("read"):
+            return [tuple(row) for row in self._db.execute(sql, list(params)).fetchall()]
+
+    def change(self, sql: str, params: Sequence[object] = ()) -> int:
+        with self._errors("write"), self._write() as db:
+            return int(db.execute(sql, list(params)).rowcount)
 
     def close(self) -> None:
         self._db.close()

@@ -55,7 +55,20 @@ class StoredCheckpoint:
 Extender = Callable[[int, Sequence[Row]], list[Row]]
 
 
-class Store(ABC):
+class SideTables(ABC):
+    """Plain SQL on the tables that live beside the ledger in the same database (approval
+    requests and grants, :mod:`blastdoor.approvals.book`). ``?`` placeholders on every backend."""
+
+    @abstractmethod
+    def select(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        """The rows ``sql`` returns."""
+
+    @abstractmethod
+    def change(self, sql: str, params: Sequence[object] = ()) -> int:
+        """Run one write statement atomically under the writers' lock; the rows it changed."""
+
+
+class Store(SideTables):
     """One ledger database."""
 
     url: str

@@ -35,6 +35,7 @@ BUILTIN_MODULES = (
     "blastdoor.analyze.commands.platforms",
     "blastdoor.analyze.commands.build_tools",
     "blastdoor.analyze.commands.http_clients",
+    "blastdoor.analyze.commands.guards",
     "blastdoor.analyze.commands.generic",
 )
 

@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 from blastdoor.errors import BlastdoorError
 from blastdoor.integrations.mcp_gateway.pins import PinStore, Sight
-from blastdoor.integrations.service import Runtime, failure_verdict, request_id, run_id, verdict_of
+from blastdoor.integrations.service import Runtime, failure_verdict, run_id, verdict_of
 from blastdoor.model import Action, ActionKind, Context, Decision, DecisionKind
 
 MAX_LINE_BYTES = 32 * 1024 * 1024
@@ -158,8 +158,7 @@ class Gateway:
         from blastdoor.judge import judge
 
         policy = self.runtime.policy(self.cwd)
-        decision = judge(action, policy)
-        request = request_id(action, decision) if decision.kind is DecisionKind.HOLD else ""
+        decision, request = self.runtime.settle(action, judge(action, policy))
         self._record(action, decision, policy_digest=policy.digest, request=request)
         verdict = verdict_of(decision, request=request)
         if verdict.kind in (None, DecisionKind.ALLOW):

@@ -1,0 +1,93 @@
+"""What an integration does with a ``hold``: use a valid approval, or open (or name) a request.
+
+Called after judging and before recording the decision. When the very same action (same digest)
+has an approved request whose grants all check out, the request is consumed (exactly once) and the
+decision becomes ``allow`` with rule ``approval.granted``; otherwise the decision stays ``hold`` and
+names the request, created on the first hold and announced to the webhook. An action a person
+denied stays denied (rule ``approval.denied``) until that request would have expired.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from blastdoor.approvals.book import Book
+from blastdoor.approvals.grant import problems
+from blastdoor.approvals.keys import registered
+from blastdoor.approvals.request import Request, action_digest, describe
+from blastdoor.config import Settings
+from blastdoor.ledger.entry import ENTRY_VERSION, now
+from blastdoor.model import Action, Decision, DecisionKind
+
+GRANTED_RULE = "approval.granted"
+DENIED_RULE = "approval.denied"
+Recorder = Callable[[Mapping[str, Any]], None]
+
+
+def settle(action: Action, decision: Decision, *, book: Book, settings: Settings,
+           record: Recorder, redact: Callable[[Mapping[str, Any]], dict[str, Any]]) -> tuple[Decision, str]:  # fmt: skip
+    """The decision to enforce and the request it names ('' when none)."""
+    if decision.kind is not DecisionKind.HOLD or not decision.enforced:
+        return decision, ""
+    digest = action_digest(action, decision)
+    request = book.open_for(digest)
+    if request is not None:
+        used = _use(request, book=book, settings=settings, record=record)
+        if used:
+            names = ", ".join(used)
+            return replace(decision, kind=DecisionKind.ALLOW,
+                           reasons=(f"approved by {names} (request {request.id})", *decision.reasons),
+                           rule_ids=(*decision.rule_ids, GRANTED_RULE)), request.id  # fmt: skip
+        return decision, request.id
+    refused = book.denied_for(digest)
+    if refused is not None:
+        return replace(decision, kind=DecisionKind.DENY,
+                       reasons=(f"a person denied request {refused.id}: {refused.closed}", *decision.reasons),
+                       rule_ids=(*decision.rule_ids, DENIED_RULE)), refused.id  # fmt: skip
+    body = redact(describe(action, decision, uid=os.getuid()))
+    request = book.create(digest, body, required=settings.approvals_required,
+                          ttl_hours=settings.request_ttl_hours)  # fmt: skip
+    entry = {"v": ENTRY_VERSION, "type": "approval-request", "time": now(), "source": "approvals",
+             "request": request.id, "digest": digest, "expires": request.expires,
+             "required": request.required, **_who(body)}  # fmt: skip
+    if settings.webhook:
+        from blastdoor.approvals.notify import send
+
+        failed = send(settings.webhook, request, style=settings.webhook_format)
+        entry["notified"] = "failed: " + failed if failed else settings.webhook_format
+    record(entry)
+    return decision, request.id
+
+
+def _use(request: Request, *, book: Book, settings: Settings, record: Recorder) -> list[str]:
+    """The approvers whose grants were consumed, or [] when the request cannot be used (yet)."""
+    at = now()
+    approvers = registered(settings.approver_keys)
+    hardened = _home_owner(settings) != request.body.get("requester", {}).get("uid")
+    valid = [g for g in book.grants(request.id)
+             if not problems(g, request, approvers, allowed=settings.approvers, hardened=hardened, at=at)]  # fmt: skip
+    names = sorted({g.approver for g in valid})
+    if len(names) < request.required:
+        return []
+    if not book.use(request.id, [g.id for g in valid]):
+        return []  # another caller used it first
+    record({"v": ENTRY_VERSION, "type": "approval-used", "time": at, "source": "approvals",
+            "request": request.id, "digest": request.digest, "grants": [g.id for g in valid],
+            "approvers": names, **_who(request.body)})  # fmt: skip
+    return names
+
+
+def _home_owner(settings: Settings) -> int:
+    try:
+        return settings.home.stat().st_uid
+    except OSError:
+        return -1
+
+
+def _who(body: Mapping[str, Any]) -> dict[str, Any]:
+    who = body.get("requester", {})
+    return {key: who.get(field, "") for key, field in
+            (("agent", "agent"), ("session", "session"), ("run", "run"), ("tool_use", "tool_use"))}  # fmt: skip

@@ -1,0 +1,60 @@
+"""A grant: an approver's Ed25519 signature over one request's digest, short-lived, single-use.
+
+The signed body names the request id and digest, the approver and key, when it was issued and
+when it expires, and a random nonce. :func:`problems` is what every use checks, from scratch:
+the database saying "approved" is never trusted on its own.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from typing import Any
+
+from blastdoor.approvals.book import StoredGrant, later
+from blastdoor.approvals.keys import Approver
+from blastdoor.approvals.request import Request
+from blastdoor.ledger.entry import canonical, now
+
+
+def sign(request: Request, approver: Approver, private: Any, *, ttl_minutes: float) -> StoredGrant:
+    body: dict[str, Any] = {"v": 1, "request": request.id, "digest": request.digest, "approver": approver.name,
+            "key": approver.key_id, "issued": now(), "expires": later(minutes=ttl_minutes),
+            "nonce": secrets.token_hex(16)}  # fmt: skip
+    signature = base64.b64encode(private.sign(canonical(body))).decode()
+    ident = "g-" + body["nonce"][:16]
+    return StoredGrant(ident, request.id, approver.name, body, signature, str(body["expires"]))
+
+
+def problems(grant: StoredGrant, request: Request, approvers: dict[str, Approver], *,
+             allowed: tuple[str, ...], hardened: bool, at: str) -> list[str]:  # fmt: skip
+    """Why ``grant`` does not count for ``request`` (empty when it does)."""
+    body = grant.body
+    approver = approvers.get(grant.approver)
+    found: list[str] = []
+    if approver is None:
+        return [f"approver {grant.approver} is not registered"]
+    try:
+        signature = base64.b64decode(grant.signature, validate=True)
+    except ValueError:
+        signature = b""
+    if body.get("key") != approver.key_id or not approver.verify(signature, canonical(body)):
+        found.append(
+            f"the signature of {grant.approver} does not check against their registered key"
+        )
+    if body.get("request") != request.id or body.get("digest") != request.digest:
+        found.append(f"the grant of {grant.approver} was signed for another action")
+    if body.get("approver") != grant.approver:
+        found.append("the grant names another approver than the one who stored it")
+    if str(body.get("expires", "")) <= at:
+        found.append(f"the grant of {grant.approver} expired at {body.get('expires')}")
+    if grant.used:
+        found.append(f"the grant of {grant.approver} was already used at {grant.used}")
+    if allowed and grant.approver not in allowed:
+        found.append(f"{grant.approver} is not among the approvers in config.toml")
+    requester_uid = request.body.get("requester", {}).get("uid")
+    if hardened and approver.uid == requester_uid:
+        found.append(
+            f"{grant.approver} is the requester's own user and may not approve the request"
+        )
+    return found

@@ -1,0 +1,192 @@
+"""The people's side, as people run it: enroll and approve on a real terminal; the agent's side as
+the agent runs it: the hook in a subprocess, retrying the held action."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from blastdoor.config import Settings
+from blastdoor.ledger.ledger import Ledger
+from tests.approvals.terminal import on_terminal
+
+DESTROY = "terraform destroy -auto-approve"
+PASSPHRASE = "correct horse battery"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("CLAUDECODE", "GEMINI_CLI", "BLASTDOOR_RUN_ID")
+    }
+    return clean | {"BLASTDOOR_APPROVER_KEYS": str(tmp_path / "keys"), "BLASTDOOR_DAEMON": "0"}
+
+
+def hook(home: Path, command: str, env: dict[str, str], cwd: Path) -> str:
+    payload = {"session_id": "s1", "cwd": str(cwd), "hook_event_name": "PreToolUse", "tool_name": "Bash",
+               "tool_input": {"command": command}, "tool_use_id": "t1"}  # fmt: skip
+    done = subprocess.run([sys.executable, "-m", "blastdoor", "--home", str(home), "hook", "claude-code"],
+                          input=json.dumps(payload).encode(), capture_output=True, env=env, timeout=60, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout.decode()
+
+
+def cli(
+    home: Path, env: dict[str, str], *args: str, **options: Any
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "blastdoor", "--home", str(home), *args], capture_output=True,
+                          text=True, env=env, timeout=60, check=False, **options)  # fmt: skip
+
+
+def ledger_types(home: Path) -> list[dict[str, Any]]:
+    with Ledger.open(Settings.resolve(home=str(home))) as ledger:
+        return [json.loads(row.body) for row in ledger.store.scan()]
+
+
+def enroll(home: Path, env: dict[str, str], name: str = "alice") -> None:
+    code, screen = on_terminal(["approver", "add", name], [("new passphrase", PASSPHRASE), ("again", PASSPHRASE)],
+                               home=home, env=env)  # fmt: skip
+    assert code == 0 and f"enrolled approver {name}" in screen
+    assert PASSPHRASE not in screen  # not echoed
+
+
+def held(output: str) -> str:
+    found = re.search(r"Approval request (r-[0-9a-f]{12}(?:-\d+)?)", output)
+    assert found, output
+    return found.group(1)
+
+
+def test_hold_approve_on_the_terminal_retry_once(
+    isolated_home: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    enroll(isolated_home, env)
+    request = held(hook(isolated_home, DESTROY, env, tmp_path))
+    listed = cli(isolated_home, env, "requests")
+    assert (
+        request in listed.stdout
+        and "terraform destroy" in listed.stdout
+        and "0/1 approvals" in listed.stdout
+    )
+
+    code, screen = on_terminal(
+        ["approve", request],
+        [("passphrase for", "not the passphrase")],
+        home=isolated_home,
+        env=env,
+    )
+    assert code == 1 and "wrong passphrase" in screen
+    assert held(hook(isolated_home, DESTROY, env, tmp_path)) == request  # still held
+
+    code, screen = on_terminal(
+        ["approve", request], [("passphrase for", PASSPHRASE)], home=isolated_home, env=env
+    )
+    assert code == 0 and f"approved {request}" in screen
+    assert (
+        hook(isolated_home, DESTROY + " -lock=false", env, tmp_path) != ""
+    )  # another action: still held
+    assert (
+        hook(isolated_home, DESTROY, env, tmp_path) == ""
+    )  # allowed: the agent's own permissions apply
+    assert held(hook(isolated_home, DESTROY, env, tmp_path)) != request  # used up
+
+    entries = ledger_types(isolated_home)
+    kinds = [e["type"] for e in entries]
+    assert (
+        kinds.count("approval-refused") == 1
+        and kinds.count("approval-granted") == 1
+        and kinds.count("approval-used") == 1
+    )
+    allowed = [
+        e for e in entries if e["type"] == "decision" and e["decision"]["decision"] == "allow"
+    ]
+    assert [a["decision"]["rules"][-1] for a in allowed] == ["approval.granted"]
+    assert all(PASSPHRASE not in json.dumps(e) for e in entries)
+
+
+def test_piped_input_and_agent_shells_cannot_approve(
+    isolated_home: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    enroll(isolated_home, env)
+    request = held(hook(isolated_home, DESTROY, env, tmp_path))
+    piped = cli(
+        isolated_home, env, "approve", request, input=PASSPHRASE + "\n", start_new_session=True
+    )
+    assert piped.returncode == 1 and "no terminal to read the passphrase from" in piped.stderr
+    from_agent = cli(
+        isolated_home, env | {"CLAUDECODE": "1"}, "approve", request, start_new_session=True
+    )
+    assert (
+        from_agent.returncode == 1
+        and "this shell belongs to an agent (CLAUDECODE is set)" in from_agent.stderr
+    )
+    code, screen = on_terminal(
+        ["approve", request], [], home=isolated_home, env=env | {"GEMINI_CLI": "1"}
+    )
+    assert (
+        code == 1 and "passphrase for" not in screen
+    )  # refused before any prompt, even on a terminal
+    refused = [e for e in ledger_types(isolated_home) if e["type"] == "approval-refused"]
+    assert len(refused) == 3 and {e["request"] for e in refused} == {request}
+    assert held(hook(isolated_home, DESTROY, env, tmp_path)) == request
+
+
+def test_a_denied_action_stays_denied(
+    isolated_home: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    request = held(hook(isolated_home, DESTROY, env, tmp_path))
+    assert (
+        cli(isolated_home, env, "deny", request, "--reason", "not during the freeze").returncode
+        == 0
+    )
+    answer = json.loads(hook(isolated_home, DESTROY, env, tmp_path))["hookSpecificOutput"]
+    assert (
+        answer["permissionDecision"] == "deny"
+        and "not during the freeze" in answer["permissionDecisionReason"]
+    )
+    assert cli(isolated_home, env, "deny", request, "--reason", "again").returncode == 1
+
+
+@pytest.fixture
+def webhook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    received: list[dict[str, Any]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/hook", received
+    server.shutdown()
+
+
+def test_new_requests_are_announced_to_a_slack_webhook(isolated_home: Path, env: dict[str, str], tmp_path: Path,
+                                                       webhook: tuple[str, list[dict[str, Any]]]) -> None:  # fmt: skip
+    url, received = webhook
+    (isolated_home / "config.toml").write_text(
+        f'[approvals]\nwebhook = "{url}"\nwebhook_format = "slack"\n'
+    )
+    request = held(hook(isolated_home, DESTROY, env, tmp_path))
+    held(hook(isolated_home, DESTROY, env, tmp_path))  # the same request: announced once
+    assert len(received) == 1
+    assert request in received[0]["text"] and "terraform destroy" in received[0]["text"]
+    assert received[0]["blocks"][0]["text"]["type"] == "mrkdwn"
+    created = next(e for e in ledger_types(isolated_home) if e["type"] == "approval-request")
+    assert created["notified"] == "slack"
