@@ -132,6 +132,14 @@ def line(entry: Entry) -> str:
         what = f"{action.get('target', '')}/{action.get('tool', '')} {what}"
     elif action.get("kind") == "file_write":
         what = f"{action.get('tool', '')} {what}"
+    elif str(p.get("type", "")).startswith(("approval-", "approver-")):
+        extra = (
+            p.get("approver")
+            or p.get("why")
+            or p.get("reason")
+            or ", ".join(p.get("approvers", []))
+        )
+        what = f"{p.get('request', '')} {extra}".strip()
     elif p.get("type") == "mcp-tools" and isinstance(p.get("tools"), list):
         seen = ", ".join(
             f"{t.get('tool')} {t.get('status')}" for t in p["tools"] if isinstance(t, dict)
