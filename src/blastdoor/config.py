@@ -112,7 +112,7 @@ class Settings:
             checkpoint_every=_positive(every, "checkpoint_every"),
             witnesses=_strings(ledger.get("witnesses", []), "ledger.witnesses"),
             approvals_required=_positive(approvals.get("required", 1), "approvals.required"),
-            approvers=_strings(approvals.get("approvers", []), "approvals.approvers"),
+            approvers=_strings(approvals.get("approvers", []), "approvals.approvers", example="alice"),
             request_ttl_hours=_positive(approvals.get("request_ttl_hours", 24), "approvals.request_ttl_hours"),
             grant_ttl_minutes=_positive(approvals.get("grant_ttl_minutes", 15), "approvals.grant_ttl_minutes"),
             webhook=_webhook(approvals.get("webhook", "")),
@@ -175,7 +175,7 @@ def _positive(value: object, name: str) -> int:
         number = 0
     if number < 1:
         raise ConfigError(
-            f"{name} = {value!r} is not a positive whole number", hint=f"set {name} to e.g. 100"
+            f"{name} = {value!r} is not a positive whole number", hint=f"set {name} to a whole number of 1 or more"
         )
     return number
 
@@ -195,9 +195,9 @@ def _choice(value: object, allowed: tuple[str, ...], name: str) -> str:
     return str(value)
 
 
-def _strings(value: object, name: str) -> tuple[str, ...]:
+def _strings(value: object, name: str, *, example: str = "/mnt/witness") -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
         raise ConfigError(
-            f"{name} must be a list of folder paths or URLs", hint=f'e.g. {name} = ["/mnt/witness"]'
+            f"{name} must be a list of non-empty strings", hint=f'e.g. {name} = ["{example}"]'
         )
     return tuple(value)
