@@ -175,7 +175,8 @@ def _positive(value: object, name: str) -> int:
         number = 0
     if number < 1:
         raise ConfigError(
-            f"{name} = {value!r} is not a positive whole number", hint=f"set {name} to a whole number of 1 or more"
+            f"{name} = {value!r} is not a positive whole number",
+            hint=f"set {name} to a whole number of 1 or more",
         )
     return number
 

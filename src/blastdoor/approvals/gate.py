@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from blastdoor.approvals.book import Book
-from blastdoor.approvals.grant import problems
+from blastdoor.approvals.grant import counting
 from blastdoor.approvals.keys import registered
 from blastdoor.approvals.request import Request, action_digest, describe
 from blastdoor.config import Settings
@@ -65,10 +65,8 @@ def settle(action: Action, decision: Decision, *, book: Book, settings: Settings
 def _use(request: Request, *, book: Book, settings: Settings, record: Recorder) -> list[str]:
     """The approvers whose grants were consumed, or [] when the request cannot be used (yet)."""
     at = now()
-    approvers = registered(settings.approver_keys)
-    hardened = _home_owner(settings) != request.body.get("requester", {}).get("uid")
-    valid = [g for g in book.grants(request.id)
-             if not problems(g, request, approvers, allowed=settings.approvers, hardened=hardened, at=at)]  # fmt: skip
+    valid = counting(book.grants(request.id), request, registered(settings.approver_keys),
+                     settings=settings, at=at)  # fmt: skip
     names = sorted({g.approver for g in valid})
     if len(names) < request.required:
         return []
@@ -78,13 +76,6 @@ def _use(request: Request, *, book: Book, settings: Settings, record: Recorder) 
             "request": request.id, "digest": request.digest, "grants": [g.id for g in valid],
             "approvers": names, **_who(request.body)})  # fmt: skip
     return names
-
-
-def _home_owner(settings: Settings) -> int:
-    try:
-        return settings.home.stat().st_uid
-    except OSError:
-        return -1
 
 
 def _who(body: Mapping[str, Any]) -> dict[str, Any]:

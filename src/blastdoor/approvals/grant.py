@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import Iterable
 from typing import Any
 
 from blastdoor.approvals.book import StoredGrant, later
 from blastdoor.approvals.keys import Approver
 from blastdoor.approvals.request import Request
+from blastdoor.config import Settings
 from blastdoor.ledger.entry import canonical, now
 
 
@@ -58,3 +60,21 @@ def problems(grant: StoredGrant, request: Request, approvers: dict[str, Approver
             f"{grant.approver} is the requester's own user and may not approve the request"
         )
     return found
+
+
+def hardened(settings: Settings, request: Request) -> bool:
+    """Whether the requester is another OS user than the one owning Blastdoor's home (hardened
+    mode): only then can "the requester may not approve" be told apart from single-user use."""
+    try:
+        owner = settings.home.stat().st_uid
+    except OSError:
+        owner = -1
+    return bool(owner != request.body.get("requester", {}).get("uid"))
+
+
+def counting(grants: Iterable[StoredGrant], request: Request, approvers: dict[str, Approver], *,
+             settings: Settings, at: str) -> list[StoredGrant]:  # fmt: skip
+    """The grants that count for ``request`` under ``settings`` at time ``at``."""
+    strict = hardened(settings, request)
+    return [g for g in grants
+            if not problems(g, request, approvers, allowed=settings.approvers, hardened=strict, at=at)]  # fmt: skip

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from blastdoor.cli.common import settings
+from blastdoor.cli.common import person_entry, settings
 
 
 def register(commands: Any) -> None:
@@ -62,13 +62,6 @@ def _opened(args: argparse.Namespace) -> Iterator[tuple[Any, Any]]:
         ledger.close()
 
 
-def _entry(kind: str, **fields: Any) -> dict[str, Any]:
-    from blastdoor.ledger.entry import ENTRY_VERSION, now
-
-    return {"v": ENTRY_VERSION, "type": kind, "time": now(), "source": "cli",
-            "by": os.environ.get("USER", ""), "uid": os.getuid(), **fields}  # fmt: skip
-
-
 def _requests(args: argparse.Namespace) -> int:
     from blastdoor.ledger.entry import now
 
@@ -77,17 +70,18 @@ def _requests(args: argparse.Namespace) -> int:
         while True:
             for request in book.all(open_only=not args.all):
                 state = request.state_at(now())
-                key = f"{request.id} {state} {len(book.grants(request.id))}"
+                signed = [g.approver for g in book.grants(request.id)]
+                key = f"{request.id} {state} {len(signed)}"
                 if key in shown:
                     continue
                 shown.add(key)
                 if args.json:
                     print(json.dumps({"id": request.id, "state": state, "digest": request.digest,
                                       "created": request.created, "expires": request.expires,
-                                      "required": request.required, "grants": [g.approver for g in book.grants(request.id)],
+                                      "required": request.required, "grants": signed,
                                       **request.body}), flush=True)  # fmt: skip
                 else:
-                    _show(request, state, [g.approver for g in book.grants(request.id)])
+                    _show(request, state, signed)
             if not args.watch:
                 break
             time.sleep(1.0)
@@ -109,7 +103,7 @@ def _show(request: Any, state: str, signed: list[str]) -> None:
 
 def _approve(args: argparse.Namespace) -> int:
     from blastdoor.approvals.errors import ApprovalError
-    from blastdoor.approvals.grant import problems, sign
+    from blastdoor.approvals.grant import counting, hardened, problems, sign
     from blastdoor.approvals.keys import local_names, private_folder, registered, unlock
     from blastdoor.approvals.request import APPROVED, PENDING
     from blastdoor.approvals.terminal import agent_marker, read_passphrase
@@ -119,7 +113,7 @@ def _approve(args: argparse.Namespace) -> int:
     with _opened(args) as (ledger, book):
 
         def refuse(why: str, hint: str) -> int:
-            ledger.record(_entry("approval-refused", request=args.id[:100], why=why))
+            ledger.record(person_entry("approval-refused", request=args.id[:100], why=why))
             raise ApprovalError(why, hint=hint)
 
         marker = agent_marker(os.environ)
@@ -151,25 +145,24 @@ def _approve(args: argparse.Namespace) -> int:
         except ApprovalError as error:
             return refuse(f"approval refused: {error.message}", error.hint)
         grant = sign(request, approver, private, ttl_minutes=resolved.grant_ttl_minutes)
-        hardened = resolved.home.stat().st_uid != request.body.get("requester", {}).get("uid")
-        wrong = problems(
-            grant, request, approvers, allowed=resolved.approvers, hardened=hardened, at=now()
-        )
-        if wrong:
-            return refuse("approval refused: " + "; ".join(wrong), "ask another approver")
+        why = problems(grant, request, approvers, allowed=resolved.approvers,
+                       hardened=hardened(resolved, request), at=now())  # fmt: skip
+        if why:
+            return refuse("approval refused: " + "; ".join(why), "ask another approver")
         if not book.add_grant(grant):
             return refuse(
                 f"{approver.name} already approved {request.id}", "another approver must sign"
             )
-        valid = {g.approver for g in book.grants(request.id)
-                 if not problems(g, request, approvers, allowed=resolved.approvers, hardened=hardened, at=now())}  # fmt: skip
-        complete = len(valid) >= request.required and book.move(request.id, (PENDING,), APPROVED)
-        ledger.record(_entry("approval-granted", request=request.id, digest=request.digest, grant=grant.id,
-                             approver=approver.name, key=approver.key_id, expires=grant.expires,
-                             approvals=len(valid), required=request.required))  # fmt: skip
-    if complete or len(valid) >= request.required:
+        valid = counting(book.grants(request.id), request, approvers, settings=resolved, at=now())
+        if len(valid) >= request.required:
+            book.move(request.id, (PENDING,), APPROVED)
+        ledger.record(person_entry("approval-granted", request=request.id, digest=request.digest, grant=grant.id,
+                                   approver=approver.name, key=approver.key_id, expires=grant.expires,
+                                   approvals=len(valid), required=request.required))  # fmt: skip
+    if len(valid) >= request.required:
+        until = grant.expires[:19].replace("T", " ")
         print(
-            f"approved {request.id}: the agent may retry exactly the same action until {grant.expires[:19].replace('T', ' ')} UTC, once"
+            f"approved {request.id}: the agent may retry exactly the same action until {until} UTC, once"
         )
     else:
         print(f"signed {request.id}: {len(valid)} of {request.required} approvals")
@@ -184,7 +177,7 @@ def _deny(args: argparse.Namespace) -> int:
             raise ApprovalError(
                 f"no open approval request {args.id[:100]}", hint="see `blastdoor requests --all`"
             )
-        ledger.record(_entry("approval-denied", request=args.id, reason=args.reason[:500]))
+        ledger.record(person_entry("approval-denied", request=args.id, reason=args.reason[:500]))
     print(f"denied {args.id}")
     return 0
 
@@ -207,7 +200,7 @@ def _approver_add(args: argparse.Namespace) -> int:
     )
     with _opened(args) as (ledger, _):
         ledger.record(
-            _entry(
+            person_entry(
                 "approver-added",
                 approver=approver.name,
                 key=approver.key_id,

@@ -8,7 +8,7 @@ import shlex
 import sys
 from typing import Any
 
-from blastdoor.cli.common import settings
+from blastdoor.cli.common import person_entry, settings
 from blastdoor.errors import GatewayError
 
 
@@ -144,12 +144,7 @@ def _forget(args: argparse.Namespace) -> int:
 
 
 def _record(args: argparse.Namespace, kind: str, fields: dict[str, Any]) -> None:
-    from blastdoor.ledger.entry import ENTRY_VERSION, now
     from blastdoor.ledger.ledger import Ledger
 
-    ledger = Ledger.open(settings(args))
-    try:
-        ledger.record({"v": ENTRY_VERSION, "type": kind, "time": now(), "source": "cli",
-                       "by": os.environ.get("USER", "")} | fields)  # fmt: skip
-    finally:
-        ledger.close()
+    with Ledger.open(settings(args)) as ledger:
+        ledger.record(person_entry(kind, **fields))

@@ -15,7 +15,14 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from blastdoor.ledger.store import Extender, LedgerError, Row, Store, StoredCheckpoint
+from blastdoor.ledger.store import (
+    APPROVAL_TABLES,
+    Extender,
+    LedgerError,
+    Row,
+    Store,
+    StoredCheckpoint,
+)
 
 if TYPE_CHECKING:
     import psycopg
@@ -40,32 +47,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         );
         """,
     ),
-    (
-        2,
-        """
-        CREATE TABLE approval_requests (
-            id TEXT PRIMARY KEY,
-            digest TEXT NOT NULL,
-            created TEXT NOT NULL,
-            expires TEXT NOT NULL,
-            state TEXT NOT NULL,
-            required INTEGER NOT NULL,
-            body TEXT NOT NULL,
-            closed TEXT NOT NULL DEFAULT ''
-        );
-        CREATE INDEX approval_requests_digest ON approval_requests (digest);
-        CREATE TABLE approval_grants (
-            id TEXT PRIMARY KEY,
-            request_id TEXT NOT NULL,
-            approver TEXT NOT NULL,
-            body TEXT NOT NULL,
-            signature TEXT NOT NULL,
-            expires TEXT NOT NULL,
-            used TEXT NOT NULL DEFAULT '',
-            UNIQUE (request_id, approver)
-        );
-        """,
-    ),
+    (2, APPROVAL_TABLES),
 )
 
 _LOCK_CLASS = 0x6C6467  # advisory lock namespace for "ldg"; the second key is the schema's hash

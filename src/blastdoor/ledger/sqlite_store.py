@@ -17,7 +17,14 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from blastdoor.ledger.store import Extender, LedgerError, Row, Store, StoredCheckpoint
+from blastdoor.ledger.store import (
+    APPROVAL_TABLES,
+    Extender,
+    LedgerError,
+    Row,
+    Store,
+    StoredCheckpoint,
+)
 
 MIGRATIONS: tuple[tuple[int, str], ...] = (
     (
@@ -39,32 +46,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         );
         """,
     ),
-    (
-        2,
-        """
-        CREATE TABLE approval_requests (
-            id TEXT PRIMARY KEY,
-            digest TEXT NOT NULL,
-            created TEXT NOT NULL,
-            expires TEXT NOT NULL,
-            state TEXT NOT NULL,
-            required INTEGER NOT NULL,
-            body TEXT NOT NULL,
-            closed TEXT NOT NULL DEFAULT ''
-        );
-        CREATE INDEX approval_requests_digest ON approval_requests (digest);
-        CREATE TABLE approval_grants (
-            id TEXT PRIMARY KEY,
-            request_id TEXT NOT NULL,
-            approver TEXT NOT NULL,
-            body TEXT NOT NULL,
-            signature TEXT NOT NULL,
-            expires TEXT NOT NULL,
-            used TEXT NOT NULL DEFAULT '',
-            UNIQUE (request_id, approver)
-        );
-        """,
-    ),
+    (2, APPROVAL_TABLES),
 )
 
 _HINT = "move the file aside and run `blastdoor init` for a new ledger, or restore it from a backup"

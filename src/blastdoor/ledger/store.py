@@ -51,6 +51,31 @@ class StoredCheckpoint:
     note: str  # the complete signed note (C2SP signed-note format)
 
 
+# Migration 2 on every backend (portable SQL): approval requests and grants beside the ledger.
+APPROVAL_TABLES = """
+        CREATE TABLE approval_requests (
+            id TEXT PRIMARY KEY,
+            digest TEXT NOT NULL,
+            created TEXT NOT NULL,
+            expires TEXT NOT NULL,
+            state TEXT NOT NULL,
+            required INTEGER NOT NULL,
+            body TEXT NOT NULL,
+            closed TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX approval_requests_digest ON approval_requests (digest);
+        CREATE TABLE approval_grants (
+            id TEXT PRIMARY KEY,
+            request_id TEXT NOT NULL,
+            approver TEXT NOT NULL,
+            body TEXT NOT NULL,
+            signature TEXT NOT NULL,
+            expires TEXT NOT NULL,
+            used TEXT NOT NULL DEFAULT '',
+            UNIQUE (request_id, approver)
+        );
+        """
+
 # Given the rows a writer holds (the last one and the frontier's), return the rows to append.
 Extender = Callable[[int, Sequence[Row]], list[Row]]
 
