@@ -129,6 +129,20 @@ class Settings:
         return self.home / "mcp"
 
     @property
+    def profiles(self) -> Path:
+        """The broker's credential profiles, sealed with :attr:`broker_key`."""
+        return self.home / "profiles"
+
+    @property
+    def broker_key(self) -> Path:
+        return self.home / "keys" / "broker.key"
+
+    @property
+    def snapshots(self) -> Path:
+        """What the broker saved before a destructive statement (table dumps and manifests)."""
+        return self.home / "snapshots"
+
+    @property
     def freeze_file(self) -> Path:
         return self.home / "freeze.json"
 

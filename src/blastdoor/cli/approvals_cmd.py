@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from blastdoor.cli.common import person_entry, settings
+from blastdoor.cli.common import settings
+from blastdoor.ledger.entry import person_entry
 
 
 def register(commands: Any) -> None:

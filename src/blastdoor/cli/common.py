@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import Any
 
 from blastdoor.config import Settings
 from blastdoor.home import ensure_home
@@ -43,11 +42,3 @@ def policy_for(args: argparse.Namespace, *, cwd: str | None) -> Policy:
     return load(
         user=user, repo=find_repo_policy(cwd or os.getcwd()), frozen=is_frozen(resolved.freeze_file)
     )
-
-
-def person_entry(kind: str, **fields: Any) -> dict[str, Any]:
-    """A ledger entry for something a person did at the command line (who: $USER and uid)."""
-    from blastdoor.ledger.entry import ENTRY_VERSION, now
-
-    return {"v": ENTRY_VERSION, "type": kind, "time": now(), "source": "cli",
-            "by": os.environ.get("USER", ""), "uid": os.getuid(), **fields}  # fmt: skip

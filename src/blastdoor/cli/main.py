@@ -20,6 +20,7 @@ EXIT_USAGE = 2
 def build_parser() -> argparse.ArgumentParser:
     from blastdoor.cli import (
         approvals_cmd,
+        broker_cmd,
         check,
         home_cmds,
         hook_cmd,
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
         ledger_cmd,
         mcp_cmd,
         policy_cmd,
+        profile_cmd,
         replay_cmd,
     )
 
@@ -40,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (check, policy_cmd, home_cmds, ledger_cmd, hook_cmd, install_cmd, mcp_cmd,
-                   approvals_cmd, replay_cmd):  # fmt: skip
+                   approvals_cmd, profile_cmd, broker_cmd, replay_cmd):  # fmt: skip
         module.register(commands)
     return parser
 

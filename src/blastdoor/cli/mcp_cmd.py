@@ -8,8 +8,9 @@ import shlex
 import sys
 from typing import Any
 
-from blastdoor.cli.common import person_entry, settings
+from blastdoor.cli.common import settings
 from blastdoor.errors import GatewayError
+from blastdoor.ledger.entry import person_entry
 
 
 def register(commands: Any) -> None:

@@ -47,6 +47,14 @@ def chain_hash(previous: bytes, leaf: bytes) -> bytes:
     return hashlib.sha256(previous + leaf).digest()
 
 
+def person_entry(kind: str, **fields: Any) -> dict[str, Any]:
+    """An entry for something a person did at the command line (who: $USER and uid)."""
+    import os
+
+    return {"v": ENTRY_VERSION, "type": kind, "time": now(), "source": "cli",
+            "by": os.environ.get("USER", ""), "uid": os.getuid(), **fields}  # fmt: skip
+
+
 def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 

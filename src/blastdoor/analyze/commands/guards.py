@@ -20,11 +20,11 @@ from blastdoor.model import Effect, Scope, Target, Verb
 # the pair decides.
 _GUARD = frozenset({
     "approve", "deny", "unfreeze", "uninstall", "install", "init", "mcp trust", "mcp forget",
-    "daemon stop", "approver", "profile", "policy edit",
+    "daemon stop", "approver", "profile", "policy edit", "restore",
 })  # fmt: skip
 _READ = frozenset({
     "check", "requests", "ledger", "policy", "doctor", "mcp pins", "daemon status", "replay",
-    "hook", "--version", "--help", "-h", "help", "freeze",
+    "hook", "--version", "--help", "-h", "help", "freeze", "profile list", "profile show",
 })  # fmt: skip
 _VALUED = frozenset({"--home", "--policy"})
 
@@ -39,7 +39,7 @@ def _blastdoor(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     pair = " ".join(words[:2])
     name = pair if pair in _GUARD | _READ else first
     target = Target("blastdoor", name or "blastdoor")
-    if name in _GUARD or first in _GUARD:
+    if pair not in _READ and (name in _GUARD or first in _GUARD):
         yield effect(inv, Verb.DISABLE_GUARD, target,
                      f"blastdoor {name}: a decision reserved for a person", scope=Scope.LOCAL)  # fmt: skip
     elif name in _READ or first in _READ:

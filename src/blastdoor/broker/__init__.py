@@ -1,0 +1,16 @@
+"""The credential broker: production authority the agent never holds.
+
+Data flow of one brokered call (``blastdoor exec|sql --profile NAME``)::
+
+    profile (vault.py, encrypted) ─┐
+    argv or SQL ─► judging.py: analyze → scope from the profile → policy → purpose → approvals
+                                   │ allow
+                                   ▼
+              sql_run.py: snapshot.py first when the statement destroys data, then run in one
+              transaction  ·  exec_run.py: the program, with only its profile's secrets added
+                                   │
+                                   ▼
+              scrub.py on everything the child prints  ·  ledger: decision, snapshot, outcome
+
+The agent asks; the broker decides, holds the secret, and writes the record.
+"""

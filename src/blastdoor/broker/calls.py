@@ -1,0 +1,209 @@
+"""The broker's two calls, ``exec`` and ``sql``, from judgement to the outcome entry.
+
+Each call writes, in order: the decision (source ``broker:exec`` or ``broker:sql``, with the
+profile as the credential used), then for SQL that destroys data a ``snapshot`` entry, then the
+outcome (``broker-exec`` / ``broker-sql``). A decision entry with no outcome after it means the
+broker stopped before it knew how the call ended. Every string is scrubbed of the profile's
+secrets before the ledger's own redaction sees it.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from blastdoor.broker.errors import BrokerError
+from blastdoor.broker.exec_run import Outcome, run_program
+from blastdoor.broker.judging import Judged, judge_brokered
+from blastdoor.broker.profile import Profile
+from blastdoor.broker.scrub import Scrubber
+from blastdoor.broker.snapshot import RESTORED, TAKEN, TAKING, Snapshots
+from blastdoor.broker.snapshot_plan import Part
+from blastdoor.broker.sql_run import SqlOutcome, run_sql
+from blastdoor.broker.vault import Vault
+from blastdoor.config import Settings
+from blastdoor.integrations.service import Runtime
+from blastdoor.ledger.entry import ENTRY_VERSION, now, person_entry
+from blastdoor.model import Action, ActionKind, Context, Scope
+
+
+@dataclass(frozen=True, kw_only=True)
+class Caller:
+    """Who asked, for the ledger (the agent may say; the broker does not rely on it)."""
+
+    agent: str = ""
+    session: str = ""
+    run: str = ""
+    tool_use: str = ""
+
+    def run_id(self) -> str:
+        return self.run or os.environ.get("BLASTDOOR_RUN_ID", "") or f"run-{uuid.uuid4().hex[:16]}"
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    judged: Judged
+    outcome: Outcome | None
+
+
+@dataclass(frozen=True)
+class SqlResult:
+    judged: Judged
+    outcome: SqlOutcome | None
+    snapshot: str = ""
+
+
+class Broker:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.runtime = Runtime(settings)
+        self.vault = Vault(settings.profiles, settings.broker_key)
+
+    def close(self) -> None:
+        self.runtime.close()
+
+    def __enter__(self) -> Broker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def profile(self, name: str) -> Profile:
+        return self.vault.get(name)
+
+    def action(self, profile: Profile, kind: ActionKind, text: str, *, caller: Caller, cwd: str,
+               dialect: str = "") -> Action:  # fmt: skip
+        context = Context.create(cwd=cwd, agent=caller.agent, session_id=caller.session, run_id=caller.run_id(),
+                                 tool_use_id=caller.tool_use, tool=f"blastdoor {kind.value}",
+                                 target=profile.label, dialect=dialect)  # fmt: skip
+        return Action(kind=kind, input=Scrubber(profile.secret_values()).text(text), context=context)
+
+    def exec(self, profile: Profile, argv: Sequence[str], *, caller: Caller, cwd: str,
+             stdout: BinaryIO, stderr: BinaryIO) -> ExecResult:  # fmt: skip
+        import shlex
+
+        action = self.action(profile, ActionKind.SHELL, shlex.join(argv), caller=caller, cwd=cwd)
+        judged = judge_brokered(action, profile, self.runtime, argv=argv)
+        self.decision(action, judged, profile, source="broker:exec")
+        if not judged.allowed:
+            return ExecResult(judged, None)
+        try:
+            outcome = run_program(argv, secrets=profile.secrets, hidden=profile.secret_values(), cwd=cwd,
+                                  stdout=stdout, stderr=stderr)  # fmt: skip
+        except Exception as error:
+            self.record(profile, action, {"type": "broker-exec", "result": "not-started", "error": str(error)},
+                        request=judged.request)  # fmt: skip
+            raise
+        self.record(profile, action, {
+            "type": "broker-exec", "result": "exited", "exit": outcome.exit_code,
+            "stdout_sha256": outcome.stdout_sha256, "stderr_sha256": outcome.stderr_sha256,
+            "output_bytes": outcome.output_bytes, "ms": round(outcome.seconds * 1000),
+        }, request=judged.request)  # fmt: skip
+        return ExecResult(judged, outcome)
+
+    def sql(self, profile: Profile, text: str, *, caller: Caller, cwd: str, out: BinaryIO) -> SqlResult:
+        from blastdoor.broker.snapshot_plan import plan
+
+        dsn = profile.dsn()
+        if not dsn.startswith(("postgresql://", "postgres://")):
+            raise BrokerError(f"profile {profile.name} is not a PostgreSQL database; blastdoor sql runs on PostgreSQL",
+                              hint=f"use blastdoor exec --profile {profile.name} -- sqlite3 FILE 'SQL' for SQLite")  # fmt: skip
+        saving = profile.scope is not Scope.DEVELOPMENT
+        planned = plan(text)
+        refuse = ("Blastdoor saves what a statement destroys before it runs with this credential, and cannot here: "
+                  + "; ".join(planned.problems)) if saving and planned.problems else ""  # fmt: skip
+        action = self.action(profile, ActionKind.SQL, text, caller=caller, cwd=cwd, dialect="postgresql")
+        judged = judge_brokered(action, profile, self.runtime, refuse=refuse)
+        self.decision(action, judged, profile, source="broker:sql")
+        if not judged.allowed:
+            return SqlResult(judged, None)
+        snapshot = self._snapshot(profile, action, planned.parts, dsn, request=judged.request) if saving and planned.parts else ""
+        context = action.context
+        tags = {"blastdoor.run_id": context.run_id, "blastdoor.session_id": context.session_id,
+                "blastdoor.request": judged.request, "blastdoor.snapshot_id": snapshot}  # fmt: skip
+        outcome = run_sql(dsn, text, tags=tags,
+                          scrubber=Scrubber(profile.secret_values()), out=out)  # fmt: skip
+        self.record(profile, action, {"type": "broker-sql", "result": outcome.result, "known": outcome.known,
+                                      "statements": outcome.statements, "error": outcome.error,
+                                      "snapshot": snapshot, "output_sha256": outcome.output_sha256},
+                    request=judged.request)  # fmt: skip
+        return SqlResult(judged, outcome, snapshot)
+
+    def _snapshot(self, profile: Profile, action: Action, parts: tuple[Part, ...], dsn: str, *, request: str) -> str:
+        """Save what the statement will destroy; the snapshot id. Raises (and records) when it cannot."""
+        import hashlib
+
+        store = Snapshots(self.settings.snapshots)
+        snapshot = f"s-{uuid.uuid4().hex[:12]}"
+        manifest: dict[str, Any] = {"id": snapshot, "profile": profile.name, "state": TAKING, "created": now(),
+                                    "run": action.context.run_id, "request": request, "parts": [],
+                                    "statement_sha256": "sha256:" + hashlib.sha256(action.input.encode()).hexdigest()}  # fmt: skip
+        store.write(manifest)
+        try:
+            store.take(manifest, parts, dsn)
+        except Exception as error:
+            message = Scrubber(profile.secret_values()).text(getattr(error, "message", str(error)))
+            self.record(profile, action, {"type": "snapshot", "snapshot": snapshot, "state": "failed",
+                                          "error": message}, request=request)  # fmt: skip
+            raise BrokerError(f"could not save what the statement destroys, so it did not run: {message}",
+                              hint="fix the cause and retry; the approval is used up, so ask again") from None  # fmt: skip
+        manifest["state"] = TAKEN
+        digest = store.write(manifest)
+        saved = [{"target": p["target"], "change": p["change"], **({"rows": p["rows"]} if "rows" in p else {})}
+                 for p in manifest["parts"]]  # fmt: skip
+        self.record(profile, action, {"type": "snapshot", "snapshot": snapshot, "state": TAKEN, "parts": saved,
+                                      "manifest_sha256": digest, "note": "saved before the statement runs; "
+                                      "a broker-sql entry follows once it has run"}, request=request)  # fmt: skip
+        return snapshot
+
+    def restore(self, snapshot: str) -> list[str]:
+        store = Snapshots(self.settings.snapshots)
+        manifest = store.read(snapshot)
+        if manifest.get("state") == RESTORED:
+            raise BrokerError(f"snapshot {snapshot} was restored already ({manifest.get('restored', '')})",
+                              hint="restoring twice would put old rows back over newer ones")  # fmt: skip
+        profile = self.vault.get(str(manifest.get("profile", "")))
+        scrubber = Scrubber(profile.secret_values())
+        try:
+            lines = store.restore(manifest, profile.dsn())
+        except Exception as error:
+            message = scrubber.text(getattr(error, "message", str(error)))
+            self.runtime.record(_scrubbed(person_entry("restore", snapshot=snapshot, result="failed", error=message), profile))
+            raise BrokerError(f"restore of {snapshot} failed: {message}",
+                              hint="parts listed before the failure were put back; fix the cause and retry") from None  # fmt: skip
+        manifest |= {"state": RESTORED, "restored": now()}
+        store.write(manifest)
+        self.runtime.record(_scrubbed(person_entry("restore", snapshot=snapshot, result="done", report=lines), profile))
+        return lines
+
+    def decision(self, action: Action, judged: Judged, profile: Profile, *, source: str) -> None:
+        from blastdoor.ledger.record import decision_payload
+
+        payload = decision_payload(action, judged.decision, policy_digest=judged.policy_digest, source=source,
+                                   credential=profile.label, request=judged.request)  # fmt: skip
+        self.runtime.record(_scrubbed(payload, profile))
+
+    def record(self, profile: Profile, action: Action, fields: Mapping[str, Any], *, request: str = "") -> None:
+        context = action.context
+        payload = {"v": ENTRY_VERSION, "time": now(), "source": "broker", "profile": profile.name,
+                   "scope": profile.scope.value, "agent": context.agent, "session": context.session_id,
+                   "run": context.run_id, "tool_use": context.tool_use_id, "request": request, **fields}  # fmt: skip
+        self.runtime.record(_scrubbed({k: v for k, v in payload.items() if v not in ("", None)}, profile))
+
+
+def _scrubbed(value: Any, profile: Profile) -> Any:
+    scrubber = Scrubber(profile.secret_values())
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, str):
+            return scrubber.text(item)
+        if isinstance(item, dict):
+            return {key: walk(inner) for key, inner in item.items()}
+        if isinstance(item, list | tuple):
+            return [walk(inner) for inner in item]
+        return item
+
+    return walk(value)

@@ -1,0 +1,91 @@
+"""Running one program with a profile's secrets in its environment, and only in its environment.
+
+No shell: argv runs as given. The child's standard input is closed (everything it does must be in
+the judged argv); its output is passed on through a :class:`~blastdoor.broker.scrub.Scrubber` per
+stream and digested after scrubbing, so the ledger's digest matches what the agent was shown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import IO, BinaryIO
+
+from blastdoor.broker.errors import BrokerError
+from blastdoor.broker.scrub import Scrubber
+
+CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Outcome:
+    exit_code: int
+    stdout_sha256: str
+    stderr_sha256: str
+    output_bytes: int
+    seconds: float
+
+
+def run_program(argv: Sequence[str], *, secrets: Mapping[str, str], hidden: Sequence[tuple[str, str]],
+                cwd: str, stdout: BinaryIO, stderr: BinaryIO) -> Outcome:  # fmt: skip
+    """Run ``argv`` with ``secrets`` added to its environment; ``hidden`` are the (name, value)
+    pairs removed from its output."""
+    env = {**os.environ, **secrets}
+    started = time.monotonic()
+    try:
+        child = subprocess.Popen(list(argv), env=env, cwd=cwd, stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    except FileNotFoundError:
+        raise BrokerError(f"program {argv[0][:200]!r} not found", hint="name a program on PATH or give its full path") from None
+    except OSError as error:
+        raise BrokerError(f"cannot start {argv[0][:200]!r}: {error.strerror or error}",
+                          hint="check that it is an executable program") from None  # fmt: skip
+    assert child.stdout is not None and child.stderr is not None
+    pumps = [_Pump(child.stdout, stdout, Scrubber(hidden)),
+             _Pump(child.stderr, stderr, Scrubber(hidden))]  # fmt: skip
+    for pump in pumps:
+        pump.start()
+    try:
+        code = child.wait()
+    except KeyboardInterrupt:
+        child.send_signal(signal.SIGINT)
+        code = child.wait()
+    for pump in pumps:
+        pump.join()
+    return Outcome(exit_code=128 - code if code < 0 else code,
+                   stdout_sha256=pumps[0].digest.hexdigest(), stderr_sha256=pumps[1].digest.hexdigest(),
+                   output_bytes=pumps[0].size + pumps[1].size, seconds=time.monotonic() - started)  # fmt: skip
+
+
+class _Pump(threading.Thread):
+    def __init__(self, source: IO[bytes], sink: BinaryIO, scrubber: Scrubber) -> None:
+        super().__init__(daemon=True)
+        self.source, self.sink, self.scrubber = source, sink, scrubber
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def run(self) -> None:
+        while True:
+            chunk = self.source.read1(CHUNK)  # type: ignore[attr-defined]
+            if not chunk:
+                break
+            self._emit(self.scrubber.feed(chunk))
+        self._emit(self.scrubber.flush())
+        self.source.close()
+
+    def _emit(self, data: bytes) -> None:
+        if not data:
+            return
+        self.digest.update(data)
+        self.size += len(data)
+        try:
+            self.sink.write(data)
+            self.sink.flush()
+        except (BrokenPipeError, ValueError):
+            pass  # the reader went away; keep draining so the child is not blocked

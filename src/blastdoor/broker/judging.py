@@ -1,0 +1,84 @@
+"""Judging a brokered call: the hook's judgement, plus what the credential itself allows.
+
+1. The action is analyzed like any other; every effect that is not on local files lands where the
+   profile's credential reaches (the stricter of the profile's scope and what the text says).
+2. The policy decides. ``ask`` becomes ``hold``: the broker has no confirmation window in the
+   agent's client, so a person approves out of band.
+3. The profile can only narrow that: a production profile refuses sessions (:mod:`sessions`), and
+   any effect outside the profile's allowed actions is denied, approval or not (rule
+   ``broker.out-of-purpose``).
+4. A hold opens or uses an approval request, as for the hooks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from blastdoor.broker.profile import Profile
+from blastdoor.broker.sessions import refusal
+from blastdoor.integrations.service import Runtime
+from blastdoor.judge import analyze
+from blastdoor.model import Action, Decision, DecisionKind, Effect, Scope
+from blastdoor.scope import resolve
+
+PURPOSE_RULE = "broker.out-of-purpose"
+SESSION_RULE = "broker.session-refused"
+ASK_RULE = "broker.ask-is-hold"
+_STRICTNESS = {Scope.LOCAL: 0, Scope.DEVELOPMENT: 1, Scope.STAGING: 2, Scope.UNKNOWN: 3, Scope.PRODUCTION: 4}
+
+
+@dataclass(frozen=True)
+class Judged:
+    decision: Decision
+    request: str
+    policy_digest: str
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision.kind is DecisionKind.ALLOW or not self.decision.enforced
+
+
+def judge_brokered(action: Action, profile: Profile, runtime: Runtime, *,
+                   argv: Sequence[str] = (), refuse: str = "") -> Judged:  # fmt: skip
+    """The decision for ``action`` run with ``profile``'s credential. ``refuse`` names a reason
+    found before judging (a statement the broker cannot snapshot) that makes it a deny."""
+    policy = runtime.policy(action.context.cwd or "")
+    effects, variables = analyze(action)
+    scoped = [_where(resolve(found, env=variables, config=policy.scope), profile) for found in effects]
+    decision = policy.decide(scoped)
+    session = refusal(argv) if argv and profile.scope is Scope.PRODUCTION else ""
+    outside = [found for found in scoped if not profile.permits(found)]
+    if session:
+        decision = _deny(decision, f"Refused with production profile {profile.name}: {session}", SESSION_RULE)
+    elif outside:
+        decision = _deny(decision, _out_of_purpose(profile, outside), PURPOSE_RULE)
+    elif refuse:
+        decision = _deny(decision, refuse, "broker.no-snapshot")
+    elif decision.kind is DecisionKind.ASK:
+        decision = replace(decision, kind=DecisionKind.HOLD, rule_ids=(*decision.rule_ids, ASK_RULE),
+                           reasons=(*decision.reasons, "The broker cannot ask in the agent's window: "
+                                    "a person approves it out of band."))  # fmt: skip
+    decision, request = runtime.settle(action, decision)
+    return Judged(decision, request, policy.digest)
+
+
+def _where(found: Effect, profile: Profile) -> Effect:
+    if found.scope is Scope.LOCAL:
+        return found
+    scope = profile.scope
+    if found.scope is not Scope.UNKNOWN and _STRICTNESS[found.scope] > _STRICTNESS[scope]:
+        scope = found.scope
+    return found.with_scope(scope, (*found.signals, f"credential {profile.label} ({profile.scope.value})"))
+
+
+def _deny(decision: Decision, reason: str, rule: str) -> Decision:
+    return replace(decision, kind=DecisionKind.DENY, enforced=True,
+                   reasons=(reason, *decision.reasons), rule_ids=(rule, *decision.rule_ids))  # fmt: skip
+
+
+def _out_of_purpose(profile: Profile, outside: list[Effect]) -> str:
+    what = "; ".join(f"{found.verb.value} {found.target}" for found in outside[:3])
+    return (f"Outside the purpose of profile {profile.name} ({profile.purpose or 'no purpose given'}; "
+            f"it allows {', '.join(profile.allow)}): it would {what}. An approval cannot widen a "
+            "credential's purpose; a person stores a credential made for this job")  # fmt: skip

@@ -1,0 +1,108 @@
+"""A credential profile: the secrets, where they reach, and what they are for.
+
+``allow`` lists the actions the credential exists for, each ``VERB`` or ``VERB:TARGET-KIND``
+(``read``, ``modify:database``, ``delete:dns-record``, ``*``); a target kind may be a glob. An effect
+on anything but local files must match one of them, or the call is out of purpose: denied even with
+an approval (PocketOS: a token made for custom domains deleted a volume).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from blastdoor.broker.errors import BrokerError
+from blastdoor.model import Effect, Scope, Verb
+
+NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+MIN_PASSWORD = 4  # shorter passwords would be "removed" from ordinary words
+DSN_PREFIXES = ("postgresql://", "postgres://", "sqlite:///")
+_VERBS = frozenset(verb.value for verb in Verb)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Profile:
+    name: str
+    scope: Scope
+    purpose: str
+    allow: tuple[str, ...] = ("read",)
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+    created: str = ""
+    by: str = ""
+
+    def public(self) -> dict[str, Any]:
+        """Everything about the profile except the secret values (the sealed file's clear part)."""
+        return {"name": self.name, "scope": self.scope.value, "purpose": self.purpose,
+                "allow": list(self.allow), "variables": sorted(self.secrets),
+                "created": self.created, "by": self.by}  # fmt: skip
+
+    def permits(self, found: Effect) -> bool:
+        """Whether ``found`` is among the actions this credential exists for."""
+        if found.scope is Scope.LOCAL:
+            return True  # the credential does not govern the files beside the broker
+        return any(_matches(pattern, found) for pattern in self.allow)
+
+    def dsn(self) -> str:
+        """The database this profile reaches: DATABASE_URL, else the first secret shaped like a DSN."""
+        for name in ("DATABASE_URL", *sorted(self.secrets)):
+            value = self.secrets.get(name, "")
+            if value.startswith(DSN_PREFIXES):
+                return value
+        raise BrokerError(f"profile {self.name} holds no database URL",
+                          hint="add one with: blastdoor profile add NAME --secret DATABASE_URL ... --replace")  # fmt: skip
+
+    def secret_values(self) -> list[tuple[str, str]]:
+        """(variable, value) pairs to keep out of output and records, with the password inside
+        each URL-shaped value as a secret of its own."""
+        pairs = [(name, value) for name, value in self.secrets.items() if value]
+        for name, value in list(pairs):
+            if "://" in value:
+                with contextlib.suppress(ValueError):
+                    password = urlsplit(value).password
+                    if password and len(password) >= MIN_PASSWORD:
+                        pairs.append((name, unquote(password)))
+                        pairs.append((name, password))
+        return pairs
+
+    @property
+    def label(self) -> str:
+        return f"profile:{self.name}"
+
+
+def _matches(pattern: str, found: Effect) -> bool:
+    verb, _, kind = pattern.partition(":")
+    if verb not in ("*", found.verb.value):
+        return False
+    return not kind or fnmatch.fnmatchcase(found.target.kind, kind)
+
+
+def check_name(name: str) -> str:
+    if not NAME.match(name):
+        raise BrokerError(f"profile name {name[:80]!r} is not a plain lower-case name",
+                          hint="use letters, digits, '.', '_' and '-', e.g. prod-db")  # fmt: skip
+    return name
+
+
+def check_allow(patterns: list[str]) -> tuple[str, ...]:
+    for pattern in patterns:
+        verb, _, kind = pattern.partition(":")
+        if verb != "*" and verb not in _VERBS:
+            raise BrokerError(f"--allow {pattern[:80]!r}: {verb[:40]!r} is not a verb",
+                              hint=f"use one of {', '.join(sorted(_VERBS))}, optionally :TARGET-KIND, e.g. modify:database")  # fmt: skip
+        if ":" in pattern and not kind:
+            raise BrokerError(f"--allow {pattern!r} names no target kind after ':'",
+                              hint="e.g. delete:dns-record, or just delete")  # fmt: skip
+    return tuple(dict.fromkeys(patterns)) or ("read",)
+
+
+def check_variable(name: str) -> str:
+    if not VARIABLE.match(name):
+        raise BrokerError(f"--secret {name[:80]!r} is not an environment variable name",
+                          hint="e.g. --secret DATABASE_URL")  # fmt: skip
+    return name

@@ -1,0 +1,72 @@
+"""What the broker will not start with a production credential: a session instead of a command.
+
+A shell, an interpreter, an environment dump or an interactive database client given a production
+secret would hand the agent the secret itself, or a place to run anything without being judged.
+The broker runs the program named in argv directly (no shell); so wrappers that run another
+program (``sudo``, ``env``, ``xargs``, ``timeout`` ...) are refused too: name the program itself.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+
+SHELLS = frozenset({"sh", "bash", "zsh", "fish", "dash", "ksh", "mksh", "csh", "tcsh", "ash", "busybox",
+                    "pwsh", "powershell", "nu", "xonsh", "elvish", "screen", "tmux"})  # fmt: skip
+INTERPRETERS = re.compile(
+    r"^(python[0-9.]*|pypy[0-9.]*|ipython[0-9.]*|node(js)?|deno|bun|ruby|irb|perl[0-9.]*|php[0-9.]*|lua(jit)?"
+    r"|R|Rscript|julia|jshell|groovy|scala|tclsh|wish|osascript|ghci|erl|iex|elixir|clojure|racket|guile)$"
+)  # fmt: skip
+ENV_DUMPS = frozenset({"env", "printenv", "set", "export", "declare", "typeset", "compgen"})
+WRAPPERS = frozenset({"sudo", "doas", "su", "nohup", "timeout", "nice", "ionice", "time", "command",
+                      "exec", "builtin", "xargs", "stdbuf", "setsid", "script", "watch", "strace",
+                      "ltrace", "gdb", "nsenter", "chroot", "unshare", "flock", "parallel", "eval",
+                      "source", "."})  # fmt: skip
+# An interactive client is refused unless one of these flags hands it the statement to run.
+CLIENTS = {
+    "psql": ("-c", "--command", "-f", "--file", "-l", "--list", "-V", "--version"),
+    "mysql": ("-e", "--execute", "-V", "--version"),
+    "mariadb": ("-e", "--execute", "-V", "--version"),
+    "mongo": ("--eval", "--version"),
+    "mongosh": ("--eval", "--file", "-f", "--version"),
+}
+
+
+def refusal(argv: Sequence[str]) -> str:
+    """Why ``argv`` may not run with a production credential ('' when it may)."""
+    program = os.path.basename(argv[0]) if argv else ""
+    args = list(argv[1:])
+    if program in SHELLS:
+        return f"{program} is a shell: the broker runs one named command, not a session"
+    if INTERPRETERS.match(program):
+        return f"{program} is an interpreter: its code is not judged here; run the command it would run"
+    if program in ENV_DUMPS:
+        return f"{program} would print or pass on the environment, and with it the credential"
+    if program in WRAPPERS:
+        return f"{program} runs another program: name that program itself"
+    if any("/environ" in arg for arg in args):
+        return "it reads a process environment, and with it the credential"
+    needed = CLIENTS.get(program)
+    if needed is not None and not any(arg.split("=", 1)[0] in needed or _joined(arg, needed) for arg in args):
+        return f"{program} without a statement is an interactive session: pass the statement with {needed[0]}"
+    if program == "sqlite3" and len([a for a in args if not a.startswith("-")]) < 2:
+        return "sqlite3 without a statement is an interactive session: pass the statement after the file"
+    if program == "redis-cli" and not [a for a in args if not a.startswith("-")]:
+        return "redis-cli without a command is an interactive session: name the command"
+    if program == "ssh" and len([a for a in args if not a.startswith("-")]) < 2:
+        return "ssh without a remote command is a login session"
+    if program in ("kubectl", "docker", "podman") and _interactive(args):
+        return f"{program} {args[0]} with a terminal attached is an interactive session"
+    return ""
+
+
+def _joined(arg: str, flags: tuple[str, ...]) -> bool:
+    """``-cSELECT 1``: a short flag with its value attached."""
+    return any(len(flag) == 2 and arg.startswith(flag) and len(arg) > 2 for flag in flags)
+
+
+def _interactive(args: list[str]) -> bool:
+    if not args or args[0] not in ("exec", "run", "attach", "debug"):
+        return False
+    return args[0] == "attach" or any(a in ("-it", "-ti", "-i", "--stdin", "--interactive", "--tty", "-t") for a in args)

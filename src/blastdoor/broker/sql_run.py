@@ -1,0 +1,104 @@
+"""Running an allowed SQL text on PostgreSQL, in one transaction, and saying what is known after.
+
+The session carries the run's ids (``SET LOCAL blastdoor.run_id`` and friends, through
+``set_config``) so row history triggers (``blastdoor data``) can attribute every change. Results are
+printed as tab-separated rows, scrubbed of the profile's secrets.
+
+When the connection drops, what is known depends on when: before ``COMMIT`` was sent, PostgreSQL
+rolls the transaction back, so nothing of it stayed; while ``COMMIT`` was under way, the client
+cannot know, and the outcome says ``commit-unknown``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from blastdoor.broker.scrub import Scrubber
+
+MAX_ROWS_SHOWN = 10_000
+COMMITTED, FAILED, LOST, UNKNOWN = "committed", "error", "connection-lost", "commit-unknown"
+
+
+@dataclass
+class SqlOutcome:
+    result: str = ""
+    statements: list[dict[str, Any]] = field(default_factory=list)
+    error: str = ""
+    output_sha256: str = ""
+
+    @property
+    def known(self) -> str:
+        """What the person and the agent should be told about what stayed in the database."""
+        if self.result == COMMITTED:
+            return "committed"
+        if self.result == UNKNOWN:
+            return ("the connection was lost while COMMIT was under way: whether the change stayed is "
+                    "unknown; check the database before retrying")  # fmt: skip
+        if self.result == LOST:
+            return "the connection was lost before COMMIT: PostgreSQL rolled the transaction back, nothing of it stayed"
+        return "the transaction was rolled back: nothing of it stayed"
+
+
+def run_sql(dsn: str, text: str, *, tags: Mapping[str, str], scrubber: Scrubber, out: BinaryIO) -> SqlOutcome:
+    import psycopg
+
+    outcome = SqlOutcome()
+    digest = hashlib.sha256()
+
+    def emit(line: str) -> None:
+        data = (scrubber.text(line) + "\n").encode("utf-8", "replace")
+        digest.update(data)
+        out.write(data)
+
+    try:
+        db = psycopg.connect(dsn, application_name="blastdoor-broker", connect_timeout=10)
+    except psycopg.Error as error:
+        outcome.result, outcome.error = FAILED, scrubber.text(_first_line(error))
+        return outcome
+    phase = "statement"
+    try:
+        with db.cursor() as cursor:
+            for name, value in tags.items():
+                cursor.execute("SELECT set_config(%s, %s, true)", (name, value))
+            cursor.execute(text)  # no parameters: the text may hold several statements
+            while True:
+                outcome.statements.append({"status": cursor.statusmessage or "", "rows": cursor.rowcount})
+                if cursor.description:
+                    _show(cursor, emit)
+                else:
+                    emit(cursor.statusmessage or "")
+                if not cursor.nextset():
+                    break
+        phase = "commit"
+        db.commit()
+        outcome.result = COMMITTED
+    except psycopg.Error as error:
+        outcome.error = scrubber.text(_first_line(error))
+        if db.broken or db.closed:
+            outcome.result = UNKNOWN if phase == "commit" else LOST
+        else:
+            outcome.result = FAILED
+            db.rollback()
+    finally:
+        db.close()
+        out.flush()
+    outcome.output_sha256 = "sha256:" + digest.hexdigest()
+    return outcome
+
+
+def _show(cursor: Any, emit: Any) -> None:
+    emit("\t".join(column.name for column in cursor.description))
+    for shown, row in enumerate(cursor):
+        if shown == MAX_ROWS_SHOWN:
+            emit(f"... more rows not shown (the first {MAX_ROWS_SHOWN} are above)")
+            break
+        emit("\t".join("NULL" if value is None else str(value) for value in row))
+    emit(f"({cursor.rowcount} row{'s' if cursor.rowcount != 1 else ''})")
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return (text.splitlines() or [type(error).__name__])[0][:500]

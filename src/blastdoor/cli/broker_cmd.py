@@ -1,0 +1,109 @@
+"""``blastdoor exec|sql --profile NAME``: an agent's way to act with a credential it never holds.
+
+Exit codes: the program's own when it ran; 4 held (the message names the approval request), 5
+denied, 1 error. What the agent reads is written for it, like a hook's answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from blastdoor.cli.common import EXIT_CODES, settings
+from blastdoor.errors import InputError
+
+MAX_SQL_CHARS = 2_000_000
+
+
+def register(commands: Any) -> None:
+    run = commands.add_parser("exec", help="run one command with a stored credential, judged and recorded",
+                              description="Judge COMMAND as if run with profile NAME's credential; when it "
+                              "is allowed (or approved), run it with the secrets in its environment only, "
+                              "scrubbing them from its output.")  # fmt: skip
+    _common(run)
+    run.add_argument("command", nargs=argparse.REMAINDER, help="the program and its arguments, after --")
+    run.set_defaults(handler=_exec)
+
+    sql = commands.add_parser("sql", help="run SQL with a stored PostgreSQL credential, judged, saved first, recorded",
+                              description="Judge SQL as run with profile NAME's credential; when it is allowed "
+                              "(or approved), save what it destroys (blastdoor restore puts it back), then run it "
+                              "in one transaction.")  # fmt: skip
+    _common(sql)
+    sql.add_argument("statement", nargs=argparse.REMAINDER, help="the SQL text, after -- (one argument)")
+    sql.set_defaults(handler=_sql)
+
+    restore = commands.add_parser("restore", help="put back what a snapshot saved before a statement ran")
+    restore.add_argument("snapshot", help="the snapshot id (s-...) the broker named")
+    restore.set_defaults(handler=_restore)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", required=True, help="the stored profile whose credential to use")
+    for name, helptext in (("agent", "the agent asking"), ("session", "its session id"),
+                           ("run", "the run id (default $BLASTDOOR_RUN_ID or a new one)"),
+                           ("tool-use", "the tool call's id")):  # fmt: skip
+        parser.add_argument(f"--{name}", default="", help=f"{helptext} (recorded in the ledger)")
+
+
+def _caller(args: argparse.Namespace) -> Any:
+    from blastdoor.broker.calls import Caller
+
+    return Caller(agent=args.agent, session=args.session, run=args.run, tool_use=args.tool_use)
+
+
+def _exec(args: argparse.Namespace) -> int:
+    from blastdoor.broker.calls import Broker
+
+    argv = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not argv or not argv[0]:
+        raise InputError("no command given", hint="write it after --, e.g. blastdoor exec --profile prod-db -- psql -c 'select 1'")
+    with Broker(settings(args)) as broker:
+        profile = broker.profile(args.profile)
+        result = broker.exec(profile, argv, caller=_caller(args), cwd=os.getcwd(),
+                             stdout=sys.stdout.buffer, stderr=sys.stderr.buffer)  # fmt: skip
+    if result.outcome is None:
+        return _stopped(result.judged)
+    return result.outcome.exit_code
+
+
+def _sql(args: argparse.Namespace) -> int:
+    from blastdoor.broker.calls import Broker
+
+    words = args.statement[1:] if args.statement[:1] == ["--"] else args.statement
+    text = " ".join(words).strip()
+    if not text:
+        raise InputError("no SQL given", hint="write it after --, e.g. blastdoor sql --profile prod-db -- 'select 1'")
+    if len(text) > MAX_SQL_CHARS or "\0" in text:
+        raise InputError("the SQL text is too long or binary", hint=f"give at most {MAX_SQL_CHARS} characters of text")
+    with Broker(settings(args)) as broker:
+        profile = broker.profile(args.profile)
+        result = broker.sql(profile, text, caller=_caller(args), cwd=os.getcwd(), out=sys.stdout.buffer)
+    if result.outcome is None:
+        return _stopped(result.judged)
+    outcome = result.outcome
+    saved = f" Snapshot {result.snapshot} holds what it destroyed; a person can run blastdoor restore {result.snapshot}." if result.snapshot else ""
+    if outcome.result == "committed":
+        if saved:
+            print(f"blastdoor:{saved}", file=sys.stderr)
+        return 0
+    print(f"blastdoor: the SQL failed ({outcome.error}); {outcome.known}.{saved}", file=sys.stderr)
+    return 1
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from blastdoor.broker.calls import Broker
+
+    with Broker(settings(args)) as broker:
+        for line in broker.restore(args.snapshot):
+            print(line)
+    return 0
+
+
+def _stopped(judged: Any) -> int:
+    from blastdoor.integrations.service import verdict_of
+
+    verdict = verdict_of(judged.decision, request=judged.request)
+    print(verdict.message, file=sys.stderr)
+    return EXIT_CODES[judged.decision.kind]

@@ -1,0 +1,130 @@
+"""``blastdoor profile add|list|show|remove``: a person storing the credentials the broker holds."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from blastdoor.cli.common import settings
+from blastdoor.ledger.entry import person_entry
+
+MAX_SECRET_BYTES = 64 * 1024
+
+
+def register(commands: Any) -> None:
+    profile = commands.add_parser("profile", help="credentials the broker holds for agents (a person's job)")
+    actions = profile.add_subparsers(dest="profile_action", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help="store a credential, sealed, with its scope and purpose",
+                             description="Store secrets for the broker. Values are read from the terminal, "
+                             "one line each from standard input, or with --from-env from this shell's "
+                             "environment; never from a flag.")  # fmt: skip
+    add.add_argument("name", help="the profile's name, e.g. prod-db")
+    add.add_argument("--scope", required=True, choices=["production", "staging", "development"],
+                     help="where the credential reaches")  # fmt: skip
+    add.add_argument("--purpose", required=True, help="what the credential exists for, in words")
+    add.add_argument("--allow", action="append", default=[], metavar="VERB[:KIND]",
+                     help="an action it exists for: read, modify:database, delete:dns-record, * (repeatable; default read)")  # fmt: skip
+    add.add_argument("--secret", action="append", required=True, metavar="VARIABLE",
+                     help="an environment variable the program gets, e.g. DATABASE_URL (repeatable)")  # fmt: skip
+    add.add_argument("--from-env", action="store_true", help="take each value from this shell's environment")
+    add.add_argument("--replace", action="store_true", help="replace a profile of the same name")
+    add.set_defaults(handler=_add)
+    listed = actions.add_parser("list", help="the stored profiles (never their values)")
+    listed.add_argument("--json", action="store_true")
+    listed.set_defaults(handler=_list)
+    show = actions.add_parser("show", help="one profile's scope, purpose and variable names")
+    show.add_argument("name")
+    show.set_defaults(handler=_show)
+    remove = actions.add_parser("remove", help="delete a stored profile")
+    remove.add_argument("name")
+    remove.set_defaults(handler=_remove)
+
+
+def _vault(args: argparse.Namespace) -> Any:
+    from blastdoor.broker.vault import Vault
+
+    resolved = settings(args)
+    return Vault(resolved.profiles, resolved.broker_key)
+
+
+def _add(args: argparse.Namespace) -> int:
+    from blastdoor.broker.profile import Profile, check_allow, check_name, check_variable
+    from blastdoor.ledger.entry import now
+    from blastdoor.ledger.ledger import Ledger
+    from blastdoor.model import Scope
+
+    name = check_name(args.name)
+    variables = [check_variable(variable) for variable in dict.fromkeys(args.secret)]
+    allow = check_allow(args.allow)
+    values = _values(variables, from_env=args.from_env)
+    profile = Profile(name=name, scope=Scope(args.scope), purpose=" ".join(args.purpose.split())[:500],
+                      allow=allow, secrets=values, created=now(), by=os.environ.get("USER", ""))  # fmt: skip
+    _vault(args).add(profile, replace=args.replace)
+    with Ledger.open(settings(args)) as ledger:
+        clear = profile.public()
+        ledger.record(person_entry("profile-added", profile=name, **{k: clear[k] for k in ("scope", "purpose", "allow", "variables")}))
+    print(f"stored profile {name} ({args.scope}; allows {', '.join(allow)}; variables {', '.join(variables)})")
+    return 0
+
+
+def _values(variables: list[str], *, from_env: bool) -> dict[str, str]:
+    from blastdoor.broker.errors import BrokerError
+
+    values: dict[str, str] = {}
+    for variable in variables:
+        if from_env:
+            value = os.environ.get(variable, "")
+        elif sys.stdin.isatty():
+            import getpass
+
+            value = getpass.getpass(f"value of {variable}: ")
+        else:
+            value = sys.stdin.buffer.readline(MAX_SECRET_BYTES + 1).decode("utf-8", "replace").rstrip("\r\n")
+        if not value:
+            where = "in this shell's environment" if from_env else "on standard input (one line per --secret)"
+            raise BrokerError(f"no value for {variable} {where}", hint="nothing was stored; give every value")
+        if len(value.encode()) > MAX_SECRET_BYTES or "\0" in value:
+            raise BrokerError(f"the value of {variable} is not a credential (too long or binary)",
+                              hint=f"give at most {MAX_SECRET_BYTES} bytes of text; nothing was stored")  # fmt: skip
+        values[variable] = value
+    return values
+
+
+def _list(args: argparse.Namespace) -> int:
+    vault = _vault(args)
+    names = vault.names()
+    for name in names:
+        try:
+            clear = vault.get(name).public()
+        except Exception as error:  # one broken profile must not hide the others
+            clear = {"name": name, "problem": getattr(error, "message", str(error))}
+        if args.json:
+            print(json.dumps(clear))
+        elif "problem" in clear:
+            print(f"{name}  UNUSABLE  {clear['problem']}")
+        else:
+            print(f"{name}  {clear['scope']}  allows {', '.join(clear['allow'])}  — {clear['purpose']}")
+    if not names and not args.json:
+        print("no profiles yet (a person adds one with blastdoor profile add)")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    clear = _vault(args).get(args.name).public()
+    for key in ("name", "scope", "purpose", "allow", "variables", "created", "by"):
+        value = clear[key]
+        print(f"{key:9} {', '.join(value) if isinstance(value, list) else value}")
+    return 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    from blastdoor.ledger.ledger import Ledger
+
+    _vault(args).remove(args.name)
+    with Ledger.open(settings(args)) as ledger:
+        ledger.record(person_entry("profile-removed", profile=args.name))
+    print(f"removed profile {args.name}")
+    return 0

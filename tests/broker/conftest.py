@@ -1,0 +1,82 @@
+"""Broker fixtures: a home, a clean environment, profiles added the way a person adds them, and a
+PostgreSQL database of the test's own on the server at 127.0.0.1:5432 (skipped without a server,
+except in CI)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from blastdoor.config import Settings
+from blastdoor.ledger.ledger import Ledger
+from tests.ledger.conftest import PG_BASE, _pg_available
+
+SECRET = "Sup3r-S3cret-Pw-4711"
+
+
+@pytest.fixture
+def env(tmp_path: Path, isolated_home: Path) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("CLAUDECODE", "GEMINI_CLI", "BLASTDOOR_RUN_ID", "DATABASE_URL")}  # fmt: skip
+    return clean | {"BLASTDOOR_HOME": str(isolated_home), "BLASTDOOR_APPROVER_KEYS": str(tmp_path / "keys"),
+                    "BLASTDOOR_DAEMON": "0"}  # fmt: skip
+
+
+def cli(env: dict[str, str], *args: str, stdin: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "blastdoor", *args], input=stdin, capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=120, check=False)  # fmt: skip
+
+
+def add_profile(env: dict[str, str], name: str, *, scope: str, allow: list[str], values: dict[str, str],
+                purpose: str = "tests") -> None:  # fmt: skip
+    args = ["profile", "add", name, "--scope", scope, "--purpose", purpose]
+    for pattern in allow:
+        args += ["--allow", pattern]
+    for variable in values:
+        args += ["--secret", variable]
+    done = cli(env, *args, stdin="".join(v + "\n" for v in values.values()))
+    assert done.returncode == 0, done.stderr
+
+
+def entries(home: Path) -> list[dict[str, Any]]:
+    with Ledger.open(Settings.resolve(home=str(home))) as ledger:
+        return [json.loads(row.body) for row in ledger.store.scan()]
+
+
+def ledger_bytes(home: Path) -> bytes:
+    return b"".join(path.read_bytes() for path in home.rglob("*") if path.is_file())
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    """A fresh database; its URL (with a password the trust-auth server ignores, to prove it never leaks)."""
+    problem = _pg_available()
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL at {PG_BASE} is required in CI: {problem}")
+        pytest.skip(f"no PostgreSQL at {PG_BASE} ({problem}); start one or set BLASTDOOR_TEST_PG to run these")
+    import psycopg
+
+    name = f"bd_broker_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_BASE, autocommit=True) as db:
+        db.execute(f"CREATE DATABASE {name}")
+    base = psycopg.conninfo.conninfo_to_dict(PG_BASE)
+    yield f"postgresql://{base.get('user', 'postgres')}:{SECRET}@{base.get('host', '127.0.0.1')}:{base.get('port', 5432)}/{name}"
+    with psycopg.connect(PG_BASE, autocommit=True) as db:
+        db.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def query(url: str, sql: str) -> list[tuple[Any, ...]]:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as db:
+        cursor = db.execute(sql)
+        return cursor.fetchall() if cursor.description else []

@@ -1,0 +1,91 @@
+"""``blastdoor exec``: the secret reaches the child and nothing else; production runs commands, not
+sessions; a credential is never used outside its purpose, approval or not."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+from tests.approvals.terminal import on_terminal
+from tests.broker.conftest import SECRET, add_profile, cli, entries, ledger_bytes
+
+LEAK = """\
+import base64, os, sys, urllib.parse
+value = os.environ["API_TOKEN"]
+print("same" if value == sys.argv[1] else "different")
+print(value)
+print(base64.b64encode(value.encode()).decode())
+print(base64.b64encode(b"bot:" + value.encode()).decode())
+print(urllib.parse.quote("token=" + value, safe=""))
+sys.stdout.write(value[:7]); sys.stdout.flush(); sys.stdout.write(value[7:] + "\\n")
+print(value, file=sys.stderr)
+"""
+PASSPHRASE = "correct horse battery"
+
+
+def test_the_child_gets_the_secret_and_its_output_loses_it(env: dict[str, str], isolated_home: Path, tmp_path: Path) -> None:
+    add_profile(env, "ci-token", scope="development", allow=["*"], values={"API_TOKEN": SECRET})
+    (tmp_path / "leak.py").write_text(LEAK)
+    done = cli(env, "exec", "--profile", "ci-token", "--run", "run-7", "--", "python3", "leak.py", SECRET, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "same"  # the argv the agent passed is scrubbed only in the record, not for the child
+    assert SECRET not in done.stdout + done.stderr
+    assert lines[1:] == ["[secret removed: API_TOKEN]"] * 2 + [lines[3], "token%3D[secret removed: API_TOKEN]", "[secret removed: API_TOKEN]"]
+    assert "[secret removed: API_TOKEN]" in lines[3]  # inside a longer base64 text (HTTP Basic)
+    assert done.stderr.strip() == "[secret removed: API_TOKEN]"
+    assert SECRET not in ledger_bytes(isolated_home).decode("latin-1")
+    outcome = next(e for e in entries(isolated_home) if e["type"] == "broker-exec")
+    assert outcome["exit"] == 0 and outcome["run"] == "run-7" and outcome["profile"] == "ci-token"
+    assert outcome["stdout_sha256"] == hashlib.sha256(done.stdout.encode()).hexdigest()
+
+
+def test_production_runs_commands_not_sessions(env: dict[str, str], isolated_home: Path, tmp_path: Path) -> None:
+    add_profile(env, "prod", scope="production", allow=["*"], values={"DATABASE_URL": "postgresql://a:b@prod/x"})
+    marker = tmp_path / "ran"
+    for argv in (["sh", "-c", f"touch {marker}"], ["bash"], ["python3", "-c", f"open('{marker}','w')"],
+                 ["env"], ["printenv", "DATABASE_URL"], ["psql"], ["sudo", "touch", str(marker)],
+                 ["/usr/bin/env", "touch", str(marker)], ["cat", "/proc/self/environ"]):  # fmt: skip
+        done = cli(env, "exec", "--profile", "prod", "--", *argv, cwd=tmp_path)
+        assert done.returncode == 5, (argv, done.stdout, done.stderr)
+        assert "broker.session-refused" in done.stderr
+    assert not marker.exists()
+    assert not [e for e in entries(isolated_home) if e["type"] == "broker-exec"]
+    decisions = [e for e in entries(isolated_home) if e["type"] == "decision"]
+    assert len(decisions) == 9 and {d["credential_name"] for d in decisions} == {"profile:prod"}
+
+
+def test_out_of_purpose_is_denied_before_any_request(env: dict[str, str], isolated_home: Path) -> None:
+    # PocketOS: a token made to manage custom domains was used to delete a volume.
+    add_profile(env, "railway-domains", scope="production", allow=["read", "create", "modify"],
+                purpose="manage custom domains", values={"RAILWAY_TOKEN": "rw-" + SECRET})  # fmt: skip
+    mutation = '{"query":"mutation { volumeDelete(volumeId: \\"vol-1\\") }"}'
+    done = cli(env, "exec", "--profile", "railway-domains", "--", "curl", "-X", "POST",
+               "https://backboard.railway.app/graphql/v2", "-d", mutation)  # fmt: skip
+    assert done.returncode == 5 and "broker.out-of-purpose" in done.stderr
+    assert "manage custom domains" in done.stderr
+    assert not [e for e in entries(isolated_home) if e["type"] == "approval-request"]
+
+
+def test_an_approval_cannot_widen_a_purpose(env: dict[str, str], isolated_home: Path, tmp_path: Path) -> None:
+    """The same action, approved while the profile allowed it, is denied once the profile no
+    longer does, and the approval stays unused."""
+    add_profile(env, "prod", scope="production", allow=["*"], values={"DATABASE_URL": "postgresql://a:b@prod/x"})
+    argv = ["psql", "-c", "DROP TABLE executives"]
+    held = cli(env, "exec", "--profile", "prod", "--", *argv, cwd=tmp_path)
+    assert held.returncode == 4, held.stderr
+    request = re.search(r"Approval request (r-[0-9a-f]{12})", held.stderr).group(1)  # type: ignore[union-attr]
+    code, screen = on_terminal(["approver", "add", "alice"], [("new passphrase", PASSPHRASE), ("again", PASSPHRASE)],
+                               home=isolated_home, env=env)  # fmt: skip
+    assert code == 0, screen
+    code, screen = on_terminal(["approve", request], [("passphrase", PASSPHRASE)], home=isolated_home, env=env)
+    assert code == 0, screen
+    done = cli(env, "profile", "add", "prod", "--replace", "--scope", "production", "--purpose", "reports",
+               "--allow", "read", "--secret", "DATABASE_URL", stdin="postgresql://a:b@prod/x\n")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    again = cli(env, "exec", "--profile", "prod", "--", *argv, cwd=tmp_path)
+    assert again.returncode == 5 and "broker.out-of-purpose" in again.stderr
+    assert not [e for e in entries(isolated_home) if e["type"] == "approval-used"]
+    listed = cli(env, "requests", "--all")
+    assert request in listed.stdout and "APPROVED" in listed.stdout
