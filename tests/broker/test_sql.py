@@ -1,0 +1,163 @@
+"""``blastdoor sql`` on a real PostgreSQL database: the Replit shape approved, run, and undone with
+``blastdoor restore``; faults (a crash after the snapshot, a lost connection) and secrets in errors."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.approvals.terminal import on_terminal
+from tests.broker.conftest import SECRET, add_profile, cli, entries, ledger_bytes, query
+
+PASSPHRASE = "correct horse battery"
+ALLOW_DESTROY = """
+[[rule]]
+id = "test.allow-destroy"
+verb = ["delete", "destroy", "modify"]
+decision = "allow"
+reason = "the test allows it so that no approval is needed"
+"""
+
+
+def replit_tables(url: str) -> None:
+    query(url, "CREATE TABLE executives (id serial PRIMARY KEY, name text NOT NULL, title text);"
+               "INSERT INTO executives (name, title) SELECT 'exec ' || g, 'title ' || (g % 7) FROM generate_series(1, 1206) g;"
+               "CREATE TABLE companies (id int PRIMARY KEY, name text, founded date);"
+               "INSERT INTO companies SELECT g, 'company ' || g, DATE '2000-01-01' + g FROM generate_series(1, 1196) g")  # fmt: skip
+
+
+def approve(home: Path, env: dict[str, str], output: str) -> None:
+    request = re.search(r"Approval request (r-[0-9a-f]{12})", output)
+    assert request, output
+    code, screen = on_terminal(["approver", "add", "alice"], [("new passphrase", PASSPHRASE), ("again", PASSPHRASE)],
+                               home=home, env=env)  # fmt: skip
+    assert code == 0, screen
+    code, screen = on_terminal(["approve", request.group(1)], [("passphrase", PASSPHRASE)], home=home, env=env)
+    assert code == 0, screen
+
+
+def test_replit_shape_held_approved_run_and_restored_row_for_row(
+    env: dict[str, str], isolated_home: Path, pg_database: str
+) -> None:
+    replit_tables(pg_database)
+    before = (query(pg_database, "SELECT * FROM executives ORDER BY id"), query(pg_database, "SELECT * FROM companies ORDER BY id"))
+    add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
+    statement = "DELETE FROM executives; DROP TABLE companies"
+    held = cli(env, "sql", "--profile", "prod-db", "--run", "run-replit", "--", statement)
+    assert held.returncode == 4 and query(pg_database, "SELECT count(*) FROM executives") == [(1206,)]
+    approve(isolated_home, env, held.stderr)
+    done = cli(env, "sql", "--profile", "prod-db", "--run", "run-replit", "--", statement)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["DELETE 1206", "DROP TABLE"]
+    snapshot = re.search(r"Snapshot (s-[0-9a-f]{12})", done.stderr).group(1)  # type: ignore[union-attr]
+    assert query(pg_database, "SELECT count(*) FROM executives") == [(0,)]
+    assert query(pg_database, "SELECT to_regclass('companies')") == [(None,)]
+    again = cli(env, "sql", "--profile", "prod-db", "--run", "run-replit", "--", statement)
+    assert again.returncode == 4  # the grant was single-use: the retry is a new request
+
+    restored = cli(env, "restore", snapshot)
+    assert restored.returncode == 0, restored.stderr
+    assert "public.companies: restored from" in restored.stdout
+    assert "public.executives: 1206 of 1206 deleted rows put back" in restored.stdout
+    assert (query(pg_database, "SELECT * FROM executives ORDER BY id"), query(pg_database, "SELECT * FROM companies ORDER BY id")) == before
+    assert "restored already" in cli(env, "restore", snapshot).stderr
+
+    kinds = [(e["type"], e.get("run", "")) for e in entries(isolated_home) if e["type"] in ("snapshot", "broker-sql", "restore")]
+    assert kinds == [("snapshot", "run-replit"), ("broker-sql", "run-replit"), ("restore", "")]
+    run = next(e for e in entries(isolated_home) if e["type"] == "broker-sql")
+    assert run["result"] == "committed" and run["snapshot"] == snapshot and [s["rows"] for s in run["statements"]] == [1206, -1]
+    assert SECRET not in ledger_bytes(isolated_home).decode("latin-1")
+
+
+def test_updated_and_truncated_rows_come_back(env: dict[str, str], isolated_home: Path, pg_database: str) -> None:
+    (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
+    replit_tables(pg_database)
+    before = query(pg_database, "SELECT * FROM executives ORDER BY id")
+    add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
+    done = cli(env, "sql", "--profile", "prod-db", "--", "UPDATE executives SET title = 'gone' WHERE id <= 600; TRUNCATE companies")
+    assert done.returncode == 0, done.stderr
+    assert query(pg_database, "SELECT count(*) FROM executives WHERE title = 'gone'") == [(600,)]
+    snapshot = re.search(r"Snapshot (s-[0-9a-f]{12})", done.stderr).group(1)  # type: ignore[union-attr]
+    restored = cli(env, "restore", snapshot)
+    assert restored.returncode == 0, restored.stderr
+    assert "old values of 600 of 600 updated rows put back" in restored.stdout
+    assert query(pg_database, "SELECT * FROM executives ORDER BY id") == before
+    assert query(pg_database, "SELECT count(*) FROM companies") == [(1196,)]
+
+
+def test_statements_that_cannot_be_saved_first_do_not_run(env: dict[str, str], isolated_home: Path, pg_database: str) -> None:
+    (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
+    replit_tables(pg_database)
+    add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
+    for statement in ("DO $$ BEGIN EXECUTE 'DELETE FROM executives'; END $$",
+                      "WITH gone AS (DELETE FROM executives RETURNING id) SELECT count(*) FROM gone"):  # fmt: skip
+        done = cli(env, "sql", "--profile", "prod-db", "--", statement)
+        assert done.returncode == 5 and "broker.no-snapshot" in done.stderr, done.stderr
+    assert query(pg_database, "SELECT count(*) FROM executives") == [(1206,)]
+
+
+def test_a_crash_between_snapshot_and_statement_leaves_the_snapshot_recorded(
+    env: dict[str, str], isolated_home: Path, pg_database: str
+) -> None:
+    (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
+    replit_tables(pg_database)
+    add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
+    crash = ("import os, sys, blastdoor.broker.calls as calls\n"
+             "calls.run_sql = lambda *a, **k: os._exit(137)\n"
+             "from blastdoor.cli.main import main\n"
+             "sys.exit(main(['sql', '--profile', 'prod-db', '--', 'DELETE FROM executives WHERE id > 1000']))\n")  # fmt: skip
+    died = subprocess.run([sys.executable, "-c", crash], env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert died.returncode == 137, died.stderr
+    assert query(pg_database, "SELECT count(*) FROM executives") == [(1206,)]
+    saved = [e for e in entries(isolated_home) if e["type"] == "snapshot"]
+    assert len(saved) == 1 and saved[0]["state"] == "taken" and saved[0]["parts"][0]["rows"] == 206
+    assert not [e for e in entries(isolated_home) if e["type"] == "broker-sql"]  # no outcome: it never ran
+    copy = query(pg_database, "SELECT count(*) FROM blastdoor_snapshots." + saved[0]["snapshot"].replace("-", "_") + "_0")
+    assert copy == [(206,)]
+
+
+def test_a_lost_connection_is_reported_with_what_is_known(env: dict[str, str], isolated_home: Path, pg_database: str) -> None:
+    (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
+    replit_tables(pg_database)
+    add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
+
+    def cut_when_running() -> None:
+        for _ in range(200):
+            killed = query(pg_database, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                        "WHERE application_name = 'blastdoor-broker' AND query LIKE '%pg_sleep%'")  # fmt: skip
+            if killed:
+                return
+            time.sleep(0.1)
+
+    cutter = threading.Thread(target=cut_when_running)
+    cutter.start()
+    done = cli(env, "sql", "--profile", "prod-db", "--", "DELETE FROM executives WHERE id > 1000; SELECT pg_sleep(30)")
+    cutter.join()
+    assert done.returncode == 1
+    assert "connection was lost before COMMIT" in done.stderr and "nothing of it stayed" in done.stderr
+    assert SECRET not in done.stderr
+    assert query(pg_database, "SELECT count(*) FROM executives") == [(1206,)]
+    outcome = next(e for e in entries(isolated_home) if e["type"] == "broker-sql")
+    assert outcome["result"] == "connection-lost"
+
+
+@pytest.mark.parametrize("statement, broken, message", [
+    ("SELEC oops", "", "syntax error"),
+    ("SELECT 1", "closed-port", "connection"),
+    ("SELECT 1", "missing-database", "does not exist"),
+])  # fmt: skip
+def test_errors_never_carry_the_secret(env: dict[str, str], isolated_home: Path, pg_database: str,
+                                       statement: str, broken: str, message: str) -> None:  # fmt: skip
+    url = {"": pg_database, "closed-port": re.sub(r":\d+/", ":1/", pg_database),
+           "missing-database": pg_database.rsplit("/", 1)[0] + "/no_such_database"}[broken]  # fmt: skip
+    add_profile(env, "dev-db", scope="development", allow=["*"], values={"DATABASE_URL": url})
+    done = cli(env, "sql", "--profile", "dev-db", "--", statement)
+    assert done.returncode == 1 and message in done.stderr, done.stderr
+    assert SECRET not in done.stdout + done.stderr and "Traceback" not in done.stderr
+    assert SECRET not in ledger_bytes(isolated_home).decode("latin-1")
