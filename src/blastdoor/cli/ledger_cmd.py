@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -119,6 +119,17 @@ def _warn(reader: Reader) -> int:
     return EXIT_BAD
 
 
+_BROKER: dict[str, Callable[[dict[str, Any]], str]] = {
+    "broker-exec": lambda p: f"exit {p.get('exit', '?')}" if p.get("result") == "exited" else f"not started: {p.get('error', '')}",
+    "broker-sql": lambda p: f"{p.get('result', '')} " + ", ".join(str(s.get("status", "")) for s in p.get("statements", []) if isinstance(s, dict)),
+    "snapshot": lambda p: f"{p.get('snapshot', '')} {p.get('state', '')} " + ", ".join(
+        f"{x.get('target')} ({x.get('change')})" for x in p.get("parts", []) if isinstance(x, dict)),
+    "restore": lambda p: f"{p.get('snapshot', '')} {p.get('result', '')}",
+    "profile-added": lambda p: f"{p.get('scope', '')}, allows {', '.join(p.get('allow', []))}",
+    "profile-removed": lambda p: "removed",
+}  # fmt: skip
+
+
 def line(entry: Entry) -> str:
     """One timeline line: id, time, who, decision, what."""
     p = entry.payload
@@ -145,6 +156,8 @@ def line(entry: Entry) -> str:
             f"{t.get('tool')} {t.get('status')}" for t in p["tools"] if isinstance(t, dict)
         )
         what = f"{p.get('server', '')}: {seen}"
+    elif p.get("type") in _BROKER:
+        what = f"{p.get('profile', '')}: {_BROKER[str(p['type'])](p)}"
     what = what if len(what) <= 120 else what[:117] + "..."
     rules = p.get("decision", {}).get("rules", []) if verdict else []
     tail = f"  [{', '.join(rules)}]" if rules else ""
