@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from blastdoor.credentials import Credential, from_config
 from blastdoor.errors import ConfigError
 
 
@@ -62,6 +63,8 @@ SETTINGS = (
     Setting("webhook", "", "approvals.webhook", "a URL told of every new approval request"),
     Setting("webhook_format", "", "approvals.webhook_format",
             '"json" (default) or "slack" (a Slack-compatible incoming-webhook payload)'),
+    Setting("credentials", "", "credentials",
+            "[credentials.NAME] tables: the credentials an agent may find and what each is for (config.toml only)"),
 )  # fmt: skip
 
 CONFIG_NAME = "config.toml"
@@ -80,6 +83,7 @@ class Settings:
     grant_ttl_minutes: int = 15
     webhook: str = ""
     webhook_format: str = "json"
+    credentials: tuple[Credential, ...] = ()
 
     @classmethod
     def resolve(
@@ -117,6 +121,7 @@ class Settings:
             grant_ttl_minutes=_positive(approvals.get("grant_ttl_minutes", 15), "approvals.grant_ttl_minutes"),
             webhook=_webhook(approvals.get("webhook", "")),
             webhook_format=_choice(approvals.get("webhook_format", "json"), ("json", "slack"), "approvals.webhook_format"),
+            credentials=from_config(file.get("credentials", {})),
         )  # fmt: skip
 
     @property
@@ -167,7 +172,10 @@ def _read_file(path: Path) -> dict[str, Any]:
     sections = {"ledger": {"checkpoint_every", "witnesses"},
                 "approvals": {"required", "approvers", "request_ttl_hours", "grant_ttl_minutes",
                               "webhook", "webhook_format"}}  # fmt: skip
-    unknown = set(data) - {"database_url", *sections}
+    unknown = set(data) - {"database_url", "credentials", *sections}
+    if not isinstance(data.get("credentials", {}), dict):
+        raise ConfigError(f"{path}: [credentials] must hold [credentials.NAME] tables",
+                          hint='e.g. [credentials.railway-domains] env = ["RAILWAY_TOKEN"]')  # fmt: skip
     for name, allowed in sections.items():
         section = data.get(name, {})
         if not isinstance(section, dict):
@@ -178,7 +186,7 @@ def _read_file(path: Path) -> dict[str, Any]:
     if unknown:
         listed = ", ".join(f"[{n}] {' '.join(sorted(a))}" for n, a in sections.items())
         raise ConfigError(f"{path} has unknown settings {sorted(unknown)}",
-                          hint=f"allowed: database_url, {listed}")  # fmt: skip
+                          hint=f"allowed: database_url, {listed}, [credentials.NAME]")  # fmt: skip
     return data
 
 

@@ -198,6 +198,11 @@ class Decision:
     effects: tuple[Effect, ...]
     enforced: bool = True  # False in observe mode: recorded, not enforced
 
+    def overruled(self, kind: DecisionKind, reason: str, rule: str) -> Decision:
+        """This decision made ``kind`` (and enforced) by a check after the policy, which says why first."""
+        return replace(self, kind=kind, enforced=True, reasons=(reason, *self.reasons),
+                       rule_ids=(rule, *self.rule_ids))  # fmt: skip
+
     def to_json(self) -> dict[str, Any]:
         return {
             "decision": self.kind.value,

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from blastdoor.broker.profile import Profile
 from blastdoor.broker.sessions import refusal
@@ -25,6 +25,8 @@ from blastdoor.scope import resolve
 PURPOSE_RULE = "broker.out-of-purpose"
 SESSION_RULE = "broker.session-refused"
 ASK_RULE = "broker.ask-is-hold"
+SNAPSHOT_RULE = "broker.no-snapshot"
+DENY = DecisionKind.DENY
 _STRICTNESS = {Scope.LOCAL: 0, Scope.DEVELOPMENT: 1, Scope.STAGING: 2, Scope.UNKNOWN: 3, Scope.PRODUCTION: 4}
 
 
@@ -50,15 +52,14 @@ def judge_brokered(action: Action, profile: Profile, runtime: Runtime, *,
     session = refusal(argv) if argv and profile.scope is Scope.PRODUCTION else ""
     outside = [found for found in scoped if not profile.permits(found)]
     if session:
-        decision = _deny(decision, f"Refused with production profile {profile.name}: {session}", SESSION_RULE)
+        decision = decision.overruled(DENY, f"Refused with production profile {profile.name}: {session}", SESSION_RULE)
     elif outside:
-        decision = _deny(decision, _out_of_purpose(profile, outside), PURPOSE_RULE)
+        decision = decision.overruled(DENY, _out_of_purpose(profile, outside), PURPOSE_RULE)
     elif refuse:
-        decision = _deny(decision, refuse, "broker.no-snapshot")
+        decision = decision.overruled(DENY, refuse, SNAPSHOT_RULE)
     elif decision.kind is DecisionKind.ASK:
-        decision = replace(decision, kind=DecisionKind.HOLD, rule_ids=(*decision.rule_ids, ASK_RULE),
-                           reasons=(*decision.reasons, "The broker cannot ask in the agent's window: "
-                                    "a person approves it out of band."))  # fmt: skip
+        decision = decision.overruled(DecisionKind.HOLD, "The broker cannot ask in the agent's window: "
+                                      "a person approves it out of band", ASK_RULE)  # fmt: skip
     decision, request = runtime.settle(action, decision)
     return Judged(decision, request, policy.digest)
 
@@ -70,11 +71,6 @@ def _where(found: Effect, profile: Profile) -> Effect:
     if found.scope is not Scope.UNKNOWN and _STRICTNESS[found.scope] > _STRICTNESS[scope]:
         scope = found.scope
     return found.with_scope(scope, (*found.signals, f"credential {profile.label} ({profile.scope.value})"))
-
-
-def _deny(decision: Decision, reason: str, rule: str) -> Decision:
-    return replace(decision, kind=DecisionKind.DENY, enforced=True,
-                   reasons=(reason, *decision.reasons), rule_ids=(rule, *decision.rule_ids))  # fmt: skip
 
 
 def _out_of_purpose(profile: Profile, outside: list[Effect]) -> str:

@@ -9,7 +9,6 @@ an approval (PocketOS: a token made for custom domains deleted a volume).
 from __future__ import annotations
 
 import contextlib
-import fnmatch
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,13 +16,13 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from blastdoor.broker.errors import BrokerError
-from blastdoor.model import Effect, Scope, Verb
+from blastdoor.credentials import allow_problem, permitted
+from blastdoor.model import Effect, Scope
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 MIN_PASSWORD = 4  # shorter passwords would be "removed" from ordinary words
 DSN_PREFIXES = ("postgresql://", "postgres://", "sqlite:///")
-_VERBS = frozenset(verb.value for verb in Verb)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,9 +43,7 @@ class Profile:
 
     def permits(self, found: Effect) -> bool:
         """Whether ``found`` is among the actions this credential exists for."""
-        if found.scope is Scope.LOCAL:
-            return True  # the credential does not govern the files beside the broker
-        return any(_matches(pattern, found) for pattern in self.allow)
+        return permitted(self.allow, found)
 
     def dsn(self) -> str:
         """The database this profile reaches: DATABASE_URL, else the first secret shaped like a DSN."""
@@ -75,13 +72,6 @@ class Profile:
         return f"profile:{self.name}"
 
 
-def _matches(pattern: str, found: Effect) -> bool:
-    verb, _, kind = pattern.partition(":")
-    if verb not in ("*", found.verb.value):
-        return False
-    return not kind or fnmatch.fnmatchcase(found.target.kind, kind)
-
-
 def check_name(name: str) -> str:
     if not NAME.match(name):
         raise BrokerError(f"profile name {name[:80]!r} is not a plain lower-case name",
@@ -91,13 +81,9 @@ def check_name(name: str) -> str:
 
 def check_allow(patterns: list[str]) -> tuple[str, ...]:
     for pattern in patterns:
-        verb, _, kind = pattern.partition(":")
-        if verb != "*" and verb not in _VERBS:
-            raise BrokerError(f"--allow {pattern[:80]!r}: {verb[:40]!r} is not a verb",
-                              hint=f"use one of {', '.join(sorted(_VERBS))}, optionally :TARGET-KIND, e.g. modify:database")  # fmt: skip
-        if ":" in pattern and not kind:
-            raise BrokerError(f"--allow {pattern!r} names no target kind after ':'",
-                              hint="e.g. delete:dns-record, or just delete")  # fmt: skip
+        problem = allow_problem(pattern)
+        if problem:
+            raise BrokerError(f"--allow {pattern[:80]!r}: {problem}", hint="e.g. --allow read --allow modify:database")
     return tuple(dict.fromkeys(patterns)) or ("read",)
 
 

@@ -173,7 +173,10 @@ def _handle(
     from blastdoor.ledger.record import decision_payload
 
     policy = runtime.policy(action.context.cwd or "")
-    decision, request = runtime.settle(action, judge(action, policy))
+    from blastdoor.credentials import check
+
+    judged = check(action, judge(action, policy), runtime.settings.credentials)
+    decision, request = runtime.settle(action, judged)
     payload = decision_payload(action, decision, policy_digest=policy.digest, source=f"hook:{adapter.name}",
                                rules_files=runtime.rules_files(action.context.cwd or ""), request=request)  # fmt: skip
     runtime.record(payload)
