@@ -161,3 +161,14 @@ def test_errors_never_carry_the_secret(env: dict[str, str], isolated_home: Path,
     assert done.returncode == 1 and message in done.stderr, done.stderr
     assert SECRET not in done.stdout + done.stderr and "Traceback" not in done.stderr
     assert SECRET not in ledger_bytes(isolated_home).decode("latin-1")
+
+
+def test_exec_hands_psql_the_database_without_naming_it(env: dict[str, str], isolated_home: Path, pg_database: str) -> None:
+    replit_tables(pg_database)
+    add_profile(env, "prod-db", scope="production", allow=["read"], values={"DATABASE_URL": pg_database})
+    done = cli(env, "exec", "--profile", "prod-db", "--", "psql", "-At", "-c", "SELECT count(*) FROM companies")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "1196"
+    dropped = cli(env, "exec", "--profile", "prod-db", "--", "psql", "-c", "DROP TABLE companies")
+    assert dropped.returncode == 5 and "broker.out-of-purpose" in dropped.stderr
+    assert query(pg_database, "SELECT count(*) FROM companies") == [(1196,)]

@@ -91,7 +91,7 @@ class Broker:
         if not judged.allowed:
             return ExecResult(judged, None)
         try:
-            outcome = run_program(argv, secrets=profile.secrets, hidden=profile.secret_values(), cwd=cwd,
+            outcome = run_program(argv, secrets=profile.environment(), hidden=profile.secret_values(), cwd=cwd,
                                   stdout=stdout, stderr=stderr)  # fmt: skip
         except Exception as error:
             self.record(profile, action, {"type": "broker-exec", "result": "not-started", "error": str(error)},

@@ -22,6 +22,8 @@ from blastdoor.model import Effect, Scope
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 MIN_PASSWORD = 4  # shorter passwords would be "removed" from ordinary words
+_LIBPQ = {"host": "PGHOST", "port": "PGPORT", "user": "PGUSER", "password": "PGPASSWORD",
+          "dbname": "PGDATABASE", "sslmode": "PGSSLMODE"}  # fmt: skip
 DSN_PREFIXES = ("postgresql://", "postgres://", "sqlite:///")
 
 
@@ -53,6 +55,22 @@ class Profile:
                 return value
         raise BrokerError(f"profile {self.name} holds no database URL",
                           hint="add one with: blastdoor profile add NAME --secret DATABASE_URL ... --replace")  # fmt: skip
+
+    def environment(self) -> dict[str, str]:
+        """What a brokered program gets: the profile's variables and, for a PostgreSQL URL, the
+        libpq variables it spells out (PGHOST, PGUSER, PGPASSWORD ...) so ``psql -c`` and ``pg_dump``
+        reach the database with no argument naming it."""
+        added = dict(self.secrets)
+        url = next((v for v in self.secrets.values() if v.startswith(DSN_PREFIXES[:2])), "")
+        if url:
+            from psycopg.conninfo import conninfo_to_dict
+
+            with contextlib.suppress(Exception):
+                for key, value in conninfo_to_dict(url).items():
+                    variable = _LIBPQ.get(key)
+                    if variable and value is not None and variable not in added:
+                        added[variable] = str(value)
+        return added
 
     def secret_values(self) -> list[tuple[str, str]]:
         """(variable, value) pairs to keep out of output and records, with the password inside
