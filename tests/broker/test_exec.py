@@ -89,3 +89,12 @@ def test_an_approval_cannot_widen_a_purpose(env: dict[str, str], isolated_home: 
     assert not [e for e in entries(isolated_home) if e["type"] == "approval-used"]
     listed = cli(env, "requests", "--all")
     assert request in listed.stdout and "APPROVED" in listed.stdout
+
+
+def test_a_password_given_as_a_url_parameter_is_scrubbed_too(env: dict[str, str], tmp_path: Path) -> None:
+    url = f"postgresql://app@db.internal:5432/app?password={SECRET}&sslmode=disable"
+    add_profile(env, "dev-db", scope="development", allow=["*"], values={"DATABASE_URL": url})
+    (tmp_path / "show.py").write_text("import os\nprint(os.environ['PGPASSWORD'], os.environ['PGHOST'])\n")
+    done = cli(env, "exec", "--profile", "dev-db", "--", "python3", "show.py", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[secret", "removed:", "DATABASE_URL]", "db.internal"]

@@ -80,15 +80,37 @@ def test_updated_and_truncated_rows_come_back(env: dict[str, str], isolated_home
     replit_tables(pg_database)
     before = query(pg_database, "SELECT * FROM executives ORDER BY id")
     add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
-    done = cli(env, "sql", "--profile", "prod-db", "--", "UPDATE executives SET title = 'gone' WHERE id <= 600; TRUNCATE companies")
-    assert done.returncode == 0, done.stderr
+    updated = cli(env, "sql", "--profile", "prod-db", "--", "UPDATE executives SET title = 'gone' WHERE id <= 600")
+    truncated = cli(env, "sql", "--profile", "prod-db", "--", "TRUNCATE companies")
+    assert updated.returncode == 0 and truncated.returncode == 0, updated.stderr + truncated.stderr
     assert query(pg_database, "SELECT count(*) FROM executives WHERE title = 'gone'") == [(600,)]
+    assert query(pg_database, "SELECT count(*) FROM companies") == [(0,)]
+    for done in (truncated, updated):
+        snapshot = re.search(r"Snapshot (s-[0-9a-f]{12})", done.stderr).group(1)  # type: ignore[union-attr]
+        restored = cli(env, "restore", snapshot)
+        assert restored.returncode == 0, restored.stderr
+    assert "old values of 600 of 600 updated rows put back" in restored.stdout  # only the rows its WHERE picked
+    assert query(pg_database, "SELECT * FROM executives ORDER BY id") == before
+    assert query(pg_database, "SELECT count(*) FROM companies") == [(1196,)]
+
+
+def test_a_text_whose_statements_change_each_others_rows_is_saved_whole(
+    env: dict[str, str], isolated_home: Path, pg_database: str
+) -> None:
+    (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
+    query(pg_database, "CREATE TABLE kv (a int, b int); INSERT INTO kv VALUES (1, 0), (2, 0), (2, 0), (3, 1)")
+    before = sorted(query(pg_database, "SELECT * FROM kv"))
+    add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
+    done = cli(env, "sql", "--profile", "prod-db", "--", "UPDATE kv SET b = 1 WHERE a = 1; DELETE FROM kv WHERE b = 1")
+    assert done.returncode == 0, done.stderr
+    assert sorted(query(pg_database, "SELECT * FROM kv")) == [(2, 0), (2, 0)]
     snapshot = re.search(r"Snapshot (s-[0-9a-f]{12})", done.stderr).group(1)  # type: ignore[union-attr]
     restored = cli(env, "restore", snapshot)
     assert restored.returncode == 0, restored.stderr
-    assert "old values of 600 of 600 updated rows put back" in restored.stdout
-    assert query(pg_database, "SELECT * FROM executives ORDER BY id") == before
-    assert query(pg_database, "SELECT count(*) FROM companies") == [(1196,)]
+    assert "no primary key" in restored.stdout  # the UPDATE part cannot match rows; the DELETE part can
+    assert sorted(query(pg_database, "SELECT * FROM kv")) == before  # no surviving row duplicated
+    renamed = cli(env, "sql", "--profile", "prod-db", "--", "ALTER TABLE kv RENAME TO gone; DROP TABLE gone")
+    assert renamed.returncode == 5 and "broker.no-snapshot" in renamed.stderr
 
 
 def test_statements_that_cannot_be_saved_first_do_not_run(env: dict[str, str], isolated_home: Path, pg_database: str) -> None:
@@ -100,6 +122,16 @@ def test_statements_that_cannot_be_saved_first_do_not_run(env: dict[str, str], i
         done = cli(env, "sql", "--profile", "prod-db", "--", statement)
         assert done.returncode == 5 and "broker.no-snapshot" in done.stderr, done.stderr
     assert query(pg_database, "SELECT count(*) FROM executives") == [(1206,)]
+    query(pg_database, "CREATE TABLE events (at date) PARTITION BY RANGE (at);"
+                       "CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');"
+                       "INSERT INTO events VALUES ('2026-05-01')")  # fmt: skip
+    for statement in ("TRUNCATE events", "DROP TABLE events"):
+        done = cli(env, "sql", "--profile", "prod-db", "--", statement)
+        assert done.returncode == 1 and "could not save" in done.stderr and "Traceback" not in done.stderr, done.stderr
+    query(pg_database, "ALTER TABLE executives ADD COLUMN company int REFERENCES companies (id)")
+    cascade = cli(env, "sql", "--profile", "prod-db", "--", "TRUNCATE companies CASCADE")
+    assert cascade.returncode == 1 and "referring to public.companies" in cascade.stderr, cascade.stderr
+    assert query(pg_database, "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM companies)") == [(1, 1196)]
 
 
 def test_a_crash_between_snapshot_and_statement_leaves_the_snapshot_recorded(
@@ -118,6 +150,8 @@ def test_a_crash_between_snapshot_and_statement_leaves_the_snapshot_recorded(
     saved = [e for e in entries(isolated_home) if e["type"] == "snapshot"]
     assert len(saved) == 1 and saved[0]["state"] == "taken" and saved[0]["parts"][0]["rows"] == 206
     assert not [e for e in entries(isolated_home) if e["type"] == "broker-sql"]  # no outcome: it never ran
+    refused = cli(env, "restore", saved[0]["snapshot"])
+    assert refused.returncode == 1 and "--force" in refused.stderr  # it never reported back: a person checks first
     copy = query(pg_database, "SELECT count(*) FROM blastdoor_snapshots." + saved[0]["snapshot"].replace("-", "_") + "_0")
     assert copy == [(206,)]
 
@@ -145,6 +179,8 @@ def test_a_lost_connection_is_reported_with_what_is_known(env: dict[str, str], i
     assert query(pg_database, "SELECT count(*) FROM executives") == [(1206,)]
     outcome = next(e for e in entries(isolated_home) if e["type"] == "broker-sql")
     assert outcome["result"] == "connection-lost"
+    snapshot = next(e for e in entries(isolated_home) if e["type"] == "snapshot")["snapshot"]
+    assert "did not commit" in cli(env, "restore", snapshot).stderr  # restoring would duplicate rows
 
 
 @pytest.mark.parametrize("statement, broken, message", [

@@ -126,6 +126,9 @@ class Broker:
                 "blastdoor.request": judged.request, "blastdoor.snapshot_id": snapshot}  # fmt: skip
         outcome = run_sql(dsn, text, tags=tags,
                           scrubber=Scrubber(profile.secret_values()), out=out)  # fmt: skip
+        if snapshot:
+            store = Snapshots(self.settings.snapshots)
+            store.write(store.read(snapshot) | {"outcome": outcome.result})
         self.record(profile, action, {"type": "broker-sql", "result": outcome.result, "known": outcome.known,
                                       "statements": outcome.statements, "error": outcome.error,
                                       "snapshot": snapshot, "output_sha256": outcome.output_sha256},
@@ -141,17 +144,17 @@ class Broker:
         manifest: dict[str, Any] = {"id": snapshot, "profile": profile.name, "state": TAKING, "created": now(),
                                     "run": action.context.run_id, "request": request, "parts": [],
                                     "statement_sha256": "sha256:" + hashlib.sha256(action.input.encode()).hexdigest()}  # fmt: skip
-        store.write(manifest)
         try:
+            store.write(manifest)
             store.take(manifest, parts, dsn)
+            manifest["state"] = TAKEN
+            digest = store.write(manifest)
         except Exception as error:
             message = Scrubber(profile.secret_values()).text(getattr(error, "message", str(error)))
             self.record(profile, action, {"type": "snapshot", "snapshot": snapshot, "state": "failed",
                                           "error": message}, request=request)  # fmt: skip
             raise BrokerError(f"could not save what the statement destroys, so it did not run: {message}",
                               hint="fix the cause and retry; the approval is used up, so ask again") from None  # fmt: skip
-        manifest["state"] = TAKEN
-        digest = store.write(manifest)
         saved = [{"target": p["target"], "change": p["change"], **({"rows": p["rows"]} if "rows" in p else {})}
                  for p in manifest["parts"]]  # fmt: skip
         self.record(profile, action, {"type": "snapshot", "snapshot": snapshot, "state": TAKEN, "parts": saved,
@@ -159,12 +162,22 @@ class Broker:
                                       "a broker-sql entry follows once it has run"}, request=request)  # fmt: skip
         return snapshot
 
-    def restore(self, snapshot: str) -> list[str]:
+    def restore(self, snapshot: str, *, force: bool = False) -> list[str]:
         store = Snapshots(self.settings.snapshots)
         manifest = store.read(snapshot)
         if manifest.get("state") == RESTORED:
             raise BrokerError(f"snapshot {snapshot} was restored already ({manifest.get('restored', '')})",
                               hint="restoring twice would put old rows back over newer ones")  # fmt: skip
+        outcome = manifest.get("outcome", "")
+        if manifest.get("state") != TAKEN:
+            raise BrokerError(f"snapshot {snapshot} was not finished ({manifest.get('state', '?')}), so its statement never ran",
+                              hint="nothing to restore")  # fmt: skip
+        if outcome in ("error", "connection-lost"):
+            raise BrokerError(f"the statement of snapshot {snapshot} did not commit ({outcome}); nothing of it stayed",
+                              hint="nothing to restore")  # fmt: skip
+        if not outcome and not force:
+            raise BrokerError(f"the broker stopped before the statement of snapshot {snapshot} reported back",
+                              hint=f"check whether it ran; if it did, blastdoor restore {snapshot} --force")  # fmt: skip
         profile = self.vault.get(str(manifest.get("profile", "")))
         scrubber = Scrubber(profile.secret_values())
         try:

@@ -77,12 +77,19 @@ class Profile:
         each URL-shaped value as a secret of its own."""
         pairs = [(name, value) for name, value in self.secrets.items() if value]
         for name, value in list(pairs):
+            if value.startswith(DSN_PREFIXES[:2]):
+                from psycopg.conninfo import conninfo_to_dict
+
+                with contextlib.suppress(Exception):
+                    params = conninfo_to_dict(value)
+                    for key in ("password", "sslpassword"):
+                        if len(str(params.get(key) or "")) >= MIN_PASSWORD:
+                            pairs.append((name, str(params[key])))
             if "://" in value:
                 with contextlib.suppress(ValueError):
                     password = urlsplit(value).password
                     if password and len(password) >= MIN_PASSWORD:
-                        pairs.append((name, unquote(password)))
-                        pairs.append((name, password))
+                        pairs += [(name, unquote(password)), (name, password)]
         return pairs
 
     @property

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from blastdoor.broker.errors import BrokerError
-from blastdoor.broker.snapshot_plan import ROWS, SCHEMA, Part
+from blastdoor.broker.snapshot_plan import ROWS, SCHEMA, TABLE, Part
 
 SNAPSHOT_SCHEMA = "blastdoor_snapshots"
 # The object a name means under the session's search_path, always schema-qualified and quoted.
@@ -46,8 +46,9 @@ def split_conninfo(dsn: str) -> tuple[str, dict[str, str]]:
     except Exception:
         raise BrokerError("the profile's database URL cannot be read",
                           hint="a person stores it again with blastdoor profile add ... --replace") from None  # fmt: skip
-    password = params.pop("password", "")
-    return make_conninfo(**params), ({"PGPASSWORD": password} if password else {})
+    secret_env = {variable: params.pop(key) for key, variable in (("password", "PGPASSWORD"), ("sslpassword", "PGSSLPASSWORD"))
+                  if params.get(key)}  # fmt: skip
+    return make_conninfo(**params), secret_env
 
 
 class Snapshots:
@@ -100,6 +101,7 @@ class Snapshots:
                     saved |= {"copy": f"{SNAPSHOT_SCHEMA}.{copy}", "rows": made.rowcount,
                               "key": _primary_key(db, found[0])}  # fmt: skip
                 else:
+                    _refuse_hidden_losses(db, part, found[0])
                     dumps.mkdir(mode=0o700, parents=True, exist_ok=True)
                     file = dumps / f"{number}.dump"
                     option = "--schema" if part.kind == SCHEMA else "--table"
@@ -125,6 +127,22 @@ class Snapshots:
         return lines
 
 
+def _refuse_hidden_losses(db: Any, part: Part, name: str) -> None:
+    """A table dump holds one table: refuse when the statement would also empty others."""
+    if part.kind != TABLE:
+        return
+    children = db.execute("SELECT count(*) FROM pg_inherits WHERE inhparent = %s::regclass", (name,)).fetchone()[0]
+    if children:
+        raise BrokerError(f"{name} has {children} partitions or child tables, which Blastdoor cannot yet save with it",
+                          hint="run the statement on each partition, or take and verify a backup and let a person run it")  # fmt: skip
+    if part.cascade:
+        referring = db.execute("SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND confrelid = %s::regclass "
+                               "AND conrelid <> confrelid", (name,)).fetchone()[0]  # fmt: skip
+        if referring:
+            raise BrokerError(f"CASCADE would also empty or drop the {referring} tables referring to {name}, which are not saved",
+                              hint="name those tables in the statement, or drop CASCADE")  # fmt: skip
+
+
 def _restore_rows(db: Any, saved: Mapping[str, Any]) -> str:
     from psycopg import sql
 
@@ -135,14 +153,22 @@ def _restore_rows(db: Any, saved: Mapping[str, Any]) -> str:
     table, source = _qualified(target), _qualified(copy)
     listed = sql.SQL(", ").join(sql.Identifier(name) for name in names)
     if saved["change"] == "delete":
-        done = db.execute(sql.SQL("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {} ON CONFLICT DO NOTHING")
-                          .format(table, listed, listed, source))  # fmt: skip
+        # With a key, rows already back are skipped by ON CONFLICT; without one, EXCEPT ALL puts back
+        # exactly the copies that are missing (a whole-table copy must not duplicate surviving rows).
+        if saved.get("key"):
+            query = sql.SQL("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {} ON CONFLICT DO NOTHING")
+            done = db.execute(query.format(table, listed, listed, source))
+        else:
+            query = sql.SQL("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {} EXCEPT ALL SELECT {} FROM {}")
+            done = db.execute(query.format(table, listed, listed, source, listed, table))
         kept = saved["rows"] - done.rowcount
         return f"{target}: {done.rowcount} of {saved['rows']} deleted rows put back" + (
             f"; {kept} were there again and kept as they are" if kept else "")
     if not saved.get("key"):
         return f"{target}: no primary key, so the old values cannot be matched to rows; they are in {copy}"
     key = saved["key"]
+    if not [n for n in names if n not in key]:
+        return f"{target}: every column is part of the primary key, so old rows cannot be matched; they are in {copy}"
     assign = sql.SQL(", ").join(sql.SQL("{} = s.{}").format(sql.Identifier(n), sql.Identifier(n))
                                 for n in names if n not in key)  # fmt: skip
     match = sql.SQL(" AND ").join(sql.SQL("t.{} = s.{}").format(sql.Identifier(k), sql.Identifier(k)) for k in key)

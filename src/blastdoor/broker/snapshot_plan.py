@@ -17,10 +17,24 @@ rows: ``INSERT``, ``CREATE``, ``DROP INDEX`` ...).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 ROWS, TABLE, SCHEMA = "rows", "table", "schema"
+# Statements that destroy no rows; anything not listed here and not handled below is a problem.
+_HARMLESS = frozenset({
+    "SelectStmt", "InsertStmt", "CreateStmt", "CreateTableAsStmt", "IndexStmt", "ViewStmt", "CreateSeqStmt",
+    "CreateSchemaStmt", "VariableShowStmt", "TransactionStmt", "CommentStmt", "GrantStmt", "GrantRoleStmt",
+    "CreateRoleStmt", "CreateFunctionStmt", "CreateTrigStmt", "CreateExtensionStmt", "AlterSeqStmt", "LockStmt",
+    "VacuumStmt", "RefreshMatViewStmt", "DeclareCursorStmt", "FetchStmt", "ClosePortalStmt", "NotifyStmt",
+    "ListenStmt", "UnlistenStmt", "CheckPointStmt", "CreateEnumStmt", "CompositeTypeStmt", "CreateDomainStmt",
+    "CreatePolicyStmt", "AlterTableStmt", "ExplainStmt", "CopyStmt", "DropStmt", "DeleteStmt", "UpdateStmt",
+    "TruncateStmt", "VariableSetStmt", "RenameStmt", "AlterRoleStmt", "AlterOwnerStmt", "AlterObjectSchemaStmt",
+})  # fmt: skip
+# In a text of several statements, a statement that saves something may follow only these (others
+# could rename, re-point or change what a later statement's names and WHERE mean).
+_SAFE_BEFORE = frozenset({"SelectStmt", "InsertStmt", "DeleteStmt", "UpdateStmt", "TruncateStmt", "DropStmt",
+                          "TransactionStmt", "VariableShowStmt"})  # fmt: skip
 _DUMPED = {"OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_SEQUENCE", "OBJECT_FOREIGN_TABLE"}
 
 
@@ -31,6 +45,7 @@ class Part:
     relation: str  # as written: [schema.]name (the schema name for SCHEMA parts)
     source: str = ""  # for ROWS: "FROM ... WHERE ..." selecting the rows, alias included
     statement: int = 0
+    cascade: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,9 +64,16 @@ def plan(sql: str) -> Plan:
         return Plan(problems=_unparsed(sql, str(error)))
     parts: list[Part] = []
     problems: list[str] = []
+    several = len(statements) > 1
     for index, raw in enumerate(statements):
         node = raw.stmt
         found, problem = _statement(node, index)
+        if found and several:
+            # Later statements may change the rows an earlier WHERE picks: save whole tables.
+            found = [replace(p, source=f"FROM {p.relation}") if p.kind == ROWS else p for p in found]
+            before = sorted({type(s.stmt).__name__ for s in statements[:index]} - _SAFE_BEFORE)
+            if before:
+                problem = problem or f"it follows {', '.join(before)} in the same text, which can change what it names; run them separately"
         parts.extend(found)
         if problem:
             problems.append(f"statement {index + 1}: {problem}")
@@ -60,14 +82,16 @@ def plan(sql: str) -> Plan:
 
 def _statement(node: Any, index: int) -> tuple[list[Part], str]:
     kind = type(node).__name__
-    if _modifying_with(node):
-        return [], "a WITH clause that changes data cannot be saved first; run its changes as plain statements"
+    if kind not in _HARMLESS:
+        return [], f"Blastdoor does not know what {kind.removesuffix('Stmt')} statements destroy"
+    if _modifying_with(node) or (kind == "CopyStmt" and node.query is not None and _changes(node.query)):
+        return [], "a query inside it changes data, which cannot be saved first; run the change as a plain statement"
     if kind == "DeleteStmt":
         return [_rows(node, "delete", index, joined=bool(node.usingClause))], ""
     if kind == "UpdateStmt":
         return [_rows(node, "update", index, joined=bool(node.fromClause))], ""
     if kind == "TruncateStmt":
-        return [Part(TABLE, "truncate", _relation(rel), statement=index) for rel in node.relations], ""
+        return [Part(TABLE, "truncate", _relation(rel), statement=index, cascade=_cascade(node)) for rel in node.relations], ""
     if kind == "DropStmt":
         return _drop(node, index)
     if kind == "AlterTableStmt":
@@ -77,9 +101,16 @@ def _statement(node: Any, index: int) -> tuple[list[Part], str]:
         return [], "it runs code whose changes cannot be saved first"
     if kind == "DropdbStmt":
         return [], "a whole database cannot be saved first; take and verify a backup, then a person runs it"
-    if kind == "ExplainStmt" and _analyze(node) and type(node.query).__name__ in ("DeleteStmt", "UpdateStmt"):
+    if kind == "ExplainStmt" and _analyze(node) and _changes(node.query):
         return [], "EXPLAIN ANALYZE runs the change; run the statement itself"
+    if kind == "InsertStmt" and node.onConflictClause is not None and node.onConflictClause.action != 1:
+        return [], "INSERT ... ON CONFLICT DO UPDATE overwrites rows that cannot be saved first; run an UPDATE"
     return [], ""
+
+
+def _changes(node: Any) -> bool:
+    """Whether ``node`` (a query) deletes or updates rows, itself or in a WITH clause."""
+    return type(node).__name__ in ("DeleteStmt", "UpdateStmt", "MergeStmt") or _modifying_with(node)
 
 
 def _rows(node: Any, change: str, index: int, *, joined: bool) -> Part:
@@ -99,11 +130,19 @@ def _drop(node: Any, index: int) -> tuple[list[Part], str]:
     if kind in _DUMPED:
         from pglast.stream import maybe_double_quote_name
 
-        return [Part(TABLE, "drop", ".".join(maybe_double_quote_name(n.sval) for n in names), statement=index)
-                for names in node.objects], ""  # fmt: skip
+        return [Part(TABLE, "drop", ".".join(maybe_double_quote_name(n.sval) for n in names), statement=index,
+                     cascade=_cascade(node)) for names in node.objects], ""  # fmt: skip
     if kind == "OBJECT_SCHEMA":
         return [Part(SCHEMA, "drop-schema", _plain(name), statement=index) for name in node.objects], ""
+    if _cascade(node):
+        return [], f"DROP {kind.removeprefix('OBJECT_')} ... CASCADE drops what depends on it, which cannot be listed first"
     return [], ""
+
+
+def _cascade(node: Any) -> bool:
+    from pglast.enums import DropBehavior
+
+    return bool(getattr(node, "behavior", None) == DropBehavior.DROP_CASCADE)
 
 
 def _alter_loses_data(cmd: Any) -> bool:

@@ -11,6 +11,7 @@ cannot know, and the outcome says ``commit-unknown``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -81,7 +82,8 @@ def run_sql(dsn: str, text: str, *, tags: Mapping[str, str], scrubber: Scrubber,
             outcome.result = UNKNOWN if phase == "commit" else LOST
         else:
             outcome.result = FAILED
-            db.rollback()
+            with contextlib.suppress(psycopg.Error):
+                db.rollback()
     finally:
         db.close()
         out.flush()

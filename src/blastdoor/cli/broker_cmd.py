@@ -36,6 +36,8 @@ def register(commands: Any) -> None:
 
     restore = commands.add_parser("restore", help="put back what a snapshot saved before a statement ran")
     restore.add_argument("snapshot", help="the snapshot id (s-...) the broker named")
+    restore.add_argument("--force", action="store_true",
+                         help="restore although the statement never reported back (after checking that it ran)")
     restore.set_defaults(handler=_restore)
 
 
@@ -75,7 +77,7 @@ def _sql(args: argparse.Namespace) -> int:
     text = " ".join(words).strip()
     if not text:
         raise InputError("no SQL given", hint="write it after --, e.g. blastdoor sql --profile prod-db -- 'select 1'")
-    if len(text) > MAX_SQL_CHARS or "\0" in text:
+    if len(text) > MAX_SQL_CHARS or "\0" in text or not _is_text(text):
         raise InputError("the SQL text is too long or binary", hint=f"give at most {MAX_SQL_CHARS} characters of text")
     with Broker(settings(args)) as broker:
         profile = broker.profile(args.profile)
@@ -88,15 +90,24 @@ def _sql(args: argparse.Namespace) -> int:
         if saved:
             print(f"blastdoor:{saved}", file=sys.stderr)
         return 0
-    print(f"blastdoor: the SQL failed ({outcome.error}); {outcome.known}.{saved}", file=sys.stderr)
+    kept = f" Snapshot {result.snapshot} is kept; nothing needs restoring." if result.snapshot and outcome.result != "commit-unknown" else saved
+    print(f"blastdoor: the SQL failed ({outcome.error}); {outcome.known}.{kept}", file=sys.stderr)
     return 1
+
+
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8 arrive as surrogates
+        return False
+    return True
 
 
 def _restore(args: argparse.Namespace) -> int:
     from blastdoor.broker.calls import Broker
 
     with Broker(settings(args)) as broker:
-        for line in broker.restore(args.snapshot):
+        for line in broker.restore(args.snapshot, force=args.force):
             print(line)
     return 0
 
