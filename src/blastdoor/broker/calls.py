@@ -19,7 +19,6 @@ from blastdoor.broker.errors import BrokerError
 from blastdoor.broker.exec_run import Outcome, run_program
 from blastdoor.broker.judging import Judged, judge_brokered
 from blastdoor.broker.profile import Profile
-from blastdoor.broker.scrub import Scrubber
 from blastdoor.broker.snapshot import RESTORED, TAKEN, TAKING, Snapshots
 from blastdoor.broker.snapshot_plan import Part
 from blastdoor.broker.sql_run import SqlOutcome, run_sql
@@ -61,6 +60,7 @@ class Broker:
         self.settings = settings
         self.runtime = Runtime(settings)
         self.vault = Vault(settings.profiles, settings.broker_key)
+        self.snapshots = Snapshots(settings.snapshots)
 
     def close(self) -> None:
         self.runtime.close()
@@ -79,7 +79,7 @@ class Broker:
         context = Context.create(cwd=cwd, agent=caller.agent, session_id=caller.session, run_id=caller.run_id(),
                                  tool_use_id=caller.tool_use, tool=f"blastdoor {kind.value}",
                                  target=profile.label, dialect=dialect)  # fmt: skip
-        return Action(kind=kind, input=Scrubber(profile.secret_values()).text(text), context=context)
+        return Action(kind=kind, input=profile.scrubber.text(text), context=context)
 
     def exec(self, profile: Profile, argv: Sequence[str], *, caller: Caller, cwd: str,
              stdout: BinaryIO, stderr: BinaryIO) -> ExecResult:  # fmt: skip
@@ -125,10 +125,9 @@ class Broker:
         tags = {"blastdoor.run_id": context.run_id, "blastdoor.session_id": context.session_id,
                 "blastdoor.request": judged.request, "blastdoor.snapshot_id": snapshot}  # fmt: skip
         outcome = run_sql(dsn, text, tags=tags,
-                          scrubber=Scrubber(profile.secret_values()), out=out)  # fmt: skip
+                          scrubber=profile.scrubber, out=out)  # fmt: skip
         if snapshot:
-            store = Snapshots(self.settings.snapshots)
-            store.write(store.read(snapshot) | {"outcome": outcome.result})
+            self.snapshots.write(self.snapshots.read(snapshot) | {"outcome": outcome.result})
         self.record(profile, action, {"type": "broker-sql", "result": outcome.result, "known": outcome.known,
                                       "statements": outcome.statements, "error": outcome.error,
                                       "snapshot": snapshot, "output_sha256": outcome.output_sha256},
@@ -139,18 +138,17 @@ class Broker:
         """Save what the statement will destroy; the snapshot id. Raises (and records) when it cannot."""
         import hashlib
 
-        store = Snapshots(self.settings.snapshots)
         snapshot = f"s-{uuid.uuid4().hex[:12]}"
         manifest: dict[str, Any] = {"id": snapshot, "profile": profile.name, "state": TAKING, "created": now(),
                                     "run": action.context.run_id, "request": request, "parts": [],
                                     "statement_sha256": "sha256:" + hashlib.sha256(action.input.encode()).hexdigest()}  # fmt: skip
         try:
-            store.write(manifest)
-            store.take(manifest, parts, dsn)
+            self.snapshots.write(manifest)
+            self.snapshots.take(manifest, parts, dsn)
             manifest["state"] = TAKEN
-            digest = store.write(manifest)
+            digest = self.snapshots.write(manifest)
         except Exception as error:
-            message = Scrubber(profile.secret_values()).text(getattr(error, "message", str(error)))
+            message = profile.scrubber.text(getattr(error, "message", str(error)))
             self.record(profile, action, {"type": "snapshot", "snapshot": snapshot, "state": "failed",
                                           "error": message}, request=request)  # fmt: skip
             raise BrokerError(f"could not save what the statement destroys, so it did not run: {message}",
@@ -163,8 +161,7 @@ class Broker:
         return snapshot
 
     def restore(self, snapshot: str, *, force: bool = False) -> list[str]:
-        store = Snapshots(self.settings.snapshots)
-        manifest = store.read(snapshot)
+        manifest = self.snapshots.read(snapshot)
         if manifest.get("state") == RESTORED:
             raise BrokerError(f"snapshot {snapshot} was restored already ({manifest.get('restored', '')})",
                               hint="restoring twice would put old rows back over newer ones")  # fmt: skip
@@ -179,17 +176,16 @@ class Broker:
             raise BrokerError(f"the broker stopped before the statement of snapshot {snapshot} reported back",
                               hint=f"check whether it ran; if it did, blastdoor restore {snapshot} --force")  # fmt: skip
         profile = self.vault.get(str(manifest.get("profile", "")))
-        scrubber = Scrubber(profile.secret_values())
         try:
-            lines = store.restore(manifest, profile.dsn())
+            lines = self.snapshots.restore(manifest, profile.dsn())
         except Exception as error:
-            message = scrubber.text(getattr(error, "message", str(error)))
-            self.runtime.record(_scrubbed(person_entry("restore", snapshot=snapshot, result="failed", error=message), profile))
+            message = profile.scrubber.text(getattr(error, "message", str(error)))
+            self.runtime.record(profile.scrubber.value(person_entry("restore", snapshot=snapshot, result="failed", error=message)))
             raise BrokerError(f"restore of {snapshot} failed: {message}",
                               hint="parts listed before the failure were put back; fix the cause and retry") from None  # fmt: skip
         manifest |= {"state": RESTORED, "restored": now()}
-        store.write(manifest)
-        self.runtime.record(_scrubbed(person_entry("restore", snapshot=snapshot, result="done", report=lines), profile))
+        self.snapshots.write(manifest)
+        self.runtime.record(profile.scrubber.value(person_entry("restore", snapshot=snapshot, result="done", report=lines)))
         return lines
 
     def decision(self, action: Action, judged: Judged, profile: Profile, *, source: str) -> None:
@@ -197,26 +193,11 @@ class Broker:
 
         payload = decision_payload(action, judged.decision, policy_digest=judged.policy_digest, source=source,
                                    credential=profile.label, request=judged.request)  # fmt: skip
-        self.runtime.record(_scrubbed(payload, profile))
+        self.runtime.record(profile.scrubber.value(payload))
 
     def record(self, profile: Profile, action: Action, fields: Mapping[str, Any], *, request: str = "") -> None:
         context = action.context
         payload = {"v": ENTRY_VERSION, "time": now(), "source": "broker", "profile": profile.name,
                    "scope": profile.scope.value, "agent": context.agent, "session": context.session_id,
                    "run": context.run_id, "tool_use": context.tool_use_id, "request": request, **fields}  # fmt: skip
-        self.runtime.record(_scrubbed({k: v for k, v in payload.items() if v not in ("", None)}, profile))
-
-
-def _scrubbed(value: Any, profile: Profile) -> Any:
-    scrubber = Scrubber(profile.secret_values())
-
-    def walk(item: Any) -> Any:
-        if isinstance(item, str):
-            return scrubber.text(item)
-        if isinstance(item, dict):
-            return {key: walk(inner) for key, inner in item.items()}
-        if isinstance(item, list | tuple):
-            return [walk(inner) for inner in item]
-        return item
-
-    return walk(value)
+        self.runtime.record(profile.scrubber.value({k: v for k, v in payload.items() if v not in ("", None)}))

@@ -12,10 +12,12 @@ import contextlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from blastdoor.broker.errors import BrokerError
+from blastdoor.broker.scrub import Scrubber
 from blastdoor.credentials import allow_problem, permitted
 from blastdoor.model import Effect, Scope
 
@@ -24,7 +26,8 @@ VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 MIN_PASSWORD = 4  # shorter passwords would be "removed" from ordinary words
 _LIBPQ = {"host": "PGHOST", "port": "PGPORT", "user": "PGUSER", "password": "PGPASSWORD",
           "dbname": "PGDATABASE", "sslmode": "PGSSLMODE"}  # fmt: skip
-DSN_PREFIXES = ("postgresql://", "postgres://", "sqlite:///")
+POSTGRES_PREFIXES = ("postgresql://", "postgres://")
+DSN_PREFIXES = (*POSTGRES_PREFIXES, "sqlite:///")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,41 +63,48 @@ class Profile:
         """What a brokered program gets: the profile's variables and, for a PostgreSQL URL, the
         libpq variables it spells out (PGHOST, PGUSER, PGPASSWORD ...) so ``psql -c`` and ``pg_dump``
         reach the database with no argument naming it."""
-        added = dict(self.secrets)
-        url = next((v for v in self.secrets.values() if v.startswith(DSN_PREFIXES[:2])), "")
-        if url:
-            from psycopg.conninfo import conninfo_to_dict
-
-            with contextlib.suppress(Exception):
-                for key, value in conninfo_to_dict(url).items():
-                    variable = _LIBPQ.get(key)
-                    if variable and value is not None and variable not in added:
-                        added[variable] = str(value)
-        return added
+        spelled = {_LIBPQ[key]: value for key, value in self._postgres().items() if key in _LIBPQ}
+        return spelled | dict(self.secrets)
 
     def secret_values(self) -> list[tuple[str, str]]:
         """(variable, value) pairs to keep out of output and records, with the password inside
         each URL-shaped value as a secret of its own."""
         pairs = [(name, value) for name, value in self.secrets.items() if value]
         for name, value in list(pairs):
-            if value.startswith(DSN_PREFIXES[:2]):
-                from psycopg.conninfo import conninfo_to_dict
-
-                with contextlib.suppress(Exception):
-                    params = conninfo_to_dict(value)
-                    for key in ("password", "sslpassword"):
-                        if len(str(params.get(key) or "")) >= MIN_PASSWORD:
-                            pairs.append((name, str(params[key])))
+            passwords = []
+            if value.startswith(POSTGRES_PREFIXES):
+                params = _conninfo(value)
+                passwords += [params.get("password", ""), params.get("sslpassword", "")]
             if "://" in value:
                 with contextlib.suppress(ValueError):
-                    password = urlsplit(value).password
-                    if password and len(password) >= MIN_PASSWORD:
-                        pairs += [(name, unquote(password)), (name, password)]
+                    raw = urlsplit(value).password or ""
+                    passwords += [raw, unquote(raw)]
+            pairs += [(name, p) for p in dict.fromkeys(passwords) if len(p) >= MIN_PASSWORD]
         return pairs
+
+    @cached_property
+    def scrubber(self) -> Scrubber:
+        """Removes this profile's secrets from text (for records and messages)."""
+        return Scrubber(self.secret_values())
+
+    def _postgres(self) -> dict[str, str]:
+        """The connection parameters of the profile's PostgreSQL URL ({} when it has none)."""
+        url = next((v for v in self.secrets.values() if v.startswith(POSTGRES_PREFIXES)), "")
+        return _conninfo(url) if url else {}
 
     @property
     def label(self) -> str:
         return f"profile:{self.name}"
+
+
+def _conninfo(url: str) -> dict[str, str]:
+    """libpq's own reading of ``url`` ({} when it cannot read it)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        return {key: str(value) for key, value in conninfo_to_dict(url).items() if value is not None}
+    except Exception:
+        return {}
 
 
 def check_name(name: str) -> str:

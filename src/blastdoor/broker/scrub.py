@@ -18,6 +18,7 @@ import base64
 import binascii
 import re
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 MIN_ENCODED = 8
@@ -70,6 +71,16 @@ class Scrubber:
         if self._pattern is None:
             return value
         return self._replace(value.encode("utf-8", "surrogateescape")).decode("utf-8", "surrogateescape")
+
+    def value(self, item: Any) -> Any:
+        """A JSON-shaped value with every string in it scrubbed (a ledger payload)."""
+        if isinstance(item, str):
+            return self.text(item)
+        if isinstance(item, dict):
+            return {key: self.value(inner) for key, inner in item.items()}
+        if isinstance(item, list | tuple):
+            return [self.value(inner) for inner in item]
+        return item
 
     def feed(self, chunk: bytes) -> bytes:
         """Scrubbed output that is safe to pass on now; the tail waits for the next chunk."""

@@ -11,7 +11,7 @@ import os
 import sys
 from typing import Any
 
-from blastdoor.cli.common import EXIT_CODES, settings
+from blastdoor.cli.common import EXIT_CODES, is_text, settings
 from blastdoor.errors import InputError
 
 MAX_SQL_CHARS = 2_000_000
@@ -77,7 +77,7 @@ def _sql(args: argparse.Namespace) -> int:
     text = " ".join(words).strip()
     if not text:
         raise InputError("no SQL given", hint="write it after --, e.g. blastdoor sql --profile prod-db -- 'select 1'")
-    if len(text) > MAX_SQL_CHARS or "\0" in text or not _is_text(text):
+    if len(text) > MAX_SQL_CHARS or "\0" in text or not is_text(text):
         raise InputError("the SQL text is too long or binary", hint=f"give at most {MAX_SQL_CHARS} characters of text")
     with Broker(settings(args)) as broker:
         profile = broker.profile(args.profile)
@@ -93,14 +93,6 @@ def _sql(args: argparse.Namespace) -> int:
     kept = f" Snapshot {result.snapshot} is kept; nothing needs restoring." if result.snapshot and outcome.result != "commit-unknown" else saved
     print(f"blastdoor: the SQL failed ({outcome.error}); {outcome.known}.{kept}", file=sys.stderr)
     return 1
-
-
-def _is_text(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:  # bytes that are not UTF-8 arrive as surrogates
-        return False
-    return True
 
 
 def _restore(args: argparse.Namespace) -> int:

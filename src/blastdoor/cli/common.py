@@ -42,3 +42,12 @@ def policy_for(args: argparse.Namespace, *, cwd: str | None) -> Policy:
     return load(
         user=user, repo=find_repo_policy(cwd or os.getcwd()), frozen=is_frozen(resolved.freeze_file)
     )
+
+
+def is_text(value: str) -> bool:
+    """Whether ``value`` is real text: bytes that were not UTF-8 reach Python as lone surrogates."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Any
 
-from blastdoor.cli.common import settings
+from blastdoor.cli.common import is_text, settings
 from blastdoor.ledger.entry import person_entry
 
 MAX_SECRET_BYTES = 64 * 1024
@@ -86,15 +86,11 @@ def _values(variables: list[str], *, from_env: bool) -> dict[str, str]:
         if not value:
             where = "in this shell's environment" if from_env else "on standard input (one line per --secret)"
             raise BrokerError(f"no value for {variable} {where}", hint="nothing was stored; give every value")
-        if len(value.encode("utf-8", "surrogateescape")) > MAX_SECRET_BYTES or "\0" in value or _surrogates(value):
+        if len(value.encode("utf-8", "surrogateescape")) > MAX_SECRET_BYTES or "\0" in value or not is_text(value):
             raise BrokerError(f"the value of {variable} is not a credential (too long or binary)",
                               hint=f"give at most {MAX_SECRET_BYTES} bytes of text; nothing was stored")  # fmt: skip
         values[variable] = value
     return values
-
-
-def _surrogates(value: str) -> bool:
-    return any("\udc80" <= char <= "\udcff" for char in value)
 
 
 def _list(args: argparse.Namespace) -> int:
