@@ -8,6 +8,8 @@ from pathlib import Path
 
 from blastdoor.analyze.invocation import Invocation, unknown
 from blastdoor.analyze.shell import FileReader, ShellWalker
+from blastdoor.credentials import Credential
+from blastdoor.credentials import check as check_purposes
 from blastdoor.model import Action, ActionKind, Decision, Effect
 from blastdoor.policy.engine import Policy
 from blastdoor.scope import resolve
@@ -84,7 +86,9 @@ def _mcp(action: Action, reader: FileReader) -> list[Effect]:
     )
 
 
-def judge(action: Action, policy: Policy, *, files: FileReader | None = None) -> Decision:
+def judge(action: Action, policy: Policy, *, files: FileReader | None = None,
+          credentials: tuple[Credential, ...] = ()) -> Decision:  # fmt: skip
+    """The policy's decision, narrowed by the purposes of the ``credentials`` the action uses."""
     effects, variables = analyze(action, files=files)
     scoped = [resolve(found, env=variables, config=policy.scope) for found in effects]
-    return policy.decide(scoped)
+    return check_purposes(action, policy.decide(scoped), credentials)

@@ -11,7 +11,6 @@ from typing import Any
 
 from blastdoor import batch
 from blastdoor.cli.common import EXIT_CODES, policy_for, settings
-from blastdoor.credentials import check as check_credentials
 from blastdoor.errors import InputError
 from blastdoor.judge import judge
 from blastdoor.model import Action, ActionKind, Context, Decision
@@ -90,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     context = Context.create(env=_env(args.env), cwd=cwd, target=args.target, agent=args.agent,
                              session_id=args.session, run_id=args.run, tool_use_id=args.tool_use)  # fmt: skip
     action = Action(kind=ActionKind(args.kind), input=text, context=context)
-    decision = check_credentials(action, judge(action, policy), settings(args).credentials)
+    decision = judge(action, policy, credentials=settings(args).credentials)
     if not args.no_record:
         _record(args, [(action, decision)], policy)
     print(

@@ -97,6 +97,15 @@ class Runtime:
     def record(self, payload: Mapping[str, Any]) -> None:
         self.ledger().record(payload)
 
+    def decide(self, action: Action) -> tuple[Policy, Decision, str]:
+        """Judge ``action`` under the policy for its folder and the configured credential purposes,
+        then settle a hold: the policy used, the decision to enforce and the request it names."""
+        from blastdoor.judge import judge
+
+        policy = self.policy(action.context.cwd or "")
+        decision = judge(action, policy, credentials=self.settings.credentials)
+        return (policy, *self.settle(action, decision))
+
     def settle(self, action: Action, decision: Decision) -> tuple[Decision, str]:
         """A hold either uses a valid approval of this exact action or names its request."""
         if decision.kind is not DecisionKind.HOLD:
@@ -169,14 +178,9 @@ def _handle(
     if call.kind is None:
         return adapter.reply(Verdict(None))
     action = action_of(call, env=env, cwd=cwd)
-    from blastdoor.judge import judge
     from blastdoor.ledger.record import decision_payload
 
-    policy = runtime.policy(action.context.cwd or "")
-    from blastdoor.credentials import check
-
-    judged = check(action, judge(action, policy), runtime.settings.credentials)
-    decision, request = runtime.settle(action, judged)
+    policy, decision, request = runtime.decide(action)
     payload = decision_payload(action, decision, policy_digest=policy.digest, source=f"hook:{adapter.name}",
                                rules_files=runtime.rules_files(action.context.cwd or ""), request=request)  # fmt: skip
     runtime.record(payload)

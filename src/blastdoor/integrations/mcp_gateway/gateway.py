@@ -155,12 +155,7 @@ class Gateway:
             )
 
     def _judged(self, call_id: Any, action: Action) -> dict[str, Any] | None:
-        from blastdoor.credentials import check as check_credentials
-        from blastdoor.judge import judge
-
-        policy = self.runtime.policy(self.cwd)
-        judged = check_credentials(action, judge(action, policy), self.runtime.settings.credentials)
-        decision, request = self.runtime.settle(action, judged)
+        policy, decision, request = self.runtime.decide(action)
         self._record(action, decision, policy_digest=policy.digest, request=request)
         verdict = verdict_of(decision, request=request)
         if verdict.kind in (None, DecisionKind.ALLOW):
