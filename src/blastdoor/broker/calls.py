@@ -24,6 +24,7 @@ from blastdoor.broker.snapshot_plan import Part
 from blastdoor.broker.sql_run import SqlOutcome, run_sql
 from blastdoor.broker.vault import Vault
 from blastdoor.config import Settings
+from blastdoor.data.target import load_key
 from blastdoor.integrations.service import Runtime
 from blastdoor.ledger.entry import ENTRY_VERSION, now, person_entry
 from blastdoor.model import Action, ActionKind, Context, Scope
@@ -117,15 +118,15 @@ class Broker:
                   + "; ".join(planned.problems)) if saving and planned.problems else ""  # fmt: skip
         action = self.action(profile, ActionKind.SQL, text, caller=caller, cwd=cwd, dialect="postgresql")
         judged = judge_brokered(action, profile, self.runtime, refuse=refuse)
-        self.decision(action, judged, profile, source="broker:sql")
+        entry = self.decision(action, judged, profile, source="broker:sql")
         if not judged.allowed:
             return SqlResult(judged, None)
         snapshot = self._snapshot(profile, action, planned.parts, dsn, request=judged.request) if saving and planned.parts else ""
         context = action.context
         tags = {"blastdoor.run_id": context.run_id, "blastdoor.session_id": context.session_id,
-                "blastdoor.request": judged.request, "blastdoor.snapshot_id": snapshot}  # fmt: skip
-        outcome = run_sql(dsn, text, tags=tags,
-                          scrubber=profile.scrubber, out=out)  # fmt: skip
+                "blastdoor.request": judged.request, "blastdoor.entry": str(entry), "blastdoor.snapshot_id": snapshot}  # fmt: skip
+        outcome = run_sql(dsn, text, tags=tags, scrubber=profile.scrubber, out=out,
+                          guard_key=lambda database: load_key(self.settings, database))  # fmt: skip
         if snapshot:
             self.snapshots.write(self.snapshots.read(snapshot) | {"outcome": outcome.result})
         self.record(profile, action, {"type": "broker-sql", "result": outcome.result, "known": outcome.known,
@@ -188,12 +189,13 @@ class Broker:
         self.runtime.record(profile.scrubber.value(person_entry("restore", snapshot=snapshot, result="done", report=lines)))
         return lines
 
-    def decision(self, action: Action, judged: Judged, profile: Profile, *, source: str) -> None:
+    def decision(self, action: Action, judged: Judged, profile: Profile, *, source: str) -> int:
+        """Record the decision; its ledger entry number."""
         from blastdoor.ledger.record import decision_payload
 
         payload = decision_payload(action, judged.decision, policy_digest=judged.policy_digest, source=source,
                                    credential=profile.label, request=judged.request)  # fmt: skip
-        self.runtime.record(profile.scrubber.value(payload))
+        return self.runtime.record(profile.scrubber.value(payload)).seq
 
     def record(self, profile: Profile, action: Action, fields: Mapping[str, Any], *, request: str = "") -> None:
         context = action.context

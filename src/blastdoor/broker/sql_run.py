@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -43,7 +43,8 @@ class SqlOutcome:
         return "the transaction was rolled back: nothing of it stayed"
 
 
-def run_sql(dsn: str, text: str, *, tags: Mapping[str, str], scrubber: Scrubber, out: BinaryIO) -> SqlOutcome:
+def run_sql(dsn: str, text: str, *, tags: Mapping[str, str], scrubber: Scrubber, out: BinaryIO,
+            guard_key: Callable[[str], str] | None = None) -> SqlOutcome:  # fmt: skip
     import psycopg
 
     outcome = SqlOutcome()
@@ -64,6 +65,9 @@ def run_sql(dsn: str, text: str, *, tags: Mapping[str, str], scrubber: Scrubber,
         with db.cursor() as cursor:
             for name, value in tags.items():
                 cursor.execute("SELECT set_config(%s, %s, true)", (name, value))
+            snapshot = tags.get("blastdoor.snapshot_id", "")
+            if snapshot and guard_key is not None:
+                _prove_snapshot(cursor, snapshot, guard_key)
             cursor.execute(text)  # no parameters: the text may hold several statements
             while True:
                 outcome.statements.append({"status": cursor.statusmessage or "", "rows": cursor.rowcount})
@@ -89,6 +93,21 @@ def run_sql(dsn: str, text: str, *, tags: Mapping[str, str], scrubber: Scrubber,
         out.flush()
     outcome.output_sha256 = "sha256:" + digest.hexdigest()
     return outcome
+
+
+def _prove_snapshot(cursor: Any, snapshot: str, guard_key: Callable[[str], str]) -> None:
+    """Show row history's DROP guard (``blastdoor data``) that this transaction's snapshot was
+    taken by the broker: a token over the guard key, the transaction id and the snapshot id, which
+    an agent holding only the database password cannot compute."""
+    cursor.execute("SELECT to_regprocedure('blastdoor_history.database_id()') IS NOT NULL")
+    if not cursor.fetchone()[0]:
+        return
+    cursor.execute("SELECT blastdoor_history.database_id(), pg_current_xact_id()::text")
+    database, xid = cursor.fetchone()
+    key = guard_key(str(database)) if database else ""
+    if key:
+        token = hashlib.sha256(f"{key}:{xid}:{snapshot}".encode()).hexdigest()
+        cursor.execute("SELECT set_config('blastdoor.snapshot_token', %s, true)", (token,))
 
 
 def _show(cursor: Any, emit: Any) -> None:

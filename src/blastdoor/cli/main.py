@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
         approvals_cmd,
         broker_cmd,
         check,
+        data_cmd,
         home_cmds,
         hook_cmd,
         install_cmd,
@@ -42,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (check, policy_cmd, home_cmds, ledger_cmd, hook_cmd, install_cmd, mcp_cmd,
-                   approvals_cmd, profile_cmd, broker_cmd, replay_cmd):  # fmt: skip
+                   approvals_cmd, profile_cmd, broker_cmd, data_cmd, replay_cmd):  # fmt: skip
         module.register(commands)
     return parser
 

@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from blastdoor.config import Settings
 from blastdoor.errors import BlastdoorError
@@ -21,6 +21,9 @@ from blastdoor.integrations.agents import adapter_for
 from blastdoor.integrations.payload import decode
 from blastdoor.model import Action, Context, Decision, DecisionKind
 from blastdoor.policy.engine import Policy
+
+if TYPE_CHECKING:
+    from blastdoor.ledger.entry import Entry
 
 RULES_FILES = ("CLAUDE.md", "CLAUDE.local.md", "AGENTS.md", "GEMINI.md", ".cursorrules",
                ".github/copilot-instructions.md", ".blastdoor.toml")  # fmt: skip
@@ -94,8 +97,9 @@ class Runtime:
             self._ledger = Ledger.open(self.settings)
         return self._ledger
 
-    def record(self, payload: Mapping[str, Any]) -> None:
-        self.ledger().record(payload)
+    def record(self, payload: Mapping[str, Any]) -> Entry:
+        entry: Entry = self.ledger().record(payload)
+        return entry
 
     def decide(self, action: Action) -> tuple[Policy, Decision, str]:
         """Judge ``action`` under the policy for its folder and the configured credential purposes,

@@ -1,0 +1,65 @@
+"""``data history``: what a selection changed, per table, with a few sample rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from blastdoor.data import pg_sql
+from blastdoor.data.errors import DataError
+from blastdoor.data.install import installed
+from blastdoor.data.selection import Selection
+from blastdoor.data.target import Target
+
+SAMPLES = 3
+OPS = {"I": "inserted", "U": "updated", "D": "deleted", "T": "truncated"}
+
+
+@dataclass
+class TableChanges:
+    table: str
+    counts: dict[str, int] = field(default_factory=dict)  # inserted/updated/deleted/truncated -> rows
+    runs: list[str] = field(default_factory=list)
+    first: str = ""
+    last: str = ""
+    samples: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class History:
+    selection: Selection
+    tables: list[TableChanges]
+
+    @property
+    def total(self) -> int:
+        return sum(sum(t.counts.values()) for t in self.tables)
+
+
+def history(target: Target, selection: Selection) -> History:
+    import psycopg
+
+    where, params = selection.where("c")
+    try:
+        with target.connect() as db, db.cursor() as cursor:
+            if not installed(cursor):
+                raise DataError(f"row history is not enabled on {target.label}",
+                                hint="a person enables it: blastdoor data enable --dsn URL")  # fmt: skip
+            cursor.execute(f"SELECT c.table_schema || '.' || c.table_name, c.op, count(*), "
+                           f"array_agg(DISTINCT c.run_id), min(c.at)::text, max(c.at)::text "
+                           f"FROM {pg_sql.SCHEMA}.changes c WHERE {where} GROUP BY 1, 2 ORDER BY 1, 2", params)  # fmt: skip
+            tables: dict[str, TableChanges] = {}
+            for name, op, count, runs, first, last in cursor.fetchall():
+                entry = tables.setdefault(name, TableChanges(name, first=first, last=last))
+                entry.counts[OPS.get(op, op)] = count
+                entry.runs = sorted(set(entry.runs) | set(runs))
+                entry.first, entry.last = min(entry.first, first), max(entry.last, last)
+            for name, entry in tables.items():
+                cursor.execute(f"SELECT c.id, c.op, c.txid, c.run_id, c.old_row, c.new_row FROM {pg_sql.SCHEMA}.changes c "
+                               f"WHERE {where} AND c.table_schema || '.' || c.table_name = %s ORDER BY c.id LIMIT %s",
+                               [*params, name, SAMPLES])  # fmt: skip
+                entry.samples = [{"change": row[0], "op": OPS.get(row[1], row[1]), "txid": row[2], "run": row[3],
+                                  "before": row[4], "after": row[5]} for row in cursor.fetchall()]  # fmt: skip
+    except psycopg.Error as error:
+        raise DataError(f"could not read history on {target.label}: {target.clean(error)}",
+                        hint="reading history needs the role that enabled it, or a superuser") from None  # fmt: skip
+    return History(selection, list(tables.values()))

@@ -1,0 +1,75 @@
+"""The one reading of ``--run R | --since T | --txid X``: which history rows a command is about.
+
+``--since`` takes an ISO 8601 time (``2026-11-22T10:00``, UTC unless it says otherwise) or an age
+(``90s``, ``30m``, ``2h``, ``1d``). Changes an earlier undo already reverted are never selected again.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from blastdoor.data import pg_sql
+from blastdoor.data.errors import DataError
+
+_AGE = re.compile(r"^(\d{1,6})([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+@dataclass(frozen=True)
+class Selection:
+    run: str = ""
+    since: datetime | None = None
+    txid: int | None = None
+
+    @classmethod
+    def parse(cls, *, run: str = "", since: str = "", txid: str = "") -> Selection:
+        given = [name for name, value in (("--run", run), ("--since", since), ("--txid", txid)) if value]
+        if len(given) != 1:
+            raise DataError("say which changes: exactly one of --run RUN_ID, --since TIME, --txid XID",
+                            hint="the run id is in the ledger (blastdoor ledger show) and in blastdoor data history --since 1h")  # fmt: skip
+        if txid:
+            if not txid.isdigit() or len(txid) > 19:
+                raise DataError(f"--txid wants a transaction id (digits), not {txid[:40]!r}", hint="see blastdoor data history")
+            return cls(txid=int(txid))
+        if since:
+            return cls(since=_moment(since))
+        if len(run) > 200 or not run.isprintable():
+            raise DataError("--run is not a run id", hint="copy it from blastdoor ledger show")
+        return cls(run=run)
+
+    def where(self, alias: str = "c") -> tuple[str, list[object]]:
+        """SQL selecting these changes of ``blastdoor_history.changes`` (as ``alias``), and its parameters."""
+        fresh = f"NOT EXISTS (SELECT 1 FROM {pg_sql.SCHEMA}.undone u WHERE u.change_id = {alias}.id)"
+        if self.txid is not None:
+            return f"{alias}.txid = %s AND {fresh}", [self.txid]
+        if self.since is not None:
+            return f"{alias}.at >= %s AND {fresh}", [self.since]
+        return f"{alias}.run_id = %s AND {fresh}", [self.run]
+
+    def describe(self) -> str:
+        if self.txid is not None:
+            return f"transaction {self.txid}"
+        if self.since is not None:
+            return f"changes since {self.since.isoformat(timespec='seconds')}"
+        return f"run {self.run}"
+
+    def record(self) -> dict[str, object]:
+        if self.txid is not None:
+            return {"txid": self.txid}
+        if self.since is not None:
+            return {"since": self.since.isoformat()}
+        return {"run": self.run}
+
+
+def _moment(text: str) -> datetime:
+    age = _AGE.match(text.strip())
+    if age:
+        return datetime.now(UTC) - timedelta(**{_UNITS[age.group(2)]: int(age.group(1))})
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise DataError(f"--since wants a time or an age, not {text[:40]!r}",
+                        hint="e.g. --since 2026-11-22T09:30 or --since 30m") from None  # fmt: skip
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

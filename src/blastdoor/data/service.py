@@ -1,0 +1,102 @@
+"""The ``data`` commands with their ledger entries: what a person did to history, and every seal
+head, go into the ledger, where the database cannot rewrite them.
+
+Entries: ``data-enable``, ``data-disable``, ``data-seal`` (the chain head: the anchor ``verify``
+compares against), ``data-verify``, and ``data-undo`` twice, ``started`` before and the result after,
+so an undo that died halfway still left a trace.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from typing import Any
+
+from blastdoor.config import Settings
+from blastdoor.data import install, seal, undo
+from blastdoor.data.errors import DataError
+from blastdoor.data.selection import Selection
+from blastdoor.data.target import Target, save_key
+from blastdoor.ledger.entry import person_entry
+
+SEAL_TYPE = "data-seal"
+
+
+def _record(settings: Settings, target: Target, kind: str, **fields: Any) -> None:
+    from blastdoor.ledger.ledger import Ledger
+
+    with Ledger.open(settings) as ledger:
+        ledger.record(target.scrubber.value(person_entry(kind, target=target.label, **fields)))
+
+
+def enable(settings: Settings, target: Target, *, tables: list[str], guard: bool) -> install.Enabled:
+    result = install.enable(target, tables=tables, guard=guard)
+    save_key(settings, result.database_id, result.key)
+    _record(settings, target, "data-enable", database=result.database_id, added=result.added,
+            already=result.already, guarded=result.guarded)  # fmt: skip
+    return result
+
+
+def disable(settings: Settings, target: Target) -> list[str]:
+    tables = install.disable(target)
+    _record(settings, target, "data-disable", tables=tables)
+    return tables
+
+
+def seal_now(settings: Settings, target: Target) -> seal.Sealed:
+    sealed = seal.seal(target)
+    if sealed.added:
+        _record(settings, target, SEAL_TYPE, database=sealed.database_id, seq=sealed.seq,
+                head=f"sha256:{sealed.head}", added=sealed.added, below_txid=sealed.below)  # fmt: skip
+    return sealed
+
+
+def anchors(settings: Settings) -> dict[str, list[tuple[int, str]]]:
+    """Every seal head the ledger holds, by database id."""
+    import json
+
+    from blastdoor.ledger.ledger import Ledger
+
+    found: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    with Ledger.open(settings) as ledger:
+        for row in ledger.store.scan():
+            if SEAL_TYPE.encode() not in row.body:
+                continue
+            payload = json.loads(row.body)
+            if payload.get("type") == SEAL_TYPE and isinstance(payload.get("seq"), int):
+                found[str(payload.get("database", ""))].append((payload["seq"], str(payload.get("head", "")).removeprefix("sha256:")))
+    return found
+
+
+def verify(settings: Settings, target: Target, *, record: bool = True) -> seal.Verified:
+    result = seal.verify(target, anchors(settings))
+    if record:
+        _record(settings, target, "data-verify", database=result.database_id, sealed=result.sealed,
+                anchors=result.anchors_checked, problems=result.problem_count, shown=result.problems)  # fmt: skip
+    return result
+
+
+def undo_run(settings: Settings, target: Target, selection: Selection, *, on_conflict: str,
+             dry_run: bool) -> undo.UndoReport:  # fmt: skip
+    """Check the seals, then undo; refused when history was tampered with."""
+    checked = verify(settings, target, record=not dry_run)
+    if not checked.ok:
+        raise DataError(f"history on {target.label} fails verification ({checked.problem_count} problems, "
+                        f"first: {checked.problems[0]}), so undo will not trust it",
+                        hint="run blastdoor data verify for the list; restore from a backup instead")  # fmt: skip
+    undo_id = f"undo-{uuid.uuid4().hex[:16]}"
+    if dry_run:
+        return undo.undo(target, selection, undo_id=undo_id, on_conflict=on_conflict, dry_run=True)
+    _record(settings, target, "data-undo", undo=undo_id, state="started", selection=selection.record(),
+            on_conflict=on_conflict)  # fmt: skip
+    try:
+        report = undo.undo(target, selection, undo_id=undo_id, on_conflict=on_conflict)
+    except BaseException as error:
+        message = getattr(error, "message", "") or type(error).__name__
+        _record(settings, target, "data-undo", undo=undo_id, state="failed", error=message,
+                known="one transaction: rolled back unless the connection was lost during COMMIT")  # fmt: skip
+        raise
+    _record(settings, target, "data-undo", undo=undo_id, state="done" if report.done else "refused",
+            changes=report.changes, tables=[vars(t) for t in report.tables], conflicts=report.conflict_count,
+            problems=report.problems)  # fmt: skip
+    return report

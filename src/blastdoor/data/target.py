@@ -1,0 +1,92 @@
+"""Which database a ``data`` command works on: ``--dsn URL`` or a broker profile's URL.
+
+A profile's password never reaches the screen: every message is scrubbed with the profile's
+scrubber (a bare ``--dsn`` has its password masked the same way). The guard key, which lets the
+broker prove to the database that it saved a table before dropping it, is kept in Blastdoor's home
+under the database's id (``HOME/data/ID.key``), readable by Blastdoor's user only.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from blastdoor.broker.scrub import Scrubber
+from blastdoor.config import Settings
+from blastdoor.data.errors import DataError
+
+_ID = re.compile(r"^db-[0-9a-f]{16}$")
+
+
+@dataclass(frozen=True)
+class Target:
+    dsn: str
+    label: str  # what the ledger and messages call it: profile:NAME or the URL without its password
+    scrubber: Scrubber
+
+    def connect(self, *, autocommit: bool = False) -> Any:
+        import psycopg
+
+        if not self.dsn.startswith(("postgresql://", "postgres://")):
+            raise DataError(f"{self.label} is not a PostgreSQL URL; row history runs on PostgreSQL",
+                            hint="give --dsn postgresql://USER@HOST/DB or a profile holding one")  # fmt: skip
+        try:
+            return psycopg.connect(self.dsn, autocommit=autocommit, connect_timeout=10,
+                                   application_name="blastdoor-data")  # fmt: skip
+        except psycopg.Error as error:
+            raise DataError(f"cannot connect to {self.label}: {self.clean(error)}",
+                            hint="check the URL, and that the server is running") from None  # fmt: skip
+
+    def clean(self, error: BaseException) -> str:
+        text = str(error).strip()
+        return self.scrubber.text((text.splitlines() or [type(error).__name__])[0][:500])
+
+
+def resolve(settings: Settings, *, dsn: str = "", profile: str = "") -> Target:
+    if bool(dsn) == bool(profile):
+        raise DataError("give exactly one of --dsn URL and --profile NAME",
+                        hint="e.g. blastdoor data enable --dsn postgresql://postgres@127.0.0.1/app")  # fmt: skip
+    if profile:
+        from blastdoor.broker.vault import Vault
+
+        stored = Vault(settings.profiles, settings.broker_key).get(profile)
+        return Target(stored.dsn(), stored.label, stored.scrubber)
+    secrets = _passwords(dsn)
+    scrubber = Scrubber(secrets)
+    return Target(dsn, scrubber.text(dsn), scrubber)
+
+
+def _passwords(dsn: str) -> list[tuple[str, str]]:
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        password = urlsplit(dsn).password
+    except ValueError:
+        return []
+    return [("password", value) for value in (password, unquote(password or "")) if value]
+
+
+def key_path(settings: Settings, database_id: str) -> Path:
+    if not _ID.match(database_id):
+        raise DataError(f"the database names an unexpected history id {database_id[:40]!r}",
+                        hint="its blastdoor_history schema was not made by blastdoor data enable")  # fmt: skip
+    return settings.home / "data" / f"{database_id}.key"
+
+
+def save_key(settings: Settings, database_id: str, key: str) -> None:
+    path = key_path(settings, database_id)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key + "\n")
+
+
+def load_key(settings: Settings, database_id: str) -> str:
+    """The guard key for ``database_id`` ("" when this home has none: the broker then proves nothing)."""
+    try:
+        return key_path(settings, database_id).read_text().strip()
+    except (DataError, OSError):
+        return ""
