@@ -33,7 +33,7 @@ def with_run(url: str, run: str, sql: str) -> None:
 
 
 @pytest.fixture
-def app_role(pg_database: str) -> Iterator[str]:
+def app_role(pg_database: str) -> Iterator[str]:  # noqa: F811  (the imported fixture)
     """A login role owning nothing special: the application's. Its URL for the test database."""
     name = f"bd_app_{uuid.uuid4().hex[:8]}"
     query(pg_database, f"CREATE ROLE {name} LOGIN; GRANT CREATE, USAGE ON SCHEMA public TO {name}")

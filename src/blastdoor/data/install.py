@@ -149,6 +149,8 @@ def _track(cursor: Any, relid: int, schema: str, name: str) -> dict[str, Any]:
     table = sql.Identifier(schema, name).as_string(cursor.connection)
     quoted = [sql.Identifier(key).as_string(cursor.connection) for key in keys]
     function = f"capture_{relid}"
+    for suffix in pg_sql.TRIGGERS:  # a table restored from a dump brings the triggers it had
+        cursor.execute(f"DROP TRIGGER IF EXISTS {pg_sql.TRIGGER_PREFIX}{suffix} ON {table}")
     cursor.execute(pg_sql.capture_function(function, quoted))
     cursor.execute(pg_sql.table_triggers(table, function))
     cursor.execute(f"INSERT INTO {pg_sql.SCHEMA}.baseline (relid, table_schema, table_name, row_image) "

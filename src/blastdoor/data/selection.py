@@ -1,7 +1,11 @@
 """The one reading of ``--run R | --since T | --txid X``: which history rows a command is about.
 
 ``--since`` takes an ISO 8601 time (``2026-11-22T10:00``, UTC unless it says otherwise) or an age
-(``90s``, ``30m``, ``2h``, ``1d``). Changes an earlier undo already reverted are never selected again.
+(``90s``, ``30m``, ``2h``, ``1d``).
+
+A run or a transaction is undone once: changes an earlier undo reverted are not selected again.
+A time span selects every change since, earlier undos and what they reverted included: per row,
+the oldest of them holds the row as it was at that time, which is what ``--since`` puts back.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ class Selection:
         if self.txid is not None:
             return f"{alias}.txid = %s AND {fresh}", [self.txid]
         if self.since is not None:
-            return f"{alias}.at >= %s AND {fresh}", [self.since]
+            return f"{alias}.at >= %s", [self.since]
         return f"{alias}.run_id = %s AND {fresh}", [self.run]
 
     def describe(self) -> str:

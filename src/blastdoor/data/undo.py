@@ -227,6 +227,7 @@ def _apply(cursor: Any, table: _Table, undo_id: str, *, skip: bool) -> TableUndo
                    f"AND NOT EXISTS (SELECT 1 FROM {table.name} t WHERE {_match(table, 't').replace('p.k', 'q.k')})) p")  # fmt: skip
     result.inserted = cursor.rowcount
     cursor.execute(f"INSERT INTO {pg_sql.SCHEMA}.undone (change_id, undo_id) SELECT r.id, %s FROM {rows} r "
-                   f"JOIN {plan} p ON p.k = r.k", (undo_id,))  # fmt: skip
-    result.changes = cursor.rowcount
+                   f"JOIN {plan} p ON p.k = r.k ON CONFLICT (change_id) DO NOTHING", (undo_id,))  # fmt: skip
+    cursor.execute(f"SELECT count(*) FROM {rows} r JOIN {plan} p ON p.k = r.k")
+    result.changes = cursor.fetchone()[0]
     return result
