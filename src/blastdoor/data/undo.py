@@ -216,15 +216,16 @@ def _apply(cursor: Any, table: _Table, undo_id: str, *, skip: bool) -> TableUndo
     cursor.execute(f"DELETE FROM {table.name} t USING {plan} p WHERE p.before IS NULL AND {_match(table, 't')}")
     result.deleted = cursor.rowcount
     if settable:
-        assign = ", ".join(f"{c} = (p.r).{c}" for c in settable)
-        cursor.execute(f"UPDATE {table.name} t SET {assign} FROM (SELECT *, jsonb_populate_record(NULL::{table.name}, before) AS r "
-                       f"FROM {plan} WHERE before IS NOT NULL) p WHERE {_match(table, 't')}")  # fmt: skip
+        assign = ", ".join(f"{c} = r.{c}" for c in settable)
+        cursor.execute(f"UPDATE {table.name} t SET {assign} FROM {plan} p CROSS JOIN LATERAL "
+                       f"jsonb_populate_record(NULL::{table.name}, p.before) r "
+                       f"WHERE p.before IS NOT NULL AND {_match(table, 't')}")  # fmt: skip
         result.updated = cursor.rowcount
     columns = ", ".join(table.columns)
-    picked = ", ".join(f"(p.r).{c}" for c in table.columns)
-    cursor.execute(f"INSERT INTO {table.name} ({columns}) OVERRIDING SYSTEM VALUE SELECT {picked} FROM "
-                   f"(SELECT *, jsonb_populate_record(NULL::{table.name}, before) AS r FROM {plan} q WHERE before IS NOT NULL "
-                   f"AND NOT EXISTS (SELECT 1 FROM {table.name} t WHERE {_match(table, 't').replace('p.k', 'q.k')})) p")  # fmt: skip
+    picked = ", ".join(f"r.{c}" for c in table.columns)
+    cursor.execute(f"INSERT INTO {table.name} ({columns}) OVERRIDING SYSTEM VALUE SELECT {picked} FROM {plan} p "
+                   f"CROSS JOIN LATERAL jsonb_populate_record(NULL::{table.name}, p.before) r WHERE p.before IS NOT NULL "
+                   f"AND NOT EXISTS (SELECT 1 FROM {table.name} t WHERE {_match(table, 't')})")  # fmt: skip
     result.inserted = cursor.rowcount
     cursor.execute(f"INSERT INTO {pg_sql.SCHEMA}.undone (change_id, undo_id) SELECT r.id, %s FROM {rows} r "
                    f"JOIN {plan} p ON p.k = r.k ON CONFLICT (change_id) DO NOTHING", (undo_id,))  # fmt: skip
