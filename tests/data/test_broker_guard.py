@@ -13,12 +13,18 @@ from tests.broker.test_sql import ALLOW_DESTROY
 from tests.data.conftest import replit_tables
 
 
+def _production(env: dict[str, str], home: Path, url: str) -> None:
+    """The Replit tables under history, reached through a production profile; destruction allowed
+    by policy (so no approval is needed; the broker still saves first)."""
+    (home / "policy.toml").write_text(ALLOW_DESTROY)
+    replit_tables(url)
+    add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": url})
+    assert cli(env, "data", "enable", "--profile", "prod-db").returncode == 0
+
+
 def test_the_broker_may_drop_a_tracked_table_after_saving_it(env: dict[str, str], isolated_home: Path,
                                                              pg_database: str) -> None:  # fmt: skip
-    (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
-    replit_tables(pg_database)
-    add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
-    assert cli(env, "data", "enable", "--profile", "prod-db").returncode == 0
+    _production(env, isolated_home, pg_database)
     dropped = cli(env, "sql", "--profile", "prod-db", "--run", "run-drop", "--", "DROP TABLE executives")
     assert dropped.returncode == 0, dropped.stderr
     snapshot = re.search(r"Snapshot (s-[0-9a-f]{12})", dropped.stderr)
@@ -34,10 +40,7 @@ def test_the_broker_may_drop_a_tracked_table_after_saving_it(env: dict[str, str]
 
 
 def test_a_broker_without_the_guard_key_cannot_drop(env: dict[str, str], isolated_home: Path, pg_database: str) -> None:
-    (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
-    replit_tables(pg_database)
-    add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
-    assert cli(env, "data", "enable", "--profile", "prod-db").returncode == 0
+    _production(env, isolated_home, pg_database)
     shutil.rmtree(isolated_home / "data")  # a broker whose home never enabled history on this database
     refused = cli(env, "sql", "--profile", "prod-db", "--", "DROP TABLE executives")
     assert refused.returncode == 1 and "under row history" in refused.stderr
@@ -46,10 +49,7 @@ def test_a_broker_without_the_guard_key_cannot_drop(env: dict[str, str], isolate
 
 def test_brokered_writes_name_the_run_the_decision_and_the_snapshot(env: dict[str, str], isolated_home: Path,
                                                                     pg_database: str) -> None:  # fmt: skip
-    (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
-    replit_tables(pg_database)
-    add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
-    assert cli(env, "data", "enable", "--profile", "prod-db").returncode == 0
+    _production(env, isolated_home, pg_database)
     done = cli(env, "sql", "--profile", "prod-db", "--run", "run-u", "--session", "sess-9", "--",
                "UPDATE companies SET name = upper(name) WHERE id <= 3")  # fmt: skip
     assert done.returncode == 0, done.stderr

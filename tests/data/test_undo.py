@@ -98,21 +98,26 @@ def test_writes_without_a_run_id_are_undone_by_transaction_or_time(env: dict[str
     assert snapshot(pg_database) == before
 
 
-def test_an_undo_interrupted_halfway_changes_nothing_and_says_so(env: dict[str, str], isolated_home: Path,
-                                                                 pg_database: str) -> None:  # fmt: skip
-    replit_tables(pg_database)
-    assert cli(env, "data", "enable", "--dsn", pg_database).returncode == 0
-    with_run(pg_database, "run-x", "DELETE FROM executives; DELETE FROM companies")
-    # a slow trigger of the application's own on executives, which undo reaches after companies
-    query(pg_database, "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS "
-                       "$$ BEGIN PERFORM pg_sleep(30); RETURN NULL; END $$;"
-                       "CREATE TRIGGER slow AFTER INSERT ON executives FOR EACH STATEMENT EXECUTE FUNCTION slow()")  # fmt: skip
-    undo = subprocess.Popen([sys.executable, "-m", "blastdoor", "data", "undo", "--dsn", pg_database, "--run", "run-x"],
+def _undo_caught_sleeping(env: dict[str, str], url: str, run: str) -> subprocess.Popen[str]:
+    """An undo of ``run`` (which deleted everything), stopped inside a slow trigger of the
+    application's own on executives, which undo reaches after putting companies back."""
+    replit_tables(url)
+    assert cli(env, "data", "enable", "--dsn", url).returncode == 0
+    with_run(url, run, "DELETE FROM executives; DELETE FROM companies")
+    query(url, "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(30); RETURN NULL; END $$;"
+               "CREATE TRIGGER slow AFTER INSERT ON executives FOR EACH STATEMENT EXECUTE FUNCTION slow()")  # fmt: skip
+    undo = subprocess.Popen([sys.executable, "-m", "blastdoor", "data", "undo", "--dsn", url, "--run", run],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     deadline = time.monotonic() + 60
-    while not query(pg_database, "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = current_database()"):
+    while not query(url, "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = current_database()"):
         assert time.monotonic() < deadline and undo.poll() is None, undo.communicate()
         time.sleep(0.1)
+    return undo
+
+
+def test_an_undo_interrupted_halfway_changes_nothing_and_says_so(env: dict[str, str], isolated_home: Path,
+                                                                 pg_database: str) -> None:  # fmt: skip
+    undo = _undo_caught_sleeping(env, pg_database, "run-x")
     os.kill(undo.pid, signal.SIGINT)
     _out, err = undo.communicate(timeout=60)
     assert undo.returncode == 1
@@ -122,20 +127,9 @@ def test_an_undo_interrupted_halfway_changes_nothing_and_says_so(env: dict[str, 
 
 
 def test_a_killed_undo_leaves_the_database_as_it_was(env: dict[str, str], pg_database: str) -> None:
-    replit_tables(pg_database)
-    assert cli(env, "data", "enable", "--dsn", pg_database).returncode == 0
-    with_run(pg_database, "run-k", "DELETE FROM executives; DELETE FROM companies")
-    query(pg_database, "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS "
-                       "$$ BEGIN PERFORM pg_sleep(30); RETURN NULL; END $$;"
-                       "CREATE TRIGGER slow AFTER INSERT ON executives FOR EACH STATEMENT EXECUTE FUNCTION slow()")  # fmt: skip
-    undo = subprocess.Popen([sys.executable, "-m", "blastdoor", "data", "undo", "--dsn", pg_database, "--run", "run-k"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    deadline = time.monotonic() + 60
-    while not query(pg_database, "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = current_database()"):
-        assert time.monotonic() < deadline and undo.poll() is None
-        time.sleep(0.1)
+    undo = _undo_caught_sleeping(env, pg_database, "run-k")
     undo.kill()
-    undo.wait(timeout=30)
+    undo.communicate(timeout=30)
     query(pg_database, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'blastdoor-data'")
     deadline = time.monotonic() + 30
     while query(pg_database, "SELECT 1 FROM pg_stat_activity WHERE application_name = 'blastdoor-data'"):

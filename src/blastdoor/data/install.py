@@ -36,69 +36,49 @@ def installed(cursor: Any) -> bool:
 
 
 def enable(target: Target, *, tables: list[str], guard: bool = True) -> Enabled:
-    import psycopg
-
-    db = target.connect()
-    try:
-        with db.cursor() as cursor:
-            _check_server(cursor, guard=guard)
-            fresh = not installed(cursor)
-            if fresh:
-                cursor.execute(pg_sql.INSTALL)
-                cursor.execute(f"INSERT INTO {pg_sql.SCHEMA}.meta (database_id, guard_key, version) VALUES (%s, %s, %s)",
-                               (f"db-{secrets.token_hex(8)}", secrets.token_hex(32), pg_sql.VERSION))  # fmt: skip
-            cursor.execute(f"SELECT database_id, guard_key, version FROM {pg_sql.SCHEMA}.meta")
-            database_id, key, version = cursor.fetchone()
-            if version != pg_sql.VERSION:
-                raise DataError(f"{target.label} has row history version {version}; this Blastdoor knows {pg_sql.VERSION}",
-                                hint="use the Blastdoor release that enabled it, or disable and enable again")  # fmt: skip
-            result = Enabled(database_id, key)
-            for relid, schema, name in _tables(cursor, tables):
-                cursor.execute(f"SELECT 1 FROM {pg_sql.SCHEMA}.tracked WHERE relid = %s", (relid,))
-                if cursor.fetchone():
-                    result.already.append(f"{schema}.{name}")
-                    continue
-                result.added.append(_track(cursor, relid, schema, name))
-            if fresh and guard:
-                cursor.execute(pg_sql.GUARD)
-            cursor.execute("SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE %s", (pg_sql.TRIGGER_PREFIX + "%",))
-            result.guarded = cursor.fetchone()[0] == 2
-        db.commit()
-        return result
-    except psycopg.Error as error:
-        db.rollback()
-        raise DataError(f"could not enable row history on {target.label}: {target.clean(error)}",
-                        hint="nothing was changed; fix the cause and run it again") from None  # fmt: skip
-    finally:
-        db.close()
+    with target.transaction("enable row history", hint="nothing was changed; fix the cause and run it again") as db, \
+            db.cursor() as cursor:  # fmt: skip
+        _check_server(cursor, guard=guard)
+        fresh = not installed(cursor)
+        if fresh:
+            cursor.execute(pg_sql.INSTALL)
+            cursor.execute(f"INSERT INTO {pg_sql.SCHEMA}.meta (database_id, guard_key, version) VALUES (%s, %s, %s)",
+                           (f"db-{secrets.token_hex(8)}", secrets.token_hex(32), pg_sql.VERSION))  # fmt: skip
+        cursor.execute(f"SELECT database_id, guard_key, version FROM {pg_sql.SCHEMA}.meta")
+        database_id, key, version = cursor.fetchone()
+        if version != pg_sql.VERSION:
+            raise DataError(f"{target.label} has row history version {version}; this Blastdoor knows {pg_sql.VERSION}",
+                            hint="use the Blastdoor release that enabled it, or disable and enable again")  # fmt: skip
+        result = Enabled(database_id, key)
+        for relid, schema, name in _tables(cursor, tables):
+            cursor.execute(f"SELECT 1 FROM {pg_sql.SCHEMA}.tracked WHERE relid = %s", (relid,))
+            if cursor.fetchone():
+                result.already.append(f"{schema}.{name}")
+                continue
+            result.added.append(_track(cursor, relid, schema, name))
+        if fresh and guard:
+            cursor.execute(pg_sql.GUARD)
+        cursor.execute("SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE %s", (pg_sql.TRIGGER_PREFIX + "%",))
+        result.guarded = cursor.fetchone()[0] == 2
+    return result
 
 
 def disable(target: Target) -> list[str]:
     """Remove triggers, functions and the history schema; the tables that were tracked."""
-    import psycopg
-
-    db = target.connect()
-    try:
-        with db.cursor() as cursor:
-            if not installed(cursor):
-                raise DataError(f"row history is not enabled on {target.label}", hint="nothing to disable")
-            cursor.execute(pg_sql.UNGUARD)
-            cursor.execute(f"SELECT relid, table_schema, table_name FROM {pg_sql.SCHEMA}.tracked ORDER BY 2, 3")
-            tracked = cursor.fetchall()
-            for relid, _schema, _name in tracked:
-                cursor.execute("SELECT %s::oid::regclass::text", (relid,))
-                table = cursor.fetchone()[0]
-                for suffix in pg_sql.TRIGGERS:
-                    cursor.execute(f"DROP TRIGGER IF EXISTS {pg_sql.TRIGGER_PREFIX}{suffix} ON {table}")
-            cursor.execute(f"DROP SCHEMA {pg_sql.SCHEMA} CASCADE")
-        db.commit()
-        return [f"{schema}.{name}" for _relid, schema, name in tracked]
-    except psycopg.Error as error:
-        db.rollback()
-        raise DataError(f"could not disable row history on {target.label}: {target.clean(error)}",
-                        hint="nothing was changed; disabling needs the role that enabled it, or a superuser") from None  # fmt: skip
-    finally:
-        db.close()
+    with target.transaction("disable row history", hint="nothing was changed; disabling needs the role that "
+                            "enabled it, or a superuser") as db, db.cursor() as cursor:  # fmt: skip
+        if not installed(cursor):
+            raise DataError(f"row history is not enabled on {target.label}", hint="nothing to disable")
+        cursor.execute(pg_sql.UNGUARD)
+        cursor.execute(f"SELECT relid, table_schema, table_name FROM {pg_sql.SCHEMA}.tracked ORDER BY 2, 3")
+        tracked = cursor.fetchall()
+        for relid, _schema, _name in tracked:
+            cursor.execute("SELECT %s::oid::regclass::text", (relid,))
+            table = cursor.fetchone()[0]
+            for suffix in pg_sql.TRIGGERS:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {pg_sql.TRIGGER_PREFIX}{suffix} ON {table}")
+        cursor.execute(f"DROP SCHEMA {pg_sql.SCHEMA} CASCADE")
+    return [f"{schema}.{name}" for _relid, schema, name in tracked]
 
 
 def _check_server(cursor: Any, *, guard: bool) -> None:

@@ -8,8 +8,10 @@ under the database's id (``HOME/data/ID.key``), readable by Blastdoor's user onl
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,23 @@ class Target:
         except psycopg.Error as error:
             raise DataError(f"cannot connect to {self.label}: {self.clean(error)}",
                             hint="check the URL, and that the server is running") from None  # fmt: skip
+
+    @contextlib.contextmanager
+    def transaction(self, doing: str, *, hint: str) -> Iterator[Any]:
+        """A connection whose work is committed at the end of the block, or rolled back, with a
+        database error turned into one line ("could not DOING on TARGET: ...")."""
+        import psycopg
+
+        db = self.connect()
+        try:
+            yield db
+            db.commit()
+        except psycopg.Error as error:
+            with contextlib.suppress(psycopg.Error):
+                db.rollback()
+            raise DataError(f"could not {doing} on {self.label}: {self.clean(error)}", hint=hint) from None
+        finally:
+            db.close()
 
     def clean(self, error: BaseException) -> str:
         text = str(error).strip()
