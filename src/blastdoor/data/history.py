@@ -7,7 +7,7 @@ from typing import Any
 
 from blastdoor.data import pg_sql
 from blastdoor.data.errors import DataError
-from blastdoor.data.install import installed
+from blastdoor.data.install import require
 from blastdoor.data.selection import Selection
 from blastdoor.data.target import Target
 
@@ -41,9 +41,7 @@ def history(target: Target, selection: Selection) -> History:
     where, params = selection.where("c")
     try:
         with target.connect() as db, db.cursor() as cursor:
-            if not installed(cursor):
-                raise DataError(f"row history is not enabled on {target.label}",
-                                hint="a person enables it: blastdoor data enable --dsn URL")  # fmt: skip
+            require(cursor, target)
             cursor.execute(f"SELECT c.table_schema || '.' || c.table_name, c.op, count(*), "
                            f"array_agg(DISTINCT c.run_id), min(c.at)::text, max(c.at)::text "
                            f"FROM {pg_sql.SCHEMA}.changes c WHERE {where} GROUP BY 1, 2 ORDER BY 1, 2", params)  # fmt: skip

@@ -35,6 +35,13 @@ def installed(cursor: Any) -> bool:
     return bool(cursor.fetchone()[0])
 
 
+def require(cursor: Any, target: Target) -> None:
+    """Raise unless row history is enabled on ``target``."""
+    if not installed(cursor):
+        raise DataError(f"row history is not enabled on {target.label}",
+                        hint="a person enables it: blastdoor data enable --dsn URL")  # fmt: skip
+
+
 def enable(target: Target, *, tables: list[str], guard: bool = True) -> Enabled:
     with target.transaction("enable row history", hint="nothing was changed; fix the cause and run it again") as db, \
             db.cursor() as cursor:  # fmt: skip
@@ -67,8 +74,7 @@ def disable(target: Target) -> list[str]:
     """Remove triggers, functions and the history schema; the tables that were tracked."""
     with target.transaction("disable row history", hint="nothing was changed; disabling needs the role that "
                             "enabled it, or a superuser") as db, db.cursor() as cursor:  # fmt: skip
-        if not installed(cursor):
-            raise DataError(f"row history is not enabled on {target.label}", hint="nothing to disable")
+        require(cursor, target)
         cursor.execute(pg_sql.UNGUARD)
         cursor.execute(f"SELECT relid, table_schema, table_name FROM {pg_sql.SCHEMA}.tracked ORDER BY 2, 3")
         tracked = cursor.fetchall()

@@ -21,8 +21,8 @@ from typing import Any
 
 from blastdoor.data import pg_sql
 from blastdoor.data.errors import DataError
-from blastdoor.data.install import installed
-from blastdoor.data.target import Target
+from blastdoor.data.install import require
+from blastdoor.data.target import Target, rollback_quietly
 
 GENESIS = bytes(32)
 BATCH = 5000
@@ -77,7 +77,7 @@ def seal(target: Target) -> Sealed:
     try:
         db.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         with db.cursor() as cursor:
-            _require(cursor, target)
+            require(cursor, target)
             cursor.execute(f"SELECT database_id, sealed_below FROM {pg_sql.SCHEMA}.meta FOR UPDATE")
             database_id, below = cursor.fetchone()
             cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
@@ -102,10 +102,10 @@ def seal(target: Target) -> Sealed:
             cursor.execute(f"UPDATE {pg_sql.SCHEMA}.meta SET sealed_below = %s", (max(below, horizon),))
         db.commit()
     except psycopg.errors.SerializationFailure:
-        _quiet_rollback(db)
+        rollback_quietly(db)
         raise DataError("another seal ran at the same time", hint="run blastdoor data seal again") from None
     except psycopg.Error as error:
-        _quiet_rollback(db)
+        rollback_quietly(db)
         raise DataError(f"could not seal history on {target.label}: {target.clean(error)}",
                         hint="sealing needs the role that enabled history; nothing was sealed") from None  # fmt: skip
     finally:
@@ -121,7 +121,7 @@ def verify(target: Target, anchors: Mapping[str, Iterable[tuple[int, str]]]) -> 
     try:
         with target.connect() as db, db.cursor() as cursor:
             db.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-            _require(cursor, target)
+            require(cursor, target)
             cursor.execute(f"SELECT database_id, sealed_below FROM {pg_sql.SCHEMA}.meta")
             database_id, below = cursor.fetchone()
             result = Verified(database_id)
@@ -172,18 +172,3 @@ def _seals(db: Any) -> Iterator[tuple[int, int, bytes, bytes, tuple[str | None, 
                      f"LEFT JOIN {pg_sql.SCHEMA}.changes c ON c.id = s.change_id ORDER BY s.seq")  # fmt: skip
         for row in rows:
             yield row[0], row[1], bytes(row[2]), bytes(row[3]), tuple(row[4:])
-
-
-def _require(cursor: Any, target: Target) -> None:
-    if not installed(cursor):
-        raise DataError(f"row history is not enabled on {target.label}",
-                        hint="a person enables it: blastdoor data enable --dsn URL")  # fmt: skip
-
-
-def _quiet_rollback(db: Any) -> None:
-    import contextlib
-
-    import psycopg
-
-    with contextlib.suppress(psycopg.Error):
-        db.rollback()

@@ -53,8 +53,7 @@ class Target:
             yield db
             db.commit()
         except psycopg.Error as error:
-            with contextlib.suppress(psycopg.Error):
-                db.rollback()
+            rollback_quietly(db)
             raise DataError(f"could not {doing} on {self.label}: {self.clean(error)}", hint=hint) from None
         finally:
             db.close()
@@ -62,6 +61,14 @@ class Target:
     def clean(self, error: BaseException) -> str:
         text = str(error).strip()
         return self.scrubber.text((text.splitlines() or [type(error).__name__])[0][:500])
+
+
+def rollback_quietly(db: Any) -> None:
+    """Roll back what can be; a connection already lost has nothing left to roll back."""
+    import psycopg
+
+    with contextlib.suppress(psycopg.Error):
+        db.rollback()
 
 
 def resolve(settings: Settings, *, dsn: str = "", profile: str = "") -> Target:

@@ -23,9 +23,9 @@ from typing import Any
 
 from blastdoor.data import pg_sql
 from blastdoor.data.errors import DataError
-from blastdoor.data.install import installed
+from blastdoor.data.install import require
 from blastdoor.data.selection import Selection
-from blastdoor.data.target import Target
+from blastdoor.data.target import Target, rollback_quietly
 
 REFUSE, SKIP, OVERWRITE = "refuse", "skip", "overwrite"
 SHOWN_CONFLICTS = 20
@@ -75,8 +75,7 @@ def undo(target: Target, selection: Selection, *, undo_id: str, on_conflict: str
     db = target.connect()
     try:
         with db.cursor() as cursor:
-            if not installed(cursor):
-                raise DataError(f"row history is not enabled on {target.label}", hint="nothing was recorded to undo")
+            require(cursor, target)
             for name, value in (("blastdoor.run_id", undo_id), ("blastdoor.session_id", ""), ("blastdoor.request", "")):
                 cursor.execute("SELECT set_config(%s, %s, true)", (name, value))
             where, params = selection.where("c")
@@ -103,28 +102,19 @@ def undo(target: Target, selection: Selection, *, undo_id: str, on_conflict: str
             report.done = True
         return report
     except psycopg.Error as error:
-        _rollback(db)
+        rollback_quietly(db)
         lost = db.broken or db.closed
         raise DataError(f"undo failed on {target.label}: {target.clean(error)}",
                         hint=("the connection was lost; if it happened during COMMIT, check blastdoor data history "
                               "before retrying" if lost else "it ran in one transaction, so nothing was changed")) from None  # fmt: skip
     except KeyboardInterrupt:
-        _rollback(db)
+        rollback_quietly(db)
         raise DataError("undo interrupted", hint="it ran in one transaction, which was rolled back: nothing was changed") from None
     except BaseException:
-        _rollback(db)
+        rollback_quietly(db)
         raise
     finally:
         db.close()
-
-
-def _rollback(db: Any) -> None:
-    import contextlib
-
-    import psycopg
-
-    with contextlib.suppress(psycopg.Error):
-        db.rollback()
 
 
 def _describe(cursor: Any, relid: int, count: int, report: UndoReport) -> _Table | None:
@@ -172,16 +162,14 @@ def _match(table: _Table, alias: str) -> str:
 
 def _plan(cursor: Any, table: _Table) -> None:
     key = _key(table, "coalesce(old_row, new_row)")
-    cursor.execute("DROP TABLE IF EXISTS bd_rows, bd_plan")
-    cursor.execute(f"CREATE TEMP TABLE bd_rows ON COMMIT DROP AS SELECT id, {key} AS k FROM bd_sel WHERE relid = %s", (table.relid,))
-    cursor.execute(f"CREATE TEMP TABLE bd_plan ON COMMIT DROP AS SELECT g.*, {_typed(table)} FROM ("
+    plan, rows = f"bd_plan_{table.relid}", f"bd_rows_{table.relid}"
+    cursor.execute(f"CREATE TEMP TABLE {rows} ON COMMIT DROP AS SELECT id, {key} AS k FROM bd_sel WHERE relid = %s", (table.relid,))
+    cursor.execute(f"CREATE TEMP TABLE {plan} ON COMMIT DROP AS SELECT g.*, {_typed(table)} FROM ("
                    "SELECT r.k, min(s.id) AS first_id, (array_agg(s.old_row ORDER BY s.id))[1] AS before, "
                    "(array_agg(s.new_row ORDER BY s.id DESC))[1] AS after "
-                   "FROM bd_rows r JOIN bd_sel s ON s.id = r.id GROUP BY r.k) g")  # fmt: skip
-    cursor.execute("CREATE INDEX ON bd_plan (k)")
-    cursor.execute("ANALYZE bd_plan")
-    cursor.execute(f"ALTER TABLE bd_plan RENAME TO bd_plan_{table.relid}")
-    cursor.execute(f"ALTER TABLE bd_rows RENAME TO bd_rows_{table.relid}")
+                   f"FROM {rows} r JOIN bd_sel s ON s.id = r.id GROUP BY r.k) g")  # fmt: skip
+    cursor.execute(f"CREATE INDEX ON {plan} (k)")
+    cursor.execute(f"ANALYZE {plan}")
 
 
 def _conflicts(cursor: Any, table: _Table, report: UndoReport) -> None:
