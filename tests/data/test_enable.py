@@ -120,7 +120,7 @@ def test_disable_removes_everything_it_installed(env: dict[str, str], isolated_h
 
 @pytest.mark.parametrize(("args", "message"), [
     (["enable"], "exactly one of --dsn URL and --profile NAME"),
-    (["enable", "--dsn", "sqlite:///x.db"], "not a PostgreSQL URL"),
+    (["enable", "--dsn", "mysql://root@127.0.0.1/app"], "neither a PostgreSQL URL nor a SQLite file"),
     (["enable", "--dsn", "postgresql://postgres@127.0.0.1:1/none"], "cannot connect"),
     (["enable", "--profile", "nobody"], "nobody"),
     (["history", "--dsn", "postgresql://x@127.0.0.1/db"], "exactly one of --run"),

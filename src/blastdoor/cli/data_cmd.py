@@ -22,7 +22,7 @@ def register(commands: Any) -> None:
                                "that made it, and put a run's changes back.")  # fmt: skip
     sub = data.add_subparsers(dest="data_command", metavar="SUBCOMMAND", required=True)
 
-    enable = _target(sub.add_parser("enable", help="install history triggers (PostgreSQL; a superuser)"))
+    enable = _target(sub.add_parser("enable", help="install history triggers (PostgreSQL as a superuser, or SQLite)"))
     enable.add_argument("--tables", nargs="+", default=[], metavar="TABLE",
                         help="tables to track, as TABLE or SCHEMA.TABLE (default: every table outside system schemas)")  # fmt: skip
     enable.add_argument("--without-drop-guard", action="store_true",
@@ -43,6 +43,10 @@ def register(commands: Any) -> None:
                       help="rows changed later by others: refuse the undo (default), skip those rows, or overwrite them")  # fmt: skip
     undo.set_defaults(handler=_undo)
 
+    restore = _target(sub.add_parser("restore", help="rebuild a dropped table from its history (SQLite)"))
+    restore.add_argument("--table", required=True, help="the tracked table that was dropped")
+    restore.set_defaults(handler=_restore)
+
     seal = _target(sub.add_parser("seal", help="hash-chain new history rows and anchor the head in the ledger"))
     seal.add_argument("--every", type=float, default=0, metavar="SECONDS", help="keep sealing at this interval")
     seal.set_defaults(handler=_seal)
@@ -52,7 +56,7 @@ def register(commands: Any) -> None:
 
 
 def _target(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("--dsn", default="", help="the database, as postgresql://USER[:PASSWORD]@HOST[:PORT]/DB")
+    parser.add_argument("--dsn", default="", help="the database: postgresql://USER[:PASSWORD]@HOST[:PORT]/DB or sqlite:///PATH")
     parser.add_argument("--profile", default="", help="or a broker profile holding its URL")
     return parser
 
@@ -90,8 +94,11 @@ def _enable(args: argparse.Namespace) -> int:
                   "but undo cannot tell its rows apart)")  # fmt: skip
     if result.already:
         print(f"  already tracked: {', '.join(result.already)}")
-    print("  DROP guard: " + ("on (dropping a tracked table needs the broker's snapshot)" if result.guarded
-                              else "OFF (a DROP TABLE goes unrecorded)"))  # fmt: skip
+    if target.engine == "sqlite":
+        print("  DROP guard: SQLite cannot refuse a DROP TABLE; blastdoor data restore --table T rebuilds one from history")
+    else:
+        print("  DROP guard: " + ("on (dropping a tracked table needs the broker's snapshot)" if result.guarded
+                                  else "OFF (a DROP TABLE goes unrecorded)"))  # fmt: skip
     return 0
 
 
@@ -109,9 +116,9 @@ def _disable(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
-    from blastdoor.data.history import history
+    from blastdoor.data import service
 
-    found = history(_resolve(args), _selected(args))
+    found = service.history(_resolve(args), _selected(args))
     if args.json:
         print(json.dumps({"selection": found.selection.record(), "total": found.total,
                           "tables": [vars(t) for t in found.tables]}, default=str, indent=2))  # fmt: skip
@@ -159,6 +166,15 @@ def _undo(args: argparse.Namespace) -> int:
         print(f"  left as is: {problem}")
     if report.dry_run:
         print("dry run: rolled back, nothing was changed")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from blastdoor.data import service
+
+    target = _resolve(args)
+    rows = service.restore(settings(args), target, args.table)
+    print(f"rebuilt {args.table} on {target.label} with the {rows} rows its history last recorded; history is on for it again")
     return 0
 
 

@@ -11,6 +11,8 @@ Data flow (PostgreSQL)::
     data history -> history.py   what a selection (run / since / txid) changed
     data undo    -> undo.py      per row, the image before the selection put back; conflicts refused
 
+SQLite has the same commands, built from what SQLite has, in ``data/sqlite/``.
+
 ``target.py`` turns ``--dsn`` or ``--profile`` into a connection; ``selection.py`` is the one reading
 of ``--run / --since / --txid``.
 """

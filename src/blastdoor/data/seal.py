@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +70,17 @@ def link(previous: bytes, row: bytes) -> bytes:
     return hashlib.sha256(previous + row).digest()
 
 
+def extend(head: bytes, seq: int, batch: Iterable[Sequence[str | None]]) -> tuple[list[tuple[int, int, bytes, bytes]], bytes, int]:
+    """Seal the history rows ``batch`` (their fields as text, the id first) after ``head`` and
+    ``seq``: the seal rows (seq, change id, row hash, chain), and the new head and seq."""
+    sealed = []
+    for fields in batch:
+        digest = row_hash(fields)
+        head, seq = link(head, digest), seq + 1
+        sealed.append((seq, int(str(fields[0])), digest, head))
+    return sealed, head, seq
+
+
 def seal(target: Target) -> Sealed:
     import psycopg
 
@@ -90,11 +101,7 @@ def seal(target: Target) -> Sealed:
                 rows.execute(f"SELECT {_FIELDS} FROM {pg_sql.SCHEMA}.changes c WHERE c.txid >= %s AND c.txid < %s "
                              "ORDER BY c.txid, c.id", (below, horizon))  # fmt: skip
                 while batch := rows.fetchmany(BATCH):
-                    sealed = []
-                    for fields in batch:
-                        digest = row_hash(fields)
-                        head, seq = link(head, digest), seq + 1
-                        sealed.append((seq, int(fields[0]), digest, head))
+                    sealed, head, seq = extend(head, seq, batch)
                     with cursor.copy(f"COPY {pg_sql.SCHEMA}.seals (seq, change_id, row_sha256, chain) FROM STDIN") as copy:
                         for row in sealed:
                             copy.write_row(row)
@@ -125,13 +132,7 @@ def verify(target: Target, anchors: Mapping[str, Iterable[tuple[int, str]]]) -> 
             cursor.execute(f"SELECT database_id, sealed_below FROM {pg_sql.SCHEMA}.meta")
             database_id, below = cursor.fetchone()
             result = Verified(database_id)
-            heads = _walk(db, result)
-            for seq, head in sorted(set(anchors.get(database_id, ()))):
-                result.anchors_checked += 1
-                if seq > result.sealed:
-                    result.problem(f"the ledger anchored seal {seq}, but the database holds only {result.sealed}: seals were removed")
-                elif heads.get(seq) != head:
-                    result.problem(f"seal {seq} does not reach the head the ledger anchored: the chain was rewritten")
+            check_anchors(result, walk(_seals(db), result), anchors.get(database_id, ()))
             cursor.execute(f"SELECT c.id FROM {pg_sql.SCHEMA}.changes c WHERE c.txid < %s AND NOT EXISTS "
                            f"(SELECT 1 FROM {pg_sql.SCHEMA}.seals s WHERE s.change_id = c.id) ORDER BY c.id", (below,))  # fmt: skip
             for (change,) in cursor.fetchall():
@@ -144,11 +145,12 @@ def verify(target: Target, anchors: Mapping[str, Iterable[tuple[int, str]]]) -> 
     return result
 
 
-def _walk(db: Any, result: Verified) -> dict[int, str]:
-    """Recompute the chain seal by seal; the head (hex) at each seq, for the anchors."""
+def walk(seals: Iterable[tuple[int, int, bytes, bytes, Sequence[str | None]]], result: Verified) -> dict[int, str]:
+    """Recompute the chain seal by seal, from (seq, change id, row hash, chain, the row's fields,
+    all None when the row is gone); the head (hex) at each seq, for the anchors."""
     heads: dict[int, str] = {}
     head, expected = GENESIS, 1
-    for seq, change, stored_row, stored_chain, fields in _seals(db):
+    for seq, change, stored_row, stored_chain, fields in seals:
         if seq != expected:
             result.problem(f"seals {expected}..{seq - 1} are missing: seal rows were deleted")
         expected = seq + 1
@@ -163,6 +165,16 @@ def _walk(db: Any, result: Verified) -> dict[int, str]:
         heads[seq] = head.hex()
         result.sealed = seq
     return heads
+
+
+def check_anchors(result: Verified, heads: Mapping[int, str], anchors: Iterable[tuple[int, str]]) -> None:
+    """Each (seq, head) the ledger anchored must be reached by the chain the database holds."""
+    for seq, head in sorted(set(anchors)):
+        result.anchors_checked += 1
+        if seq > result.sealed:
+            result.problem(f"the ledger anchored seal {seq}, but the database holds only {result.sealed}: seals were removed")
+        elif heads.get(seq) != head:
+            result.problem(f"seal {seq} does not reach the head the ledger anchored: the chain was rewritten")
 
 
 def _seals(db: Any) -> Iterator[tuple[int, int, bytes, bytes, tuple[str | None, ...]]]:

@@ -43,14 +43,17 @@ class Selection:
             raise DataError("--run is not a run id", hint="copy it from blastdoor ledger show")
         return cls(run=run)
 
-    def where(self, alias: str = "c") -> tuple[str, list[object]]:
-        """SQL selecting these changes of ``blastdoor_history.changes`` (as ``alias``), and its parameters."""
-        fresh = f"NOT EXISTS (SELECT 1 FROM {pg_sql.SCHEMA}.undone u WHERE u.change_id = {alias}.id)"
+    def where(self, alias: str = "c", *, sqlite: bool = False) -> tuple[str, list[object]]:
+        """SQL selecting these changes of the history table (as ``alias``), and its parameters:
+        for PostgreSQL's ``blastdoor_history.changes``, or SQLite's ``_blastdoor_changes``."""
+        undone, mark = ("_blastdoor_undone", "?") if sqlite else (f"{pg_sql.SCHEMA}.undone", "%s")
+        fresh = f"NOT EXISTS (SELECT 1 FROM {undone} u WHERE u.change_id = {alias}.id)"
         if self.txid is not None:
-            return f"{alias}.txid = %s AND {fresh}", [self.txid]
-        if self.since is not None:
-            return f"{alias}.at >= %s", [self.since]
-        return f"{alias}.run_id = %s AND {fresh}", [self.run]
+            return f"{alias}.txid = {mark} AND {fresh}", [self.txid]
+        if self.since is not None:  # SQLite keeps times as UTC text, to the millisecond
+            moment = self.since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] if sqlite else self.since
+            return f"{alias}.at >= {mark}", [moment]
+        return f"{alias}.run_id = {mark} AND {fresh}", [self.run]
 
     def describe(self) -> str:
         if self.txid is not None:

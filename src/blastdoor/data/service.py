@@ -2,8 +2,10 @@
 head, go into the ledger, where the database cannot rewrite them.
 
 Entries: ``data-enable``, ``data-disable``, ``data-seal`` (the chain head: the anchor ``verify``
-compares against), ``data-verify``, and ``data-undo`` twice, ``started`` before and the result after,
-so an undo that died halfway still left a trace.
+compares against), ``data-verify``, ``data-restore`` (SQLite), and ``data-undo`` twice, ``started``
+before and the result after, so an undo that died halfway still left a trace.
+
+PostgreSQL's modules sit in ``data/``; SQLite's, with the same functions, in ``data/sqlite/``.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from collections import defaultdict
 from typing import Any
 
 from blastdoor.config import Settings
+from blastdoor.data import history as pg_history
 from blastdoor.data import install, seal, undo
 from blastdoor.data.errors import DataError
+from blastdoor.data.history import History
 from blastdoor.data.selection import Selection
 from blastdoor.data.target import Target, save_key
 from blastdoor.ledger.entry import person_entry
@@ -30,21 +34,56 @@ def _record(settings: Settings, target: Target, kind: str, **fields: Any) -> Non
 
 
 def enable(settings: Settings, target: Target, *, tables: list[str], guard: bool) -> install.Enabled:
-    result = install.enable(target, tables=tables, guard=guard)
-    save_key(settings, result.database_id, result.key)
+    if target.engine == "sqlite":
+        from blastdoor.data.sqlite import install as lite
+
+        result = lite.enable(target, tables=tables)
+    else:
+        result = install.enable(target, tables=tables, guard=guard)
+        save_key(settings, result.database_id, result.key)
     _record(settings, target, "data-enable", database=result.database_id, added=result.added,
             already=result.already, guarded=result.guarded)  # fmt: skip
     return result
 
 
 def disable(settings: Settings, target: Target) -> list[str]:
-    tables = install.disable(target)
+    if target.engine == "sqlite":
+        from blastdoor.data.sqlite import install as lite
+
+        tables = lite.disable(target)
+    else:
+        tables = install.disable(target)
     _record(settings, target, "data-disable", tables=tables)
     return tables
 
 
+def history(target: Target, selection: Selection) -> History:
+    if target.engine == "sqlite":
+        from blastdoor.data.sqlite import changes
+
+        return changes.history(target, selection)
+    return pg_history.history(target, selection)
+
+
+def restore(settings: Settings, target: Target, table: str) -> int:
+    """Rebuild a dropped table from its history (SQLite, where a DROP cannot be refused)."""
+    if target.engine != "sqlite":
+        raise DataError("restore rebuilds tables on SQLite, which cannot refuse a DROP; on PostgreSQL the DROP guard "
+                        "refuses it", hint="for a table dropped with the guard off, restore the broker's snapshot or a backup")  # fmt: skip
+    from blastdoor.data.sqlite import changes
+
+    rows = changes.restore(target, table)
+    _record(settings, target, "data-restore", table=table, rows=rows)
+    return rows
+
+
 def seal_now(settings: Settings, target: Target) -> seal.Sealed:
-    sealed = seal.seal(target)
+    if target.engine == "sqlite":
+        from blastdoor.data.sqlite import seal as lite_seal
+
+        sealed = lite_seal.seal(target)
+    else:
+        sealed = seal.seal(target)
     if sealed.added:
         _record(settings, target, SEAL_TYPE, database=sealed.database_id, seq=sealed.seq,
                 head=f"sha256:{sealed.head}", added=sealed.added, below_txid=sealed.below)  # fmt: skip
@@ -69,7 +108,12 @@ def anchors(settings: Settings) -> dict[str, list[tuple[int, str]]]:
 
 
 def verify(settings: Settings, target: Target, *, record: bool = True) -> seal.Verified:
-    result = seal.verify(target, anchors(settings))
+    if target.engine == "sqlite":
+        from blastdoor.data.sqlite import seal as lite_seal
+
+        result = lite_seal.verify(target, anchors(settings))
+    else:
+        result = seal.verify(target, anchors(settings))
     if record:
         _record(settings, target, "data-verify", database=result.database_id, sealed=result.sealed,
                 anchors=result.anchors_checked, problems=result.problem_count, shown=result.problems)  # fmt: skip
@@ -85,12 +129,17 @@ def undo_run(settings: Settings, target: Target, selection: Selection, *, on_con
                         f"first: {checked.problems[0]}), so undo will not trust it",
                         hint="run blastdoor data verify for the list; restore from a backup instead")  # fmt: skip
     undo_id = f"undo-{uuid.uuid4().hex[:16]}"
+    run = undo.undo
+    if target.engine == "sqlite":
+        from blastdoor.data.sqlite import undo as lite_undo
+
+        run = lite_undo.undo
     if dry_run:
-        return undo.undo(target, selection, undo_id=undo_id, on_conflict=on_conflict, dry_run=True)
+        return run(target, selection, undo_id=undo_id, on_conflict=on_conflict, dry_run=True)
     _record(settings, target, "data-undo", undo=undo_id, state="started", selection=selection.record(),
             on_conflict=on_conflict)  # fmt: skip
     try:
-        report = undo.undo(target, selection, undo_id=undo_id, on_conflict=on_conflict)
+        report = run(target, selection, undo_id=undo_id, on_conflict=on_conflict)
     except BaseException as error:
         message = getattr(error, "message", "") or type(error).__name__
         _record(settings, target, "data-undo", undo=undo_id, state="failed", error=message,

@@ -1,5 +1,8 @@
 """Which database a ``data`` command works on: ``--dsn URL`` or a broker profile's URL.
 
+PostgreSQL is addressed as ``postgresql://...``; SQLite as ``sqlite:///PATH`` (``sqlite:////abs``
+for an absolute path, as SQLAlchemy writes it) or as the path of an existing SQLite file.
+
 A profile's password never reaches the screen: every message is scrubbed with the profile's
 scrubber (a bare ``--dsn`` has its password masked the same way). The guard key, which lets the
 broker prove to the database that it saved a table before dropping it, is kept in Blastdoor's home
@@ -20,6 +23,7 @@ from blastdoor.broker.scrub import Scrubber
 from blastdoor.config import Settings
 from blastdoor.data.errors import DataError
 
+SQLITE_HEADER = b"SQLite format 3\x00"
 _ID = re.compile(r"^db-[0-9a-f]{16}$")
 
 
@@ -29,12 +33,30 @@ class Target:
     label: str  # what the ledger and messages call it: profile:NAME or the URL without its password
     scrubber: Scrubber
 
+    @property
+    def engine(self) -> str:
+        return "sqlite" if self.sqlite_path is not None else "postgresql"
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The file a SQLite address names (None for any other address)."""
+        if self.dsn.startswith("sqlite:///"):
+            return Path(self.dsn.removeprefix("sqlite:///"))
+        if "://" in self.dsn:
+            return None
+        path = Path(self.dsn)
+        try:
+            with path.open("rb") as handle:
+                return path if handle.read(16) == SQLITE_HEADER else None
+        except OSError:
+            return None
+
     def connect(self, *, autocommit: bool = False) -> Any:
         import psycopg
 
         if not self.dsn.startswith(("postgresql://", "postgres://")):
-            raise DataError(f"{self.label} is not a PostgreSQL URL; row history runs on PostgreSQL",
-                            hint="give --dsn postgresql://USER@HOST/DB or a profile holding one")  # fmt: skip
+            raise DataError(f"{self.label} is neither a PostgreSQL URL nor a SQLite file",
+                            hint="give --dsn postgresql://USER@HOST/DB, --dsn sqlite:///PATH, or a profile holding one")  # fmt: skip
         try:
             return psycopg.connect(self.dsn, autocommit=autocommit, connect_timeout=10,
                                    application_name="blastdoor-data")  # fmt: skip

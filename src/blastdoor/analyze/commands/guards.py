@@ -3,7 +3,7 @@
 An agent may read what Blastdoor knows (``check``, ``requests``, ``ledger show``, ``mcp pins``, ...);
 it may not loosen what Blastdoor enforces. Approving or denying a request, trusting a changed MCP
 tool, unfreezing, enrolling an approver, storing or removing credentials, uninstalling hooks or
-stopping the daemon, switching row history on or off and undoing a run are decisions for a person: from an agent they are ``disable-guard`` (denied by
+stopping the daemon, switching row history on or off, undoing a run and rebuilding a table are decisions for a person: from an agent they are ``disable-guard`` (denied by
 the built-in policy, rule ``guard.self-protection``). The passphrase and terminal that ``approve``
 demands stop such a command anyway; judging it here also records the attempt.
 """
@@ -21,7 +21,7 @@ from blastdoor.model import Effect, Scope, Target, Verb
 _GUARD = frozenset({
     "approve", "deny", "unfreeze", "uninstall", "install", "init", "mcp trust", "mcp forget",
     "daemon stop", "approver", "profile", "policy edit", "restore", "data enable", "data disable",
-    "data undo",
+    "data undo", "data restore",
 })  # fmt: skip
 _READ = frozenset({
     "check", "requests", "ledger", "policy", "doctor", "mcp pins", "daemon status", "replay",

@@ -1,0 +1,111 @@
+"""Reading SQLite history: row images back into values, ``data history``, and rebuilding a
+table that was dropped (SQLite cannot refuse the DROP, but its history still holds every row).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from blastdoor.data.errors import DataError
+from blastdoor.data.history import OPS, SAMPLES, History, TableChanges
+from blastdoor.data.selection import Selection
+from blastdoor.data.sqlite import install
+from blastdoor.data.sqlite.schema import PREFIX, quote
+from blastdoor.data.target import Target
+
+
+def decode(value: Any) -> Any:
+    """A value from a row image as SQLite held it: tagged reals and blobs back to float and bytes."""
+    if isinstance(value, dict) and len(value) == 1:
+        if isinstance(value.get("$blob"), str):
+            return bytes.fromhex(value["$blob"])
+        if isinstance(value.get("$real"), str):
+            return float(value["$real"])
+    return value
+
+
+def row(text: str | None) -> dict[str, Any] | None:
+    """A stored image (JSON text) as a dict of column -> value, or None for no row."""
+    return None if text is None else {column: decode(value) for column, value in json.loads(text).items()}
+
+
+def key_of(image: dict[str, Any], keys: Sequence[str]) -> str:
+    """A hashable, printable key: the key columns' values of ``image``, as a JSON array."""
+    return json.dumps([image.get(key) for key in keys], default=str)
+
+
+def history(target: Target, selection: Selection) -> History:
+    where, params = selection.where("c", sqlite=True)
+    db = install.connect(target)
+    try:
+        install.require(db, target)
+        tables: dict[str, TableChanges] = {}
+        for name, op, count, runs, first, last in db.execute(
+                f"SELECT c.table_name, c.op, count(*), group_concat(DISTINCT c.run_id), min(c.at), max(c.at) "
+                f"FROM {PREFIX}changes c WHERE {where} GROUP BY 1, 2 ORDER BY 1, 2", params):  # fmt: skip
+            entry = tables.setdefault(name, TableChanges(name, first=first, last=last))
+            entry.counts[OPS.get(op, op)] = count
+            entry.runs = sorted(set(entry.runs) | set(runs.split(",")))
+            entry.first, entry.last = min(entry.first, first), max(entry.last, last)
+        for name, entry in tables.items():
+            found = db.execute(f"SELECT c.id, c.op, c.txid, c.run_id, c.old_row, c.new_row FROM {PREFIX}changes c "
+                               f"WHERE {where} AND c.table_name = ? ORDER BY c.id LIMIT ?", [*params, name, SAMPLES])  # fmt: skip
+            entry.samples = [{"change": r[0], "op": OPS.get(r[1], r[1]), "txid": r[2], "run": r[3],
+                              "before": _shown(r[4]), "after": _shown(r[5])} for r in found]  # fmt: skip
+    except sqlite3.Error as error:
+        raise DataError(f"could not read history on {target.label}: {error}", hint="check the file and its permissions") from None
+    finally:
+        db.close()
+    return History(selection, list(tables.values()))
+
+
+def _shown(text: str | None) -> dict[str, Any] | None:
+    image = row(text)
+    return None if image is None else {k: v.hex() if isinstance(v, bytes) else v for k, v in image.items()}
+
+
+def latest(db: sqlite3.Connection, table: str, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The rows of ``table`` as history last saw them: its baseline with every change since
+    replayed in order, by key."""
+    rows: dict[str, dict[str, Any]] = {}
+    for (image,) in db.execute(f"SELECT row_image FROM {PREFIX}baseline WHERE table_name = ? ORDER BY id", (table,)):
+        found = row(image)
+        assert found is not None
+        rows[key_of(found, keys)] = found
+    for old, new in db.execute(f"SELECT old_row, new_row FROM {PREFIX}changes WHERE table_name = ? ORDER BY id", (table,)):
+        before, after = row(old), row(new)
+        if before is not None:
+            rows.pop(key_of(before, keys), None)
+        if after is not None:
+            rows[key_of(after, keys)] = after
+    return rows
+
+
+def restore(target: Target, table: str) -> int:
+    """Create the dropped tracked ``table`` again, with the rows history last saw, and record it
+    again; the number of rows put back."""
+    with install.transaction(target, f"restore {table}", hint="nothing was changed") as db:
+        install.require(db, target)
+        tracked = db.execute(f"SELECT key_columns, create_sql FROM {PREFIX}tracked WHERE table_name = ?", (table,)).fetchone()
+        if tracked is None:
+            raise DataError(f"{table} is not under row history here", hint="see blastdoor data history --since 30d for the tables it knows")
+        if db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone():
+            raise DataError(f"{table} exists; restore rebuilds a table that was dropped",
+                            hint="to put rows back, use blastdoor data undo --run RUN (or --since TIME)")  # fmt: skip
+        rows = latest(db, table, json.loads(tracked[0]))
+        db.execute(tracked[1])
+        now = install.describe(db, table)
+        _insert(db, table, now.writable, rows.values())
+        install.track_again(db, now)
+    return len(rows)
+
+
+def _insert(db: sqlite3.Connection, table: str, columns: Sequence[str], images: Iterable[dict[str, Any]]) -> None:
+    names = ", ".join(quote(c) for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    db.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})",
+                   ([image.get(c) for c in columns] for image in images))  # fmt: skip
+

@@ -1,0 +1,177 @@
+"""``data undo`` on SQLite: the same plan as on PostgreSQL (per key, the image before the
+selection's first change written back; conflicts refused unless told otherwise), worked out in
+Python inside one ``BEGIN IMMEDIATE`` transaction, which holds the write lock throughout.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+from blastdoor.data.errors import DataError
+from blastdoor.data.selection import Selection
+from blastdoor.data.sqlite import install, schema
+from blastdoor.data.sqlite.changes import key_of, row
+from blastdoor.data.sqlite.schema import PREFIX, quote
+from blastdoor.data.target import Target
+from blastdoor.data.undo import REFUSE, SHOWN_CONFLICTS, SKIP, TableUndo, UndoReport
+
+
+@dataclass
+class _Key:
+    first_id: int
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None = None
+    ids: list[int] = field(default_factory=list)
+    conflict: str = ""
+
+
+@dataclass
+class _Plan:
+    table: str
+    last_id: int = 0
+    keys: dict[str, _Key] = field(default_factory=dict)
+    shape: install.Tracked | None = None
+
+
+def undo(target: Target, selection: Selection, *, undo_id: str, on_conflict: str = REFUSE,
+         dry_run: bool = False) -> UndoReport:  # fmt: skip
+    report = UndoReport(undo_id, selection, dry_run)
+    db = install.connect(target)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        install.require(db, target)
+        plans = _plans(db, selection)
+        db.execute("CREATE TEMP TABLE bd_sel (id INTEGER PRIMARY KEY)")
+        db.executemany("INSERT INTO bd_sel VALUES (?)", ((i,) for p in plans for k in p.keys.values() for i in k.ids))
+        live = [plan for plan in plans if _describe(db, plan, report)]
+        for plan in live:
+            _conflicts(db, plan, report)
+        if on_conflict == REFUSE and (report.problems or report.conflict_count):
+            db.execute("ROLLBACK")
+            return report
+        with install.tagged(db, run_id=undo_id):
+            for plan in live:
+                report.tables.append(_apply(db, plan, undo_id, skip=on_conflict == SKIP))
+        db.execute("DROP TABLE temp.bd_sel")
+        db.execute("ROLLBACK" if dry_run else "COMMIT")
+        report.done = not dry_run
+        return report
+    except sqlite3.Error as error:
+        _rollback(db)
+        raise DataError(f"undo failed on {target.label}: {error}", hint="it ran in one transaction, so nothing was changed") from None
+    except KeyboardInterrupt:
+        _rollback(db)
+        raise DataError("undo interrupted", hint="it ran in one transaction, which was rolled back: nothing was changed") from None
+    except BaseException:
+        _rollback(db)
+        raise
+    finally:
+        db.close()
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    if db.in_transaction:
+        db.execute("ROLLBACK")
+
+
+def _plans(db: sqlite3.Connection, selection: Selection) -> list[_Plan]:
+    """Per table, per key: the first change's id and before image, the last change's after image;
+    tables ordered newest change first."""
+    where, params = selection.where("c", sqlite=True)
+    keys = {name: json.loads(k) for name, k in db.execute(f"SELECT table_name, key_columns FROM {PREFIX}tracked")}
+    plans: dict[str, _Plan] = {}
+    for change, table, old, new in db.execute(f"SELECT c.id, c.table_name, c.old_row, c.new_row FROM {PREFIX}changes c "
+                                              f"WHERE {where} ORDER BY c.id", params):  # fmt: skip
+        plan = plans.setdefault(table, _Plan(table))
+        plan.last_id = change
+        before, after = row(old), row(new)
+        image = before if before is not None else after
+        assert image is not None
+        key = key_of(image, keys.get(table, list(image)))
+        entry = plan.keys.setdefault(key, _Key(change, before))
+        entry.after = after
+        entry.ids.append(change)
+    return sorted(plans.values(), key=lambda p: p.last_id, reverse=True)
+
+
+def _describe(db: sqlite3.Connection, plan: _Plan, report: UndoReport) -> bool:
+    tracked = db.execute(f"SELECT key_columns FROM {PREFIX}tracked WHERE table_name = ?", (plan.table,)).fetchone()
+    exists = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (plan.table,)).fetchone()
+    changes = sum(len(k.ids) for k in plan.keys.values())
+    if tracked is None or exists is None:
+        report.problems.append(f"{plan.table} is gone ({changes} changes): rebuild it first with "
+                               f"blastdoor data restore --table {plan.table}, then undo again")  # fmt: skip
+        return False
+    plan.shape = install.describe(db, plan.table)
+    if plan.shape.keys != json.loads(tracked[0]):
+        report.problems.append(f"{plan.table} has another key than when history recorded it ({changes} changes): "
+                               "undo it by hand from blastdoor data history")  # fmt: skip
+        return False
+    return True
+
+
+def _conflicts(db: sqlite3.Connection, plan: _Plan, report: UndoReport) -> None:
+    assert plan.shape is not None
+    keys = plan.shape.keys
+    first = min(k.first_id for k in plan.keys.values())
+    for change, run, txid, old, new in db.execute(
+            f"SELECT c.id, c.run_id, c.txid, c.old_row, c.new_row FROM {PREFIX}changes c WHERE c.table_name = ? "
+            "AND c.id > ? AND NOT EXISTS (SELECT 1 FROM temp.bd_sel s WHERE s.id = c.id) ORDER BY c.id", (plan.table, first)):  # fmt: skip
+        image = row(old) or row(new)
+        entry = plan.keys.get(key_of(image or {}, keys))
+        if entry is not None and change > entry.first_id and not entry.conflict:
+            entry.conflict = f"changed later by {run} (change {change}, txid {txid if txid is not None else '-'})"
+    for key, entry in plan.keys.items():
+        if not entry.conflict:
+            now = _live(db, plan, key)
+            if (now is None) != (entry.after is None):
+                entry.conflict = "row is missing now" if now is None else "row exists again"
+            elif now is not None and now != entry.after:
+                entry.conflict = "row differs from what the selection left"
+        if entry.conflict:
+            report.conflict_count += 1
+            if len(report.conflicts) < SHOWN_CONFLICTS:
+                report.conflicts.append({"table": plan.table, "key": dict(zip(keys, json.loads(key), strict=True)),
+                                         "why": entry.conflict})  # fmt: skip
+
+
+def _match(keys: list[str]) -> str:
+    return " AND ".join(f"{quote(k)} IS ?" for k in keys)
+
+
+def _live(db: sqlite3.Connection, plan: _Plan, key: str) -> dict[str, Any] | None:
+    assert plan.shape is not None
+    found = db.execute(f"SELECT {schema.image('t', plan.shape.columns)} FROM {quote(plan.table)} t "
+                       f"WHERE {_match(plan.shape.keys)}", json.loads(key)).fetchone()  # fmt: skip
+    return row(found[0]) if found else None
+
+
+def _apply(db: sqlite3.Connection, plan: _Plan, undo_id: str, *, skip: bool) -> TableUndo:
+    assert plan.shape is not None
+    table, shape = quote(plan.table), plan.shape
+    result = TableUndo(plan.table)
+    chosen = [(json.loads(key), entry) for key, entry in plan.keys.items() if not (skip and entry.conflict)]
+    result.skipped = len(plan.keys) - len(chosen)
+    match = _match(shape.keys)
+    result.deleted = max(db.executemany(f"DELETE FROM {table} WHERE {match}", (key for key, e in chosen if e.before is None)).rowcount, 0)
+    settable = [c for c in shape.writable if c not in shape.keys]
+    assign = ", ".join(f"{quote(c)} = ?" for c in settable)
+    insert = (f"INSERT INTO {table} ({', '.join(quote(c) for c in shape.writable)}) "
+              f"VALUES ({', '.join('?' for _ in shape.writable)})")  # fmt: skip
+    for key, entry in chosen:
+        if entry.before is None:
+            continue
+        if db.execute(f"SELECT 1 FROM {table} WHERE {match}", key).fetchone() is None:
+            db.execute(insert, [entry.before.get(c) for c in shape.writable])
+            result.inserted += 1
+        elif settable:
+            db.execute(f"UPDATE {table} SET {assign} WHERE {match}", [*(entry.before.get(c) for c in settable), *key])
+            result.updated += 1
+    done = [(change, undo_id) for _key, entry in chosen for change in entry.ids]
+    db.executemany(f"INSERT OR IGNORE INTO {PREFIX}undone (change_id, undo_id) VALUES (?, ?)", done)
+    result.changes = len(done)
+    return result
+
