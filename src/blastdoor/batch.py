@@ -64,6 +64,11 @@ def _context(value: Any) -> Context:
         raise InputError(
             "context fields agent, session_id, run_id, tool_use_id, target, dialect must be strings"
         )
+    workspace = value.get("workspace", "")
+    if not isinstance(workspace, str):
+        raise InputError("context.workspace must be a string (the Terraform workspace)")
+    if workspace and not strings["target"]:
+        strings["target"] = workspace  # where a terraform_plan lands
     return Context.create(env=env, cwd=cwd, **strings)
 
 

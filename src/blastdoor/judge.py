@@ -53,6 +53,10 @@ def analyze(
         return analyze_sql(
             action.input, target=context.target, dialect=context.dialect
         ), context.env
+    if action.kind is ActionKind.TERRAFORM_PLAN:
+        return _plan(action), context.env
+    if action.kind is ActionKind.HTTP:
+        return _http(action), context.env
     if action.kind is ActionKind.FILE_WRITE:
         from blastdoor.analyze.files import Place, analyze_file_write
 
@@ -67,6 +71,39 @@ def analyze(
     return [
         unknown(placeholder, f"Blastdoor does not analyze {action.kind.value} actions yet")
     ], context.env
+
+
+def _plan(action: Action) -> list[Effect]:
+    """A Terraform plan: its JSON, or a path to a plan JSON or saved plan file."""
+    from blastdoor.analyze.plan_files import plan_text
+    from blastdoor.analyze.terraform_plan import PlanError, analyze_plan
+
+    try:
+        text = plan_text(action.input, cwd=action.context.cwd)
+    except PlanError as error:
+        return [unknown(Invocation(words=(), text=action.input[:200]), f"apply a plan Blastdoor could not read: {error}",
+                        tags={"terraform", "plan"})]  # fmt: skip
+    shown = action.input.strip() if not action.input.lstrip().startswith("{") else ""
+    return analyze_plan(text, target=action.context.target, evidence=f"terraform plan {shown[:200]}".strip())
+
+
+def _http(action: Action) -> list[Effect]:
+    """An HTTP call given as ``{"method", "url", "headers", "body"}``."""
+    import json
+
+    from blastdoor.analyze.http import analyze_request
+
+    try:
+        call = json.loads(action.input)
+    except json.JSONDecodeError:
+        call = None
+    if not isinstance(call, dict) or not isinstance(call.get("url"), str):
+        return [unknown(Invocation(words=(), text=action.input[:200]), 'an HTTP call must be {"method", "url", "headers", "body"}')]
+    headers = call.get("headers")
+    headers = headers if isinstance(headers, dict) else {}
+    body = call.get("body")
+    text = body if isinstance(body, str) or body is None else json.dumps(body)
+    return analyze_request(str(call.get("method") or "GET"), call["url"], {str(k): str(v) for k, v in headers.items()}, text)
 
 
 def _mcp(action: Action, reader: FileReader) -> list[Effect]:

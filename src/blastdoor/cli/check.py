@@ -37,8 +37,10 @@ def register(commands: Any) -> None:
         "--cwd", help="the working directory the command would run in (default: here)"
     )
     parser.add_argument("--policy", help="a policy file to use instead of the user policy")
-    parser.add_argument("--kind", default="shell", choices=["shell", "sql"], help="what COMMAND is")
-    parser.add_argument("--target", default="", help="for --kind sql: the database DSN or URL")
+    parser.add_argument("--kind", default="shell", choices=["shell", "sql", "terraform_plan", "http"],
+                        help="what COMMAND is: a shell line, SQL, a Terraform plan (its JSON, or a path to a plan "
+                        "JSON or saved plan file), or an HTTP call as JSON")  # fmt: skip
+    parser.add_argument("--target", default="", help="for --kind sql: the database DSN or URL; for terraform_plan: the workspace")
     parser.add_argument(
         "--batch",
         metavar="FILE",

@@ -32,9 +32,9 @@ def row(text: str | None) -> dict[str, Any] | None:
     return None if text is None else {column: decode(value) for column, value in json.loads(text).items()}
 
 
-def key_of(image: dict[str, Any], keys: Sequence[str]) -> str:
-    """A hashable, printable key: the key columns' values of ``image``, as a JSON array."""
-    return json.dumps([image.get(key) for key in keys], default=str)
+def key_of(image: dict[str, Any], keys: Sequence[str]) -> tuple[Any, ...]:
+    """The key columns' values of ``image``: what tells its row apart."""
+    return tuple(image.get(key) for key in keys)
 
 
 def history(target: Target, selection: Selection) -> History:
@@ -67,10 +67,10 @@ def _shown(text: str | None) -> dict[str, Any] | None:
     return None if image is None else {k: v.hex() if isinstance(v, bytes) else v for k, v in image.items()}
 
 
-def latest(db: sqlite3.Connection, table: str, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+def latest(db: sqlite3.Connection, table: str, keys: Sequence[str]) -> dict[tuple[Any, ...], dict[str, Any]]:
     """The rows of ``table`` as history last saw them: its baseline with every change since
     replayed in order, by key."""
-    rows: dict[str, dict[str, Any]] = {}
+    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
     for (image,) in db.execute(f"SELECT row_image FROM {PREFIX}baseline WHERE table_name = ? ORDER BY id", (table,)):
         found = row(image)
         assert found is not None

@@ -156,7 +156,8 @@ def disable(target: Target) -> list[str]:
                 db.execute(statement)
         for table in schema.TABLES:
             db.execute(f"DROP TABLE {PREFIX}{table}")
-        db.execute("DELETE FROM sqlite_sequence WHERE name = ?", (f"{PREFIX}changes",))  # SQLite keeps the table itself
+        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").fetchone():  # SQLite keeps the table itself
+            db.execute("DELETE FROM sqlite_sequence WHERE name = ?", (f"{PREFIX}changes",))
     return tracked
 
 

@@ -18,6 +18,8 @@ from blastdoor.data.sqlite.schema import PREFIX, quote
 from blastdoor.data.target import Target
 from blastdoor.data.undo import REFUSE, SHOWN_CONFLICTS, SKIP, TableUndo, UndoReport
 
+LOOKUPS = 2000  # up to this many keys, look live rows up one by one; beyond, read the table once
+
 
 @dataclass
 class _Key:
@@ -26,13 +28,14 @@ class _Key:
     after: dict[str, Any] | None = None
     ids: list[int] = field(default_factory=list)
     conflict: str = ""
+    exists: bool = False  # the row is in the table now
 
 
 @dataclass
 class _Plan:
     table: str
     last_id: int = 0
-    keys: dict[str, _Key] = field(default_factory=dict)
+    keys: dict[tuple[Any, ...], _Key] = field(default_factory=dict)
     shape: install.Tracked | None = None
 
 
@@ -124,9 +127,11 @@ def _conflicts(db: sqlite3.Connection, plan: _Plan, report: UndoReport) -> None:
         entry = plan.keys.get(key_of(image or {}, keys))
         if entry is not None and change > entry.first_id and not entry.conflict:
             entry.conflict = f"changed later by {run} (change {change}, txid {txid if txid is not None else '-'})"
+    live = _live(db, plan)
     for key, entry in plan.keys.items():
+        now = live.get(key)
+        entry.exists = now is not None
         if not entry.conflict:
-            now = _live(db, plan, key)
             if (now is None) != (entry.after is None):
                 entry.conflict = "row is missing now" if now is None else "row exists again"
             elif now is not None and now != entry.after:
@@ -134,44 +139,52 @@ def _conflicts(db: sqlite3.Connection, plan: _Plan, report: UndoReport) -> None:
         if entry.conflict:
             report.conflict_count += 1
             if len(report.conflicts) < SHOWN_CONFLICTS:
-                report.conflicts.append({"table": plan.table, "key": dict(zip(keys, json.loads(key), strict=True)),
-                                         "why": entry.conflict})  # fmt: skip
+                shown = {k: v.hex() if isinstance(v, bytes) else v for k, v in zip(keys, key, strict=True)}
+                report.conflicts.append({"table": plan.table, "key": shown, "why": entry.conflict})
 
 
 def _match(keys: list[str]) -> str:
     return " AND ".join(f"{quote(k)} IS ?" for k in keys)
 
 
-def _live(db: sqlite3.Connection, plan: _Plan, key: str) -> dict[str, Any] | None:
+def _live(db: sqlite3.Connection, plan: _Plan) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """The rows of the table now, by key, for the keys the plan holds: looked up one by one for a
+    few keys, read in one scan for many."""
     assert plan.shape is not None
-    found = db.execute(f"SELECT {schema.image('t', plan.shape.columns)} FROM {quote(plan.table)} t "
-                       f"WHERE {_match(plan.shape.keys)}", json.loads(key)).fetchone()  # fmt: skip
-    return row(found[0]) if found else None
+    keys = plan.shape.keys
+    select = f"SELECT {schema.image('t', plan.shape.columns)} FROM {quote(plan.table)} t"
+    if len(plan.keys) <= LOOKUPS:
+        found = (db.execute(f"{select} WHERE {_match(keys)}", key).fetchone() for key in plan.keys)
+        images = (row(hit[0]) for hit in found if hit)
+    else:
+        images = (row(hit[0]) for hit in db.execute(select))
+    live = {}
+    for image in images:
+        assert image is not None
+        key = key_of(image, keys)
+        if key in plan.keys:
+            live[key] = image
+    return live
 
 
 def _apply(db: sqlite3.Connection, plan: _Plan, undo_id: str, *, skip: bool) -> TableUndo:
     assert plan.shape is not None
     table, shape = quote(plan.table), plan.shape
     result = TableUndo(plan.table)
-    chosen = [(json.loads(key), entry) for key, entry in plan.keys.items() if not (skip and entry.conflict)]
+    chosen = [(key, entry) for key, entry in plan.keys.items() if not (skip and entry.conflict)]
     result.skipped = len(plan.keys) - len(chosen)
     match = _match(shape.keys)
-    result.deleted = max(db.executemany(f"DELETE FROM {table} WHERE {match}", (key for key, e in chosen if e.before is None)).rowcount, 0)
+    gone = [key for key, entry in chosen if entry.before is None]
+    db.executemany(f"DELETE FROM {table} WHERE {match}", gone)
     settable = [c for c in shape.writable if c not in shape.keys]
-    assign = ", ".join(f"{quote(c)} = ?" for c in settable)
-    insert = (f"INSERT INTO {table} ({', '.join(quote(c) for c in shape.writable)}) "
-              f"VALUES ({', '.join('?' for _ in shape.writable)})")  # fmt: skip
-    for key, entry in chosen:
-        if entry.before is None:
-            continue
-        if db.execute(f"SELECT 1 FROM {table} WHERE {match}", key).fetchone() is None:
-            db.execute(insert, [entry.before.get(c) for c in shape.writable])
-            result.inserted += 1
-        elif settable:
-            db.execute(f"UPDATE {table} SET {assign} WHERE {match}", [*(entry.before.get(c) for c in settable), *key])
-            result.updated += 1
+    updates = [[*(e.before.get(c) for c in settable), *key] for key, e in chosen if e.before is not None and e.exists]
+    if settable:
+        db.executemany(f"UPDATE {table} SET {', '.join(f'{quote(c)} = ?' for c in settable)} WHERE {match}", updates)
+    inserts = [[e.before.get(c) for c in shape.writable] for _key, e in chosen if e.before is not None and not e.exists]
+    db.executemany(f"INSERT INTO {table} ({', '.join(quote(c) for c in shape.writable)}) "
+                   f"VALUES ({', '.join('?' for _ in shape.writable)})", inserts)  # fmt: skip
+    result.deleted, result.updated, result.inserted = len(gone), len(updates), len(inserts)
     done = [(change, undo_id) for _key, entry in chosen for change in entry.ids]
     db.executemany(f"INSERT OR IGNORE INTO {PREFIX}undone (change_id, undo_id) VALUES (?, ?)", done)
     result.changes = len(done)
     return result
-
