@@ -310,7 +310,8 @@ def _name(node: Any) -> str:
     for attr in ("objname", "names", "rel", "relation"):
         if getattr(node, attr, None) is not None:
             return _name(getattr(node, attr))
-    return "?"
+    kind = getattr(node, "roletype", None)  # PUBLIC, CURRENT_USER, SESSION_USER ...
+    return kind.name.removeprefix("ROLESPEC_").lower() if kind is not None else "?"
 
 
 _DATA_OBJECTS = frozenset({"TABLE", "SCHEMA", "MATVIEW", "FOREIGN_TABLE", "TABLESPACE",
@@ -393,6 +394,13 @@ def _column(expr: Any) -> str:
     return str(getattr(expr.fields[-1], "sval", "")).lower()
 
 
+def _reference(expr: Any) -> str:
+    """A column reference as written, qualifiers included (``t.x``), lowercased."""
+    if type(expr).__name__ != "ColumnRef":
+        return ""
+    return ".".join(str(getattr(part, "sval", "*")) for part in expr.fields).lower()
+
+
 def _const(expr: Any) -> object:
     if type(expr).__name__ == "TypeCast":
         expr = expr.arg
@@ -414,8 +422,8 @@ def _trivial_comparison(expr: Any) -> bool:
     if left is not None and right is not None:
         same = str(left) == str(right)
         return {"=": same, "<>": not same, "!=": not same}.get(op, False)
-    if op == "=" and _column(expr.lexpr) and _column(expr.lexpr) == _column(expr.rexpr):
-        return True
+    if op == "=" and _reference(expr.lexpr) and _reference(expr.lexpr) == _reference(expr.rexpr):
+        return True  # x = x; but a.x = b.x is a join condition
     if _column(expr.lexpr) == "id" and isinstance(right, int):
         return (
             (op == ">" and right <= 0)
@@ -622,6 +630,9 @@ _HANDLERS: dict[str, Any] = {
     ],
     "DropSubscriptionStmt": lambda n: [
         _f(Verb.DELETE, f"drop the subscription {n.subname}", _BACKUP, {"drop"})
+    ],
+    "DropUserMappingStmt": lambda n: [
+        _f(Verb.DELETE, f"drop the user mapping for {_name(n.user)} on server {n.servername}", _BACKUP, {"drop"})
     ],
     "TruncateStmt": lambda n: [
         _f(

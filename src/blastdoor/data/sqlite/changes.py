@@ -27,9 +27,12 @@ def decode(value: Any) -> Any:
     return value
 
 
+_IMAGES = json.JSONDecoder(object_hook=decode)
+
+
 def row(text: str | None) -> dict[str, Any] | None:
     """A stored image (JSON text) as a dict of column -> value, or None for no row."""
-    return None if text is None else {column: decode(value) for column, value in json.loads(text).items()}
+    return None if text is None else _IMAGES.decode(text)
 
 
 def key_of(image: dict[str, Any], keys: Sequence[str]) -> tuple[Any, ...]:

@@ -21,6 +21,7 @@ from blastdoor.data.sqlite.schema import PREFIX, quote
 from blastdoor.data.target import SQLITE_HEADER, Target
 
 BUSY_SECONDS = 10
+CACHE_KIB = 256 * 1024  # this connection's page cache, at most (SQLite allocates it as needed)
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ def connect(target: Target) -> sqlite3.Connection:
     except sqlite3.Error as error:
         raise DataError(f"cannot open {path}: {error}", hint="check the file's permissions") from None
     db.execute("PRAGMA foreign_keys = ON")
+    db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")  # history's indexes grow fast in a big undo
     return db
 
 
