@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.conftest import decide
@@ -44,3 +46,37 @@ def test_exec_runs_the_inner_command_in_the_cluster() -> None:
     assert decision.kind.value == "hold"
     assert any("context=prod" in found.tags for found in decision.effects)
     assert decide("kubectl exec api-0 -- ls /srv").kind.value == "allow"
+
+
+MANIFESTS = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop-production}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: orders-data, namespace: shop-production}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop-production}
+"""
+
+
+def test_manifests_behind_f_say_what_and_where(tmp_path: Path) -> None:
+    (tmp_path / "app.yaml").write_text(MANIFESTS)
+    (tmp_path / "dev.yaml").write_text("apiVersion: v1\nkind: List\nitems:\n- kind: ConfigMap\n  metadata: {name: c, namespace: dev}\n")
+    (tmp_path / "broken.yaml").write_text("kind: [unclosed\n")
+    deleted = decide("kubectl delete -f app.yaml", cwd=str(tmp_path))
+    assert deleted.kind.value == "hold"
+    (effect,) = deleted.effects
+    assert {"k8s-data", "namespace=shop-production"} <= effect.tags and effect.scope.value == "production"
+    assert "1 Namespace, 1 PersistentVolumeClaim, 1 Deployment" in effect.detail
+    applied = decide("kubectl apply -f app.yaml", cwd=str(tmp_path)).effects[0]
+    assert "k8s-data" not in applied.tags and applied.scope.value == "production"
+    pruned = decide("kubectl apply --prune -l app=web -f app.yaml", cwd=str(tmp_path)).effects[0]
+    assert "k8s-data" in pruned.tags and "prune" in pruned.tags
+    assert decide("kubectl delete -f dev.yaml", cwd=str(tmp_path)).kind.value == "allow"  # a ConfigMap in dev
+    broken = decide("kubectl delete -f broken.yaml", cwd=str(tmp_path))
+    assert "do not parse as YAML at line 2" in broken.effects[0].detail and broken.kind.value != "allow"
+    assert decide("kubectl delete -f missing.yaml", cwd=str(tmp_path)).kind.value != "allow"

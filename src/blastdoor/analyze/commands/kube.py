@@ -5,7 +5,9 @@
 ``get``, ``describe``, ``logs``, ``diff``, ``--dry-run=client|server`` only read, except that
 ``get secret -o yaml`` prints secret values. ``exec POD -- CMD`` runs CMD inside the cluster: it is
 analyzed like any command and tagged with the cluster's context and namespace. ``--context`` and
-``--namespace`` become ``context=``/``namespace=`` hints for :mod:`blastdoor.scope`.
+``--namespace`` become ``context=``/``namespace=`` hints for :mod:`blastdoor.scope`. A manifest
+file behind ``-f`` is read (``kube_manifests.py``): its kinds go into the detail, its namespaces are
+scope hints, and deleting a kind that holds data (volumes, stateful sets, namespaces) is ``k8s-data``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
-from blastdoor.analyze.commands import CommandFamily
+from blastdoor.analyze.commands import CommandFamily, kube_manifests
 from blastdoor.analyze.commands.verbs import Parsed, elsewhere, hint_tags, parse, words
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
@@ -125,6 +127,8 @@ def _verb(
     names = operands[1:] if "/" not in kind else operands
     files = parsed.value("-f", "--filename", "-k", "--kustomize")
     what = _what(kind, names, files, parsed)
+    if parsed.value("-f", "--filename") and verb in ("delete", "apply", "replace", "create"):
+        what, tags = _manifests(ctx, parsed.value("-f", "--filename"), verb, parsed, tags)
     target = Target("kubernetes", what)
     said = f"kubectl {verb} {what}".strip()
     if verb == "delete":
@@ -185,6 +189,20 @@ def _what(kind: str, names: Sequence[str], files: str, parsed: Parsed) -> str:
     return "/".join(
         p for p in (kind, " ".join(names) or (f"-l {selector}" if selector else "")) if p
     )
+
+
+def _manifests(ctx: Analysis, path: str, verb: str, parsed: Parsed, tags: set[str]) -> tuple[str, set[str]]:
+    """What the manifest file says: its kinds for the detail, its namespaces as scope hints, and
+    ``k8s-data`` when the command would delete a kind that holds data."""
+    text = None if path == "-" or "://" in path else ctx.read_file(path)
+    if text is None:
+        return path, tags
+    found = kube_manifests.read(text)
+    tags = tags | {f"namespace={name}" for name in sorted(found.namespaces)[:20]}
+    deleting = verb == "delete" or parsed.has("--prune") or (verb == "replace" and parsed.has("--force"))
+    if deleting and found.data:
+        tags |= {"k8s-data"}
+    return f"{path} ({found.summary()})", tags
 
 
 def _delete(inv: Invocation, kind: str, what: str, parsed: Parsed, tags: set[str]) -> Effect:
