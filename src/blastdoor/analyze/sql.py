@@ -73,12 +73,22 @@ def analyze_sql(
     ]
 
 
+POSTGRES_DIALECTS = frozenset({"", "postgres", "postgresql", "pg", "psql"})
+
+
 def findings(text: str, *, dialect: str = "") -> list[Finding]:
-    """One finding per statement (meta-commands included), in order."""
+    """One finding per statement (meta-commands included), in order: PostgreSQL (the default)
+    through pglast, other dialects through ``sql_dialects`` (sqlglot)."""
     sql, metas = _split_meta(text[:MAX_SQL_CHARS])
     out = [_meta(line) for line in metas]
     if not sql.strip():
         return out or [_f(Verb.READ, "run no SQL statement")]
+    name = dialect.strip().lower()
+    if name not in POSTGRES_DIALECTS:
+        from blastdoor.analyze import sql_dialects
+
+        known = sql_dialects.known(name)
+        return out + (sql_dialects.findings(sql, known) if known else sql_dialects.unknown_dialect(sql, name))
     from pglast import parse_sql
     from pglast.parser import ParseError
 
@@ -91,7 +101,7 @@ def findings(text: str, *, dialect: str = "") -> list[Finding]:
         try:
             parsed = parse_sql(statement)
         except ParseError:
-            out.append(_unparsed(scan_keywords(statement)))
+            out.append(unparsed(scan_keywords(statement)))
             continue
         out.extend(found for raw in parsed for found in _statement(raw.stmt))
     return out
@@ -118,7 +128,8 @@ def merge(found: list[Finding]) -> list[Finding]:
     return merged
 
 
-def _unparsed(found: Finding) -> Finding:
+def unparsed(found: Finding) -> Finding:
+    """``found`` (from the keyword scan) marked as judged without a parse."""
     if found.verb in (Verb.READ, Verb.EXECUTE):
         return found
     note = "; the SQL could not be fully parsed, so this was judged from its keywords"

@@ -1,0 +1,197 @@
+"""SQL that is not PostgreSQL's (MySQL and MariaDB, SQLite, and the other dialects sqlglot knows),
+read through sqlglot's dialect-aware parser into the same findings ``sql.py`` makes from
+PostgreSQL's own parser.
+
+A statement sqlglot keeps only as a raw command (``GRANT``, ``CREATE USER``, ``RENAME TABLE`` in
+MySQL), or cannot parse, is judged from its keywords, as ``sql.py`` does for what pglast rejects.
+A dialect sqlglot does not know gives findings that say so.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from blastdoor.analyze.sql import Finding, scan_keywords, split_statements, unparsed
+from blastdoor.model import Reversibility, Verb
+
+_REV, _BACKUP, _GONE = Reversibility.REVERSIBLE, Reversibility.RECOVERABLE_WITH_BACKUP, Reversibility.IRREVERSIBLE
+ALIASES = {"mariadb": "mysql", "tidb": "mysql", "sqlite3": "sqlite", "mssql": "tsql", "sqlserver": "tsql"}
+_DATA_KINDS = frozenset({"TABLE", "DATABASE", "SCHEMA", "MATERIALIZED VIEW", "TABLESPACE", "SEQUENCE"})
+_HARMLESS = ("Use", "Set", "Transaction", "Commit", "Rollback", "Describe", "Show", "Analyze", "Cache", "Uncache")
+
+
+def known(dialect: str) -> str:
+    """sqlglot's name for ``dialect``, or "" when sqlglot does not read it."""
+    from sqlglot.dialects.dialect import Dialect
+
+    name = ALIASES.get(dialect.lower(), dialect.lower())
+    return name if name in Dialect.classes else ""
+
+
+def findings(sql: str, dialect: str) -> list[Finding]:
+    """One finding per statement of ``sql``, read as ``dialect`` (a name :func:`known` accepts)."""
+    import sqlglot
+    from sqlglot.errors import SqlglotError
+
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)  # its "falling back to a Command" notes go nowhere
+    out: list[Finding] = []
+    for statement in split_statements(sql):
+        try:
+            parsed = [node for node in sqlglot.parse(statement, read=dialect) if node is not None]
+        except (SqlglotError, RecursionError, ValueError):
+            out.append(unparsed(scan_keywords(statement)))
+            continue
+        for node in parsed:
+            out.extend(_statement(node, statement))
+    return out
+
+
+def unknown_dialect(sql: str, dialect: str) -> list[Finding]:
+    """Findings for SQL in a dialect nothing here parses: keywords only, and said so."""
+    note = f"; the SQL is in the {dialect[:40]} dialect, which Blastdoor cannot parse, so this was judged from its keywords"
+    out = []
+    for statement in split_statements(sql):
+        found = scan_keywords(statement)
+        out.append(Finding(found.verb, found.detail + note, found.reversibility, found.tags | {"unparsed"}, found.objects)
+                   if found.verb is not Verb.READ else found)  # fmt: skip
+    return out
+
+
+def _f(verb: Verb, detail: str, rev: Reversibility = _REV, tags: Any = (), objects: Any = ()) -> Finding:
+    return Finding(verb, detail, rev, frozenset(tags), tuple(objects))
+
+
+def _statement(node: Any, text: str) -> Iterator[Finding]:
+    from sqlglot import exp
+
+    if isinstance(node, exp.Drop):
+        yield _drop(node)
+    elif isinstance(node, (exp.Delete, exp.Update)):
+        yield _dml(node)
+    elif isinstance(node, exp.TruncateTable):
+        names = [_table(t) for t in node.expressions]
+        yield _f(Verb.DELETE, f"empty the tables {', '.join(names)}", _GONE, {"truncate"}, names)
+    elif isinstance(node, exp.Alter):
+        yield from _alter(node)
+    elif isinstance(node, exp.Insert):
+        table = _table(node.this)
+        upsert = node.args.get("conflict") is not None or node.args.get("overwrite") or "replace" in str(node.args.get("alternative") or "").lower()
+        yield (_f(Verb.MODIFY, f"insert or replace rows in {table}", _BACKUP, {"upsert"}, [table]) if upsert
+               else _f(Verb.CREATE, f"insert rows into {table}", objects=[table]))  # fmt: skip
+    elif isinstance(node, exp.Query) and not _writes(node):
+        yield _f(Verb.READ, "read data")
+    elif isinstance(node, exp.Create):
+        yield _f(Verb.CREATE, f"create the {str(node.args.get('kind') or 'object').lower()} {_table(node.this)}")
+    elif isinstance(node, exp.Command):
+        yield scan_keywords(text)
+    elif type(node).__name__ in _HARMLESS:
+        yield _f(Verb.EXECUTE, f"run {type(node).__name__.upper()}")
+    else:
+        yield _f(Verb.MODIFY, f"change the database with {type(node).__name__.upper()}", tags={"schema"})
+    for inner in _nested(node):
+        yield from _statement(inner, text)
+
+
+def _writes(node: Any) -> bool:
+    from sqlglot import exp
+
+    return any(isinstance(n, (exp.Delete, exp.Update, exp.Insert, exp.Drop)) for n in node.walk() if n is not node)
+
+
+def _nested(node: Any) -> Iterator[Any]:
+    """Statements that change data inside another (``WITH d AS (DELETE ...) SELECT``)."""
+    from sqlglot import exp
+
+    if isinstance(node, exp.Alter):
+        return  # its DROP COLUMN actions are read by _alter
+    for inner in node.walk():
+        if inner is not node and isinstance(inner, (exp.Delete, exp.Update, exp.Drop, exp.TruncateTable)):
+            yield inner
+
+
+def _table(node: Any) -> str:
+    from sqlglot import exp
+
+    if node is None:
+        return "?"
+    table = node if isinstance(node, exp.Table) else node.find(exp.Table)
+    if table is None:
+        return str(node.sql())[:100]
+    return ".".join(part for part in (str(table.catalog), str(table.db), str(table.name)) if part)
+
+
+def _drop(node: Any) -> Finding:
+    kind = str(node.args.get("kind") or "object").upper()
+    names = [_table(t) for t in node.args.get("tables") or [node.this]]
+    cascade = bool(node.args.get("cascade"))
+    detail = f"drop the {kind.lower()} {', '.join(names)}" + (" and everything that depends on it (CASCADE)" if cascade else "")
+    tags = {"drop"} | ({"cascade"} if cascade else set())
+    if kind in _DATA_KINDS or cascade:
+        return _f(Verb.DESTROY, detail + ", with all its data", _GONE, tags, names)
+    return _f(Verb.DELETE, detail, _BACKUP, tags, names)
+
+
+def _dml(node: Any) -> Finding:
+    from sqlglot import exp
+
+    deleting = isinstance(node, exp.Delete)
+    extra = [_table(t) for t in node.args.get("tables") or []]  # MySQL: DELETE t1, t2 FROM ...
+    names = list(dict.fromkeys(extra or [_table(node.this)]))
+    verb, action, table = (Verb.DELETE, "delete", ", ".join(names)) if deleting else (Verb.MODIFY, "update", ", ".join(names))
+    where = node.args.get("where")
+    if where is None:
+        return _f(verb, f"{action} every row of {table} (no WHERE clause)", _GONE, {"no-where"}, names)
+    if _trivial(where.this):
+        return _f(verb, f"{action} every row of {table} (the WHERE clause is always true)", _GONE, {"trivial-where"}, names)
+    return _f(verb, f"{action} the rows of {table} that match a WHERE clause", _BACKUP, {"filtered"}, names)
+
+
+def _alter(node: Any) -> Iterator[Finding]:
+    from sqlglot import exp
+
+    table = _table(node.this)
+    for action in node.args.get("actions") or []:
+        dropped = ""
+        if isinstance(action, exp.Drop) and str(action.args.get("kind") or "COLUMN").upper() in ("COLUMN", "PARTITION"):
+            dropped = ", ".join(t.sql() for t in action.args.get("tables") or []) or "a column"
+        elif isinstance(action, exp.Command) and str(action.this).upper() == "DROP":  # SQLite's ALTER TABLE t DROP c
+            words = str(action.expression or "").split()
+            dropped = words[-1] if words and words[0].upper() not in ("CONSTRAINT", "INDEX", "KEY", "PRIMARY", "FOREIGN", "CHECK") else ""
+        if dropped:
+            yield _f(Verb.DESTROY, f"drop {dropped} of {table}, with its data", _GONE, {"drop-column"}, [table])
+        else:
+            yield _f(Verb.MODIFY, f"alter the table {table}", _REV, {"schema"}, [table])
+
+
+def _trivial(expr: Any) -> bool:
+    """Whether a WHERE condition holds for every row (``1``, ``1=1``, ``TRUE``, ``id > 0``)."""
+    from sqlglot import exp
+
+    if isinstance(expr, exp.Paren):
+        return _trivial(expr.this)
+    if isinstance(expr, exp.Boolean):
+        return bool(expr.this)
+    if isinstance(expr, exp.Literal):
+        return (expr.is_number and float(expr.this) != 0) or expr.this.lower() in ("true", "t", "1", "yes", "on")
+    if isinstance(expr, exp.Or):
+        return _trivial(expr.left) or _trivial(expr.right)
+    if isinstance(expr, exp.And):
+        return _trivial(expr.left) and _trivial(expr.right)
+    if isinstance(expr, exp.Not) and isinstance(expr.this, exp.Is):
+        return isinstance(expr.this.expression, exp.Null) and _column(expr.this.this) == "id"
+    if isinstance(expr, (exp.EQ, exp.NEQ)):
+        same = expr.left.sql() == expr.right.sql() and isinstance(expr.left, (exp.Literal, exp.Column))
+        return same if isinstance(expr, exp.EQ) else (isinstance(expr.left, exp.Literal) and isinstance(expr.right, exp.Literal) and not same)
+    if isinstance(expr, (exp.GT, exp.GTE)) and _column(expr.left) == "id" and isinstance(expr.right, exp.Literal) and expr.right.is_number:
+        return float(expr.right.this) <= (0 if isinstance(expr, exp.GT) else 1)
+    if isinstance(expr, exp.Like) and isinstance(expr.expression, exp.Literal):
+        return str(expr.expression.this) == "%"
+    return False
+
+
+def _column(expr: Any) -> str:
+    from sqlglot import exp
+
+    return str(expr.name).lower() if isinstance(expr, exp.Column) else ""

@@ -1,0 +1,50 @@
+"""SQL in MySQL, MariaDB and SQLite read through sqlglot, and SQL in a dialect nothing here parses."""
+
+from __future__ import annotations
+
+import pytest
+
+from blastdoor.analyze.sql import findings
+from tests.conftest import decide
+
+
+@pytest.mark.parametrize(("dialect", "sql", "verb", "tag"), [
+    ("mysql", "DELETE t1 FROM t1 JOIN t2 ON t1.id = t2.id", "delete", "no-where"),
+    ("mysql", "DELETE FROM users WHERE 1", "delete", "trivial-where"),
+    ("mysql", "UPDATE users SET plan = 'free' WHERE 1 = 1 OR id = 3", "modify", "trivial-where"),
+    ("mysql", "UPDATE a JOIN b ON a.id = b.id SET a.x = 1", "modify", "no-where"),
+    ("mysql", "UPDATE users SET plan = 'free' WHERE id IN (SELECT user_id FROM churned)", "modify", "filtered"),
+    ("mysql", "DROP TABLE IF EXISTS `users`, shop.orders", "destroy", "drop"),
+    ("mariadb", "DROP DATABASE prod", "destroy", "drop"),
+    ("mysql", "ALTER TABLE users DROP COLUMN email, ADD COLUMN x int", "destroy", "drop-column"),
+    ("mysql", "TRUNCATE TABLE logs", "delete", "truncate"),
+    ("mysql", "GRANT ALL PRIVILEGES ON *.* TO 'bob'@'%'", "escalate", "permissions"),
+    ("mysql", "LOAD DATA INFILE '/etc/passwd' INTO TABLE t", "create", "unparsed"),
+    ("sqlite", "ALTER TABLE users DROP email", "destroy", "drop-column"),
+    ("sqlite3", "DELETE FROM sessions WHERE id > 0", "delete", "trivial-where"),
+    ("sqlite", "WITH old AS (SELECT id FROM s) DELETE FROM s WHERE id IN (SELECT id FROM old)", "delete", "filtered"),
+    ("cql", "DROP KEYSPACE shop", "destroy", "unparsed"),
+])  # fmt: skip
+def test_dialects_are_read_statement_by_statement(dialect: str, sql: str, verb: str, tag: str) -> None:
+    found = findings(sql, dialect=dialect)
+    assert found[0].verb.value == verb and tag in found[0].tags, found
+
+
+def test_reads_stay_reads_and_several_statements_are_each_judged() -> None:
+    assert [f.verb.value for f in findings("SELECT * FROM users WHERE id = 3", dialect="mysql")] == ["read"]
+    both = findings("DROP TABLE executives; DELETE FROM companies", dialect="sqlite")
+    assert [(f.verb.value, sorted(f.tags)) for f in both] == [("destroy", ["drop"]), ("delete", ["no-where"])]
+
+
+def test_an_unknown_dialect_says_it_was_not_parsed() -> None:
+    (found,) = findings("DROP KEYSPACE shop", dialect="cql")
+    assert "cql dialect, which Blastdoor cannot parse" in found.detail
+    (garbled,) = findings("FROB THE WIDGETS", dialect="klingon")
+    assert garbled.verb.value == "execute-unknown"
+
+
+def test_database_clients_pass_their_dialect() -> None:
+    assert decide("mysql -h db.prod.internal -e 'DELETE FROM users WHERE 1'").kind.value == "hold"
+    sqlite = decide("sqlite3 app.db 'ALTER TABLE users DROP email'")
+    assert any("drop-column" in e.tags for e in sqlite.effects)
+    assert decide("mysql -h db.prod.internal -e 'SELECT count(*) FROM users'").kind.value == "allow"
