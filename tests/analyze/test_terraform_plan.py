@@ -178,3 +178,31 @@ def test_batch_kinds_terraform_plan_and_http_are_judged(applied: tuple[Any, Path
     assert answers["dev"]["decision"] == "allow"
     assert answers["broken"]["decision"] == "hold" and "not valid JSON" in answers["broken"]["reasons"][0]
     assert answers["api"]["decision"] == "hold" and answers["api"]["effects"][0]["verb"] == "delete"
+
+
+def test_an_older_state_put_back_is_held(tmp_path: Path) -> None:
+    """The DataTalks shape: the state is saved, the infrastructure moves on, the old copy is put
+    back, and terraform destroy runs against it."""
+    folder = tmp_path / "infra"
+    cli = _workspace(folder, THREE)
+    old = (folder / "terraform.tfstate").read_text()
+    assert cli.apply().retcode == 0 and _plan(cli, folder, THREE.replace('"w1"', '"w2"')) and cli.apply().retcode == 0
+    home = tmp_path / "home"
+
+    def check(*command: str) -> dict[str, Any]:
+        done = subprocess.run([sys.executable, "-m", "blastdoor", "--home", str(home), "check", "--json", "--cwd", str(folder),
+                               "--", *command], capture_output=True, text=True, check=False)  # fmt: skip
+        return dict(json.loads(done.stdout))
+
+    first = check("terraform", "apply", "-auto-approve")
+    assert "terraform.state-regression" not in first["rules"]
+    assert any(tag.startswith("tfstate=") for e in first["effects"] for tag in e.get("tags", []))
+    (folder / "terraform.tfstate").write_text(old)  # the older copy, same lineage, lower serial
+    swapped = check("terraform", "destroy", "-auto-approve")
+    assert swapped["decision"] == "hold" and swapped["rules"][0] == "terraform.state-regression"
+    assert "going backwards" in swapped["reasons"][0]
+    pushed = check("terraform", "state", "push", "terraform.tfstate")
+    assert "terraform.state-regression" in pushed["rules"]
+    ledger = subprocess.run([sys.executable, "-m", "blastdoor", "--home", str(home), "ledger", "show"],
+                            capture_output=True, text=True, check=False)  # fmt: skip
+    assert ledger.returncode == 0 and "destroy" in ledger.stdout

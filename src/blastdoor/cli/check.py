@@ -92,7 +92,10 @@ def run(args: argparse.Namespace) -> int:
                              session_id=args.session, run_id=args.run, tool_use_id=args.tool_use)  # fmt: skip
     action = Action(kind=ActionKind(args.kind), input=text, context=context)
     decision = judge(action, policy, credentials=settings(args).credentials)
-    if not args.no_record:
+    if not args.no_record:  # a recorded check sees, and remembers, Terraform state serials as the hook does
+        from blastdoor.state_marks import check
+
+        decision = check(decision, settings(args).home)
         _record(args, [(action, decision)], policy)
     print(
         json.dumps(decision.to_json(), indent=2, ensure_ascii=False)

@@ -105,9 +105,10 @@ class Runtime:
         """Judge ``action`` under the policy for its folder and the configured credential purposes,
         then settle a hold: the policy used, the decision to enforce and the request it names."""
         from blastdoor.judge import judge
+        from blastdoor.state_marks import check
 
         policy = self.policy(action.context.cwd or "")
-        decision = judge(action, policy, credentials=self.settings.credentials)
+        decision = check(judge(action, policy, credentials=self.settings.credentials), self.settings.home)
         return (policy, *self.settle(action, decision))
 
     def settle(self, action: Action, decision: Decision) -> tuple[Decision, str]:

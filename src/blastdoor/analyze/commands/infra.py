@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from blastdoor.analyze import terraform_state
 from blastdoor.analyze.commands import CommandFamily
 from blastdoor.analyze.commands.verbs import hint_tags, parse, words
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
@@ -62,8 +63,33 @@ def _terraform(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         )
         return
     command, rest = words[0].text, words[1:]
-    tags = _tf_hints(inv, ctx, chdir, rest) | extra
+    tags = _tf_hints(inv, ctx, chdir, rest) | extra | _state_marks(ctx, chdir, command, rest)
     yield from _tf_command(inv, command, rest, Target("terraform", chdir or _here(ctx)), tags)
+
+
+_STATE_WRITERS = frozenset({"apply", "destroy", "import", "refresh", "taint", "untaint", "state"})
+
+
+def _state_marks(ctx: Analysis, chdir: str, command: str, rest: Sequence[Word]) -> set[str]:
+    """The lineage and serial of the local state a state-writing command would write over (and of
+    the file ``state push`` would upload), as tags the ledger keeps and a regression check reads."""
+    if command not in _STATE_WRITERS:
+        return set()
+    folder = f"{chdir.rstrip('/')}/" if chdir else ""
+    texts = [w.text for w in rest]
+    path = next((t.split("=", 1)[1] for t in texts if t.startswith(("-state=", "--state="))), "")
+    if not path:
+        workspace = (ctx.read_file(f"{folder}.terraform/environment") or "").strip()
+        path = f"terraform.tfstate.d/{workspace}/terraform.tfstate" if workspace and workspace != "default" else "terraform.tfstate"
+    found = set()
+    if (local := terraform_state.mark(ctx.read_file(folder + path))) is not None:
+        found.add(local.tag())
+    operands = [t for t in texts if not t.startswith("-")]
+    if command == "state" and operands[:1] == ["push"] and len(operands) > 1:
+        pushed = terraform_state.mark(ctx.read_file(operands[1] if operands[1].startswith("/") else folder + operands[1]))
+        if pushed is not None:
+            found.add(pushed.tag(terraform_state.PUSH_TAG))
+    return found
 
 
 def _here(ctx: Analysis) -> str:
