@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from blastdoor.analyze.invocation import Invocation, unknown
@@ -124,8 +124,12 @@ def _mcp(action: Action, reader: FileReader) -> list[Effect]:
 
 
 def judge(action: Action, policy: Policy, *, files: FileReader | None = None,
-          credentials: tuple[Credential, ...] = ()) -> Decision:  # fmt: skip
-    """The policy's decision, narrowed by the purposes of the ``credentials`` the action uses."""
+          credentials: tuple[Credential, ...] = (),
+          enrich: Callable[[list[Effect]], list[Effect]] | None = None) -> Decision:  # fmt: skip
+    """The policy's decision, narrowed by the purposes of the ``credentials`` the action uses.
+    ``enrich`` may add what the action's text cannot say (rows a statement would touch)."""
     effects, variables = analyze(action, files=files)
+    if enrich is not None:
+        effects = enrich(effects)
     scoped = [resolve(found, env=variables, config=policy.scope) for found in effects]
     return check_purposes(action, policy.decide(scoped), credentials)

@@ -117,7 +117,7 @@ class Broker:
         refuse = ("Blastdoor saves what a statement destroys before it runs with this credential, and cannot here: "
                   + "; ".join(planned.problems)) if saving and planned.problems else ""  # fmt: skip
         action = self.action(profile, ActionKind.SQL, text, caller=caller, cwd=cwd, dialect="postgresql")
-        judged = judge_brokered(action, profile, self.runtime, refuse=refuse)
+        judged = judge_brokered(action, profile, self.runtime, refuse=refuse, estimate_with=dsn)
         entry = self.decision(action, judged, profile, source="broker:sql")
         if not judged.allowed:
             return SqlResult(judged, None)

@@ -42,11 +42,16 @@ class Judged:
 
 
 def judge_brokered(action: Action, profile: Profile, runtime: Runtime, *,
-                   argv: Sequence[str] = (), refuse: str = "") -> Judged:  # fmt: skip
+                   argv: Sequence[str] = (), refuse: str = "", estimate_with: str = "") -> Judged:  # fmt: skip
     """The decision for ``action`` run with ``profile``'s credential. ``refuse`` names a reason
-    found before judging (a statement the broker cannot snapshot) that makes it a deny."""
+    found before judging (a statement the broker cannot snapshot) that makes it a deny;
+    ``estimate_with`` is the database URL to ask how many rows SQL would touch."""
     policy = runtime.policy(action.context.cwd or "")
     effects, variables = analyze(action)
+    if estimate_with:
+        from blastdoor.analyze.sql_estimate import annotate, estimate
+
+        effects = annotate(effects, estimate(estimate_with, action.input))
     scoped = [_where(resolve(found, env=variables, config=policy.scope), profile) for found in effects]
     decision = policy.decide(scoped)
     session = refusal(argv) if argv and profile.scope is Scope.PRODUCTION else ""

@@ -41,6 +41,9 @@ def register(commands: Any) -> None:
                         help="what COMMAND is: a shell line, SQL, a Terraform plan (its JSON, or a path to a plan "
                         "JSON or saved plan file), or an HTTP call as JSON")  # fmt: skip
     parser.add_argument("--target", default="", help="for --kind sql: the database DSN or URL; for terraform_plan: the workspace")
+    parser.add_argument("--estimate", default="", metavar="URL",
+                        help="for --kind sql: a read-only PostgreSQL URL of the target, to say how many rows "
+                        "each statement would touch (EXPLAIN or a count, rolled back)")  # fmt: skip
     parser.add_argument(
         "--batch",
         metavar="FILE",
@@ -77,6 +80,17 @@ def _env(pairs: list[str]) -> dict[str, str]:
     return env
 
 
+def _estimates(args: argparse.Namespace, text: str) -> Any:
+    """With --estimate URL and --kind sql: effects given the rows they would touch."""
+    if not args.estimate:
+        return None
+    if args.kind != "sql":
+        raise InputError("--estimate works with --kind sql", hint="e.g. blastdoor check --kind sql --estimate URL -- 'DELETE ...'")
+    from blastdoor.analyze.sql_estimate import annotate, estimate
+
+    return lambda effects: annotate(effects, estimate(args.estimate, text))
+
+
 def run(args: argparse.Namespace) -> int:
     cwd = os.path.abspath(args.cwd) if args.cwd else os.getcwd()
     policy = policy_for(args, cwd=cwd)
@@ -91,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     context = Context.create(env=_env(args.env), cwd=cwd, target=args.target, agent=args.agent,
                              session_id=args.session, run_id=args.run, tool_use_id=args.tool_use)  # fmt: skip
     action = Action(kind=ActionKind(args.kind), input=text, context=context)
-    decision = judge(action, policy, credentials=settings(args).credentials)
+    decision = judge(action, policy, credentials=settings(args).credentials, enrich=_estimates(args, text))
     if not args.no_record:  # a recorded check sees, and remembers, Terraform state serials as the hook does
         from blastdoor.state_marks import check
 
