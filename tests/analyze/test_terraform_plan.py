@@ -177,7 +177,7 @@ def test_batch_kinds_terraform_plan_and_http_are_judged(applied: tuple[Any, Path
     assert answers["cloud"]["decision"] in ("ask", "hold") and any(e["verb"] == "destroy" for e in answers["cloud"]["effects"])
     assert answers["dev"]["decision"] == "allow"
     assert answers["broken"]["decision"] == "hold" and "not valid JSON" in answers["broken"]["reasons"][0]
-    assert answers["api"]["decision"] == "hold" and answers["api"]["effects"][0]["verb"] == "delete"
+    assert answers["api"]["decision"] == "hold" and answers["api"]["effects"][0]["verb"] == "destroy"  # a Fly app, with its volumes
 
 
 def test_an_older_state_put_back_is_held(tmp_path: Path) -> None:

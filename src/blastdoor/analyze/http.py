@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from blastdoor.analyze import http_platforms
 from blastdoor.model import Effect, Reversibility, Target, Verb
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -110,6 +111,9 @@ def analyze_request(
     )
     if operation == "mutation":
         bad = [f for f in fields if _DESTRUCTIVE_FIELD.search(f)]
+        known = [call for f in bad if (call := http_platforms.mutation_call(url, f)) is not None]
+        if known:
+            return [_platform_effect(call, f"send the {call.platform} mutation {', '.join(bad)}", proof, tags) for call in known]
         if bad:
             return [
                 make(
@@ -138,6 +142,11 @@ def analyze_request(
         ]
     if method in READ_METHODS:
         return [make(Verb.READ, f"{method} {url}", Reversibility.REVERSIBLE)]
+    call = http_platforms.rest_call(url)
+    if call is not None:
+        if method == "DELETE":
+            return [_platform_effect(call, f"DELETE {resource_name(url)}", proof, tags, filtered="?" in url)]
+        return [_platform_effect(call, f"{method} {resource_name(url)}", proof, tags, verb=Verb.MODIFY)]
     if method == "DELETE":
         return [make(Verb.DELETE, f"delete the remote resource {url}", Reversibility.IRREVERSIBLE)]
     if _DESTRUCTIVE_PATH.search(url.split("?", 1)[0]) or _DESTRUCTIVE_PATH.search(url):
@@ -150,3 +159,23 @@ def analyze_request(
             )
         ]
     return [make(Verb.MODIFY, f"{method} data to {url}", Reversibility.REVERSIBLE)]
+
+
+def _platform_effect(call: http_platforms.Call, how: str, proof: str, tags: set[str], *,
+                     verb: Verb | None = None, filtered: bool = False) -> Effect:  # fmt: skip
+    """An effect on a known platform's resource: ``destroy`` when deleting one that holds data."""
+    hints = {f"app={name}" for name in call.names} | {f"platform={call.platform}", "http"}
+    what = f"the {call.platform} {call.kind} {call.name}".rstrip()
+    if verb is Verb.MODIFY:
+        return Effect(verb=verb, target=Target(call.target_kind, call.name), detail=f"change {what} ({how})",
+                      evidence=proof, tags=frozenset(tags | hints))  # fmt: skip
+    if call.kind == "table":  # rows through PostgREST: filters are query parameters
+        extra = {"filtered"} if filtered else {"no-where"}
+        rows = "the rows of" if filtered else "every row of"
+        return Effect(verb=Verb.DELETE, target=Target(call.target_kind, call.name), evidence=proof,
+                      detail=f"delete {rows} {what} ({how})", tags=frozenset(tags | hints | extra),
+                      reversibility=Reversibility.RECOVERABLE_WITH_BACKUP if filtered else Reversibility.IRREVERSIBLE)  # fmt: skip
+    stateful = call.stateful
+    return Effect(verb=Verb.DESTROY if stateful else Verb.DELETE, target=Target(call.target_kind, call.name),
+                  detail=f"delete {what}{', with the data it holds' if stateful else ''} ({how})", evidence=proof,
+                  reversibility=Reversibility.IRREVERSIBLE, tags=frozenset(tags | hints | ({"stateful"} if stateful else set())))  # fmt: skip
