@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from blastdoor.analyze.sql import analyze_sql
+from blastdoor.analyze.sql import analyze_sql, findings
 from blastdoor.model import Verb
 
 
@@ -63,3 +63,11 @@ def test_do_block_and_copy_program() -> None:
 )
 def test_never_raises(garbage: str) -> None:
     assert isinstance(analyze_sql(garbage), list)
+
+
+def test_roles_that_bypass_row_level_security_are_escalations() -> None:
+    (bypass,) = findings("SET ROLE service_role")
+    assert bypass.verb.value == "escalate" and "rls-bypass" in bypass.tags
+    (superuser,) = findings("SET SESSION AUTHORIZATION postgres")
+    assert superuser.verb.value == "escalate"
+    assert [f.verb.value for f in findings("SET LOCAL ROLE authenticated; SET search_path = app")] == ["execute", "execute"]

@@ -509,6 +509,23 @@ _POWERFUL_ROLES = re.compile(
 _POWERFUL_OPTIONS = frozenset({"superuser", "createrole", "bypassrls", "replication"})
 
 
+_RLS_BYPASS_ROLES = re.compile(r"^(service_role|supabase_admin|supabase_auth_admin|postgres|rds_superuser|"
+                               r"cloudsqlsuperuser|azure_pg_admin|neon_superuser|admin|root)$")  # fmt: skip
+
+
+def _set(node: Any) -> Iterator[Finding]:
+    """``SET [LOCAL] ROLE r`` / ``SET SESSION AUTHORIZATION r``: a role that bypasses row-level
+    security (Supabase's ``service_role``, a superuser) is an escalation; anything else is a setting."""
+    name = str(node.name or "").lower()
+    values = [str(_const(arg) or "") for arg in node.args or ()]
+    role = (values[0] if values else "").lower()
+    if name in ("role", "session_authorization") and _RLS_BYPASS_ROLES.match(role):
+        yield _f(Verb.ESCALATE, f"act as the role {role}, which bypasses row-level security", _REV,
+                 {"permissions", "rls-bypass"})  # fmt: skip
+    else:
+        yield _f(Verb.EXECUTE, f"run SET {name or 'statement'}")
+
+
 def _grant(node: Any) -> Iterator[Finding]:
     who = ", ".join(_name(g) for g in node.grantees or ())
     if not node.is_grant:
@@ -654,6 +671,7 @@ _HANDLERS: dict[str, Any] = {
             [_name(r) for r in n.relations],
         )
     ],
+    "VariableSetStmt": lambda n: list(_set(n)),
     "DeleteStmt": _dml,
     "UpdateStmt": _dml,
     "InsertStmt": _insert,
