@@ -37,7 +37,7 @@ def row(text: str | None) -> dict[str, Any] | None:
 
 def key_of(image: dict[str, Any], keys: Sequence[str]) -> tuple[Any, ...]:
     """The key columns' values of ``image``: what tells its row apart."""
-    return tuple(image.get(key) for key in keys)
+    return (image.get(keys[0]),) if len(keys) == 1 else tuple(map(image.get, keys))
 
 
 def history(target: Target, selection: Selection) -> History:

@@ -47,8 +47,9 @@ def undo(target: Target, selection: Selection, *, undo_id: str, on_conflict: str
         db.execute("BEGIN IMMEDIATE")
         install.require(db, target)
         plans = _plans(db, selection)
-        db.execute("CREATE TEMP TABLE bd_sel (id INTEGER PRIMARY KEY)")
-        db.executemany("INSERT INTO bd_sel VALUES (?)", ((i,) for p in plans for k in p.keys.values() for i in k.ids))
+        where, params = selection.where("c", sqlite=True)
+        db.execute(f"CREATE TEMP TABLE bd_sel AS SELECT c.id AS id FROM {PREFIX}changes c WHERE {where}", params)
+        db.execute("CREATE UNIQUE INDEX temp.bd_sel_id ON bd_sel (id)")
         live = [plan for plan in plans if _describe(db, plan, report)]
         for plan in live:
             _conflicts(db, plan, report)
@@ -184,7 +185,11 @@ def _apply(db: sqlite3.Connection, plan: _Plan, undo_id: str, *, skip: bool) -> 
     db.executemany(f"INSERT INTO {table} ({', '.join(quote(c) for c in shape.writable)}) "
                    f"VALUES ({', '.join('?' for _ in shape.writable)})", inserts)  # fmt: skip
     result.deleted, result.updated, result.inserted = len(gone), len(updates), len(inserts)
-    done = [(change, undo_id) for _key, entry in chosen for change in entry.ids]
-    db.executemany(f"INSERT OR IGNORE INTO {PREFIX}undone (change_id, undo_id) VALUES (?, ?)", done)
-    result.changes = len(done)
+    result.changes = sum(len(entry.ids) for _key, entry in chosen)
+    if result.skipped:
+        done = [(change, undo_id) for _key, entry in chosen for change in entry.ids]
+        db.executemany(f"INSERT OR IGNORE INTO {PREFIX}undone (change_id, undo_id) VALUES (?, ?)", done)
+    else:  # every selected change of this table: one statement
+        db.execute(f"INSERT OR IGNORE INTO {PREFIX}undone (change_id, undo_id) SELECT s.id, ? FROM temp.bd_sel s "
+                   f"JOIN {PREFIX}changes c ON c.id = s.id WHERE c.table_name = ?", (undo_id, plan.table))  # fmt: skip
     return result
