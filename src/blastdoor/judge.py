@@ -95,7 +95,7 @@ def _http(action: Action) -> list[Effect]:
 
     try:
         call = json.loads(action.input)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         call = None
     if not isinstance(call, dict) or not isinstance(call.get("url"), str):
         return [unknown(Invocation(words=(), text=action.input[:200]), 'an HTTP call must be {"method", "url", "headers", "body"}')]

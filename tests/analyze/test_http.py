@@ -74,3 +74,23 @@ def test_platform_calls_carry_scope_and_graphql_mutations_their_kind() -> None:
     domain = json.dumps({"query": 'mutation { customDomainDelete(id: "d") }'})
     (removed,) = analyze_request("POST", "https://backboard.railway.app/graphql/v2", {}, domain)
     assert removed.verb.value == "delete" and removed.target.kind == "railway-custom-domain"
+
+
+def test_known_platforms_keep_the_generic_checks() -> None:
+    (destroy,) = analyze_request("POST", "https://api.fly.io/v1/apps/a/machines/m1/destroy", {}, "{}")
+    assert destroy.verb.value == "delete" and str(destroy.target) == "fly-machine:m1"
+    body = json.dumps({"query": "mutation { variableDelete(id: 1) deleteProject(id: 2) }"})
+    mixed = analyze_request("POST", "https://backboard.railway.app/graphql/v2", {}, body)
+    assert {str(e.target.kind) for e in mixed} == {"railway-variable", "http-resource"}
+    (listed,) = analyze_request("DELETE", "https://abcdefghijklmnopqrst.supabase.co/rest/v1/users?select=id")
+    assert "no-where" in listed.tags
+    (nested,) = decide_http("[" * 50_000)
+    assert nested == "execute-unknown"
+
+
+def decide_http(text: str) -> list[str]:
+    from blastdoor.judge import judge
+    from blastdoor.model import Action, ActionKind
+    from blastdoor.policy import load
+
+    return [e.verb.value for e in judge(Action(kind=ActionKind.HTTP, input=text), load()).effects]

@@ -48,3 +48,16 @@ def test_database_clients_pass_their_dialect() -> None:
     sqlite = decide("sqlite3 app.db 'ALTER TABLE users DROP email'")
     assert any("drop-column" in e.tags for e in sqlite.effects)
     assert decide("mysql -h db.prod.internal -e 'SELECT count(*) FROM users'").kind.value == "allow"
+
+
+def test_mysql_runs_what_its_executable_comments_hold() -> None:
+    (dropped,) = findings("/*!50000 DROP TABLE users */", dialect="mysql")
+    assert dropped.verb.value == "destroy"
+    (widened,) = findings("DELETE FROM users WHERE id = 5 /*! OR 1=1 */", dialect="mysql")
+    assert "trivial-where" in widened.tags
+    assert decide("mysql -h db.prod.internal app -e '/*!50000 DROP TABLE users */'").kind.value == "hold"
+
+
+def test_a_hash_is_an_operator_in_postgresql_not_a_comment() -> None:
+    found = findings("DELETE FROM t WHERE id = 1 # 1; COMMIT; DROP TABLE users")
+    assert [f.verb.value for f in found] == ["delete", "execute", "destroy"]

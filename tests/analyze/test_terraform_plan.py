@@ -206,3 +206,16 @@ def test_an_older_state_put_back_is_held(tmp_path: Path) -> None:
     ledger = subprocess.run([sys.executable, "-m", "blastdoor", "--home", str(home), "ledger", "show"],
                             capture_output=True, text=True, check=False)  # fmt: skip
     assert ledger.returncode == 0 and "destroy" in ledger.stdout
+
+
+def test_actions_this_blastdoor_does_not_know_are_not_harmless() -> None:
+    odd = {"format_version": "1.2", "resource_changes": [
+        {"address": "aws_db_instance.a", "type": "aws_db_instance", "change": {"actions": ["Delete"]}}, "junk"]}  # fmt: skip
+    effects = analyze_plan(json.dumps(odd), target="production")
+    assert [e.verb for e in effects] == [Verb.EXECUTE_UNKNOWN] and effects[0].blast.resources == 2
+
+
+@pytest.mark.parametrize("value", ["a\0b", "~nosuchuser/plan", "/dev/zero", "/tmp"])
+def test_plan_paths_that_are_not_files_get_one_line(value: str) -> None:
+    with pytest.raises(PlanError):
+        plan_text(value)

@@ -46,3 +46,10 @@ def test_check_says_how_many_rows_and_the_broker_too(env: dict[str, str], pg_dat
 def test_no_estimate_without_a_connection(tmp_path: Path) -> None:
     assert estimate("sqlite:///x.db", "DELETE FROM t") == []
     assert estimate("postgresql://x@127.0.0.1/db", "SELECT 1") == []
+
+
+def test_an_estimate_sends_only_the_statement_it_estimates(pg_database: str) -> None:
+    query(pg_database, "CREATE TABLE t (id int); CREATE TABLE users (id int); INSERT INTO users VALUES (1)")
+    estimate(pg_database, "DELETE FROM t WHERE id = 1 # 1; COMMIT; DROP TABLE users")
+    estimate(pg_database, "UPDATE t SET id = 2; DROP TABLE users")
+    assert query(pg_database, "SELECT count(*) FROM users") == [(1,)]

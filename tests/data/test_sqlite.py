@@ -143,7 +143,7 @@ def test_a_row_changed_while_history_was_off_is_a_conflict(env: dict[str, str], 
     _plain(app_db, "DROP TRIGGER _blastdoor_i_executives",
            "INSERT INTO executives (id, name) VALUES (5, 'someone else')")  # fmt: skip
     assert "verification" in cli(env, "data", "undo", "--dsn", str(app_db), "--run", "run-agent").stderr
-    assert "triggers were missing and are back" in _enable(env, app_db)
+    assert "triggers were missing or replaced and are back" in _enable(env, app_db)
     refused = cli(env, "data", "undo", "--dsn", str(app_db), "--run", "run-agent")
     assert refused.returncode == 1 and 'executives {"id": 5}: row exists again' in refused.stderr
 
@@ -180,7 +180,7 @@ def test_seals_catch_edited_history_and_undo_refuses_to_trust_it(env: dict[str, 
     assert failed.returncode == 1
     assert "history row 4 (seal 4) was altered after sealing" in failed.stderr
     assert "history row 9 (seal 9) was deleted after sealing" in failed.stderr
-    assert "companies lost its history triggers (u)" in failed.stderr
+    assert "companies lost history triggers (_blastdoor_u_companies)" in failed.stderr
     refused = cli(env, "data", "undo", "--dsn", str(app_db), "--run", "run-agent")
     assert refused.returncode == 1 and "fails verification" in refused.stderr
 
@@ -244,3 +244,60 @@ def test_unknown_tables_and_unenabled_databases(env: dict[str, str], app_db: Pat
     off = cli(env, "data", "undo", "--dsn", str(app_db), "--since", "1h")
     assert off.returncode == 1 and "row history is not enabled" in off.stderr
     assert _open(app_db).execute("SELECT count(*) FROM sqlite_master WHERE name LIKE '\\_blastdoor%' ESCAPE '\\'").fetchone() == (0,)
+
+
+def test_a_trigger_put_back_with_another_body_is_caught(env: dict[str, str], app_db: Path) -> None:
+    _enable(env, app_db)
+    _plain(app_db, "DROP TRIGGER _blastdoor_d_executives",
+           "CREATE TRIGGER _blastdoor_d_executives AFTER DELETE ON executives BEGIN SELECT 1; END")  # fmt: skip
+    failed = cli(env, "data", "verify", "--dsn", str(app_db))
+    assert failed.returncode == 1 and "executives's history triggers were replaced (_blastdoor_d_executives)" in failed.stderr
+    assert "missing or replaced and are back" in _enable(env, app_db)
+    assert cli(env, "data", "verify", "--dsn", str(app_db)).returncode == 0
+
+
+def test_insert_or_replace_is_undone_to_the_row_it_replaced(env: dict[str, str], app_db: Path) -> None:
+    before = _rows(app_db)
+    _enable(env, app_db)
+    _run(app_db, "run-r", "INSERT OR REPLACE INTO companies VALUES (5, 'agent')", "INSERT INTO companies VALUES (9000, 'new')")
+    assert cli(env, "data", "undo", "--dsn", str(app_db), "--run", "run-r").returncode == 0
+    assert _rows(app_db) == before
+
+
+def test_nullable_keys_fall_back_to_the_rowid(env: dict[str, str], tmp_path: Path) -> None:
+    path = tmp_path / "nulls.db"
+    _plain(path, "CREATE TABLE n (k TEXT PRIMARY KEY, v TEXT)", "INSERT INTO n VALUES (NULL, 'a'), (NULL, 'b')")
+    assert "tracking n (key rowid" in _enable(env, path)
+    _run(path, "run-n", "UPDATE n SET v = 'bb' WHERE v = 'b'")
+    assert cli(env, "data", "undo", "--dsn", str(path), "--run", "run-n", "--on-conflict", "overwrite").returncode == 0
+    assert _open(path).execute("SELECT k, v FROM n ORDER BY rowid").fetchall() == [(None, "a"), (None, "b")]
+
+
+def test_a_block_that_commits_by_itself_leaves_no_tags_behind(app_db: Path, env: dict[str, str]) -> None:
+    _enable(env, app_db)
+    db = _open(app_db)
+    with pytest.raises(DataError, match="committed its own transaction"), tagged(db, run_id="run-x"):
+        db.execute("UPDATE companies SET name = 'x' WHERE id = 1")
+        db.execute("COMMIT")
+    _plain(app_db, "UPDATE companies SET name = 'y' WHERE id = 2")
+    assert db.execute("SELECT run_id FROM _blastdoor_changes ORDER BY id").fetchall() == [("run-x",), ("unknown",)]
+
+
+def test_restore_gives_new_columns_their_default(env: dict[str, str], app_db: Path) -> None:
+    _enable(env, app_db)
+    _plain(app_db, "ALTER TABLE companies ADD COLUMN tier INT NOT NULL DEFAULT 7")
+    _enable(env, app_db)
+    _plain(app_db, "DROP TABLE executives", "DROP TABLE companies")
+    assert cli(env, "data", "restore", "--dsn", str(app_db), "--table", "companies").returncode == 0
+    assert _open(app_db).execute("SELECT count(*), min(tier), max(tier) FROM companies").fetchone() == (1196, 7, 7)
+    refused = cli(env, "data", "enable", "--dsn", str(app_db), "--tables", "_blastdoor_changes")
+    assert refused.returncode == 1 and "is row history itself" in refused.stderr
+
+
+def test_history_made_again_under_a_new_id_is_caught(env: dict[str, str], app_db: Path) -> None:
+    _enable(env, app_db)
+    _run(app_db, "run-a", "DELETE FROM executives WHERE id <= 3")
+    assert cli(env, "data", "seal", "--dsn", str(app_db)).returncode == 0
+    _plain(app_db, "DELETE FROM _blastdoor_seals", "DELETE FROM _blastdoor_changes", "UPDATE _blastdoor_meta SET database_id = 'db-0000000000000000'")
+    failed = cli(env, "data", "verify", "--dsn", f"sqlite:///{app_db}")
+    assert failed.returncode == 1 and "its history was removed and made again" in failed.stderr

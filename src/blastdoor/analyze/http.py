@@ -111,18 +111,15 @@ def analyze_request(
     )
     if operation == "mutation":
         bad = [f for f in fields if _DESTRUCTIVE_FIELD.search(f)]
-        known = [call for f in bad if (call := http_platforms.mutation_call(url, f)) is not None]
+        calls = {f: http_platforms.mutation_call(url, f) for f in bad}
+        known = [_platform_effect(call, f"send the {call.platform} mutation {f}", proof, tags)
+                 for f, call in calls.items() if call is not None]  # fmt: skip
+        unknown = [f for f, call in calls.items() if call is None]
+        if unknown:
+            known.append(make(Verb.DELETE, f"send the GraphQL mutation {', '.join(unknown)} to {host or url}",
+                              Reversibility.IRREVERSIBLE, {"graphql", "destructive-mutation"}))  # fmt: skip
         if known:
-            return [_platform_effect(call, f"send the {call.platform} mutation {', '.join(bad)}", proof, tags) for call in known]
-        if bad:
-            return [
-                make(
-                    Verb.DELETE,
-                    f"send the GraphQL mutation {', '.join(bad)} to {host or url}",
-                    Reversibility.IRREVERSIBLE,
-                    {"graphql", "destructive-mutation"},
-                )
-            ]
+            return known
         return [
             make(
                 Verb.MODIFY,
@@ -143,13 +140,14 @@ def analyze_request(
     if method in READ_METHODS:
         return [make(Verb.READ, f"{method} {url}", Reversibility.REVERSIBLE)]
     call = http_platforms.rest_call(url)
+    deleting_path = bool(_DESTRUCTIVE_PATH.search(url.split("?", 1)[0]) or _DESTRUCTIVE_PATH.search(url))
+    if call is not None and (method == "DELETE" or deleting_path):
+        return [_platform_effect(call, f"{method} {resource_name(url)}", proof, tags, filtered=http_platforms.filtered(url))]
     if call is not None:
-        if method == "DELETE":
-            return [_platform_effect(call, f"DELETE {resource_name(url)}", proof, tags, filtered="?" in url)]
         return [_platform_effect(call, f"{method} {resource_name(url)}", proof, tags, verb=Verb.MODIFY)]
     if method == "DELETE":
         return [make(Verb.DELETE, f"delete the remote resource {url}", Reversibility.IRREVERSIBLE)]
-    if _DESTRUCTIVE_PATH.search(url.split("?", 1)[0]) or _DESTRUCTIVE_PATH.search(url):
+    if deleting_path:
         return [
             make(
                 Verb.DELETE,

@@ -87,6 +87,8 @@ def rest_call(url: str) -> Call | None:
     if not pairs:
         return None
     collection, ident = pairs[-1]
+    if not ident and len(pairs) > 1:  # an action on a resource: /machines/m1/destroy
+        collection, ident = pairs[-2]
     return Call(name, _singular(collection), ident, tuple(value for _, value in pairs if value))
 
 
@@ -97,6 +99,20 @@ def mutation_call(url: str, field: str) -> Call | None:
     if not name or match is None:
         return None
     return Call(name, _singular(re.sub(r"(?<=[a-z])(?=[A-Z])", "-", match.group(1))), "", ())
+
+
+_NOT_FILTERS = frozenset({"select", "order", "limit", "offset", "columns", "on_conflict", "apikey"})
+
+
+def filtered(url: str) -> bool:
+    """Whether a PostgREST URL carries a row filter (``?id=eq.3``), not just options (``?select=id``)."""
+    from urllib.parse import parse_qsl
+
+    try:
+        query = urlsplit(url if "://" in url else "https://" + url).query
+    except ValueError:
+        return False
+    return any(name not in _NOT_FILTERS for name, _ in parse_qsl(query, keep_blank_values=True))
 
 
 def _singular(word: str) -> str:

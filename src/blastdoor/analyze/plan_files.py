@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import subprocess
 from pathlib import Path
 
@@ -26,20 +27,30 @@ def plan_text(value: str, *, cwd: str | None = None) -> str:
     """The plan JSON that ``value`` is or names (PlanError when it cannot be had)."""
     if value.lstrip().startswith("{") or not value.strip():
         return value
-    path = Path(value.strip()).expanduser()
-    if not path.is_absolute() and cwd:
-        path = Path(cwd) / path
+    shown = value.strip()[:200]
+    try:
+        path = Path(value.strip()).expanduser()
+        if not path.is_absolute() and cwd:
+            path = Path(cwd) / path
+        info = path.stat()
+    except OSError as error:
+        raise PlanError(f"cannot read the plan {shown}: {error.strerror}") from None
+    except (ValueError, RuntimeError):  # a NUL in the path, ~someone who does not exist
+        raise PlanError(f"{shown!r} is neither plan JSON nor a readable path") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise PlanError(f"the plan {shown} is not a regular file")
+    if info.st_size > MAX_PLAN_BYTES:
+        raise PlanError(f"the plan {path.name} is {info.st_size:,} bytes, more than {MAX_PLAN_BYTES:,}")
     try:
         with path.open("rb") as handle:
-            head = handle.read(4)
-        size = path.stat().st_size
+            data = handle.read(MAX_PLAN_BYTES + 1)
     except OSError as error:
-        raise PlanError(f"cannot read the plan {value.strip()[:200]}: {error.strerror}") from None
-    if size > MAX_PLAN_BYTES:
-        raise PlanError(f"the plan {path.name} is {size:,} bytes, more than {MAX_PLAN_BYTES:,}")
-    if head == _ZIP:
+        raise PlanError(f"cannot read the plan {shown}: {error.strerror}") from None
+    if len(data) > MAX_PLAN_BYTES:
+        raise PlanError(f"the plan {path.name} is more than {MAX_PLAN_BYTES:,} bytes")
+    if data[:4] == _ZIP:
         return convert(path, cwd=cwd)
-    return path.read_bytes().decode("utf-8", errors="replace")
+    return data.decode("utf-8", errors="replace")
 
 
 def convert(path: Path, *, cwd: str | None = None) -> str:

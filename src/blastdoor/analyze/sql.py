@@ -162,8 +162,9 @@ def _split_meta(text: str) -> tuple[str, list[str]]:
     return "\n".join(sql_lines), metas
 
 
-def split_statements(sql: str) -> list[str]:
-    """Statements split on ``;`` outside quotes, dollar quotes and comments."""
+def split_statements(sql: str, *, hash_comments: bool = False) -> list[str]:
+    """Statements split on ``;`` outside quotes, dollar quotes and comments (``#`` starts a
+    comment only where ``hash_comments`` says so: MySQL; in PostgreSQL it is an operator)."""
     parts: list[str] = []
     buf: list[str] = []
     i, n = 0, len(sql)
@@ -173,7 +174,7 @@ def split_statements(sql: str) -> list[str]:
         if ch in "'\"`":
             end = sql.find(ch, i + 1)
             end = n if end < 0 else end + 1
-        elif sql.startswith("--", i) or (ch == "#" and not sql[i + 1 : i + 2].isalnum()):
+        elif sql.startswith("--", i) or (hash_comments and ch == "#"):
             end = sql.find("\n", i)
             end = n if end < 0 else end
         elif sql.startswith("/*", i):

@@ -10,6 +10,7 @@ A dialect sqlglot does not know gives findings that say so.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +20,7 @@ from blastdoor.model import Reversibility, Verb
 _REV, _BACKUP, _GONE = Reversibility.REVERSIBLE, Reversibility.RECOVERABLE_WITH_BACKUP, Reversibility.IRREVERSIBLE
 ALIASES = {"mariadb": "mysql", "tidb": "mysql", "sqlite3": "sqlite", "mssql": "tsql", "sqlserver": "tsql"}
 _DATA_KINDS = frozenset({"TABLE", "DATABASE", "SCHEMA", "MATERIALIZED VIEW", "TABLESPACE", "SEQUENCE"})
+_EXECUTABLE = re.compile(r"/\*M?!\d{0,6}(.*?)\*/", re.DOTALL)
 _HARMLESS = ("Use", "Set", "Transaction", "Commit", "Rollback", "Describe", "Show", "Analyze", "Cache", "Uncache")
 
 
@@ -36,8 +38,11 @@ def findings(sql: str, dialect: str) -> list[Finding]:
     from sqlglot.errors import SqlglotError
 
     logging.getLogger("sqlglot").setLevel(logging.ERROR)  # its "falling back to a Command" notes go nowhere
+    mysql = dialect == "mysql"
+    if mysql:  # MySQL runs what its /*! ... */ comments hold: read it as it runs
+        sql = _EXECUTABLE.sub(r" \1 ", sql)
     out: list[Finding] = []
-    for statement in split_statements(sql):
+    for statement in split_statements(sql, hash_comments=mysql):
         try:
             parsed = [node for node in sqlglot.parse(statement, read=dialect) if node is not None]
         except (SqlglotError, RecursionError, ValueError):

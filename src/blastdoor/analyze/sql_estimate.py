@@ -4,7 +4,8 @@ can say "would delete ~1,206 rows from executives".
 ``DELETE`` and ``UPDATE`` are estimated by the planner (``EXPLAIN``, which plans and does not
 execute); ``TRUNCATE`` and ``DROP TABLE`` by counting the table, or by the planner's statistics when
 the count does not finish in time. Everything runs in a ``READ ONLY`` transaction under a
-``statement_timeout`` on a connection the caller provides (the broker's profile, or the read-only
+``statement_timeout`` on a connection the caller provides; each statement is rebuilt from
+PostgreSQL's parse tree and sent prepared, so only that one statement can reach the server (the broker's profile, or the read-only
 URL given to ``check --estimate``), and is rolled back. An estimate that cannot be had is simply
 absent. This talks to a database, so it never runs inside a hook.
 """
@@ -17,7 +18,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from blastdoor.analyze.sql import split_statements
 from blastdoor.model import Blast, Effect, Verb
 
 TIMEOUT_MS = 2000
@@ -80,26 +80,28 @@ def _names(table: str, detail: str) -> bool:
 
 
 def _targets(sql: str) -> Iterator[tuple[str, str, str]]:
-    """(action, table, statement) for each DELETE, UPDATE, TRUNCATE and DROP TABLE in ``sql``."""
+    """(action, table, statement) for each DELETE, UPDATE, TRUNCATE and DROP TABLE in ``sql``. The
+    statement is rebuilt from its parse tree, so nothing else in the text can travel with it; SQL
+    that does not parse as a whole gets no estimate."""
     from pglast import parse_sql
     from pglast.parser import ParseError
+    from pglast.stream import RawStream
 
-    for statement in split_statements(sql)[:MAX_STATEMENTS]:
-        try:
-            parsed = parse_sql(statement)
-        except ParseError:
-            continue
-        for raw in parsed:
-            node: Any = raw.stmt
-            kind = type(node).__name__
-            if kind in ("DeleteStmt", "UpdateStmt") and node.withClause is None:
-                yield ("delete" if kind == "DeleteStmt" else "update"), _relation(node.relation), statement
-            elif kind == "TruncateStmt":
-                for relation in node.relations or ():
-                    yield "empty", _relation(relation), ""
-            elif kind == "DropStmt" and node.removeType.name == "OBJECT_TABLE":
-                for parts in node.objects or ():
-                    yield "drop", ".".join(str(getattr(p, "sval", "")) for p in parts), ""
+    try:
+        parsed = parse_sql(sql)
+    except (ParseError, RecursionError, ValueError):
+        return
+    for raw in parsed[:MAX_STATEMENTS]:
+        node: Any = raw.stmt
+        kind = type(node).__name__
+        if kind in ("DeleteStmt", "UpdateStmt") and node.withClause is None:
+            yield ("delete" if kind == "DeleteStmt" else "update"), _relation(node.relation), RawStream()(node)
+        elif kind == "TruncateStmt":
+            for relation in node.relations or ():
+                yield "empty", _relation(relation), ""
+        elif kind == "DropStmt" and node.removeType.name == "OBJECT_TABLE":
+            for parts in node.objects or ():
+                yield "drop", ".".join(str(getattr(p, "sval", "")) for p in parts), ""
 
 
 def _relation(node: Any) -> str:
@@ -111,7 +113,7 @@ def _explain(db: Any, cursor: Any, statement: str) -> tuple[int, str] | None:
 
     try:
         with db.transaction():
-            cursor.execute(f"EXPLAIN (FORMAT JSON) {statement}")
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {statement}", prepare=True)  # prepared: one statement, no more
             plan = cursor.fetchone()[0]
     except psycopg.Error:
         return None

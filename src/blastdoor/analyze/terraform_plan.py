@@ -58,6 +58,9 @@ _PROTECTION_OFF = ("deletion_protection", "prevent_destroy", "termination_protec
 _RETENTION = re.compile(r"(backup_retention(_period)?|retention_(period|in_days)|backup_retention_days|snapshot_retention_limit|retention_days)$")  # fmt: skip
 
 
+_ACTIONS = frozenset({"delete", "create", "update", "read", "no-op", "forget"})
+
+
 class PlanError(ValueError):
     """The input is not a plan this module can read."""
 
@@ -110,16 +113,18 @@ def changes(plan: Mapping[str, Any]) -> list[Change]:
     found = plan.get("resource_changes") or []
     if not isinstance(found, list):
         raise PlanError("resource_changes is not a list")
-    return [_change(item) for item in found if isinstance(item, dict)]
+    return [_change(item) if isinstance(item, dict) else Change("?", "", "unknown", "", {}, {}) for item in found]
 
 
 def _change(item: Mapping[str, Any]) -> Change:
     change = _object(item.get("change"))
     actions = [a for a in change.get("actions", []) if isinstance(a, str)]
-    if "delete" in actions and "create" in actions:
+    if sorted(actions) == ["create", "delete"]:
         action = "replace"
-    else:
-        action = actions[0] if len(actions) == 1 else "unknown"
+    elif len(actions) == 1 and actions[0] in _ACTIONS:
+        action = actions[0]
+    else:  # an action this module does not know is not taken to be harmless
+        action = "unknown"
     return Change(str(item.get("address", "?")), str(item.get("type", "")), action, str(item.get("action_reason") or ""),
                   _object(change.get("before")), _object(change.get("after")))  # fmt: skip
 

@@ -42,8 +42,30 @@ def enable(settings: Settings, target: Target, *, tables: list[str], guard: bool
         result = install.enable(target, tables=tables, guard=guard)
         save_key(settings, result.database_id, result.key)
     _record(settings, target, "data-enable", database=result.database_id, added=result.added,
-            already=result.already, guarded=result.guarded)  # fmt: skip
+            already=result.already, guarded=result.guarded, file=_file(target))  # fmt: skip
     return result
+
+
+def _file(target: Target) -> str:
+    """A SQLite database's absolute path: what ties its history id to it in the ledger."""
+    path = target.sqlite_path
+    return str(path.resolve()) if path is not None else ""
+
+
+def _enabled_ids(settings: Settings, file: str) -> list[str]:
+    """The history ids ``data enable`` recorded for the SQLite file ``file``, oldest first."""
+    import json
+
+    from blastdoor.ledger.ledger import Ledger
+
+    found = []
+    with Ledger.open(settings) as ledger:
+        for row in ledger.store.scan():
+            if b"data-enable" in row.body and file.encode() in row.body:
+                payload = json.loads(row.body)
+                if payload.get("type") == "data-enable" and payload.get("file") == file:
+                    found.append(str(payload.get("database", "")))
+    return found
 
 
 def disable(settings: Settings, target: Target) -> list[str]:
@@ -112,6 +134,10 @@ def verify(settings: Settings, target: Target, *, record: bool = True) -> seal.V
         from blastdoor.data.sqlite import seal as lite_seal
 
         result = lite_seal.verify(target, anchors(settings))
+        known = _enabled_ids(settings, _file(target))
+        if known and result.database_id not in known:
+            result.problem(f"this file's history id is {result.database_id}, but the ledger recorded {known[-1]} when "
+                           "history was enabled on it: its history was removed and made again")  # fmt: skip
     else:
         result = seal.verify(target, anchors(settings))
     if record:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.conftest import decide
@@ -63,3 +65,19 @@ def test_auto_approve_is_tagged() -> None:
 )
 def test_folder_names_raise_scope_but_lower_it_only_when_exact(cwd: str, expected: str) -> None:
     assert decide("terraform destroy -auto-approve", cwd=cwd).kind.value == expected
+
+
+def test_the_state_a_command_writes_is_marked(tmp_path: Path) -> None:
+    state = '{"version": 4, "terraform_version": "1.9.0", "serial": 12, "lineage": "1f2e-abc", "resources": []}'
+    (tmp_path / "old.tfstate").write_text(state.replace("12", "3"))
+    (tmp_path / "terraform.tfstate.d" / "prod").mkdir(parents=True)
+    (tmp_path / "terraform.tfstate.d" / "prod" / "terraform.tfstate").write_text(state)
+
+    def marks(command: str, **env: str) -> set[str]:
+        return {t for e in decide(command, cwd=str(tmp_path), env=env).effects for t in e.tags if t.startswith("tfstate")}
+
+    assert marks("terraform destroy -state old.tfstate") == {"tfstate=1f2e-abc:3"}
+    assert marks("terraform apply -state=old.tfstate") == {"tfstate=1f2e-abc:3"}
+    assert marks("terraform apply", TF_WORKSPACE="prod") == {"tfstate=1f2e-abc:12"}
+    assert marks("terraform state push old.tfstate", TF_WORKSPACE="prod") == {"tfstate=1f2e-abc:12", "tfstate-push=1f2e-abc:3"}
+    assert marks("terraform plan") == set()

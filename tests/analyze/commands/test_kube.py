@@ -80,3 +80,13 @@ def test_manifests_behind_f_say_what_and_where(tmp_path: Path) -> None:
     broken = decide("kubectl delete -f broken.yaml", cwd=str(tmp_path))
     assert "do not parse as YAML at line 2" in broken.effects[0].detail and broken.kind.value != "allow"
     assert decide("kubectl delete -f missing.yaml", cwd=str(tmp_path)).kind.value != "allow"
+
+
+def test_every_f_is_read_and_hostile_yaml_is_cheap(tmp_path: Path) -> None:
+    (tmp_path / "app.yaml").write_text(MANIFESTS)
+    (tmp_path / "ok.yaml").write_text("kind: ConfigMap\nmetadata: {name: c}\n")
+    (tmp_path / "loop.yaml").write_text("&a {kind: List, items: [*a]}\n")
+    both = decide("kubectl delete -f ok.yaml -f app.yaml", cwd=str(tmp_path)).effects[0]
+    assert "k8s-data" in both.tags and "namespace=shop-production" in both.tags
+    looped = decide("kubectl delete -f loop.yaml", cwd=str(tmp_path))
+    assert "no resources" in looped.effects[0].detail

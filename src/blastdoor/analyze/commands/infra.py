@@ -78,11 +78,13 @@ def _state_marks(ctx: Analysis, chdir: str, command: str, rest: Sequence[Word]) 
     folder = f"{chdir.rstrip('/')}/" if chdir else ""
     texts = [w.text for w in rest]
     path = next((t.split("=", 1)[1] for t in texts if t.startswith(("-state=", "--state="))), "")
+    if not path and (given := [i for i, t in enumerate(texts) if t in ("-state", "--state")]):
+        path = texts[given[0] + 1] if given[0] + 1 < len(texts) else ""
     if not path:
-        workspace = (ctx.read_file(f"{folder}.terraform/environment") or "").strip()
+        workspace = (ctx.env.get("TF_WORKSPACE") or ctx.read_file(f"{folder}.terraform/environment") or "").strip()
         path = f"terraform.tfstate.d/{workspace}/terraform.tfstate" if workspace and workspace != "default" else "terraform.tfstate"
     found = set()
-    if (local := terraform_state.mark(ctx.read_file(folder + path))) is not None:
+    if (local := terraform_state.mark(ctx.read_file(path if path.startswith("/") else folder + path))) is not None:
         found.add(local.tag())
     operands = [t for t in texts if not t.startswith("-")]
     if command == "state" and operands[:1] == ["push"] and len(operands) > 1:

@@ -128,7 +128,7 @@ def _verb(
     files = parsed.value("-f", "--filename", "-k", "--kustomize")
     what = _what(kind, names, files, parsed)
     if parsed.value("-f", "--filename") and verb in ("delete", "apply", "replace", "create"):
-        what, tags = _manifests(ctx, parsed.value("-f", "--filename"), verb, parsed, tags)
+        what, tags = _manifests(ctx, _filenames(inv), verb, parsed, tags)
     target = Target("kubernetes", what)
     said = f"kubectl {verb} {what}".strip()
     if verb == "delete":
@@ -191,18 +191,33 @@ def _what(kind: str, names: Sequence[str], files: str, parsed: Parsed) -> str:
     )
 
 
-def _manifests(ctx: Analysis, path: str, verb: str, parsed: Parsed, tags: set[str]) -> tuple[str, set[str]]:
-    """What the manifest file says: its kinds for the detail, its namespaces as scope hints, and
-    ``k8s-data`` when the command would delete a kind that holds data."""
-    text = None if path == "-" or "://" in path else ctx.read_file(path)
-    if text is None:
-        return path, tags
-    found = kube_manifests.read(text)
-    tags = tags | {f"namespace={name}" for name in sorted(found.namespaces)[:20]}
+def _filenames(inv: Invocation) -> list[str]:
+    """Every ``-f`` / ``--filename`` value: kubectl takes several."""
+    found, words = [], [w.text for w in inv.args]
+    for i, word in enumerate(words):
+        if word in ("-f", "--filename") and i + 1 < len(words):
+            found.append(words[i + 1])
+        elif word.startswith(("--filename=", "-f=")):
+            found.append(word.split("=", 1)[1])
+    return found
+
+
+def _manifests(ctx: Analysis, paths: list[str], verb: str, parsed: Parsed, tags: set[str]) -> tuple[str, set[str]]:
+    """What the manifest files say: their kinds for the detail, their namespaces as scope hints,
+    and ``k8s-data`` when the command would delete a kind that holds data."""
     deleting = verb == "delete" or parsed.has("--prune") or (verb == "replace" and parsed.has("--force"))
-    if deleting and found.data:
-        tags |= {"k8s-data"}
-    return f"{path} ({found.summary()})", tags
+    said = []
+    for path in paths[:50]:
+        text = None if path == "-" or "://" in path else ctx.read_file(path)
+        if text is None:
+            said.append(path)
+            continue
+        found = kube_manifests.read(text)
+        tags = tags | {f"namespace={name}" for name in sorted(found.namespaces)[:20]}
+        if deleting and found.data:
+            tags |= {"k8s-data"}
+        said.append(f"{path} ({found.summary()})")
+    return ", ".join(said), tags
 
 
 def _delete(inv: Invocation, kind: str, what: str, parsed: Parsed, tags: set[str]) -> Effect:

@@ -63,17 +63,23 @@ def read(text: str) -> Manifests:
         return Manifests(problem=f"manifests that do not parse as YAML{where}")
     except RecursionError:
         return Manifests(problem="manifests nested too deeply to read")
-    items = tuple(_resources(documents[:MAX_DOCUMENTS]))
-    return Manifests(items=items)
+    return Manifests(items=tuple(_resources(documents)))
 
 
 def _resources(documents: list[Any]) -> Iterator[Manifest]:
-    for document in documents:
-        if not isinstance(document, dict):
+    """The resources, ``kind: List`` unpacked; YAML aliases can make a list hold itself, or
+    multiply what is seen, so each object is visited once and at most MAX_DOCUMENTS are read."""
+    pending, seen, budget = list(reversed(documents)), set(), MAX_DOCUMENTS
+    while pending and budget > 0:
+        document = pending.pop()
+        if not isinstance(document, dict) or id(document) in seen:
             continue
+        seen.add(id(document))
+        budget -= 1
         kind = str(document.get("kind", ""))
-        if kind.endswith("List") and isinstance(document.get("items"), list):
-            yield from _resources(document["items"])
+        items = document.get("items")
+        if kind.endswith("List") and isinstance(items, list):
+            pending.extend(reversed(items))
             continue
         meta = document.get("metadata")
         meta = meta if isinstance(meta, dict) else {}

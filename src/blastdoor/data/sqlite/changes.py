@@ -101,14 +101,18 @@ def restore(target: Target, table: str) -> int:
         rows = latest(db, table, json.loads(tracked[0]))
         db.execute(tracked[1])
         now = install.describe(db, table)
-        _insert(db, table, now.writable, rows.values())
+        insert_rows(db, table, now.writable, rows.values())
         install.track_again(db, now)
     return len(rows)
 
 
-def _insert(db: sqlite3.Connection, table: str, columns: Sequence[str], images: Iterable[dict[str, Any]]) -> None:
-    names = ", ".join(quote(c) for c in columns)
-    marks = ", ".join("?" for _ in columns)
-    db.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})",
-                   ([image.get(c) for c in columns] for image in images))  # fmt: skip
-
+def insert_rows(db: sqlite3.Connection, table: str, columns: Sequence[str], images: Iterable[dict[str, Any]]) -> None:
+    """Insert the rows; a column an image does not hold (added after it was recorded) gets its default."""
+    groups: dict[tuple[str, ...], list[list[Any]]] = {}
+    for image in images:
+        present = tuple(c for c in columns if c in image)
+        groups.setdefault(present, []).append([image[c] for c in present])
+    for present, rows in groups.items():
+        names = ", ".join(quote(c) for c in present)
+        marks = ", ".join("?" for _ in present)
+        db.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", rows)

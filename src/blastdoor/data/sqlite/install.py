@@ -111,14 +111,27 @@ def tagged(db: sqlite3.Connection, *, run_id: str, session_id: str = "", request
     try:
         yield txid
     except BaseException:
-        if began:
-            _rollback(db)
-        raise
-    finally:
-        if db.in_transaction:
+        if not db.in_transaction:
+            _clear_tags(db)
+        elif began:
+            _rollback(db)  # the tags go with the transaction
+        else:
             db.execute(f"DELETE FROM {PREFIX}context")
+        raise
+    if not db.in_transaction:
+        _clear_tags(db)
+        raise DataError("the tagged block committed its own transaction; writes after that commit were not "
+                        "tagged", hint="commit once, after the with-block (tagged commits for you)")  # fmt: skip
+    db.execute(f"DELETE FROM {PREFIX}context")
     if began:
         db.execute("COMMIT")
+
+
+def _clear_tags(db: sqlite3.Connection) -> None:
+    """Remove tags a committed block left behind, so no later write inherits them."""
+    db.execute("BEGIN IMMEDIATE")
+    db.execute(f"DELETE FROM {PREFIX}context")
+    db.execute("COMMIT")
 
 
 def enable(target: Target, *, tables: list[str]) -> Enabled:
@@ -141,9 +154,9 @@ def enable(target: Target, *, tables: list[str]) -> Enabled:
             elif json.loads(known[name]) != table.columns:  # columns were added or dropped: capture them all again
                 track_again(db, table)
                 result.already.append(f"{name} (its new columns are now recorded too)")
-            elif not _has_triggers(db, name):
+            elif not _has_triggers(db, table):
                 track_again(db, table)
-                result.already.append(f"{name} (its history triggers were missing and are back; writes meanwhile went unrecorded)")
+                result.already.append(f"{name} (its history triggers were missing or replaced and are back; writes meanwhile went unrecorded)")
             else:
                 result.already.append(name)
     return result
@@ -170,8 +183,11 @@ def describe(db: sqlite3.Connection, name: str) -> Tracked:
         raise DataError(f"no table {name!r} in this database", hint="name tables as they appear in sqlite_master")
     columns = [row[1] for row in rows]
     writable = [row[1] for row in rows if row[6] == 0]
-    keys = [row[1] for row in sorted((r for r in rows if r[5]), key=lambda r: r[5])]
-    if not keys:  # a rowid table without a declared key: its rowid tells rows apart
+    declared = sorted((r for r in rows if r[5]), key=lambda r: r[5])
+    keys = [row[1] for row in declared]
+    if keys and _nullable_key(db, name, declared):  # rowid table: its key may hold NULLs, which never match
+        keys = []
+    if not keys:  # a rowid table without a usable declared key: its rowid tells rows apart
         free = [alias for alias in schema.ROWID_NAMES if alias not in columns]
         keys = free[:1]
         columns, writable = keys + columns, keys + writable
@@ -183,11 +199,24 @@ def describe(db: sqlite3.Connection, name: str) -> Tracked:
     return Tracked(name, keys, columns, writable, created[0] if created else "")
 
 
+def _nullable_key(db: sqlite3.Connection, name: str, declared: list[tuple[object, ...]]) -> bool:
+    """Whether a declared primary key can hold NULL: in a rowid table unless it is NOT NULL or the
+    INTEGER PRIMARY KEY (the rowid itself); WITHOUT ROWID tables never allow it."""
+    if len(declared) == 1 and str(declared[0][2]).upper() == "INTEGER":
+        return False
+    listed = db.execute("SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = ?", (name,)).fetchone()
+    if listed is not None and listed[0] == 1:
+        return False
+    return any(not row[3] for row in declared)
+
+
 def _tables(db: sqlite3.Connection, names: list[str]) -> list[str]:
     """The tables asked for, or every ordinary table but SQLite's and Blastdoor's own."""
     listed = {row[1]: row[2] for row in db.execute("PRAGMA main.table_list")}  # schema, name, type, ...
     if names:
         for name in names:
+            if name.startswith(PREFIX):
+                raise DataError(f"{name} is row history itself", hint="name the application's tables")
             if listed.get(name) != "table":
                 raise DataError(f"no table {name!r} in this database" + (f" (it is a {listed[name]})" if name in listed else ""),
                                 hint="row history records ordinary tables; names are case-sensitive as written")  # fmt: skip
@@ -214,21 +243,34 @@ def track_again(db: sqlite3.Connection, table: Tracked) -> None:
                (json.dumps(table.columns), json.dumps(table.keys), table.create_sql, table.name))  # fmt: skip
 
 
-def _has_triggers(db: sqlite3.Connection, table: str) -> bool:
-    names = [schema.trigger_name(op, table) for op in schema.OPS]
-    found = db.execute(f"SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? AND name IN ({', '.join('?' * len(names))})",
-                       (table, *names)).fetchone()[0]  # fmt: skip
-    return bool(found == len(names))
+def trigger_damage(db: sqlite3.Connection, table: str, columns: list[str], keys: list[str]) -> tuple[list[str], list[str]]:
+    """The history triggers of ``table`` that are missing, and those whose text is not what
+    ``enable`` made (SQLite cannot refuse ``DROP TRIGGER``, or one put back with another body)."""
+    expected = dict(zip((schema.trigger_name(op, table) for op in schema.OPS),
+                        statements(schema.triggers(table, columns, keys)), strict=True))  # fmt: skip
+    marks = ", ".join("?" for _ in expected)
+    stored = dict(db.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})", list(expected)))
+    missing = [name for name in expected if name not in stored]
+    altered = [name for name, text in expected.items() if name in stored and _words(stored[name]) != _words(text)]
+    return missing, altered
+
+
+def _words(text: str) -> str:
+    return " ".join(text.replace(";", " ; ").split()).rstrip(" ;")
+
+
+def _has_triggers(db: sqlite3.Connection, table: Tracked) -> bool:
+    return trigger_damage(db, table.name, table.columns, table.keys) == ([], [])
 
 
 def _install_triggers(db: sqlite3.Connection, table: Tracked) -> None:
     for statement in schema.drop_triggers(table.name):  # a table restored from a copy brings the triggers it had
         db.execute(statement)
-    for statement in _statements(schema.triggers(table.name, table.columns, table.keys)):
+    for statement in statements(schema.triggers(table.name, table.columns, table.keys)):
         db.execute(statement)
 
 
-def _statements(script: str) -> Iterator[str]:
+def statements(script: str) -> Iterator[str]:
     """The CREATE TRIGGER statements of ``script``, one by one (each ends with ``END;``)."""
     for part in script.split("\nEND;"):
         if part.strip():

@@ -4,12 +4,13 @@ lock, so every row visible then is committed and no other writer can add one bel
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from blastdoor.data.errors import DataError
 from blastdoor.data.seal import BATCH, GENESIS, Sealed, Verified, check_anchors, extend, walk
-from blastdoor.data.sqlite import install, schema
+from blastdoor.data.sqlite import install
 from blastdoor.data.sqlite.schema import PREFIX
 from blastdoor.data.target import Target
 
@@ -56,14 +57,18 @@ def verify(target: Target, anchors: Mapping[str, Iterable[tuple[int, str]]]) -> 
 
 
 def _triggers(db: sqlite3.Connection, result: Verified) -> None:
-    present = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    for (table,) in db.execute(f"SELECT table_name FROM {PREFIX}tracked ORDER BY 1").fetchall():
+    tracked = db.execute(f"SELECT table_name, key_columns, columns FROM {PREFIX}tracked ORDER BY 1").fetchall()
+    for table, keys, columns in tracked:
         if table not in tables:
             continue  # dropped: data undo and data restore say so
-        missing = [op for op in schema.OPS if schema.trigger_name(op, table) not in present]
+        missing, altered = install.trigger_damage(db, table, json.loads(columns), json.loads(keys))
         if missing:
-            result.problem(f"{table} lost its history triggers ({', '.join(missing)}): its writes since went unrecorded (blastdoor data enable puts them back)")
+            result.problem(f"{table} lost history triggers ({', '.join(missing)}): its writes since went unrecorded "
+                           "(blastdoor data enable puts them back)")  # fmt: skip
+        if altered:
+            result.problem(f"{table}'s history triggers were replaced ({', '.join(altered)}): its writes may have gone "
+                           "unrecorded (blastdoor data enable puts the real ones back)")  # fmt: skip
 
 
 def _seals(db: sqlite3.Connection) -> Iterator[tuple[int, int, bytes, bytes, Sequence[str | None]]]:

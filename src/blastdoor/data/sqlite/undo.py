@@ -13,7 +13,7 @@ from typing import Any
 from blastdoor.data.errors import DataError
 from blastdoor.data.selection import Selection
 from blastdoor.data.sqlite import install, schema
-from blastdoor.data.sqlite.changes import key_of, row
+from blastdoor.data.sqlite.changes import insert_rows, key_of, row
 from blastdoor.data.sqlite.schema import PREFIX, quote
 from blastdoor.data.target import Target
 from blastdoor.data.undo import REFUSE, SHOWN_CONFLICTS, SKIP, TableUndo, UndoReport
@@ -98,7 +98,41 @@ def _plans(db: sqlite3.Connection, selection: Selection) -> list[_Plan]:
         entry = plan.keys.setdefault(key, _Key(change, before))
         entry.after = after
         entry.ids.append(change)
+    for plan in plans.values():
+        _replaced(db, plan, keys.get(plan.table))
     return sorted(plans.values(), key=lambda p: p.last_id, reverse=True)
+
+
+def _replaced(db: sqlite3.Connection, plan: _Plan, keys: list[str] | None) -> None:
+    """Rows the selection first *inserted* that history says were already there: an ``INSERT OR
+    REPLACE`` (SQLite fires no delete trigger for the row it replaces). Their before image is the
+    row as history last saw it just before that insert, so undo puts it back instead of deleting it.
+    History is replayed in SQL by key (``json_extract``), parsing only the images of those keys."""
+    fresh = {key: entry for key, entry in plan.keys.items() if entry.before is None}
+    if not fresh or not keys:
+        return
+    first = {entry.first_id: key for key, entry in fresh.items()}
+
+    def key_sql(column: str) -> str:
+        return ", ".join(f"json_extract({column}, {schema.literal('$.' + chr(34) + k + chr(34))})" for k in keys)
+
+    state: dict[tuple[Any, ...], str] = {}
+    for image, *found in db.execute(f"SELECT row_image, {key_sql('row_image')} FROM {PREFIX}baseline WHERE table_name = ?",
+                                    (plan.table,)):  # fmt: skip
+        if tuple(found) in fresh:
+            state[tuple(found)] = image
+    for change, old, new, *found in db.execute(
+            f"SELECT id, old_row, new_row, {key_sql('coalesce(old_row, new_row)')} FROM {PREFIX}changes "
+            "WHERE table_name = ? AND id <= ? ORDER BY id", (plan.table, max(first))):  # fmt: skip
+        key = tuple(found)
+        if key not in fresh:
+            continue
+        if first.get(change) == key and key in state:
+            fresh[key].before = row(state[key])
+        if old is not None:
+            state.pop(key, None)
+        if new is not None:
+            state[key] = new
 
 
 def _describe(db: sqlite3.Connection, plan: _Plan, report: UndoReport) -> bool:
@@ -178,13 +212,17 @@ def _apply(db: sqlite3.Connection, plan: _Plan, undo_id: str, *, skip: bool) -> 
     gone = [key for key, entry in chosen if entry.before is None]
     db.executemany(f"DELETE FROM {table} WHERE {match}", gone)
     settable = [c for c in shape.writable if c not in shape.keys]
-    updates = [[*(e.before.get(c) for c in settable), *key] for key, e in chosen if e.before is not None and e.exists]
-    if settable:
-        db.executemany(f"UPDATE {table} SET {', '.join(f'{quote(c)} = ?' for c in settable)} WHERE {match}", updates)
-    inserts = [[e.before.get(c) for c in shape.writable] for _key, e in chosen if e.before is not None and not e.exists]
-    db.executemany(f"INSERT INTO {table} ({', '.join(quote(c) for c in shape.writable)}) "
-                   f"VALUES ({', '.join('?' for _ in shape.writable)})", inserts)  # fmt: skip
-    result.deleted, result.updated, result.inserted = len(gone), len(updates), len(inserts)
+    updates: dict[tuple[str, ...], list[list[Any]]] = {}  # by the columns the image holds (older ones lack new columns)
+    for key, entry in chosen:
+        if entry.before is not None and entry.exists:
+            present = tuple(c for c in settable if c in entry.before)
+            updates.setdefault(present, []).append([*(entry.before[c] for c in present), *key])
+    for present, rows in updates.items():
+        if present:
+            db.executemany(f"UPDATE {table} SET {', '.join(f'{quote(c)} = ?' for c in present)} WHERE {match}", rows)
+    inserts = [entry.before for _key, entry in chosen if entry.before is not None and not entry.exists]
+    insert_rows(db, plan.table, shape.writable, inserts)
+    result.deleted, result.updated, result.inserted = len(gone), sum(map(len, updates.values())), len(inserts)
     result.changes = sum(len(entry.ids) for _key, entry in chosen)
     if result.skipped:
         done = [(change, undo_id) for _key, entry in chosen for change in entry.ids]
