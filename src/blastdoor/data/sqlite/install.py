@@ -65,16 +65,17 @@ def transaction(target: Target, doing: str, *, hint: str) -> Iterator[sqlite3.Co
         yield db
         db.execute("COMMIT")
     except sqlite3.Error as error:
-        _rollback(db)
+        rollback_quietly(db)
         raise DataError(f"could not {doing} on {target.label}: {error}", hint=hint) from None
     except BaseException:
-        _rollback(db)
+        rollback_quietly(db)
         raise
     finally:
         db.close()
 
 
-def _rollback(db: sqlite3.Connection) -> None:
+def rollback_quietly(db: sqlite3.Connection) -> None:
+    """Roll back the open transaction, if any; a rollback that fails has nothing left to undo."""
     if db.in_transaction:
         with contextlib.suppress(sqlite3.Error):
             db.execute("ROLLBACK")
@@ -114,7 +115,7 @@ def tagged(db: sqlite3.Connection, *, run_id: str, session_id: str = "", request
         if not db.in_transaction:
             _clear_tags(db)
         elif began:
-            _rollback(db)  # the tags go with the transaction
+            rollback_quietly(db)  # the tags go with the transaction
         else:
             db.execute(f"DELETE FROM {PREFIX}context")
         raise

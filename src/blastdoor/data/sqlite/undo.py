@@ -64,21 +64,16 @@ def undo(target: Target, selection: Selection, *, undo_id: str, on_conflict: str
         report.done = not dry_run
         return report
     except sqlite3.Error as error:
-        _rollback(db)
+        install.rollback_quietly(db)
         raise DataError(f"undo failed on {target.label}: {error}", hint="it ran in one transaction, so nothing was changed") from None
     except KeyboardInterrupt:
-        _rollback(db)
+        install.rollback_quietly(db)
         raise DataError("undo interrupted", hint="it ran in one transaction, which was rolled back: nothing was changed") from None
     except BaseException:
-        _rollback(db)
+        install.rollback_quietly(db)
         raise
     finally:
         db.close()
-
-
-def _rollback(db: sqlite3.Connection) -> None:
-    if db.in_transaction:
-        db.execute("ROLLBACK")
 
 
 def _plans(db: sqlite3.Connection, selection: Selection) -> list[_Plan]:
