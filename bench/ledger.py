@@ -52,6 +52,19 @@ def sample_payload() -> dict[str, Any]:
     )
 
 
+def _varied(payload: dict[str, Any], n: int) -> dict[str, Any]:
+    """``payload`` with its command text made unique, as a stream of real decisions is (the
+    strings that repeat from entry to entry, reasons and rule ids, still repeat)."""
+    import copy
+
+    varied = copy.deepcopy(payload)
+    suffix = f" -target=module.m{n}"
+    varied["action"]["input"] += suffix
+    for effect in varied["decision"]["effects"]:
+        effect["evidence"] += suffix
+    return varied
+
+
 def _settings(home: str, url: str, every: int = 100) -> Settings:
     base = Settings.resolve(env={"BLASTDOOR_HOME": home, "BLASTDOOR_DATABASE_URL": url})
     return Settings(**{**base.__dict__, "checkpoint_every": every})
@@ -65,7 +78,7 @@ def _ledger_writer(home: str, url: str, seconds: float, start: float, out: Any) 
             time.sleep(0.001)
         count = 0
         while time.time() < start + seconds:
-            ledger.record(payload)
+            ledger.record(_varied(payload, count))
             count += 1
     out.put(count)
 

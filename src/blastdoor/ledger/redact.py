@@ -32,6 +32,7 @@ redacted text changes nothing.
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import hmac
 import json
@@ -46,6 +47,8 @@ from blastdoor.errors import BlastdoorError
 
 KEY_BYTES = 32
 MARKER = re.compile(r"\[redacted:[0-9a-f]{16}\]")
+MEMO_SIZE = 4096  # redacted texts remembered per redactor (cleared when full)
+MEMO_TEXT = 4096  # longer texts are not remembered
 _ROUNDS = 4  # both layers are repeated until nothing changes; real text settles in two rounds
 
 Span = tuple[int, int]
@@ -68,6 +71,7 @@ _NOT_SECRET_KEY_OWNERS = frozenset({"public", "sort", "primary", "foreign", "par
 _WORD_PART = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_name(name: str) -> bool:
     """Whether a variable, flag, header or JSON key named ``name`` holds a secret value."""
     parts = [part.lower() for part in _WORD_PART.findall(name)]
@@ -360,7 +364,7 @@ class Redactor:
     Never raises on a ``str``; redacting an already redacted value changes nothing.
     """
 
-    __slots__ = ("_key",)
+    __slots__ = ("_key", "_memo")
 
     def __init__(self, key: bytes) -> None:
         if not isinstance(key, bytes | bytearray) or len(key) != KEY_BYTES:
@@ -370,6 +374,7 @@ class Redactor:
                 hint="remove the damaged redaction.key from Blastdoor's keys folder only if the ledger is new",
             )
         self._key = bytes(key)
+        self._memo: dict[str, str] = {}  # text -> redacted text: entries repeat most of their strings
 
     def __repr__(self) -> str:
         return "Redactor(key=<hidden>)"
@@ -385,6 +390,16 @@ class Redactor:
             return (
                 value  # one short word: no flag, assignment, URL, header or token shape fits in it
             )
+        known = self._memo.get(value)
+        if known is None:
+            known = self._redacted(value)
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            if len(value) <= MEMO_TEXT:
+                self._memo[value] = known
+        return known
+
+    def _redacted(self, value: str) -> str:
         for _ in range(_ROUNDS):
             redacted = self._replace(self._replace(value, _STRUCTURAL), (_scanner_spans,))
             if redacted == value:
