@@ -20,25 +20,18 @@ against ``json.loads`` of the same text as the baseline measured in the same run
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
+import corpus_report  # bench/: the shared command line
 from blastdoor.analyze.terraform_plan import analyze_plan, changes, stateful
 
-HERE = Path(__file__).resolve().parent
-DEFAULT_CORPORA = HERE.parent.parent / "shared" / "corpora"
 SIZE = 2000
 
-
-def _records(corpora: Path) -> list[dict[str, Any]]:
-    with (corpora / "terraform_plans.jsonl").open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
 
 
 def accuracy(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -121,22 +114,7 @@ def report(result: dict[str, Any], timing: dict[str, Any]) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
-    parser.add_argument("--corpora", type=Path, default=DEFAULT_CORPORA)
-    parser.add_argument("--rounds", type=int, default=21)
-    parser.add_argument("--write", type=Path)
-    parser.add_argument("--speed-only", action="store_true")
-    args = parser.parse_args()
-    records = _records(args.corpora)
-    timing = speed(records, args.rounds)
-    if args.speed_only:
-        print(json.dumps(timing))
-        return 0
-    text = report(accuracy(records), timing)
-    if args.write:
-        args.write.write_text(text, encoding="utf-8")
-    print(text)
-    return 0
+    return corpus_report.run(__doc__, "terraform_plans", rounds=21, speed=speed, accuracy=accuracy, report=report)
 
 
 if __name__ == "__main__":

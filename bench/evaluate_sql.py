@@ -23,28 +23,20 @@ measured in the same run.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import json
 import statistics
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
+import corpus_report  # bench/: the shared command line
 from blastdoor.analyze.sql import Finding, analyze_sql, findings
 from blastdoor.model import Verb
 
-HERE = Path(__file__).resolve().parent
-DEFAULT_CORPORA = HERE.parent.parent / "shared" / "corpora"
 WHERE_TAGS = {"no-where", "trivial-where", "filtered"}
 QUOTE = 100
 
-
-def _records(corpora: Path) -> list[dict[str, Any]]:
-    with (corpora / "sql_postgres_regression_statements.jsonl").open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
 
 
 def _tags(found: list[Finding]) -> set[str]:
@@ -153,22 +145,7 @@ def report(result: dict[str, Any], timing: dict[str, Any]) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
-    parser.add_argument("--corpora", type=Path, default=DEFAULT_CORPORA)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--write", type=Path)
-    parser.add_argument("--speed-only", action="store_true")
-    args = parser.parse_args()
-    records = _records(args.corpora)
-    timing = speed(records, args.rounds)
-    if args.speed_only:
-        print(json.dumps(timing))
-        return 0
-    text = report(accuracy(records), timing)
-    if args.write:
-        args.write.write_text(text, encoding="utf-8")
-    print(text[:4000])
-    return 0
+    return corpus_report.run(__doc__, "sql_postgres_regression_statements", rounds=3, speed=speed, accuracy=accuracy, report=report)
 
 
 if __name__ == "__main__":
