@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,21 @@ class History:
         return sum(sum(t.counts.values()) for t in self.tables)
 
 
+def tally(groups: Iterable[Sequence[Any]]) -> dict[str, TableChanges]:
+    """Per table: the counts, runs and time span of ``(table, op, count, runs, first, last)`` groups."""
+    tables: dict[str, TableChanges] = {}
+    for name, op, count, runs, first, last in groups:
+        entry = tables.setdefault(name, TableChanges(name, first=first, last=last))
+        entry.counts[OPS.get(op, op)] = count
+        entry.runs = sorted(set(entry.runs) | set(runs))
+        entry.first, entry.last = min(entry.first, first), max(entry.last, last)
+    return tables
+
+
+def sample(change: int, op: str, txid: int | None, run: str, before: Any, after: Any) -> dict[str, Any]:
+    return {"change": change, "op": OPS.get(op, op), "txid": txid, "run": run, "before": before, "after": after}
+
+
 def history(target: Target, selection: Selection) -> History:
     import psycopg
 
@@ -45,18 +61,12 @@ def history(target: Target, selection: Selection) -> History:
             cursor.execute(f"SELECT c.table_schema || '.' || c.table_name, c.op, count(*), "
                            f"array_agg(DISTINCT c.run_id), min(c.at)::text, max(c.at)::text "
                            f"FROM {pg_sql.SCHEMA}.changes c WHERE {where} GROUP BY 1, 2 ORDER BY 1, 2", params)  # fmt: skip
-            tables: dict[str, TableChanges] = {}
-            for name, op, count, runs, first, last in cursor.fetchall():
-                entry = tables.setdefault(name, TableChanges(name, first=first, last=last))
-                entry.counts[OPS.get(op, op)] = count
-                entry.runs = sorted(set(entry.runs) | set(runs))
-                entry.first, entry.last = min(entry.first, first), max(entry.last, last)
+            tables = tally(cursor.fetchall())
             for name, entry in tables.items():
                 cursor.execute(f"SELECT c.id, c.op, c.txid, c.run_id, c.old_row, c.new_row FROM {pg_sql.SCHEMA}.changes c "
                                f"WHERE {where} AND c.table_schema || '.' || c.table_name = %s ORDER BY c.id LIMIT %s",
                                [*params, name, SAMPLES])  # fmt: skip
-                entry.samples = [{"change": row[0], "op": OPS.get(row[1], row[1]), "txid": row[2], "run": row[3],
-                                  "before": row[4], "after": row[5]} for row in cursor.fetchall()]  # fmt: skip
+                entry.samples = [sample(*found) for found in cursor.fetchall()]
     except psycopg.Error as error:
         raise DataError(f"could not read history on {target.label}: {target.clean(error)}",
                         hint="reading history needs the role that enabled it, or a superuser") from None  # fmt: skip

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from blastdoor.data.errors import DataError
-from blastdoor.data.history import OPS, SAMPLES, History, TableChanges
+from blastdoor.data.history import SAMPLES, History, sample, tally
 from blastdoor.data.selection import Selection
-from blastdoor.data.sqlite import install
+from blastdoor.data.sqlite import install, schema
 from blastdoor.data.sqlite.schema import PREFIX, quote
 from blastdoor.data.target import Target
 
@@ -45,19 +45,13 @@ def history(target: Target, selection: Selection) -> History:
     db = install.connect(target)
     try:
         install.require(db, target)
-        tables: dict[str, TableChanges] = {}
-        for name, op, count, runs, first, last in db.execute(
-                f"SELECT c.table_name, c.op, count(*), group_concat(DISTINCT c.run_id), min(c.at), max(c.at) "
-                f"FROM {PREFIX}changes c WHERE {where} GROUP BY 1, 2 ORDER BY 1, 2", params):  # fmt: skip
-            entry = tables.setdefault(name, TableChanges(name, first=first, last=last))
-            entry.counts[OPS.get(op, op)] = count
-            entry.runs = sorted(set(entry.runs) | set(runs.split(",")))
-            entry.first, entry.last = min(entry.first, first), max(entry.last, last)
+        tables = tally((name, op, count, json.loads(runs), first, last) for name, op, count, runs, first, last in db.execute(
+            f"SELECT c.table_name, c.op, count(*), json_group_array(DISTINCT c.run_id), min(c.at), max(c.at) "
+            f"FROM {PREFIX}changes c WHERE {where} GROUP BY 1, 2 ORDER BY 1, 2", params))  # fmt: skip
         for name, entry in tables.items():
             found = db.execute(f"SELECT c.id, c.op, c.txid, c.run_id, c.old_row, c.new_row FROM {PREFIX}changes c "
                                f"WHERE {where} AND c.table_name = ? ORDER BY c.id LIMIT ?", [*params, name, SAMPLES])  # fmt: skip
-            entry.samples = [{"change": r[0], "op": OPS.get(r[1], r[1]), "txid": r[2], "run": r[3],
-                              "before": _shown(r[4]), "after": _shown(r[5])} for r in found]  # fmt: skip
+            entry.samples = [sample(r[0], r[1], r[2], r[3], _shown(r[4]), _shown(r[5])) for r in found]
     except sqlite3.Error as error:
         raise DataError(f"could not read history on {target.label}: {error}", hint="check the file and its permissions") from None
     finally:
@@ -70,21 +64,36 @@ def _shown(text: str | None) -> dict[str, Any] | None:
     return None if image is None else {k: v.hex() if isinstance(v, bytes) else v for k, v in image.items()}
 
 
-def latest(db: sqlite3.Connection, table: str, keys: Sequence[str]) -> dict[tuple[Any, ...], dict[str, Any]]:
-    """The rows of ``table`` as history last saw them: its baseline with every change since
-    replayed in order, by key."""
-    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for (image,) in db.execute(f"SELECT row_image FROM {PREFIX}baseline WHERE table_name = ? ORDER BY id", (table,)):
-        found = row(image)
-        assert found is not None
-        rows[key_of(found, keys)] = found
-    for old, new in db.execute(f"SELECT old_row, new_row FROM {PREFIX}changes WHERE table_name = ? ORDER BY id", (table,)):
-        before, after = row(old), row(new)
-        if before is not None:
-            rows.pop(key_of(before, keys), None)
-        if after is not None:
-            rows[key_of(after, keys)] = after
-    return rows
+def replay(db: sqlite3.Connection, table: str, keys: Sequence[str], *,
+           through: int | None = None) -> Iterator[tuple[int, tuple[Any, ...], str | None, str | None]]:  # fmt: skip
+    """The history of ``table`` as ``(change id, key, old image, new image)`` in order: first its
+    baseline rows (id 0, no old image), then every change up to ``through``. Keys are read in SQL
+    (``json_extract``), so a caller parses only the images it keeps; tagged key values (a real that
+    needs 17 digits, a blob) stay in their JSON form."""
+    paths = [schema.literal("$." + chr(34) + key + chr(34)) for key in keys]
+
+    def key_sql(column: str) -> str:
+        return ", ".join(f"json_extract({column}, {path})" for path in paths)
+
+    for image, *key in db.execute(f"SELECT row_image, {key_sql('row_image')} FROM {PREFIX}baseline "
+                                  "WHERE table_name = ? ORDER BY id", (table,)):  # fmt: skip
+        yield 0, tuple(key), None, image
+    bound = 2**62 if through is None else through
+    for change, old, new, *key in db.execute(f"SELECT id, old_row, new_row, {key_sql('coalesce(old_row, new_row)')} "
+                                             f"FROM {PREFIX}changes WHERE table_name = ? AND id <= ? ORDER BY id",
+                                             (table, bound)):  # fmt: skip
+        yield change, tuple(key), old, new
+
+
+def latest(db: sqlite3.Connection, table: str, keys: Sequence[str]) -> list[dict[str, Any]]:
+    """The rows of ``table`` as history last saw them: its baseline with every change since replayed."""
+    rows: dict[tuple[Any, ...], str] = {}
+    for _change, key, old, new in replay(db, table, keys):
+        if old is not None:
+            rows.pop(key, None)
+        if new is not None:
+            rows[key] = new
+    return [image for text in rows.values() if (image := row(text)) is not None]
 
 
 def restore(target: Target, table: str) -> int:
@@ -101,7 +110,7 @@ def restore(target: Target, table: str) -> int:
         rows = latest(db, table, json.loads(tracked[0]))
         db.execute(tracked[1])
         now = install.describe(db, table)
-        insert_rows(db, table, now.writable, rows.values())
+        insert_rows(db, table, now.writable, rows)
         install.track_again(db, now)
     return len(rows)
 

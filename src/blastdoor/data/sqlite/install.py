@@ -247,8 +247,7 @@ def track_again(db: sqlite3.Connection, table: Tracked) -> None:
 def trigger_damage(db: sqlite3.Connection, table: str, columns: list[str], keys: list[str]) -> tuple[list[str], list[str]]:
     """The history triggers of ``table`` that are missing, and those whose text is not what
     ``enable`` made (SQLite cannot refuse ``DROP TRIGGER``, or one put back with another body)."""
-    expected = dict(zip((schema.trigger_name(op, table) for op in schema.OPS),
-                        statements(schema.triggers(table, columns, keys)), strict=True))  # fmt: skip
+    expected = schema.triggers(table, columns, keys)
     marks = ", ".join("?" for _ in expected)
     stored = dict(db.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})", list(expected)))
     missing = [name for name in expected if name not in stored]
@@ -267,13 +266,6 @@ def _has_triggers(db: sqlite3.Connection, table: Tracked) -> bool:
 def _install_triggers(db: sqlite3.Connection, table: Tracked) -> None:
     for statement in schema.drop_triggers(table.name):  # a table restored from a copy brings the triggers it had
         db.execute(statement)
-    for statement in statements(schema.triggers(table.name, table.columns, table.keys)):
+    for statement in schema.triggers(table.name, table.columns, table.keys).values():
         db.execute(statement)
-
-
-def statements(script: str) -> Iterator[str]:
-    """The CREATE TRIGGER statements of ``script``, one by one (each ends with ``END;``)."""
-    for part in script.split("\nEND;"):
-        if part.strip():
-            yield part + "\nEND;"
 

@@ -117,8 +117,8 @@ def image(alias: str, columns: Sequence[str]) -> str:
     return text
 
 
-def triggers(table: str, columns: Sequence[str], keys: Sequence[str]) -> str:
-    """The three triggers recording every row ``table`` gains, changes or loses. ``columns``
+def triggers(table: str, columns: Sequence[str], keys: Sequence[str]) -> dict[str, str]:
+    """The three triggers recording every row ``table`` gains, changes or loses, by name. ``columns``
     include the key (``rowid`` for a table without a primary key)."""
     name, target = literal(table), quote(table)
     old, new = image("OLD", columns), image("NEW", columns)
@@ -127,19 +127,15 @@ def triggers(table: str, columns: Sequence[str], keys: Sequence[str]) -> str:
     def record(op: str, before: str, after: str) -> str:
         return f"{_INSERT} SELECT x.txid, {NOW}, {name}, '{op}', {before}, {after}, {_TAGS} {_FROM}"
 
-    return f"""
-CREATE TRIGGER {quote(trigger_name('i', table))} AFTER INSERT ON {target} BEGIN
-    {record('I', 'NULL', new)};
-END;
-CREATE TRIGGER {quote(trigger_name('u', table))} AFTER UPDATE ON {target} BEGIN
-    {record('U', old, new)} WHERE {same};
-    {record('D', old, 'NULL')} WHERE NOT ({same});
-    {record('I', 'NULL', new)} WHERE NOT ({same});
-END;
-CREATE TRIGGER {quote(trigger_name('d', table))} AFTER DELETE ON {target} BEGIN
-    {record('D', old, 'NULL')};
-END;
-"""
+    bodies = {
+        "i": (f"AFTER INSERT ON {target}", [record("I", "NULL", new)]),
+        "u": (f"AFTER UPDATE ON {target}", [f"{record('U', old, new)} WHERE {same}",
+                                            f"{record('D', old, 'NULL')} WHERE NOT ({same})",
+                                            f"{record('I', 'NULL', new)} WHERE NOT ({same})"]),
+        "d": (f"AFTER DELETE ON {target}", [record("D", old, "NULL")]),
+    }  # fmt: skip
+    return {trigger_name(op, table): f"CREATE TRIGGER {quote(trigger_name(op, table))} {when} BEGIN\n    "
+            + ";\n    ".join(steps) + ";\nEND" for op, (when, steps) in bodies.items()}
 
 
 def drop_triggers(table: str) -> list[str]:

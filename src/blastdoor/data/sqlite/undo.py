@@ -13,7 +13,7 @@ from typing import Any
 from blastdoor.data.errors import DataError
 from blastdoor.data.selection import Selection
 from blastdoor.data.sqlite import install, schema
-from blastdoor.data.sqlite.changes import insert_rows, key_of, row
+from blastdoor.data.sqlite.changes import insert_rows, key_of, replay, row
 from blastdoor.data.sqlite.schema import PREFIX, quote
 from blastdoor.data.target import Target
 from blastdoor.data.undo import REFUSE, SHOWN_CONFLICTS, SKIP, TableUndo, UndoReport
@@ -46,10 +46,10 @@ def undo(target: Target, selection: Selection, *, undo_id: str, on_conflict: str
     try:
         db.execute("BEGIN IMMEDIATE")
         install.require(db, target)
-        plans = _plans(db, selection)
         where, params = selection.where("c", sqlite=True)
         db.execute(f"CREATE TEMP TABLE bd_sel AS SELECT c.id AS id FROM {PREFIX}changes c WHERE {where}", params)
         db.execute("CREATE UNIQUE INDEX temp.bd_sel_id ON bd_sel (id)")
+        plans = _plans(db)
         live = [plan for plan in plans if _describe(db, plan, report)]
         for plan in live:
             _conflicts(db, plan, report)
@@ -76,14 +76,13 @@ def undo(target: Target, selection: Selection, *, undo_id: str, on_conflict: str
         db.close()
 
 
-def _plans(db: sqlite3.Connection, selection: Selection) -> list[_Plan]:
-    """Per table, per key: the first change's id and before image, the last change's after image;
-    tables ordered newest change first."""
-    where, params = selection.where("c", sqlite=True)
+def _plans(db: sqlite3.Connection) -> list[_Plan]:
+    """Per table, per key of the selected changes (``temp.bd_sel``): the first change's id and
+    before image, the last change's after image; tables ordered newest change first."""
     keys = {name: json.loads(k) for name, k in db.execute(f"SELECT table_name, key_columns FROM {PREFIX}tracked")}
     plans: dict[str, _Plan] = {}
-    for change, table, old, new in db.execute(f"SELECT c.id, c.table_name, c.old_row, c.new_row FROM {PREFIX}changes c "
-                                              f"WHERE {where} ORDER BY c.id", params):  # fmt: skip
+    for change, table, old, new in db.execute(f"SELECT c.id, c.table_name, c.old_row, c.new_row FROM temp.bd_sel s "
+                                              f"JOIN {PREFIX}changes c ON c.id = s.id ORDER BY c.id"):  # fmt: skip
         plan = plans.setdefault(table, _Plan(table))
         plan.last_id = change
         before, after = row(old), row(new)
@@ -101,25 +100,13 @@ def _plans(db: sqlite3.Connection, selection: Selection) -> list[_Plan]:
 def _replaced(db: sqlite3.Connection, plan: _Plan, keys: list[str] | None) -> None:
     """Rows the selection first *inserted* that history says were already there: an ``INSERT OR
     REPLACE`` (SQLite fires no delete trigger for the row it replaces). Their before image is the
-    row as history last saw it just before that insert, so undo puts it back instead of deleting it.
-    History is replayed in SQL by key (``json_extract``), parsing only the images of those keys."""
+    row as history saw it just before that insert, so undo puts it back instead of deleting it."""
     fresh = {key: entry for key, entry in plan.keys.items() if entry.before is None}
     if not fresh or not keys:
         return
     first = {entry.first_id: key for key, entry in fresh.items()}
-
-    def key_sql(column: str) -> str:
-        return ", ".join(f"json_extract({column}, {schema.literal('$.' + chr(34) + k + chr(34))})" for k in keys)
-
     state: dict[tuple[Any, ...], str] = {}
-    for image, *found in db.execute(f"SELECT row_image, {key_sql('row_image')} FROM {PREFIX}baseline WHERE table_name = ?",
-                                    (plan.table,)):  # fmt: skip
-        if tuple(found) in fresh:
-            state[tuple(found)] = image
-    for change, old, new, *found in db.execute(
-            f"SELECT id, old_row, new_row, {key_sql('coalesce(old_row, new_row)')} FROM {PREFIX}changes "
-            "WHERE table_name = ? AND id <= ? ORDER BY id", (plan.table, max(first))):  # fmt: skip
-        key = tuple(found)
+    for change, key, old, new in replay(db, plan.table, keys, through=max(first)):
         if key not in fresh:
             continue
         if first.get(change) == key and key in state:
