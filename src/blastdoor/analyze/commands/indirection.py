@@ -20,6 +20,7 @@ from blastdoor.analyze.commands import CommandFamily
 from blastdoor.analyze.commands.justfiles import analyze_just
 from blastdoor.analyze.commands.library_calls import names
 from blastdoor.analyze.commands.makefiles import analyze_make, make_recipe_to_shell
+from blastdoor.analyze.commands.verbs import join_path
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect, unknown
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
 
@@ -31,9 +32,6 @@ _GLOBAL_PREFIX = "/usr/local/lib/node_modules"
 def _ordinary(inv: Invocation, what: str) -> Effect:
     return effect(inv, Verb.EXECUTE, Target("program", inv.name), what, scope=Scope.LOCAL)
 
-
-def _join(directory: str, name: str) -> str:
-    return f"{directory.rstrip('/')}/{name}" if directory and directory != "." else name
 
 
 def _json(ctx: Analysis, path: str) -> dict[str, object] | None:
@@ -66,7 +64,7 @@ def package_script(
     if_present: bool = False,
 ) -> Iterator[Effect]:
     """What ``npm run NAME ARGS`` runs: the package.json script, with its pre and post scripts."""
-    path = _join(directory, "package.json")
+    path = join_path(directory, "package.json")
     scripts = _scripts(ctx, path)
     if scripts is None:
         yield unknown(
@@ -235,11 +233,11 @@ def _run_script(inv: Invocation, ctx: Analysis, tool: str, args: list[Word], opt
 def _lifecycle(
     inv: Invocation, ctx: Analysis, tool: str, name: str, args: list[Word], directory: str
 ) -> Iterator[Effect]:
-    scripts = _scripts(ctx, _join(directory, "package.json"))
+    scripts = _scripts(ctx, join_path(directory, "package.json"))
     if scripts is not None and name not in scripts:
-        if name == "start" and ctx.read_file(_join(directory, "server.js")) is not None:
+        if name == "start" and ctx.read_file(join_path(directory, "server.js")) is not None:
             yield from ctx.run_argv(
-                inv, [Word("node"), Word(_join(directory, "server.js"))], via=f"{tool} start"
+                inv, [Word("node"), Word(join_path(directory, "server.js"))], via=f"{tool} start"
             )
             return
         if name == "restart" and ("stop" in scripts or "start" in scripts):
@@ -286,7 +284,7 @@ def _publish(
     inv: Invocation, ctx: Analysis, tool: str, *, unpublish: bool, dry: bool, directory: str = ""
 ) -> Effect:
     data = (
-        _json(ctx, _join(directory, "package.json"))
+        _json(ctx, join_path(directory, "package.json"))
         if tool in ("npm", "yarn", "pnpm", "bun")
         else None
     )

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 
 from blastdoor.analyze import terraform_state
 from blastdoor.analyze.commands import CommandFamily
-from blastdoor.analyze.commands.verbs import hint_tags, parse, words
+from blastdoor.analyze.commands.verbs import hint_tags, join_path, parse, words
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
 from blastdoor.scope import FOLDER
@@ -48,6 +48,7 @@ def _terraform(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     while words and words[0].text.startswith("-chdir="):
         chdir = words.pop(0).text.split("=", 1)[1]
     extra: set[str] = set()
+    workspace = inv.assignments.get("TF_WORKSPACE") or ctx.env.get("TF_WORKSPACE") or ""
     if words and words[0].text in ("run-all", "run") and inv.name == "terragrunt":
         words.pop(0)
         extra.add("run-all")
@@ -59,39 +60,45 @@ def _terraform(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
             Verb.READ,
             Target("terraform", chdir or "."),
             f"{inv.name} only shows help",
-            tags=_tf_hints(inv, ctx, chdir, []),
+            tags=_tf_hints(inv, ctx, chdir, [], workspace),
         )
         return
     command, rest = words[0].text, words[1:]
-    tags = _tf_hints(inv, ctx, chdir, rest) | extra | _state_marks(ctx, chdir, command, rest)
-    yield from _tf_command(inv, command, rest, Target("terraform", chdir or _here(ctx)), tags)
+    operands = [w.text for i, w in enumerate(rest)
+                if not w.text.startswith("-") and not (i and rest[i - 1].text.lstrip("-") in _TF_VALUES)]  # fmt: skip
+    tags = _tf_hints(inv, ctx, chdir, rest, workspace) | extra | _state_marks(ctx, chdir, command, rest, operands, workspace)
+    yield from _tf_command(inv, command, rest, operands, Target("terraform", chdir or _here(ctx)), tags)
 
 
 _STATE_WRITERS = frozenset({"apply", "destroy", "import", "refresh", "taint", "untaint", "state"})
 
 
-def _state_marks(ctx: Analysis, chdir: str, command: str, rest: Sequence[Word]) -> set[str]:
+def _state_marks(ctx: Analysis, chdir: str, command: str, rest: Sequence[Word], operands: Sequence[str],
+                 workspace: str) -> set[str]:  # fmt: skip
     """The lineage and serial of the local state a state-writing command would write over (and of
     the file ``state push`` would upload), as tags the ledger keeps and a regression check reads."""
     if command not in _STATE_WRITERS:
         return set()
-    folder = f"{chdir.rstrip('/')}/" if chdir else ""
-    texts = [w.text for w in rest]
-    path = next((t.split("=", 1)[1] for t in texts if t.startswith(("-state=", "--state="))), "")
-    if not path and (given := [i for i, t in enumerate(texts) if t in ("-state", "--state")]):
-        path = texts[given[0] + 1] if given[0] + 1 < len(texts) else ""
+    path = _flag_value(rest, "state")
     if not path:
-        workspace = (ctx.env.get("TF_WORKSPACE") or ctx.read_file(f"{folder}.terraform/environment") or "").strip()
+        workspace = workspace or (ctx.read_file(join_path(chdir, ".terraform/environment")) or "").strip()
         path = f"terraform.tfstate.d/{workspace}/terraform.tfstate" if workspace and workspace != "default" else "terraform.tfstate"
     found = set()
-    if (local := terraform_state.mark(ctx.read_file(path if path.startswith("/") else folder + path))) is not None:
+    if (local := terraform_state.mark(ctx.read_file(join_path(chdir, path)))) is not None:
         found.add(local.tag())
-    operands = [t for t in texts if not t.startswith("-")]
-    if command == "state" and operands[:1] == ["push"] and len(operands) > 1:
-        pushed = terraform_state.mark(ctx.read_file(operands[1] if operands[1].startswith("/") else folder + operands[1]))
-        if pushed is not None:
-            found.add(pushed.tag(terraform_state.PUSH_TAG))
+    pushing = command == "state" and operands[:1] == ["push"] and len(operands) > 1
+    if pushing and (pushed := terraform_state.mark(ctx.read_file(join_path(chdir, operands[1])))) is not None:
+        found.add(pushed.tag(terraform_state.PUSH_TAG))
     return found
+
+
+def _flag_value(rest: Sequence[Word], name: str) -> str:
+    """The value of ``-NAME=V``, ``--NAME=V`` or ``-NAME V`` (Terraform takes all three)."""
+    for i, word in enumerate(rest):
+        flag, equals, value = word.text.lstrip("-").partition("=")
+        if word.text.startswith("-") and flag == name:
+            return value if equals else (rest[i + 1].text if i + 1 < len(rest) else "")
+    return ""
 
 
 def _here(ctx: Analysis) -> str:
@@ -99,11 +106,10 @@ def _here(ctx: Analysis) -> str:
     return "/".join(parts[-2:]) or "."
 
 
-def _tf_hints(inv: Invocation, ctx: Analysis, chdir: str, rest: Sequence[Word]) -> set[str]:
+def _tf_hints(inv: Invocation, ctx: Analysis, chdir: str, rest: Sequence[Word], workspace: str) -> set[str]:
     tags = hint_tags(inv, ctx) | {"terraform"}
     if chdir or ctx.cwd:
         tags.add(f"{FOLDER}={chdir or _here(ctx)}")
-    workspace = inv.assignments.get("TF_WORKSPACE") or ctx.env.get("TF_WORKSPACE")
     if workspace:
         tags.add(f"workspace={workspace}")
     for i, word in enumerate(rest):
@@ -125,14 +131,9 @@ def _tf_hints(inv: Invocation, ctx: Analysis, chdir: str, rest: Sequence[Word]) 
 
 
 def _tf_command(
-    inv: Invocation, command: str, rest: Sequence[Word], target: Target, tags: set[str]
+    inv: Invocation, command: str, rest: Sequence[Word], operands: Sequence[str], target: Target, tags: set[str]
 ) -> Iterator[Effect]:
     flags = {w.text.lstrip("-").split("=", 1)[0] for w in rest if w.text.startswith("-")}
-    operands = [
-        w.text
-        for i, w in enumerate(rest)
-        if not w.text.startswith("-") and not (i and rest[i - 1].text.lstrip("-") in _TF_VALUES)
-    ]
     if "auto-approve" in flags:
         tags = tags | {"auto-approve"}
     if "target" in flags:

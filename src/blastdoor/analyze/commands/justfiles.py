@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from blastdoor.analyze.commands.library_calls import names
+from blastdoor.analyze.commands.verbs import join_path
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, unknown
 from blastdoor.model import Effect
 
@@ -122,7 +123,7 @@ def analyze_just(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     directory = options.get("-d") or options.get("--working-directory") or ""
     explicit = options.get("-f") or options.get("--justfile")
     files = [explicit] if explicit else ["justfile", "Justfile", ".justfile", "JUSTFILE"]
-    text = next((t for n in files if (t := ctx.read_file(_join(directory, n))) is not None), None)
+    text = next((t for n in files if (t := ctx.read_file(join_path(directory, n))) is not None), None)
     if text is None:
         yield unknown(
             inv,
@@ -187,6 +188,3 @@ def _shebang(inv: Invocation, ctx: Analysis, lines: list[str], *, via: str) -> I
     else:
         yield unknown(inv, f"{via} runs a {interpreter} script Blastdoor does not read")
 
-
-def _join(directory: str, name: str) -> str:
-    return f"{directory.rstrip('/')}/{name}" if directory and directory != "." else name

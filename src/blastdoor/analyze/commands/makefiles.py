@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from blastdoor.analyze.commands import lookup
 from blastdoor.analyze.commands.library_calls import names
+from blastdoor.analyze.commands.verbs import join_path
 from blastdoor.analyze.invocation import Analysis, Invocation, effect, unknown
 from blastdoor.model import Effect, Scope, Target, Verb
 
@@ -252,9 +253,6 @@ def recipe_lines(
     return lines
 
 
-def _join(directory: str, name: str) -> str:
-    return f"{directory.rstrip('/')}/{name}" if directory and directory != "." else name
-
 
 # -- the make command ------------------------------------------------------------
 _MAKE_VALUES = names(
@@ -311,7 +309,7 @@ def _make_targets(
     explicit = options.get("-f") or options.get("--file") or options.get("--makefile")
     names = [explicit] if explicit else ["GNUmakefile", "makefile", "Makefile"]
     found = next(
-        ((n, t) for n in names if (t := ctx.read_file(_join(directory, n))) is not None), None
+        ((n, t) for n in names if (t := ctx.read_file(join_path(directory, n))) is not None), None
     )
     if found is None:
         yield unknown(
@@ -321,7 +319,7 @@ def _make_targets(
             tags={"missing-file"},
         )
         return
-    made = parse_makefile(found[1], lambda path: ctx.read_file(_join(directory, path)))
+    made = parse_makefile(found[1], lambda path: ctx.read_file(join_path(directory, path)))
     for target in targets or [made.default]:
         if target not in made.rules:
             yield unknown(

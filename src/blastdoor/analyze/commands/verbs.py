@@ -441,3 +441,10 @@ def phrase(kind: str) -> str:
         "modify": "it changes a remote system",
         "read": "it only reads",
     }.get(kind, "")
+
+
+def join_path(directory: str, name: str) -> str:
+    """``name`` in ``directory`` (a ``-C``/``-chdir`` folder; "" or "." for here); absolute names stay."""
+    if name.startswith("/") or not directory or directory == ".":
+        return name
+    return f"{directory.rstrip('/')}/{name}"
