@@ -36,14 +36,14 @@ def parse_action(record: Any) -> Action:
     if kind in (ActionKind.SHELL, ActionKind.SQL) and not isinstance(raw, str):
         raise InputError(f'"input" must be a string for kind {kind_name!r}')
     text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False)
-    context = _context(record.get("context", {}))
+    context = _context(record.get("context", {}), plan=kind is ActionKind.TERRAFORM_PLAN)
     if kind is None:
         # A kind Blastdoor does not know yet: judged as execute-unknown (see judge.analyze).
         return Action(kind=ActionKind.MCP_CALL, input=f"[{kind_name}] {text}", context=context)
     return Action(kind=kind, input=text, context=context)
 
 
-def _context(value: Any) -> Context:
+def _context(value: Any, *, plan: bool = False) -> Context:
     if value is None:
         value = {}
     if not isinstance(value, dict):
@@ -67,7 +67,7 @@ def _context(value: Any) -> Context:
     workspace = value.get("workspace", "")
     if not isinstance(workspace, str):
         raise InputError("context.workspace must be a string (the Terraform workspace)")
-    if workspace and not strings["target"]:
+    if plan and workspace and not strings["target"]:
         strings["target"] = workspace  # where a terraform_plan lands
     return Context.create(env=env, cwd=cwd, **strings)
 

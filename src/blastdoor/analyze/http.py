@@ -106,12 +106,13 @@ def analyze_request(
             tags=frozenset(tags | (extra or set()) | {"http"}),
         )
 
+    known_platform = http_platforms.platform(host)
     operation, fields = (
         graphql_fields(body) if body and ("graphql" in url or "mutation" in body) else ("", [])
     )
     if operation == "mutation":
         bad = [f for f in fields if _DESTRUCTIVE_FIELD.search(f)]
-        calls = {f: http_platforms.mutation_call(url, f) for f in bad}
+        calls = {f: http_platforms.mutation_call(known_platform, f) for f in bad}
         known = [_platform_effect(call, f"send the {call.platform} mutation {f}", proof, tags)
                  for f, call in calls.items() if call is not None]  # fmt: skip
         unknown = [f for f, call in calls.items() if call is None]
@@ -139,7 +140,7 @@ def analyze_request(
         ]
     if method in READ_METHODS:
         return [make(Verb.READ, f"{method} {url}", Reversibility.REVERSIBLE)]
-    call = http_platforms.rest_call(url)
+    call = http_platforms.rest_call(known_platform, url)
     deleting_path = bool(_DESTRUCTIVE_PATH.search(url.split("?", 1)[0]) or _DESTRUCTIVE_PATH.search(url))
     if call is not None and (method == "DELETE" or deleting_path):
         return [_platform_effect(call, f"{method} {resource_name(url)}", proof, tags, filtered=http_platforms.filtered(url))]

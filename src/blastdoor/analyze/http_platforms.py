@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 # host (regex) -> platform
 HOSTS = (
@@ -61,14 +61,13 @@ class Call:
         return f"{self.platform}-{self.kind}"
 
 
-def platform(url: str) -> str:
-    host = _host(url)
+def platform(host: str) -> str:
+    """The platform whose API ``host`` (as ``http.host_of`` gives it) is, or ""."""
     return next((name for pattern, name in _HOSTS if pattern.match(host)), "")
 
 
-def rest_call(url: str) -> Call | None:
-    """The resource a REST URL of a known platform names (None for other hosts)."""
-    name = platform(url)
+def rest_call(name: str, url: str) -> Call | None:
+    """The resource a REST URL of the platform ``name`` names (None for no platform)."""
     if not name or name == "railway":
         return None
     try:
@@ -92,9 +91,8 @@ def rest_call(url: str) -> Call | None:
     return Call(name, _singular(collection), ident, tuple(value for _, value in pairs if value))
 
 
-def mutation_call(url: str, field: str) -> Call | None:
-    """The resource a GraphQL mutation field of a known platform deletes (``volumeDelete``)."""
-    name = platform(url)
+def mutation_call(name: str, field: str) -> Call | None:
+    """The resource a GraphQL mutation field of the platform ``name`` deletes (``volumeDelete``)."""
     match = _MUTATION.match(field)
     if not name or match is None:
         return None
@@ -106,8 +104,6 @@ _NOT_FILTERS = frozenset({"select", "order", "limit", "offset", "columns", "on_c
 
 def filtered(url: str) -> bool:
     """Whether a PostgREST URL carries a row filter (``?id=eq.3``), not just options (``?select=id``)."""
-    from urllib.parse import parse_qsl
-
     try:
         query = urlsplit(url if "://" in url else "https://" + url).query
     except ValueError:
@@ -123,10 +119,3 @@ def _singular(word: str) -> str:
     if word.endswith(("ches", "shes", "xes", "sses")):
         return word[:-2]
     return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
-
-
-def _host(url: str) -> str:
-    try:
-        return (urlsplit(url if "://" in url else "https://" + url).hostname or "").lower()
-    except ValueError:
-        return ""

@@ -35,10 +35,11 @@ class Finding:
     objects: tuple[str, ...] = ()
 
 
-def _f(
+def finding(
     verb: Verb, detail: str, rev: Reversibility = _REV, tags: Any = (), objects: Any = ()
 ) -> Finding:
     return Finding(verb, detail, rev, frozenset(tags), tuple(objects))
+
 
 
 def analyze_sql(
@@ -50,7 +51,7 @@ def analyze_sql(
         found = merge(findings(text, dialect=dialect))
     except Exception as error:
         found = [
-            _f(
+            finding(
                 Verb.EXECUTE_UNKNOWN,
                 f"run SQL that could not be analyzed ({type(error).__name__})",
                 _GONE,
@@ -82,7 +83,7 @@ def findings(text: str, *, dialect: str = "") -> list[Finding]:
     sql, metas = _split_meta(text[:MAX_SQL_CHARS])
     out = [_meta(line) for line in metas]
     if not sql.strip():
-        return out or [_f(Verb.READ, "run no SQL statement")]
+        return out or [finding(Verb.READ, "run no SQL statement")]
     name = dialect.strip().lower()
     if name not in POSTGRES_DIALECTS:
         from blastdoor.analyze import sql_dialects
@@ -128,11 +129,12 @@ def merge(found: list[Finding]) -> list[Finding]:
     return merged
 
 
-def unparsed(found: Finding) -> Finding:
-    """``found`` (from the keyword scan) marked as judged without a parse."""
-    if found.verb in (Verb.READ, Verb.EXECUTE):
+def unparsed(found: Finding, *, note: str = "the SQL could not be fully parsed",
+             keep: tuple[Verb, ...] = (Verb.READ, Verb.EXECUTE)) -> Finding:  # fmt: skip
+    """``found`` (from the keyword scan) marked as judged without a parse, and said so."""
+    if found.verb in keep:
         return found
-    note = "; the SQL could not be fully parsed, so this was judged from its keywords"
+    note = f"; {note}, so this was judged from its keywords"
     return Finding(
         found.verb,
         found.detail + note,
@@ -202,14 +204,14 @@ def _strip_comments(sql: str) -> str:
 def _meta(line: str) -> Finding:
     word = line.split(None, 1)[0].lower()
     if word.startswith(("\\!", ".shell", ".system")) or word in ("\\gexec", ".load"):
-        return _f(
+        return finding(
             Verb.EXECUTE_UNKNOWN,
             f"run {line[:80]!r}, a shell command or dynamic SQL from the client",
             _GONE,
             {"shell-escape"},
         )
     if word in ("\\i", "\\ir", "\\include", "\\include_relative", ".read"):
-        return _f(
+        return finding(
             Verb.EXECUTE_UNKNOWN,
             f"run the SQL file named in {line[:80]!r}, which was not read",
             _GONE,
@@ -218,16 +220,16 @@ def _meta(line: str) -> Finding:
         if word == "\\copy" and re.search(
             r"\bto\s+program\b|\bfrom\s+program\b", line, re.IGNORECASE
         ):
-            return _f(
+            return finding(
                 Verb.EXECUTE_UNKNOWN,
                 f"run a program through {line[:80]!r}",
                 _GONE,
                 {"shell-escape"},
             )
         if word == "\\copy" and re.search(r"\)?\s+to\s", line, re.IGNORECASE):
-            return _f(Verb.READ, "copy rows out to a local file")
-        return _f(Verb.CREATE, f"load rows with {line[:80]!r}")
-    return _f(Verb.READ, f"run the client command {word}")
+            return finding(Verb.READ, "copy rows out to a local file")
+        return finding(Verb.CREATE, f"load rows with {line[:80]!r}")
+    return finding(Verb.READ, f"run the client command {word}")
 
 
 # -- pglast statements -------------------------------------------------------------------------
@@ -243,14 +245,14 @@ def _statement(node: Any) -> Iterator[Finding]:
         "CompositeTypeStmt",
     ):
         replace = bool(getattr(node, "replace", False))
-        yield _f(
+        yield finding(
             Verb.MODIFY if replace else Verb.CREATE,
             f"{'replace' if replace else 'create'} {_what(kind)}",
         )
     elif kind in _HARMLESS:
-        yield _f(Verb.EXECUTE, f"run {_what(kind)}")
+        yield finding(Verb.EXECUTE, f"run {_what(kind)}")
     else:
-        yield _f(Verb.MODIFY, f"change the database with {_what(kind)}", tags={"schema"})
+        yield finding(Verb.MODIFY, f"change the database with {_what(kind)}", tags={"schema"})
     if kind != "ExplainStmt":
         yield from _nested(node)
 
@@ -279,19 +281,19 @@ def _nested(node: Any) -> Iterator[Finding]:
 
 
 _RISKY_FUNCTIONS = {
-    "pg_terminate_backend": _f(
+    "pg_terminate_backend": finding(
         Verb.MODIFY, "end other database sessions", _GONE, {"kills-sessions"}
     ),
-    "pg_drop_replication_slot": _f(Verb.DELETE, "drop a replication slot", _GONE),
-    "lo_unlink": _f(Verb.DELETE, "delete a large object", _GONE),
-    "pg_read_file": _f(
+    "pg_drop_replication_slot": finding(Verb.DELETE, "drop a replication slot", _GONE),
+    "lo_unlink": finding(Verb.DELETE, "delete a large object", _GONE),
+    "pg_read_file": finding(
         Verb.CREDENTIAL_USE, "read a file on the database server", tags={"server-file"}
     ),
-    "pg_read_binary_file": _f(
+    "pg_read_binary_file": finding(
         Verb.CREDENTIAL_USE, "read a file on the database server", tags={"server-file"}
     ),
-    "dblink_exec": _f(Verb.EXECUTE_UNKNOWN, "run SQL on another database through dblink", _GONE),
-    "pg_promote": _f(Verb.MODIFY, "promote a standby server to primary", _GONE),
+    "dblink_exec": finding(Verb.EXECUTE_UNKNOWN, "run SQL on another database through dblink", _GONE),
+    "pg_promote": finding(Verb.MODIFY, "promote a standby server to primary", _GONE),
 }
 
 
@@ -340,9 +342,9 @@ def _drop(node: Any) -> Iterator[Finding]:
     )
     tags = {"drop"} | ({"cascade"} if cascade else set())
     if kind in _DATA_OBJECTS or cascade:
-        yield _f(Verb.DESTROY, detail + ", with all its data", _GONE, tags, names)
+        yield finding(Verb.DESTROY, detail + ", with all its data", _GONE, tags, names)
     else:
-        yield _f(Verb.DELETE, detail, _BACKUP, tags, names)
+        yield finding(Verb.DELETE, detail, _BACKUP, tags, names)
 
 
 def _dml(node: Any) -> Iterator[Finding]:
@@ -351,11 +353,11 @@ def _dml(node: Any) -> Iterator[Finding]:
     verb, action = (Verb.DELETE, "delete") if deleting else (Verb.MODIFY, "update")
     where = node.whereClause
     if where is None:
-        yield _f(
+        yield finding(
             verb, f"{action} every row of {table} (no WHERE clause)", _GONE, {"no-where"}, [table]
         )
     elif _trivial(where):
-        yield _f(
+        yield finding(
             verb,
             f"{action} every row of {table} (the WHERE clause is always true)",
             _GONE,
@@ -363,7 +365,7 @@ def _dml(node: Any) -> Iterator[Finding]:
             [table],
         )
     else:
-        yield _f(
+        yield finding(
             verb,
             f"{action} the rows of {table} that match a WHERE clause",
             _BACKUP,
@@ -449,9 +451,9 @@ def _insert(node: Any) -> Iterator[Finding]:
     table = _name(node.relation)
     conflict = node.onConflictClause
     if conflict is not None and conflict.action.name == "ONCONFLICT_UPDATE":
-        yield _f(Verb.MODIFY, f"insert or update rows in {table}", _BACKUP, {"upsert"}, [table])
+        yield finding(Verb.MODIFY, f"insert or update rows in {table}", _BACKUP, {"upsert"}, [table])
     else:
-        yield _f(Verb.CREATE, f"insert rows into {table}", objects=[table])
+        yield finding(Verb.CREATE, f"insert rows into {table}", objects=[table])
 
 
 def _merge(node: Any) -> Iterator[Finding]:
@@ -461,7 +463,7 @@ def _merge(node: Any) -> Iterator[Finding]:
         for w in node.mergeWhenClauses or ()
     )
     verb = Verb.DELETE if deletes else Verb.MODIFY
-    yield _f(
+    yield finding(
         verb,
         f"merge rows into {table}" + (", deleting some" if deletes else ""),
         _BACKUP,
@@ -476,7 +478,7 @@ def _alter_table(node: Any) -> Iterator[Finding]:
         sub = cmd.subtype.name
         if sub in ("AT_DropColumn", "AT_DetachPartition"):
             what = f"the column {cmd.name}" if sub == "AT_DropColumn" else "a partition"
-            yield _f(
+            yield finding(
                 Verb.DESTROY,
                 f"drop {what} of {table}, with its data",
                 _GONE,
@@ -484,7 +486,7 @@ def _alter_table(node: Any) -> Iterator[Finding]:
                 [table],
             )
         elif sub in ("AT_DisableRowSecurity", "AT_NoForceRowSecurity", "AT_DisableTrig"):
-            yield _f(
+            yield finding(
                 Verb.MODIFY,
                 f"switch off row security or triggers on {table}",
                 _REV,
@@ -492,7 +494,7 @@ def _alter_table(node: Any) -> Iterator[Finding]:
                 [table],
             )
         elif sub == "AT_AlterColumnType":
-            yield _f(
+            yield finding(
                 Verb.MODIFY,
                 f"change the type of {cmd.name} in {table}",
                 _BACKUP,
@@ -500,7 +502,7 @@ def _alter_table(node: Any) -> Iterator[Finding]:
                 [table],
             )
         else:
-            yield _f(Verb.MODIFY, f"alter the table {table}", _REV, {"schema"}, [table])
+            yield finding(Verb.MODIFY, f"alter the table {table}", _REV, {"schema"}, [table])
 
 
 _POWERFUL_ROLES = re.compile(
@@ -521,16 +523,16 @@ def _set(node: Any) -> Iterator[Finding]:
     values = [str(_const(arg) or "") for arg in node.args or ()]
     role = (values[0] if values else "").lower()
     if name in ("role", "session_authorization") and _RLS_BYPASS_ROLES.match(role):
-        yield _f(Verb.ESCALATE, f"act as the role {role}, which bypasses row-level security", _REV,
+        yield finding(Verb.ESCALATE, f"act as the role {role}, which bypasses row-level security", _REV,
                  {"permissions", "rls-bypass"})  # fmt: skip
     else:
-        yield _f(Verb.EXECUTE, f"run SET {name or 'statement'}")
+        yield finding(Verb.EXECUTE, f"run SET {name or 'statement'}")
 
 
 def _grant(node: Any) -> Iterator[Finding]:
     who = ", ".join(_name(g) for g in node.grantees or ())
     if not node.is_grant:
-        yield _f(Verb.MODIFY, f"revoke privileges from {who}", _REV, {"permissions"})
+        yield finding(Verb.MODIFY, f"revoke privileges from {who}", _REV, {"permissions"})
         return
     privileges = (
         "all privileges"
@@ -544,21 +546,21 @@ def _grant(node: Any) -> Iterator[Finding]:
     )
     detail = f"grant {privileges} on {scope} to {who}"
     if node.grant_option and node.privileges is None:
-        yield _f(Verb.ESCALATE, detail + " WITH GRANT OPTION", _REV, {"permissions"})
+        yield finding(Verb.ESCALATE, detail + " WITH GRANT OPTION", _REV, {"permissions"})
     else:
-        yield _f(Verb.MODIFY, detail, _REV, {"permissions"})
+        yield finding(Verb.MODIFY, detail, _REV, {"permissions"})
 
 
 def _grant_role(node: Any) -> Iterator[Finding]:
     roles = [_name(r) for r in node.granted_roles or ()]
     who = ", ".join(_name(g) for g in node.grantee_roles or ())
     if node.is_grant and any(_POWERFUL_ROLES.match(r.lower()) for r in roles):
-        yield _f(
+        yield finding(
             Verb.ESCALATE, f"give {who} the powerful role {', '.join(roles)}", _REV, {"permissions"}
         )
     else:
         action = "grant" if node.is_grant else "revoke"
-        yield _f(
+        yield finding(
             Verb.MODIFY, f"{action} the role {', '.join(roles)} for {who}", _REV, {"permissions"}
         )
 
@@ -572,23 +574,23 @@ def _role(node: Any) -> Iterator[Finding]:
     ]
     creating = type(node).__name__ == "CreateRoleStmt"
     if powers:
-        yield _f(
+        yield finding(
             Verb.ESCALATE,
             f"give the role {name} {', '.join(p.upper() for p in powers)}",
             _REV,
             {"permissions"},
         )
     elif creating:
-        yield _f(Verb.CREATE, f"create the role {name}")
+        yield finding(Verb.CREATE, f"create the role {name}")
     else:
-        yield _f(Verb.MODIFY, f"change the role {name}", _REV, {"permissions"})
+        yield finding(Verb.MODIFY, f"change the role {name}", _REV, {"permissions"})
 
 
 def _select(node: Any) -> Iterator[Finding]:
     if node.intoClause is not None:
-        yield _f(Verb.CREATE, f"create the table {_name(node.intoClause.rel)} from a query")
+        yield finding(Verb.CREATE, f"create the table {_name(node.intoClause.rel)} from a query")
     else:
-        yield _f(Verb.READ, "read rows")
+        yield finding(Verb.READ, "read rows")
 
 
 def _explain(node: Any) -> Iterator[Finding]:
@@ -598,27 +600,27 @@ def _explain(node: Any) -> Iterator[Finding]:
     ):
         yield from _statement(node.query)  # EXPLAIN ANALYZE runs the statement
     else:
-        yield _f(Verb.READ, "explain a query plan")
+        yield finding(Verb.READ, "explain a query plan")
 
 
 def _copy(node: Any) -> Iterator[Finding]:
     if node.is_program:
-        yield _f(
+        yield finding(
             Verb.EXECUTE_UNKNOWN,
             f"run the program {node.filename!r} on the database server",
             _GONE,
             {"shell-escape", "remote-code"},
         )
     elif node.is_from:
-        yield _f(Verb.CREATE, f"load rows into {_name(node.relation)}")
+        yield finding(Verb.CREATE, f"load rows into {_name(node.relation)}")
     elif node.filename:
-        yield _f(
+        yield finding(
             Verb.CREATE,
             f"write a file {node.filename!r} on the database server",
             tags={"server-file"},
         )
     else:
-        yield _f(Verb.READ, "copy rows out to the client")
+        yield finding(Verb.READ, "copy rows out to the client")
 
 
 def _do(node: Any) -> Iterator[Finding]:
@@ -634,13 +636,13 @@ def _do(node: Any) -> Iterator[Finding]:
         for found in parts
         if found.verb not in (Verb.READ, Verb.EXECUTE, Verb.EXECUTE_UNKNOWN)
     ]
-    yield from inner or [_f(Verb.EXECUTE_UNKNOWN, "run a procedural code block", _GONE)]
+    yield from inner or [finding(Verb.EXECUTE_UNKNOWN, "run a procedural code block", _GONE)]
 
 
 _HANDLERS: dict[str, Any] = {
     "DropStmt": _drop,
     "DropdbStmt": lambda n: [
-        _f(
+        finding(
             Verb.DESTROY,
             f"drop the database {n.dbname} with all its data",
             _GONE,
@@ -649,22 +651,22 @@ _HANDLERS: dict[str, Any] = {
         )
     ],
     "DropRoleStmt": lambda n: [
-        _f(Verb.DELETE, f"drop the role {', '.join(_name(r) for r in n.roles)}", _BACKUP, {"drop"})
+        finding(Verb.DELETE, f"drop the role {', '.join(_name(r) for r in n.roles)}", _BACKUP, {"drop"})
     ],
     "DropOwnedStmt": lambda n: [
-        _f(Verb.DESTROY, "drop every object the named roles own", _GONE, {"drop", "cascade"})
+        finding(Verb.DESTROY, "drop every object the named roles own", _GONE, {"drop", "cascade"})
     ],
     "DropTableSpaceStmt": lambda n: [
-        _f(Verb.DELETE, f"drop the tablespace {n.tablespacename}", _BACKUP, {"drop"})
+        finding(Verb.DELETE, f"drop the tablespace {n.tablespacename}", _BACKUP, {"drop"})
     ],
     "DropSubscriptionStmt": lambda n: [
-        _f(Verb.DELETE, f"drop the subscription {n.subname}", _BACKUP, {"drop"})
+        finding(Verb.DELETE, f"drop the subscription {n.subname}", _BACKUP, {"drop"})
     ],
     "DropUserMappingStmt": lambda n: [
-        _f(Verb.DELETE, f"drop the user mapping for {_name(n.user)} on server {n.servername}", _BACKUP, {"drop"})
+        finding(Verb.DELETE, f"drop the user mapping for {_name(n.user)} on server {n.servername}", _BACKUP, {"drop"})
     ],
     "TruncateStmt": lambda n: [
-        _f(
+        finding(
             Verb.DELETE,
             f"empty the tables {', '.join(_name(r) for r in n.relations)}",
             _GONE,
@@ -684,15 +686,15 @@ _HANDLERS: dict[str, Any] = {
     "AlterRoleStmt": _role,
     "SelectStmt": _select,
     "ExplainStmt": _explain,
-    "VariableShowStmt": lambda n: [_f(Verb.READ, f"show the setting {n.name}")],
+    "VariableShowStmt": lambda n: [finding(Verb.READ, f"show the setting {n.name}")],
     "CopyStmt": _copy,
     "DoStmt": _do,
-    "CallStmt": lambda n: [_f(Verb.EXECUTE_UNKNOWN, "call a stored procedure", _GONE)],
+    "CallStmt": lambda n: [finding(Verb.EXECUTE_UNKNOWN, "call a stored procedure", _GONE)],
     "ExecuteStmt": lambda n: [
-        _f(Verb.EXECUTE_UNKNOWN, f"run the prepared statement {n.name}", _GONE)
+        finding(Verb.EXECUTE_UNKNOWN, f"run the prepared statement {n.name}", _GONE)
     ],
     "AlterSystemStmt": lambda n: [
-        _f(Verb.MODIFY, "change the server configuration", _REV, {"server-config"})
+        finding(Verb.MODIFY, "change the server configuration", _REV, {"server-config"})
     ],
 }
 
@@ -724,7 +726,7 @@ def scan_keywords(statement: str) -> Finding:
     if low.startswith("drop "):
         return _scan_drop(low[5:])
     if match := re.match(r"^truncate(?:\s+table)?" + _NAME, low):
-        return _f(
+        return finding(
             Verb.DELETE, f"empty the table {match.group(1)}", _GONE, {"truncate"}, [match.group(1)]
         )
     if match := re.match(r"^delete\s+(?:\w+\s+)?from" + _NAME, low):
@@ -738,13 +740,13 @@ def scan_keywords(statement: str) -> Finding:
     if low.startswith(("grant ", "revoke ")):
         return _scan_grant(low)
     if re.match(r"^(create|alter)\s+(user|role)\b.*\b(superuser|createrole|bypassrls)\b", low):
-        return _f(Verb.ESCALATE, "give a role superuser-like powers", _REV, {"permissions"})
+        return finding(Verb.ESCALATE, "give a role superuser-like powers", _REV, {"permissions"})
     if match := re.match(
         r"^alter\s+table" + _NAME + r".*\bdrop\s+(?!(constraint|index|key|primary|foreign|"
         r"default|not\s+null|check)\b)(?:column\s+|partition\s+)?([`\"\w.]+)",
         low,
     ):
-        return _f(
+        return finding(
             Verb.DESTROY,
             f"drop {match.group(3)} from {match.group(1)}, with its data",
             _GONE,
@@ -752,23 +754,23 @@ def scan_keywords(statement: str) -> Finding:
             [match.group(1)],
         )
     if re.match(r"^(call|exec|execute|do)\b", low):
-        return _f(Verb.EXECUTE_UNKNOWN, "run a stored procedure or dynamic SQL", _GONE)
+        return finding(Verb.EXECUTE_UNKNOWN, "run a stored procedure or dynamic SQL", _GONE)
     if _READS.match(low):
-        return _f(Verb.READ, "read data or metadata")
+        return finding(Verb.READ, "read data or metadata")
     if _SESSION.match(low):
-        return _f(Verb.EXECUTE, f"run the session command {low.split()[0]}")
+        return finding(Verb.EXECUTE, f"run the session command {low.split()[0]}")
     if _WRITES.match(low):
         verb = (
             Verb.CREATE
             if low.startswith(("insert", "create", "copy", "load", "import"))
             else Verb.MODIFY
         )
-        return _f(
+        return finding(
             verb,
             f"run a {low.split()[0].upper()} statement",
             tags={"schema"} if verb is Verb.MODIFY else (),
         )
-    return _f(
+    return finding(
         Verb.EXECUTE_UNKNOWN,
         f"run a statement Blastdoor does not understand ({text[:60]!r})",
         _GONE,
@@ -782,8 +784,8 @@ def _scan_drop(rest: str) -> Finding:
     cascade = {"cascade"} if re.search(r"\bcascade\b", rest) else set()
     detail = f"drop the {kind} {' '.join(names)}".rstrip()
     if _DATA_DROPS.match(rest) or cascade or kind in ("all", "everything"):
-        return _f(Verb.DESTROY, detail + ", with all its data", _GONE, {"drop"} | cascade, names)
-    return _f(Verb.DELETE, detail, _BACKUP, {"drop"}, names)
+        return finding(Verb.DESTROY, detail + ", with all its data", _GONE, {"drop"} | cascade, names)
+    return finding(Verb.DELETE, detail, _BACKUP, {"drop"}, names)
 
 
 _TRIVIAL_WHERE = re.compile(
@@ -796,7 +798,7 @@ _TRIVIAL_WHERE = re.compile(
 def _scan_where(verb: Verb, action: str, table: str, low: str) -> Finding:
     found = re.search(r"\bwhere\b(.*)$", low)
     if found is None:
-        return _f(
+        return finding(
             verb, f"{action} every row of {table} (no WHERE clause)", _GONE, {"no-where"}, [table]
         )
     condition = found.group(1).strip()
@@ -804,8 +806,8 @@ def _scan_where(verb: Verb, action: str, table: str, low: str) -> Finding:
     numbers = re.match(r"^(\d+)\s*=\s*(\d+)", condition)
     if trivial and (not numbers or numbers.group(1) == numbers.group(2)):
         detail = f"{action} every row of {table} (the WHERE clause is always true)"
-        return _f(verb, detail, _GONE, {"trivial-where"}, [table])
-    return _f(
+        return finding(verb, detail, _GONE, {"trivial-where"}, [table])
+    return finding(
         verb,
         f"{action} the rows of {table} that match a WHERE clause",
         _BACKUP,
@@ -816,12 +818,12 @@ def _scan_where(verb: Verb, action: str, table: str, low: str) -> Finding:
 
 def _scan_grant(low: str) -> Finding:
     if low.startswith("revoke"):
-        return _f(Verb.MODIFY, "revoke privileges", _REV, {"permissions"})
+        return finding(Verb.MODIFY, "revoke privileges", _REV, {"permissions"})
     everything = bool(re.search(r"\ball(\s+privileges)?\s+on\s+\*\.\*", low))
     if (
         everything
         or re.search(r"\b(super|superuser|grant\s+option)\b", low)
         or re.match(r"^grant\s+(root|dba)\b", low)
     ):
-        return _f(Verb.ESCALATE, "grant server-wide or superuser privileges", _REV, {"permissions"})
-    return _f(Verb.MODIFY, "grant privileges", _REV, {"permissions"})
+        return finding(Verb.ESCALATE, "grant server-wide or superuser privileges", _REV, {"permissions"})
+    return finding(Verb.MODIFY, "grant privileges", _REV, {"permissions"})

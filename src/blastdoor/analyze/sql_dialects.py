@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from blastdoor.analyze.sql import Finding, scan_keywords, split_statements, unparsed
+from blastdoor.analyze.sql import Finding, finding, scan_keywords, split_statements, unparsed
 from blastdoor.model import Reversibility, Verb
 
 _REV, _BACKUP, _GONE = Reversibility.REVERSIBLE, Reversibility.RECOVERABLE_WITH_BACKUP, Reversibility.IRREVERSIBLE
@@ -55,17 +55,8 @@ def findings(sql: str, dialect: str) -> list[Finding]:
 
 def unknown_dialect(sql: str, dialect: str) -> list[Finding]:
     """Findings for SQL in a dialect nothing here parses: keywords only, and said so."""
-    note = f"; the SQL is in the {dialect[:40]} dialect, which Blastdoor cannot parse, so this was judged from its keywords"
-    out = []
-    for statement in split_statements(sql):
-        found = scan_keywords(statement)
-        out.append(Finding(found.verb, found.detail + note, found.reversibility, found.tags | {"unparsed"}, found.objects)
-                   if found.verb is not Verb.READ else found)  # fmt: skip
-    return out
-
-
-def _f(verb: Verb, detail: str, rev: Reversibility = _REV, tags: Any = (), objects: Any = ()) -> Finding:
-    return Finding(verb, detail, rev, frozenset(tags), tuple(objects))
+    note = f"the SQL is in the {dialect[:40]} dialect, which Blastdoor cannot parse"
+    return [unparsed(scan_keywords(statement), note=note, keep=(Verb.READ,)) for statement in split_statements(sql)]
 
 
 def _statement(node: Any, text: str) -> Iterator[Finding]:
@@ -77,24 +68,24 @@ def _statement(node: Any, text: str) -> Iterator[Finding]:
         yield _dml(node)
     elif isinstance(node, exp.TruncateTable):
         names = [_table(t) for t in node.expressions]
-        yield _f(Verb.DELETE, f"empty the tables {', '.join(names)}", _GONE, {"truncate"}, names)
+        yield finding(Verb.DELETE, f"empty the tables {', '.join(names)}", _GONE, {"truncate"}, names)
     elif isinstance(node, exp.Alter):
         yield from _alter(node)
     elif isinstance(node, exp.Insert):
         table = _table(node.this)
         upsert = node.args.get("conflict") is not None or node.args.get("overwrite") or "replace" in str(node.args.get("alternative") or "").lower()
-        yield (_f(Verb.MODIFY, f"insert or replace rows in {table}", _BACKUP, {"upsert"}, [table]) if upsert
-               else _f(Verb.CREATE, f"insert rows into {table}", objects=[table]))  # fmt: skip
+        yield (finding(Verb.MODIFY, f"insert or replace rows in {table}", _BACKUP, {"upsert"}, [table]) if upsert
+               else finding(Verb.CREATE, f"insert rows into {table}", objects=[table]))  # fmt: skip
     elif isinstance(node, exp.Query) and not _writes(node):
-        yield _f(Verb.READ, "read data")
+        yield finding(Verb.READ, "read data")
     elif isinstance(node, exp.Create):
-        yield _f(Verb.CREATE, f"create the {str(node.args.get('kind') or 'object').lower()} {_table(node.this)}")
+        yield finding(Verb.CREATE, f"create the {str(node.args.get('kind') or 'object').lower()} {_table(node.this)}")
     elif isinstance(node, exp.Command):
         yield scan_keywords(text)
     elif type(node).__name__ in _HARMLESS:
-        yield _f(Verb.EXECUTE, f"run {type(node).__name__.upper()}")
+        yield finding(Verb.EXECUTE, f"run {type(node).__name__.upper()}")
     else:
-        yield _f(Verb.MODIFY, f"change the database with {type(node).__name__.upper()}", tags={"schema"})
+        yield finding(Verb.MODIFY, f"change the database with {type(node).__name__.upper()}", tags={"schema"})
     for inner in _nested(node):
         yield from _statement(inner, text)
 
@@ -134,8 +125,8 @@ def _drop(node: Any) -> Finding:
     detail = f"drop the {kind.lower()} {', '.join(names)}" + (" and everything that depends on it (CASCADE)" if cascade else "")
     tags = {"drop"} | ({"cascade"} if cascade else set())
     if kind in _DATA_KINDS or cascade:
-        return _f(Verb.DESTROY, detail + ", with all its data", _GONE, tags, names)
-    return _f(Verb.DELETE, detail, _BACKUP, tags, names)
+        return finding(Verb.DESTROY, detail + ", with all its data", _GONE, tags, names)
+    return finding(Verb.DELETE, detail, _BACKUP, tags, names)
 
 
 def _dml(node: Any) -> Finding:
@@ -147,10 +138,10 @@ def _dml(node: Any) -> Finding:
     verb, action, table = (Verb.DELETE, "delete", ", ".join(names)) if deleting else (Verb.MODIFY, "update", ", ".join(names))
     where = node.args.get("where")
     if where is None:
-        return _f(verb, f"{action} every row of {table} (no WHERE clause)", _GONE, {"no-where"}, names)
+        return finding(verb, f"{action} every row of {table} (no WHERE clause)", _GONE, {"no-where"}, names)
     if _trivial(where.this):
-        return _f(verb, f"{action} every row of {table} (the WHERE clause is always true)", _GONE, {"trivial-where"}, names)
-    return _f(verb, f"{action} the rows of {table} that match a WHERE clause", _BACKUP, {"filtered"}, names)
+        return finding(verb, f"{action} every row of {table} (the WHERE clause is always true)", _GONE, {"trivial-where"}, names)
+    return finding(verb, f"{action} the rows of {table} that match a WHERE clause", _BACKUP, {"filtered"}, names)
 
 
 def _alter(node: Any) -> Iterator[Finding]:
@@ -165,9 +156,9 @@ def _alter(node: Any) -> Iterator[Finding]:
             words = str(action.expression or "").split()
             dropped = words[-1] if words and words[0].upper() not in ("CONSTRAINT", "INDEX", "KEY", "PRIMARY", "FOREIGN", "CHECK") else ""
         if dropped:
-            yield _f(Verb.DESTROY, f"drop {dropped} of {table}, with its data", _GONE, {"drop-column"}, [table])
+            yield finding(Verb.DESTROY, f"drop {dropped} of {table}, with its data", _GONE, {"drop-column"}, [table])
         else:
-            yield _f(Verb.MODIFY, f"alter the table {table}", _REV, {"schema"}, [table])
+            yield finding(Verb.MODIFY, f"alter the table {table}", _REV, {"schema"}, [table])
 
 
 def _trivial(expr: Any) -> bool:

@@ -165,15 +165,17 @@ def analyze_plan(text: str, *, target: str = "", evidence: str = "") -> list[Eff
 
 
 def _effects(found: Sequence[Change], where: Target, proof: str, tags: frozenset[str]) -> Iterator[Effect]:
-    for change in found:
-        if change.action in ("delete", "replace") and change.stateful:
-            yield _destroy(change, proof, tags)
-    for change in found:
-        yield from _weakened(change, proof, tags)
+    destroyed: list[Effect] = []
+    weakened: list[Effect] = []
     grouped: dict[str, list[Change]] = {}
     for change in found:
-        if not (change.action in ("delete", "replace") and change.stateful):
+        if change.action in ("delete", "replace") and change.stateful:
+            destroyed.append(_destroy(change, proof, tags))
+        else:
             grouped.setdefault(change.action, []).append(change)
+        weakened.extend(_weakened(change, proof, tags))
+    yield from destroyed
+    yield from weakened
     for action, verb, rev, words in (
         ("delete", Verb.DELETE, Reversibility.REVERSIBLE, "delete"),
         ("replace", Verb.DELETE, Reversibility.REVERSIBLE, "delete and re-create"),
