@@ -97,10 +97,16 @@ class SQLiteStore(Store):
                               hint="check the disk and the file's permissions") from None  # fmt: skip
 
     @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction under both locks; committed (fsynced) or rolled back."""
+    def _locked(self) -> Iterator[None]:
+        """The writers' lock file, held exclusively for the block."""
         with open(self._lock_path, "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction under both locks; committed (fsynced) or rolled back."""
+        with self._locked():
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -113,8 +119,7 @@ class SQLiteStore(Store):
         """Switch a new database to WAL under the writers' lock, so the switch never races another
         opener, and refuse a database that cannot use WAL instead of running it in another mode
         (the durability this store promises is WAL with synchronous=FULL)."""
-        with open(self._lock_path, "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with self._locked():
             mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if str(mode).lower() != "wal":
             raise LedgerError(f"the ledger database {self._path} cannot use WAL journaling (got {mode})",

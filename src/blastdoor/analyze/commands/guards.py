@@ -28,6 +28,7 @@ _READ = frozenset({
     "hook", "--version", "--help", "-h", "help", "freeze", "profile list", "profile show",
     "data history", "data verify",
 })  # fmt: skip
+_KNOWN = _GUARD | _READ
 _VALUED = frozenset({"--home", "--policy"})
 
 
@@ -39,12 +40,14 @@ def _blastdoor(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         words = words[1:]
     first = words[0] if words else ""
     pair = " ".join(words[:2])
-    name = pair if pair in _GUARD | _READ else first
+    name = pair if pair in _KNOWN else first  # what the detail calls it
     target = Target("blastdoor", name or "blastdoor")
-    if pair not in _READ and (name in _GUARD or first in _GUARD):
+    if pair in _READ:  # a read under a guarded word: `profile list`, `data history`
+        yield effect(inv, Verb.READ, target, f"blastdoor {name}", scope=Scope.LOCAL)
+    elif pair in _GUARD or first in _GUARD:
         yield effect(inv, Verb.DISABLE_GUARD, target,
                      f"blastdoor {name}: a decision reserved for a person", scope=Scope.LOCAL)  # fmt: skip
-    elif name in _READ or first in _READ:
+    elif first in _READ:
         yield effect(inv, Verb.READ, target, f"blastdoor {name or 'help'}", scope=Scope.LOCAL)
     else:
         yield effect(inv, Verb.EXECUTE, target, f"blastdoor {name}", scope=Scope.LOCAL)
