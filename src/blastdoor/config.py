@@ -169,10 +169,13 @@ def _read_file(path: Path) -> dict[str, Any]:
         raise ConfigError(
             f"{path} is not valid TOML: {error}", hint="fix the file or remove it"
         ) from None
-    sections = {"ledger": {"checkpoint_every", "witnesses"},
-                "approvals": {"required", "approvers", "request_ttl_hours", "grant_ttl_minutes",
-                              "webhook", "webhook_format"}}  # fmt: skip
-    unknown = set(data) - {"database_url", "credentials", *sections}
+    keys = [setting.file_key for setting in SETTINGS if setting.file_key]
+    sections: dict[str, set[str]] = {}
+    for key in keys:
+        if "." in key:
+            section, _, name = key.partition(".")
+            sections.setdefault(section, set()).add(name)
+    unknown = set(data) - {key for key in keys if "." not in key} - set(sections)
     if not isinstance(data.get("credentials", {}), dict):
         raise ConfigError(f"{path}: [credentials] must hold [credentials.NAME] tables",
                           hint='e.g. [credentials.railway-domains] env = ["RAILWAY_TOKEN"]')  # fmt: skip

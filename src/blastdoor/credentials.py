@@ -84,7 +84,9 @@ def used(action: Action, described: Iterable[Credential]) -> tuple[list[Credenti
     names = set(_REFERENCE.findall(text))
     for word in set(re.findall(r"[A-Za-z0-9_.-]+", text)):
         names |= {variable for variable in IMPLICIT.get(word, ()) if env.get(variable)}
-    digests = {_digest(env[n]) for n in names if env.get(n)} | {_digest(w) for w in _WORD.findall(text)}
+    described = tuple(described)
+    by_value = any(credential.digests for credential in described)  # hash the text's words only when a digest can match them
+    digests = ({_digest(env[n]) for n in names if env.get(n)} | {_digest(w) for w in _WORD.findall(text)}) if by_value else set()
     found: list[Credential] = []
     for credential in described:
         files = [os.path.expanduser(f) for f in credential.files]

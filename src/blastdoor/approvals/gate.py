@@ -17,7 +17,7 @@ from typing import Any
 from blastdoor.approvals.book import Book
 from blastdoor.approvals.grant import counting
 from blastdoor.approvals.keys import registered
-from blastdoor.approvals.request import Request, action_digest, describe
+from blastdoor.approvals.request import Request, action_digest, describe, named_files
 from blastdoor.config import Settings
 from blastdoor.ledger.entry import ENTRY_VERSION, now
 from blastdoor.model import Action, Decision, DecisionKind
@@ -32,7 +32,8 @@ def settle(action: Action, decision: Decision, *, book: Book, settings: Settings
     """The decision to enforce and the request it names ('' when none)."""
     if decision.kind is not DecisionKind.HOLD or not decision.enforced:
         return decision, ""
-    digest = action_digest(action, decision)
+    files = named_files(action)  # read and hashed once: the digest and the request both name them
+    digest = action_digest(action, decision, files=files)
     request = book.open_for(digest)
     if request is not None:
         used = _use(request, book=book, settings=settings, record=record)
@@ -47,7 +48,7 @@ def settle(action: Action, decision: Decision, *, book: Book, settings: Settings
         return replace(decision, kind=DecisionKind.DENY,
                        reasons=(f"a person denied request {refused.id}: {refused.closed}", *decision.reasons),
                        rule_ids=(*decision.rule_ids, DENIED_RULE)), refused.id  # fmt: skip
-    body = redact(describe(action, decision, uid=os.getuid()))
+    body = redact(describe(action, decision, uid=os.getuid(), files=files))
     request = book.create(digest, body, required=settings.approvals_required,
                           ttl_hours=settings.request_ttl_hours)  # fmt: skip
     entry = {"v": ENTRY_VERSION, "type": "approval-request", "time": now(), "source": "approvals",

@@ -47,13 +47,14 @@ class Request:
         return f"{tool}: {text[:160]}" if tool else text[:160]
 
 
-def action_digest(action: Action, decision: Decision) -> str:
-    """``sha256:…`` over the action, its scoped effects and the files it names."""
+def action_digest(action: Action, decision: Decision, *, files: dict[str, str] | None = None) -> str:
+    """``sha256:…`` over the action, its scoped effects and the files it names (``files``, when
+    the caller already has :func:`named_files`)."""
     material = {
         "kind": action.kind.value, "tool": action.context.tool, "input": action.input,
         "cwd": action.context.cwd or "", "target": action.context.target,
         "effects": sorted(f"{e.verb.value} {e.target} {e.scope.value}" for e in decision.effects),
-        "files": named_files(action),
+        "files": named_files(action) if files is None else files,
     }  # fmt: skip
     text = json.dumps(material, sort_keys=True, ensure_ascii=False)
     return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
@@ -99,7 +100,7 @@ def _file_digest(path: str) -> str:
     return "sha256:" + hasher.hexdigest()
 
 
-def describe(action: Action, decision: Decision, *, uid: int) -> dict[str, Any]:
+def describe(action: Action, decision: Decision, *, uid: int, files: dict[str, str] | None = None) -> dict[str, Any]:
     """What a person reading the request needs: the action, its effects in plain words, who asked."""
     context = action.context
     return {
@@ -108,7 +109,7 @@ def describe(action: Action, decision: Decision, *, uid: int) -> dict[str, Any]:
         "effects": [e.detail for e in decision.effects][:50],
         "reasons": list(decision.reasons)[:20],
         "rules": list(decision.rule_ids),
-        "files": named_files(action),
+        "files": named_files(action) if files is None else files,
         "requester": {"agent": context.agent, "session": context.session_id, "run": context.run_id,
                       "tool_use": context.tool_use_id, "uid": uid},
     }  # fmt: skip

@@ -12,17 +12,16 @@ import os
 import re
 from collections.abc import Sequence
 
-SHELLS = frozenset({"sh", "bash", "zsh", "fish", "dash", "ksh", "mksh", "csh", "tcsh", "ash", "busybox",
-                    "pwsh", "powershell", "nu", "xonsh", "elvish", "screen", "tmux"})  # fmt: skip
+from blastdoor.analyze.commands import shells, wrappers
+
+# The analyzer's shells and wrappers, and what only matters when a credential is handed over.
+SHELLS = shells.SHELLS | {"busybox", "pwsh", "powershell", "nu", "xonsh", "elvish", "screen", "tmux"}
 INTERPRETERS = re.compile(
     r"^(python[0-9.]*|pypy[0-9.]*|ipython[0-9.]*|node(js)?|deno|bun|ruby|irb|perl[0-9.]*|php[0-9.]*|lua(jit)?"
     r"|R|Rscript|julia|jshell|groovy|scala|tclsh|wish|osascript|ghci|erl|iex|elixir|clojure|racket|guile)$"
 )  # fmt: skip
 ENV_DUMPS = frozenset({"env", "printenv", "set", "export", "declare", "typeset", "compgen"})
-WRAPPERS = frozenset({"sudo", "doas", "su", "nohup", "timeout", "nice", "ionice", "time", "command",
-                      "exec", "builtin", "xargs", "stdbuf", "setsid", "script", "watch", "strace",
-                      "ltrace", "gdb", "nsenter", "chroot", "unshare", "flock", "parallel", "eval",
-                      "source", "."})  # fmt: skip
+WRAPPERS = wrappers.PROGRAMS | {"xargs", "script", "gdb", "nsenter", "unshare", "parallel", "eval", "source", "."}
 # An interactive client is refused unless one of these flags hands it the statement to run.
 CLIENTS = {
     "psql": ("-c", "--command", "-f", "--file", "-l", "--list", "-V", "--version"),

@@ -79,26 +79,24 @@ def push_command(update: Update, remote: str, repo: Path) -> str:
 
 def check_push(remote: str, updates: Sequence[Update], repo: Path, runtime: Runtime) -> list[str]:
     """Judge and record every ref update; the refusals, one line each (empty: the push may go)."""
-    from blastdoor.judge import judge
     from blastdoor.ledger.record import decision_payload
 
-    policy = runtime.policy(str(repo))
     refusals = []
     for update in updates:
         context = Context.create(env=dict(os.environ), cwd=str(repo), agent="git", tool="pre-push")
         action = Action(
             kind=ActionKind.SHELL, input=push_command(update, remote, repo), context=context
         )
-        decision = judge(action, policy)
-        runtime.record(
-            decision_payload(action, decision, policy_digest=policy.digest, source="git:pre-push")
-        )
+        policy, decision, request = runtime.decide(action)  # as the agents' hooks judge: purposes, approvals
+        runtime.record(decision_payload(action, decision, policy_digest=policy.digest, source="git:pre-push",
+                                        request=request))  # fmt: skip
         if not decision.enforced or decision.kind is DecisionKind.ALLOW:
             continue
         why = "; ".join(decision.reasons)
         if decision.kind is DecisionKind.ASK and _confirmed(f"{action.input}: {why}"):
             continue
-        refusals.append(f"{decision.kind.value.upper()} {update.remote_ref}: {why}")
+        asked = f" (approval request {request}: a person runs blastdoor approve {request}, then push again)" if request else ""
+        refusals.append(f"{decision.kind.value.upper()} {update.remote_ref}: {why}{asked}")
     return refusals
 
 

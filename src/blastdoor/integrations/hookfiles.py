@@ -88,15 +88,17 @@ def json_block(document: str, message: str, code: int = 2) -> str:
 FAILED = "Blastdoor blocked this call: its hook is missing, failed or was too slow (run blastdoor doctor)"
 
 
-def ask_as_deny(verdict: Verdict, title: str) -> Verdict:
-    """For agents without a confirmation prompt: ``ask`` becomes a deny that says what to do."""
+def ask_as_deny(verdict: Verdict, title: str, *, asker: str = "", noun: str = "action",
+                doing: str = "run it") -> Verdict:  # fmt: skip
+    """For agents without a confirmation prompt: ``ask`` becomes a deny that says what to do.
+    ``asker`` names what cannot ask (default: TITLE's hooks)."""
     if verdict.kind is not DecisionKind.ASK:
         return verdict
     reason = verdict.message.removeprefix("Blastdoor asks for confirmation: ")
     return Verdict(DecisionKind.DENY, (
-        f"Blastdoor needs a person to confirm this action and {title} hooks cannot ask: {reason}. "
-        "Do not retry it or reach the same result another way; show the user the exact action so "
-        "they can run it themselves if they want it."
+        f"Blastdoor needs a person to confirm this {noun} and {asker or f'{title} hooks'} cannot ask: {reason}. "
+        f"Do not retry it or reach the same result another way; show the user the exact {noun} so "
+        f"they can {doing} themselves if they want it."
     ))  # fmt: skip
 
 

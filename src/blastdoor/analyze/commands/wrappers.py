@@ -41,6 +41,8 @@ _SIMPLE = frozenset({
     "torsocks", "proxychains", "proxychains4", "firejail", "pkexec", "chroot", "then", "do", "else",
     "noglob", "nocorrect", "sem", "dbus-run-session", "systemd-run", "fakeroot", "eatmydata", "tsp",
 })  # fmt: skip
+# Every program here that runs another program named on its command line (shell keywords aside).
+PROGRAMS = (frozenset(_VALUE_OPTIONS) | _PRIVILEGED | _SIMPLE) - {"then", "do", "else"}
 
 
 def _split_options(name: str, args: Sequence[Word]) -> list[Word]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from blastdoor.errors import BlastdoorError
+from blastdoor.integrations.hookfiles import ask_as_deny
 from blastdoor.integrations.mcp_gateway.pins import PinStore, Sight
 from blastdoor.integrations.service import Runtime, failure_verdict, run_id, verdict_of
 from blastdoor.model import Action, ActionKind, Context, Decision, DecisionKind
@@ -160,13 +161,7 @@ class Gateway:
         verdict = verdict_of(decision, request=request)
         if verdict.kind in (None, DecisionKind.ALLOW):
             return None
-        if verdict.kind is DecisionKind.ASK:
-            reason = verdict.message.removeprefix("Blastdoor asks for confirmation: ")
-            return _tool_error(call_id, (
-                f"Blastdoor needs a person to confirm this call and the MCP gateway cannot ask: {reason}. "
-                "Do not retry it or reach the same result another way; show the user the exact call "
-                "so they can make it themselves if they want it."
-            ))  # fmt: skip
+        verdict = ask_as_deny(verdict, "", asker="the MCP gateway", noun="call", doing="make it")
         return _tool_error(call_id, verdict.message)
 
     def _action(self, call_id: Any, name: str, arguments: Mapping[str, Any]) -> Action:

@@ -73,6 +73,7 @@ class PinStore:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.path = folder / "pins.json"
+        self._seen: tuple[tuple[int, int, int], dict[str, Any]] | None = None  # (file stamp, what it held)
 
     def check(self, server: str, tools: Sequence[Mapping[str, Any]]) -> list[Sight]:
         """Compare a listing with the pins; pin clean new tools and keep the rest pending."""
@@ -122,8 +123,16 @@ class PinStore:
             return state.pop(server, None) is not None
 
     def entries(self) -> dict[str, Any]:
-        """Everything pinned and pending, by server (read without taking the lock)."""
-        return _read(self.path)
+        """Everything pinned and pending, by server (read without taking the lock). Read again
+        only when the file changed: every write replaces it, so its inode, size or time moves."""
+        try:
+            info = self.path.stat()
+        except OSError:
+            return _read(self.path)  # missing: {}; unreadable: the error
+        stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
+        if self._seen is None or self._seen[0] != stamp:
+            self._seen = (stamp, _read(self.path))
+        return self._seen[1]
 
     @contextmanager
     def _locked(self) -> Iterator[dict[str, Any]]:
