@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from blastdoor.analyze.terraform_state import PUSH_TAG, from_tag
+from blastdoor.files import write_atomic
 from blastdoor.model import Decision, DecisionKind
 
 INDEX = "terraform-states.json"
@@ -58,7 +57,4 @@ def _load(path: Path) -> dict[str, int]:
 
 def _save(path: Path, index: dict[str, int]) -> None:
     with contextlib.suppress(OSError):
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tfstates-")
-        with os.fdopen(descriptor, "w") as handle:
-            json.dump(index, handle, sort_keys=True)
-        os.replace(temporary, path)
+        write_atomic(path, json.dumps(index, sort_keys=True), mode=0o600)

@@ -42,17 +42,17 @@ class Book:
 
     def open_for(self, digest: str) -> Request | None:
         """The newest request for ``digest`` that can still be approved or used."""
-        rows = self.tables.select(
-            f"SELECT {_REQUEST_COLUMNS} FROM approval_requests WHERE digest = ? AND state IN (?, ?) "
-            "AND expires > ? ORDER BY created DESC LIMIT 1", (digest, PENDING, APPROVED, now()),
-        )  # fmt: skip
-        return _request(rows[0]) if rows else None
+        return self._newest(digest, (PENDING, APPROVED))
 
     def denied_for(self, digest: str) -> Request | None:
         """A refusal of ``digest`` that still stands (its request has not expired)."""
+        return self._newest(digest, (DENIED,))
+
+    def _newest(self, digest: str, states: tuple[str, ...]) -> Request | None:
+        marks = ", ".join("?" for _ in states)
         rows = self.tables.select(
-            f"SELECT {_REQUEST_COLUMNS} FROM approval_requests WHERE digest = ? AND state = ? "
-            "AND expires > ? ORDER BY created DESC LIMIT 1", (digest, DENIED, now()),
+            f"SELECT {_REQUEST_COLUMNS} FROM approval_requests WHERE digest = ? AND state IN ({marks}) "
+            "AND expires > ? ORDER BY created DESC LIMIT 1", (digest, *states, now()),
         )  # fmt: skip
         return _request(rows[0]) if rows else None
 

@@ -41,9 +41,8 @@ class Approver:
         return True
 
 
-def private_folder(env: dict[str, str] | None = None) -> Path:
-    environ = os.environ if env is None else env
-    given = environ.get("BLASTDOOR_APPROVER_KEYS")
+def private_folder() -> Path:
+    given = os.environ.get("BLASTDOOR_APPROVER_KEYS")
     return (
         Path(given).expanduser() if given else Path.home() / ".config" / "blastdoor" / "approvers"
     )

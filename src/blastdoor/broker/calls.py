@@ -60,7 +60,7 @@ class Broker:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.runtime = Runtime(settings)
-        self.vault = Vault(settings.profiles, settings.broker_key)
+        self.vault = Vault.of(settings)
         self.snapshots = Snapshots(settings.snapshots)
 
     def close(self) -> None:

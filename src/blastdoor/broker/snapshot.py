@@ -27,6 +27,7 @@ from typing import Any
 
 from blastdoor.broker.errors import BrokerError
 from blastdoor.broker.snapshot_plan import ROWS, SCHEMA, TABLE, Part
+from blastdoor.files import write_atomic
 
 SNAPSHOT_SCHEMA = "blastdoor_snapshots"
 # The object a name means under the session's search_path, always schema-qualified and quoted.
@@ -75,9 +76,7 @@ class Snapshots:
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
         path = self.manifest_path(str(manifest["id"]))
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(text, "utf-8")
-        os.replace(tmp, path)
+        write_atomic(path, text)
         return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
     def take(self, manifest: dict[str, Any], parts: tuple[Part, ...], dsn: str) -> None:

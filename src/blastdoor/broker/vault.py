@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from blastdoor.broker.errors import BrokerError
 from blastdoor.broker.profile import Profile, check_name
+from blastdoor.config import Settings
+from blastdoor.files import write_atomic
 from blastdoor.model import Scope
 
 FORMAT = 1
@@ -34,6 +36,11 @@ class Vault:
     def __init__(self, folder: Path, key_path: Path) -> None:
         self.folder = folder
         self.key_path = key_path
+
+    @classmethod
+    def of(cls, settings: Settings) -> Vault:
+        """The vault in Blastdoor's home: its profiles, sealed with the broker key."""
+        return cls(settings.profiles, settings.broker_key)
 
     def add(self, profile: Profile, *, replace: bool = False) -> None:
         path = self._path(profile.name)
@@ -47,7 +54,7 @@ class Vault:
         )
         document = {"v": FORMAT, "profile": clear, "nonce": _b64(nonce), "sealed": _b64(sealed)}
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        _write_atomic(path, json.dumps(document, indent=2) + "\n")
+        write_atomic(path, json.dumps(document, indent=2) + "\n", mode=0o600, sync=True)
 
     def get(self, name: str) -> Profile:
         path = self._path(name)
@@ -125,15 +132,3 @@ def _b64(data: bytes) -> str:
 def _unb64(text: Any) -> bytes:
     return base64.b64decode(str(text), validate=True)
 
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

@@ -56,11 +56,8 @@ def _opened(args: argparse.Namespace) -> Iterator[tuple[Any, Any]]:
     from blastdoor.approvals.book import Book
     from blastdoor.ledger.ledger import Ledger
 
-    ledger = Ledger.open(settings(args))
-    try:
+    with Ledger.open(settings(args)) as ledger:
         yield ledger, Book(ledger.store)
-    finally:
-        ledger.close()
 
 
 def _requests(args: argparse.Namespace) -> int:

@@ -47,7 +47,7 @@ def _vault(args: argparse.Namespace) -> Any:
     from blastdoor.broker.vault import Vault
 
     resolved = settings(args)
-    return Vault(resolved.profiles, resolved.broker_key)
+    return Vault.of(resolved)
 
 
 def _add(args: argparse.Namespace) -> int:

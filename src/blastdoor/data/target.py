@@ -100,7 +100,7 @@ def resolve(settings: Settings, *, dsn: str = "", profile: str = "") -> Target:
     if profile:
         from blastdoor.broker.vault import Vault
 
-        stored = Vault(settings.profiles, settings.broker_key).get(profile)
+        stored = Vault.of(settings).get(profile)
         return Target(stored.dsn(), stored.label, stored.scrubber)
     secrets = _passwords(dsn)
     scrubber = Scrubber(secrets)

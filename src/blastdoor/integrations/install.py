@@ -8,7 +8,6 @@ entry looks. Blastdoor's entries are recognised by the hook client's path in the
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import shutil
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from blastdoor.errors import BlastdoorError, ConfigError
+from blastdoor.files import write_atomic
 from blastdoor.integrations import hook_client
 
 MARKER = "hook_client.py"  # every command Blastdoor installs runs the hook client
@@ -90,11 +90,7 @@ def write_config(
         path.parent.mkdir(parents=True, exist_ok=True)
         if existed and not backup.exists():
             shutil.copy2(path, backup)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        temporary.write_text(
-            json.dumps(after, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-        os.replace(temporary, path)
+        write_atomic(path, json.dumps(after, indent=2, ensure_ascii=False) + "\n")
     except OSError as error:
         raise InstallError(
             f"cannot write {path}: {error.strerror}", hint="check the folder's permissions"

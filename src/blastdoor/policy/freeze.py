@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from blastdoor.errors import FreezeError
+from blastdoor.files import write_atomic
 
 CONFIRM_WORD = "unfreeze"
 
@@ -25,9 +26,7 @@ def is_frozen(marker: Path) -> bool:
 def freeze(marker: Path, *, reason: str) -> dict[str, object]:
     record: dict[str, object] = {"since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                                  "by": os.environ.get("USER", ""), "reason": reason}  # fmt: skip
-    tmp = marker.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record), encoding="utf-8")
-    os.replace(tmp, marker)
+    write_atomic(marker, json.dumps(record))
     return record
 
 

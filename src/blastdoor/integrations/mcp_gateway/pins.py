@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from blastdoor.errors import GatewayError
+from blastdoor.files import write_atomic
 from blastdoor.integrations.mcp_gateway.poisoning import signs, tool_text
 from blastdoor.ledger.entry import now
 
@@ -177,11 +178,8 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def _write(path: Path, state: Mapping[str, Any]) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        temporary.write_text(json.dumps(state, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
-                             encoding="utf-8")  # fmt: skip
-        os.replace(temporary, path)
+        write_atomic(path, json.dumps(state, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
     except OSError as error:
         raise GatewayError(f"cannot write the MCP pins {path}: {error.strerror}",
                            hint="check the folder's permissions") from None  # fmt: skip

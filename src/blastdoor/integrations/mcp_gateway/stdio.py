@@ -44,15 +44,14 @@ class Upstream(Protocol):
 class ChildServer:
     """A local MCP server run as a child process speaking newline-delimited JSON-RPC."""
 
-    def __init__(self, command: Sequence[str], *, cwd: str | None = None) -> None:
+    def __init__(self, command: Sequence[str]) -> None:
         self.command = list(command)
-        self.cwd = cwd
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, events: queue.Queue[Event]) -> None:
         try:
             self.process = subprocess.Popen(
-                self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=self.cwd,
+                self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 start_new_session=True,
             )  # fmt: skip
         except OSError as error:
