@@ -125,11 +125,16 @@ def _mcp(action: Action, reader: FileReader) -> list[Effect]:
 
 def judge(action: Action, policy: Policy, *, files: FileReader | None = None,
           credentials: tuple[Credential, ...] = (),
-          enrich: Callable[[list[Effect]], list[Effect]] | None = None) -> Decision:  # fmt: skip
+          enrich: Callable[[list[Effect]], list[Effect]] | None = None,
+          place: Callable[[Effect], Effect] | None = None) -> Decision:  # fmt: skip
     """The policy's decision, narrowed by the purposes of the ``credentials`` the action uses.
-    ``enrich`` may add what the action's text cannot say (rows a statement would touch)."""
+    ``enrich`` may add what the action's text cannot say (rows a statement would touch);
+    ``place`` may move a scoped effect to where it really lands (the broker: where its credential
+    reaches)."""
     effects, variables = analyze(action, files=files)
     if enrich is not None:
         effects = enrich(effects)
     scoped = [resolve(found, env=variables, config=policy.scope) for found in effects]
+    if place is not None:
+        scoped = [place(found) for found in scoped]
     return check_purposes(action, policy.decide(scoped), credentials)

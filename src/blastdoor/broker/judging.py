@@ -12,15 +12,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from blastdoor.broker.profile import Profile
 from blastdoor.broker.sessions import refusal
 from blastdoor.integrations.service import Runtime
-from blastdoor.judge import analyze
+from blastdoor.judge import judge
 from blastdoor.model import Action, Decision, DecisionKind, Effect, Scope
-from blastdoor.scope import resolve
 
 PURPOSE_RULE = "broker.out-of-purpose"
 SESSION_RULE = "broker.session-refused"
@@ -47,15 +46,9 @@ def judge_brokered(action: Action, profile: Profile, runtime: Runtime, *,
     found before judging (a statement the broker cannot snapshot) that makes it a deny;
     ``estimate_with`` is the database URL to ask how many rows SQL would touch."""
     policy = runtime.policy(action.context.cwd or "")
-    effects, variables = analyze(action)
-    if estimate_with:
-        from blastdoor.analyze.sql_estimate import annotate, estimate
-
-        effects = annotate(effects, estimate(estimate_with, action.input))
-    scoped = [_where(resolve(found, env=variables, config=policy.scope), profile) for found in effects]
-    decision = policy.decide(scoped)
+    decision = judge(action, policy, enrich=_estimates(estimate_with, action.input), place=lambda found: _where(found, profile))
     session = refusal(argv) if argv and profile.scope is Scope.PRODUCTION else ""
-    outside = [found for found in scoped if not profile.permits(found)]
+    outside = [found for found in decision.effects if not profile.permits(found)]
     if session:
         decision = decision.overruled(DENY, f"Refused with production profile {profile.name}: {session}", SESSION_RULE)
     elif outside:
@@ -67,6 +60,15 @@ def judge_brokered(action: Action, profile: Profile, runtime: Runtime, *,
                                       "a person approves it out of band", ASK_RULE)  # fmt: skip
     decision, request = runtime.settle(action, decision)
     return Judged(decision, request, policy.digest)
+
+
+def _estimates(url: str, sql: str) -> Callable[[list[Effect]], list[Effect]] | None:
+    """The step that adds how many rows ``sql`` would touch, asked of ``url`` (none without one)."""
+    if not url:
+        return None
+    from blastdoor.analyze.sql_estimate import annotate, estimate
+
+    return lambda effects: annotate(effects, estimate(url, sql))
 
 
 def _where(found: Effect, profile: Profile) -> Effect:
