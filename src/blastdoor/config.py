@@ -63,6 +63,12 @@ SETTINGS = (
     Setting("webhook", "", "approvals.webhook", "a URL told of every new approval request"),
     Setting("webhook_format", "", "approvals.webhook_format",
             '"json" (default) or "slack" (a Slack-compatible incoming-webhook payload)'),
+    Setting("require_backup", "", "safeguards.require_backup",
+            'what a brokered production action needs a fresh verified backup for: "stateful" (default: '
+            'destroying databases, volumes, buckets ... in a Terraform plan, an API call or Kubernetes), "destroy" '
+            '(also any destroy, DROP TABLE included), "delete" (also deletes), or "off" (config.toml only)'),
+    Setting("backup_max_age_hours", "", "safeguards.backup_max_age_hours",
+            "how old a verified backup may be and still count (default 24; config.toml only)"),
     Setting("credentials", "", "credentials",
             "[credentials.NAME] tables: the credentials an agent may find and what each is for (config.toml only)"),
 )  # fmt: skip
@@ -83,6 +89,8 @@ class Settings:
     grant_ttl_minutes: int = 15
     webhook: str = ""
     webhook_format: str = "json"
+    require_backup: str = "stateful"
+    backup_max_age_hours: int = 24
     credentials: tuple[Credential, ...] = ()
 
     @classmethod
@@ -109,6 +117,7 @@ class Settings:
         )
         every = environ.get("BLASTDOOR_CHECKPOINT_EVERY") or ledger.get("checkpoint_every", 100)
         approvals = file.get("approvals", {})
+        safeguards = file.get("safeguards", {})
         return cls(
             home=home_path,
             policy=policy_path,
@@ -121,6 +130,9 @@ class Settings:
             grant_ttl_minutes=_positive(approvals.get("grant_ttl_minutes", 15), "approvals.grant_ttl_minutes"),
             webhook=_webhook(approvals.get("webhook", "")),
             webhook_format=_choice(approvals.get("webhook_format", "json"), ("json", "slack"), "approvals.webhook_format"),
+            require_backup=_choice(safeguards.get("require_backup", "stateful"), ("stateful", "destroy", "delete", "off"),
+                                   "safeguards.require_backup"),
+            backup_max_age_hours=_positive(safeguards.get("backup_max_age_hours", 24), "safeguards.backup_max_age_hours"),
             credentials=from_config(file.get("credentials", {})),
         )  # fmt: skip
 
@@ -146,6 +158,11 @@ class Settings:
     def snapshots(self) -> Path:
         """What the broker saved before a destructive statement (table dumps and manifests)."""
         return self.home / "snapshots"
+
+    @property
+    def backup_proofs(self) -> Path:
+        """Which ledger entry holds each profile's newest verified backup (a cache of the ledger)."""
+        return self.home / "backup-proofs.json"
 
     @property
     def freeze_file(self) -> Path:

@@ -7,16 +7,16 @@ import os
 from pathlib import Path
 
 
-def write_atomic(path: Path, text: str, *, mode: int = 0o666, sync: bool = False) -> None:
-    """Replace ``path``'s content with ``text``: written to a temporary file beside it, then renamed
+def write_atomic(path: Path, text: str | bytes, *, mode: int = 0o666, sync: bool = False) -> None:
+    """Replace ``path``'s content with ``text`` (UTF-8 when it is a string): written to a temporary file beside it, then renamed
     over it, so a reader sees the old file or the new one, never half of one. ``mode`` is the new
     file's permissions (before the umask); ``sync`` makes it durable before the rename. A failure
     leaves the old file as it was and no temporary behind; the ``OSError`` is the caller's."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(text.encode("utf-8") if isinstance(text, str) else text)
             if sync:
                 handle.flush()
                 os.fsync(handle.fileno())

@@ -38,9 +38,10 @@ def disk_reader(cwd: str | None) -> FileReader:
 
 
 def analyze(
-    action: Action, *, files: FileReader | None = None
+    action: Action, *, files: FileReader | None = None, stateful: tuple[str, ...] = ()
 ) -> tuple[list[Effect], Mapping[str, str]]:
-    """The effects of ``action`` and the variables known once it was read (for scope)."""
+    """The effects of ``action`` and the variables known once it was read (for scope).
+    ``stateful`` names Terraform resources that hold data beyond the built-in list."""
     context = action.context
     reader = files or disk_reader(context.cwd)
     if action.kind is ActionKind.SHELL:
@@ -54,7 +55,7 @@ def analyze(
             action.input, target=context.target, dialect=context.dialect
         ), context.env
     if action.kind is ActionKind.TERRAFORM_PLAN:
-        return _plan(action), context.env
+        return _plan(action, stateful), context.env
     if action.kind is ActionKind.HTTP:
         return _http(action), context.env
     if action.kind is ActionKind.FILE_WRITE:
@@ -73,7 +74,7 @@ def analyze(
     ], context.env
 
 
-def _plan(action: Action) -> list[Effect]:
+def _plan(action: Action, stateful: tuple[str, ...]) -> list[Effect]:
     """A Terraform plan: its JSON, or a path to a plan JSON or saved plan file."""
     from blastdoor.analyze.plan_files import plan_text
     from blastdoor.analyze.terraform_plan import PlanError, analyze_plan
@@ -84,7 +85,7 @@ def _plan(action: Action) -> list[Effect]:
         return [unknown(Invocation(words=(), text=action.input[:200]), f"apply a plan Blastdoor could not read: {error}",
                         tags={"terraform", "plan"})]  # fmt: skip
     shown = action.input.strip() if not action.input.lstrip().startswith("{") else ""
-    return analyze_plan(text, target=action.context.target, evidence=f"terraform plan {shown[:200]}".strip())
+    return analyze_plan(text, target=action.context.target, evidence=f"terraform plan {shown[:200]}".strip(), stateful=stateful)
 
 
 def _http(action: Action) -> list[Effect]:
@@ -131,7 +132,7 @@ def judge(action: Action, policy: Policy, *, files: FileReader | None = None,
     ``enrich`` may add what the action's text cannot say (rows a statement would touch);
     ``place`` may move a scoped effect to where it really lands (the broker: where its credential
     reaches)."""
-    effects, variables = analyze(action, files=files)
+    effects, variables = analyze(action, files=files, stateful=policy.stateful_resources)
     if enrich is not None:
         effects = enrich(effects)
     scoped = [resolve(found, env=variables, config=policy.scope) for found in effects]

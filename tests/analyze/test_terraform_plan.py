@@ -70,6 +70,29 @@ def test_a_removed_block_is_a_delete_with_its_reason(applied: tuple[Any, Path]) 
     assert Verb.DESTROY not in effects  # terraform_data holds no data
 
 
+def test_the_policy_can_name_more_resources_that_hold_data(applied: tuple[Any, Path], tmp_path: Path) -> None:
+    """A type Blastdoor's list does not know (your own provider, a module) becomes a destroy when
+    the policy's stateful_resources names it, by address or type glob, from any policy layer."""
+    from blastdoor.errors import ConfigError
+    from blastdoor.judge import judge
+    from blastdoor.model import Action, ActionKind, Context
+    from blastdoor.policy.loader import load
+
+    cli, folder = applied
+    plan = json.dumps(_plan(cli, folder, THREE.replace('resource "terraform_data" "db" { input = "orders" }', "")))
+    (marked,) = [e for e in analyze_plan(plan, stateful=["terraform_data.d*"]) if e.verb is Verb.DESTROY]
+    assert "terraform_data.db" in marked.detail and "stateful" in marked.tags
+    assert not [e for e in analyze_plan(plan, stateful=["module.other.*"]) if e.verb is Verb.DESTROY]
+    user = tmp_path / "policy.toml"
+    user.write_text('stateful_resources = ["terraform_data.db"]\n')
+    action = Action(kind=ActionKind.TERRAFORM_PLAN, input=plan, context=Context.create(cwd=str(folder)))
+    assert Verb.DESTROY in [e.verb for e in judge(action, load(user=user)).effects]
+    assert Verb.DESTROY not in [e.verb for e in judge(action, load()).effects]
+    user.write_text('stateful_resources = "terraform_data.db"\n')
+    with pytest.raises(ConfigError, match="stateful_resources must be a list"):
+        load(user=user)
+
+
 def test_replacements_by_request_and_by_a_forcing_argument(applied: tuple[Any, Path]) -> None:
     cli, folder = applied
     asked = _plan(cli, folder, THREE, replace="terraform_data.cache")

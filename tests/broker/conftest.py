@@ -36,8 +36,8 @@ def cli(env: dict[str, str], *args: str, stdin: str = "", cwd: Path | None = Non
 
 
 def add_profile(env: dict[str, str], name: str, *, scope: str, allow: list[str], values: dict[str, str],
-                purpose: str = "tests") -> None:  # fmt: skip
-    args = ["profile", "add", name, "--scope", scope, "--purpose", purpose]
+                purpose: str = "tests", extra: tuple[str, ...] = ()) -> None:  # fmt: skip
+    args = ["profile", "add", name, "--scope", scope, "--purpose", purpose, *extra]
     for pattern in allow:
         args += ["--allow", pattern]
     for variable in values:

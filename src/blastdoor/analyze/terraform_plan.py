@@ -22,7 +22,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from fnmatch import fnmatchcase
 from typing import Any
 
 from blastdoor.model import Blast, Effect, Reversibility, Target, Verb
@@ -75,16 +76,21 @@ class Change:
     reason: str
     before: Mapping[str, Any]
     after: Mapping[str, Any]
+    marked: bool = False  # named as holding data by the policy's stateful_resources
 
     @property
     def stateful(self) -> bool:
-        return stateful(self.type)
+        return self.marked or stateful(self.type)
 
 
 def stateful(type_name: str) -> bool:
     """Whether deleting a resource of this type loses data (or access) a configuration cannot restore."""
     name = type_name.lower()
     return bool(_STATEFUL.search(name)) and not _STATELESS.search(name)
+
+
+def _marked(change: Change, patterns: Sequence[str]) -> bool:
+    return any(fnmatchcase(change.address, pattern) or fnmatchcase(change.type, pattern) for pattern in patterns)
 
 
 def load(text: str) -> Mapping[str, Any]:
@@ -145,8 +151,9 @@ def hints(plan: Mapping[str, Any]) -> set[str]:
     return found
 
 
-def analyze_plan(text: str, *, target: str = "", evidence: str = "") -> list[Effect]:
-    """The effects of applying the plan in ``text`` (JSON) to the workspace ``target``."""
+def analyze_plan(text: str, *, target: str = "", evidence: str = "", stateful: Sequence[str] = ()) -> list[Effect]:
+    """The effects of applying the plan in ``text`` (JSON) to the workspace ``target``. ``stateful``
+    are more addresses or types (globs) of resources that hold data: your own providers and modules."""
     where = Target("terraform", target or "plan")
     proof = evidence or f"terraform plan ({len(text):,} bytes of JSON)"
     tags = {"terraform", "plan"} | ({f"workspace={target}"} if target else set())
@@ -157,6 +164,8 @@ def analyze_plan(text: str, *, target: str = "", evidence: str = "") -> list[Eff
         return [Effect(verb=Verb.EXECUTE_UNKNOWN, target=where, evidence=proof, reversibility=Reversibility.IRREVERSIBLE,
                        detail=f"apply a plan Blastdoor could not understand: {error}", tags=frozenset(tags))]  # fmt: skip
     tags |= hints(plan)
+    if stateful:
+        found = [replace(change, marked=True) if _marked(change, stateful) else change for change in found]
     effects = list(_effects(found, where, proof, frozenset(tags)))
     if not effects:
         effects.append(Effect(verb=Verb.READ, target=where, evidence=proof, tags=frozenset(tags),

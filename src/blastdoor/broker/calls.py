@@ -15,9 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from blastdoor.broker.backup_verify import Proof
 from blastdoor.broker.errors import BrokerError
 from blastdoor.broker.exec_run import Outcome, run_program
-from blastdoor.broker.judging import Judged, judge_brokered
+from blastdoor.broker.judging import SNAPSHOT_RULE, Judged, judge_brokered
 from blastdoor.broker.profile import Profile
 from blastdoor.broker.snapshot import RESTORED, TAKEN, TAKING, Snapshots
 from blastdoor.broker.snapshot_plan import Part
@@ -86,8 +87,16 @@ class Broker:
              stdout: BinaryIO, stderr: BinaryIO) -> ExecResult:  # fmt: skip
         import shlex
 
+        from blastdoor.broker import plan_pin
+
+        refused = plan_pin.refusal(argv) if profile.scope is not Scope.DEVELOPMENT else ""
+        stateful = self.runtime.policy(cwd).stateful_resources
+        pinned = None if refused else plan_pin.pin(argv, cwd=cwd, home=self.settings.home, stateful=stateful)
+        if pinned is not None:
+            argv = pinned.argv  # the copy judged is the copy that runs
         action = self.action(profile, ActionKind.SHELL, shlex.join(argv), caller=caller, cwd=cwd)
-        judged = judge_brokered(action, profile, self.runtime, argv=argv)
+        judged = judge_brokered(action, profile, self.runtime, argv=argv, refuse=(plan_pin.RULE, refused),
+                                adds=pinned.effects if pinned else ())  # fmt: skip
         self.decision(action, judged, profile, source="broker:exec")
         if not judged.allowed:
             return ExecResult(judged, None)
@@ -99,7 +108,7 @@ class Broker:
                         request=judged.request)  # fmt: skip
             raise
         self.record(profile, action, {
-            "type": "broker-exec", "result": "exited", "exit": outcome.exit_code,
+            "type": "broker-exec", "result": "exited", "exit": outcome.exit_code, "plan": pinned.digest if pinned else "",
             "stdout_sha256": outcome.stdout_sha256, "stderr_sha256": outcome.stderr_sha256,
             "output_bytes": outcome.output_bytes, "ms": round(outcome.seconds * 1000),
         }, request=judged.request)  # fmt: skip
@@ -117,7 +126,7 @@ class Broker:
         refuse = ("Blastdoor saves what a statement destroys before it runs with this credential, and cannot here: "
                   + "; ".join(planned.problems)) if saving and planned.problems else ""  # fmt: skip
         action = self.action(profile, ActionKind.SQL, text, caller=caller, cwd=cwd, dialect="postgresql")
-        judged = judge_brokered(action, profile, self.runtime, refuse=refuse, estimate_with=dsn)
+        judged = judge_brokered(action, profile, self.runtime, refuse=(SNAPSHOT_RULE, refuse), estimate_with=dsn)
         entry = self.decision(action, judged, profile, source="broker:sql")
         if not judged.allowed:
             return SqlResult(judged, None)
@@ -188,6 +197,31 @@ class Broker:
         self.snapshots.write(manifest)
         self.runtime.record(profile.scrubber.value(person_entry("restore", snapshot=snapshot, result="done", report=lines)))
         return lines
+
+    def verify_backup(self, profile: Profile, *, dump: str = "", scratch: Profile | None = None,
+                      tolerance: float = 0.1) -> tuple[Proof, int]:  # fmt: skip
+        """Prove ``profile``'s newest dump restores and holds its tables' rows; the proof and its
+        ledger entry number (a verified proof also becomes the profile's current one)."""
+        from pathlib import Path
+
+        from blastdoor.broker import backup_proofs, backup_verify, dumps
+
+        where = dump or profile.dumps
+        if not where:
+            raise BrokerError(f"profile {profile.name} does not say where its dumps are",
+                              hint=f"give --dump PATH, or store it: blastdoor profile add {profile.name} ... --dumps FOLDER --replace")  # fmt: skip
+        try:
+            found = dumps.newest(Path(where).expanduser())
+            proof = backup_verify.verify(profile.dsn(), found, scratch=scratch.dsn() if scratch else "", tolerance=tolerance,
+                                         max_age_hours=self.settings.backup_max_age_hours, clean=profile.scrubber.text)  # fmt: skip
+        except BrokerError as error:
+            message = profile.scrubber.text(error.message)
+            self.runtime.record(person_entry(backup_proofs.PROOF, profile=profile.name, result="error", error=message))
+            raise BrokerError(message, hint=error.hint) from None
+        entry = self.runtime.record(profile.scrubber.value(person_entry(backup_proofs.PROOF, profile=profile.name, **proof.fields())))
+        if proof.verified:
+            backup_proofs.remember(self.settings, profile.name, entry.seq)
+        return proof, entry.seq
 
     def decision(self, action: Action, judged: Judged, profile: Profile, *, source: str) -> int:
         """Record the decision; its ledger entry number."""

@@ -6,7 +6,9 @@
    agent's client, so a person approves out of band.
 3. The profile can only narrow that: a production profile refuses sessions (:mod:`sessions`), and
    any effect outside the profile's allowed actions is denied, approval or not (rule
-   ``broker.out-of-purpose``).
+   ``broker.out-of-purpose``); a call the broker cannot make safe (SQL it cannot save first,
+   Terraform without a saved plan) is denied; a production action that destroys data with no fresh
+   verified backup behind it is denied (:mod:`backup_proofs`).
 4. A hold opens or uses an approval request, as for the hooks.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from blastdoor.broker import backup_proofs
 from blastdoor.broker.profile import Profile
 from blastdoor.broker.sessions import refusal
 from blastdoor.integrations.service import Runtime
@@ -40,21 +43,24 @@ class Judged:
         return self.decision.kind is DecisionKind.ALLOW or not self.decision.enforced
 
 
-def judge_brokered(action: Action, profile: Profile, runtime: Runtime, *,
-                   argv: Sequence[str] = (), refuse: str = "", estimate_with: str = "") -> Judged:  # fmt: skip
-    """The decision for ``action`` run with ``profile``'s credential. ``refuse`` names a reason
+def judge_brokered(action: Action, profile: Profile, runtime: Runtime, *, argv: Sequence[str] = (),
+                   refuse: tuple[str, str] = ("", ""), estimate_with: str = "", adds: Sequence[Effect] = ()) -> Judged:  # fmt: skip
+    """The decision for ``action`` run with ``profile``'s credential. ``refuse`` is a (rule, reason)
     found before judging (a statement the broker cannot snapshot) that makes it a deny;
-    ``estimate_with`` is the database URL to ask how many rows SQL would touch."""
+    ``estimate_with`` is the database URL to ask how many rows SQL would touch; ``adds`` are
+    effects the text cannot show (what a saved plan file does)."""
     policy = runtime.policy(action.context.cwd or "")
-    decision = judge(action, policy, enrich=_estimates(estimate_with, action.input), place=lambda found: _where(found, profile))
+    decision = judge(action, policy, enrich=_enrich(estimate_with, action.input, adds), place=lambda found: _where(found, profile))
     session = refusal(argv) if argv and profile.scope is Scope.PRODUCTION else ""
     outside = [found for found in decision.effects if not profile.permits(found)]
     if session:
         decision = decision.overruled(DENY, f"Refused with production profile {profile.name}: {session}", SESSION_RULE)
     elif outside:
         decision = decision.overruled(DENY, _out_of_purpose(profile, outside), PURPOSE_RULE)
-    elif refuse:
-        decision = decision.overruled(DENY, refuse, SNAPSHOT_RULE)
+    elif refuse[1]:
+        decision = decision.overruled(DENY, refuse[1], refuse[0])
+    elif backup := backup_proofs.refusal(decision, profile, runtime.settings, runtime.ledger(), sources=profile.backup_sources()):
+        decision = decision.overruled(DENY, backup, backup_proofs.RULE)
     elif decision.kind is DecisionKind.ASK:
         decision = decision.overruled(DecisionKind.HOLD, "The broker cannot ask in the agent's window: "
                                       "a person approves it out of band", ASK_RULE)  # fmt: skip
@@ -62,13 +68,19 @@ def judge_brokered(action: Action, profile: Profile, runtime: Runtime, *,
     return Judged(decision, request, policy.digest)
 
 
-def _estimates(url: str, sql: str) -> Callable[[list[Effect]], list[Effect]] | None:
-    """The step that adds how many rows ``sql`` would touch, asked of ``url`` (none without one)."""
-    if not url:
+def _enrich(url: str, sql: str, adds: Sequence[Effect]) -> Callable[[list[Effect]], list[Effect]] | None:
+    """The step that adds how many rows ``sql`` would touch, asked of ``url``, and ``adds``."""
+    if not url and not adds:
         return None
-    from blastdoor.analyze.sql_estimate import annotate, estimate
 
-    return lambda effects: annotate(effects, estimate(url, sql))
+    def step(effects: list[Effect]) -> list[Effect]:
+        if url:
+            from blastdoor.analyze.sql_estimate import annotate, estimate
+
+            effects = annotate(effects, estimate(url, sql))
+        return [*effects, *adds]
+
+    return step
 
 
 def _where(found: Effect, profile: Profile) -> Effect:

@@ -39,12 +39,22 @@ class Profile:
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
     created: str = ""
     by: str = ""
+    dumps: str = ""  # where this database's pg_dump backups are written (a file or a folder)
+    backup_proofs: tuple[str, ...] = ()  # the profiles whose verified backups stand behind this one
 
     def public(self) -> dict[str, Any]:
         """Everything about the profile except the secret values (the sealed file's clear part)."""
+        extra = {key: value for key, value in (("dumps", self.dumps), ("backup_proofs", list(self.backup_proofs))) if value}
         return {"name": self.name, "scope": self.scope.value, "purpose": self.purpose,
                 "allow": list(self.allow), "variables": sorted(self.secrets),
-                "created": self.created, "by": self.by}  # fmt: skip
+                "created": self.created, "by": self.by, **extra}  # fmt: skip
+
+    def backup_sources(self) -> list[str]:
+        """The profiles whose verified backups a destructive action with this one needs: those it
+        names, else itself when it holds a database URL, else none."""
+        if self.backup_proofs:
+            return list(self.backup_proofs)
+        return [self.name] if any(value.startswith(POSTGRES_PREFIXES) for value in self.secrets.values()) else []
 
     def permits(self, found: Effect) -> bool:
         """Whether ``found`` is among the actions this credential exists for."""

@@ -95,7 +95,8 @@ class Vault:
             secrets = json.loads(values)
             return Profile(name=name, scope=Scope(clear["scope"]), purpose=str(clear["purpose"]),
                            allow=tuple(clear["allow"]), secrets=dict(secrets),
-                           created=str(clear.get("created", "")), by=str(clear.get("by", "")))  # fmt: skip
+                           created=str(clear.get("created", "")), by=str(clear.get("by", "")),
+                           dumps=str(clear.get("dumps", "")), backup_proofs=tuple(clear.get("backup_proofs", ())))  # fmt: skip
         except (InvalidTag, KeyError, TypeError, ValueError, AttributeError):
             raise broken from None
 

@@ -20,6 +20,7 @@ EXIT_USAGE = 2
 def build_parser() -> argparse.ArgumentParser:
     from blastdoor.cli import (
         approvals_cmd,
+        backup_cmd,
         broker_cmd,
         check,
         data_cmd,
@@ -43,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (check, policy_cmd, home_cmds, ledger_cmd, hook_cmd, install_cmd, mcp_cmd,
-                   approvals_cmd, profile_cmd, broker_cmd, data_cmd, replay_cmd):  # fmt: skip
+                   approvals_cmd, profile_cmd, broker_cmd, backup_cmd, data_cmd, replay_cmd):  # fmt: skip
         module.register(commands)
     return parser
 

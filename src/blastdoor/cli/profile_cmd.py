@@ -29,6 +29,11 @@ def register(commands: Any) -> None:
                      help="an action it exists for: read, modify:database, delete:dns-record, * (repeatable; default read)")  # fmt: skip
     add.add_argument("--secret", action="append", required=True, metavar="VARIABLE",
                      help="an environment variable the program gets, e.g. DATABASE_URL (repeatable)")  # fmt: skip
+    add.add_argument("--dumps", default="", metavar="PATH",
+                     help="where this database's pg_dump backups are written: a file or a folder (for backup verify)")
+    add.add_argument("--backup-proof", action="append", default=[], metavar="PROFILE",
+                     help="a database profile whose verified backup must stand behind this credential's destructive "
+                     "production actions (repeatable; default this profile when it holds a database URL)")  # fmt: skip
     add.add_argument("--from-env", action="store_true", help="take each value from this shell's environment")
     add.add_argument("--replace", action="store_true", help="replace a profile of the same name")
     add.set_defaults(handler=_add)
@@ -59,13 +64,17 @@ def _add(args: argparse.Namespace) -> int:
     name = check_name(args.name)
     variables = [check_variable(variable) for variable in dict.fromkeys(args.secret)]
     allow = check_allow(args.allow)
+    proofs = tuple(check_name(other) for other in dict.fromkeys(args.backup_proof))
+    dumps = os.path.abspath(os.path.expanduser(args.dumps)) if args.dumps else ""
     values = _values(variables, from_env=args.from_env)
     profile = Profile(name=name, scope=Scope(args.scope), purpose=" ".join(args.purpose.split())[:500],
-                      allow=allow, secrets=values, created=now(), by=os.environ.get("USER", ""))  # fmt: skip
+                      allow=allow, secrets=values, created=now(), by=os.environ.get("USER", ""),
+                      dumps=dumps, backup_proofs=proofs)  # fmt: skip
     _vault(args).add(profile, replace=args.replace)
     with Ledger.open(settings(args)) as ledger:
         clear = profile.public()
-        ledger.record(person_entry("profile-added", profile=name, **{k: clear[k] for k in ("scope", "purpose", "allow", "variables")}))
+        ledger.record(person_entry("profile-added", profile=name,
+                                   **{k: clear[k] for k in ("scope", "purpose", "allow", "variables", "dumps", "backup_proofs") if k in clear}))
     print(f"stored profile {name} ({args.scope}; allows {', '.join(allow)}; variables {', '.join(variables)})")
     return 0
 
@@ -114,8 +123,10 @@ def _list(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     clear = _vault(args).get(args.name).public()
-    for key in ("name", "scope", "purpose", "allow", "variables", "created", "by"):
-        value = clear[key]
+    for key in ("name", "scope", "purpose", "allow", "variables", "created", "by", "dumps", "backup_proofs"):
+        value = clear.get(key, "")
+        if key in ("dumps", "backup_proofs") and not value:
+            continue
         print(f"{key:9} {', '.join(value) if isinstance(value, list) else value}")
     return 0
 

@@ -41,6 +41,7 @@ class Policy:
     tightening: tuple[Rule, ...] = ()
     mode: str = ENFORCE
     scope: ScopeConfig = field(default_factory=ScopeConfig)
+    stateful_resources: tuple[str, ...] = ()  # Terraform addresses or types that hold data, beyond the built-in list
     frozen: bool = False
     sources: tuple[str, ...] = ()
     digest: str = ""

@@ -17,7 +17,7 @@ from blastdoor.policy.engine import ENFORCE, OBSERVE, Policy, digest_of
 from blastdoor.policy.rules import Rule
 from blastdoor.scope import PROTECTED_BRANCHES, ScopeConfig
 
-_TOP_KEYS = frozenset({"mode", "rule", "scope", "protected_branches", "description"})
+_TOP_KEYS = frozenset({"mode", "rule", "scope", "protected_branches", "description", "stateful_resources"})
 REPO_POLICY_NAME = ".blastdoor.toml"
 
 
@@ -109,10 +109,23 @@ def load(*, user: Path | None = None, repo: Path | None = None, frozen: bool = F
             "mode", builtin.get("mode", ENFORCE)
         ),  # a repository cannot loosen the mode
         scope=_scope([data for data, _ in layers], [source for _, source in layers]),
+        stateful_resources=_stateful([data for data, _ in layers], [source for _, source in layers]),
         frozen=frozen,
         sources=tuple(source for _, source in layers),
         digest=digest_of(texts),
     )
+
+
+def _stateful(datas: list[Mapping[str, Any]], sources: list[str]) -> tuple[str, ...]:
+    """Every layer's ``stateful_resources``: marking more resources as holding data only tightens."""
+    found: list[str] = []
+    for data, source in zip(datas, sources, strict=True):
+        patterns = data.get("stateful_resources", [])
+        if not isinstance(patterns, list) or not all(isinstance(item, str) and item for item in patterns):
+            raise ConfigError(f"{source}: stateful_resources must be a list of resource addresses or types",
+                              hint='e.g. stateful_resources = ["module.db.*", "acme_cluster"]')  # fmt: skip
+        found += patterns
+    return tuple(dict.fromkeys(found))
 
 
 def find_repo_policy(cwd: str | None) -> Path | None:

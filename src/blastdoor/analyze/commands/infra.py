@@ -33,7 +33,7 @@ _TF_LOCAL = words(
     init login logout -install-autocomplete -uninstall-autocomplete scaffold catalog
     """
 )
-_TF_VALUES = words(
+TF_VALUE_FLAGS = words(
     """
     var var-file target replace out state state-out backup lock-timeout parallelism chdir
     generate-config-out config provider
@@ -65,7 +65,7 @@ def _terraform(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         return
     command, rest = words[0].text, words[1:]
     operands = [w.text for i, w in enumerate(rest)
-                if not w.text.startswith("-") and not (i and rest[i - 1].text.lstrip("-") in _TF_VALUES)]  # fmt: skip
+                if not w.text.startswith("-") and not (i and rest[i - 1].text.lstrip("-") in TF_VALUE_FLAGS)]  # fmt: skip
     tags = _tf_hints(inv, ctx, chdir, rest, workspace) | extra | _state_marks(ctx, chdir, command, rest, operands, workspace)
     yield from _tf_command(inv, command, rest, operands, Target("terraform", chdir or _here(ctx)), tags)
 

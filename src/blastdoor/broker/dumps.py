@@ -1,0 +1,161 @@
+"""PostgreSQL dump files: which one is newest, what format it is, when it was made, and whether a
+plain one is safe to hand to ``psql``.
+
+Formats (``pg_dump --format``): *custom* files start with ``PGDMP``; *directory* dumps are folders
+holding ``toc.dat``; *tar* archives hold ``toc.dat`` as a member; *plain* dumps are SQL text. The
+first three carry their creation time in their table of contents (``pg_restore -l`` prints
+``Archive created at ...``), which is what the age of a backup is measured from; a plain dump only
+has its file time, and the proof says so.
+
+A plain dump is a psql script, and psql scripts can run shell commands (``\\!``), read files and
+connect to other databases (``\\connect``): restoring a hostile or ``--create`` dump into a scratch
+database could reach the real one. So a plain dump is read first, and one with any psql
+meta-command outside COPY data (other than ``\\restrict``/``\\unrestrict``, which pg_dump itself
+writes) is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+import tarfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from blastdoor.broker.errors import BrokerError
+
+CUSTOM, DIRECTORY, TAR, PLAIN = "custom", "directory", "tar", "plain"
+_CREATED = re.compile(r"^;\s*Archive created at (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?: (\S+))?", re.MULTILINE)
+_COPY_FROM_STDIN = re.compile(r"^COPY\s.+\sFROM\s+stdin;\s*$", re.IGNORECASE)
+_ALLOWED_META = ("\\restrict ", "\\unrestrict ")
+MAX_DUMPS_LISTED = 10_000
+
+
+@dataclass(frozen=True)
+class Dump:
+    path: Path
+    format: str
+    created: datetime  # UTC
+    created_from: str  # "archive" (its table of contents) or "file time"
+    sha256: str
+    bytes: int
+
+    def describe(self) -> dict[str, object]:
+        return {"path": str(self.path), "format": self.format, "created": self.created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "created_from": self.created_from, "sha256": self.sha256, "bytes": self.bytes}  # fmt: skip
+
+
+def newest(where: Path) -> Dump:
+    """The dump ``where`` names: the file or dump folder itself, or the newest dump inside a folder
+    of dumps (by file time; the dump's own creation time is read afterwards)."""
+    try:
+        if not where.exists():
+            raise BrokerError(f"{where} does not exist", hint="name a pg_dump file or the folder the backups are written to")
+        if where.is_dir() and not (where / "toc.dat").is_file():
+            candidates = [p for p in _listed(where) if p.is_file() or (p / "toc.dat").is_file()]
+            if not candidates:
+                raise BrokerError(f"no dump in {where}", hint="point --dump at the folder pg_dump writes to, or at one dump file")
+            where = max(candidates, key=lambda p: p.stat().st_mtime)
+    except OSError as error:
+        raise BrokerError(f"cannot read {where}: {error.strerror or error}", hint="check the path and its permissions") from None
+    return read(where)
+
+
+def read(path: Path) -> Dump:
+    """What ``path`` is, when it was made and its digest (BrokerError when it is no dump)."""
+    try:
+        kind = _format(path)
+        digest, size = _digest(path)
+        stamp = path.stat().st_mtime
+    except OSError as error:
+        raise BrokerError(f"cannot read {path}: {error.strerror or error}", hint="check the path and its permissions") from None
+    created, source = (archive_time(path), "archive") if kind != PLAIN else (None, "file time")
+    when = created or datetime.fromtimestamp(stamp, UTC)
+    return Dump(path=path, format=kind, created=when, created_from=source if created else "file time", sha256=digest, bytes=size)
+
+
+def archive_time(path: Path) -> datetime | None:
+    """The creation time a custom, tar or directory dump records (``pg_restore -l``)."""
+    program = shutil.which("pg_restore")
+    if program is None:
+        raise BrokerError("pg_restore is not installed, so no dump can be read or restored",
+                          hint="install the PostgreSQL client tools matching the server's version")  # fmt: skip
+    try:
+        done = subprocess.run([program, "--list", str(path)], capture_output=True, text=True, timeout=600, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise BrokerError(f"pg_restore --list failed on {path.name}: {error}", hint="check that it is a pg_dump archive") from None
+    if done.returncode != 0:
+        said = (done.stderr.strip().splitlines() or ["no message"])[0][:300]
+        raise BrokerError(f"{path.name} is not a dump pg_restore can read: {said}",
+                          hint="the file may be truncated or not a pg_dump archive")  # fmt: skip
+    found = _CREATED.search(done.stdout)
+    if not found or (found.group(2) or "UTC") not in ("UTC", "GMT", "+00", "Z"):
+        return None  # another time zone: fall back to the file time rather than guess
+    return datetime.strptime(found.group(1), "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+
+
+def check_plain(path: Path) -> None:
+    """Refuse a plain dump that would make psql do more than run SQL in the scratch database."""
+    in_copy = False
+    try:
+        with path.open("r", encoding="utf-8", errors="replace") as handle:
+            for number, line in enumerate(handle, 1):
+                if in_copy:
+                    in_copy = line.rstrip("\r\n") != "\\."
+                elif _COPY_FROM_STDIN.match(line):
+                    in_copy = True
+                elif line.lstrip().startswith("\\") and not line.lstrip().startswith(_ALLOWED_META):
+                    command = line.strip()[:40]
+                    raise BrokerError(f"{path.name} line {number} is the psql command '{command}', which a restore must not run",
+                                      hint="make the dump with pg_dump --format=custom (without --create) and verify that")  # fmt: skip
+    except OSError as error:
+        raise BrokerError(f"cannot read {path}: {error.strerror or error}", hint="check the path and its permissions") from None
+
+
+def _listed(folder: Path) -> list[Path]:
+    found = []
+    for index, entry in enumerate(folder.iterdir()):
+        if index >= MAX_DUMPS_LISTED:
+            raise BrokerError(f"{folder} holds more than {MAX_DUMPS_LISTED:,} entries", hint="point --dump at one dump file")
+        if not entry.name.startswith("."):
+            found.append(entry)
+    return found
+
+
+def _format(path: Path) -> str:
+    if path.is_dir():
+        return DIRECTORY
+    if not path.is_file():
+        raise BrokerError(f"{path} is not a regular file or dump folder", hint="name a pg_dump file")
+    with path.open("rb") as handle:
+        head = handle.read(8192)
+    if head.startswith(b"PGDMP"):
+        return CUSTOM
+    if len(head) > 262 and head[257:262] == b"ustar":
+        try:
+            with tarfile.open(path) as archive:
+                if "toc.dat" in archive.getnames():
+                    return TAR
+        except (tarfile.TarError, OSError):
+            pass
+        raise BrokerError(f"{path.name} is a tar archive but not a pg_dump one", hint="name a pg_dump file")
+    if b"\0" in head or not head.strip():
+        raise BrokerError(f"{path.name} is not a PostgreSQL dump (empty or binary)", hint="name a pg_dump file")
+    text = head.decode("utf-8", errors="replace")
+    if "PostgreSQL database dump" not in text:
+        raise BrokerError(f"{path.name} is text but not a pg_dump script", hint="name a pg_dump file")
+    return PLAIN
+
+
+def _digest(path: Path) -> tuple[str, int]:
+    hasher, size = hashlib.sha256(), 0
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        with file.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                hasher.update(block)
+                size += len(block)
+    return "sha256:" + hasher.hexdigest(), size

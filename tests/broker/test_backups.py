@@ -1,0 +1,144 @@
+"""``blastdoor backup verify``: a real pg_dump restored into a scratch database on the server at
+127.0.0.1:5432 and counted against the source; what is proven, what is refused, what is recorded."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.broker.conftest import SECRET, add_profile, cli, entries, ledger_bytes, query
+from tests.ledger.conftest import PG_BASE
+
+pytestmark = pytest.mark.skipif(shutil.which("pg_dump") is None and os.environ.get("CI") != "true",
+                                reason="needs the PostgreSQL client tools (pg_dump, pg_restore, psql)")  # fmt: skip
+
+
+def orders(url: str) -> None:
+    query(url, "CREATE TABLE orders (id int PRIMARY KEY, total numeric); CREATE SCHEMA billing;"
+               "CREATE TABLE billing.invoices (id int, note text);"
+               "INSERT INTO orders SELECT g, g * 1.5 FROM generate_series(1, 1200) g;"
+               "INSERT INTO billing.invoices SELECT g, 'n' FROM generate_series(1, 40) g")  # fmt: skip
+
+
+def dump(url: str, path: Path, *fmt: str) -> Path:
+    """pg_dump of ``url`` (the password goes by environment, as a backup job would pass it)."""
+    import psycopg
+
+    params = psycopg.conninfo.conninfo_to_dict(url)
+    password = str(params.pop("password", ""))
+    conninfo = psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in params.items()})
+    subprocess.run(["pg_dump", *fmt, f"--file={path}", f"--dbname={conninfo}"], check=True,
+                   env={**os.environ, "PGPASSWORD": password})  # fmt: skip
+    return path
+
+
+def scratch_databases() -> list[tuple[str]]:
+    return [tuple(row) for row in query(PG_BASE, "SELECT datname FROM pg_database WHERE datname LIKE 'blastdoor_verify_%'")]
+
+
+def test_a_restorable_dump_is_proven_and_recorded(env: dict[str, str], isolated_home: Path, tmp_path: Path,
+                                                  pg_database: str) -> None:  # fmt: skip
+    orders(pg_database)
+    folder = tmp_path / "dumps"
+    folder.mkdir()
+    dump(pg_database, folder / "old.dump", "--format=custom")
+    query(pg_database, "DELETE FROM orders WHERE id > 1000")  # deleted since the dump: the backup is what keeps them
+    time.sleep(0.05)
+    dump(pg_database, folder / "new.dump", "--format=custom")
+    query(pg_database, "DELETE FROM orders WHERE id > 900")
+    add_profile(env, "prod-db", scope="production", allow=["read"], values={"DATABASE_URL": pg_database},
+                extra=("--dumps", str(folder)))  # fmt: skip
+    done = cli(env, "backup", "verify", "--profile", "prod-db")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "new.dump (custom" in done.stdout and "(archive)" in done.stdout
+    assert "public.orders" in done.stdout and "billing.invoices" in done.stdout
+    proof = [e for e in entries(isolated_home) if e["type"] == "backup-proof"][-1]
+    assert proof["result"] == "verified" and proof["profile"] == "prod-db"
+    assert proof["rows"]["public.orders"] == {"database": 900, "backup": 1000}
+    assert proof["rows"]["billing.invoices"] == {"database": 40, "backup": 40}
+    assert proof["dump"]["sha256"].startswith("sha256:") and proof["dump"]["created_from"] == "archive"
+    assert scratch_databases() == []
+    assert SECRET not in ledger_bytes(isolated_home).decode("latin-1") + done.stdout + done.stderr
+
+
+def test_a_backup_missing_rows_or_tables_is_not_verified(env: dict[str, str], isolated_home: Path, tmp_path: Path,
+                                                         pg_database: str) -> None:  # fmt: skip
+    orders(pg_database)
+    path = dump(pg_database, tmp_path / "backup.sql")  # plain SQL
+    query(pg_database, "INSERT INTO orders SELECT g, 0 FROM generate_series(1201, 5000) g; CREATE TABLE customers (id int)")
+    add_profile(env, "prod-db", scope="production", allow=["read"], values={"DATABASE_URL": pg_database})
+    done = cli(env, "backup", "verify", "--profile", "prod-db", "--dump", str(path))
+    assert done.returncode == 1, done.stderr
+    assert "(plain" in done.stdout and "(file time)" in done.stdout and "NOT verified" in done.stdout
+    assert "public.orders: the backup holds 1,200 rows, the database 5,000" in done.stdout
+    assert "public.customers is not in the backup" in done.stdout
+    proof = [e for e in entries(isolated_home) if e["type"] == "backup-proof"][-1]
+    assert proof["result"] == "failed" and len(proof["problems"]) == 2
+    assert not (isolated_home / "backup-proofs.json").exists()  # only verified proofs count
+    assert scratch_databases() == []
+
+
+def test_an_old_or_broken_dump_is_not_verified(env: dict[str, str], isolated_home: Path, tmp_path: Path,
+                                               pg_database: str) -> None:  # fmt: skip
+    orders(pg_database)
+    plain = dump(pg_database, tmp_path / "old.sql")
+    stamp = time.time() - 30 * 3600
+    os.utime(plain, (stamp, stamp))
+    add_profile(env, "prod-db", scope="production", allow=["read"], values={"DATABASE_URL": pg_database})
+    old = cli(env, "backup", "verify", "--profile", "prod-db", "--dump", str(plain))
+    assert old.returncode == 1 and "the dump is 30.0 hours old, more than 24" in old.stdout
+    whole = dump(pg_database, tmp_path / "whole.dump", "--format=custom").read_bytes()
+    (tmp_path / "cut.dump").write_bytes(whole[: len(whole) // 2])
+    cut = cli(env, "backup", "verify", "--profile", "prod-db", "--dump", str(tmp_path / "cut.dump"))
+    assert cut.returncode == 1 and "the restore reported errors" in cut.stdout
+    assert scratch_databases() == []
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00\x01binary" * 50, b"just some text\n", b"PGDMP\x01\x02 not really"])
+def test_what_is_not_a_dump_gets_one_line(env: dict[str, str], isolated_home: Path, tmp_path: Path,
+                                          pg_database: str, content: bytes) -> None:  # fmt: skip
+    add_profile(env, "prod-db", scope="production", allow=["read"], values={"DATABASE_URL": pg_database})
+    (tmp_path / "x.dump").write_bytes(content)
+    done = cli(env, "backup", "verify", "--profile", "prod-db", "--dump", str(tmp_path / "x.dump"))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and done.stderr.startswith("blastdoor:")
+    failed = [e for e in entries(isolated_home) if e["type"] == "backup-proof"]
+    assert failed and failed[-1]["result"] == "error"
+    assert scratch_databases() == []
+
+
+@pytest.mark.parametrize("line", ["\\! touch {marker}", "\\connect postgres", "\\o {marker}", "\\copy orders to '{marker}'"])
+def test_a_plain_dump_that_would_run_psql_commands_is_refused(env: dict[str, str], isolated_home: Path, tmp_path: Path,
+                                                              pg_database: str, line: str) -> None:  # fmt: skip
+    orders(pg_database)
+    path = dump(pg_database, tmp_path / "hostile.sql")
+    marker = tmp_path / "marker"
+    text = path.read_text().replace("SET statement_timeout = 0;", "SET statement_timeout = 0;\n" + line.format(marker=marker), 1)
+    path.write_text(text)
+    add_profile(env, "prod-db", scope="production", allow=["read"], values={"DATABASE_URL": pg_database})
+    done = cli(env, "backup", "verify", "--profile", "prod-db", "--dump", str(path))
+    assert done.returncode == 1 and "which a restore must not run" in done.stderr
+    assert not marker.exists() and scratch_databases() == []
+
+
+def test_copy_data_that_starts_with_a_backslash_is_data(env: dict[str, str], isolated_home: Path, tmp_path: Path,
+                                                        pg_database: str) -> None:  # fmt: skip
+    query(pg_database, "CREATE TABLE notes (body text); INSERT INTO notes VALUES (E'\\\\! not a command'), (NULL)")
+    path = dump(pg_database, tmp_path / "notes.sql")
+    assert "\\\\! not a command" in path.read_text()
+    add_profile(env, "prod-db", scope="production", allow=["read"], values={"DATABASE_URL": pg_database})
+    done = cli(env, "backup", "verify", "--profile", "prod-db", "--dump", str(path))
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_profile_without_dumps_is_told_where_to_say_so(env: dict[str, str], isolated_home: Path, pg_database: str) -> None:
+    add_profile(env, "prod-db", scope="production", allow=["read"], values={"DATABASE_URL": pg_database})
+    done = cli(env, "backup", "verify", "--profile", "prod-db")
+    assert done.returncode == 1 and "--dumps FOLDER" in done.stderr
+    missing = cli(env, "backup", "verify", "--profile", "prod-db", "--dump", "/nonexistent/dumps")
+    assert missing.returncode == 1 and "does not exist" in missing.stderr
