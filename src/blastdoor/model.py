@@ -104,6 +104,7 @@ class Context:
     tool: str = ""  # the agent's tool that asked (Bash, Write, mcp__github__delete_repo ...)
     target: str = ""  # for non-shell kinds: a DSN, URL or workspace naming where the action lands
     dialect: str = ""
+    uid: int | None = None  # the OS user who asked, from the daemon socket's peer credentials
 
     @classmethod
     def create(cls, *, env: Mapping[str, str] | None = None, **kwargs: Any) -> Context:

@@ -48,7 +48,8 @@ def settle(action: Action, decision: Decision, *, book: Book, settings: Settings
         return replace(decision, kind=DecisionKind.DENY,
                        reasons=(f"a person denied request {refused.id}: {refused.closed}", *decision.reasons),
                        rule_ids=(*decision.rule_ids, DENIED_RULE)), refused.id  # fmt: skip
-    body = redact(describe(action, decision, uid=os.getuid(), files=files))
+    uid = action.context.uid if action.context.uid is not None else os.getuid()
+    body = redact(describe(action, decision, uid=uid, files=files))
     request = book.create(digest, body, required=settings.approvals_required,
                           ttl_hours=settings.request_ttl_hours)  # fmt: skip
     entry = {"v": ENTRY_VERSION, "type": "approval-request", "time": now(), "source": "approvals",

@@ -61,33 +61,51 @@ def check_name(name: str) -> str:
 
 
 def enroll(name: str, passphrase: str, *, public_folder: Path, secret_folder: Path) -> Approver:
+    """Make ``name``'s key pair and register its public half for this OS user."""
+    raw = make_key(name, passphrase, secret_folder=secret_folder, public_folder=public_folder)
+    return register(name, os.getuid(), raw, public_folder=public_folder)
+
+
+def make_key(name: str, passphrase: str, *, secret_folder: Path, public_folder: Path | None = None) -> bytes:
+    """A new key pair for approver ``name``: the private half sealed with ``passphrase`` in
+    ``secret_folder``; the raw public key returned (for :func:`register`, here or in the daemon)."""
     check_name(name)
     if len(passphrase) < MIN_PASSPHRASE:
         raise ApprovalError(
             "the passphrase is too short", hint=f"use at least {MIN_PASSPHRASE} characters"
         )
-    secret_path, public_path = secret_folder / f"{name}.key", public_folder / f"{name}.pub"
-    if public_path.exists() or secret_path.exists():
+    secret_path = secret_folder / f"{name}.key"
+    if secret_path.exists() or (public_folder is not None and (public_folder / f"{name}.pub").exists()):
         raise ApprovalError(f"approver {name} already exists", hint="pick another name")
     private = Ed25519PrivateKey.generate()
     sealed = private.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.BestAvailableEncryption(passphrase.encode()),
     )  # fmt: skip
-    public = private.public_key()
-    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    uid = os.getuid()
     try:
         secret_folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        public_folder.mkdir(parents=True, exist_ok=True)
         _write(secret_path, sealed, 0o600)
-        _write(
-            public_path,
-            f"blastdoor-approver 1\nname {name}\nuid {uid}\nkey {base64.b64encode(raw).decode()}\n".encode(),
-            0o644,
-        )
     except OSError as error:
         raise ApprovalError(f"cannot store the approver key: {error.strerror}",
+                            hint="check the folders' permissions") from None  # fmt: skip
+    return private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def register(name: str, uid: int, raw: bytes, *, public_folder: Path) -> Approver:
+    """Register ``raw`` (32 bytes) as approver ``name``'s public key, belonging to OS user ``uid``."""
+    check_name(name)
+    try:
+        public = Ed25519PublicKey.from_public_bytes(raw)
+    except ValueError:
+        raise ApprovalError("that is not an Ed25519 public key", hint="enroll again") from None
+    try:
+        public_folder.mkdir(parents=True, exist_ok=True)
+        _write(public_folder / f"{name}.pub",
+               f"blastdoor-approver 1\nname {name}\nuid {uid}\nkey {base64.b64encode(raw).decode()}\n".encode(), 0o644)  # fmt: skip
+    except FileExistsError:
+        raise ApprovalError(f"approver {name} already exists", hint="pick another name") from None
+    except OSError as error:
+        raise ApprovalError(f"cannot register the approver key: {error.strerror}",
                             hint="check the folders' permissions") from None  # fmt: skip
     return Approver(name, uid, public, key_id(public))
 

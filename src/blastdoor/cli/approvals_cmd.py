@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from blastdoor.approvals.errors import ApprovalError
 from blastdoor.cli.common import settings
 from blastdoor.ledger.entry import person_entry
 
@@ -100,70 +101,64 @@ def _show(request: Any, state: str, signed: list[str]) -> None:
 
 
 def _approve(args: argparse.Namespace) -> int:
-    from blastdoor.approvals.errors import ApprovalError
-    from blastdoor.approvals.grant import counting, hardened, problems, sign
-    from blastdoor.approvals.keys import local_names, private_folder, registered, unlock
-    from blastdoor.approvals.request import APPROVED, PENDING
-    from blastdoor.approvals.terminal import agent_marker, read_passphrase
-    from blastdoor.ledger.entry import now
+    from blastdoor.approvals.accept import accept, open_request, refuse
 
     resolved = settings(args)
+    who = _who()
     with _opened(args) as (ledger, book):
-
-        def refuse(why: str, hint: str) -> int:
-            ledger.record(person_entry("approval-refused", request=args.id[:100], why=why))
-            raise ApprovalError(why, hint=hint)
-
-        marker = agent_marker(os.environ)
-        if marker:
-            return refuse(f"approval refused: this shell belongs to an agent ({marker} is set)",
-                          "approve from your own terminal, outside the agent; the attempt is recorded")  # fmt: skip
-        request = book.get(args.id)
-        if request is None:
-            return refuse(f"no approval request {args.id[:100]}", "see `blastdoor requests`")
-        state = request.state_at(now())
-        if state not in (PENDING, APPROVED):
-            return refuse(
-                f"request {request.id} is {state}", "the agent must retry to open a new request"
-            )
-        secret_folder = private_folder()
-        names = [args.approver] if args.approver else local_names(secret_folder)
-        if len(names) != 1:
-            return refuse("no approver key here" if not names else f"several approver keys here ({', '.join(names)})",
-                          "enroll with `blastdoor approver add NAME`, or pick one with --as NAME")  # fmt: skip
-        approvers = registered(resolved.approver_keys)
-        approver = approvers.get(names[0])
-        if approver is None:
-            return refuse(f"approver {names[0]} is not registered in {resolved.approver_keys}",
-                          "enroll with `blastdoor approver add NAME`")  # fmt: skip
-        _show(request, state, [g.approver for g in book.grants(request.id)])
+        record = ledger.record
+        request = open_request(book, args.id, record=record, who=who)
+        _show(request, request.state_at(_now()), [g.approver for g in book.grants(request.id)])
         try:
-            passphrase = read_passphrase(f"passphrase for approver {approver.name}: ")
-            private = unlock(approver.name, passphrase, secret_folder=secret_folder)
+            grant = _sign(request, args.approver, resolved)
         except ApprovalError as error:
-            return refuse(f"approval refused: {error.message}", error.hint)
-        grant = sign(request, approver, private, ttl_minutes=resolved.grant_ttl_minutes)
-        why = problems(grant, request, approvers, allowed=resolved.approvers,
-                       hardened=hardened(resolved, request), at=now())  # fmt: skip
-        if why:
-            return refuse("approval refused: " + "; ".join(why), "ask another approver")
-        if not book.add_grant(grant):
-            return refuse(
-                f"{approver.name} already approved {request.id}", "another approver must sign"
-            )
-        valid = counting(book.grants(request.id), request, approvers, settings=resolved, at=now())
-        if len(valid) >= request.required:
-            book.move(request.id, (PENDING,), APPROVED)
-        ledger.record(person_entry("approval-granted", request=request.id, digest=request.digest, grant=grant.id,
-                                   approver=approver.name, key=approver.key_id, expires=grant.expires,
-                                   approvals=len(valid), required=request.required))  # fmt: skip
-    if len(valid) >= request.required:
+            refuse(record, who, request.id, error.message if error.message.startswith("approval refused") else
+                   f"approval refused: {error.message}", error.hint)  # fmt: skip
+        accepted = accept(grant, book=book, settings=resolved, record=record, who=who)
+    return _approved(accepted)
+
+
+def _who() -> dict[str, Any]:
+    return {"source": "cli", "by": os.environ.get("USER", ""), "uid": os.getuid()}
+
+
+def _now() -> str:
+    from blastdoor.ledger.entry import now
+
+    return now()
+
+
+def _sign(request: Any, name: str | None, resolved: Any) -> Any:
+    """The grant the approver at this terminal signs for ``request`` (ApprovalError when they cannot)."""
+    from blastdoor.approvals.grant import sign
+    from blastdoor.approvals.keys import local_names, private_folder, registered, unlock
+    from blastdoor.approvals.terminal import agent_marker, read_passphrase
+
+    marker = agent_marker(os.environ)
+    if marker:
+        raise ApprovalError(f"approval refused: this shell belongs to an agent ({marker} is set)",
+                            hint="approve from your own terminal, outside the agent; the attempt is recorded")  # fmt: skip
+    secret_folder = private_folder()
+    names = [name] if name else local_names(secret_folder)
+    if len(names) != 1:
+        raise ApprovalError("no approver key here" if not names else f"several approver keys here ({', '.join(names)})",
+                            hint="enroll with `blastdoor approver add NAME`, or pick one with --as NAME")  # fmt: skip
+    approver = registered(resolved.approver_keys).get(names[0])
+    if approver is None:
+        raise ApprovalError(f"approver {names[0]} is not registered in {resolved.approver_keys}",
+                            hint="enroll with `blastdoor approver add NAME`")  # fmt: skip
+    passphrase = read_passphrase(f"passphrase for approver {approver.name}: ")
+    private = unlock(approver.name, passphrase, secret_folder=secret_folder)
+    return sign(request, approver, private, ttl_minutes=resolved.grant_ttl_minutes)
+
+
+def _approved(accepted: Any) -> int:
+    request, grant = accepted.request, accepted.grant
+    if accepted.valid >= request.required:
         until = grant.expires[:19].replace("T", " ")
-        print(
-            f"approved {request.id}: the agent may retry exactly the same action until {until} UTC, once"
-        )
+        print(f"approved {request.id}: the agent may retry exactly the same action until {until} UTC, once")
     else:
-        print(f"signed {request.id}: {len(valid)} of {request.required} approvals")
+        print(f"signed {request.id}: {accepted.valid} of {request.required} approvals")
     return 0
 
 

@@ -160,8 +160,9 @@ def _stamp(path: Path | None) -> tuple[str, int, int] | None:
     return (str(path), info.st_size, info.st_mtime_ns)
 
 
-def handle(agent: str, raw: bytes, *, env: Mapping[str, str], cwd: str, runtime: Runtime) -> Reply:
-    """The agent's answer for one hook call. Never raises: every failure is a block."""
+def handle(agent: str, raw: bytes, *, env: Mapping[str, str], cwd: str, runtime: Runtime, uid: int | None = None) -> Reply:
+    """The agent's answer for one hook call (``uid``: the caller's OS user, when a daemon serving
+    other users knows it). Never raises: every failure is a block."""
     try:
         adapter = adapter_for(agent)
     except BlastdoorError as error:
@@ -169,7 +170,7 @@ def handle(agent: str, raw: bytes, *, env: Mapping[str, str], cwd: str, runtime:
             "", 1, f"blastdoor: {error.diagnostics()}\n"
         )  # the wrapper turns this into the agent's block
     try:
-        return _handle(adapter, raw, env=env, cwd=cwd, runtime=runtime)
+        return _handle(adapter, raw, env=env, cwd=cwd, runtime=runtime, uid=uid)
     except BlastdoorError as error:
         return adapter.reply(failure_verdict(error.diagnostics()))
     except Exception as error:
@@ -177,12 +178,12 @@ def handle(agent: str, raw: bytes, *, env: Mapping[str, str], cwd: str, runtime:
 
 
 def _handle(
-    adapter: Adapter, raw: bytes, *, env: Mapping[str, str], cwd: str, runtime: Runtime
+    adapter: Adapter, raw: bytes, *, env: Mapping[str, str], cwd: str, runtime: Runtime, uid: int | None
 ) -> Reply:
     call = adapter.parse(decode(raw))
     if call.kind is None:
         return adapter.reply(Verdict(None))
-    action = action_of(call, env=env, cwd=cwd)
+    action = action_of(call, env=env, cwd=cwd, uid=uid)
     from blastdoor.ledger.record import decision_payload
 
     policy, decision, request = runtime.decide(action)
@@ -192,12 +193,12 @@ def _handle(
     return adapter.reply(verdict_of(decision, request=request))
 
 
-def action_of(call: HookCall, *, env: Mapping[str, str], cwd: str) -> Action:
+def action_of(call: HookCall, *, env: Mapping[str, str], cwd: str, uid: int | None = None) -> Action:
     assert call.kind is not None
     where = call.cwd or cwd
     context = Context.create(
         env=env, cwd=os.path.abspath(where) if where else None, agent=call.agent,
         session_id=call.session_id, run_id=run_id(call.agent, call.session_id, env),
-        tool_use_id=call.tool_use_id, tool=call.tool, target=call.server,
+        tool_use_id=call.tool_use_id, tool=call.tool, target=call.server, uid=uid,
     )  # fmt: skip
     return Action(kind=call.kind, input=call.text, context=context)

@@ -30,6 +30,7 @@ def decision_payload(
         "run": context.run_id,
         "tool_use": context.tool_use_id,
         "cwd": context.cwd or "",
+        **({"uid": context.uid} if context.uid is not None else {}),
         "action": _clean(
             {
                 "kind": action.kind.value,

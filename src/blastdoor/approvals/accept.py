@@ -1,0 +1,74 @@
+"""Taking a signed grant in: the checks a grant passes before it is stored, wherever it came from.
+
+The approver's own ``blastdoor approve`` signs the grant with their private key (read with the
+passphrase from their terminal); this module is the receiving side, run in that same process in
+single-user mode and in the daemon in hardened mode, where ``caller_uid`` is the OS user the
+socket's peer credentials name. Every refusal is recorded (``approval-refused``) before it is
+raised, so attempts leave a trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from blastdoor.approvals.book import Book, StoredGrant
+from blastdoor.approvals.errors import ApprovalError
+from blastdoor.approvals.grant import counting, hardened, problems
+from blastdoor.approvals.keys import registered
+from blastdoor.approvals.request import APPROVED, PENDING, Request
+from blastdoor.config import Settings
+from blastdoor.ledger.entry import ENTRY_VERSION, now
+
+Recorder = Callable[[Mapping[str, Any]], object]
+
+
+@dataclass(frozen=True)
+class Accepted:
+    request: Request
+    grant: StoredGrant
+    valid: int  # grants that count now, this one included
+
+
+def open_request(book: Book, ident: str, *, record: Recorder, who: Mapping[str, Any]) -> Request:
+    """The request ``ident`` when it can still be approved (recorded and raised when not)."""
+    request = book.get(ident)
+    if request is None:
+        refuse(record, who, ident, f"no approval request {ident[:100]}", "see `blastdoor requests`")
+    state = request.state_at(now())
+    if state not in (PENDING, APPROVED):
+        refuse(record, who, request.id, f"request {request.id} is {state}", "the agent must retry to open a new request")
+    return request
+
+
+def accept(grant: StoredGrant, *, book: Book, settings: Settings, record: Recorder,
+           who: Mapping[str, Any], caller_uid: int | None = None) -> Accepted:  # fmt: skip
+    """Store ``grant`` when it counts; record it. ``who`` says who sent it, for the ledger."""
+    request = open_request(book, grant.request_id, record=record, who=who)
+    approvers = registered(settings.approver_keys)
+    approver = approvers.get(grant.approver)
+    if approver is None:
+        refuse(record, who, request.id, f"approver {grant.approver[:64]} is not registered", "enroll with `blastdoor approver add NAME`")
+    if caller_uid is not None and caller_uid != approver.uid:
+        refuse(record, who, request.id, f"the grant of {approver.name} was sent by another OS user (uid {caller_uid})",
+               f"approve as the user who enrolled {approver.name}")  # fmt: skip
+    at = now()
+    why = problems(grant, request, approvers, allowed=settings.approvers, hardened=hardened(settings, request), at=at)
+    if why:
+        refuse(record, who, request.id, "approval refused: " + "; ".join(why), "ask another approver")
+    if not book.add_grant(grant):
+        refuse(record, who, request.id, f"{approver.name} already approved {request.id}", "another approver must sign")
+    valid = len(counting(book.grants(request.id), request, approvers, settings=settings, at=at))
+    if valid >= request.required:
+        book.move(request.id, (PENDING,), APPROVED)
+    record({"v": ENTRY_VERSION, "type": "approval-granted", "time": at, **who, "request": request.id,
+            "digest": request.digest, "grant": grant.id, "approver": approver.name, "key": approver.key_id,
+            "expires": grant.expires, "approvals": valid, "required": request.required})  # fmt: skip
+    return Accepted(request, grant, valid)
+
+
+def refuse(record: Recorder, who: Mapping[str, Any], request: str, why: str, hint: str) -> NoReturn:
+    """Record the refused attempt, then raise it."""
+    record({"v": ENTRY_VERSION, "type": "approval-refused", "time": now(), **who, "request": request[:100], "why": why})
+    raise ApprovalError(why, hint=hint)
