@@ -54,6 +54,9 @@ def accept(grant: StoredGrant, *, book: Book, settings: Settings, record: Record
         refuse(record, who, request.id, f"the grant of {approver.name} was sent by another OS user (uid {caller_uid})",
                f"approve as the user who enrolled {approver.name}")  # fmt: skip
     at = now()
+    if _lifetime_minutes(grant) > settings.grant_ttl_minutes + 1:
+        refuse(record, who, request.id, f"the grant of {approver.name} lives longer than {settings.grant_ttl_minutes} minutes",
+               "sign it with this install's grant_ttl_minutes")  # fmt: skip
     why = problems(grant, request, approvers, allowed=settings.approvers, hardened=hardened(settings, request), at=at)
     if why:
         refuse(record, who, request.id, "approval refused: " + "; ".join(why), "ask another approver")
@@ -66,6 +69,17 @@ def accept(grant: StoredGrant, *, book: Book, settings: Settings, record: Record
             "digest": request.digest, "grant": grant.id, "approver": approver.name, "key": approver.key_id,
             "expires": grant.expires, "approvals": valid, "required": request.required})  # fmt: skip
     return Accepted(request, grant, valid)
+
+
+def _lifetime_minutes(grant: StoredGrant) -> float:
+    from datetime import datetime
+
+    try:
+        issued = datetime.fromisoformat(str(grant.body["issued"]).replace("Z", "+00:00"))
+        expires = datetime.fromisoformat(str(grant.body["expires"]).replace("Z", "+00:00"))
+    except (KeyError, ValueError):
+        return float("inf")
+    return (expires - issued).total_seconds() / 60
 
 
 def refuse(record: Recorder, who: Mapping[str, Any], request: str, why: str, hint: str) -> NoReturn:

@@ -62,8 +62,11 @@ def _opened(args: argparse.Namespace) -> Iterator[tuple[Any, Any]]:
 
 
 def _requests(args: argparse.Namespace) -> int:
+    from blastdoor.hardened.layout import served_by_daemon
     from blastdoor.ledger.entry import now
 
+    if (system := served_by_daemon()) is not None:
+        return _requests_remote(args, system)
     shown: set[str] = set()
     with _opened(args) as (_, book):
         while True:
@@ -89,6 +92,37 @@ def _requests(args: argparse.Namespace) -> int:
     return 0
 
 
+def _requests_remote(args: argparse.Namespace, system: Any) -> int:
+    from blastdoor.hardened.client import ask
+
+    shown: set[str] = set()
+    while True:
+        for line in ask(system, "requests", all=args.all).splitlines():
+            found = json.loads(line)
+            key = f"{found['id']} {found['state']} {len(found['grants'])}"
+            if key in shown:
+                continue
+            shown.add(key)
+            if args.json:
+                print(line, flush=True)
+            else:
+                _show(_request_of(found), found["state"], found["grants"])
+        if not args.watch:
+            break
+        time.sleep(1.0)
+    if not shown and not args.json:
+        print("no approval requests waiting" if not args.all else "no approval requests yet")
+    return 0
+
+
+def _request_of(found: dict[str, Any]) -> Any:
+    from blastdoor.approvals.request import Request
+
+    body = {k: v for k, v in found.items() if k not in ("id", "state", "digest", "created", "expires", "required", "grants", "grant_ttl_minutes")}
+    return Request(id=found["id"], digest=found["digest"], created=found["created"], expires=found["expires"],
+                   state=found["state"], required=int(found["required"]), body=body)  # fmt: skip
+
+
 def _show(request: Any, state: str, signed: list[str]) -> None:
     who = request.body.get("requester", {})
     print(f"{request.id}  {state.upper()}  {request.created[:19].replace('T', ' ')}  "
@@ -102,7 +136,11 @@ def _show(request: Any, state: str, signed: list[str]) -> None:
 
 def _approve(args: argparse.Namespace) -> int:
     from blastdoor.approvals.accept import accept, open_request, refuse
+    from blastdoor.approvals.keys import registered
+    from blastdoor.hardened.layout import served_by_daemon
 
+    if (system := served_by_daemon()) is not None:
+        return _approve_remote(args, system)
     resolved = settings(args)
     who = _who()
     with _opened(args) as (ledger, book):
@@ -110,7 +148,7 @@ def _approve(args: argparse.Namespace) -> int:
         request = open_request(book, args.id, record=record, who=who)
         _show(request, request.state_at(_now()), [g.approver for g in book.grants(request.id)])
         try:
-            grant = _sign(request, args.approver, resolved)
+            grant = _sign(request, args.approver, registered(resolved.approver_keys), ttl_minutes=resolved.grant_ttl_minutes)
         except ApprovalError as error:
             refuse(record, who, request.id, error.message if error.message.startswith("approval refused") else
                    f"approval refused: {error.message}", error.hint)  # fmt: skip
@@ -128,10 +166,30 @@ def _now() -> str:
     return now()
 
 
-def _sign(request: Any, name: str | None, resolved: Any) -> Any:
+def _approve_remote(args: argparse.Namespace, system: Any) -> int:
+    """Hardened mode: sign here, with the key only this approver holds; the daemon checks and keeps it."""
+    from types import SimpleNamespace
+
+    from blastdoor.approvals.keys import Approver
+    from blastdoor.hardened.client import ask
+
+    found = json.loads(ask(system, "request", id=args.id))
+    request = _request_of(found)
+    _show(request, found["state"], found["grants"])
+    approvers = {}
+    for line in ask(system, "approvers").splitlines():
+        item = json.loads(line)
+        approvers[item["name"]] = Approver(item["name"], int(item["uid"]), None, item["key"])  # type: ignore[arg-type]
+    grant = _sign(request, args.approver, approvers, ttl_minutes=float(found.get("grant_ttl_minutes", 15)))
+    taken = json.loads(ask(system, "grant", grant={"id": grant.id, "request": grant.request_id, "approver": grant.approver,
+                                                   "body": grant.body, "signature": grant.signature, "expires": grant.expires}))  # fmt: skip
+    return _approved(SimpleNamespace(request=request, grant=grant, valid=taken["valid"]))
+
+
+def _sign(request: Any, name: str | None, approvers: dict[str, Any], *, ttl_minutes: float) -> Any:
     """The grant the approver at this terminal signs for ``request`` (ApprovalError when they cannot)."""
     from blastdoor.approvals.grant import sign
-    from blastdoor.approvals.keys import local_names, private_folder, registered, unlock
+    from blastdoor.approvals.keys import local_names, private_folder, unlock
     from blastdoor.approvals.terminal import agent_marker, read_passphrase
 
     marker = agent_marker(os.environ)
@@ -143,13 +201,12 @@ def _sign(request: Any, name: str | None, resolved: Any) -> Any:
     if len(names) != 1:
         raise ApprovalError("no approver key here" if not names else f"several approver keys here ({', '.join(names)})",
                             hint="enroll with `blastdoor approver add NAME`, or pick one with --as NAME")  # fmt: skip
-    approver = registered(resolved.approver_keys).get(names[0])
+    approver = approvers.get(names[0])
     if approver is None:
-        raise ApprovalError(f"approver {names[0]} is not registered in {resolved.approver_keys}",
-                            hint="enroll with `blastdoor approver add NAME`")  # fmt: skip
+        raise ApprovalError(f"approver {names[0]} is not registered", hint="enroll with `blastdoor approver add NAME`")
     passphrase = read_passphrase(f"passphrase for approver {approver.name}: ")
     private = unlock(approver.name, passphrase, secret_folder=secret_folder)
-    return sign(request, approver, private, ttl_minutes=resolved.grant_ttl_minutes)
+    return sign(request, approver, private, ttl_minutes=ttl_minutes)
 
 
 def _approved(accepted: Any) -> int:
@@ -163,7 +220,13 @@ def _approved(accepted: Any) -> int:
 
 
 def _deny(args: argparse.Namespace) -> int:
-    from blastdoor.approvals.errors import ApprovalError
+    from blastdoor.hardened.layout import served_by_daemon
+
+    if (system := served_by_daemon()) is not None:
+        from blastdoor.hardened.client import ask
+
+        print(ask(system, "deny", id=args.id, reason=args.reason), end="")
+        return 0
 
     with _opened(args) as (ledger, book):
         if not book.deny(args.id, args.reason):
@@ -184,10 +247,14 @@ def _approver_add(args: argparse.Namespace) -> int:
     if marker:
         raise ApprovalError(f"enrollment refused: this shell belongs to an agent ({marker} is set)",
                             hint="enroll from your own terminal")  # fmt: skip
-    resolved = settings(args)
     first = read_passphrase(f"new passphrase for approver {args.name}: ")
     if read_passphrase("again: ") != first:
         raise ApprovalError("the passphrases differ", hint="run it again")
+    from blastdoor.hardened.layout import served_by_daemon
+
+    if (system := served_by_daemon()) is not None:
+        return _enroll_remote(args.name, first, system)
+    resolved = settings(args)
     approver = enroll(
         args.name, first, public_folder=resolved.approver_keys, secret_folder=private_folder()
     )
@@ -206,9 +273,35 @@ def _approver_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _enroll_remote(name: str, passphrase: str, system: Any) -> int:
+    """Hardened mode: the key pair is made here; the daemon registers its public half for this user."""
+    import base64
+
+    from blastdoor.approvals.keys import make_key, private_folder
+    from blastdoor.hardened.client import ask
+
+    folder = private_folder()
+    raw = make_key(name, passphrase, secret_folder=folder)
+    try:
+        taken = json.loads(ask(system, "enroll", name=name, key=base64.b64encode(raw).decode()))
+    except Exception:
+        (folder / f"{name}.key").unlink(missing_ok=True)  # not registered: no key left behind
+        raise
+    print(f"enrolled approver {taken['name']} (key {taken['key']}, uid {taken['uid']}); private key in {folder}")
+    return 0
+
+
 def _approver_list(args: argparse.Namespace) -> int:
     from blastdoor.approvals.keys import registered
+    from blastdoor.hardened.layout import served_by_daemon
 
+    if (system := served_by_daemon()) is not None:
+        from blastdoor.hardened.client import ask
+
+        for line in ask(system, "approvers").splitlines():
+            item = json.loads(line)
+            print(f"{item['name']}  key {item['key']}  uid {item['uid']}")
+        return 0
     found = registered(settings(args).approver_keys)
     for approver in found.values():
         print(f"{approver.name}  key {approver.key_id}  uid {approver.uid}")

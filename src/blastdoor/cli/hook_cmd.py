@@ -26,6 +26,8 @@ def register(commands: Any) -> None:
     daemon.add_argument(
         "--idle", type=float, default=900.0, help="run: seconds without a call before it exits"
     )
+    daemon.add_argument("--system", default="", metavar="SOCKET",
+                        help="run: hardened mode's daemon, as the blastdoor user, serving every user on SOCKET")  # fmt: skip
     daemon.set_defaults(handler=_daemon)
 
 
@@ -48,6 +50,16 @@ def _daemon(args: argparse.Namespace) -> int:
     from blastdoor.integrations import daemon
 
     resolved = settings(args)
+    if args.action == "run" and args.system:
+        from pathlib import Path
+
+        from blastdoor.errors import HomeError
+
+        if os.geteuid() == 0:
+            raise HomeError("the hardened daemon does not run as root", hint="run it as the blastdoor user (blastdoor install --system does)")
+        if not daemon.serve(resolved, shared=Path(args.system)):
+            print(f"blastdoor: a daemon already serves {resolved.home}", file=sys.stderr)
+        return 0
     if args.action == "run":
         if not daemon.serve(resolved, idle=args.idle):
             print(f"blastdoor: a daemon already serves {resolved.home}", file=sys.stderr)

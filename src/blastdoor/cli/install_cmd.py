@@ -19,9 +19,17 @@ def register(commands: Any) -> None:
         parser = commands.add_parser(name, help=helptext)
         parser.add_argument(
             "agent",
+            nargs="?" if name == "install" else None,
             choices=(*AGENTS, "git"),
             help="an agent, or git (this repository's pre-push and pre-commit hooks)",
         )
+        if name == "install":
+            parser.add_argument("--system", action="store_true",
+                                help="set up hardened mode (as root): the blastdoor OS user owns the home, a daemon serves every user")  # fmt: skip
+            parser.add_argument("--root", default="/", help="--system: install below this folder instead of /")
+            parser.add_argument("--system-user", default="blastdoor", help="--system: the OS user (default blastdoor)")
+            parser.add_argument("--no-start", action="store_true", help="--system: do not start the daemon")
+            parser.add_argument("--python", default="", help="--system: the interpreter the daemon runs under (default this one)")
         where = parser.add_mutually_exclusive_group()
         where.add_argument(
             "--project",
@@ -46,8 +54,12 @@ def register(commands: Any) -> None:
 
 
 def _place(args: argparse.Namespace) -> Any:
+    from blastdoor.hardened.layout import read
     from blastdoor.integrations.manage import Place
 
+    system = read()
+    if system is not None:
+        return Place(project=Path(os.getcwd()), home=Path.home(), blastdoor_home=system.home, socket=str(system.socket))
     return Place(project=Path(os.getcwd()), home=Path.home(), blastdoor_home=settings(args).home)
 
 
@@ -70,6 +82,12 @@ def _git_hooks(*, install: bool) -> int:
 def _install(args: argparse.Namespace) -> int:
     from blastdoor.integrations.manage import install_agent
 
+    if args.system:
+        return _install_system(args)
+    if args.agent is None:
+        from blastdoor.errors import InputError
+
+        raise InputError("name an agent to install the hook for, or --system", hint=f"one of {', '.join(AGENTS)}, git")
     if args.agent == "git":
         return _git_hooks(install=True)
 
@@ -83,6 +101,17 @@ def _install(args: argparse.Namespace) -> int:
     if args.agent == "codex" and not args.managed:
         print("  Codex runs a new hook only after you trust it: open Codex and run /hooks")
     print("  run `blastdoor doctor` to prove it blocks")
+    return 0
+
+
+def _install_system(args: argparse.Namespace) -> int:
+    import sys
+
+    from blastdoor.hardened.install import install
+
+    system = install(Path(args.root), user=args.system_user, python=args.python or sys.executable, start=not args.no_start)
+    print(f"hardened mode: home {system.home} owned by {system.user}, daemon on {system.socket}")
+    print("  every blastdoor command on this machine now asks the daemon; install agent hooks with --managed")
     return 0
 
 

@@ -6,6 +6,11 @@ serialises writes anyway), refuses callers of another user (the socket's peer cr
 the policy when its files change, and exits after ``idle`` seconds without a call, or after a call
 when Blastdoor's own files changed (an upgrade; looked at most once a second), so a stale daemon
 does not outlive its code.
+
+In hardened mode (``shared``: the socket named by ``/etc/blastdoor/system.toml``) the daemon runs as
+the ``blastdoor`` user, its socket is open to every user of the machine, it never idles out, and
+each call is answered for the user the socket's peer credentials name: hook calls are judged and
+recorded with that uid, and the other operations (:mod:`blastdoor.hardened.ops`) check it.
 """
 
 from __future__ import annotations
@@ -18,8 +23,10 @@ import socket
 import struct
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from blastdoor.config import Settings
 from blastdoor.integrations import hook_client
@@ -27,7 +34,20 @@ from blastdoor.integrations.adapter import Reply
 from blastdoor.integrations.service import Runtime, handle
 
 IDLE_SECONDS = 900.0
+OP_PROTOCOL = b"blastdoor-op/1"  # hardened mode's other calls: this, NUL, a JSON object
 READ_TIMEOUT = 2.0  # a client that connects and says nothing loses its turn, not the daemon
+
+
+@dataclass(frozen=True)
+class Peer:
+    """The process at the other end of a connection, as the kernel names it."""
+
+    pid: int
+    uid: int
+    gid: int
+
+    def who(self) -> dict[str, Any]:
+        return {"source": "daemon", "uid": self.uid, "pid": self.pid}
 
 
 def run_folder(settings: Settings) -> Path:
@@ -79,23 +99,24 @@ def code_stamp() -> int:
     return newest
 
 
-def serve(settings: Settings, *, idle: float = IDLE_SECONDS) -> bool:
-    """Serve until idle; False when another daemon already serves this home."""
+def serve(settings: Settings, *, idle: float = IDLE_SECONDS, shared: Path | None = None) -> bool:
+    """Serve until idle (or, ``shared``, until stopped); False when another daemon already serves
+    this home."""
     folder = run_folder(settings)
     with _exclusive(folder / "daemon.lock") as mine:
         if not mine:
             return False
-        path = hook_client.socket_path(str(settings.home))
+        path = str(shared) if shared else hook_client.socket_path(str(settings.home))
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
         server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        old_mask = os.umask(0o177)
+        old_mask = os.umask(0o111 if shared else 0o177)  # shared: every user may connect, and is told apart
         try:
             _bind(server, path)
         finally:
             os.umask(old_mask)
         server.listen(64)
-        server.settimeout(idle)
+        server.settimeout(None if shared else idle)
         runtime = Runtime(settings)
         stamp, next_look = code_stamp(), time.monotonic() + 1.0
         stopping = False
@@ -113,8 +134,8 @@ def serve(settings: Settings, *, idle: float = IDLE_SECONDS) -> bool:
                 except (TimeoutError, OSError):
                     break
                 with conn:
-                    _answer(conn, runtime)
-                if time.monotonic() >= next_look:  # a walk over the package, at most once a second
+                    _answer(conn, runtime, shared=shared is not None)
+                if shared is None and time.monotonic() >= next_look:  # a walk over the package, at most once a second
                     next_look = time.monotonic() + 1.0
                     if code_stamp() != stamp:
                         break  # upgraded: the next call starts a daemon with the new code
@@ -138,32 +159,40 @@ def _bind(server: socket.socket, path: str) -> None:
         os.chdir(here)
 
 
-def _peer_uid(conn: socket.socket) -> int | None:
+def _peer(conn: socket.socket) -> Peer | None:
+    """Who is at the other end, as the kernel says (Linux's SO_PEERCRED: pid, uid, gid)."""
     if not hasattr(socket, "SO_PEERCRED"):
         return None
     raw = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    return int(struct.unpack("3i", raw)[1])
+    pid, uid, gid = struct.unpack("3i", raw)
+    return Peer(pid=pid, uid=uid, gid=gid)
 
 
-def _answer(conn: socket.socket, runtime: Runtime) -> None:
+def _answer(conn: socket.socket, runtime: Runtime, *, shared: bool) -> None:
     conn.settimeout(READ_TIMEOUT)
     try:
-        uid = _peer_uid(conn)
+        peer = _peer(conn)
         request = hook_client.recv_frame(conn, 1 << 20)
-        raw = hook_client.recv_frame(conn)
+        operation = request.startswith(OP_PROTOCOL + b"\0")
+        raw = b"" if operation else hook_client.recv_frame(conn)
     except OSError:
         return  # the client gets no answer and blocks the call
-    try:
-        agent, cwd, env = hook_client.decode_request(request)
-    except ValueError:
-        reply = Reply(
-            "", 1, "blastdoor: hook client and daemon differ; run `blastdoor daemon stop`\n"
-        )
+    if shared and peer is None:
+        reply = Reply("", 1, "blastdoor: this system cannot tell who is calling; the daemon refuses\n")
+    elif not shared and peer is not None and peer.uid != os.getuid():
+        reply = Reply("", 1, "blastdoor: the daemon serves only its own user\n")
+    elif operation:
+        from blastdoor.hardened import ops
+
+        reply = ops.answer(request[len(OP_PROTOCOL) + 1:], peer, runtime) if shared and peer else Reply(
+            "", 2, "blastdoor: only the hardened daemon takes operations\n")  # fmt: skip
     else:
-        if uid is not None and uid != os.getuid():
-            reply = Reply("", 1, "blastdoor: the daemon serves only its own user\n")
+        try:
+            agent, cwd, env = hook_client.decode_request(request)
+        except ValueError:
+            reply = Reply("", 1, "blastdoor: hook client and daemon differ; run `blastdoor daemon stop`\n")
         else:
-            reply = handle(agent, raw, env=env, cwd=cwd, runtime=runtime)
+            reply = handle(agent, raw, env=env, cwd=cwd, runtime=runtime, uid=peer.uid if shared and peer else None)
     with contextlib.suppress(OSError):
         for part in (str(reply.exit_code).encode(), reply.stdout.encode(), reply.stderr.encode()):
             hook_client.send_frame(conn, part)

@@ -1,6 +1,7 @@
 """The command an agent runs for every tool call: small, standard library only, fails closed.
 
-Installed hooks run ``python -I -S hook_client.py AGENT HOME`` (``-S``: no site-packages, so start-up
+Installed hooks run ``python -I -S hook_client.py AGENT HOME`` (in hardened mode ``AGENT --system
+SOCKET``: only the daemon decides, and a daemon that does not answer blocks the call) (``-S``: no site-packages, so start-up
 costs almost nothing). The client forwards the agent's JSON to the resident daemon on
 ``HOME/run/hook.sock`` and prints its answer. When the daemon is not running it decides in process
 (importing Blastdoor then) and starts the daemon for the next call. Whatever goes wrong, and when no
@@ -96,10 +97,10 @@ def connect(path: str, timeout: float) -> _socket.socket:
 
 
 def ask_daemon(
-    home: str, agent: str, raw: bytes, cwd: str, timeout: float
+    path: str, agent: str, raw: bytes, cwd: str, timeout: float
 ) -> tuple[int, bytes, bytes]:
-    """(exit code, stdout, stderr) from the daemon; OSError when there is none to ask."""
-    sock = connect(socket_path(home), timeout)
+    """(exit code, stdout, stderr) from the daemon on socket ``path``; OSError when there is none."""
+    sock = connect(path, timeout)
     try:
         send_frame(sock, encode_request(agent, cwd, dict(os.environ)))
         send_frame(sock, raw)
@@ -148,18 +149,28 @@ def main(argv: list[str]) -> int:
         sys.stderr.write("blastdoor: usage: hook_client.py AGENT [HOME]\n")
         return 1
     agent = argv[1]
+    raw = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+    cwd = os.getcwd()
+    if len(argv) > 3 and argv[2] == "--system":  # hardened mode: only the daemon decides
+        try:
+            code, out, err = ask_daemon(argv[3], agent, raw, cwd, timeout=deadline)
+        except OSError:
+            sys.stderr.write(f"blastdoor: the Blastdoor daemon at {argv[3]} is not answering; the call is blocked\n")
+            return 1
+        sys.stdout.buffer.write(out)
+        sys.stdout.flush()
+        sys.stderr.buffer.write(err)
+        return code
     home = (
         argv[2]
         if len(argv) > 2
         else os.environ.get("BLASTDOOR_HOME") or os.path.expanduser("~/.blastdoor")
     )
-    raw = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
-    cwd = os.getcwd()
     use_daemon = os.environ.get("BLASTDOOR_DAEMON", "1") != "0"  # 0: always decide in process
     try:
         if not use_daemon:
             raise OSError("the daemon is switched off")
-        code, out, err = ask_daemon(home, agent, raw, cwd, timeout=deadline)
+        code, out, err = ask_daemon(socket_path(home), agent, raw, cwd, timeout=deadline)
     except OSError:
         code, out, err = decide_in_process(home, agent, raw, cwd)
         if use_daemon:

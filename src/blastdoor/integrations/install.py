@@ -39,14 +39,15 @@ class Change:
     removed_file: bool = False
 
 
-def client_command(agent: str, home: Path, *, block: str) -> str:
+def client_command(agent: str, home: Path, *, block: str, socket: str = "") -> str:
     """The hook command: the client under this Python, and ``block`` when it fails or is missing.
 
     ``block`` is shell code that makes the agent refuse the call (its blocking exit code, and the
     deny JSON for agents that read only stdout). It runs when the interpreter or the client is
     gone (the shell's 127), when the client crashes, and when it gives up at its deadline.
     """
-    parts = [sys.executable, "-I", "-S", hook_client.__file__, agent, str(home)]
+    where = ["--system", socket] if socket else [str(home)]  # hardened mode: the daemon's socket
+    parts = [sys.executable, "-I", "-S", hook_client.__file__, agent, *where]
     return f"{shlex.join(parts)} || {{ {block}; }}"
 
 

@@ -28,10 +28,11 @@ class Place:
     project: Path
     home: Path
     blastdoor_home: Path
+    socket: str = ""  # hardened mode's daemon socket, when this machine has one
 
 
 def command_for(adapter: Adapter, place: Place) -> str:
-    return install.client_command(adapter.name, place.blastdoor_home, block=adapter.failure_shell())
+    return install.client_command(adapter.name, place.blastdoor_home, block=adapter.failure_shell(), socket=place.socket)
 
 
 def install_agent(agent: str, scope: str, place: Place) -> install.Change:

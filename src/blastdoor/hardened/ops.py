@@ -1,0 +1,133 @@
+"""What the hardened daemon answers besides hook calls: approval requests, grants, denials and
+approver enrollment, each caller known by the socket's peer credentials rather than by what it says.
+
+A call is one JSON object ``{"op": ..., ...}``; the answer is an exit code, standard output and
+standard error, printed by the caller as they are. Every refusal of a grant, a denial or an
+enrollment is recorded with the caller's uid and pid.
+
+- ``requests`` (``all``): the requests, one JSON object per line, as ``blastdoor requests --json``.
+- ``request`` (``id``): one request, for the approver's CLI to show and sign.
+- ``grant`` (``grant``): a grant the approver signed at their terminal; taken in by
+  :func:`blastdoor.approvals.accept.accept` with the caller's uid, which must be the approver's own
+  (the uid recorded when they enrolled) and may not be the requester's.
+- ``deny`` (``id``, ``reason``): only an enrolled approver's user may deny.
+- ``enroll`` (``name``, ``key``): registers a public key for the calling user.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from blastdoor.approvals.book import Book, StoredGrant
+from blastdoor.approvals.errors import ApprovalError
+from blastdoor.errors import BlastdoorError
+from blastdoor.integrations.adapter import Reply
+from blastdoor.integrations.daemon import Peer
+from blastdoor.integrations.service import Runtime
+from blastdoor.ledger.entry import ENTRY_VERSION, now
+
+MAX_OP_BYTES = 1 << 20
+
+
+def answer(data: bytes, peer: Peer, runtime: Runtime) -> Reply:
+    """The reply to one op call. Never raises."""
+    try:
+        call = json.loads(data)
+        if not isinstance(call, dict) or not isinstance(call.get("op"), str):
+            raise ValueError
+    except (ValueError, RecursionError):
+        return Reply("", 2, "blastdoor: the daemon got a malformed call; is this Blastdoor the daemon's version?\n")
+    handler = _OPS.get(call["op"])
+    if handler is None:
+        return Reply("", 2, f"blastdoor: the daemon has no operation {call['op'][:40]!r}\n")
+    try:
+        return Reply(handler(call, peer, runtime), 0, "")
+    except BlastdoorError as error:
+        return Reply("", 1, f"blastdoor: {error.diagnostics()}\n")
+    except Exception as error:  # the daemon keeps serving; the caller learns what happened
+        return Reply("", 1, f"blastdoor: the daemon failed ({type(error).__name__}: {error})\n")
+
+
+def _book(runtime: Runtime) -> Book:
+    return Book(runtime.ledger().store)
+
+
+def _requests(call: Mapping[str, Any], peer: Peer, runtime: Runtime) -> str:
+    book, at = _book(runtime), now()
+    lines = []
+    for request in book.all(open_only=not call.get("all")):
+        lines.append(json.dumps(describe(request, book, at)))
+    return "".join(line + "\n" for line in lines)
+
+
+def describe(request: Any, book: Book, at: str) -> dict[str, Any]:
+    return {"id": request.id, "state": request.state_at(at), "digest": request.digest, "created": request.created,
+            "expires": request.expires, "required": request.required,
+            "grants": [g.approver for g in book.grants(request.id)], **request.body}  # fmt: skip
+
+
+def _request(call: Mapping[str, Any], peer: Peer, runtime: Runtime) -> str:
+    book = _book(runtime)
+    request = book.get(str(call.get("id", ""))[:100])
+    if request is None:
+        raise ApprovalError(f"no approval request {str(call.get('id', ''))[:100]}", hint="see `blastdoor requests`")
+    return json.dumps(describe(request, book, now()) | {"grant_ttl_minutes": runtime.settings.grant_ttl_minutes}) + "\n"
+
+
+def _grant(call: Mapping[str, Any], peer: Peer, runtime: Runtime) -> str:
+    from blastdoor.approvals.accept import accept, refuse
+
+    ledger = runtime.ledger()
+    given = call.get("grant")
+    try:
+        assert isinstance(given, dict)
+        grant = StoredGrant(str(given["id"]), str(given["request"]), str(given["approver"]), dict(given["body"]),
+                            str(given["signature"]), str(given["expires"]))  # fmt: skip
+    except (AssertionError, KeyError, TypeError, ValueError):
+        refuse(ledger.record, peer.who(), "", "a malformed grant was sent to the daemon", "approve with blastdoor approve ID")
+    accepted = accept(grant, book=_book(runtime), settings=runtime.settings, record=ledger.record,
+                      who=peer.who(), caller_uid=peer.uid)  # fmt: skip
+    return json.dumps({"request": accepted.request.id, "valid": accepted.valid, "required": accepted.request.required,
+                       "expires": accepted.grant.expires}) + "\n"  # fmt: skip
+
+
+def _deny(call: Mapping[str, Any], peer: Peer, runtime: Runtime) -> str:
+    from blastdoor.approvals.accept import refuse
+    from blastdoor.approvals.keys import registered
+
+    ledger, ident = runtime.ledger(), str(call.get("id", ""))[:100]
+    reason = " ".join(str(call.get("reason", "")).split())[:500]
+    if peer.uid not in {approver.uid for approver in registered(runtime.settings.approver_keys).values()}:
+        refuse(ledger.record, peer.who(), ident, f"uid {peer.uid} is not an enrolled approver's user, so it may not deny",
+               "deny as an enrolled approver")  # fmt: skip
+    if not _book(runtime).deny(ident, reason):
+        raise ApprovalError(f"no open approval request {ident}", hint="see `blastdoor requests --all`")
+    ledger.record({"v": ENTRY_VERSION, "type": "approval-denied", "time": now(), **peer.who(), "request": ident, "reason": reason})
+    return f"denied {ident}\n"
+
+
+def _enroll(call: Mapping[str, Any], peer: Peer, runtime: Runtime) -> str:
+    from blastdoor.approvals.keys import register
+
+    try:
+        raw = base64.b64decode(str(call.get("key", "")), validate=True)
+    except ValueError:
+        raw = b""
+    approver = register(str(call.get("name", "")), peer.uid, raw, public_folder=runtime.settings.approver_keys)
+    runtime.record({"v": ENTRY_VERSION, "type": "approver-added", "time": now(), **peer.who(),
+                    "approver": approver.name, "key": approver.key_id, "approver_uid": approver.uid})  # fmt: skip
+    return json.dumps({"name": approver.name, "key": approver.key_id, "uid": approver.uid}) + "\n"
+
+
+def _approvers(call: Mapping[str, Any], peer: Peer, runtime: Runtime) -> str:
+    from blastdoor.approvals.keys import registered
+
+    found = registered(runtime.settings.approver_keys).values()
+    return "".join(json.dumps({"name": a.name, "key": a.key_id, "uid": a.uid}) + "\n" for a in found)
+
+
+_OPS = {"requests": _requests, "request": _request, "grant": _grant, "deny": _deny, "enroll": _enroll,
+        "approvers": _approvers}  # fmt: skip
