@@ -18,13 +18,19 @@ def _controlling_terminal() -> None:
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
-def on_terminal(args: Sequence[str], answers: Sequence[tuple[str, str]], *, home: Path,
-                env: Mapping[str, str], timeout: float = 60.0) -> tuple[int, str]:  # fmt: skip
-    """Run ``blastdoor ARGS`` with a terminal; type each answer once its prompt appears."""
+def on_terminal(args: Sequence[str], answers: Sequence[tuple[str, str]], *, home: Path | None,
+                env: Mapping[str, str], timeout: float = 60.0, python: str = sys.executable,
+                user: tuple[int, int] | None = None) -> tuple[int, str]:  # fmt: skip
+    """Run ``blastdoor ARGS`` with a terminal (as OS ``user`` (uid, gid) when given); type each
+    answer once its prompt appears."""
     master, slave = os.openpty()
+    if user is not None:
+        os.chown(os.ttyname(slave), user[0], -1)  # the person's own terminal
+    where = ["--home", str(home)] if home is not None else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "blastdoor", "--home", str(home), *args], stdin=slave, stdout=slave,
+        [python, "-m", "blastdoor", *where, *args], stdin=slave, stdout=slave,
         stderr=slave, env=dict(env), preexec_fn=_controlling_terminal, close_fds=True,
+        **({"user": user[0], "group": user[1], "extra_groups": []} if user else {}),  # type: ignore[arg-type]
     )  # fmt: skip
     os.close(slave)
     seen, pending, deadline = b"", list(answers), time.monotonic() + timeout

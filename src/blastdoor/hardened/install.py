@@ -1,7 +1,8 @@
 """``blastdoor install --system``: the ``blastdoor`` OS user, its home, the daemon and its socket.
 
 Run as root. It creates the system user (``useradd --system``, no login shell) unless it exists,
-the home (mode 0700, owned by that user: ledger, keys, policy, profiles), the socket's folder (mode
+the group ``<user>-approvers`` (its members may enroll as approvers; it starts empty), the home
+(mode 0700, owned by that user: ledger, keys, policy, profiles), the socket's folder (mode
 0755: every user may connect; the daemon tells them apart by peer credentials), writes
 ``etc/blastdoor/system.toml`` (root's, 0644) and a systemd unit, initialises the home *as that user*,
 and starts the daemon as that user. Run again, it changes nothing that is already right and
@@ -47,6 +48,7 @@ def install(root: Path, *, user: str, python: str = sys.executable, start: bool 
         raise HomeError("hardened mode is set up by root", hint="run: sudo blastdoor install --system")
     system = System.under(root, user)
     uid, gid = _user(user, system.home)
+    _group(f"{user}-approvers")
     _check_python(python, uid, gid)
     system.home.mkdir(parents=True, exist_ok=True)
     os.chown(system.home, uid, gid)
@@ -97,6 +99,18 @@ def _user(name: str, home: Path) -> tuple[int, int]:
             raise HomeError(f"useradd failed: {done.stderr.strip()[:200]}", hint=f"create the system user {name} by hand") from None
         found = pwd.getpwnam(name)
     return found.pw_uid, found.pw_gid
+
+
+def _group(name: str) -> None:
+    """The group whose members may enroll as approvers (made empty; a person adds people)."""
+    import grp
+
+    try:
+        grp.getgrnam(name)
+    except KeyError:
+        done = subprocess.run(["groupadd", "--system", name], capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise HomeError(f"groupadd {name} failed: {done.stderr.strip()[:200]}", hint=f"create the group {name} by hand") from None
 
 
 def _as(uid: int, gid: int, argv: list[str]) -> None:

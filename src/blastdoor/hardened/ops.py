@@ -11,13 +11,17 @@ enrollment is recorded with the caller's uid and pid.
   :func:`blastdoor.approvals.accept.accept` with the caller's uid, which must be the approver's own
   (the uid recorded when they enrolled) and may not be the requester's.
 - ``deny`` (``id``, ``reason``): only an enrolled approver's user may deny.
-- ``enroll`` (``name``, ``key``): registers a public key for the calling user.
+- ``enroll`` (``name``, ``key``): registers a public key for the calling user, who must be root or
+  a member of the OS group ``<daemon user>-approvers`` (``blastdoor-approvers``), which
+  ``install --system`` creates and a person fills (``usermod -aG blastdoor-approvers alice``): an
+  agent's user cannot make itself an approver.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -109,9 +113,34 @@ def _deny(call: Mapping[str, Any], peer: Peer, runtime: Runtime) -> str:
     return f"denied {ident}\n"
 
 
+def approvers_group() -> str:
+    """The OS group whose members may enroll as approvers: ``<this daemon's user>-approvers``."""
+    import pwd
+
+    return f"{pwd.getpwuid(os.getuid()).pw_name}-approvers"
+
+
+def _may_enroll(uid: int) -> bool:
+    import grp
+    import pwd
+
+    if uid == 0:
+        return True
+    try:
+        group = grp.getgrnam(approvers_group())
+        person = pwd.getpwuid(uid)
+    except KeyError:
+        return False
+    return group.gr_gid in os.getgrouplist(person.pw_name, person.pw_gid)
+
+
 def _enroll(call: Mapping[str, Any], peer: Peer, runtime: Runtime) -> str:
+    from blastdoor.approvals.accept import refuse
     from blastdoor.approvals.keys import register
 
+    if not _may_enroll(peer.uid):
+        refuse(runtime.ledger().record, peer.who(), "", f"uid {peer.uid} may not enroll approvers: it is not in the group {approvers_group()}",
+               f"a person adds their user to it first (usermod -aG {approvers_group()} NAME)")  # fmt: skip
     try:
         raw = base64.b64decode(str(call.get("key", "")), validate=True)
     except ValueError:
