@@ -85,6 +85,15 @@ class Book:
         )
         return [_request(row) for row in rows]
 
+    def described(self, request: Request, at: str) -> dict[str, Any]:
+        """``request`` as ``blastdoor requests --json`` prints it: its state at ``at`` and who signed."""
+        return {"id": request.id, "state": request.state_at(at), "digest": request.digest, "created": request.created,
+                "expires": request.expires, "required": request.required,
+                "grants": [g.approver for g in self.grants(request.id)], **request.body}  # fmt: skip
+
+    def listing(self, *, open_only: bool, at: str) -> list[dict[str, Any]]:
+        return [self.described(request, at) for request in self.all(open_only=open_only)]
+
     def add_grant(self, grant: StoredGrant) -> bool:
         """Store a grant; False when this approver already signed this request."""
         if self.tables.select("SELECT 1 FROM approval_grants WHERE request_id = ? AND approver = ?",

@@ -65,46 +65,26 @@ def _requests(args: argparse.Namespace) -> int:
     from blastdoor.hardened.layout import served_by_daemon
     from blastdoor.ledger.entry import now
 
-    if (system := served_by_daemon()) is not None:
-        return _requests_remote(args, system)
-    shown: set[str] = set()
-    with _opened(args) as (_, book):
-        while True:
-            for request in book.all(open_only=not args.all):
-                state = request.state_at(now())
-                signed = [g.approver for g in book.grants(request.id)]
-                key = f"{request.id} {state} {len(signed)}"
-                if key in shown:
-                    continue
-                shown.add(key)
-                if args.json:
-                    print(json.dumps({"id": request.id, "state": state, "digest": request.digest,
-                                      "created": request.created, "expires": request.expires,
-                                      "required": request.required, "grants": signed,
-                                      **request.body}), flush=True)  # fmt: skip
-                else:
-                    _show(request, state, signed)
-            if not args.watch:
-                break
-            time.sleep(1.0)
-    if not shown and not args.json:
-        print("no approval requests waiting" if not args.all else "no approval requests yet")
-    return 0
+    system = served_by_daemon()
 
+    def listing() -> list[dict[str, Any]]:
+        if system is not None:  # hardened mode: the daemon holds them
+            from blastdoor.hardened.client import ask
 
-def _requests_remote(args: argparse.Namespace, system: Any) -> int:
-    from blastdoor.hardened.client import ask
+            return [json.loads(line) for line in ask(system, "requests", all=args.all).splitlines()]
+        with _opened(args) as (_, book):
+            found: list[dict[str, Any]] = book.listing(open_only=not args.all, at=now())
+        return found
 
     shown: set[str] = set()
     while True:
-        for line in ask(system, "requests", all=args.all).splitlines():
-            found = json.loads(line)
+        for found in listing():
             key = f"{found['id']} {found['state']} {len(found['grants'])}"
             if key in shown:
                 continue
             shown.add(key)
             if args.json:
-                print(line, flush=True)
+                print(json.dumps(found), flush=True)
             else:
                 _show(_request_of(found), found["state"], found["grants"])
         if not args.watch:

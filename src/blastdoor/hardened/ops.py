@@ -60,17 +60,7 @@ def _book(runtime: Runtime) -> Book:
 
 
 def _requests(call: Mapping[str, Any], peer: Peer, runtime: Runtime) -> str:
-    book, at = _book(runtime), now()
-    lines = []
-    for request in book.all(open_only=not call.get("all")):
-        lines.append(json.dumps(describe(request, book, at)))
-    return "".join(line + "\n" for line in lines)
-
-
-def describe(request: Any, book: Book, at: str) -> dict[str, Any]:
-    return {"id": request.id, "state": request.state_at(at), "digest": request.digest, "created": request.created,
-            "expires": request.expires, "required": request.required,
-            "grants": [g.approver for g in book.grants(request.id)], **request.body}  # fmt: skip
+    return "".join(json.dumps(found) + "\n" for found in _book(runtime).listing(open_only=not call.get("all"), at=now()))
 
 
 def _request(call: Mapping[str, Any], peer: Peer, runtime: Runtime) -> str:
@@ -78,7 +68,7 @@ def _request(call: Mapping[str, Any], peer: Peer, runtime: Runtime) -> str:
     request = book.get(str(call.get("id", ""))[:100])
     if request is None:
         raise ApprovalError(f"no approval request {str(call.get('id', ''))[:100]}", hint="see `blastdoor requests`")
-    return json.dumps(describe(request, book, now()) | {"grant_ttl_minutes": runtime.settings.grant_ttl_minutes}) + "\n"
+    return json.dumps(book.described(request, now()) | {"grant_ttl_minutes": runtime.settings.grant_ttl_minutes}) + "\n"
 
 
 def _grant(call: Mapping[str, Any], peer: Peer, runtime: Runtime) -> str:
