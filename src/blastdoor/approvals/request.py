@@ -13,8 +13,10 @@ import json
 import os
 import shlex
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from blastdoor.files import sha256_of
 from blastdoor.model import Action, ActionKind, Decision
 
 MAX_NAMED_FILES = 20
@@ -91,13 +93,9 @@ def _file_digest(path: str) -> str:
     try:
         if not os.path.isfile(path) or os.path.getsize(path) > MAX_NAMED_FILE_BYTES:
             return ""
-        hasher = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                hasher.update(block)
+        return sha256_of([Path(path)])[0]
     except OSError:
         return ""
-    return "sha256:" + hasher.hexdigest()
 
 
 def describe(action: Action, decision: Decision, *, uid: int, files: dict[str, str] | None = None) -> dict[str, Any]:

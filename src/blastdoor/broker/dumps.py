@@ -16,7 +16,6 @@ writes) is refused.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import shutil
 import subprocess
@@ -26,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from blastdoor.broker.errors import BrokerError
+from blastdoor.files import sha256_of
 
 CUSTOM, DIRECTORY, TAR, PLAIN = "custom", "directory", "tar", "plain"
 _CREATED = re.compile(r"^;\s*Archive created at (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?: (\S+))?", re.MULTILINE)
@@ -151,11 +151,5 @@ def _format(path: Path) -> str:
 
 
 def _digest(path: Path) -> tuple[str, int]:
-    hasher, size = hashlib.sha256(), 0
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    for file in files:
-        with file.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                hasher.update(block)
-                size += len(block)
-    return "sha256:" + hasher.hexdigest(), size
+    """A dump file's digest, or a directory dump's over its files in name order."""
+    return sha256_of(sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path])

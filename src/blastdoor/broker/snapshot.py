@@ -27,7 +27,7 @@ from typing import Any
 
 from blastdoor.broker.errors import BrokerError
 from blastdoor.broker.snapshot_plan import ROWS, SCHEMA, TABLE, Part
-from blastdoor.files import write_atomic
+from blastdoor.files import sha256_of, write_atomic
 
 SNAPSHOT_SCHEMA = "blastdoor_snapshots"
 # The object a name means under the session's search_path, always schema-qualified and quoted.
@@ -252,8 +252,4 @@ def _quote(name: str) -> str:
 
 
 def _digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return "sha256:" + digest.hexdigest()
+    return sha256_of([path])[0]
