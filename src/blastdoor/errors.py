@@ -22,6 +22,11 @@ class BlastdoorError(Exception):
         return self.message
 
 
+def first_line(text: str, *, limit: int = 300) -> str:
+    """The first non-empty line of a program's or a library's message, for a one-line error."""
+    return (text.strip().splitlines() or ["no message"])[0][:limit]
+
+
 class ConfigError(BlastdoorError):
     """A policy or configuration file is missing, unreadable or invalid."""
 

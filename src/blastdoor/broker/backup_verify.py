@@ -28,6 +28,7 @@ from typing import Any
 from blastdoor.broker.dumps import PLAIN, Dump, check_plain
 from blastdoor.broker.errors import BrokerError
 from blastdoor.broker.snapshot import split_conninfo
+from blastdoor.errors import first_line
 
 RESTORE_SECONDS = 24 * 3600
 MAX_TABLES_RECORDED = 2_000
@@ -106,7 +107,7 @@ def _connect(dsn: str, *, autocommit: bool) -> Any:
     try:
         return psycopg.connect(dsn, autocommit=autocommit, connect_timeout=10)
     except psycopg.Error as error:
-        first = (str(error).strip().splitlines() or ["no message"])[0][:300]
+        first = first_line(str(error))
         raise BrokerError(f"cannot connect to the database: {first}",
                           hint="check that the server is up and the profile's URL is right") from None  # fmt: skip
 
@@ -126,7 +127,7 @@ def _counts(dsn: str, *, read_only: bool) -> dict[str, int]:
                 counts[name] = int(db.execute(query).fetchone()[0])
             db.rollback()
         except psycopg.Error as error:
-            first = (str(error).strip().splitlines() or ["no message"])[0][:300]
+            first = first_line(str(error))
             raise BrokerError(f"cannot count the rows: {first}", hint="the profile needs to read every table") from None
     return counts
 
@@ -138,9 +139,9 @@ def _admin(server: str, statement: str, *, doing: str) -> None:
         try:
             db.execute(statement)
         except psycopg.Error as error:
-            first = (str(error).strip().splitlines() or ["no message"])[0][:300]
+            first = first_line(str(error))
             raise BrokerError(f"cannot {doing}: {first}",
-                              hint="give --scratch URL: a server where this role may create databases") from None  # fmt: skip
+                              hint="name a server where this role may create databases with --scratch-profile NAME") from None  # fmt: skip
 
 
 def _with_database(dsn: str, name: str) -> str:
@@ -167,5 +168,5 @@ def _restore(dump: Dump, target: str) -> str:
         return f"{program} did not finish: {error}"
     if done.returncode == 0:
         return ""
-    lines = [line for line in done.stderr.splitlines() if "error" in line.lower()] or done.stderr.splitlines() or ["no message"]
-    return lines[0].strip()[:300]
+    errors = [line for line in done.stderr.splitlines() if "error" in line.lower()]
+    return first_line(errors[0] if errors else done.stderr)

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from blastdoor.broker.errors import BrokerError
+from blastdoor.errors import first_line
 from blastdoor.files import sha256_of
 
 CUSTOM, DIRECTORY, TAR, PLAIN = "custom", "directory", "tar", "plain"
@@ -88,7 +89,7 @@ def archive_time(path: Path) -> datetime | None:
     except (OSError, subprocess.TimeoutExpired) as error:
         raise BrokerError(f"pg_restore --list failed on {path.name}: {error}", hint="check that it is a pg_dump archive") from None
     if done.returncode != 0:
-        said = (done.stderr.strip().splitlines() or ["no message"])[0][:300]
+        said = first_line(done.stderr)
         raise BrokerError(f"{path.name} is not a dump pg_restore can read: {said}",
                           hint="the file may be truncated or not a pg_dump archive")  # fmt: skip
     found = _CREATED.search(done.stdout)

@@ -27,6 +27,7 @@ from typing import Any
 
 from blastdoor.broker.errors import BrokerError
 from blastdoor.broker.snapshot_plan import ROWS, SCHEMA, TABLE, Part
+from blastdoor.errors import first_line
 from blastdoor.files import sha256_of, write_atomic
 
 SNAPSHOT_SCHEMA = "blastdoor_snapshots"
@@ -207,7 +208,7 @@ def _tool(name: str, args: list[str], secret_env: Mapping[str, str]) -> None:
     done = subprocess.run([program, *args], env={**os.environ, **secret_env}, capture_output=True,
                           text=True, timeout=3600, check=False)  # fmt: skip
     if done.returncode != 0:
-        first = (done.stderr.strip().splitlines() or ["no message"])[0][:300]
+        first = first_line(done.stderr)
         raise BrokerError(f"{name} failed: {first}", hint="nothing ran after it; fix the cause and retry")
 
 
