@@ -38,7 +38,7 @@ def remember(settings: Settings, profile: str, seq: int) -> None:
     write_atomic(settings.backup_proofs, json.dumps(index, indent=2, sort_keys=True) + "\n", mode=0o600)
 
 
-def refusal(decision: Decision, profile: Profile, settings: Settings, ledger: Any, *, sources: list[str]) -> str:
+def refusal(decision: Decision, profile: Profile, settings: Settings, ledger: Any) -> str:
     """Why ``decision`` may not go ahead without a fresher backup ('' when it may)."""
     if profile.scope is not Scope.PRODUCTION or decision.kind is DecisionKind.DENY or not decision.enforced:
         return ""
@@ -46,10 +46,12 @@ def refusal(decision: Decision, profile: Profile, settings: Settings, ledger: An
     if not losing:
         return ""
     what = f"it would {losing[0].verb.value} {losing[0].target}" + (f" (and {len(losing) - 1} more)" if len(losing) > 1 else "")
+    sources = profile.backup_sources()
     if not sources:
         return (f"{what} with production profile {profile.name}, which names no backup that stands behind it; a person "
                 f"declares one (blastdoor profile add {profile.name} ... --backup-proof DATABASE-PROFILE --replace)")  # fmt: skip
-    stale = [problem for name in sources if (problem := _problem(name, settings, ledger))]
+    index = _index(settings.backup_proofs)
+    stale = [problem for name in sources if (problem := _problem(name, index.get(name), settings, ledger))]
     if not stale:
         return ""
     return f"{what}, and no recent verified backup stands behind it: {'; '.join(stale)}"
@@ -63,8 +65,8 @@ def _loses(found: Effect, mode: str) -> bool:
             or bool(STATEFUL_TAGS & found.tags))  # fmt: skip
 
 
-def _problem(name: str, settings: Settings, ledger: Any) -> str:
-    seq = _index(settings.backup_proofs).get(name)
+def _problem(name: str, seq: object, settings: Settings, ledger: Any) -> str:
+    """What is wrong with ``name``'s proof, which the index says is entry ``seq`` ('' when nothing)."""
     fix = f"run blastdoor backup verify --profile {name}"
     if not isinstance(seq, int):
         return f"{name} has no verified backup ({fix})"

@@ -73,9 +73,9 @@ def read(path: Path) -> Dump:
         stamp = path.stat().st_mtime
     except OSError as error:
         raise BrokerError(f"cannot read {path}: {error.strerror or error}", hint="check the path and its permissions") from None
-    created, source = (archive_time(path), "archive") if kind != PLAIN else (None, "file time")
-    when = created or datetime.fromtimestamp(stamp, UTC)
-    return Dump(path=path, format=kind, created=when, created_from=source if created else "file time", sha256=digest, bytes=size)
+    created = archive_time(path) if kind != PLAIN else None
+    return Dump(path=path, format=kind, created=created or datetime.fromtimestamp(stamp, UTC),
+                created_from="archive" if created else "file time", sha256=digest, bytes=size)  # fmt: skip
 
 
 def archive_time(path: Path) -> datetime | None:

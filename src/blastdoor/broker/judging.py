@@ -59,7 +59,7 @@ def judge_brokered(action: Action, profile: Profile, runtime: Runtime, *, argv: 
         decision = decision.overruled(DENY, _out_of_purpose(profile, outside), PURPOSE_RULE)
     elif refuse[1]:
         decision = decision.overruled(DENY, refuse[1], refuse[0])
-    elif backup := backup_proofs.refusal(decision, profile, runtime.settings, runtime.ledger(), sources=profile.backup_sources()):
+    elif backup := backup_proofs.refusal(decision, profile, runtime.settings, runtime.ledger()):
         decision = decision.overruled(DENY, backup, backup_proofs.RULE)
     elif decision.kind is DecisionKind.ASK:
         decision = decision.overruled(DecisionKind.HOLD, "The broker cannot ask in the agent's window: "
