@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from blastdoor.analyze.commands.infra import TF_VALUE_FLAGS
+from blastdoor.analyze.commands.infra import tf_operands
 from blastdoor.analyze.invocation import Invocation, unknown
 from blastdoor.broker.errors import BrokerError
 from blastdoor.files import write_atomic
@@ -47,11 +47,7 @@ class Call:
     @property
     def operands(self) -> list[int]:
         """Positions (in argv) of the words that are not flags or a flag's value."""
-        found = []
-        for i, word in enumerate(self.rest):
-            if not word.startswith("-") and not (i and self.rest[i - 1].lstrip("-") in TF_VALUE_FLAGS):
-                found.append(self.at + i)
-        return found
+        return [self.at + i for i in tf_operands(self.rest)]
 
     @property
     def flags(self) -> set[str]:

@@ -33,7 +33,7 @@ _TF_LOCAL = words(
     init login logout -install-autocomplete -uninstall-autocomplete scaffold catalog
     """
 )
-TF_VALUE_FLAGS = words(
+_TF_VALUES = words(
     """
     var var-file target replace out state state-out backup lock-timeout parallelism chdir
     generate-config-out config provider
@@ -64,10 +64,16 @@ def _terraform(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         )
         return
     command, rest = words[0].text, words[1:]
-    operands = [w.text for i, w in enumerate(rest)
-                if not w.text.startswith("-") and not (i and rest[i - 1].text.lstrip("-") in TF_VALUE_FLAGS)]  # fmt: skip
+    texts = [w.text for w in rest]
+    operands = [texts[i] for i in tf_operands(texts)]
     tags = _tf_hints(inv, ctx, chdir, rest, workspace) | extra | _state_marks(ctx, chdir, command, rest, operands, workspace)
     yield from _tf_command(inv, command, rest, operands, Target("terraform", chdir or _here(ctx)), tags)
+
+
+def tf_operands(words: Sequence[str]) -> list[int]:
+    """Positions of the words after a Terraform command that are neither flags nor a flag's value."""
+    return [i for i, word in enumerate(words)
+            if not word.startswith("-") and not (i and words[i - 1].lstrip("-") in _TF_VALUES)]  # fmt: skip
 
 
 _STATE_WRITERS = frozenset({"apply", "destroy", "import", "refresh", "taint", "untaint", "state"})
