@@ -116,86 +116,65 @@ def _show(request: Any, state: str, signed: list[str]) -> None:
 
 def _approve(args: argparse.Namespace) -> int:
     from blastdoor.approvals.accept import accept, open_request, refuse
-    from blastdoor.approvals.keys import registered
     from blastdoor.hardened.layout import served_by_daemon
+    from blastdoor.ledger.entry import now
 
     if (system := served_by_daemon()) is not None:
         return _approve_remote(args, system)
     resolved = settings(args)
-    who = _who()
+    who = {"source": "cli", "by": os.environ.get("USER", ""), "uid": os.getuid()}
     with _opened(args) as (ledger, book):
-        record = ledger.record
-        request = open_request(book, args.id, record=record, who=who)
-        _show(request, request.state_at(_now()), [g.approver for g in book.grants(request.id)])
+        request = open_request(book, args.id, record=ledger.record, who=who)
+        _show(request, request.state_at(now()), [g.approver for g in book.grants(request.id)])
         try:
-            grant = _sign(request, args.approver, registered(resolved.approver_keys), ttl_minutes=resolved.grant_ttl_minutes)
+            grant = _sign(request, args.approver, ttl_minutes=resolved.grant_ttl_minutes)
         except ApprovalError as error:
-            refuse(record, who, request.id, error.message if error.message.startswith("approval refused") else
-                   f"approval refused: {error.message}", error.hint)  # fmt: skip
-        accepted = accept(grant, book=book, settings=resolved, record=record, who=who)
-    return _approved(accepted)
-
-
-def _who() -> dict[str, Any]:
-    return {"source": "cli", "by": os.environ.get("USER", ""), "uid": os.getuid()}
-
-
-def _now() -> str:
-    from blastdoor.ledger.entry import now
-
-    return now()
+            refuse(ledger.record, who, request.id, f"approval refused: {error.message}", error.hint)
+        accepted = accept(grant, book=book, settings=resolved, record=ledger.record, who=who)
+    return _approved(request, grant, accepted.valid)
 
 
 def _approve_remote(args: argparse.Namespace, system: Any) -> int:
     """Hardened mode: sign here, with the key only this approver holds; the daemon checks and keeps it."""
-    from types import SimpleNamespace
-
-    from blastdoor.approvals.keys import Approver
     from blastdoor.hardened.client import ask
 
     found = json.loads(ask(system, "request", id=args.id))
     request = _request_of(found)
     _show(request, found["state"], found["grants"])
-    approvers = {}
-    for line in ask(system, "approvers").splitlines():
-        item = json.loads(line)
-        approvers[item["name"]] = Approver(item["name"], int(item["uid"]), None, item["key"])  # type: ignore[arg-type]
-    grant = _sign(request, args.approver, approvers, ttl_minutes=float(found.get("grant_ttl_minutes", 15)))
+    grant = _sign(request, args.approver, ttl_minutes=float(found.get("grant_ttl_minutes", 15)))
     taken = json.loads(ask(system, "grant", grant={"id": grant.id, "request": grant.request_id, "approver": grant.approver,
                                                    "body": grant.body, "signature": grant.signature, "expires": grant.expires}))  # fmt: skip
-    return _approved(SimpleNamespace(request=request, grant=grant, valid=taken["valid"]))
+    return _approved(request, grant, taken["valid"])
 
 
-def _sign(request: Any, name: str | None, approvers: dict[str, Any], *, ttl_minutes: float) -> Any:
-    """The grant the approver at this terminal signs for ``request`` (ApprovalError when they cannot)."""
+def _sign(request: Any, name: str | None, *, ttl_minutes: float) -> Any:
+    """The grant the approver at this terminal signs for ``request`` (ApprovalError when they cannot).
+    Whether their key is the one registered is the receiving side's check (approvals/accept.py)."""
     from blastdoor.approvals.grant import sign
-    from blastdoor.approvals.keys import local_names, private_folder, unlock
+    from blastdoor.approvals.keys import Approver, key_id, local_names, private_folder, unlock
     from blastdoor.approvals.terminal import agent_marker, read_passphrase
 
     marker = agent_marker(os.environ)
     if marker:
-        raise ApprovalError(f"approval refused: this shell belongs to an agent ({marker} is set)",
+        raise ApprovalError(f"this shell belongs to an agent ({marker} is set)",
                             hint="approve from your own terminal, outside the agent; the attempt is recorded")  # fmt: skip
     secret_folder = private_folder()
     names = [name] if name else local_names(secret_folder)
     if len(names) != 1:
         raise ApprovalError("no approver key here" if not names else f"several approver keys here ({', '.join(names)})",
                             hint="enroll with `blastdoor approver add NAME`, or pick one with --as NAME")  # fmt: skip
-    approver = approvers.get(names[0])
-    if approver is None:
-        raise ApprovalError(f"approver {names[0]} is not registered", hint="enroll with `blastdoor approver add NAME`")
-    passphrase = read_passphrase(f"passphrase for approver {approver.name}: ")
-    private = unlock(approver.name, passphrase, secret_folder=secret_folder)
-    return sign(request, approver, private, ttl_minutes=ttl_minutes)
+    passphrase = read_passphrase(f"passphrase for approver {names[0]}: ")
+    private = unlock(names[0], passphrase, secret_folder=secret_folder)
+    public = private.public_key()
+    return sign(request, Approver(names[0], os.getuid(), public, key_id(public)), private, ttl_minutes=ttl_minutes)
 
 
-def _approved(accepted: Any) -> int:
-    request, grant = accepted.request, accepted.grant
-    if accepted.valid >= request.required:
+def _approved(request: Any, grant: Any, valid: int) -> int:
+    if valid >= request.required:
         until = grant.expires[:19].replace("T", " ")
         print(f"approved {request.id}: the agent may retry exactly the same action until {until} UTC, once")
     else:
-        print(f"signed {request.id}: {accepted.valid} of {request.required} approvals")
+        print(f"signed {request.id}: {valid} of {request.required} approvals")
     return 0
 
 

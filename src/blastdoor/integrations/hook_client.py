@@ -1,8 +1,8 @@
 """The command an agent runs for every tool call: small, standard library only, fails closed.
 
-Installed hooks run ``python -I -S hook_client.py AGENT HOME`` (in hardened mode ``AGENT --system
-SOCKET``: only the daemon decides, and a daemon that does not answer blocks the call) (``-S``: no site-packages, so start-up
-costs almost nothing). The client forwards the agent's JSON to the resident daemon on
+Installed hooks run ``python -I -S hook_client.py AGENT HOME`` (``-S``: no site-packages, so start-up
+costs almost nothing); in hardened mode ``AGENT --system SOCKET``, where only the daemon decides and
+a daemon that does not answer blocks the call. The client forwards the agent's JSON to the resident daemon on
 ``HOME/run/hook.sock`` and prints its answer. When the daemon is not running it decides in process
 (importing Blastdoor then) and starts the daemon for the next call. Whatever goes wrong, and when no
 answer comes within the deadline, it exits 1 without output, and the installed wrapper command turns
@@ -135,6 +135,20 @@ def start_daemon(home: str) -> None:
         )  # fmt: skip
 
 
+def _decide(home: str, agent: str, raw: bytes, cwd: str, deadline: float) -> tuple[int, bytes, bytes]:
+    """The home's daemon's answer; decided in process (and the daemon started) when it has none."""
+    use_daemon = os.environ.get("BLASTDOOR_DAEMON", "1") != "0"  # 0: always decide in process
+    try:
+        if not use_daemon:
+            raise OSError("the daemon is switched off")
+        return ask_daemon(socket_path(home), agent, raw, cwd, timeout=deadline)
+    except OSError:
+        answer = decide_in_process(home, agent, raw, cwd)
+        if use_daemon:
+            start_daemon(home)
+        return answer
+
+
 def _expired(_signum: int, _frame: object) -> None:
     sys.stderr.write("blastdoor: no decision within the deadline; the call is blocked\n")
     sys.stderr.flush()
@@ -155,26 +169,14 @@ def main(argv: list[str]) -> int:
         try:
             code, out, err = ask_daemon(argv[3], agent, raw, cwd, timeout=deadline)
         except OSError:
-            sys.stderr.write(f"blastdoor: the Blastdoor daemon at {argv[3]} is not answering; the call is blocked\n")
-            return 1
-        sys.stdout.buffer.write(out)
-        sys.stdout.flush()
-        sys.stderr.buffer.write(err)
-        return code
-    home = (
-        argv[2]
-        if len(argv) > 2
-        else os.environ.get("BLASTDOOR_HOME") or os.path.expanduser("~/.blastdoor")
-    )
-    use_daemon = os.environ.get("BLASTDOOR_DAEMON", "1") != "0"  # 0: always decide in process
-    try:
-        if not use_daemon:
-            raise OSError("the daemon is switched off")
-        code, out, err = ask_daemon(socket_path(home), agent, raw, cwd, timeout=deadline)
-    except OSError:
-        code, out, err = decide_in_process(home, agent, raw, cwd)
-        if use_daemon:
-            start_daemon(home)
+            code, out, err = 1, b"", f"blastdoor: the Blastdoor daemon at {argv[3]} is not answering; the call is blocked\n".encode()
+    else:
+        home = (
+            argv[2]
+            if len(argv) > 2
+            else os.environ.get("BLASTDOOR_HOME") or os.path.expanduser("~/.blastdoor")
+        )
+        code, out, err = _decide(home, agent, raw, cwd, deadline)
     _signal.setitimer(_signal.ITIMER_REAL, 0)
     sys.stdout.buffer.write(out)
     sys.stdout.flush()
