@@ -200,7 +200,11 @@ class Decision:
     enforced: bool = True  # False in observe mode: recorded, not enforced
 
     def overruled(self, kind: DecisionKind, reason: str, rule: str) -> Decision:
-        """This decision made ``kind`` (and enforced) by a check after the policy, which says why first."""
+        """This decision made ``kind`` (and enforced) by a check after the policy, which says why
+        first. A check only tightens: an enforced decision already stricter than ``kind`` keeps
+        its kind (a deny never becomes an approvable hold)."""
+        if self.enforced:
+            kind = DecisionKind.strictest([self.kind, kind])
         return replace(self, kind=kind, enforced=True, reasons=(reason, *self.reasons),
                        rule_ids=(rule, *self.rule_ids))  # fmt: skip
 

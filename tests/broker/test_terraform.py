@@ -159,3 +159,29 @@ def _forge_index(home: Path) -> int:
 
 def _restore_index(home: Path) -> Any:
     return (home / "backup-proofs.json").write_text((home / "backup-proofs.real").read_text())
+
+
+def test_an_older_state_is_held_through_the_broker_too(env: dict[str, str], isolated_home: Path, workspace: Path) -> None:
+    """The hooks' rule against Terraform state going backwards holds for brokered calls as well."""
+    add_profile(env, "stage-infra", scope="staging", allow=["*"], values={"TF_TOKEN": "tf-token-value-3"})
+    old = (workspace / "terraform.tfstate").read_text()
+    state = json.loads(old)
+    newer = state | {"serial": state["serial"] + 5}
+    (workspace / "terraform.tfstate").write_text(json.dumps(newer))
+    seen = run(env, workspace, "state", "list", profile="stage-infra")  # a read: records nothing
+    assert "terraform.state-regression" not in seen.stderr
+    run(env, workspace, "refresh", profile="stage-infra")  # a state writer: its serial is remembered
+    (workspace / "terraform.tfstate").write_text(old)  # the older copy put back
+    held = run(env, workspace, "refresh", profile="stage-infra")
+    assert held.returncode == 4 and "terraform.state-regression" in held.stderr, held.stderr
+
+
+def test_a_check_after_the_policy_only_tightens() -> None:
+    from blastdoor.model import Decision, DecisionKind
+
+    denied = Decision(kind=DecisionKind.DENY, reasons=("policy",), rule_ids=("p",), effects=())
+    assert denied.overruled(DecisionKind.HOLD, "later check", "r").kind is DecisionKind.DENY
+    allowed = Decision(kind=DecisionKind.ALLOW, reasons=(), rule_ids=(), effects=())
+    assert allowed.overruled(DecisionKind.HOLD, "later check", "r").kind is DecisionKind.HOLD
+    observed = Decision(kind=DecisionKind.DENY, reasons=(), rule_ids=(), effects=(), enforced=False)
+    assert observed.overruled(DecisionKind.HOLD, "later check", "r").kind is DecisionKind.HOLD  # observe mode: the check decides

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from blastdoor import state_marks
 from blastdoor.broker import backup_proofs
 from blastdoor.broker.profile import Profile
 from blastdoor.broker.sessions import refusal
@@ -51,6 +52,7 @@ def judge_brokered(action: Action, profile: Profile, runtime: Runtime, *, argv: 
     effects the text cannot show (what a saved plan file does)."""
     policy = runtime.policy(action.context.cwd or "")
     decision = judge(action, policy, enrich=_enrich(estimate_with, action.input, adds), place=lambda found: _where(found, profile))
+    decision = state_marks.check(decision, runtime.settings.home)  # as the hooks do: no Terraform state going backwards
     session = refusal(argv) if argv and profile.scope is Scope.PRODUCTION else ""
     outside = [found for found in decision.effects if not profile.permits(found)]
     if session:
