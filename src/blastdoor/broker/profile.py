@@ -80,17 +80,7 @@ class Profile:
         """(variable, value) pairs to keep out of output and records, with the password inside
         each URL-shaped value as a secret of its own."""
         pairs = [(name, value) for name, value in self.secrets.items() if value]
-        for name, value in list(pairs):
-            passwords = []
-            if value.startswith(POSTGRES_PREFIXES):
-                params = _conninfo(value)
-                passwords += [params.get("password", ""), params.get("sslpassword", "")]
-            if "://" in value:
-                with contextlib.suppress(ValueError):
-                    raw = urlsplit(value).password or ""
-                    passwords += [raw, unquote(raw)]
-            pairs += [(name, p) for p in dict.fromkeys(passwords) if len(p) >= MIN_PASSWORD]
-        return pairs
+        return pairs + [(name, password) for name, value in pairs for password in url_passwords(value)]
 
     @cached_property
     def scrubber(self) -> Scrubber:
@@ -105,6 +95,20 @@ class Profile:
     @property
     def label(self) -> str:
         return f"profile:{self.name}"
+
+
+def url_passwords(value: str) -> list[str]:
+    """The passwords inside a URL-shaped value (userinfo, percent-decoded, and libpq's
+    ``?password=`` for PostgreSQL URLs), each a secret of its own."""
+    passwords = []
+    if value.startswith(POSTGRES_PREFIXES):
+        params = _conninfo(value)
+        passwords += [params.get("password", ""), params.get("sslpassword", "")]
+    if "://" in value:
+        with contextlib.suppress(ValueError):
+            raw = urlsplit(value).password or ""
+            passwords += [raw, unquote(raw)]
+    return [p for p in dict.fromkeys(passwords) if len(p) >= MIN_PASSWORD]
 
 
 def _conninfo(url: str) -> dict[str, str]:

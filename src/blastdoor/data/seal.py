@@ -23,8 +23,8 @@ from blastdoor.data import pg_sql
 from blastdoor.data.errors import DataError
 from blastdoor.data.install import require
 from blastdoor.data.target import Target, rollback_quietly
+from blastdoor.ledger.entry import GENESIS_CHAIN, chain_hash
 
-GENESIS = bytes(32)
 BATCH = 5000
 SHOWN = 20
 
@@ -66,17 +66,13 @@ def row_hash(fields: Iterable[str | None]) -> bytes:
     return hashlib.sha256(json.dumps(list(fields), ensure_ascii=False, separators=(",", ":")).encode()).digest()
 
 
-def link(previous: bytes, row: bytes) -> bytes:
-    return hashlib.sha256(previous + row).digest()
-
-
 def extend(head: bytes, seq: int, batch: Iterable[Sequence[str | None]]) -> tuple[list[tuple[int, int, bytes, bytes]], bytes, int]:
     """Seal the history rows ``batch`` (their fields as text, the id first) after ``head`` and
     ``seq``: the seal rows (seq, change id, row hash, chain), and the new head and seq."""
     sealed = []
     for fields in batch:
         digest = row_hash(fields)
-        head, seq = link(head, digest), seq + 1
+        head, seq = chain_hash(head, digest), seq + 1
         sealed.append((seq, int(str(fields[0])), digest, head))
     return sealed, head, seq
 
@@ -94,7 +90,7 @@ def seal(target: Target) -> Sealed:
             cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
             horizon = cursor.fetchone()[0]
             cursor.execute(f"SELECT seq, chain FROM {pg_sql.SCHEMA}.seals ORDER BY seq DESC LIMIT 1")
-            seq, head = cursor.fetchone() or (0, GENESIS)
+            seq, head = cursor.fetchone() or (0, GENESIS_CHAIN)
             head = bytes(head)
             added = 0
             with db.cursor(name="bd_seal") as rows:  # read a batch, then COPY it: one connection does one at a time
@@ -149,7 +145,7 @@ def walk(seals: Iterable[tuple[int, int, bytes, bytes, Sequence[str | None]]], r
     """Recompute the chain seal by seal, from (seq, change id, row hash, chain, the row's fields,
     all None when the row is gone); the head (hex) at each seq, for the anchors."""
     heads: dict[int, str] = {}
-    head, expected = GENESIS, 1
+    head, expected = GENESIS_CHAIN, 1
     for seq, change, stored_row, stored_chain, fields in seals:
         if seq != expected:
             result.problem(f"seals {expected}..{seq - 1} are missing: seal rows were deleted")
@@ -158,7 +154,7 @@ def walk(seals: Iterable[tuple[int, int, bytes, bytes, Sequence[str | None]]], r
             result.problem(f"history row {change} (seal {seq}) was deleted after sealing")
         elif row_hash(fields) != stored_row:
             result.problem(f"history row {change} (seal {seq}) was altered after sealing")
-        head = link(head, stored_row)
+        head = chain_hash(head, stored_row)
         if head != stored_chain:
             result.problem(f"seal {seq} was edited: its chain value does not follow from the seals before it")
             head = stored_chain

@@ -12,7 +12,6 @@ under the database's id (``HOME/data/ID.key``), readable by Blastdoor's user onl
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -108,13 +107,9 @@ def resolve(settings: Settings, *, dsn: str = "", profile: str = "") -> Target:
 
 
 def _passwords(dsn: str) -> list[tuple[str, str]]:
-    from urllib.parse import unquote, urlsplit
+    from blastdoor.broker.profile import url_passwords
 
-    try:
-        password = urlsplit(dsn).password
-    except ValueError:
-        return []
-    return [("password", value) for value in (password, unquote(password or "")) if value]
+    return [("password", value) for value in url_passwords(dsn)]
 
 
 def key_path(settings: Settings, database_id: str) -> Path:
@@ -125,11 +120,11 @@ def key_path(settings: Settings, database_id: str) -> Path:
 
 
 def save_key(settings: Settings, database_id: str, key: str) -> None:
+    from blastdoor.files import write_atomic
+
     path = key_path(settings, database_id)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(key + "\n")
+    write_atomic(path, key + "\n", mode=0o600, sync=True)
 
 
 def load_key(settings: Settings, database_id: str) -> str:

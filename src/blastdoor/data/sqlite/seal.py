@@ -9,10 +9,11 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from blastdoor.data.errors import DataError
-from blastdoor.data.seal import BATCH, GENESIS, Sealed, Verified, check_anchors, extend, walk
+from blastdoor.data.seal import BATCH, Sealed, Verified, check_anchors, extend, walk
 from blastdoor.data.sqlite import install
 from blastdoor.data.sqlite.schema import PREFIX
 from blastdoor.data.target import Target
+from blastdoor.ledger.entry import GENESIS_CHAIN
 
 # every field of a history row, as text
 _FIELDS = ", ".join(f"CAST(c.{name} AS TEXT)" for name in (
@@ -23,7 +24,7 @@ def seal(target: Target) -> Sealed:
     with install.transaction(target, "seal history", hint="nothing was sealed; run it again") as db:
         install.require(db, target)
         database_id, through = db.execute(f"SELECT database_id, sealed_through FROM {PREFIX}meta").fetchone()
-        seq, head = db.execute(f"SELECT seq, chain FROM {PREFIX}seals ORDER BY seq DESC LIMIT 1").fetchone() or (0, GENESIS)
+        seq, head = db.execute(f"SELECT seq, chain FROM {PREFIX}seals ORDER BY seq DESC LIMIT 1").fetchone() or (0, GENESIS_CHAIN)
         head, added, last = bytes(head), 0, through
         rows = db.execute(f"SELECT {_FIELDS} FROM {PREFIX}changes c WHERE c.id > ? ORDER BY c.id", (through,))
         while batch := rows.fetchmany(BATCH):
