@@ -80,3 +80,6 @@ def query(url: str, sql: str) -> list[tuple[Any, ...]]:
     with psycopg.connect(url, autocommit=True) as db:
         cursor = db.execute(sql)
         return cursor.fetchall() if cursor.description else []
+
+
+from tests.broker.aws_server import aws  # noqa: E402, F401  (the moto server fixture)

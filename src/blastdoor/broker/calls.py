@@ -97,22 +97,39 @@ class Broker:
         action = self.action(profile, ActionKind.SHELL, shlex.join(argv), caller=caller, cwd=cwd)
         judged = judge_brokered(action, profile, self.runtime, argv=argv, refuse=(plan_pin.RULE, refused),
                                 adds=pinned.effects if pinned else ())  # fmt: skip
-        self.decision(action, judged, profile, source="broker:exec")
+        entry = self.decision(action, judged, profile, source="broker:exec")
         if not judged.allowed:
             return ExecResult(judged, None)
+        aws: dict[str, str] = {}
         try:
-            outcome = run_program(argv, secrets=profile.environment(), hidden=profile.secret_values(), cwd=cwd,
-                                  stdout=stdout, stderr=stderr)  # fmt: skip
+            environment, hidden = profile.environment(), profile.secret_values()
+            if profile.aws_role:
+                environment, hidden, aws = self._role_session(profile, action, request=judged.request, entry=entry)
+            outcome = run_program(argv, secrets=environment, hidden=hidden, cwd=cwd, stdout=stdout, stderr=stderr)
         except Exception as error:
             self.record(profile, action, {"type": "broker-exec", "result": "not-started", "error": str(error)},
                         request=judged.request)  # fmt: skip
             raise
         self.record(profile, action, {
             "type": "broker-exec", "result": "exited", "exit": outcome.exit_code, "plan": pinned.digest if pinned else "",
+            "aws": aws,
             "stdout_sha256": outcome.stdout_sha256, "stderr_sha256": outcome.stderr_sha256,
             "output_bytes": outcome.output_bytes, "ms": round(outcome.seconds * 1000),
         }, request=judged.request)  # fmt: skip
         return ExecResult(judged, outcome)
+
+    def _role_session(self, profile: Profile, action: Action, *, request: str,
+                      entry: int) -> tuple[dict[str, str], list[tuple[str, str]], dict[str, str]]:  # fmt: skip
+        """The program's environment and hidden values with per-call AWS keys in place of the
+        stored ones, and what the ledger keeps of that role session."""
+        from blastdoor.broker import aws_sts
+
+        context = action.context
+        session = aws_sts.assume(profile, run=context.run_id, tags={
+            "run": context.run_id, "session": context.session_id, "agent": context.agent,
+            "request": request, "entry": str(entry)})  # fmt: skip
+        return (aws_sts.program_environment(profile, session), profile.secret_values() + session.hidden,
+                session.record)  # fmt: skip
 
     def sql(self, profile: Profile, text: str, *, caller: Caller, cwd: str, out: BinaryIO) -> SqlResult:
         from blastdoor.broker.snapshot_plan import plan
@@ -236,4 +253,4 @@ class Broker:
         payload = {"v": ENTRY_VERSION, "time": now(), "source": "broker", "profile": profile.name,
                    "scope": profile.scope.value, "agent": context.agent, "session": context.session_id,
                    "run": context.run_id, "tool_use": context.tool_use_id, "request": request, **fields}  # fmt: skip
-        self.runtime.record(profile.scrubber.value({k: v for k, v in payload.items() if v not in ("", None)}))
+        self.runtime.record(profile.scrubber.value({k: v for k, v in payload.items() if v not in ("", None, {})}))

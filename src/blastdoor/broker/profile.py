@@ -39,15 +39,31 @@ class Profile:
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
     created: str = ""
     by: str = ""
-    dumps: str = ""  # where this database's pg_dump backups are written (a file or a folder)
+    dumps: str = ""  # where this database's backups are: a dump file or folder, s3://BUCKET/PREFIX, rds:INSTANCE
     backup_proofs: tuple[str, ...] = ()  # the profiles whose verified backups stand behind this one
+    aws_role: str = ""  # a role ARN: each call gets its own short-lived credentials for it (broker/aws_sts.py)
+    aws_minutes: int = 15  # how long those credentials live
 
     def public(self) -> dict[str, Any]:
         """Everything about the profile except the secret values (the sealed file's clear part)."""
-        extra = {key: value for key, value in (("dumps", self.dumps), ("backup_proofs", list(self.backup_proofs))) if value}
         return {"name": self.name, "scope": self.scope.value, "purpose": self.purpose,
                 "allow": list(self.allow), "variables": sorted(self.secrets),
-                "created": self.created, "by": self.by, **extra}  # fmt: skip
+                "created": self.created, "by": self.by, **self.options()}  # fmt: skip
+
+    def options(self) -> dict[str, Any]:
+        """The optional settings this profile has (left out of its clear part when unset)."""
+        values = {"dumps": self.dumps, "backup_proofs": list(self.backup_proofs), "aws_role": self.aws_role,
+                  "aws_minutes": self.aws_minutes if self.aws_role else 0}  # fmt: skip
+        return {key: value for key, value in values.items() if value}
+
+    @classmethod
+    def from_public(cls, clear: Mapping[str, Any], secrets: Mapping[str, str]) -> Profile:
+        """The profile whose clear part is ``clear`` and whose unsealed values are ``secrets``."""
+        return cls(name=str(clear["name"]), scope=Scope(clear["scope"]), purpose=str(clear["purpose"]),
+                   allow=tuple(clear["allow"]), secrets=dict(secrets),
+                   created=str(clear.get("created", "")), by=str(clear.get("by", "")),
+                   dumps=str(clear.get("dumps", "")), backup_proofs=tuple(clear.get("backup_proofs", ())),
+                   aws_role=str(clear.get("aws_role", "")), aws_minutes=int(clear.get("aws_minutes") or 15))  # fmt: skip
 
     def backup_sources(self) -> list[str]:
         """The profiles whose verified backups a destructive action with this one needs: those it

@@ -25,7 +25,6 @@ from blastdoor.broker.errors import BrokerError
 from blastdoor.broker.profile import Profile, check_name
 from blastdoor.config import Settings
 from blastdoor.files import write_atomic
-from blastdoor.model import Scope
 
 FORMAT = 1
 KEY_BYTES = 32
@@ -92,11 +91,7 @@ class Vault:
             values = AESGCM(self._key(create=False)).decrypt(
                 _unb64(document["nonce"]), _unb64(document["sealed"]), _aad(clear)
             )
-            secrets = json.loads(values)
-            return Profile(name=name, scope=Scope(clear["scope"]), purpose=str(clear["purpose"]),
-                           allow=tuple(clear["allow"]), secrets=dict(secrets),
-                           created=str(clear.get("created", "")), by=str(clear.get("by", "")),
-                           dumps=str(clear.get("dumps", "")), backup_proofs=tuple(clear.get("backup_proofs", ())))  # fmt: skip
+            return Profile.from_public(clear, json.loads(values))
         except (InvalidTag, KeyError, TypeError, ValueError, AttributeError):
             raise broken from None
 

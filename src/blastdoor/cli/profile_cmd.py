@@ -34,6 +34,11 @@ def register(commands: Any) -> None:
     add.add_argument("--backup-proof", action="append", default=[], metavar="PROFILE",
                      help="a database profile whose verified backup must stand behind this credential's destructive "
                      "production actions (repeatable; default this profile when it holds a database URL)")  # fmt: skip
+    add.add_argument("--aws-role", default="", metavar="ARN",
+                     help="an IAM role each call assumes with its own short-lived keys (SourceIdentity = the run id); "
+                     "the stored AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY only assume it")  # fmt: skip
+    add.add_argument("--aws-minutes", type=int, default=15, metavar="N",
+                     help="how long each call's AWS keys live (15 to 720 minutes; default 15)")
     add.add_argument("--from-env", action="store_true", help="take each value from this shell's environment")
     add.add_argument("--replace", action="store_true", help="replace a profile of the same name")
     add.set_defaults(handler=_add)
@@ -65,18 +70,43 @@ def _add(args: argparse.Namespace) -> int:
     variables = [check_variable(variable) for variable in dict.fromkeys(args.secret)]
     allow = check_allow(args.allow)
     proofs = tuple(check_name(other) for other in dict.fromkeys(args.backup_proof))
-    dumps = os.path.abspath(os.path.expanduser(args.dumps)) if args.dumps else ""
+    dumps = _dumps(args.dumps)
+    role = _role(args.aws_role, variables, args.aws_minutes)
     values = _values(variables, from_env=args.from_env)
     profile = Profile(name=name, scope=Scope(args.scope), purpose=" ".join(args.purpose.split())[:500],
                       allow=allow, secrets=values, created=now(), by=os.environ.get("USER", ""),
-                      dumps=dumps, backup_proofs=proofs)  # fmt: skip
+                      dumps=dumps, backup_proofs=proofs, aws_role=role, aws_minutes=args.aws_minutes)  # fmt: skip
     _vault(args).add(profile, replace=args.replace)
     with Ledger.open(settings(args)) as ledger:
         clear = profile.public()
-        ledger.record(person_entry("profile-added", profile=name,
-                                   **{k: clear[k] for k in ("scope", "purpose", "allow", "variables", "dumps", "backup_proofs") if k in clear}))
+        ledger.record(person_entry("profile-added", **{("profile" if k == "name" else k): v for k, v in clear.items()
+                                                       if k not in ("created", "by")}))
     print(f"stored profile {name} ({args.scope}; allows {', '.join(allow)}; variables {', '.join(variables)})")
     return 0
+
+
+def _dumps(where: str) -> str:
+    """Where the backups are, as stored: a local path made absolute, or an s3:// or rds: source."""
+    from blastdoor.broker.errors import BrokerError
+
+    if not where or where.startswith(("s3://", "rds:")):
+        if where in ("s3://", "rds:") or where.startswith("s3:///"):
+            raise BrokerError(f"--dumps {where!r} names no bucket or instance", hint="e.g. s3://backups/prod/ or rds:prod-db")
+        return where
+    return os.path.abspath(os.path.expanduser(where))
+
+
+def _role(arn: str, variables: list[str], minutes: int) -> str:
+    from blastdoor.broker import aws_sts
+    from blastdoor.broker.errors import BrokerError
+
+    if not arn:
+        return ""
+    aws_sts.check_keys(variables)
+    if not aws_sts.MIN_MINUTES <= minutes <= aws_sts.MAX_MINUTES:
+        raise BrokerError(f"--aws-minutes {minutes} is out of range",
+                          hint=f"give {aws_sts.MIN_MINUTES} to {aws_sts.MAX_MINUTES}; AWS refuses shorter role sessions")  # fmt: skip
+    return aws_sts.check_role(arn)
 
 
 def _values(variables: list[str], *, from_env: bool) -> dict[str, str]:
@@ -123,10 +153,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     clear = _vault(args).get(args.name).public()
-    for key in ("name", "scope", "purpose", "allow", "variables", "created", "by", "dumps", "backup_proofs"):
-        value = clear.get(key, "")
-        if key in ("dumps", "backup_proofs") and not value:
-            continue
+    for key, value in clear.items():
         print(f"{key:9} {', '.join(value) if isinstance(value, list) else value}")
     return 0
 
