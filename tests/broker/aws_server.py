@@ -19,6 +19,7 @@ from urllib.parse import parse_qs
 import pytest
 
 ACCOUNT = "123456789012"  # moto's default account
+REGION = "eu-west-1"  # the stored profiles' region
 
 
 @dataclass(frozen=True)
@@ -26,12 +27,11 @@ class AwsServer:
     url: str
     recording: Path
 
-    def client(self, service: str, **keys: str) -> Any:
+    def client(self, service: str, region: str = "us-east-1") -> Any:
         import boto3
 
-        return boto3.client(service, endpoint_url=self.url, region_name="us-east-1",
-                            aws_access_key_id=keys.get("key", "testing"),
-                            aws_secret_access_key=keys.get("secret", "testing"))  # fmt: skip
+        return boto3.client(service, endpoint_url=self.url, region_name=region,
+                            aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
 
     def calls(self, action: str) -> list[dict[str, list[str]]]:
         """The form fields of every query-protocol request for ``action`` (AssumeRole, ...)."""
@@ -39,7 +39,7 @@ class AwsServer:
         for line in self.recording.read_text().splitlines() if self.recording.exists() else []:
             request = json.loads(line)
             body = request.get("body") or ""
-            text = base64.b64decode(body).decode() if request.get("body_encoded") else body
+            text = base64.b64decode(body).decode("latin-1") if request.get("body_encoded") else body
             fields = parse_qs(text)
             if fields.get("Action") == [action]:
                 found.append(fields)
@@ -82,4 +82,4 @@ def user_keys(aws: AwsServer, role: str) -> tuple[dict[str, str], str]:
     iam.create_user(UserName="blastdoor-broker")
     key = iam.create_access_key(UserName="blastdoor-broker")["AccessKey"]
     return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
-            "AWS_ENDPOINT_URL": aws.url, "AWS_REGION": "eu-west-1"}, arn  # fmt: skip
+            "AWS_ENDPOINT_URL": aws.url, "AWS_REGION": REGION}, arn  # fmt: skip

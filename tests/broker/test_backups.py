@@ -139,6 +139,6 @@ def test_copy_data_that_starts_with_a_backslash_is_data(env: dict[str, str], iso
 def test_a_profile_without_dumps_is_told_where_to_say_so(env: dict[str, str], isolated_home: Path, pg_database: str) -> None:
     add_profile(env, "prod-db", scope="production", allow=["read"], values={"DATABASE_URL": pg_database})
     done = cli(env, "backup", "verify", "--profile", "prod-db")
-    assert done.returncode == 1 and "--dumps FOLDER" in done.stderr
+    assert done.returncode == 1 and "--dumps WHERE" in done.stderr and "s3://BUCKET/PREFIX" in done.stderr
     missing = cli(env, "backup", "verify", "--profile", "prod-db", "--dump", "/nonexistent/dumps")
     assert missing.returncode == 1 and "does not exist" in missing.stderr

@@ -69,8 +69,8 @@ def assume(profile: Profile, *, run: str, tags: dict[str, str], purpose: str = "
     except BrokerError:
         raise
     except Exception as error:
-        reason = profile.scrubber.text(_reason(error))
-        raise BrokerError(f"could not get per-call AWS credentials for profile {profile.name}: {reason}",
+        said = profile.scrubber.text(reason(error))
+        raise BrokerError(f"could not get per-call AWS credentials for profile {profile.name}: {said}",
                           hint="nothing ran; check the role's trust policy allows sts:AssumeRole, sts:SetSourceIdentity "
                           "and sts:TagSession for the stored keys") from None  # fmt: skip
     keys = answer["Credentials"]
@@ -89,9 +89,14 @@ def program_environment(profile: Profile, session: RoleSession) -> dict[str, str
     return stored | {"AWS_REGION": region, "AWS_DEFAULT_REGION": region} | session.environment
 
 
-def client(profile: Profile, service: str, session: RoleSession) -> Any:
-    """A boto3 client for ``service`` acting with ``session``'s temporary keys."""
-    return _client(profile, service, session.environment)
+def client(profile: Profile, service: str, *, run: str, purpose: str) -> tuple[Any, dict[str, str]]:
+    """A boto3 client for ``service`` acting for Blastdoor itself (``purpose``: backup-verify, ...):
+    through a role session when the profile has a role, else with its stored keys; the client and
+    what the ledger keeps of the session ({} without one)."""
+    if not profile.aws_role:
+        return _client(profile, service), {}
+    session = assume(profile, run=run, tags={"run": run, "purpose": purpose}, purpose=purpose)
+    return _client(profile, service, session.environment), session.record
 
 
 def _client(profile: Profile, service: str, keys: dict[str, str] | None = None) -> Any:
@@ -125,7 +130,7 @@ def _tag(text: str) -> str:
     return _TAG_CHAR.sub("_", text)[:256]
 
 
-def _reason(error: Exception) -> str:
+def reason(error: Exception) -> str:
     """AWS's own one-line reason (its error code and message), or the exception's first line."""
     answer = getattr(error, "response", None)
     if isinstance(answer, dict) and isinstance(answer.get("Error"), dict):

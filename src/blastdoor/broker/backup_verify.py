@@ -47,6 +47,7 @@ class Proof:
     counts: dict[str, tuple[int, int | None]]  # table -> (rows in the database, rows in the backup or None)
     extra: tuple[str, ...] = ()  # tables only the backup has
     problems: tuple[str, ...] = field(default=())
+    facts: dict[str, Any] = field(default_factory=dict)  # where the backup lives and what protects it
 
     @property
     def verified(self) -> bool:
@@ -63,7 +64,8 @@ class Proof:
                 "age_hours": round(self.age_hours, 2), "max_age_hours": self.max_age_hours,
                 "tolerance": self.tolerance, "tables": len(self.counts),
                 "rows": {name: {"database": source, "backup": backup} for name, (source, backup) in shown.items()},
-                "only_in_backup": list(self.extra[:MAX_TABLES_RECORDED]), "problems": list(self.problems[:200])}  # fmt: skip
+                "only_in_backup": list(self.extra[:MAX_TABLES_RECORDED]), "problems": list(self.problems[:200]),
+                **({"location": self.facts} if self.facts else {})}  # fmt: skip
 
 
 def verify(dsn: str, dump: Dump, *, scratch: str = "", tolerance: float = 0.1, max_age_hours: int = 24,

@@ -216,29 +216,55 @@ class Broker:
         return lines
 
     def verify_backup(self, profile: Profile, *, dump: str = "", scratch: Profile | None = None,
-                      tolerance: float = 0.1) -> tuple[Proof, int]:  # fmt: skip
-        """Prove ``profile``'s newest dump restores and holds its tables' rows; the proof and its
-        ledger entry number (a verified proof also becomes the profile's current one)."""
-        from pathlib import Path
-
-        from blastdoor.broker import backup_proofs, backup_verify, dumps
+                      tolerance: float = 0.1, aws: Profile | None = None) -> tuple[Proof, int]:  # fmt: skip
+        """Prove ``profile``'s newest backup is real (a dump restored and counted, from a folder or
+        S3; or an RDS snapshot that outlives the instance); the proof and its ledger entry number
+        (a verified proof also becomes the profile's current one). ``aws`` holds the AWS
+        credentials for S3 and RDS (default ``profile`` itself)."""
+        from blastdoor.broker import backup_proofs
 
         where = dump or profile.dumps
         if not where:
-            raise BrokerError(f"profile {profile.name} does not say where its dumps are",
-                              hint=f"give --dump PATH, or store it: blastdoor profile add {profile.name} ... --dumps FOLDER --replace")  # fmt: skip
+            raise BrokerError(f"profile {profile.name} does not say where its backups are",
+                              hint=f"give --dump PATH|s3://BUCKET/PREFIX|rds:INSTANCE, or store it: "
+                              f"blastdoor profile add {profile.name} ... --dumps WHERE --replace")  # fmt: skip
+        holder = aws or profile
+
+        def clean(value: Any) -> Any:
+            return holder.scrubber.value(profile.scrubber.value(value))
+
         try:
-            found = dumps.newest(Path(where).expanduser())
-            proof = backup_verify.verify(profile.dsn(), found, scratch=scratch.dsn() if scratch else "", tolerance=tolerance,
-                                         max_age_hours=self.settings.backup_max_age_hours, clean=profile.scrubber.text)  # fmt: skip
+            proof = self._prove(profile, where, holder, scratch=scratch, tolerance=tolerance, clean=clean)
         except BrokerError as error:
-            message = profile.scrubber.text(error.message)
+            message = clean(error.message)
             self.runtime.record(person_entry(backup_proofs.PROOF, profile=profile.name, result="error", error=message))
             raise BrokerError(message, hint=error.hint) from None
-        entry = self.runtime.record(profile.scrubber.value(person_entry(backup_proofs.PROOF, profile=profile.name, **proof.fields())))
+        entry = self.runtime.record(clean(person_entry(backup_proofs.PROOF, profile=profile.name, **proof.fields())))
         if proof.verified:
             backup_proofs.remember(self.settings, profile.name, entry.seq)
         return proof, entry.seq
+
+    def _prove(self, profile: Profile, where: str, holder: Profile, *, scratch: Profile | None, tolerance: float,
+               clean: Any) -> Proof:  # fmt: skip
+        import dataclasses
+        import tempfile
+        from pathlib import Path
+
+        from blastdoor.broker import backup_sources, backup_verify, dumps
+
+        run = f"backup-verify-{uuid.uuid4().hex[:12]}"
+        hours = self.settings.backup_max_age_hours
+        kind = backup_sources.kind(where)
+        if kind == "rds":
+            return backup_sources.rds_proof(holder, where, run=run, max_age_hours=hours)
+        with tempfile.TemporaryDirectory(dir=self.settings.home, prefix="fetched-backup-") as folder:
+            fetched = backup_sources.fetch_s3(holder, where, Path(folder), run=run) if kind == "s3" else None
+            found = fetched.dump if fetched else dumps.newest(Path(where).expanduser())
+            proof = backup_verify.verify(profile.dsn(), found, scratch=scratch.dsn() if scratch else "", tolerance=tolerance,
+                                         max_age_hours=hours, clean=clean)  # fmt: skip
+        if fetched is None:
+            return proof
+        return dataclasses.replace(proof, problems=(*fetched.problems, *proof.problems), facts=fetched.facts)
 
     def decision(self, action: Action, judged: Judged, profile: Profile, *, source: str) -> int:
         """Record the decision; its ledger entry number."""

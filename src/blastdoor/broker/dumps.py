@@ -43,9 +43,11 @@ class Dump:
     created_from: str  # "archive" (its table of contents) or "file time"
     sha256: str
     bytes: int
+    source: str = ""  # where it was fetched from when not a local file (s3://BUCKET/KEY#VERSION, rds:...)
 
     def describe(self) -> dict[str, object]:
-        return {"path": str(self.path), "format": self.format, "created": self.created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        where = {"source": self.source} if self.source else {"path": str(self.path)}
+        return {**where, "format": self.format, "created": self.created.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "created_from": self.created_from, "sha256": self.sha256, "bytes": self.bytes}  # fmt: skip
 
 

@@ -13,12 +13,17 @@ def register(commands: Any) -> None:
     backup = commands.add_parser("backup", help="prove a backup is real before production state moves")
     actions = backup.add_subparsers(dest="backup_action", metavar="ACTION", required=True)
     verify = actions.add_parser("verify", help="restore the newest dump into a scratch database and count its rows",
-                                description="Restore the newest pg_dump of profile NAME's database into a throwaway "
-                                "database, count every table's rows against the database, check the dump's age, "
-                                "and record the proof in the ledger. Exit 0 when the backup is verified, 1 when not.")  # fmt: skip
+                                description="Restore the newest pg_dump of profile NAME's database (from a folder or a "
+                                "versioned S3 bucket) into a throwaway database, count every table's rows against the "
+                                "database, check the dump's age, and record the proof in the ledger; for rds:INSTANCE, "
+                                "check that a fresh snapshot outlives the instance. Exit 0 when the backup is verified, "
+                                "1 when not.")  # fmt: skip
     verify.add_argument("--profile", required=True, help="the database profile whose backup to prove")
     verify.add_argument("--dump", default="", metavar="PATH",
-                        help="a dump file, dump folder, or folder of dumps (default: the profile's --dumps)")  # fmt: skip
+                        help="a dump file, dump folder, folder of dumps, s3://BUCKET/PREFIX or rds:INSTANCE "
+                        "(default: the profile's --dumps)")  # fmt: skip
+    verify.add_argument("--aws-profile", default="", metavar="NAME",
+                        help="the profile whose AWS credentials read S3 or RDS (default: --profile itself)")  # fmt: skip
     verify.add_argument("--scratch-profile", default="", metavar="NAME",
                         help="a profile on the server to restore into (default: the database's own server)")  # fmt: skip
     verify.add_argument("--tolerance", type=float, default=0.1,
@@ -34,16 +39,24 @@ def _verify(args: argparse.Namespace) -> int:
     with Broker(settings(args)) as broker:
         profile = broker.profile(args.profile)
         scratch = broker.profile(args.scratch_profile) if args.scratch_profile else None
-        proof, seq = broker.verify_backup(profile, dump=args.dump, scratch=scratch, tolerance=args.tolerance)
+        aws = broker.profile(args.aws_profile) if args.aws_profile else None
+        proof, seq = broker.verify_backup(profile, dump=args.dump, scratch=scratch, tolerance=args.tolerance, aws=aws)
     dump = proof.dump
-    print(f"dump      {dump.path} ({dump.format}, {dump.bytes:,} bytes, {dump.sha256[:19]}…)")
+    if dump.sha256:
+        print(f"dump      {dump.source or dump.path} ({dump.format}, {dump.bytes:,} bytes, {dump.sha256[:19]}…)")
+    else:
+        print(f"snapshot  {dump.source}")
     print(f"made      {dump.created:%Y-%m-%d %H:%M:%S} UTC ({dump.created_from}), {proof.age_hours:.1f} hours ago")
+    for key, value in proof.facts.items():
+        if key not in ("source", "aws") and value not in ("", None):
+            print(f"  {key.replace('_', ' '):22} {value}")
     for table, (rows, kept) in proof.counts.items():
         print(f"  {table:40} database {rows:>12,}  backup {'missing' if kept is None else format(kept, ','):>12}")
     for table in proof.extra:
         print(f"  {table:40} only in the backup")
     if proof.verified:
-        print(f"verified: {len(proof.counts)} tables restored and counted (ledger entry {seq})")
+        done = f"{len(proof.counts)} tables restored and counted" if proof.counts else "a snapshot that outlives the instance"
+        print(f"verified: {done} (ledger entry {seq})")
         return 0
     print(f"NOT verified (ledger entry {seq}):")
     for problem in proof.problems:
