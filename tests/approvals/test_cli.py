@@ -185,8 +185,38 @@ def test_new_requests_are_announced_to_a_slack_webhook(isolated_home: Path, env:
     )
     request = held(hook(isolated_home, DESTROY, env, tmp_path))
     held(hook(isolated_home, DESTROY, env, tmp_path))  # the same request: announced once
-    assert len(received) == 1
+    notices = _wait_for(lambda: [e for e in ledger_types(isolated_home) if e["type"] == "approval-notice"])
+    assert len(received) == 1 and notices == [notices[0]] and notices[0]["result"] == "sent"
     assert request in received[0]["text"] and "terraform destroy" in received[0]["text"]
     assert received[0]["blocks"][0]["text"]["type"] == "mrkdwn"
     created = next(e for e in ledger_types(isolated_home) if e["type"] == "approval-request")
-    assert created["notified"] == "slack"
+    assert created["notified"] == "queued (slack)" and notices[0]["request"] == request
+
+
+def test_a_slow_webhook_does_not_hold_up_the_hook(isolated_home: Path, env: dict[str, str], tmp_path: Path) -> None:
+    # a webhook that accepts the connection and never answers: the hook answers at once anyway,
+    # and the notifier records the failure after its timeout
+    import socket
+    import time
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    try:
+        (isolated_home / "config.toml").write_text(f'[approvals]\nwebhook = "http://127.0.0.1:{silent.getsockname()[1]}/"\n')
+        started = time.monotonic()
+        request = held(hook(isolated_home, DESTROY, env, tmp_path))
+        assert time.monotonic() - started < 3.0  # the POST alone would take its full 3 s timeout
+        notices = _wait_for(lambda: [e for e in ledger_types(isolated_home) if e["type"] == "approval-notice"], seconds=15)
+        assert notices[0]["request"] == request and notices[0]["result"] == "failed" and "timed out" in notices[0]["error"]
+    finally:
+        silent.close()
+
+
+def _wait_for(found: Any, *, seconds: float = 10) -> Any:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not (value := found()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return value

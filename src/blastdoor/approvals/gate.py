@@ -56,10 +56,9 @@ def settle(action: Action, decision: Decision, *, book: Book, settings: Settings
              "request": request.id, "digest": digest, "expires": request.expires,
              "required": request.required, **_who(body)}  # fmt: skip
     if settings.webhook:
-        from blastdoor.approvals.notify import send
+        from blastdoor.approvals.notify import dispatch
 
-        failed = send(settings.webhook, request, style=settings.webhook_format)
-        entry["notified"] = "failed: " + failed if failed else settings.webhook_format
+        entry["notified"] = dispatch(settings, request)
     record(entry)
     return decision, request.id
 
