@@ -23,6 +23,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import blastdoor.ledger.verify as verifier
 from blastdoor.config import Settings
 from blastdoor.home import ensure_home
 from blastdoor.judge import judge
@@ -187,16 +188,24 @@ def verify_and_prove(home: str, args: argparse.Namespace) -> None:
             begun = time.perf_counter()
             merkle.inclusion_proof(ledger, index, size)
             timings.append(time.perf_counter() - begun)
-        begun = time.perf_counter()
-        report = verify(ledger)
-        verify_time = time.perf_counter() - begun
+        alone, split = [], []  # one reader, then one per core (verify's default), alternating
+        for _ in range(args.rounds):
+            for times, per_reader in ((alone, 10**12), (split, verifier.PER_READER)):
+                saved, verifier.PER_READER = verifier.PER_READER, per_reader
+                begun = time.perf_counter()
+                report = verify(ledger)
+                times.append(time.perf_counter() - begun)
+                verifier.PER_READER = saved
+                assert report.ok
     bytes_per_entry = os.path.getsize(url.removeprefix("sqlite:///")) / size
     print(
         f"built {size:,} entries (20,000 per transaction, hashing and Merkle nodes included) in {built:.1f} s"
     )
     print(f"inclusion proof at {size:,} entries: median {statistics.median(timings) * 1000:.2f} ms, "
           f"max {max(timings) * 1000:.2f} ms over {len(timings)} proofs")  # fmt: skip
-    print(f"verify: {size / verify_time:,.0f} entries/s ({verify_time:.1f} s, ok={report.ok})")
+    one, many = statistics.median(alone), statistics.median(split)
+    print(f"verify: {size / many:,.0f} entries/s with {report.readers} readers (median {many:.1f} s); "
+          f"one reader {size / one:,.0f}/s ({one:.1f} s) in the same run; ratio {one / many:.2f}")  # fmt: skip
     print(
         f"storage: {bytes_per_entry:,.0f} bytes per entry in SQLite (body {len(canonical(payload))} bytes)"
     )

@@ -156,3 +156,46 @@ def test_resigning_with_another_key_is_detected(
     report = verify(filled)
     assert not report.ok
     assert all("not signed by the ledger's key" in p for p in report.problems)
+
+
+@pytest.mark.parametrize("damage", ["body", "nodes", "chain_hash", "delete", "swap"])
+def test_a_ledger_read_by_several_processes_reports_what_one_reader_does(
+    filled: Ledger, raw: Callable[[], Any], monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
+    import blastdoor.ledger.verify as verifier
+
+    db = raw()
+    monkeypatch.setattr(verifier.os, "cpu_count", lambda: 2)
+    for seq in (1, 20, 21, ENTRIES):  # both sides of the boundary between the two readers' ranges
+        row = db.run("SELECT seq, time, body, leaf_hash, chain_hash, nodes FROM ledger_entries WHERE seq = ?", (seq,))[0]
+        if damage == "delete":
+            db.run("DELETE FROM ledger_entries WHERE seq = ?", (seq,))
+        elif damage == "swap":
+            other = seq + 1 if seq < ENTRIES else seq - 1
+            db.run("UPDATE ledger_entries SET seq = -1 WHERE seq = ?", (seq,))
+            db.run("UPDATE ledger_entries SET seq = ? WHERE seq = ?", (seq, other))
+            db.run("UPDATE ledger_entries SET seq = ? WHERE seq = -1", (other,))
+        else:
+            column = ["seq", "time", "body", "leaf_hash", "chain_hash", "nodes"].index(damage)
+            if damage == "nodes" and not row[column]:
+                continue
+            _restore(db, "ledger_entries", "seq", seq, damage, _flip(row[column], 3, 0x20))
+        try:
+            monkeypatch.setattr(verifier, "PER_READER", 10**9)
+            alone = verify(filled)
+            monkeypatch.setattr(verifier, "PER_READER", 10)
+            split = verify(filled)
+            assert alone.readers == 1 and split.readers == 2
+            assert not split.ok and (split.first_bad, split.entries) == (alone.first_bad, alone.entries), (damage, seq)
+            assert split.problems == alone.problems
+        finally:
+            if damage == "swap":
+                db.run("UPDATE ledger_entries SET seq = -1 WHERE seq = ?", (seq,))
+                db.run("UPDATE ledger_entries SET seq = ? WHERE seq = ?", (seq, other))
+                db.run("UPDATE ledger_entries SET seq = ? WHERE seq = -1", (other,))
+            else:
+                db.run("DELETE FROM ledger_entries WHERE seq = ?", (seq,))
+                db.run("INSERT INTO ledger_entries (seq, time, body, leaf_hash, chain_hash, nodes) VALUES (?, ?, ?, ?, ?, ?)", row)
+    monkeypatch.setattr(verifier, "PER_READER", 10)
+    intact = verify(filled)
+    assert intact.ok and intact.readers == 2 and intact.entries == ENTRIES

@@ -49,8 +49,10 @@ class Ledger:
         keys: Path,
         checkpoint_every: int = 100,
         witnesses: Sequence[str] = (),
+        url: str = "",
     ) -> None:
         self.store = store
+        self.url = url  # the store's address, for a second reader (parallel verify); '' when unknown
         self._keys = keys
         self._every = checkpoint_every
         self.witnesses = tuple(witnesses)
@@ -66,6 +68,7 @@ class Ledger:
             keys=settings.keys,
             checkpoint_every=settings.checkpoint_every,
             witnesses=settings.witnesses,
+            url=settings.database_url,
         )
 
     def close(self) -> None:

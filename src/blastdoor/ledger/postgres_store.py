@@ -176,9 +176,12 @@ class PostgresStore(Store):
         with self._errors("read"), self._db.cursor() as cursor:
             return self._rows(cursor, seqs)
 
-    def scan(self, *, start: int = 1, since: str = "") -> Iterator[Row]:
+    def scan(self, *, start: int = 1, since: str = "", stop: int = 0) -> Iterator[Row]:
         query = "SELECT seq, time, body, leaf_hash, chain_hash, nodes FROM ledger_entries WHERE seq >= %s"
         params: list[object] = [start]
+        if stop:
+            query += " AND seq <= %s"
+            params.append(stop)
         if since:
             query += " AND seq >= COALESCE((SELECT MIN(seq) FROM ledger_entries WHERE time >= %s), 9223372036854775807)"
             params.append(since)

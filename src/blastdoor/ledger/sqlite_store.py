@@ -194,9 +194,12 @@ class SQLiteStore(Store):
         with self._errors("read"):
             return self._rows(self._db, seqs)
 
-    def scan(self, *, start: int = 1, since: str = "") -> Iterator[Row]:
+    def scan(self, *, start: int = 1, since: str = "", stop: int = 0) -> Iterator[Row]:
         query = "SELECT seq, time, body, leaf_hash, chain_hash, nodes FROM ledger_entries WHERE seq >= ?"
         params: list[object] = [start]
+        if stop:
+            query += " AND seq <= ?"
+            params.append(stop)
         if since:
             query += " AND seq >= COALESCE((SELECT MIN(seq) FROM ledger_entries WHERE time >= ?), 1 << 62)"
             params.append(since)

@@ -115,8 +115,9 @@ class Store(SideTables):
         """The rows with these entry ids (missing ones are absent from the answer)."""
 
     @abstractmethod
-    def scan(self, *, start: int = 1, since: str = "") -> Iterator[Row]:
-        """Entries in order from ``start`` (or from the first at or after time ``since``)."""
+    def scan(self, *, start: int = 1, since: str = "", stop: int = 0) -> Iterator[Row]:
+        """Entries in order from ``start`` (or from the first at or after time ``since``), up to
+        entry ``stop`` when it is given."""
 
     @abstractmethod
     def add_checkpoint(self, sign: Callable[[int], str]) -> StoredCheckpoint:

@@ -15,16 +15,21 @@ Steps, in order:
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterable
+import os
+import subprocess
+import sys
 from dataclasses import dataclass, field
 
-from blastdoor.ledger import witness
+from blastdoor.ledger import chain, witness
 from blastdoor.ledger.checkpoint import Checkpoint, CheckpointError, PublicKey
-from blastdoor.ledger.entry import GENESIS_CHAIN, chain_hash, leaf_hash
+from blastdoor.ledger.entry import GENESIS_CHAIN
 from blastdoor.ledger.ledger import Ledger
 from blastdoor.ledger.merkle import EMPTY_ROOT, Frontier
-from blastdoor.ledger.store import Row
+from blastdoor.ledger.store import LedgerError, Store
+
+_JSON = json.JSONDecoder()
 
 
 @dataclass(kw_only=True)
@@ -32,6 +37,7 @@ class Report:
     entries: int = 0
     checkpoints: int = 0
     witnesses: int = 0
+    readers: int = 1  # processes that read the entries (one per core for a large ledger)
     first_bad: int | None = None  # the first entry id that fails
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -53,12 +59,7 @@ def verify(ledger: Ledger, *, key: PublicKey | None = None) -> Report:
         f"checkpoint {cid}": c for cid, c in _checkpoints(ledger, trusted, report).items()
     }  # step 1
     held = _witnesses(ledger, trusted, report)
-    roots = _scan(
-        ledger.store.scan(),
-        trusted,
-        report,
-        wanted={c.size for c in [*signed.values(), *held.values()]},
-    )
+    roots = _scan(ledger, trusted, report, wanted={c.size for c in [*signed.values(), *held.values()]})
     for name, checkpoint in [*signed.items(), *held.items()]:  # steps 3 and 4
         if checkpoint.size > report.entries and report.first_bad is None:
             report.fail(f"{name} covers {checkpoint.size} entries but the ledger holds {report.entries}: "
@@ -117,45 +118,162 @@ def _witnesses(ledger: Ledger, key: PublicKey, report: Report) -> dict[str, Chec
     return held
 
 
-def _scan(
-    rows: Iterable[Row], key: PublicKey, report: Report, *, wanted: set[int]
-) -> dict[int, bytes]:
-    """Step 2; returns the recomputed roots at the sizes in ``wanted``."""
-    frontier = Frontier()
-    previous = GENESIS_CHAIN
+@dataclass
+class Segment:
+    """What one reader found in entries ``start``..``stop`` (``stop`` 0: to the end)."""
+
+    start: int
+    stop: int
+    checked: int = 0  # the last entry found good
+    problem: str = ""  # what is wrong with entry checked + 1 ('' when nothing)
+    roots: dict[int, bytes] = field(default_factory=dict)
+
+
+def _scan(ledger: Ledger, key: PublicKey, report: Report, *, wanted: set[int]) -> dict[int, bytes]:
+    """Step 2; returns the recomputed roots at the sizes in ``wanted``.
+
+    A large ledger is read by one process per core, each taking a range of entries and starting
+    from the chain hash and Merkle frontier stored just before it. That start is only trusted if
+    the ranges before it verify, which is what the stitching checks: the first problem in range
+    order is the one reported, and nothing after it counts.
+    """
+    size = ledger.store.size()
+    readers = min(MAX_READERS, os.cpu_count() or 1, max(1, size // PER_READER))
+    bounds = [size * part // readers for part in range(readers + 1)]
+    segments = [Segment(start=bounds[i] + 1, stop=bounds[i + 1] if i + 1 < readers else 0) for i in range(readers)]
+    if readers == 1 or not ledger.url:
+        segments = [_segment(ledger.store, Segment(start=1, stop=0), key, wanted)]
+    else:
+        later = [_start_reader(ledger.url, part, key.vkey, wanted) for part in segments[1:]]
+        first = _segment(ledger.store, segments[0], key, wanted)
+        segments = [first, *(_finish_reader(child, part) for child, part in zip(later, segments[1:], strict=True))]
+    report.readers = len(segments)
     roots: dict[int, bytes] = {0: EMPTY_ROOT}
-    for row in rows:
-        expected = frontier.size + 1
-        problem = _check(row, expected, previous, frontier, key)
-        if problem:
-            report.fail(f"entry {expected}: {problem}", entry=expected)
+    for part in segments:
+        roots |= part.roots
+        report.entries = part.checked
+        if part.problem:
+            report.fail(f"entry {part.checked + 1}: {part.problem}", entry=part.checked + 1)
             break
-        previous = row.chain_hash
-        if frontier.size in wanted:
-            roots[frontier.size] = frontier.root()
-    report.entries = frontier.size
     return roots
 
 
-def _check(row: Row, expected: int, previous: bytes, frontier: Frontier, key: PublicKey) -> str:
-    if row.seq != expected:
-        return f"found entry {row.seq} where entry {expected} belongs: entries were removed or reordered"
-    leaf = leaf_hash(row.body)
-    if leaf != row.leaf_hash:
-        return "its content does not match its hash: the entry was altered"
-    if chain_hash(previous, leaf) != row.chain_hash:
-        return (
-            "its link to the previous entry is broken: entries were altered, removed or reordered"
-        )
-    nodes = b"".join(node for _, _, node in sorted(frontier.push(leaf)))
-    if nodes != row.nodes:
-        return "its Merkle tree nodes were altered"
+MAX_READERS = 4
+PER_READER = 100_000  # fewer entries than this per process do not repay starting it
+
+
+def _start_reader(url: str, part: Segment, vkey: str, wanted: set[int]) -> subprocess.Popen[bytes]:
+    """A process that verifies one range (``python -m blastdoor.ledger.verify``); the database URL
+    goes on its standard input, never on its command line."""
+    child = subprocess.Popen([sys.executable, "-m", "blastdoor.ledger.verify"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    order = {"url": url, "start": part.start, "stop": part.stop, "vkey": vkey, "wanted": sorted(wanted)}
+    assert child.stdin is not None
+    child.stdin.write(json.dumps(order).encode())
+    child.stdin.close()
+    return child
+
+
+def _finish_reader(child: subprocess.Popen[bytes], part: Segment) -> Segment:
+    assert child.stdout is not None and child.stderr is not None
+    out, err = child.stdout.read(), child.stderr.read()  # its output is one line, its errors a few
+    child.wait()
     try:
-        payload = json.loads(row.body)
+        found = json.loads(out)
+        part.checked, part.problem = int(found["checked"]), str(found["problem"])
+        part.roots = {int(size): bytes.fromhex(root) for size, root in found["roots"].items()}
+    except (ValueError, KeyError, TypeError):
+        said = err.decode("utf-8", "replace").strip().splitlines()
+        raise LedgerError(f"a verifying process failed on entries {part.start}-{part.stop or 'end'}: "
+                          f"{said[-1] if said else 'no output'}", hint="run blastdoor ledger verify again") from None  # fmt: skip
+    return part
+
+
+def _read_range() -> None:
+    """The reader process: an order on standard input, the range's findings on standard output."""
+    from blastdoor.ledger.ledger import open_store
+
+    order = json.loads(sys.stdin.buffer.read())
+    store = open_store(order["url"])
+    try:
+        part = _segment(store, Segment(start=order["start"], stop=order["stop"]), _KeyName(order["vkey"]),
+                        set(order["wanted"]))  # fmt: skip
+    finally:
+        store.close()
+    print(json.dumps({"checked": part.checked, "problem": part.problem,
+                      "roots": {str(size): root.hex() for size, root in part.roots.items()}}))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _KeyName:
+    """Only the key's name is needed past entry 1 (which the first range always holds)."""
+
+    vkey: str
+
+
+def _segment(store: Store, part: Segment, key: PublicKey | _KeyName, wanted: set[int]) -> Segment:
+    """Verify the entries of ``part``, starting from the state stored just before it.
+
+    The loop is the verifier's hot path (a million entries is a normal ledger), so the hashing of
+    entry.py and the Merkle push are spelled out here with local names; the tests compare the
+    verifier with those functions on every kind of damage.
+    """
+    expected = part.start - 1
+    part.checked = expected
+    if expected:
+        try:
+            edge = store.rows(chain.frontier_seqs(expected))
+            frontier, previous = chain.frontier_at(expected, edge), edge[expected].chain_hash
+        except (LedgerError, KeyError):
+            part.problem = "entries before it are missing"
+            return part
+    else:
+        frontier, previous = Frontier(), GENESIS_CHAIN
+    push, sha256 = frontier.push, hashlib.sha256
+    problem = ""
+    for row in store.scan(start=part.start, stop=part.stop):
+        expected += 1
+        body = row.body
+        leaf = sha256(b"\x00" + body).digest()
+        if row.seq != expected:
+            problem = f"found entry {row.seq} where entry {expected} belongs: entries were removed or reordered"
+        elif leaf != row.leaf_hash:
+            problem = "its content does not match its hash: the entry was altered"
+        elif sha256(previous + leaf).digest() != row.chain_hash:
+            problem = "its link to the previous entry is broken: entries were altered, removed or reordered"
+        elif b"".join([node for _, _, node in push(leaf)]) != row.nodes:  # completed in level order, as stored
+            problem = "its Merkle tree nodes were altered"
+        else:
+            problem = _content(body, expected, key)
+        if problem:
+            expected -= 1
+            break
+        previous = row.chain_hash
+        if expected in wanted:
+            part.roots[expected] = frontier.root()
+    if not problem and part.stop and expected < part.stop:  # the range ended early: say what comes next
+        after = next(iter(store.scan(start=expected + 1)), None)
+        problem = (f"found entry {after.seq} where entry {expected + 1} belongs: entries were removed or reordered"
+                   if after else "it is missing: entries were removed")  # fmt: skip
+    part.checked, part.problem = expected, problem
+    return part
+
+
+def _content(body: bytes, seq: int, key: PublicKey | _KeyName) -> str:
+    """What is wrong with an entry's JSON ('' when nothing)."""
+    try:
+        text = body.decode("utf-8")
+        payload, end = _JSON.raw_decode(text)
     except ValueError:
         return "its content is not JSON"
-    if not isinstance(payload, dict):
+    if end != len(text):
+        return "its content is not JSON"
+    if type(payload) is not dict:
         return "its content is not a JSON object"
-    if expected == 1 and payload.get("key") != key.vkey:
+    if seq == 1 and payload.get("key") != key.vkey:
         return "the ledger was created with another key than the trusted one"
     return ""
+
+
+if __name__ == "__main__":
+    _read_range()
