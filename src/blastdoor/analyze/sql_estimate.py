@@ -29,7 +29,7 @@ class RowEstimate:
     action: str  # delete, update, empty, drop
     table: str
     rows: int
-    how: str  # planner, count, statistics
+    how: str  # "planner" (an estimate, shown as ~N) or "count" (exact)
 
 
 def estimate(dsn: str, sql: str, *, timeout_ms: int = TIMEOUT_MS) -> list[RowEstimate]:
@@ -66,7 +66,8 @@ def annotate(effects: Sequence[Effect], estimates: Sequence[RowEstimate]) -> lis
             out.append(found)
             continue
         rows = sum(e.rows for e in mine)
-        words = "; ".join(f"would {_WORDS[e.action]} ~{e.rows:,} rows {'from' if e.action != 'update' else 'in'} {e.table}" for e in mine)
+        words = "; ".join(f"would {_WORDS[e.action]} {'' if e.how == 'count' else '~'}{e.rows:,} rows "
+                          f"{'from' if e.action != 'update' else 'in'} {e.table}" for e in mine)  # fmt: skip
         out.append(replace(found, detail=f"{found.detail} ({words})", blast=replace(found.blast or Blast(), rows=rows)))
     return out
 

@@ -10,15 +10,12 @@ the oldest of them holds the row as it was at that time, which is what ``--since
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from blastdoor.data import pg_sql
 from blastdoor.data.errors import DataError
-
-_AGE = re.compile(r"^(\d{1,6})([smhd])$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+from blastdoor.ledger.query import since_moment
 
 
 @dataclass(frozen=True)
@@ -38,7 +35,7 @@ class Selection:
                 raise DataError(f"--txid wants a transaction id (digits), not {txid[:40]!r}", hint="see blastdoor data history")
             return cls(txid=int(txid))
         if since:
-            return cls(since=_moment(since))
+            return cls(since=since_moment(since))
         if len(run) > 200 or not run.isprintable():
             raise DataError("--run is not a run id", hint="copy it from blastdoor ledger show")
         return cls(run=run)
@@ -68,15 +65,3 @@ class Selection:
         if self.since is not None:
             return {"since": self.since.isoformat()}
         return {"run": self.run}
-
-
-def _moment(text: str) -> datetime:
-    age = _AGE.match(text.strip())
-    if age:
-        return datetime.now(UTC) - timedelta(**{_UNITS[age.group(2)]: int(age.group(1))})
-    try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise DataError(f"--since wants a time or an age, not {text[:40]!r}",
-                        hint="e.g. --since 2026-11-22T09:30 or --since 30m") from None  # fmt: skip
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

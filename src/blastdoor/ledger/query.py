@@ -21,20 +21,22 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks
 
 
 def parse_since(text: str, *, now: datetime | None = None) -> str:
-    """``--since``: an ISO date/time (UTC when no zone is given) or an age such as ``30m``, ``2h``, ``7d``."""
-    moment = now or datetime.now(UTC)
+    """``--since`` as canonical UTC text (how entry times are stored), see :func:`since_moment`."""
+    return since_moment(text, now=now).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def since_moment(text: str, *, now: datetime | None = None) -> datetime:
+    """``--since``: an ISO date/time (UTC when no zone is given) or an age such as ``30m``, ``2h``,
+    ``7d``; the moment it names, in UTC."""
     relative = _RELATIVE.match(text.strip())
     if relative:
-        moment -= timedelta(**{_UNITS[relative.group(2)]: int(relative.group(1))})
-    else:
-        try:
-            moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise InputError(f"--since {text!r} is neither a date nor an age",
-                             hint="write e.g. --since 2026-11-22T10:00 or --since 2h") from None  # fmt: skip
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return (now or datetime.now(UTC)) - timedelta(**{_UNITS[relative.group(2)]: int(relative.group(1))})
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"--since wants a time or an age, not {text[:40]!r}",
+                         hint="write e.g. --since 2026-11-22T10:00 or --since 2h") from None  # fmt: skip
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 @dataclass(frozen=True, kw_only=True)

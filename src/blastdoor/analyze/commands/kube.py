@@ -48,13 +48,10 @@ _LOCAL = words(
     login logout whoami completion create-context use-context new-project create-app
     """
 )
-_DATA_TYPES = words(
-    """
-    pv pvc persistentvolume persistentvolumes persistentvolumeclaim persistentvolumeclaims
-    statefulset statefulsets sts namespace namespaces ns project projects crd crds
-    customresourcedefinition customresourcedefinitions secret secrets all node nodes
-    """
-)
+# kubectl's names for the data kinds (singular, plural, short), OpenShift projects, and "all"
+_DATA_TYPES = words("pv pvc sts ns crd crds project projects all") | {
+    name for kind in kube_manifests.DATA_KINDS for name in (kind.lower(), kind.lower() + "s")
+}
 # Commands that only print their help unless given one of these subcommands.
 _NEEDS_SUB = {
     "rollout": frozenset({"undo", "restart", "pause", "resume"}),

@@ -16,9 +16,10 @@ from typing import Any
 
 MAX_BYTES = 2_000_000
 MAX_DOCUMENTS = 5_000
-# Kinds whose deletion loses data: volumes, the things that own them, and whole namespaces.
+# Kinds whose deletion loses data: volumes, the things that own them, whole namespaces, and nodes
+# (their local volumes). kubectl's own type names for them are derived from these (kube.py).
 DATA_KINDS = frozenset({"PersistentVolumeClaim", "PersistentVolume", "StatefulSet", "Namespace",
-                        "CustomResourceDefinition", "Secret"})  # fmt: skip
+                        "CustomResourceDefinition", "Secret", "Node"})  # fmt: skip
 
 
 @dataclass(frozen=True)
