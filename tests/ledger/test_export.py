@@ -12,16 +12,8 @@ import pytest
 
 from blastdoor.errors import BlastdoorError
 from blastdoor.ledger.entry import GENESIS_CHAIN, Entry, canonical, chain_hash, leaf_hash
-from blastdoor.ledger.export import (
-    FORMATS,
-    ExportError,
-    span_id,
-    to_jsonl,
-    to_ocsf,
-    to_otel,
-    trace_id,
-    write,
-)
+from blastdoor.ledger.export import FORMATS, ExportError, to_jsonl, to_ocsf, write
+from blastdoor.ledger.export_otel import span_id, to_otel, trace_id
 from blastdoor.model import (
     Action,
     Blast,

@@ -1,7 +1,7 @@
 """Ledger export for SIEMs: OCSF 1.4.0 events, OTLP/JSON log requests, or plain JSON lines.
 
 Every form is JSON Lines (one document per line) built from the stored entry alone: nothing is read
-from the environment or the host, and payload fields not listed in :class:`_View` are left out of
+from the environment or the host, and payload fields not listed in :class:`~blastdoor.ledger.entry_view.EntryView` are left out of
 the OCSF and OTel forms. Secrets are redacted when an entry is recorded (:mod:`.redact`); only
 ``jsonl`` carries the payload verbatim, so that its hashes can be checked.
 
@@ -20,118 +20,27 @@ the OCSF and OTel forms. Secrets are redacted when an entry is recorded (:mod:`.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import posixpath
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from blastdoor import __version__
 from blastdoor.errors import BlastdoorError
 from blastdoor.ledger.entry import Entry
+from blastdoor.ledger.entry_view import EntryView, mapping, present
+from blastdoor.ledger.export_otel import to_otel
 
 FORMATS = ("ocsf", "otel", "jsonl")
 OCSF_VERSION = "1.4.0"
-SERVICE_NAME = "blastdoor"
-SCOPE_NAME = "blastdoor.ledger.export"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
 
 
 class ExportError(BlastdoorError):
     """The ledger cannot be exported in the form asked for."""
-
-
-# --- what an export reads from an entry -----------------------------------------------------------
-
-
-def _text(data: Mapping[str, Any], key: str) -> str:
-    value = data.get(key)
-    return value if isinstance(value, str) else ""
-
-
-def _mapping(data: Mapping[str, Any], key: str) -> dict[str, Any]:
-    value = data.get(key)
-    return value if isinstance(value, dict) else {}
-
-
-def _list(data: Mapping[str, Any], key: str, kind: type) -> list[Any]:
-    value = data.get(key)
-    return [item for item in value if isinstance(item, kind)] if isinstance(value, list) else []
-
-
-def _epoch_ns(text: str) -> int:
-    """Nanoseconds since the Unix epoch for an RFC 3339 time; 0 (unknown) if it cannot be read."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return 0
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return (moment - _EPOCH) // timedelta(microseconds=1) * 1000
-
-
-@dataclass(frozen=True, kw_only=True)
-class _View:
-    """The payload fields an export uses, read once; wrongly typed fields read as empty."""
-
-    type: str
-    seq: int
-    leaf: str
-    chain: str
-    nanos: int
-    agent: str
-    session: str
-    run: str
-    tool_use: str
-    cwd: str
-    source: str
-    policy_digest: str
-    credential: str
-    rules_files: dict[str, Any]
-    kind: str
-    input: str
-    target: str
-    verdict: str
-    enforced: bool | None
-    reasons: list[str]
-    rules: list[str]
-    effects: list[dict[str, Any]]
-
-    @classmethod
-    def of(cls, entry: Entry) -> _View:
-        p = entry.payload
-        action, decision = _mapping(p, "action"), _mapping(p, "decision")
-        enforced = decision.get("enforced")
-        return cls(
-            type=entry.type, seq=entry.seq, leaf=entry.leaf_hash.hex(), chain=entry.chain_hash.hex(),
-            nanos=_epoch_ns(entry.time), agent=_text(p, "agent"), session=_text(p, "session"),
-            run=_text(p, "run"), tool_use=_text(p, "tool_use"), cwd=_text(p, "cwd"),
-            source=_text(p, "source"), policy_digest=_text(p, "policy_digest"),
-            credential=_text(p, "credential"), rules_files=_mapping(p, "rules_files"),
-            kind=_text(action, "kind"), input=_text(action, "input"), target=_text(action, "target"),
-            verdict=_text(decision, "decision"), enforced=enforced if isinstance(enforced, bool) else None,
-            reasons=_list(decision, "reasons", str), rules=_list(decision, "rules", str),
-            effects=_list(decision, "effects", dict),
-        )  # fmt: skip
-
-    @property
-    def message(self) -> str:
-        head = f"Blastdoor {self.type or 'entry'}" + (f": {self.verdict}" if self.verdict else "")
-        return f"{head} - {'; '.join(self.reasons)}" if self.reasons else head
-
-    @property
-    def ref(self) -> str:
-        """The producer's id for the activity: the agent's tool-use id, else the leaf hash."""
-        return self.tool_use or self.leaf
-
-
-def _present(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in values.items() if value not in ("", None, [], {})}
 
 
 # --- JSONL ----------------------------------------------------------------------------------------
@@ -199,7 +108,7 @@ _APPROVED = _Control((1, "Allowed"), (8, "Approved"), (1, "Success"), 1)
 _UNKNOWN = _Control(None, None, (0, "Unknown"), 1)
 
 
-def _control(view: _View) -> _Control:
+def _control(view: EntryView) -> _Control:
     if view.type in ("approval", "grant-use"):
         return _APPROVED
     control = _ENFORCED.get(view.verdict, _UNKNOWN)
@@ -210,13 +119,13 @@ def _control(view: _View) -> _Control:
     return control
 
 
-def _ocsf_class(view: _View) -> _Class:
+def _ocsf_class(view: EntryView) -> _Class:
     if view.kind:
         return _CLASS_BY_KIND.get(view.kind, _API)
     return _EVENT_LOG if view.type == "ledger-created" else _BASE
 
 
-def _activity(cls: _Class, view: _View) -> tuple[int, str]:
+def _activity(cls: _Class, view: EntryView) -> tuple[int, str]:
     fixed = {_PROCESS: (1, "Launch"), _EVENT_LOG: (6, "Start"), _BASE: (99, "Other")}
     if cls in fixed:
         return fixed[cls]
@@ -236,7 +145,7 @@ def _host(url: str) -> str:
         return ""
 
 
-def _api(view: _View) -> dict[str, Any]:
+def _api(view: EntryView) -> dict[str, Any]:
     """``api`` for an API Activity: operation, service and the request as the agent sent it."""
     first = view.input.split(None, 1)[0] if view.input.strip() else ""
     operation, family = {
@@ -250,24 +159,24 @@ def _api(view: _View) -> dict[str, Any]:
     return {"operation": operation, "service": {"name": service or family}, "request": request}
 
 
-def _class_fields(cls: _Class, view: _View) -> dict[str, Any]:
+def _class_fields(cls: _Class, view: EntryView) -> dict[str, Any]:
     device = {"type_id": 0, "type": "Unknown"}  # the ledger does not record the host
     if cls is _PROCESS:
-        process = _present({"cmd_line": view.input, "uid": view.ref, "working_directory": view.cwd})
+        process = present({"cmd_line": view.input, "uid": view.ref, "working_directory": view.cwd})
         return {"process": process, "device": device}
     if cls is _FILE:
         name = posixpath.basename(view.target.rstrip("/")) or view.target or "unknown"
         file_type = (0, "Unknown") if view.kind == "diff" else (1, "Regular File")
         file = {"name": name, "path": view.target, "type_id": file_type[0], "type": file_type[1]}
         diff = view.input if view.kind == "diff" else ""
-        return _present({"file": _present(file), "file_diff": diff, "device": device})
+        return present({"file": present(file), "file_diff": diff, "device": device})
     if cls is _API:
         resources = [
-            {"name": str(_mapping(effect, "target").get("name", "")), "type": str(_mapping(effect, "target").get("kind", ""))}
+            {"name": str(mapping(effect, "target").get("name", "")), "type": str(mapping(effect, "target").get("kind", ""))}
             for effect in view.effects
         ]  # fmt: skip
         host = _host(view.target)
-        return _present({
+        return present({
             "api": _api(view), "src_endpoint": {"svc_name": view.agent or "unknown"},
             "dst_endpoint": {"hostname": host} if host else {}, "resources": resources,
         })  # fmt: skip
@@ -276,9 +185,9 @@ def _class_fields(cls: _Class, view: _View) -> dict[str, Any]:
     return {}
 
 
-def _unmapped(view: _View) -> dict[str, Any]:
+def _unmapped(view: EntryView) -> dict[str, Any]:
     """Blastdoor's own fields, for which OCSF has no attribute."""
-    return _present({
+    return present({
         "entry_type": view.type, "seq": view.seq, "leaf_hash": view.leaf, "chain_hash": view.chain,
         "decision": view.verdict, "enforced": view.enforced, "reasons": view.reasons,
         "rules": view.rules, "effects": view.effects, "policy_digest": view.policy_digest,
@@ -290,18 +199,18 @@ def _unmapped(view: _View) -> dict[str, Any]:
 
 def to_ocsf(entry: Entry) -> dict[str, Any]:
     """One OCSF 1.4.0 event for ``entry``; ``type_uid`` is ``class_uid * 100 + activity_id``."""
-    view = _View.of(entry)
+    view = EntryView.of(entry)
     cls = _ocsf_class(view)
     activity_id, activity = _activity(cls, view)
     control = _control(view)
     product = {"name": "Blastdoor", "vendor_name": "Blastdoor", "version": __version__}
-    metadata = _present({
+    metadata = present({
         "version": OCSF_VERSION, "product": product, "uid": view.leaf, "sequence": view.seq,
         "correlation_uid": view.run, "log_name": "blastdoor-ledger", "log_provider": "Blastdoor",
         "original_time": entry.time,
     })  # fmt: skip
     session = {"uid": view.session} if view.session else {}
-    actor = _present({"app_name": view.agent or "unknown", "session": session})
+    actor = present({"app_name": view.agent or "unknown", "session": session})
     event: dict[str, Any] = {
         "class_uid": cls.uid, "class_name": cls.name, "category_uid": cls.category_uid,
         "category_name": cls.category_name, "activity_id": activity_id, "activity_name": activity,
@@ -316,88 +225,6 @@ def to_ocsf(entry: Entry) -> dict[str, Any]:
     if control.detail:
         event["status_detail"] = control.detail
     return event | _class_fields(cls, view) | {"unmapped": _unmapped(view)}
-
-
-# --- OpenTelemetry: OTLP/JSON logs ----------------------------------------------------------------
-
-# opentelemetry-proto logs.proto SeverityNumber: INFO = 9, WARN = 13, ERROR = 17.
-_OTEL_SEVERITY = {"allow": (9, "INFO"), "ask": (13, "WARN"), "hold": (13, "WARN"), "deny": (17, "ERROR")}  # fmt: skip
-
-
-def _any(value: Any) -> dict[str, Any]:
-    """An OTLP ``AnyValue`` in JSON: int64 as a decimal string, lists and maps nested."""
-    if isinstance(value, bool):
-        return {"boolValue": value}
-    if isinstance(value, int):
-        return {"intValue": str(value)}
-    if isinstance(value, float):
-        return {"doubleValue": value}
-    if isinstance(value, str):
-        return {"stringValue": value}
-    if isinstance(value, list | tuple):
-        return {"arrayValue": {"values": [_any(item) for item in value]}}
-    if isinstance(value, Mapping):
-        return {"kvlistValue": {"values": _key_values(value)}}
-    return {}
-
-
-def _key_values(values: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [{"key": str(key), "value": _any(value)} for key, value in values.items()]
-
-
-def trace_id(run_id: str) -> str:
-    """A stable 16-byte trace id (32 hex digits) for a run, so that a run's records group together."""
-    return hashlib.sha256(b"blastdoor.run\x00" + run_id.encode()).digest()[:16].hex()
-
-
-def span_id(tool_use_id: str) -> str:
-    """A stable 8-byte span id (16 hex digits) for one tool call."""
-    return hashlib.sha256(b"blastdoor.tool_use\x00" + tool_use_id.encode()).digest()[:8].hex()
-
-
-def _otel_attributes(view: _View) -> dict[str, Any]:
-    effects = [json.dumps(effect, ensure_ascii=False, sort_keys=True) for effect in view.effects]
-    return _present({
-        # OpenTelemetry semantic conventions (registries: session, gen_ai).
-        "session.id": view.session, "gen_ai.conversation.id": view.session,
-        "gen_ai.agent.name": view.agent, "gen_ai.tool.call.id": view.tool_use,
-        "gen_ai.operation.name": "execute_tool" if view.kind else "",
-        # Blastdoor's own.
-        "blastdoor.entry.type": view.type, "blastdoor.entry.seq": view.seq,
-        "blastdoor.entry.leaf_hash": view.leaf, "blastdoor.entry.chain_hash": view.chain,
-        "blastdoor.run.id": view.run, "blastdoor.source": view.source, "blastdoor.cwd": view.cwd,
-        "blastdoor.action.kind": view.kind, "blastdoor.action.input": view.input,
-        "blastdoor.action.target": view.target, "blastdoor.decision": view.verdict,
-        "blastdoor.decision.enforced": view.enforced, "blastdoor.decision.reasons": view.reasons,
-        "blastdoor.decision.rules": view.rules, "blastdoor.decision.effects": effects,
-        "blastdoor.policy.digest": view.policy_digest, "blastdoor.credential": view.credential,
-    })  # fmt: skip
-
-
-def _log_record(entry: Entry) -> dict[str, Any]:
-    view = _View.of(entry)
-    number, text = _OTEL_SEVERITY.get(view.verdict, (9, "INFO"))
-    record: dict[str, Any] = {
-        "timeUnixNano": str(view.nanos), "observedTimeUnixNano": str(view.nanos),
-        "severityNumber": number, "severityText": text,
-        "eventName": f"blastdoor.ledger.{view.type or 'entry'}",
-        "body": {"stringValue": view.message}, "attributes": _key_values(_otel_attributes(view)),
-    }  # fmt: skip
-    if view.run:
-        record["traceId"] = trace_id(view.run)
-        if view.tool_use:  # a span id only beside a trace id (logs.proto, LogRecord.span_id)
-            record["spanId"] = span_id(view.tool_use)
-    return record
-
-
-def to_otel(entries: Sequence[Entry]) -> dict[str, Any]:
-    """One OTLP/JSON ``ExportLogsServiceRequest`` holding ``entries`` as log records, in order."""
-    if not entries:
-        return {"resourceLogs": []}  # OTLP specification, "Empty Telemetry Envelopes"
-    resource = _key_values({"service.name": SERVICE_NAME, "service.version": __version__})
-    scope = {"scope": {"name": SCOPE_NAME, "version": __version__}}
-    logs = [scope | {"logRecords": [_log_record(entry) for entry in entries]}]
-    return {"resourceLogs": [{"resource": {"attributes": resource}, "scopeLogs": logs}]}
 
 
 # --- writing --------------------------------------------------------------------------------------
