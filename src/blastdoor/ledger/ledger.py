@@ -7,8 +7,10 @@ and, every ``checkpoint_every`` entries, signs a checkpoint and copies it to the
 
 from __future__ import annotations
 
+import itertools
 import os
 import secrets as random
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,9 +19,10 @@ from blastdoor.config import Settings
 from blastdoor.ledger import chain, merkle
 from blastdoor.ledger.checkpoint import PublicKey, Signer
 from blastdoor.ledger.entry import ENTRY_VERSION, Entry, canonical, now
-from blastdoor.ledger.store import LedgerError, Row, Store, StoredCheckpoint
+from blastdoor.ledger.store import LedgerError, Row, Spooled, Store, StoredCheckpoint
 
 REDACTION_KEY = "redaction.key"
+_SPOOL_COUNTER = itertools.count()  # keeps one process's spooled entries in order within a nanosecond
 
 
 def open_store(url: str) -> Store:
@@ -107,17 +110,24 @@ class Ledger:
         return self.record_many([payload])[-1]
 
     def record_many(self, payloads: Sequence[Mapping[str, Any]]) -> list[Entry]:
-        """Append several entries in one transaction (group commit)."""
+        """Append several entries, in order, acknowledged once they are on disk.
+
+        Group commit: the entries are spooled, then whichever writer holds the store's write lock
+        next appends everything spooled in one transaction (one fsync for many writers' entries);
+        a writer whose entries another one appended meanwhile only reads their rows.
+        """
         bodies = [_body(self.redact(payload)) for payload in payloads]
+        stamp = time.time_ns()
+        ids = [f"{stamp:020d}-{os.getpid()}-{next(_SPOOL_COUNTER):08d}-{random.token_hex(4)}" for _ in bodies]
+        self.store.spool([Spooled(ident, when, body) for ident, (when, body) in zip(ids, bodies, strict=True)])
 
-        def extend(size: int, edge: Sequence[Row]) -> list[Row]:
-            pending = ([_body(self._genesis())] if size == 0 else []) + bodies
-            return chain.extend(size, edge, pending)
+        def extend(size: int, edge: Sequence[Row], waiting: Sequence[tuple[str, bytes]]) -> list[Row]:
+            return chain.extend(size, edge, ([_body(self._genesis())] if size == 0 else []) + list(waiting))
 
-        rows = self.store.append(extend, chain.frontier_seqs)
-        if any(row.seq % self._every == 0 for row in rows):
+        group = self.store.append_group(ids, extend, chain.frontier_seqs)
+        if any(row.seq % self._every == 0 for row in group.appended):
             self.checkpoint()
-        return [row.entry() for row in rows[-len(payloads) :]]
+        return [row.entry() for row in group.mine]
 
     def _genesis(self) -> dict[str, Any]:
         return {

@@ -17,11 +17,18 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from blastdoor.ledger.store import (
     APPROVAL_TABLES,
+    GROUP_LIMIT,
+    GROUP_RESULTS,
+    SPOOLED_TABLE,
     Extender,
+    Group,
+    GroupExtender,
     LedgerError,
     Row,
+    Spooled,
     Store,
     StoredCheckpoint,
+    group_rows,
 )
 
 if TYPE_CHECKING:
@@ -48,6 +55,17 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         """,
     ),
     (2, APPROVAL_TABLES),
+    (
+        3,
+        SPOOLED_TABLE
+        + """
+        CREATE TABLE ledger_pending (
+            id TEXT PRIMARY KEY,
+            time TEXT NOT NULL,
+            body TEXT NOT NULL
+        );
+        """,
+    ),
 )
 
 _LOCK_CLASS = 0x6C6467  # advisory lock namespace for "ldg"; the second key is the schema's hash
@@ -148,14 +166,62 @@ class PostgresStore(Store):
             cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM ledger_entries")
             size = int(cursor.fetchone()[0])  # type: ignore[index]
             new = extend(size, list(self._rows(cursor, frontier_seqs(size)).values()))
-            cursor.executemany(
-                "INSERT INTO ledger_entries (seq, time, body, leaf_hash, chain_hash, nodes) VALUES (%s, %s, %s, %s, %s, %s)",
-                [
-                    (r.seq, r.time, r.body.decode("utf-8"), r.leaf_hash, r.chain_hash, r.nodes)
-                    for r in new
-                ],
-            )
+            self._insert(cursor, new)
         return new
+
+    def spool(self, items: Sequence[Spooled]) -> None:
+        """Into ``ledger_pending``, committed without waiting for the WAL flush
+        (``synchronous_commit`` off for this transaction only): the group append's commit flushes it."""
+        with self._errors("append"), self._db.transaction(), self._db.cursor() as cursor:
+            cursor.execute(f"SET LOCAL search_path TO {self._schema}")
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            cursor.executemany("INSERT INTO ledger_pending (id, time, body) VALUES (%s, %s, %s)",
+                               [(item.id, item.time, item.body.decode("utf-8")) for item in items])  # fmt: skip
+
+    def append_group(self, ids: Sequence[str], extend: GroupExtender,
+                     frontier_seqs: Callable[[int], list[int]]) -> Group:  # fmt: skip
+        with self._errors("append"), self._write() as cursor:
+            appended: list[Row] = []
+            done = self._results(cursor, ids)
+            if len(done) < len(ids):
+                appended = self._take(cursor, ids, extend, frontier_seqs)
+                done = self._results(cursor, ids)
+            return Group(group_rows(ids, done, self._rows(cursor, list(done.values()))), appended)
+
+    def _take(self, cursor: psycopg.Cursor[Any], ids: Sequence[str], extend: GroupExtender,
+              frontier_seqs: Callable[[int], list[int]]) -> list[Row]:  # fmt: skip
+        """Inside the write transaction: append the oldest pending entries and the caller's, and
+        remove them from ``ledger_pending`` in the same commit."""
+        cursor.execute("SELECT id, time, body FROM ledger_pending WHERE id = ANY(%s) "
+                       "UNION SELECT * FROM (SELECT id, time, body FROM ledger_pending ORDER BY id LIMIT %s) oldest "
+                       "ORDER BY id", (list(ids), GROUP_LIMIT))  # fmt: skip
+        found = [Spooled(str(i), str(t), str(b).encode("utf-8")) for i, t, b in cursor.fetchall()]
+        cursor.execute("DELETE FROM ledger_pending WHERE id = ANY(%s)", ([item.id for item in found],))
+        before = self._results(cursor, [item.id for item in found])  # appended already (put back by hand)
+        fresh = [item for item in found if item.id not in before]
+        if not fresh:
+            return []
+        cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM ledger_entries")
+        size = int(cursor.fetchone()[0])  # type: ignore[index]
+        new = extend(size, list(self._rows(cursor, frontier_seqs(size)).values()), [(i.time, i.body) for i in fresh])
+        self._insert(cursor, new)
+        cursor.execute("DELETE FROM ledger_spooled WHERE seq >= %s OR seq < %s",  # left by removed entries; old
+                       (new[0].seq, new[-1].seq - GROUP_RESULTS))  # fmt: skip
+        cursor.executemany("INSERT INTO ledger_spooled (seq, id) VALUES (%s, %s)",
+                           [(row.seq, item.id) for item, row in zip(fresh, new[-len(fresh):], strict=True)])  # fmt: skip
+        return new
+
+    @staticmethod
+    def _results(cursor: psycopg.Cursor[Any], ids: Sequence[str]) -> dict[str, int]:
+        cursor.execute("SELECT seq, id FROM ledger_spooled WHERE id = ANY(%s)", (list(ids),))
+        return {str(i): int(seq) for seq, i in cursor.fetchall()}
+
+    @staticmethod
+    def _insert(cursor: psycopg.Cursor[Any], rows: Sequence[Row]) -> None:
+        cursor.executemany(
+            "INSERT INTO ledger_entries (seq, time, body, leaf_hash, chain_hash, nodes) VALUES (%s, %s, %s, %s, %s, %s)",
+            [(r.seq, r.time, r.body.decode("utf-8"), r.leaf_hash, r.chain_hash, r.nodes) for r in rows],
+        )
 
     def size(self) -> int:
         with self._errors("read"):

@@ -78,6 +78,47 @@ APPROVAL_TABLES = """
 
 # Given the rows a writer holds (the last one and the frontier's), return the rows to append.
 Extender = Callable[[int, Sequence[Row]], list[Row]]
+# The same for a group append: also given the (time, body) pairs to append, oldest first.
+GroupExtender = Callable[[int, Sequence[Row], Sequence[tuple[str, bytes]]], list[Row]]
+
+# Migration 3 on every backend: which spooled entry became which entry (a group append's results,
+# kept for the last GROUP_RESULTS entries; see :meth:`Store.append_group`).
+SPOOLED_TABLE = """
+        CREATE TABLE ledger_spooled (
+            seq BIGINT PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE
+        );
+        """
+GROUP_RESULTS = 100_000
+GROUP_LIMIT = 1_000  # spooled entries one group append takes at most
+
+
+@dataclass(frozen=True)
+class Spooled:
+    """An entry waiting for a group append: a unique id that sorts oldest first, and its content."""
+
+    id: str
+    time: str
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Group:
+    """What a group append did: the rows of the caller's own entries (in the order of its ids), and
+    every row it appended itself ([] when another writer had appended the caller's entries)."""
+
+    mine: list[Row]
+    appended: list[Row]
+
+
+def group_rows(ids: Sequence[str], results: dict[str, int], rows: dict[int, Row]) -> list[Row]:
+    """The rows of ``ids`` from a group append's results (id → entry id); LedgerError when one
+    is neither appended nor waiting any more (its spooled copy was removed by hand)."""
+    missing = [ident for ident in ids if results.get(ident) not in rows]
+    if missing:
+        raise LedgerError(f"entry {missing[0]} left the spool without being appended",
+                          hint="something removed spooled entries; check the ledger with `blastdoor ledger verify`")  # fmt: skip
+    return [rows[results[ident]] for ident in ids]
 
 
 class SideTables(ABC):
@@ -105,6 +146,20 @@ class Store(SideTables):
         ``frontier_seqs(size)`` names the entry ids whose rows ``extend`` needs (the right edge of
         the tree); ``extend(size, rows)`` returns the new rows, numbered from ``size + 1``.
         """
+
+    @abstractmethod
+    def spool(self, items: Sequence[Spooled]) -> None:
+        """Leave entries for the next group append. Not durable by itself: nobody has been told
+        they are stored until a group append that includes them has committed."""
+
+    @abstractmethod
+    def append_group(self, ids: Sequence[str], extend: GroupExtender,
+                     frontier_seqs: Callable[[int], list[int]]) -> Group:  # fmt: skip
+        """Group commit. Under the write lock: when the spooled entries ``ids`` were appended by
+        another writer meanwhile, only read their rows; otherwise append every spooled entry
+        (oldest first, ``ids`` among them, at most GROUP_LIMIT others) in one durable transaction,
+        recording which spooled id became which entry, so that a crash between the commit and the
+        spool's cleanup never appends an entry twice."""
 
     @abstractmethod
     def size(self) -> int:
