@@ -103,3 +103,57 @@ def _seqs() -> Any:
     from blastdoor.ledger import chain
 
     return chain.frontier_seqs
+
+
+def test_a_writer_that_finds_the_lock_taken_waits_in_the_spool(
+    ledger: Ledger, raw: Callable[[], Any], database_url: str, settings_for: Callable[..., Settings]
+) -> None:
+    import threading
+
+    ledger.record(_entry("first"))
+    writer = Ledger.open(settings_for(database_url))  # a writer with a connection of its own
+    with _writers_lock(database_url):  # another writer is mid-append
+        waiting = threading.Thread(target=writer.record, args=(_entry("queued"),))
+        waiting.start()
+        deadline = time.monotonic() + 10
+        while not _spool_holds(ledger, raw) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert _spool_holds(ledger, raw) and waiting.is_alive()  # spooled, not yet acknowledged
+        assert _inputs(ledger) == ["first"]
+    waiting.join(10)
+    writer.close()
+    assert not waiting.is_alive() and _inputs(ledger) == ["first", "queued"]
+    assert not _spool_holds(ledger, raw) and verify(ledger).ok
+
+
+def _spool_holds(ledger: Ledger, raw: Callable[[], Any]) -> bool:
+    if ledger.store.url.startswith("sqlite:///"):
+        spool = Path(ledger.store.url.removeprefix("sqlite:///") + ".spool")
+        return spool.is_dir() and any(path.name.endswith(".entry") for path in spool.iterdir())
+    return bool(raw().run("SELECT count(*) FROM ledger_pending")[0][0])
+
+
+class _writers_lock:
+    """Hold the store's writers' lock from outside, as another writer would."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def __enter__(self) -> None:
+        url = self.url
+        if url.startswith("sqlite:///"):
+            import fcntl
+
+            self.handle = open(url.removeprefix("sqlite:///") + ".lock", "a")  # noqa: SIM115
+            fcntl.flock(self.handle, fcntl.LOCK_EX)
+        else:
+            import psycopg
+
+            from blastdoor.ledger.postgres_store import _LOCK_CLASS, split_url
+
+            conninfo, schema = split_url(url)
+            self.handle = psycopg.connect(conninfo, autocommit=True)
+            self.handle.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (_LOCK_CLASS, schema))
+
+    def __exit__(self, *exc: object) -> None:
+        self.handle.close()

@@ -112,19 +112,20 @@ class Ledger:
     def record_many(self, payloads: Sequence[Mapping[str, Any]]) -> list[Entry]:
         """Append several entries, in order, acknowledged once they are on disk.
 
-        Group commit: the entries are spooled, then whichever writer holds the store's write lock
-        next appends everything spooled in one transaction (one fsync for many writers' entries);
-        a writer whose entries another one appended meanwhile only reads their rows.
+        Group commit: when another writer is appending, the entries are spooled, and whichever
+        writer holds the store's write lock next appends everything spooled in one transaction (one
+        fsync for many writers' entries); a writer whose entries another one appended meanwhile only
+        reads their rows. With nobody else writing they are appended at once.
         """
         bodies = [_body(self.redact(payload)) for payload in payloads]
         stamp = time.time_ns()
         ids = [f"{stamp:020d}-{os.getpid()}-{next(_SPOOL_COUNTER):08d}-{random.token_hex(4)}" for _ in bodies]
-        self.store.spool([Spooled(ident, when, body) for ident, (when, body) in zip(ids, bodies, strict=True)])
+        items = [Spooled(ident, when, body) for ident, (when, body) in zip(ids, bodies, strict=True)]
 
         def extend(size: int, edge: Sequence[Row], waiting: Sequence[tuple[str, bytes]]) -> list[Row]:
             return chain.extend(size, edge, ([_body(self._genesis())] if size == 0 else []) + list(waiting))
 
-        group = self.store.append_group(ids, extend, chain.frontier_seqs)
+        group = self.store.append_entries(items, extend, chain.frontier_seqs)
         if any(row.seq % self._every == 0 for row in group.appended):
             self.checkpoint()
         return [row.entry() for row in group.mine]

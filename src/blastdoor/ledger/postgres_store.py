@@ -178,38 +178,58 @@ class PostgresStore(Store):
             cursor.executemany("INSERT INTO ledger_pending (id, time, body) VALUES (%s, %s, %s)",
                                [(item.id, item.time, item.body.decode("utf-8")) for item in items])  # fmt: skip
 
+    def append_entries(self, items: Sequence[Spooled], extend: GroupExtender,
+                       frontier_seqs: Callable[[int], list[int]]) -> Group:  # fmt: skip
+        with self._errors("append"):
+            with self._db.transaction(), self._db.cursor() as cursor:
+                cursor.execute(f"SET LOCAL search_path TO {self._schema}")
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))", (_LOCK_CLASS, self._schema))
+                if cursor.fetchone()[0]:  # type: ignore[index]
+                    return self._lead(cursor, [], items, extend, frontier_seqs)
+            self.spool(items)  # another writer is appending: join the next group
+        return self.append_group([item.id for item in items], extend, frontier_seqs)
+
     def append_group(self, ids: Sequence[str], extend: GroupExtender,
                      frontier_seqs: Callable[[int], list[int]]) -> Group:  # fmt: skip
         with self._errors("append"), self._write() as cursor:
-            appended: list[Row] = []
             done = self._results(cursor, ids)
-            if len(done) < len(ids):
-                appended = self._take(cursor, ids, extend, frontier_seqs)
-                done = self._results(cursor, ids)
-            return Group(group_rows(ids, done, self._rows(cursor, list(done.values()))), appended)
+            if len(done) == len(ids):  # another writer appended them: read them back
+                return Group(group_rows(ids, done, self._rows(cursor, list(done.values()))), [])
+            return self._lead(cursor, ids, [], extend, frontier_seqs)
 
-    def _take(self, cursor: psycopg.Cursor[Any], ids: Sequence[str], extend: GroupExtender,
-              frontier_seqs: Callable[[int], list[int]]) -> list[Row]:  # fmt: skip
-        """Inside the write transaction: append the oldest pending entries and the caller's, and
-        remove them from ``ledger_pending`` in the same commit."""
+    def _lead(self, cursor: psycopg.Cursor[Any], ids: Sequence[str], own: Sequence[Spooled], extend: GroupExtender,
+              frontier_seqs: Callable[[int], list[int]]) -> Group:  # fmt: skip
+        """Inside the locked transaction: append the oldest pending entries and the caller's
+        (``ids``, then ``own``), and remove them from ``ledger_pending`` in the same commit."""
         cursor.execute("SELECT id, time, body FROM ledger_pending WHERE id = ANY(%s) "
                        "UNION SELECT * FROM (SELECT id, time, body FROM ledger_pending ORDER BY id LIMIT %s) oldest "
                        "ORDER BY id", (list(ids), GROUP_LIMIT))  # fmt: skip
         found = [Spooled(str(i), str(t), str(b).encode("utf-8")) for i, t, b in cursor.fetchall()]
-        cursor.execute("DELETE FROM ledger_pending WHERE id = ANY(%s)", ([item.id for item in found],))
-        before = self._results(cursor, [item.id for item in found])  # appended already (put back by hand)
+        before: dict[str, int] = {}
+        if found:
+            cursor.execute("DELETE FROM ledger_pending WHERE id = ANY(%s)", ([item.id for item in found],))
+            before = self._results(cursor, [item.id for item in found])  # appended already (put back by hand)
         fresh = [item for item in found if item.id not in before]
-        if not fresh:
-            return []
+        if not fresh and not own:
+            done = self._results(cursor, ids)
+            return Group(group_rows(ids, done, self._rows(cursor, list(done.values()))), [])
         cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM ledger_entries")
         size = int(cursor.fetchone()[0])  # type: ignore[index]
-        new = extend(size, list(self._rows(cursor, frontier_seqs(size)).values()), [(i.time, i.body) for i in fresh])
+        edge = list(self._rows(cursor, frontier_seqs(size)).values())
+        new = extend(size, edge, [(item.time, item.body) for item in (*fresh, *own)])
         self._insert(cursor, new)
-        cursor.execute("DELETE FROM ledger_spooled WHERE seq >= %s OR seq < %s",  # left by removed entries; old
-                       (new[0].seq, new[-1].seq - GROUP_RESULTS))  # fmt: skip
-        cursor.executemany("INSERT INTO ledger_spooled (seq, id) VALUES (%s, %s)",
-                           [(row.seq, item.id) for item, row in zip(fresh, new[-len(fresh):], strict=True)])  # fmt: skip
-        return new
+        taken = dict(before)
+        if fresh:
+            spooled = new[len(new) - len(own) - len(fresh) : len(new) - len(own)]
+            taken |= {item.id: row.seq for item, row in zip(fresh, spooled, strict=True)}
+            cursor.execute("DELETE FROM ledger_spooled WHERE seq >= %s OR seq < %s",  # left by removed entries; old
+                           (new[0].seq, new[-1].seq - GROUP_RESULTS))  # fmt: skip
+            cursor.executemany("INSERT INTO ledger_spooled (seq, id) VALUES (%s, %s)",
+                               [(seq, ident) for ident, seq in taken.items() if ident not in before])  # fmt: skip
+        rows = {row.seq: row for row in new}
+        missing = [seq for ident, seq in taken.items() if ident in ids and seq not in rows]
+        rows |= self._rows(cursor, missing) if missing else {}
+        return Group(group_rows(ids, taken, rows) + (new[-len(own):] if own else []), new)
 
     @staticmethod
     def _results(cursor: psycopg.Cursor[Any], ids: Sequence[str]) -> dict[str, int]:

@@ -181,33 +181,62 @@ class SQLiteStore(Store):
         try:
             self._spool.mkdir(mode=0o700, exist_ok=True)
             for item in items:
-                temporary = self._spool / f".{item.id}.tmp"
-                temporary.write_text(json.dumps([item.time, item.body.decode("utf-8")]), "utf-8")
-                os.rename(temporary, self._spool / f"{item.id}.entry")
+                temporary = f"{self._spool}/.{item.id}.tmp"
+                handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                try:
+                    os.write(handle, json.dumps([item.time, item.body.decode("utf-8")]).encode("utf-8"))
+                finally:
+                    os.close(handle)
+                os.rename(temporary, f"{self._spool}/{item.id}.entry")
         except OSError as error:
             raise LedgerError(f"cannot write to the ledger's spool {self._spool}: {error.strerror or error}",
                               hint="check the disk and the folder's permissions") from None  # fmt: skip
 
+    def append_entries(self, items: Sequence[Spooled], extend: GroupExtender,
+                       frontier_seqs: Callable[[int], list[int]]) -> Group:  # fmt: skip
+        with self._errors("append"), open(self._lock_path, "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:  # another writer is appending: join the next group
+                self.spool(items)
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                return self._group([item.id for item in items], extend, frontier_seqs)
+            return self._lead([], items, extend, frontier_seqs)
+
     def append_group(self, ids: Sequence[str], extend: GroupExtender,
                      frontier_seqs: Callable[[int], list[int]]) -> Group:  # fmt: skip
         with self._errors("append"), self._locked():
-            done = self._results(self._db, ids)
-            if len(done) < len(ids):
-                waiting = self._waiting(ids)
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    appended = self._take(waiting, extend, frontier_seqs)
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
-                self._db.execute("COMMIT")
-                for item in waiting:  # appended (or appended before by a writer that died): gone
-                    with contextlib.suppress(OSError):
-                        os.unlink(self._spool / f"{item.id}.entry")
-                done = self._results(self._db, ids)
-            else:
-                appended = []
-            return Group(group_rows(ids, done, self._rows(self._db, list(done.values()))), appended)
+            return self._group(ids, extend, frontier_seqs)
+
+    def _group(self, ids: Sequence[str], extend: GroupExtender, frontier_seqs: Callable[[int], list[int]]) -> Group:
+        """Under the writers' lock: the rows of spooled entries ``ids``, appending them (with
+        everything else spooled) unless another writer did."""
+        done = self._results(self._db, ids)
+        if len(done) == len(ids):  # another writer appended them: read them back
+            return Group(group_rows(ids, done, self._rows(self._db, list(done.values()))), [])
+        return self._lead(ids, [], extend, frontier_seqs)
+
+    def _lead(self, ids: Sequence[str], own: Sequence[Spooled], extend: GroupExtender,
+              frontier_seqs: Callable[[int], list[int]]) -> Group:  # fmt: skip
+        """Under the writers' lock: one transaction appending what is spooled (the caller's
+        spooled ``ids`` among it) and then ``own``, which was never spooled."""
+        waiting = self._waiting(ids)
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            appended, taken = self._take(waiting, own, extend, frontier_seqs)
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+        for item in waiting:  # appended now, or by a writer that died before clearing it: gone
+            with contextlib.suppress(OSError):
+                os.unlink(f"{self._spool}/{item.id}.entry")
+        if not all(ident in taken for ident in ids):
+            taken |= self._results(self._db, ids)
+        rows = {row.seq: row for row in appended}
+        missing = [seq for seq in taken.values() if seq not in rows]
+        rows |= self._rows(self._db, missing) if missing else {}
+        return Group(group_rows(ids, taken, rows) + (appended[-len(own):] if own else []), appended)
 
     def _waiting(self, ids: Sequence[str]) -> list[Spooled]:
         """The spooled entries a group append takes: the oldest GROUP_LIMIT and the caller's own."""
@@ -226,21 +255,26 @@ class SQLiteStore(Store):
                 continue  # not a spooled entry (or removed meanwhile): never appended
         return waiting
 
-    def _take(self, waiting: list[Spooled], extend: GroupExtender,
-              frontier_seqs: Callable[[int], list[int]]) -> list[Row]:  # fmt: skip
-        """Inside the write transaction: append the waiting entries not appended before."""
+    def _take(self, waiting: list[Spooled], own: Sequence[Spooled], extend: GroupExtender,
+              frontier_seqs: Callable[[int], list[int]]) -> tuple[list[Row], dict[str, int]]:  # fmt: skip
+        """Inside the write transaction: append the spooled entries not appended before, then
+        ``own``; the new rows, and which spooled id became which entry."""
         before = self._results(self._db, [item.id for item in waiting])
         fresh = [item for item in waiting if item.id not in before]
-        if not fresh:
-            return []
+        if not fresh and not own:
+            return [], before
         size = self._size(self._db)
-        new = extend(size, list(self._rows(self._db, frontier_seqs(size)).values()), [(i.time, i.body) for i in fresh])
+        edge = list(self._rows(self._db, frontier_seqs(size)).values())
+        new = extend(size, edge, [(item.time, item.body) for item in (*fresh, *own)])
         self._insert(self._db, new)
+        if not fresh:
+            return new, before
+        spooled = new[len(new) - len(own) - len(fresh) : len(new) - len(own)]
         self._db.execute("DELETE FROM ledger_spooled WHERE seq >= ? OR seq < ?",  # left by removed entries; old
                          (new[0].seq, new[-1].seq - GROUP_RESULTS))  # fmt: skip
-        self._db.executemany("INSERT INTO ledger_spooled (seq, id) VALUES (?, ?)",
-                             [(row.seq, item.id) for item, row in zip(fresh, new[-len(fresh):], strict=True)])  # fmt: skip
-        return new
+        taken = {item.id: row.seq for item, row in zip(fresh, spooled, strict=True)}
+        self._db.executemany("INSERT INTO ledger_spooled (seq, id) VALUES (?, ?)", [(seq, i) for i, seq in taken.items()])
+        return new, before | taken
 
     @staticmethod
     def _insert(db: sqlite3.Connection, rows: Sequence[Row]) -> None:

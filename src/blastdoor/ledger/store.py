@@ -153,6 +153,13 @@ class Store(SideTables):
         they are stored until a group append that includes them has committed."""
 
     @abstractmethod
+    def append_entries(self, items: Sequence[Spooled], extend: GroupExtender,
+                       frontier_seqs: Callable[[int], list[int]]) -> Group:  # fmt: skip
+        """Append ``items`` durably, in order. When no other writer holds the write lock, at once
+        (with anything left spooled); otherwise spool them and join the next group
+        (:meth:`append_group`), so one commit serves every writer that was waiting."""
+
+    @abstractmethod
     def append_group(self, ids: Sequence[str], extend: GroupExtender,
                      frontier_seqs: Callable[[int], list[int]]) -> Group:  # fmt: skip
         """Group commit. Under the write lock: when the spooled entries ``ids`` were appended by
