@@ -144,7 +144,7 @@ class _writers_lock:
         if url.startswith("sqlite:///"):
             import fcntl
 
-            self.handle = open(url.removeprefix("sqlite:///") + ".lock", "a")  # noqa: SIM115
+            self.handle = open(url.removeprefix("sqlite:///") + ".lock", "a")
             fcntl.flock(self.handle, fcntl.LOCK_EX)
         else:
             import psycopg
