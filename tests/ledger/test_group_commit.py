@@ -1,6 +1,7 @@
-"""Group commit on both stores: entries are spooled, then appended by whichever writer holds the
-write lock next. What a user depends on: nothing spooled is lost or appended twice, each writer's
-entries keep their order, and a spool damaged by hand gives a clear error."""
+"""Group commit on the SQLite store: a writer that finds the lock taken spools its entries, and
+whichever writer holds the write lock next appends them. What a user depends on: nothing spooled is
+lost or appended twice, each writer's entries keep their order, and a spool damaged by hand gives a
+clear error. (PostgreSQL appends directly: measured faster there, docs/benchmarks.md.)"""
 
 from __future__ import annotations
 
@@ -16,8 +17,14 @@ import pytest
 from blastdoor.config import Settings
 from blastdoor.ledger.entry import canonical, now
 from blastdoor.ledger.ledger import Ledger
-from blastdoor.ledger.store import LedgerError, Spooled
+from blastdoor.ledger.store import LedgerError, Pending
 from blastdoor.ledger.verify import verify
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """Only the SQLite store groups commits."""
+    return f"sqlite:///{tmp_path / 'ledger.db'}"
 
 
 def _entry(text: str) -> dict[str, Any]:
@@ -28,9 +35,9 @@ def _inputs(ledger: Ledger) -> list[str]:
     return [json.loads(row.body).get("action", {}).get("input", "") for row in ledger.store.scan(start=2)]
 
 
-def _spooled(text: str, *, age_ns: int = 0) -> Spooled:
+def _spooled(text: str, *, age_ns: int = 0) -> Pending:
     payload = _entry(text)
-    return Spooled(f"{time.time_ns() - age_ns:020d}-1-00000000-test", str(payload["time"]), canonical(payload))
+    return Pending(f"{time.time_ns() - age_ns:020d}-1-00000000-test", str(payload["time"]), canonical(payload))
 
 
 def test_an_entry_spooled_by_a_writer_that_died_is_appended_first(ledger: Ledger) -> None:
@@ -53,15 +60,11 @@ def test_an_entry_put_back_in_the_spool_is_not_appended_twice(ledger: Ledger) ->
     assert verify(ledger).ok
 
 
-def test_an_entry_removed_from_the_spool_by_hand_is_a_clear_error(ledger: Ledger, raw: Callable[[], Any]) -> None:
+def test_an_entry_removed_from_the_spool_by_hand_is_a_clear_error(ledger: Ledger) -> None:
     ledger.record(_entry("first"))
     item = _spooled("removed")
     ledger.store.spool([item])
-    spool = Path(ledger.store.url.removeprefix("sqlite:///") + ".spool")
-    if ledger.store.url.startswith("sqlite:///"):
-        (spool / f"{item.id}.entry").unlink()
-    else:
-        raw().run("DELETE FROM ledger_pending WHERE id = ?", (item.id,))
+    (Path(ledger.store.url.removeprefix("sqlite:///") + ".spool") / f"{item.id}.entry").unlink()
     with pytest.raises(LedgerError, match="left the spool without being appended"):
         ledger.store.append_group([item.id], _extend(ledger), _seqs())
     assert _inputs(ledger) == ["first"] and verify(ledger).ok
@@ -106,7 +109,7 @@ def _seqs() -> Any:
 
 
 def test_a_writer_that_finds_the_lock_taken_waits_in_the_spool(
-    ledger: Ledger, raw: Callable[[], Any], database_url: str, settings_for: Callable[..., Settings]
+    ledger: Ledger, database_url: str, settings_for: Callable[..., Settings]
 ) -> None:
     import threading
 
@@ -116,21 +119,19 @@ def test_a_writer_that_finds_the_lock_taken_waits_in_the_spool(
         waiting = threading.Thread(target=writer.record, args=(_entry("queued"),))
         waiting.start()
         deadline = time.monotonic() + 10
-        while not _spool_holds(ledger, raw) and time.monotonic() < deadline:
+        while not _spool_holds(ledger) and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert _spool_holds(ledger, raw) and waiting.is_alive()  # spooled, not yet acknowledged
+        assert _spool_holds(ledger) and waiting.is_alive()  # spooled, not yet acknowledged
         assert _inputs(ledger) == ["first"]
     waiting.join(10)
     writer.close()
     assert not waiting.is_alive() and _inputs(ledger) == ["first", "queued"]
-    assert not _spool_holds(ledger, raw) and verify(ledger).ok
+    assert not _spool_holds(ledger) and verify(ledger).ok
 
 
-def _spool_holds(ledger: Ledger, raw: Callable[[], Any]) -> bool:
-    if ledger.store.url.startswith("sqlite:///"):
-        spool = Path(ledger.store.url.removeprefix("sqlite:///") + ".spool")
-        return spool.is_dir() and any(path.name.endswith(".entry") for path in spool.iterdir())
-    return bool(raw().run("SELECT count(*) FROM ledger_pending")[0][0])
+def _spool_holds(ledger: Ledger) -> bool:
+    spool = Path(ledger.store.url.removeprefix("sqlite:///") + ".spool")
+    return spool.is_dir() and any(path.name.endswith(".entry") for path in spool.iterdir())
 
 
 class _writers_lock:
@@ -140,20 +141,10 @@ class _writers_lock:
         self.url = url
 
     def __enter__(self) -> None:
-        url = self.url
-        if url.startswith("sqlite:///"):
-            import fcntl
+        import fcntl
 
-            self.handle = open(url.removeprefix("sqlite:///") + ".lock", "a")
-            fcntl.flock(self.handle, fcntl.LOCK_EX)
-        else:
-            import psycopg
-
-            from blastdoor.ledger.postgres_store import _LOCK_CLASS, split_url
-
-            conninfo, schema = split_url(url)
-            self.handle = psycopg.connect(conninfo, autocommit=True)
-            self.handle.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (_LOCK_CLASS, schema))
+        self.handle = open(self.url.removeprefix("sqlite:///") + ".lock", "a")
+        fcntl.flock(self.handle, fcntl.LOCK_EX)
 
     def __exit__(self, *exc: object) -> None:
         self.handle.close()

@@ -19,7 +19,7 @@ from blastdoor.config import Settings
 from blastdoor.ledger import chain, merkle
 from blastdoor.ledger.checkpoint import PublicKey, Signer
 from blastdoor.ledger.entry import ENTRY_VERSION, Entry, canonical, now
-from blastdoor.ledger.store import LedgerError, Row, Spooled, Store, StoredCheckpoint
+from blastdoor.ledger.store import LedgerError, Pending, Row, Store, StoredCheckpoint
 
 REDACTION_KEY = "redaction.key"
 _SPOOL_COUNTER = itertools.count()  # keeps one process's spooled entries in order within a nanosecond
@@ -120,7 +120,7 @@ class Ledger:
         bodies = [_body(self.redact(payload)) for payload in payloads]
         stamp = time.time_ns()
         ids = [f"{stamp:020d}-{os.getpid()}-{next(_SPOOL_COUNTER):08d}-{random.token_hex(4)}" for _ in bodies]
-        items = [Spooled(ident, when, body) for ident, (when, body) in zip(ids, bodies, strict=True)]
+        items = [Pending(ident, when, body) for ident, (when, body) in zip(ids, bodies, strict=True)]
 
         def extend(size: int, edge: Sequence[Row], waiting: Sequence[tuple[str, bytes]]) -> list[Row]:
             return chain.extend(size, edge, ([_body(self._genesis())] if size == 0 else []) + list(waiting))

@@ -17,18 +17,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from blastdoor.ledger.store import (
     APPROVAL_TABLES,
-    GROUP_LIMIT,
-    GROUP_RESULTS,
-    SPOOLED_TABLE,
     Extender,
-    Group,
-    GroupExtender,
     LedgerError,
     Row,
-    Spooled,
     Store,
     StoredCheckpoint,
-    group_rows,
 )
 
 if TYPE_CHECKING:
@@ -55,17 +48,6 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         """,
     ),
     (2, APPROVAL_TABLES),
-    (
-        3,
-        SPOOLED_TABLE
-        + """
-        CREATE TABLE ledger_pending (
-            id TEXT PRIMARY KEY,
-            time TEXT NOT NULL,
-            body TEXT NOT NULL
-        );
-        """,
-    ),
 )
 
 _LOCK_CLASS = 0x6C6467  # advisory lock namespace for "ldg"; the second key is the schema's hash
@@ -166,82 +148,14 @@ class PostgresStore(Store):
             cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM ledger_entries")
             size = int(cursor.fetchone()[0])  # type: ignore[index]
             new = extend(size, list(self._rows(cursor, frontier_seqs(size)).values()))
-            self._insert(cursor, new)
+            cursor.executemany(
+                "INSERT INTO ledger_entries (seq, time, body, leaf_hash, chain_hash, nodes) VALUES (%s, %s, %s, %s, %s, %s)",
+                [
+                    (r.seq, r.time, r.body.decode("utf-8"), r.leaf_hash, r.chain_hash, r.nodes)
+                    for r in new
+                ],
+            )
         return new
-
-    def spool(self, items: Sequence[Spooled]) -> None:
-        """Into ``ledger_pending``, committed without waiting for the WAL flush
-        (``synchronous_commit`` off for this transaction only): the group append's commit flushes it."""
-        with self._errors("append"), self._db.transaction(), self._db.cursor() as cursor:
-            cursor.execute(f"SET LOCAL search_path TO {self._schema}")
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            cursor.executemany("INSERT INTO ledger_pending (id, time, body) VALUES (%s, %s, %s)",
-                               [(item.id, item.time, item.body.decode("utf-8")) for item in items])  # fmt: skip
-
-    def append_entries(self, items: Sequence[Spooled], extend: GroupExtender,
-                       frontier_seqs: Callable[[int], list[int]]) -> Group:  # fmt: skip
-        with self._errors("append"):
-            with self._db.transaction(), self._db.cursor() as cursor:
-                cursor.execute(f"SET LOCAL search_path TO {self._schema}")
-                cursor.execute("SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))", (_LOCK_CLASS, self._schema))
-                if cursor.fetchone()[0]:  # type: ignore[index]
-                    return self._lead(cursor, [], items, extend, frontier_seqs)
-            self.spool(items)  # another writer is appending: join the next group
-        return self.append_group([item.id for item in items], extend, frontier_seqs)
-
-    def append_group(self, ids: Sequence[str], extend: GroupExtender,
-                     frontier_seqs: Callable[[int], list[int]]) -> Group:  # fmt: skip
-        with self._errors("append"), self._write() as cursor:
-            done = self._results(cursor, ids)
-            if len(done) == len(ids):  # another writer appended them: read them back
-                return Group(group_rows(ids, done, self._rows(cursor, list(done.values()))), [])
-            return self._lead(cursor, ids, [], extend, frontier_seqs)
-
-    def _lead(self, cursor: psycopg.Cursor[Any], ids: Sequence[str], own: Sequence[Spooled], extend: GroupExtender,
-              frontier_seqs: Callable[[int], list[int]]) -> Group:  # fmt: skip
-        """Inside the locked transaction: append the oldest pending entries and the caller's
-        (``ids``, then ``own``), and remove them from ``ledger_pending`` in the same commit."""
-        cursor.execute("SELECT id, time, body FROM ledger_pending WHERE id = ANY(%s) "
-                       "UNION SELECT * FROM (SELECT id, time, body FROM ledger_pending ORDER BY id LIMIT %s) oldest "
-                       "ORDER BY id", (list(ids), GROUP_LIMIT))  # fmt: skip
-        found = [Spooled(str(i), str(t), str(b).encode("utf-8")) for i, t, b in cursor.fetchall()]
-        before: dict[str, int] = {}
-        if found:
-            cursor.execute("DELETE FROM ledger_pending WHERE id = ANY(%s)", ([item.id for item in found],))
-            before = self._results(cursor, [item.id for item in found])  # appended already (put back by hand)
-        fresh = [item for item in found if item.id not in before]
-        if not fresh and not own:
-            done = self._results(cursor, ids)
-            return Group(group_rows(ids, done, self._rows(cursor, list(done.values()))), [])
-        cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM ledger_entries")
-        size = int(cursor.fetchone()[0])  # type: ignore[index]
-        edge = list(self._rows(cursor, frontier_seqs(size)).values())
-        new = extend(size, edge, [(item.time, item.body) for item in (*fresh, *own)])
-        self._insert(cursor, new)
-        taken = dict(before)
-        if fresh:
-            spooled = new[len(new) - len(own) - len(fresh) : len(new) - len(own)]
-            taken |= {item.id: row.seq for item, row in zip(fresh, spooled, strict=True)}
-            cursor.execute("DELETE FROM ledger_spooled WHERE seq >= %s OR seq < %s",  # left by removed entries; old
-                           (new[0].seq, new[-1].seq - GROUP_RESULTS))  # fmt: skip
-            cursor.executemany("INSERT INTO ledger_spooled (seq, id) VALUES (%s, %s)",
-                               [(seq, ident) for ident, seq in taken.items() if ident not in before])  # fmt: skip
-        rows = {row.seq: row for row in new}
-        missing = [seq for ident, seq in taken.items() if ident in ids and seq not in rows]
-        rows |= self._rows(cursor, missing) if missing else {}
-        return Group(group_rows(ids, taken, rows) + (new[-len(own):] if own else []), new)
-
-    @staticmethod
-    def _results(cursor: psycopg.Cursor[Any], ids: Sequence[str]) -> dict[str, int]:
-        cursor.execute("SELECT seq, id FROM ledger_spooled WHERE id = ANY(%s)", (list(ids),))
-        return {str(i): int(seq) for seq, i in cursor.fetchall()}
-
-    @staticmethod
-    def _insert(cursor: psycopg.Cursor[Any], rows: Sequence[Row]) -> None:
-        cursor.executemany(
-            "INSERT INTO ledger_entries (seq, time, body, leaf_hash, chain_hash, nodes) VALUES (%s, %s, %s, %s, %s, %s)",
-            [(r.seq, r.time, r.body.decode("utf-8"), r.leaf_hash, r.chain_hash, r.nodes) for r in rows],
-        )
 
     def size(self) -> int:
         with self._errors("read"):

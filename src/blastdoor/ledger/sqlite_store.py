@@ -5,33 +5,31 @@ returns, so an acknowledged entry survives ``kill -9`` and power loss. Writers f
 processes are serialised twice: an advisory ``flock`` on ``<database>.lock`` (so a waiting writer
 wakes the moment the lock is free, rather than after SQLite's busy-handler sleeps), then
 ``BEGIN IMMEDIATE`` (SQLite's own write lock, which also guards against writers that skip the flock).
+A writer that finds the flock taken leaves its entries in the spool and the holder's successor
+appends them with its own, in one commit (group commit, sqlite_spool.py).
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from blastdoor.ledger.sqlite_spool import RESULTS_KEPT, SPOOLED_TABLE, Spool, rows_of
 from blastdoor.ledger.store import (
     APPROVAL_TABLES,
-    GROUP_LIMIT,
-    GROUP_RESULTS,
-    SPOOLED_TABLE,
     Extender,
     Group,
     GroupExtender,
     LedgerError,
+    Pending,
     Row,
-    Spooled,
     Store,
     StoredCheckpoint,
-    group_rows,
 )
 
 MIGRATIONS: tuple[tuple[int, str], ...] = (
@@ -67,7 +65,7 @@ class SQLiteStore(Store):
         self._path = path
         self._db = connection
         self._lock_path = path.with_name(path.name + ".lock")
-        self._spool = path.with_name(path.name + ".spool")  # one file per waiting entry (group commit)
+        self._spool = Spool(path.with_name(path.name + ".spool"))  # where writers wait (group commit)
 
     @classmethod
     def open(cls, path: Path) -> SQLiteStore:
@@ -175,24 +173,11 @@ class SQLiteStore(Store):
             self._insert(db, new)
         return new
 
-    def spool(self, items: Sequence[Spooled]) -> None:
-        """Each entry as a file of its own, made whole under a temporary name and then renamed, so
-        a group append never reads half of one. No fsync: the append that takes it is the fsync."""
-        try:
-            self._spool.mkdir(mode=0o700, exist_ok=True)
-            for item in items:
-                temporary = f"{self._spool}/.{item.id}.tmp"
-                handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                try:
-                    os.write(handle, json.dumps([item.time, item.body.decode("utf-8")]).encode("utf-8"))
-                finally:
-                    os.close(handle)
-                os.rename(temporary, f"{self._spool}/{item.id}.entry")
-        except OSError as error:
-            raise LedgerError(f"cannot write to the ledger's spool {self._spool}: {error.strerror or error}",
-                              hint="check the disk and the folder's permissions") from None  # fmt: skip
+    def spool(self, items: Sequence[Pending]) -> None:
+        """Leave entries for the next group append (not durable until it has committed)."""
+        self._spool.write(items)
 
-    def append_entries(self, items: Sequence[Spooled], extend: GroupExtender,
+    def append_entries(self, items: Sequence[Pending], extend: GroupExtender,
                        frontier_seqs: Callable[[int], list[int]]) -> Group:  # fmt: skip
         with self._errors("append"), open(self._lock_path, "a") as lock:
             try:
@@ -213,14 +198,14 @@ class SQLiteStore(Store):
         everything else spooled) unless another writer did."""
         done = self._results(self._db, ids)
         if len(done) == len(ids):  # another writer appended them: read them back
-            return Group(group_rows(ids, done, self._rows(self._db, list(done.values()))), [])
+            return Group(rows_of(ids, done, self._rows(self._db, list(done.values()))), [])
         return self._lead(ids, [], extend, frontier_seqs)
 
-    def _lead(self, ids: Sequence[str], own: Sequence[Spooled], extend: GroupExtender,
+    def _lead(self, ids: Sequence[str], own: Sequence[Pending], extend: GroupExtender,
               frontier_seqs: Callable[[int], list[int]]) -> Group:  # fmt: skip
         """Under the writers' lock: one transaction appending what is spooled (the caller's
         spooled ``ids`` among it) and then ``own``, which was never spooled."""
-        waiting = self._waiting(ids)
+        waiting = self._spool.waiting(ids)
         self._db.execute("BEGIN IMMEDIATE")
         try:
             appended, taken = self._take(waiting, own, extend, frontier_seqs)
@@ -228,34 +213,15 @@ class SQLiteStore(Store):
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
-        for item in waiting:  # appended now, or by a writer that died before clearing it: gone
-            with contextlib.suppress(OSError):
-                os.unlink(f"{self._spool}/{item.id}.entry")
+        self._spool.clear(waiting)  # appended now, or by a writer that died before clearing them
         if not all(ident in taken for ident in ids):
             taken |= self._results(self._db, ids)
         rows = {row.seq: row for row in appended}
         missing = [seq for seq in taken.values() if seq not in rows]
         rows |= self._rows(self._db, missing) if missing else {}
-        return Group(group_rows(ids, taken, rows) + (appended[-len(own):] if own else []), appended)
+        return Group(rows_of(ids, taken, rows) + (appended[-len(own):] if own else []), appended)
 
-    def _waiting(self, ids: Sequence[str]) -> list[Spooled]:
-        """The spooled entries a group append takes: the oldest GROUP_LIMIT and the caller's own."""
-        try:
-            names = sorted(name for name in os.listdir(self._spool) if name.endswith(".entry"))
-        except FileNotFoundError:
-            names = []
-        mine = {f"{ident}.entry" for ident in ids}
-        chosen = sorted(set(names[:GROUP_LIMIT]) | (mine & set(names)))
-        waiting = []
-        for name in chosen:
-            try:
-                time, body = json.loads((self._spool / name).read_text("utf-8"))
-                waiting.append(Spooled(name.removesuffix(".entry"), str(time), str(body).encode("utf-8")))
-            except (OSError, ValueError, TypeError):
-                continue  # not a spooled entry (or removed meanwhile): never appended
-        return waiting
-
-    def _take(self, waiting: list[Spooled], own: Sequence[Spooled], extend: GroupExtender,
+    def _take(self, waiting: list[Pending], own: Sequence[Pending], extend: GroupExtender,
               frontier_seqs: Callable[[int], list[int]]) -> tuple[list[Row], dict[str, int]]:  # fmt: skip
         """Inside the write transaction: append the spooled entries not appended before, then
         ``own``; the new rows, and which spooled id became which entry."""
@@ -271,7 +237,7 @@ class SQLiteStore(Store):
             return new, before
         spooled = new[len(new) - len(own) - len(fresh) : len(new) - len(own)]
         self._db.execute("DELETE FROM ledger_spooled WHERE seq >= ? OR seq < ?",  # left by removed entries; old
-                         (new[0].seq, new[-1].seq - GROUP_RESULTS))  # fmt: skip
+                         (new[0].seq, new[-1].seq - RESULTS_KEPT))  # fmt: skip
         taken = {item.id: row.seq for item, row in zip(fresh, spooled, strict=True)}
         self._db.executemany("INSERT INTO ledger_spooled (seq, id) VALUES (?, ?)", [(seq, i) for i, seq in taken.items()])
         return new, before | taken

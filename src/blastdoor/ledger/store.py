@@ -81,21 +81,10 @@ Extender = Callable[[int, Sequence[Row]], list[Row]]
 # The same for a group append: also given the (time, body) pairs to append, oldest first.
 GroupExtender = Callable[[int, Sequence[Row], Sequence[tuple[str, bytes]]], list[Row]]
 
-# Migration 3 on every backend: which spooled entry became which entry (a group append's results,
-# kept for the last GROUP_RESULTS entries; see :meth:`Store.append_group`).
-SPOOLED_TABLE = """
-        CREATE TABLE ledger_spooled (
-            seq BIGINT PRIMARY KEY,
-            id TEXT NOT NULL UNIQUE
-        );
-        """
-GROUP_RESULTS = 100_000
-GROUP_LIMIT = 1_000  # spooled entries one group append takes at most
-
-
 @dataclass(frozen=True)
-class Spooled:
-    """An entry waiting for a group append: a unique id that sorts oldest first, and its content."""
+class Pending:
+    """An entry to append: a unique id that sorts oldest first (for a store that makes writers wait
+    in a spool), the entry's time and its canonical body."""
 
     id: str
     time: str
@@ -104,21 +93,11 @@ class Spooled:
 
 @dataclass(frozen=True)
 class Group:
-    """What a group append did: the rows of the caller's own entries (in the order of its ids), and
-    every row it appended itself ([] when another writer had appended the caller's entries)."""
+    """What an append did: the rows of the caller's own entries (in order), and every row this
+    caller's transaction appended ([] when another writer's group commit appended its entries)."""
 
     mine: list[Row]
     appended: list[Row]
-
-
-def group_rows(ids: Sequence[str], results: dict[str, int], rows: dict[int, Row]) -> list[Row]:
-    """The rows of ``ids`` from a group append's results (id → entry id); LedgerError when one
-    is neither appended nor waiting any more (its spooled copy was removed by hand)."""
-    missing = [ident for ident in ids if results.get(ident) not in rows]
-    if missing:
-        raise LedgerError(f"entry {missing[0]} left the spool without being appended",
-                          hint="something removed spooled entries; check the ledger with `blastdoor ledger verify`")  # fmt: skip
-    return [rows[results[ident]] for ident in ids]
 
 
 class SideTables(ABC):
@@ -147,26 +126,14 @@ class Store(SideTables):
         the tree); ``extend(size, rows)`` returns the new rows, numbered from ``size + 1``.
         """
 
-    @abstractmethod
-    def spool(self, items: Sequence[Spooled]) -> None:
-        """Leave entries for the next group append. Not durable by itself: nobody has been told
-        they are stored until a group append that includes them has committed."""
-
-    @abstractmethod
-    def append_entries(self, items: Sequence[Spooled], extend: GroupExtender,
+    def append_entries(self, items: Sequence[Pending], extend: GroupExtender,
                        frontier_seqs: Callable[[int], list[int]]) -> Group:  # fmt: skip
-        """Append ``items`` durably, in order. When no other writer holds the write lock, at once
-        (with anything left spooled); otherwise spool them and join the next group
-        (:meth:`append_group`), so one commit serves every writer that was waiting."""
-
-    @abstractmethod
-    def append_group(self, ids: Sequence[str], extend: GroupExtender,
-                     frontier_seqs: Callable[[int], list[int]]) -> Group:  # fmt: skip
-        """Group commit. Under the write lock: when the spooled entries ``ids`` were appended by
-        another writer meanwhile, only read their rows; otherwise append every spooled entry
-        (oldest first, ``ids`` among them, at most GROUP_LIMIT others) in one durable transaction,
-        recording which spooled id became which entry, so that a crash between the commit and the
-        spool's cleanup never appends an entry twice."""
+        """Append ``items`` durably, in order. A store may let a writer that finds the write lock
+        taken wait for the holder to append its entries too (group commit, sqlite_store.py); this
+        default appends them in a transaction of their own."""
+        bodies = [(item.time, item.body) for item in items]
+        new = self.append(lambda size, edge: extend(size, edge, bodies), frontier_seqs)
+        return Group(new[-len(items) :], new)
 
     @abstractmethod
     def size(self) -> int:
