@@ -2,65 +2,30 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from blastdoor.config import Settings
-from blastdoor.ledger.checkpoint import unverified
 from blastdoor.ledger.entry import now
 from blastdoor.ledger.ledger import Ledger
-from blastdoor.ledger.merkle import ProofError, verify_consistency
 from blastdoor.ledger.verify import verify
-
-
-class _Witness(BaseHTTPRequestHandler):
-    held: bytes = b""
-
-    def do_POST(self) -> None:
-        """A reference witness: accept only a checkpoint that provably extends the one held."""
-        document = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        new = unverified(document["checkpoint"])
-        try:
-            if self.held:
-                old = unverified(self.held.decode())
-                assert document["old_size"] == old.size
-                proof = [bytes.fromhex(node) for node in document["proof"]]
-                verify_consistency(
-                    old_size=old.size,
-                    new_size=new.size,
-                    old_root=old.root,
-                    new_root=new.root,
-                    proof=proof,
-                )
-        except (AssertionError, ProofError):
-            self.send_response(409)
-        else:
-            type(self).held = document["checkpoint"].encode()
-            self.send_response(200)
-        self.end_headers()
-
-    def do_GET(self) -> None:
-        self.send_response(200 if self.held else 404)
-        self.end_headers()
-        self.wfile.write(self.held)
-
-    def log_message(self, *args: object) -> None:
-        pass
+from blastdoor.ledger.witness_server import Witness, serve
 
 
 @pytest.fixture
-def http_witness() -> Iterator[str]:
-    _Witness.held = b""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Witness)
+def http_witness(database_url: str, settings_for: Callable[..., Settings], tmp_path: Path) -> Iterator[str]:
+    """Blastdoor's own witness server (``blastdoor witness serve``), watching this test's ledger."""
+    with Ledger.open(settings_for(database_url)) as ledger:
+        key = ledger.signer.public
+    server = serve(Witness(tmp_path / "http-witness", [key]), "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/witness"
+    yield f"http://127.0.0.1:{server.server_address[1]}/{key.name.replace('/', '_')}"
     server.shutdown()
+    server.server_close()
 
 
 def _fill(ledger: Ledger, count: int, tag: str) -> None:

@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         policy_cmd,
         profile_cmd,
         replay_cmd,
+        witness_cmd,
     )
 
     parser = argparse.ArgumentParser(
@@ -44,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (check, policy_cmd, home_cmds, ledger_cmd, hook_cmd, install_cmd, mcp_cmd,
-                   approvals_cmd, profile_cmd, broker_cmd, backup_cmd, data_cmd, replay_cmd):  # fmt: skip
+                   approvals_cmd, profile_cmd, broker_cmd, backup_cmd, data_cmd, replay_cmd, witness_cmd):  # fmt: skip
         module.register(commands)
     return parser
 

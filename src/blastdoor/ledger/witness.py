@@ -49,13 +49,15 @@ def publish(witnesses: Sequence[str], *, note: str, origin: str, prover: Prover)
             if _is_url(target):
                 _post(target, note, origin, prover)
             else:
-                _append(_file(target, origin), note)
+                keep(target, origin, note)
         except (OSError, ValueError, BlastdoorError) as error:
             problems.append(f"witness {target}: {error}")
     return problems
 
 
-def _append(path: Path, note: str) -> None:
+def keep(folder: str, origin: str, note: str) -> None:
+    """Append ``note`` to a folder witness's file for ``origin``, fsynced (OSError when it cannot)."""
+    path = _file(folder, origin)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
