@@ -39,6 +39,7 @@ class Caller:
     session: str = ""
     run: str = ""
     tool_use: str = ""
+    uid: int | None = None  # the OS user, when the hardened daemon asks on its behalf (socket credentials)
 
     def run_id(self) -> str:
         return self.run or os.environ.get("BLASTDOOR_RUN_ID", "") or f"run-{uuid.uuid4().hex[:16]}"
@@ -80,7 +81,7 @@ class Broker:
                dialect: str = "") -> Action:  # fmt: skip
         context = Context.create(cwd=cwd, agent=caller.agent, session_id=caller.session, run_id=caller.run_id(),
                                  tool_use_id=caller.tool_use, tool=f"blastdoor {kind.value}",
-                                 target=profile.label, dialect=dialect)  # fmt: skip
+                                 target=profile.label, dialect=dialect, uid=caller.uid)  # fmt: skip
         return Action(kind=kind, input=profile.scrubber.text(text), context=context)
 
     def exec(self, profile: Profile, argv: Sequence[str], *, caller: Caller, cwd: str,

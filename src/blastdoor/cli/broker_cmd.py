@@ -47,16 +47,26 @@ def _common(parser: argparse.ArgumentParser) -> None:
                            ("run", "the run id (default $BLASTDOOR_RUN_ID or a new one)"),
                            ("tool-use", "the tool call's id")):  # fmt: skip
         parser.add_argument(f"--{name}", default="", help=f"{helptext} (recorded in the ledger)")
+    # The hardened daemon names its caller's uid (from the socket) here; an agent's user never reaches
+    # this code in hardened mode (its CLI asks the daemon), and in single-user mode the ledger is only
+    # as trustworthy as that user (docs/threat-model.md).
+    parser.add_argument("--uid", type=int, default=None, help=argparse.SUPPRESS)
 
 
 def _caller(args: argparse.Namespace) -> Any:
     from blastdoor.broker.calls import Caller
 
-    return Caller(agent=args.agent, session=args.session, run=args.run, tool_use=args.tool_use)
+    return Caller(agent=args.agent, session=args.session, run=args.run, tool_use=args.tool_use, uid=args.uid)
 
 
 def _exec(args: argparse.Namespace) -> int:
     from blastdoor.broker.calls import Broker
+    from blastdoor.hardened.layout import served_by_daemon
+
+    if (system := served_by_daemon()) is not None:
+        from blastdoor.hardened.client import relay
+
+        return relay(system, "exec")
 
     argv = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not argv or not argv[0]:
@@ -79,6 +89,13 @@ def _sql(args: argparse.Namespace) -> int:
         raise InputError("no SQL given", hint="write it after --, e.g. blastdoor sql --profile prod-db -- 'select 1'")
     if len(text) > MAX_SQL_CHARS or "\0" in text or not is_text(text):
         raise InputError("the SQL text is too long or binary", hint=f"give at most {MAX_SQL_CHARS} characters of text")
+    from blastdoor.hardened.layout import served_by_daemon
+
+    if (system := served_by_daemon()) is not None:  # hardened mode: the daemon holds the credential
+        from blastdoor.hardened.client import relay
+
+        return relay(system, "sql", profile=args.profile, sql=text, agent=args.agent, session=args.session,
+                     run=args.run or os.environ.get("BLASTDOOR_RUN_ID", ""), tool_use=args.tool_use)  # fmt: skip
     with Broker(settings(args)) as broker:
         profile = broker.profile(args.profile)
         result = broker.sql(profile, text, caller=_caller(args), cwd=os.getcwd(), out=sys.stdout.buffer)
@@ -97,6 +114,12 @@ def _sql(args: argparse.Namespace) -> int:
 
 def _restore(args: argparse.Namespace) -> int:
     from blastdoor.broker.calls import Broker
+    from blastdoor.hardened.layout import served_by_daemon
+
+    if (system := served_by_daemon()) is not None:
+        from blastdoor.hardened.client import relay
+
+        return relay(system, "restore", snapshot=args.snapshot, force=args.force)
 
     with Broker(settings(args)) as broker:
         for line in broker.restore(args.snapshot, force=args.force):

@@ -53,6 +53,13 @@ def register(commands: Any) -> None:
     remove.set_defaults(handler=_remove)
 
 
+def _system() -> Any:
+    """The hardened install to ask (None in single-user mode, or for the daemon's own user)."""
+    from blastdoor.hardened.layout import served_by_daemon
+
+    return served_by_daemon()
+
+
 def _vault(args: argparse.Namespace) -> Any:
     from blastdoor.broker.vault import Vault
 
@@ -73,6 +80,13 @@ def _add(args: argparse.Namespace) -> int:
     dumps = _dumps(args.dumps)
     role = _role(args.aws_role, variables, args.aws_minutes)
     values = _values(variables, from_env=args.from_env)
+    if (system := _system()) is not None:  # hardened mode: the values go to the daemon, sealed there
+        from blastdoor.hardened.client import relay
+
+        return relay(system, "profile-add", name=name, scope=args.scope, purpose=args.purpose, allow=list(allow),
+                     secret=variables, backup_proof=list(proofs), dumps=dumps, aws_role=role,
+                     aws_minutes=str(args.aws_minutes) if role else "", replace=args.replace,
+                     values="".join(values[v] + "\n" for v in variables))  # fmt: skip
     profile = Profile(name=name, scope=Scope(args.scope), purpose=" ".join(args.purpose.split())[:500],
                       allow=allow, secrets=values, created=now(), by=os.environ.get("USER", ""),
                       dumps=dumps, backup_proofs=proofs, aws_role=role, aws_minutes=args.aws_minutes)  # fmt: skip
@@ -133,6 +147,10 @@ def _values(variables: list[str], *, from_env: bool) -> dict[str, str]:
 
 
 def _list(args: argparse.Namespace) -> int:
+    if (system := _system()) is not None:
+        from blastdoor.hardened.client import relay
+
+        return relay(system, "profile-list", json=args.json)
     vault = _vault(args)
     names = vault.names()
     for name in names:
@@ -152,6 +170,10 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
+    if (system := _system()) is not None:
+        from blastdoor.hardened.client import relay
+
+        return relay(system, "profile-show", name=args.name)
     clear = _vault(args).get(args.name).public()
     for key, value in clear.items():
         print(f"{key:9} {', '.join(value) if isinstance(value, list) else value}")
@@ -160,6 +182,11 @@ def _show(args: argparse.Namespace) -> int:
 
 def _remove(args: argparse.Namespace) -> int:
     from blastdoor.ledger.ledger import Ledger
+
+    if (system := _system()) is not None:
+        from blastdoor.hardened.client import relay
+
+        return relay(system, "profile-remove", name=args.name)
 
     _vault(args).remove(args.name)
     with Ledger.open(settings(args)) as ledger:

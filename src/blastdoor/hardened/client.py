@@ -11,13 +11,16 @@ from blastdoor.integrations import hook_client
 from blastdoor.integrations.daemon import OP_PROTOCOL
 
 TIMEOUT_SECONDS = 30.0
+BROKERED_SECONDS = 6 * 3600.0  # a brokered call answers when it is done
 
 
 def call(system: System, op: str, **fields: Any) -> tuple[int, str, str]:
     """(exit code, stdout, stderr) of ``op`` run by the daemon for this process's user."""
+    from blastdoor.hardened.broker_ops import OPS
+
     message = OP_PROTOCOL + b"\0" + json.dumps({"op": op, **fields}).encode()
     try:
-        sock = hook_client.connect(str(system.socket), TIMEOUT_SECONDS)
+        sock = hook_client.connect(str(system.socket), BROKERED_SECONDS if op in OPS else TIMEOUT_SECONDS)
         try:
             hook_client.send_frame(sock, message)
             code, out, err = (hook_client.recv_frame(sock) for _ in range(3))
@@ -39,3 +42,13 @@ def ask(system: System, op: str, **fields: Any) -> str:
 
         raise BlastdoorError(err.strip().removeprefix("blastdoor: ") or f"the daemon refused {op}")
     return out
+
+
+def relay(system: System, op: str, **fields: Any) -> int:
+    """Run ``op`` in the daemon and pass on what it printed; its exit code."""
+    import sys
+
+    code, out, err = call(system, op, **fields)
+    sys.stdout.write(out)
+    sys.stderr.write(err)
+    return code

@@ -28,6 +28,8 @@ from typing import Any
 from blastdoor.approvals.book import Book, StoredGrant
 from blastdoor.approvals.errors import ApprovalError
 from blastdoor.errors import BlastdoorError
+from blastdoor.hardened import broker_ops
+from blastdoor.hardened.broker_ops import Deferred
 from blastdoor.integrations.adapter import Reply
 from blastdoor.integrations.daemon import Peer
 from blastdoor.integrations.service import Runtime
@@ -36,8 +38,9 @@ from blastdoor.ledger.entry import ENTRY_VERSION, now
 MAX_OP_BYTES = 1 << 20
 
 
-def answer(data: bytes, peer: Peer, runtime: Runtime) -> Reply:
-    """The reply to one op call. Never raises."""
+def answer(data: bytes, peer: Peer, runtime: Runtime) -> Reply | Deferred:
+    """The reply to one op call, or for a brokered call what to run off the main thread
+    (hardened/broker_ops.py). Never raises."""
     try:
         call = json.loads(data)
         if not isinstance(call, dict) or not isinstance(call.get("op"), str):
@@ -45,9 +48,11 @@ def answer(data: bytes, peer: Peer, runtime: Runtime) -> Reply:
     except (ValueError, RecursionError):
         return Reply("", 2, "blastdoor: the daemon got a malformed call; is this Blastdoor the daemon's version?\n")
     handler = _OPS.get(call["op"])
-    if handler is None:
+    if handler is None and call["op"] not in broker_ops.OPS:
         return Reply("", 2, f"blastdoor: the daemon has no operation {call['op'][:40]!r}\n")
     try:
+        if handler is None:
+            return broker_ops.prepare(call["op"], call, peer, runtime)
         return Reply(handler(call, peer, runtime), 0, "")
     except BlastdoorError as error:
         return Reply("", 1, f"blastdoor: {error.diagnostics()}\n")
@@ -110,7 +115,8 @@ def approvers_group() -> str:
     return f"{pwd.getpwuid(os.getuid()).pw_name}-approvers"
 
 
-def _may_enroll(uid: int) -> bool:
+def may_enroll(uid: int) -> bool:
+    """Whether ``uid`` acts as a person here: root, or a member of the approvers group."""
     import grp
     import pwd
 
@@ -128,7 +134,7 @@ def _enroll(call: Mapping[str, Any], peer: Peer, runtime: Runtime) -> str:
     from blastdoor.approvals.accept import refuse
     from blastdoor.approvals.keys import register
 
-    if not _may_enroll(peer.uid):
+    if not may_enroll(peer.uid):
         refuse(runtime.ledger().record, peer.who(), "", f"uid {peer.uid} may not enroll approvers: it is not in the group {approvers_group()}",
                f"a person adds their user to it first (usermod -aG {approvers_group()} NAME)")  # fmt: skip
     try:

@@ -21,8 +21,9 @@ import os
 import signal
 import socket
 import struct
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -133,8 +134,8 @@ def serve(settings: Settings, *, idle: float = IDLE_SECONDS, shared: Path | None
                     conn, _ = server.accept()
                 except (TimeoutError, OSError):
                     break
-                with conn:
-                    _answer(conn, runtime, shared=shared is not None)
+                if not _answer(conn, runtime, shared=shared is not None):
+                    conn.close()
                 if shared is None and time.monotonic() >= next_look:  # a walk over the package, at most once a second
                     next_look = time.monotonic() + 1.0
                     if code_stamp() != stamp:
@@ -168,7 +169,9 @@ def _peer(conn: socket.socket) -> Peer | None:
     return Peer(pid=pid, uid=uid, gid=gid)
 
 
-def _answer(conn: socket.socket, runtime: Runtime, *, shared: bool) -> None:
+def _answer(conn: socket.socket, runtime: Runtime, *, shared: bool) -> bool:
+    """Answer one connection; True when a thread took it over (a brokered call, which may run
+    long: hooks keep being answered meanwhile), False when it is answered and may be closed."""
     conn.settimeout(READ_TIMEOUT)
     try:
         peer = _peer(conn)
@@ -176,7 +179,7 @@ def _answer(conn: socket.socket, runtime: Runtime, *, shared: bool) -> None:
         operation = request.startswith(OP_PROTOCOL + b"\0")
         raw = b"" if operation else hook_client.recv_frame(conn)
     except OSError:
-        return  # the client gets no answer and blocks the call
+        return False  # the client gets no answer and blocks the call
     if shared and peer is None:
         reply = Reply("", 1, "blastdoor: this system cannot tell who is calling; the daemon refuses\n")
     elif not shared and peer is not None and peer.uid != os.getuid():
@@ -184,8 +187,13 @@ def _answer(conn: socket.socket, runtime: Runtime, *, shared: bool) -> None:
     elif operation:
         from blastdoor.hardened import ops
 
-        reply = ops.answer(request[len(OP_PROTOCOL) + 1:], peer, runtime) if shared and peer else Reply(
+        answered = ops.answer(request[len(OP_PROTOCOL) + 1:], peer, runtime) if shared and peer else Reply(
             "", 2, "blastdoor: only the hardened daemon takes operations\n")  # fmt: skip
+        if not isinstance(answered, Reply):
+            home = str(runtime.settings.home)
+            threading.Thread(target=_send_later, args=(conn, lambda: answered.run(home)), daemon=True).start()
+            return True
+        reply = answered
     else:
         try:
             agent, cwd, env = hook_client.decode_request(request)
@@ -193,9 +201,23 @@ def _answer(conn: socket.socket, runtime: Runtime, *, shared: bool) -> None:
             reply = Reply("", 1, "blastdoor: hook client and daemon differ; run `blastdoor daemon stop`\n")
         else:
             reply = handle(agent, raw, env=env, cwd=cwd, runtime=runtime, uid=peer.uid if shared and peer else None)
+    _send(conn, reply)
+    return False
+
+
+def _send(conn: socket.socket, reply: Reply) -> None:
     with contextlib.suppress(OSError):
         for part in (str(reply.exit_code).encode(), reply.stdout.encode(), reply.stderr.encode()):
             hook_client.send_frame(conn, part)
+
+
+def _send_later(conn: socket.socket, work: Callable[[], Reply]) -> None:
+    """On a thread of its own: run a brokered call, answer, close."""
+    try:
+        conn.settimeout(None)
+        _send(conn, work())
+    finally:
+        conn.close()
 
 
 def stop(settings: Settings) -> int | None:

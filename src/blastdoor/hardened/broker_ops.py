@@ -1,0 +1,151 @@
+"""The broker in hardened mode: the daemon holds the profiles and runs brokered calls itself.
+
+An agent's user asks over the socket, and the daemon runs the very command a single-user install
+would run (``blastdoor sql``, ``blastdoor profile ...``), as its own user, on its own home, in a
+process of its own. The credential never leaves the daemon's user; the caller gets the exit code,
+the scrubbed output and the messages. The daemon builds that command from the call's fields, never
+from an argument list the caller sent, and records the caller's uid (from the socket) in the
+decision. These calls run on a thread of their own, so a long statement never holds up hooks.
+
+Who may ask:
+
+- ``sql``, ``profile-list`` and ``profile-show``: any user. That is what the broker is for: the
+  agent acts through it, and the judgement, the approvals and the profile's purpose decide.
+- ``profile-add``, ``profile-remove``, ``restore`` and ``backup-verify``: root and members of the
+  approvers group, because they are a person's decisions. Anyone else is refused, and the refusal is
+  recorded.
+- ``exec`` is not served yet. The program would run as the daemon's user, next to its keys, with
+  inputs the agent controls (a Terraform provider, a psql script), so it is refused with that reason
+  until it can run under a user of its own (docs/threat-model.md).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from blastdoor.errors import BlastdoorError
+from blastdoor.integrations.adapter import Reply
+from blastdoor.integrations.daemon import Peer
+from blastdoor.integrations.service import Runtime
+
+CALL_SECONDS = 6 * 3600  # a restore or a backup check of a large database takes long
+_CALLER = (("agent", "--agent"), ("session", "--session"), ("run", "--run"), ("tool_use", "--tool-use"))
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """A brokered call to run off the daemon's main thread: ``blastdoor ARGV`` on its home."""
+
+    argv: list[str]
+    stdin: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+
+    def run(self, home: str) -> Reply:
+        command = [sys.executable, "-m", "blastdoor", "--home", home, *self.argv]
+        try:
+            done = subprocess.run(command, input=self.stdin, capture_output=True, text=True, timeout=CALL_SECONDS,
+                                  env={**os.environ, **self.env}, cwd=home, check=False)  # fmt: skip
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return Reply("", 1, f"blastdoor: the daemon could not finish the call: {error}\n")
+        return Reply(done.stdout, done.returncode, done.stderr)
+
+
+def _text(call: Mapping[str, Any], name: str, *, limit: int = 500) -> str:
+    value = call.get(name, "")
+    if not isinstance(value, str) or len(value) > limit or "\0" in value:
+        raise BlastdoorError(f"the call's {name} is not text of at most {limit} characters")
+    return value
+
+
+def _texts(call: Mapping[str, Any], name: str) -> list[str]:
+    values = call.get(name, [])
+    if not isinstance(values, list) or len(values) > 100:
+        raise BlastdoorError(f"the call's {name} is not a list")
+    return [_text({name: value}, name) for value in values]
+
+
+def _person_only(what: str) -> Callable[[Peer, Runtime], None]:
+    def check(peer: Peer, runtime: Runtime) -> None:
+        from blastdoor.approvals.accept import refuse
+        from blastdoor.hardened.ops import approvers_group, may_enroll
+
+        if not may_enroll(peer.uid):
+            refuse(runtime.ledger().record, peer.who(), "", f"uid {peer.uid} may not {what}: it is not in the group {approvers_group()}",
+                   "a person in that group does it")  # fmt: skip
+
+    return check
+
+
+def _sql(call: Mapping[str, Any], peer: Peer) -> Deferred:
+    caller = [part for key, flag in _CALLER if (value := _text(call, key)) for part in (flag, value)]
+    return Deferred(["sql", "--profile", _text(call, "profile", limit=64), *caller, "--uid", str(peer.uid), "--",
+                     _text(call, "sql", limit=900_000)])  # fmt: skip
+
+
+def _profile_list(call: Mapping[str, Any], peer: Peer) -> Deferred:
+    return Deferred(["profile", "list", *(["--json"] if call.get("json") else [])])
+
+
+def _profile_show(call: Mapping[str, Any], peer: Peer) -> Deferred:
+    return Deferred(["profile", "show", _text(call, "name", limit=64)])
+
+
+def _profile_add(call: Mapping[str, Any], peer: Peer) -> Deferred:
+    import pwd
+
+    argv = ["profile", "add", _text(call, "name", limit=64), "--scope", _text(call, "scope", limit=20),
+            "--purpose", _text(call, "purpose")]  # fmt: skip
+    for key, flag in (("allow", "--allow"), ("secret", "--secret"), ("backup_proof", "--backup-proof")):
+        argv += [part for value in _texts(call, key) for part in (flag, value)]
+    for key, flag in (("dumps", "--dumps"), ("aws_role", "--aws-role"), ("aws_minutes", "--aws-minutes")):
+        if value := _text(call, key):
+            argv += [flag, value]
+    argv += ["--replace"] if call.get("replace") else []
+    try:
+        person = pwd.getpwuid(peer.uid).pw_name
+    except KeyError:
+        person = f"uid {peer.uid}"
+    return Deferred(argv, stdin=_text(call, "values", limit=1_000_000), env={"USER": person})
+
+
+def _profile_remove(call: Mapping[str, Any], peer: Peer) -> Deferred:
+    return Deferred(["profile", "remove", _text(call, "name", limit=64)])
+
+
+def _restore(call: Mapping[str, Any], peer: Peer) -> Deferred:
+    return Deferred(["restore", _text(call, "snapshot", limit=64), *(["--force"] if call.get("force") else [])])
+
+
+def _backup_verify(call: Mapping[str, Any], peer: Peer) -> Deferred:
+    argv = ["backup", "verify", "--profile", _text(call, "profile", limit=64)]
+    for key, flag in (("dump", "--dump"), ("scratch_profile", "--scratch-profile"), ("tolerance", "--tolerance"),
+                      ("aws_profile", "--aws-profile")):  # fmt: skip
+        if value := _text(call, key, limit=4096):
+            argv += [flag, value]
+    return Deferred(argv)
+
+
+def _exec(call: Mapping[str, Any], peer: Peer) -> Deferred:
+    raise BlastdoorError("blastdoor exec is not served in hardened mode yet: the program would run as the daemon's "
+                         "user, beside its keys", hint="use blastdoor sql for databases; a person runs other "
+                         "production commands as the daemon's user")  # fmt: skip
+
+
+_OPEN = {"sql": _sql, "profile-list": _profile_list, "profile-show": _profile_show, "exec": _exec}
+_PERSONS = {"profile-add": (_profile_add, "add profiles"), "profile-remove": (_profile_remove, "remove profiles"),
+            "restore": (_restore, "restore snapshots"), "backup-verify": (_backup_verify, "verify backups")}  # fmt: skip
+OPS = {*_OPEN, *_PERSONS}
+
+
+def prepare(op: str, call: Mapping[str, Any], peer: Peer, runtime: Runtime) -> Deferred:
+    """Check who asks and build the call (on the daemon's main thread); raises when refused."""
+    if op in _PERSONS:
+        build, what = _PERSONS[op]
+        _person_only(what)(peer, runtime)
+        return build(call, peer)
+    return _OPEN[op](call, peer)

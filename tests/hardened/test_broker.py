@@ -1,0 +1,51 @@
+"""The broker in hardened mode: the daemon holds the credentials and runs the calls; the agent's
+user asks over the socket and never holds, reads or adds a credential."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.broker.conftest import SECRET, pg_database, query  # noqa: F401  (pg_database is a fixture)
+from tests.hardened.conftest import Machine
+
+
+def test_an_agent_runs_sql_through_the_daemon_without_the_credential(machine: Machine, pg_database: str) -> None:  # noqa: F811
+    query(pg_database, "CREATE TABLE orders (id int); INSERT INTO orders SELECT generate_series(1, 7)")
+    # a person (in the approvers group) stores the credential with the daemon
+    added = machine.run(machine.alice, "profile", "add", "prod-db", "--scope", "production", "--purpose", "orders",
+                        "--allow", "read", "--secret", "DATABASE_URL", stdin=pg_database + "\n")  # fmt: skip
+    assert added.returncode == 0, added.stdout + added.stderr
+    stored = machine.home / "profiles" / "prod-db.json"
+    assert stored.stat().st_uid not in (machine.agent.uid, machine.alice.uid) and SECRET not in stored.read_text()
+    listed = machine.run(machine.agent, "profile", "list")
+    assert "prod-db  production  allows read" in listed.stdout and SECRET not in listed.stdout
+    # the agent reads through the broker: the daemon ran it, the ledger names the agent's uid
+    done = machine.run(machine.agent, "sql", "--profile", "prod-db", "--session", "s-hb", "--", "SELECT count(*) FROM orders")
+    assert done.returncode == 0 and done.stdout.splitlines()[:2] == ["count", "7"], done.stdout + done.stderr
+    decision = [e for e in machine.entries() if e["type"] == "decision" and e.get("session") == "s-hb"][-1]
+    assert decision["uid"] == machine.agent.uid and decision["credential_name"] == "profile:prod-db"
+    # out of the credential's purpose: denied, whoever asks
+    deleted = machine.run(machine.agent, "sql", "--profile", "prod-db", "--", "DELETE FROM orders")
+    assert deleted.returncode == 5 and "broker.out-of-purpose" in deleted.stderr, deleted.stderr
+    assert query(pg_database, "SELECT count(*) FROM orders") == [(7,)]
+    assert SECRET not in done.stdout + done.stderr + deleted.stderr
+
+
+def test_the_agents_user_cannot_add_remove_or_exec(machine: Machine, tmp_path: Path) -> None:
+    tried = machine.run(machine.agent, "profile", "add", "mine", "--scope", "production", "--purpose", "x",
+                        "--allow", "*", "--secret", "TOKEN", stdin="t0ken-value\n")  # fmt: skip
+    assert tried.returncode == 1 and "may not add profiles" in tried.stderr, tried.stderr
+    assert not (machine.home / "profiles" / "mine.json").exists()
+    removed = machine.run(machine.agent, "profile", "remove", "prod-db")
+    assert removed.returncode == 1 and "may not remove profiles" in removed.stderr
+    refused = [e for e in machine.entries() if e["type"] == "approval-refused" and e.get("uid") == machine.agent.uid]
+    assert any("may not add profiles" in e.get("why", "") for e in refused)
+    ran = machine.run(machine.agent, "exec", "--profile", "prod-db", "--", "pg_dump", "--schema-only")
+    assert ran.returncode == 1 and "not served in hardened mode yet" in ran.stderr
+    # claiming another uid changes nothing: the daemon records the one the kernel names
+    added = machine.run(machine.alice, "profile", "add", "nowhere-db", "--scope", "development", "--purpose", "x",
+                        "--secret", "DATABASE_URL", "--replace", stdin="postgresql://u:pw1234@127.0.0.1:1/none\n")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    machine.run(machine.agent, "sql", "--profile", "nowhere-db", "--uid", "0", "--session", "s-forged-uid", "--", "SELECT 1")
+    claimed = [e for e in machine.entries() if e["type"] == "decision" and e.get("session") == "s-forged-uid"]
+    assert claimed and {e["uid"] for e in claimed} == {machine.agent.uid}
