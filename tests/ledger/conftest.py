@@ -116,3 +116,17 @@ def raw(database_url: str) -> Iterator[Callable[[], Raw]]:
     yield make
     for connection in opened:
         connection.close()
+
+
+def run_processes(target: Callable[..., None], arguments: list[tuple[Any, ...]]) -> None:
+    """Run ``target`` once per argument tuple, each in a process of its own, all at once; every
+    one must exit cleanly within two minutes."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=target, args=args) for args in arguments]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+        assert worker.exitcode == 0

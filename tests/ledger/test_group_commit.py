@@ -6,7 +6,6 @@ clear error. (PostgreSQL appends directly: measured faster there, docs/benchmark
 from __future__ import annotations
 
 import json
-import multiprocessing
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +18,7 @@ from blastdoor.ledger.entry import canonical, now
 from blastdoor.ledger.ledger import Ledger
 from blastdoor.ledger.store import LedgerError, Pending
 from blastdoor.ledger.verify import verify
+from tests.ledger.conftest import run_processes
 
 
 @pytest.fixture
@@ -81,13 +81,7 @@ def test_each_writer_keeps_its_order_and_nothing_is_lost(
     database_url: str, settings_for: Callable[..., Settings], isolated_home: Path
 ) -> None:
     settings_for(database_url)
-    context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_writer, args=(database_url, str(isolated_home), w, 40)) for w in range(4)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(120)
-        assert worker.exitcode == 0
+    run_processes(_writer, [(database_url, str(isolated_home), w, 40) for w in range(4)])
     with Ledger.open(settings_for(database_url)) as ledger:
         seen = [text.split(":") for text in _inputs(ledger)]
         assert verify(ledger).ok

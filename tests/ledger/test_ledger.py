@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from blastdoor.ledger.entry import now
 from blastdoor.ledger.ledger import Ledger
 from blastdoor.ledger.merkle import ProofError
 from blastdoor.ledger.verify import verify
+from tests.ledger.conftest import run_processes
 
 
 def payload(n: int, **extra: object) -> dict[str, object]:
@@ -110,16 +110,7 @@ def test_concurrent_writers_never_fork_the_chain(
     database_url: str, settings_for: Callable[..., Settings], isolated_home: Path
 ) -> None:
     settings_for(database_url)
-    context = multiprocessing.get_context("spawn")
-    workers = [
-        context.Process(target=_append_many, args=(database_url, str(isolated_home), 25))
-        for _ in range(6)
-    ]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(120)
-        assert worker.exitcode == 0
+    run_processes(_append_many, [(database_url, str(isolated_home), 25)] * 6)
     with Ledger.open(settings_for(database_url)) as ledger:
         report = verify(ledger)
         assert report.ok, report.problems
