@@ -81,9 +81,19 @@ def _person_only(what: str) -> Callable[[Peer, Runtime], None]:
     return check
 
 
+def _name(call: Mapping[str, Any], key: str) -> str:
+    """A profile or snapshot name, which the command takes as a positional argument."""
+    from blastdoor.broker.profile import NAME
+
+    value = _text(call, key, limit=64)
+    if not NAME.match(value):
+        raise BlastdoorError(f"{value[:64]!r} is not a profile or snapshot name")
+    return value
+
+
 def _sql(call: Mapping[str, Any], peer: Peer) -> Deferred:
-    caller = [part for key, flag in _CALLER if (value := _text(call, key)) for part in (flag, value)]
-    return Deferred(["sql", "--profile", _text(call, "profile", limit=64), *caller, "--uid", str(peer.uid), "--",
+    caller = [f"{flag}={value}" for key, flag in _CALLER if (value := _text(call, key))]
+    return Deferred(["sql", f"--profile={_text(call, 'profile', limit=64)}", *caller, f"--uid={peer.uid}", "--",
                      _text(call, "sql", limit=900_000)])  # fmt: skip
 
 
@@ -92,19 +102,19 @@ def _profile_list(call: Mapping[str, Any], peer: Peer) -> Deferred:
 
 
 def _profile_show(call: Mapping[str, Any], peer: Peer) -> Deferred:
-    return Deferred(["profile", "show", _text(call, "name", limit=64)])
+    return Deferred(["profile", "show", _name(call, "name")])
 
 
 def _profile_add(call: Mapping[str, Any], peer: Peer) -> Deferred:
     import pwd
 
-    argv = ["profile", "add", _text(call, "name", limit=64), "--scope", _text(call, "scope", limit=20),
-            "--purpose", _text(call, "purpose")]  # fmt: skip
+    argv = ["profile", "add", _name(call, "name"), f"--scope={_text(call, 'scope', limit=20)}",
+            f"--purpose={_text(call, 'purpose')}"]  # fmt: skip
     for key, flag in (("allow", "--allow"), ("secret", "--secret"), ("backup_proof", "--backup-proof")):
-        argv += [part for value in _texts(call, key) for part in (flag, value)]
+        argv += [f"{flag}={value}" for value in _texts(call, key)]
     for key, flag in (("dumps", "--dumps"), ("aws_role", "--aws-role"), ("aws_minutes", "--aws-minutes")):
         if value := _text(call, key):
-            argv += [flag, value]
+            argv.append(f"{flag}={value}")
     argv += ["--replace"] if call.get("replace") else []
     try:
         person = pwd.getpwuid(peer.uid).pw_name
@@ -114,19 +124,19 @@ def _profile_add(call: Mapping[str, Any], peer: Peer) -> Deferred:
 
 
 def _profile_remove(call: Mapping[str, Any], peer: Peer) -> Deferred:
-    return Deferred(["profile", "remove", _text(call, "name", limit=64)])
+    return Deferred(["profile", "remove", _name(call, "name")])
 
 
 def _restore(call: Mapping[str, Any], peer: Peer) -> Deferred:
-    return Deferred(["restore", _text(call, "snapshot", limit=64), *(["--force"] if call.get("force") else [])])
+    return Deferred(["restore", _name(call, "snapshot"), *(["--force"] if call.get("force") else [])])
 
 
 def _backup_verify(call: Mapping[str, Any], peer: Peer) -> Deferred:
-    argv = ["backup", "verify", "--profile", _text(call, "profile", limit=64)]
+    argv = ["backup", "verify", f"--profile={_text(call, 'profile', limit=64)}"]
     for key, flag in (("dump", "--dump"), ("scratch_profile", "--scratch-profile"), ("tolerance", "--tolerance"),
                       ("aws_profile", "--aws-profile")):  # fmt: skip
         if value := _text(call, key, limit=4096):
-            argv += [flag, value]
+            argv.append(f"{flag}={value}")
     return Deferred(argv)
 
 
