@@ -118,10 +118,11 @@ class SQLiteStore(Store):
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:  # SQLite may have rolled back already (a full disk, an I/O error)
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
 
     def _use_wal(self) -> None:
         """Switch a new database to WAL under the writers' lock, so the switch never races another
@@ -183,7 +184,11 @@ class SQLiteStore(Store):
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:  # another writer is appending: join the next group
-                self.spool(items)
+                try:
+                    self.spool(items)
+                except LedgerError:  # no spool (disk, permissions): wait and append alone
+                    fcntl.flock(lock, fcntl.LOCK_EX)
+                    return self._lead([], items, extend, frontier_seqs)
                 fcntl.flock(lock, fcntl.LOCK_EX)
                 return self._group([item.id for item in items], extend, frontier_seqs)
             return self._lead([], items, extend, frontier_seqs)
@@ -205,15 +210,17 @@ class SQLiteStore(Store):
               frontier_seqs: Callable[[int], list[int]]) -> Group:  # fmt: skip
         """Under the writers' lock: one transaction appending what is spooled (the caller's
         spooled ``ids`` among it) and then ``own``, which was never spooled."""
-        waiting = self._spool.waiting(ids)
+        batches = self._spool.waiting(ids)
+        waiting = [item for _, batch in batches for item in batch]
         self._db.execute("BEGIN IMMEDIATE")
         try:
             appended, taken = self._take(waiting, own, extend, frontier_seqs)
+            self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:  # SQLite may have rolled back already (a full disk, an I/O error)
+                self._db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
-        self._spool.clear(waiting)  # appended now, or by a writer that died before clearing them
+        self._spool.clear([name for name, _ in batches])  # appended now, or by a writer that died before clearing them
         if not all(ident in taken for ident in ids):
             taken |= self._results(self._db, ids)
         rows = {row.seq: row for row in appended}

@@ -64,7 +64,7 @@ def verify(ledger: Ledger, *, key: PublicKey | None = None) -> Report:
         if checkpoint.size > report.entries and report.first_bad is None:
             report.fail(f"{name} covers {checkpoint.size} entries but the ledger holds {report.entries}: "
                         "entries were removed (the ledger was truncated)", entry=report.entries + 1)  # fmt: skip
-        elif checkpoint.size in roots and roots[checkpoint.size] != checkpoint.root:
+        elif roots.get(checkpoint.size) != checkpoint.root and (checkpoint.size in roots or report.first_bad is None):
             report.fail(
                 f"{name} (size {checkpoint.size}) does not match the entries: the ledger was rewritten"
             )
@@ -165,8 +165,10 @@ PER_READER = 100_000  # fewer entries than this per process do not repay startin
 def _start_reader(url: str, part: Segment, vkey: str, wanted: set[int]) -> subprocess.Popen[bytes]:
     """A process that verifies one range (``python -m blastdoor.ledger.verify``); the database URL
     goes on its standard input, never on its command line."""
-    child = subprocess.Popen([sys.executable, "-m", "blastdoor.ledger.verify"], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    # -I and cwd "/": nothing in the folder verify was started from (a json.py an agent left there)
+    # or in PYTHON* variables can stand in for the verifier's own modules
+    child = subprocess.Popen([sys.executable, "-I", "-m", "blastdoor.ledger.verify"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd="/")  # fmt: skip
     order = {"url": url, "start": part.start, "stop": part.stop, "vkey": vkey, "wanted": sorted(wanted)}
     assert child.stdin is not None
     child.stdin.write(json.dumps(order).encode())
@@ -182,6 +184,9 @@ def _finish_reader(child: subprocess.Popen[bytes], part: Segment) -> Segment:
         found = json.loads(out)
         part.checked, part.problem = int(found["checked"]), str(found["problem"])
         part.roots = {int(size): bytes.fromhex(root) for size, root in found["roots"].items()}
+        end = part.stop or part.checked  # 0: to the end
+        if not part.start - 1 <= part.checked <= end or (part.checked < end and not part.problem):
+            raise ValueError("a range's report does not fit the range")
     except (ValueError, KeyError, TypeError):
         said = err.decode("utf-8", "replace").strip().splitlines()
         raise LedgerError(f"a verifying process failed on entries {part.start}-{part.stop or 'end'}: "
