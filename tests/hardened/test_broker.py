@@ -49,3 +49,17 @@ def test_the_agents_user_cannot_add_remove_or_exec(machine: Machine, tmp_path: P
     machine.run(machine.agent, "sql", "--profile", "nowhere-db", "--uid", "0", "--session", "s-forged-uid", "--", "SELECT 1")
     claimed = [e for e in machine.entries() if e["type"] == "decision" and e.get("session") == "s-forged-uid"]
     assert claimed and {e["uid"] for e in claimed} == {machine.agent.uid}
+
+
+def test_a_multi_line_secret_reaches_the_daemon_whole(machine: Machine) -> None:
+    from blastdoor.broker.vault import Vault
+    from blastdoor.config import Settings
+
+    pem = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ+DYvh6SEqVTm50DFtMDoQikTmiCqirVv9mWG9qfSnF\n-----END PRIVATE KEY-----"
+    added = machine.run(machine.alice, "profile", "add", "signing", "--scope", "staging", "--purpose", "sign builds",
+                        "--secret", "SIGNING_KEY", "--secret", "OTHER", "--from-env", "--replace",
+                        env={"SIGNING_KEY": pem, "OTHER": "second-value"})  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    stored = Vault.of(Settings.resolve(home=str(machine.home), env={})).get("signing")
+    assert stored.secrets == {"SIGNING_KEY": pem, "OTHER": "second-value"}
+    assert stored.by == machine.alice.name  # the person the socket named, not the daemon's user

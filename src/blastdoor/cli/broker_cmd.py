@@ -31,7 +31,7 @@ def register(commands: Any) -> None:
                               "(or approved), save what it destroys (blastdoor restore puts it back), then run it "
                               "in one transaction.")  # fmt: skip
     _common(sql)
-    sql.add_argument("statement", nargs=argparse.REMAINDER, help="the SQL text, after -- (one argument)")
+    sql.add_argument("statement", nargs=argparse.REMAINDER, help="the SQL text, after -- (one argument; - reads it from standard input)")
     sql.set_defaults(handler=_sql)
 
     restore = commands.add_parser("restore", help="put back what a snapshot saved before a statement ran")
@@ -84,7 +84,7 @@ def _sql(args: argparse.Namespace) -> int:
     from blastdoor.broker.calls import Broker
 
     words = args.statement[1:] if args.statement[:1] == ["--"] else args.statement
-    text = " ".join(words).strip()
+    text = sys.stdin.read(MAX_SQL_CHARS + 1) if words == ["-"] else " ".join(words).strip()
     if not text:
         raise InputError("no SQL given", hint="write it after --, e.g. blastdoor sql --profile prod-db -- 'select 1'")
     if len(text) > MAX_SQL_CHARS or "\0" in text or not is_text(text):

@@ -86,7 +86,7 @@ def _add(args: argparse.Namespace) -> int:
         return relay(system, "profile-add", name=name, scope=args.scope, purpose=args.purpose, allow=list(allow),
                      secret=variables, backup_proof=list(proofs), dumps=dumps, aws_role=role,
                      aws_minutes=str(args.aws_minutes) if role else "", replace=args.replace,
-                     values="".join(values[v] + "\n" for v in variables))  # fmt: skip
+                     values=values)  # fmt: skip
     profile = Profile(name=name, scope=Scope(args.scope), purpose=" ".join(args.purpose.split())[:500],
                       allow=allow, secrets=values, created=now(), by=os.environ.get("USER", ""),
                       dumps=dumps, backup_proofs=proofs, aws_role=role, aws_minutes=args.aws_minutes)  # fmt: skip

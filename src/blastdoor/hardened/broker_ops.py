@@ -24,9 +24,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
+import threading
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from blastdoor.errors import BlastdoorError
 from blastdoor.integrations.adapter import Reply
@@ -39,20 +42,53 @@ _CALLER = (("agent", "--agent"), ("session", "--session"), ("run", "--run"), ("t
 
 @dataclass(frozen=True)
 class Deferred:
-    """A brokered call to run off the daemon's main thread: ``blastdoor ARGV`` on its home."""
+    """A brokered call to run off the daemon's main thread: ``blastdoor ARGV`` on its home. It
+    holds one of the daemon's call slots from :func:`prepare` until :meth:`run` ends (or
+    :meth:`release`, when it never runs)."""
 
     argv: list[str]
+    uid: int
     stdin: str = ""
     env: dict[str, str] = field(default_factory=dict)
 
     def run(self, home: str) -> Reply:
-        command = [sys.executable, "-m", "blastdoor", "--home", home, *self.argv]
+        # -I: nothing in the environment or a folder can stand in for Blastdoor's own modules
+        command = [sys.executable, "-I", "-m", "blastdoor", "--home", home, *self.argv]
         try:
-            done = subprocess.run(command, input=self.stdin, capture_output=True, text=True, timeout=CALL_SECONDS,
-                                  env={**os.environ, **self.env}, cwd=home, check=False)  # fmt: skip
-        except (OSError, subprocess.TimeoutExpired) as error:
+            with tempfile.TemporaryFile(dir=home) as out, tempfile.TemporaryFile(dir=home) as err:
+                done = subprocess.run(command, input=self.stdin.encode("utf-8", "replace"), stdout=out, stderr=err,
+                                      timeout=CALL_SECONDS, env={**os.environ, **self.env}, cwd=home, check=False)  # fmt: skip
+                return Reply(_read(out), done.returncode, _read(err))
+        except (OSError, subprocess.SubprocessError) as error:
             return Reply("", 1, f"blastdoor: the daemon could not finish the call: {error}\n")
-        return Reply(done.stdout, done.returncode, done.stderr)
+        finally:
+            self.release()
+
+    def release(self) -> None:
+        with _BUSY_LOCK:
+            _BUSY[self.uid] -= 1
+
+
+def _read(handle: IO[bytes]) -> str:
+    """What a call printed, cut at MAX_OUTPUT bytes (the rest stays out of the daemon's memory)."""
+    handle.seek(0)
+    data = handle.read(MAX_OUTPUT + 1)
+    cut = "\n[blastdoor: output cut at 16 MB]\n" if len(data) > MAX_OUTPUT else ""
+    return data[:MAX_OUTPUT].decode("utf-8", "replace") + cut
+
+
+MAX_OUTPUT = 16 * 1024 * 1024
+MAX_CALLS, MAX_CALLS_PER_USER = 8, 2  # brokered calls running at once, in all and per user
+_BUSY: Counter[int] = Counter()
+_BUSY_LOCK = threading.Lock()
+
+
+def _take_slot(uid: int) -> None:
+    with _BUSY_LOCK:
+        if sum(_BUSY.values()) >= MAX_CALLS or _BUSY[uid] >= MAX_CALLS_PER_USER:
+            raise BlastdoorError(f"the daemon is already running {_BUSY[uid]} brokered calls for this user "
+                                 f"({sum(_BUSY.values())} in all)", hint="wait for one to finish and try again")  # fmt: skip
+        _BUSY[uid] += 1
 
 
 def _text(call: Mapping[str, Any], name: str, *, limit: int = 500) -> str:
@@ -93,16 +129,16 @@ def _name(call: Mapping[str, Any], key: str) -> str:
 
 def _sql(call: Mapping[str, Any], peer: Peer) -> Deferred:
     caller = [f"{flag}={value}" for key, flag in _CALLER if (value := _text(call, key))]
-    return Deferred(["sql", f"--profile={_text(call, 'profile', limit=64)}", *caller, f"--uid={peer.uid}", "--",
-                     _text(call, "sql", limit=900_000)])  # fmt: skip
+    return Deferred(["sql", f"--profile={_text(call, 'profile', limit=64)}", *caller, f"--uid={peer.uid}", "--", "-"],
+                    peer.uid, stdin=_text(call, "sql", limit=900_000))  # the SQL on stdin: no argv limit, not in ps
 
 
 def _profile_list(call: Mapping[str, Any], peer: Peer) -> Deferred:
-    return Deferred(["profile", "list", *(["--json"] if call.get("json") else [])])
+    return Deferred(["profile", "list", *(["--json"] if call.get("json") else [])], peer.uid)
 
 
 def _profile_show(call: Mapping[str, Any], peer: Peer) -> Deferred:
-    return Deferred(["profile", "show", _name(call, "name")])
+    return Deferred(["profile", "show", _name(call, "name")], peer.uid)
 
 
 def _profile_add(call: Mapping[str, Any], peer: Peer) -> Deferred:
@@ -116,19 +152,24 @@ def _profile_add(call: Mapping[str, Any], peer: Peer) -> Deferred:
         if value := _text(call, key):
             argv.append(f"{flag}={value}")
     argv += ["--replace"] if call.get("replace") else []
+    values = call.get("values")
+    names = _texts(call, "secret")
+    if not isinstance(values, dict) or sorted(values) != sorted(names):
+        raise BlastdoorError("the call's values do not match its --secret names")
     try:
         person = pwd.getpwuid(peer.uid).pw_name
     except KeyError:
         person = f"uid {peer.uid}"
-    return Deferred(argv, stdin=_text(call, "values", limit=1_000_000), env={"USER": person})
+    # the values go in as the child's environment (--from-env), whole, multi-line ones included
+    return Deferred([*argv, "--from-env"], peer.uid, env={"USER": person} | {n: _text(values, n, limit=65_536) for n in names})
 
 
 def _profile_remove(call: Mapping[str, Any], peer: Peer) -> Deferred:
-    return Deferred(["profile", "remove", _name(call, "name")])
+    return Deferred(["profile", "remove", _name(call, "name")], peer.uid)
 
 
 def _restore(call: Mapping[str, Any], peer: Peer) -> Deferred:
-    return Deferred(["restore", _name(call, "snapshot"), *(["--force"] if call.get("force") else [])])
+    return Deferred(["restore", _name(call, "snapshot"), *(["--force"] if call.get("force") else [])], peer.uid)
 
 
 def _backup_verify(call: Mapping[str, Any], peer: Peer) -> Deferred:
@@ -137,7 +178,7 @@ def _backup_verify(call: Mapping[str, Any], peer: Peer) -> Deferred:
                       ("aws_profile", "--aws-profile")):  # fmt: skip
         if value := _text(call, key, limit=4096):
             argv.append(f"{flag}={value}")
-    return Deferred(argv)
+    return Deferred(argv, peer.uid)
 
 
 def _exec(call: Mapping[str, Any], peer: Peer) -> Deferred:
@@ -157,5 +198,12 @@ def prepare(op: str, call: Mapping[str, Any], peer: Peer, runtime: Runtime) -> D
     if op in _PERSONS:
         build, what = _PERSONS[op]
         _person_only(what)(peer, runtime)
+    else:
+        build = _OPEN[op]
+    _take_slot(peer.uid)
+    try:
         return build(call, peer)
-    return _OPEN[op](call, peer)
+    except BaseException:
+        with _BUSY_LOCK:
+            _BUSY[peer.uid] -= 1
+        raise

@@ -191,8 +191,12 @@ def _answer(conn: socket.socket, runtime: Runtime, *, shared: bool) -> bool:
             "", 2, "blastdoor: only the hardened daemon takes operations\n")  # fmt: skip
         if not isinstance(answered, Reply):
             home = str(runtime.settings.home)
-            threading.Thread(target=_send_later, args=(conn, lambda: answered.run(home)), daemon=True).start()
-            return True
+            try:
+                threading.Thread(target=_send_later, args=(conn, lambda: answered.run(home)), daemon=True).start()
+                return True
+            except RuntimeError:  # no thread to be had: the call is refused, the daemon keeps serving
+                answered.release()
+                answered = Reply("", 1, "blastdoor: the daemon is too busy for this call; try again shortly\n")
         reply = answered
     else:
         try:
