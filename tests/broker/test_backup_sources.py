@@ -101,3 +101,11 @@ def test_rds_counts_only_snapshots_that_outlive_the_instance(aws: AwsServer, env
     creating = judge_snapshots("prod-db", {}, [{"DBSnapshotIdentifier": "s", "SnapshotType": "manual", "Status": "creating",
                                                 "SnapshotCreateTime": made}], max_age_hours=24, now=made)  # fmt: skip
     assert not creating.verified and "it has no snapshot" in creating.problems[0]
+
+
+def test_a_profile_without_aws_keys_never_borrows_the_callers(env: dict[str, str], isolated_home: Path) -> None:
+    # boto3 alone would fall back to the caller's AWS_PROFILE, ~/.aws or the machine's role
+    add_profile(env, "db", scope="production", allow=["read"], values={"DATABASE_URL": "postgresql://u:p@h/d"})
+    done = cli(env | {"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE0000000002", "AWS_SECRET_ACCESS_KEY": "x" * 40},
+               "backup", "verify", "--profile", "db", "--dump", "s3://some-bucket/db/")  # fmt: skip
+    assert done.returncode != 0 and "profile db holds no AWS keys" in done.stderr and "Traceback" not in done.stderr

@@ -106,6 +106,11 @@ def test_it_refuses_garbage_foreign_keys_and_rewritten_history(ledger_and_server
     held_size = int(before.splitlines()[1])
     assert _post(server.url, json.dumps({"checkpoint": shorter, "old_size": held_size, "proof": []}).encode()) == 409
     assert _held(server.url) == before
+    # the note it holds, sent again: acknowledged, not appended again
+    kept = next((tmp_path / "kept").glob("*.checkpoints"))
+    size = kept.stat().st_size
+    assert _post(server.url, json.dumps({"checkpoint": before, "old_size": held_size, "proof": []}).encode()) == 200
+    assert kept.stat().st_size == size
 
 
 def _stranger() -> Signer:

@@ -108,6 +108,10 @@ def _client(profile: Profile, service: str, keys: dict[str, str] | None = None) 
                           hint="pip install boto3 (Blastdoor lists it as a dependency; reinstall Blastdoor)") from None  # fmt: skip
     secrets = profile.secrets
     keys = keys or {name: secrets[name] for name in KEYS if secrets.get(name)}
+    if not all(keys.get(name) for name in KEYS[:2]):  # never boto3's own search (the caller's AWS_PROFILE, ~/.aws)
+        raise BrokerError(f"profile {profile.name} holds no AWS keys",
+                          hint=f"store them: blastdoor profile add {profile.name} ... --secret AWS_ACCESS_KEY_ID "
+                          "--secret AWS_SECRET_ACCESS_KEY --replace, or name another with --aws-profile")  # fmt: skip
     session = boto3.session.Session(aws_access_key_id=keys.get("AWS_ACCESS_KEY_ID"),
                                     aws_secret_access_key=keys.get("AWS_SECRET_ACCESS_KEY"),
                                     aws_session_token=keys.get("AWS_SESSION_TOKEN"), region_name=_region(profile))  # fmt: skip

@@ -94,8 +94,12 @@ def rds_proof(aws: Profile, where: str, *, run: str, max_age_hours: int, now: da
     rds, session = aws_sts.client(aws, "rds", run=run, purpose="backup-verify")
     found = _call(aws, f"describe RDS instance {instance}", rds.describe_db_instances, DBInstanceIdentifier=instance)
     snapshots = []
-    for page in rds.get_paginator("describe_db_snapshots").paginate(DBInstanceIdentifier=instance, IncludeShared=False):
-        snapshots += page.get("DBSnapshots", [])
+    try:  # without a type AWS lists automated and manual snapshots; AWS Backup's are asked for apart
+        for kinds in ({}, {"SnapshotType": "awsbackup"}):
+            for page in rds.get_paginator("describe_db_snapshots").paginate(DBInstanceIdentifier=instance, **kinds):
+                snapshots += page.get("DBSnapshots", [])
+    except Exception as error:
+        raise _failed(aws, f"list the snapshots of RDS instance {instance}", error) from None
     return judge_snapshots(instance, found["DBInstances"][0], snapshots, max_age_hours=max_age_hours,
                            now=now or datetime.now(UTC), session=session)  # fmt: skip
 

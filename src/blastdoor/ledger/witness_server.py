@@ -13,6 +13,8 @@ Every accepted checkpoint is appended, fsynced, to ``DIR/<origin>.checkpoints``,
 witness's format, so a restart carries on from the newest one and ``ledger verify`` can also read
 the folder directly. Requests larger than 64 KiB, or not JSON of that shape, get a 400 and change
 nothing; one lock orders the POSTs, so two ledgers' writers cannot interleave a check and a write.
+A checkpoint it holds already is acknowledged without being appended again, and the newest note is
+kept in memory, so repeating requests costs neither disk nor a read of the file.
 """
 
 from __future__ import annotations
@@ -44,14 +46,19 @@ class Witness:
         self.folder = folder
         self.keys = {_slug(key.name): key for key in keys}
         self._lock = threading.Lock()
+        self._newest: dict[str, str] = {}  # read from the folder once, then kept up to date
 
     def paths(self) -> list[str]:
         return [f"/{slug}" for slug in sorted(self.keys)]
 
     def newest(self, path: str) -> str:
         """The newest checkpoint held for the ledger at ``path`` ('' when none)."""
-        held = witness.fetch(str(self.folder), origin=self._key(path).name)
-        return held[-1] if held else ""
+        key = self._key(path)
+        with self._lock:
+            if key.name not in self._newest:
+                held = witness.fetch(str(self.folder), origin=key.name)
+                self._newest[key.name] = held[-1] if held else ""
+            return self._newest[key.name]
 
     def accept(self, path: str, body: bytes) -> Checkpoint:
         """Keep the checkpoint ``body`` carries if it extends the one held; Refusal otherwise."""
@@ -66,10 +73,17 @@ class Witness:
             new = key.verify(note)
         except CheckpointError as error:
             raise Refusal(409, error.message) from None
+        held = self.newest(path)
         with self._lock:
-            held = self.newest(path)
+            held = self._newest.get(key.name, held)
             if held:
-                old = key.verify(held)
+                try:
+                    old = key.verify(held)
+                except CheckpointError as error:
+                    raise Refusal(500, f"the checkpoint this witness holds does not verify ({error.message}); "
+                                  f"a person checks {self.folder}") from None  # fmt: skip
+                if (new.size, new.root) == (old.size, old.root):
+                    return new  # held already: nothing to append
                 if old_size != old.size:
                     raise Refusal(409, f"this witness holds a checkpoint of {old.size} entries, not {old_size}")
                 try:
@@ -81,6 +95,7 @@ class Witness:
                 witness.keep(str(self.folder), key.name, note)
             except OSError as error:
                 raise Refusal(503, f"the witness cannot store checkpoints: {error.strerror or error}") from None
+            self._newest[key.name] = note
         return new
 
     def _key(self, path: str) -> PublicKey:
@@ -94,6 +109,8 @@ def serve(witness_: Witness, host: str, port: int) -> ThreadingHTTPServer:
     """An HTTP server for ``witness_`` (call ``serve_forever`` on it)."""
 
     class Handler(BaseHTTPRequestHandler):
+        timeout = 10  # seconds a client may take to send its request
+
         def do_GET(self) -> None:
             try:
                 note = witness_.newest(self.path)
@@ -102,7 +119,8 @@ def serve(witness_: Witness, host: str, port: int) -> ThreadingHTTPServer:
             self._answer(200 if note else 404, note or "no checkpoint yet")
 
         def do_POST(self) -> None:
-            size = int(self.headers.get("Content-Length") or 0)
+            length = self.headers.get("Content-Length") or "0"
+            size = int(length) if length.isdigit() else 0
             if not 0 < size <= MAX_BODY:
                 return self._answer(400, f"a checkpoint request is 1 to {MAX_BODY} bytes")
             try:
