@@ -221,8 +221,6 @@ class SQLiteStore(Store):
                 self._db.execute("ROLLBACK")
             raise
         self._spool.clear([name for name, _ in batches])  # appended now, or by a writer that died before clearing them
-        if not all(ident in taken for ident in ids):
-            taken |= self._results(self._db, ids)
         rows = {row.seq: row for row in appended}
         missing = [seq for seq in taken.values() if seq not in rows]
         rows |= self._rows(self._db, missing) if missing else {}

@@ -138,11 +138,11 @@ def _scan(ledger: Ledger, key: PublicKey, report: Report, *, wanted: set[int]) -
     order is the one reported, and nothing after it counts.
     """
     size = ledger.store.size()
-    readers = min(MAX_READERS, os.cpu_count() or 1, max(1, size // PER_READER))
+    readers = min(MAX_READERS, os.cpu_count() or 1, max(1, size // PER_READER)) if ledger.url else 1
     bounds = [size * part // readers for part in range(readers + 1)]
     segments = [Segment(start=bounds[i] + 1, stop=bounds[i + 1] if i + 1 < readers else 0) for i in range(readers)]
-    if readers == 1 or not ledger.url:
-        segments = [_segment(ledger.store, Segment(start=1, stop=0), key, wanted)]
+    if readers == 1:
+        segments = [_segment(ledger.store, segments[0], key, wanted)]
     else:
         later = [_start_reader(ledger.url, part, key.vkey, wanted) for part in segments[1:]]
         first = _segment(ledger.store, segments[0], key, wanted)
@@ -219,9 +219,9 @@ class _KeyName:
 def _segment(store: Store, part: Segment, key: PublicKey | _KeyName, wanted: set[int]) -> Segment:
     """Verify the entries of ``part``, starting from the state stored just before it.
 
-    The loop is the verifier's hot path (a million entries is a normal ledger), so the hashing of
-    entry.py and the Merkle push are spelled out here with local names; the tests compare the
-    verifier with those functions on every kind of damage.
+    The loop is the verifier's hot path (a million entries is a normal ledger), so entry.py's
+    leaf and chain hashes are spelled out here with local names; the tamper tests (every kind of
+    damage, one reader and several) are what keep the two in step.
     """
     expected = part.start - 1
     part.checked = expected
