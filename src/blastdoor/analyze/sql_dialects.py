@@ -14,9 +14,15 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import sqlglot
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.errors import SqlglotError
+
 from blastdoor.analyze.sql import Finding, finding, scan_keywords, split_statements, unparsed
 from blastdoor.model import Reversibility, Verb
 
+logging.getLogger("sqlglot").setLevel(logging.ERROR)  # its "falling back to a Command" notes go nowhere
 _REV, _BACKUP, _GONE = Reversibility.REVERSIBLE, Reversibility.RECOVERABLE_WITH_BACKUP, Reversibility.IRREVERSIBLE
 ALIASES = {"mariadb": "mysql", "tidb": "mysql", "sqlite3": "sqlite", "mssql": "tsql", "sqlserver": "tsql"}
 _DATA_KINDS = frozenset({"TABLE", "DATABASE", "SCHEMA", "MATERIALIZED VIEW", "TABLESPACE", "SEQUENCE"})
@@ -26,18 +32,12 @@ _HARMLESS = ("Use", "Set", "Transaction", "Commit", "Rollback", "Describe", "Sho
 
 def known(dialect: str) -> str:
     """sqlglot's name for ``dialect``, or "" when sqlglot does not read it."""
-    from sqlglot.dialects.dialect import Dialect
-
     name = ALIASES.get(dialect.lower(), dialect.lower())
     return name if name in Dialect.classes else ""
 
 
 def findings(sql: str, dialect: str) -> list[Finding]:
     """One finding per statement of ``sql``, read as ``dialect`` (a name :func:`known` accepts)."""
-    import sqlglot
-    from sqlglot.errors import SqlglotError
-
-    logging.getLogger("sqlglot").setLevel(logging.ERROR)  # its "falling back to a Command" notes go nowhere
     mysql = dialect == "mysql"
     if mysql:  # MySQL runs what its /*! ... */ comments hold: read it as it runs
         sql = _EXECUTABLE.sub(r" \1 ", sql)
@@ -60,8 +60,6 @@ def unknown_dialect(sql: str, dialect: str) -> list[Finding]:
 
 
 def _statement(node: Any, text: str) -> Iterator[Finding]:
-    from sqlglot import exp
-
     if isinstance(node, exp.Drop):
         yield _drop(node)
     elif isinstance(node, (exp.Delete, exp.Update)):
@@ -91,15 +89,11 @@ def _statement(node: Any, text: str) -> Iterator[Finding]:
 
 
 def _writes(node: Any) -> bool:
-    from sqlglot import exp
-
     return any(isinstance(n, (exp.Delete, exp.Update, exp.Insert, exp.Drop)) for n in node.walk() if n is not node)
 
 
 def _nested(node: Any) -> Iterator[Any]:
     """Statements that change data inside another (``WITH d AS (DELETE ...) SELECT``)."""
-    from sqlglot import exp
-
     if isinstance(node, exp.Alter):
         return  # its DROP COLUMN actions are read by _alter
     for inner in node.walk():
@@ -108,8 +102,6 @@ def _nested(node: Any) -> Iterator[Any]:
 
 
 def _table(node: Any) -> str:
-    from sqlglot import exp
-
     if node is None:
         return "?"
     table = node if isinstance(node, exp.Table) else node.find(exp.Table)
@@ -130,8 +122,6 @@ def _drop(node: Any) -> Finding:
 
 
 def _dml(node: Any) -> Finding:
-    from sqlglot import exp
-
     deleting = isinstance(node, exp.Delete)
     extra = [_table(t) for t in node.args.get("tables") or []]  # MySQL: DELETE t1, t2 FROM ...
     names = list(dict.fromkeys(extra or [_table(node.this)]))
@@ -145,8 +135,6 @@ def _dml(node: Any) -> Finding:
 
 
 def _alter(node: Any) -> Iterator[Finding]:
-    from sqlglot import exp
-
     table = _table(node.this)
     for action in node.args.get("actions") or []:
         dropped = ""
@@ -163,8 +151,6 @@ def _alter(node: Any) -> Iterator[Finding]:
 
 def _trivial(expr: Any) -> bool:
     """Whether a WHERE condition holds for every row (``1``, ``1=1``, ``TRUE``, ``id > 0``)."""
-    from sqlglot import exp
-
     if isinstance(expr, exp.Paren):
         return _trivial(expr.this)
     if isinstance(expr, exp.Boolean):
@@ -188,6 +174,4 @@ def _trivial(expr: Any) -> bool:
 
 
 def _column(expr: Any) -> str:
-    from sqlglot import exp
-
     return str(expr.name).lower() if isinstance(expr, exp.Column) else ""
