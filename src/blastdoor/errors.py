@@ -22,9 +22,9 @@ class BlastdoorError(Exception):
         return self.message
 
 
-def first_line(text: str, *, limit: int = 300) -> str:
+def first_line(text: str, *, limit: int = 300, default: str = "no message") -> str:
     """The first non-empty line of a program's or a library's message, for a one-line error."""
-    return (text.strip().splitlines() or ["no message"])[0][:limit]
+    return (text.strip().splitlines() or [default])[0][:limit]
 
 
 class ConfigError(BlastdoorError):

@@ -141,7 +141,7 @@ def analyze_request(
     if method in READ_METHODS:
         return [make(Verb.READ, f"{method} {url}", Reversibility.REVERSIBLE)]
     call = http_platforms.rest_call(known_platform, url)
-    deleting_path = bool(_DESTRUCTIVE_PATH.search(url.split("?", 1)[0]) or _DESTRUCTIVE_PATH.search(url))
+    deleting_path = bool(_DESTRUCTIVE_PATH.search(url))  # it ends at /, ? or the end
     if call is not None and (method == "DELETE" or deleting_path):
         return [_platform_effect(call, f"{method} {resource_name(url)}", proof, tags, filtered=http_platforms.filtered(url))]
     if call is not None:

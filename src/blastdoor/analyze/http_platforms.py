@@ -113,9 +113,8 @@ def filtered(url: str) -> bool:
 
 def _singular(word: str) -> str:
     word = word.lower().replace("_", "-")
-    irregular = {"dns-records": "dns-record", "addresses": "address", "databases": "database", "postgres": "postgres"}
-    if word in irregular:
-        return irregular[word]
+    if word == "postgres":  # not a plural; the rules below give the other words their singular
+        return word
     if word.endswith(("ches", "shes", "xes", "sses")):
         return word[:-2]
     return word[:-1] if word.endswith("s") and not word.endswith("ss") else word

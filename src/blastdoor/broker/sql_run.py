@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from blastdoor.broker.scrub import Scrubber
+from blastdoor.errors import first_line
 
 MAX_ROWS_SHOWN = 10_000
 COMMITTED, FAILED, LOST, UNKNOWN = "committed", "error", "connection-lost", "commit-unknown"
@@ -121,5 +122,4 @@ def _show(cursor: Any, emit: Any) -> None:
 
 
 def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return (text.splitlines() or [type(error).__name__])[0][:500]
+    return first_line(str(error), limit=500, default=type(error).__name__)

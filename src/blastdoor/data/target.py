@@ -21,6 +21,7 @@ from typing import Any
 from blastdoor.broker.scrub import Scrubber
 from blastdoor.config import Settings
 from blastdoor.data.errors import DataError
+from blastdoor.errors import first_line
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 _ID = re.compile(r"^db-[0-9a-f]{16}$")
@@ -80,8 +81,7 @@ class Target:
             db.close()
 
     def clean(self, error: BaseException) -> str:
-        text = str(error).strip()
-        return self.scrubber.text((text.splitlines() or [type(error).__name__])[0][:500])
+        return self.scrubber.text(first_line(str(error), limit=500, default=type(error).__name__))
 
 
 def rollback_quietly(db: Any) -> None:

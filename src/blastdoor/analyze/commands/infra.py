@@ -98,13 +98,16 @@ def _state_marks(ctx: Analysis, chdir: str, command: str, rest: Sequence[Word], 
     return found
 
 
-def _flag_value(rest: Sequence[Word], name: str) -> str:
-    """The value of ``-NAME=V``, ``--NAME=V`` or ``-NAME V`` (Terraform takes all three)."""
+def _flags(rest: Sequence[Word]) -> Iterator[tuple[str, str]]:
+    """(name, value) of each flag: ``-NAME=V``, ``--NAME=V`` or ``-NAME V`` (Terraform takes all three)."""
     for i, word in enumerate(rest):
-        flag, equals, value = word.text.lstrip("-").partition("=")
-        if word.text.startswith("-") and flag == name:
-            return value if equals else (rest[i + 1].text if i + 1 < len(rest) else "")
-    return ""
+        if word.text.startswith("-"):
+            name, equals, value = word.text.lstrip("-").partition("=")
+            yield name, value if equals else (rest[i + 1].text if i + 1 < len(rest) else "")
+
+
+def _flag_value(rest: Sequence[Word], name: str) -> str:
+    return next((value for flag, value in _flags(rest) if flag == name), "")
 
 
 def _here(ctx: Analysis) -> str:
@@ -118,13 +121,7 @@ def _tf_hints(inv: Invocation, ctx: Analysis, chdir: str, rest: Sequence[Word], 
         tags.add(f"{FOLDER}={chdir or _here(ctx)}")
     if workspace:
         tags.add(f"workspace={workspace}")
-    for i, word in enumerate(rest):
-        text = word.text.lstrip("-")
-        value = (
-            text.split("=", 1)[1]
-            if "=" in text
-            else (rest[i + 1].text if i + 1 < len(rest) else "")
-        )
+    for text, value in _flags(rest):
         if text.startswith("var-file"):
             tags.add(f"env={value}")
         elif text.startswith("var") and "=" in value:

@@ -122,10 +122,10 @@ def _verb(
 ) -> Iterator[Effect]:
     kind = operands[0].lower() if operands else ""
     names = operands[1:] if "/" not in kind else operands
-    files = parsed.value("-f", "--filename", "-k", "--kustomize")
-    what = _what(kind, names, files, parsed)
     if parsed.value("-f", "--filename") and verb in ("delete", "apply", "replace", "create"):
         what, tags = _manifests(ctx, _filenames(inv), verb, parsed, tags)
+    else:
+        what = _what(kind, names, parsed.value("-f", "--filename", "-k", "--kustomize"), parsed)
     target = Target("kubernetes", what)
     said = f"kubectl {verb} {what}".strip()
     if verb == "delete":
