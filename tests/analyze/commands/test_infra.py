@@ -81,6 +81,9 @@ def test_the_state_a_command_writes_is_marked(tmp_path: Path) -> None:
     assert marks("terraform apply", TF_WORKSPACE="prod") == {"tfstate=1f2e-abc:12"}
     assert marks("terraform state push old.tfstate", TF_WORKSPACE="prod") == {"tfstate=1f2e-abc:12", "tfstate-push=1f2e-abc:3"}
     assert marks("terraform plan") == set()
+    assert marks("terraform state list", TF_WORKSPACE="prod") == set()  # reads never move the stored serial
+    assert marks("terraform state show aws_db.main", TF_WORKSPACE="prod") == set()
+    assert marks("terraform state rm aws_db.main", TF_WORKSPACE="prod") == {"tfstate=1f2e-abc:12"}
     assert marks("TF_WORKSPACE=prod terraform destroy") == {"tfstate=1f2e-abc:12"}  # the assignment names the workspace
     pushed = marks("terraform state push -lock-timeout 10s old.tfstate", TF_WORKSPACE="prod")
     assert "tfstate-push=1f2e-abc:3" in pushed  # a flag's value is not the file pushed

@@ -76,14 +76,15 @@ def tf_operands(words: Sequence[str]) -> list[int]:
             if not word.startswith("-") and not (i and words[i - 1].lstrip("-") in _TF_VALUES)]  # fmt: skip
 
 
-_STATE_WRITERS = frozenset({"apply", "destroy", "import", "refresh", "taint", "untaint", "state"})
+_STATE_WRITERS = frozenset({"apply", "destroy", "import", "refresh", "taint", "untaint"})
+_STATE_SUBCOMMAND_WRITERS = frozenset({"push", "rm", "mv", "replace-provider"})  # not list, show, pull
 
 
 def _state_marks(ctx: Analysis, chdir: str, command: str, rest: Sequence[Word], operands: Sequence[str],
                  workspace: str) -> set[str]:  # fmt: skip
     """The lineage and serial of the local state a state-writing command would write over (and of
     the file ``state push`` would upload), as tags the ledger keeps and a regression check reads."""
-    if command not in _STATE_WRITERS:
+    if command not in _STATE_WRITERS and not (command == "state" and operands[:1] and operands[0] in _STATE_SUBCOMMAND_WRITERS):
         return set()
     path = _flag_value(rest, "state")
     if not path:
