@@ -52,22 +52,6 @@ def _file(target: Target) -> str:
     return str(path.resolve()) if path is not None else ""
 
 
-def _enabled_ids(settings: Settings, file: str) -> list[str]:
-    """The history ids ``data enable`` recorded for the SQLite file ``file``, oldest first."""
-    import json
-
-    from blastdoor.ledger.ledger import Ledger
-
-    found = []
-    with Ledger.open(settings) as ledger:
-        for row in ledger.store.scan():
-            if b"data-enable" in row.body and file.encode() in row.body:
-                payload = json.loads(row.body)
-                if payload.get("type") == "data-enable" and payload.get("file") == file:
-                    found.append(str(payload.get("database", "")))
-    return found
-
-
 def disable(settings: Settings, target: Target) -> list[str]:
     if target.engine == "sqlite":
         from blastdoor.data.sqlite import install as lite
@@ -112,34 +96,38 @@ def seal_now(settings: Settings, target: Target) -> seal.Sealed:
     return sealed
 
 
-def anchors(settings: Settings) -> dict[str, list[tuple[int, str]]]:
-    """Every seal head the ledger holds, by database id."""
+def _recorded(settings: Settings, file: str = "") -> tuple[dict[str, list[tuple[int, str]]], list[str]]:
+    """From one pass over the ledger: every seal head by database id, and the history ids ``data
+    enable`` recorded for the SQLite file ``file`` (oldest first)."""
     import json
 
     from blastdoor.ledger.ledger import Ledger
 
-    found: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    heads: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    enabled: list[str] = []
     with Ledger.open(settings) as ledger:
         for row in ledger.store.scan():
-            if SEAL_TYPE.encode() not in row.body:
-                continue
+            if SEAL_TYPE.encode() not in row.body and b"data-enable" not in row.body:
+                continue  # most entries: not parsed at all
             payload = json.loads(row.body)
             if payload.get("type") == SEAL_TYPE and isinstance(payload.get("seq"), int):
-                found[str(payload.get("database", ""))].append((payload["seq"], str(payload.get("head", "")).removeprefix("sha256:")))
-    return found
+                heads[str(payload.get("database", ""))].append((payload["seq"], str(payload.get("head", "")).removeprefix("sha256:")))
+            elif payload.get("type") == "data-enable" and file and payload.get("file") == file:
+                enabled.append(str(payload.get("database", "")))
+    return heads, enabled
 
 
 def verify(settings: Settings, target: Target, *, record: bool = True) -> seal.Verified:
     if target.engine == "sqlite":
         from blastdoor.data.sqlite import seal as lite_seal
 
-        result = lite_seal.verify(target, anchors(settings))
-        known = _enabled_ids(settings, _file(target))
+        heads, known = _recorded(settings, _file(target))
+        result = lite_seal.verify(target, heads)
         if known and result.database_id not in known:
             result.problem(f"this file's history id is {result.database_id}, but the ledger recorded {known[-1]} when "
                            "history was enabled on it: its history was removed and made again")  # fmt: skip
     else:
-        result = seal.verify(target, anchors(settings))
+        result = seal.verify(target, _recorded(settings)[0])
     if record:
         _record(settings, target, "data-verify", database=result.database_id, sealed=result.sealed,
                 anchors=result.anchors_checked, problems=result.problem_count, shown=result.problems)  # fmt: skip

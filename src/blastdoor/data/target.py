@@ -15,6 +15,7 @@ import contextlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +38,10 @@ class Target:
     def engine(self) -> str:
         return "sqlite" if self.sqlite_path is not None else "postgresql"
 
-    @property
+    @cached_property
     def sqlite_path(self) -> Path | None:
-        """The file a SQLite address names (None for any other address)."""
+        """The file a SQLite address names (None for any other address); a bare path's header is
+        read once per target."""
         if self.dsn.startswith("sqlite:///"):
             return Path(self.dsn.removeprefix("sqlite:///"))
         if "://" in self.dsn:

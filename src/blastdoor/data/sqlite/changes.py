@@ -61,7 +61,7 @@ def history(target: Target, selection: Selection) -> History:
 
 def _shown(text: str | None) -> dict[str, Any] | None:
     image = row(text)
-    return None if image is None else {k: v.hex() if isinstance(v, bytes) else v for k, v in image.items()}
+    return None if image is None else schema.printable(image)
 
 
 def replay(db: sqlite3.Connection, table: str, keys: Sequence[str], *,
@@ -70,7 +70,7 @@ def replay(db: sqlite3.Connection, table: str, keys: Sequence[str], *,
     baseline rows (id 0, no old image), then every change up to ``through``. Keys are read in SQL
     (``json_extract``), so a caller parses only the images it keeps; tagged key values (a real that
     needs 17 digits, a blob) stay in their JSON form."""
-    paths = [schema.literal("$." + chr(34) + key + chr(34)) for key in keys]
+    paths = [schema.json_path(key) for key in keys]
 
     def key_sql(column: str) -> str:
         return ", ".join(f"json_extract({column}, {path})" for path in paths)

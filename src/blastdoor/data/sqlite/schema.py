@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 PREFIX = "_blastdoor_"
 VERSION = 1
@@ -89,6 +90,16 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def json_path(column: str) -> str:
+    """The SQL literal of a column's path in a row image (``'$."name"'``)."""
+    return literal('$."' + column + '"')
+
+
+def printable(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` with blobs as hex, for JSON output and the ledger."""
+    return {k: v.hex() if isinstance(v, bytes) else v for k, v in values.items()}
+
+
 def trigger_name(op: str, table: str) -> str:
     return f"{PREFIX}{op}_{table}"
 
@@ -112,7 +123,7 @@ def image(alias: str, columns: Sequence[str]) -> str:
     text = "json_object(" + ", ".join(f"{literal(c)}, {v}" for c, v in zip(head, values(head), strict=True)) + ")"
     for start in range(JSON_PAIRS, len(columns), JSON_PAIRS):
         part = columns[start:start + JSON_PAIRS]
-        paths = [literal('$."' + c + '"') for c in part]
+        paths = [json_path(c) for c in part]
         text = f"json_insert({text}, " + ", ".join(f"{p}, {v}" for p, v in zip(paths, values(part), strict=True)) + ")"
     return text
 

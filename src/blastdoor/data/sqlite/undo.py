@@ -156,7 +156,7 @@ def _conflicts(db: sqlite3.Connection, plan: _Plan, report: UndoReport) -> None:
         if entry.conflict:
             report.conflict_count += 1
             if len(report.conflicts) < SHOWN_CONFLICTS:
-                shown = {k: v.hex() if isinstance(v, bytes) else v for k, v in zip(keys, key, strict=True)}
+                shown = schema.printable(dict(zip(keys, key, strict=True)))
                 report.conflicts.append({"table": plan.table, "key": shown, "why": entry.conflict})
 
 
