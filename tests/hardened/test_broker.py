@@ -63,3 +63,16 @@ def test_a_multi_line_secret_reaches_the_daemon_whole(machine: Machine) -> None:
     stored = Vault.of(Settings.resolve(home=str(machine.home), env={})).get("signing")
     assert stored.secrets == {"SIGNING_KEY": pem, "OTHER": "second-value"}
     assert stored.by == machine.alice.name  # the person the socket named, not the daemon's user
+
+
+def test_profile_values_never_become_the_daemons_environment() -> None:
+    # a variable named LD_PRELOAD is a value to store, not something the daemon's child may act on
+    import json
+
+    from blastdoor.hardened.broker_ops import _profile_add
+    from blastdoor.integrations.daemon import Peer
+
+    call = {"name": "p", "scope": "staging", "purpose": "x", "secret": ["LD_PRELOAD"], "values": {"LD_PRELOAD": "/x.so"}}
+    deferred = _profile_add(call, Peer(pid=1, uid=0, gid=0))
+    assert set(deferred.env) == {"USER"} and json.loads(deferred.stdin) == {"LD_PRELOAD": "/x.so"}
+    assert "--values-json" in deferred.argv and not any(part.startswith("/x.so") for part in deferred.argv)

@@ -36,16 +36,15 @@ def _verify(args: argparse.Namespace) -> int:
 
     if not 0 <= args.tolerance < 1:
         raise InputError(f"--tolerance {args.tolerance} is not a fraction from 0 up to 1", hint="e.g. --tolerance 0.05")
-    from blastdoor.hardened.layout import served_by_daemon
+    import os
 
-    if (system := served_by_daemon()) is not None:  # hardened mode: the daemon holds the credentials
-        import os
+    from blastdoor.hardened.client import relayed
 
-        from blastdoor.hardened.client import relay
-
-        local = args.dump and not args.dump.startswith(("s3://", "rds:"))
-        return relay(system, "backup-verify", profile=args.profile, dump=os.path.abspath(args.dump) if local else args.dump,
-                     scratch_profile=args.scratch_profile, tolerance=str(args.tolerance), aws_profile=args.aws_profile)  # fmt: skip
+    local = args.dump and not args.dump.startswith(("s3://", "rds:"))
+    if (code := relayed("backup-verify", profile=args.profile, dump=os.path.abspath(args.dump) if local else args.dump,
+                        scratch_profile=args.scratch_profile, tolerance=str(args.tolerance),
+                        aws_profile=args.aws_profile)) is not None:  # hardened mode: the daemon holds the credentials  # fmt: skip
+        return code
     with Broker(settings(args)) as broker:
         profile = broker.profile(args.profile)
         scratch = broker.profile(args.scratch_profile) if args.scratch_profile else None

@@ -61,12 +61,10 @@ def _caller(args: argparse.Namespace) -> Any:
 
 def _exec(args: argparse.Namespace) -> int:
     from blastdoor.broker.calls import Broker
-    from blastdoor.hardened.layout import served_by_daemon
+    from blastdoor.hardened.client import relayed
 
-    if (system := served_by_daemon()) is not None:
-        from blastdoor.hardened.client import relay
-
-        return relay(system, "exec")
+    if (code := relayed("exec")) is not None:
+        return code
 
     argv = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not argv or not argv[0]:
@@ -89,13 +87,12 @@ def _sql(args: argparse.Namespace) -> int:
         raise InputError("no SQL given", hint="write it after --, e.g. blastdoor sql --profile prod-db -- 'select 1'")
     if len(text) > MAX_SQL_CHARS or "\0" in text or not is_text(text):
         raise InputError("the SQL text is too long or binary", hint=f"give at most {MAX_SQL_CHARS} characters of text")
-    from blastdoor.hardened.layout import served_by_daemon
+    from blastdoor.hardened.client import relayed
 
-    if (system := served_by_daemon()) is not None:  # hardened mode: the daemon holds the credential
-        from blastdoor.hardened.client import relay
-
-        return relay(system, "sql", profile=args.profile, sql=text, agent=args.agent, session=args.session,
-                     run=args.run or os.environ.get("BLASTDOOR_RUN_ID", ""), tool_use=args.tool_use)  # fmt: skip
+    run = args.run or os.environ.get("BLASTDOOR_RUN_ID", "")
+    if (code := relayed("sql", profile=args.profile, sql=text, agent=args.agent, session=args.session, run=run,
+                        tool_use=args.tool_use)) is not None:  # hardened mode: the daemon holds the credential  # fmt: skip
+        return code
     with Broker(settings(args)) as broker:
         profile = broker.profile(args.profile)
         result = broker.sql(profile, text, caller=_caller(args), cwd=os.getcwd(), out=sys.stdout.buffer)
@@ -114,12 +111,10 @@ def _sql(args: argparse.Namespace) -> int:
 
 def _restore(args: argparse.Namespace) -> int:
     from blastdoor.broker.calls import Broker
-    from blastdoor.hardened.layout import served_by_daemon
+    from blastdoor.hardened.client import relayed
 
-    if (system := served_by_daemon()) is not None:
-        from blastdoor.hardened.client import relay
-
-        return relay(system, "restore", snapshot=args.snapshot, force=args.force)
+    if (code := relayed("restore", snapshot=args.snapshot, force=args.force)) is not None:
+        return code
 
     with Broker(settings(args)) as broker:
         for line in broker.restore(args.snapshot, force=args.force):

@@ -40,6 +40,8 @@ def register(commands: Any) -> None:
     add.add_argument("--aws-minutes", type=int, default=15, metavar="N",
                      help="how long each call's AWS keys live (15 to 720 minutes; default 15)")
     add.add_argument("--from-env", action="store_true", help="take each value from this shell's environment")
+    # the hardened daemon hands on the values a person typed as one JSON object on standard input
+    add.add_argument("--values-json", action="store_true", help=argparse.SUPPRESS)
     add.add_argument("--replace", action="store_true", help="replace a profile of the same name")
     add.set_defaults(handler=_add)
     listed = actions.add_parser("list", help="the stored profiles (never their values)")
@@ -53,13 +55,6 @@ def register(commands: Any) -> None:
     remove.set_defaults(handler=_remove)
 
 
-def _system() -> Any:
-    """The hardened install to ask (None in single-user mode, or for the daemon's own user)."""
-    from blastdoor.hardened.layout import served_by_daemon
-
-    return served_by_daemon()
-
-
 def _vault(args: argparse.Namespace) -> Any:
     from blastdoor.broker.vault import Vault
 
@@ -69,6 +64,7 @@ def _vault(args: argparse.Namespace) -> Any:
 
 def _add(args: argparse.Namespace) -> int:
     from blastdoor.broker.profile import Profile, check_allow, check_name, check_variable
+    from blastdoor.hardened.client import relayed
     from blastdoor.ledger.entry import now
     from blastdoor.ledger.ledger import Ledger
     from blastdoor.model import Scope
@@ -79,14 +75,12 @@ def _add(args: argparse.Namespace) -> int:
     proofs = tuple(check_name(other) for other in dict.fromkeys(args.backup_proof))
     dumps = _dumps(args.dumps)
     role = _role(args.aws_role, variables, args.aws_minutes)
-    values = _values(variables, from_env=args.from_env)
-    if (system := _system()) is not None:  # hardened mode: the values go to the daemon, sealed there
-        from blastdoor.hardened.client import relay
-
-        return relay(system, "profile-add", name=name, scope=args.scope, purpose=args.purpose, allow=list(allow),
-                     secret=variables, backup_proof=list(proofs), dumps=dumps, aws_role=role,
-                     aws_minutes=str(args.aws_minutes) if role else "", replace=args.replace,
-                     values=values)  # fmt: skip
+    values = _values(variables, from_env=args.from_env, from_json=args.values_json)
+    code = relayed("profile-add", name=name, scope=args.scope, purpose=args.purpose, allow=list(allow),
+                    secret=variables, backup_proof=list(proofs), dumps=dumps, aws_role=role,
+                    aws_minutes=str(args.aws_minutes) if role else "", replace=args.replace, values=values)  # fmt: skip
+    if code is not None:  # hardened mode: the values went to the daemon, sealed there
+        return code
     profile = Profile(name=name, scope=Scope(args.scope), purpose=" ".join(args.purpose.split())[:500],
                       allow=allow, secrets=values, created=now(), by=os.environ.get("USER", ""),
                       dumps=dumps, backup_proofs=proofs, aws_role=role, aws_minutes=args.aws_minutes)  # fmt: skip
@@ -123,12 +117,15 @@ def _role(arn: str, variables: list[str], minutes: int) -> str:
     return aws_sts.check_role(arn)
 
 
-def _values(variables: list[str], *, from_env: bool) -> dict[str, str]:
+def _values(variables: list[str], *, from_env: bool, from_json: bool = False) -> dict[str, str]:
     from blastdoor.broker.errors import BrokerError
 
     values: dict[str, str] = {}
+    given = json.loads(sys.stdin.buffer.read(len(variables) * 2 * MAX_SECRET_BYTES + 2)) if from_json else {}
     for variable in variables:
-        if from_env:
+        if from_json:
+            value = str(given.get(variable, "")) if isinstance(given, dict) else ""
+        elif from_env:
             value = os.environ.get(variable, "")
         elif sys.stdin.isatty():
             import getpass
@@ -147,10 +144,10 @@ def _values(variables: list[str], *, from_env: bool) -> dict[str, str]:
 
 
 def _list(args: argparse.Namespace) -> int:
-    if (system := _system()) is not None:
-        from blastdoor.hardened.client import relay
+    from blastdoor.hardened.client import relayed
 
-        return relay(system, "profile-list", json=args.json)
+    if (code := relayed("profile-list", json=args.json)) is not None:
+        return code
     vault = _vault(args)
     names = vault.names()
     for name in names:
@@ -170,10 +167,10 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    if (system := _system()) is not None:
-        from blastdoor.hardened.client import relay
+    from blastdoor.hardened.client import relayed
 
-        return relay(system, "profile-show", name=args.name)
+    if (code := relayed("profile-show", name=args.name)) is not None:
+        return code
     clear = _vault(args).get(args.name).public()
     for key, value in clear.items():
         print(f"{key:9} {', '.join(value) if isinstance(value, list) else value}")
@@ -181,13 +178,11 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _remove(args: argparse.Namespace) -> int:
+    from blastdoor.hardened.client import relayed
     from blastdoor.ledger.ledger import Ledger
 
-    if (system := _system()) is not None:
-        from blastdoor.hardened.client import relay
-
-        return relay(system, "profile-remove", name=args.name)
-
+    if (code := relayed("profile-remove", name=args.name)) is not None:
+        return code
     _vault(args).remove(args.name)
     with Ledger.open(settings(args)) as ledger:
         ledger.record(person_entry("profile-removed", profile=args.name))

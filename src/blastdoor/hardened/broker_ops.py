@@ -21,22 +21,23 @@ Who may ask:
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from blastdoor.errors import BlastdoorError
+from blastdoor.hardened.client import BROKERED_SECONDS
 from blastdoor.integrations.adapter import Reply
 from blastdoor.integrations.daemon import Peer
 from blastdoor.integrations.service import Runtime
 
-CALL_SECONDS = 6 * 3600  # a restore or a backup check of a large database takes long
 _CALLER = (("agent", "--agent"), ("session", "--session"), ("run", "--run"), ("tool_use", "--tool-use"))
 
 
@@ -57,7 +58,7 @@ class Deferred:
         try:
             with tempfile.TemporaryFile(dir=home) as out, tempfile.TemporaryFile(dir=home) as err:
                 done = subprocess.run(command, input=self.stdin.encode("utf-8", "replace"), stdout=out, stderr=err,
-                                      timeout=CALL_SECONDS, env={**os.environ, **self.env}, cwd=home, check=False)  # fmt: skip
+                                      timeout=BROKERED_SECONDS, env={**os.environ, **self.env}, cwd=home, check=False)  # fmt: skip
                 return Reply(_read(out), done.returncode, _read(err))
         except (OSError, subprocess.SubprocessError) as error:
             return Reply("", 1, f"blastdoor: the daemon could not finish the call: {error}\n")
@@ -65,8 +66,7 @@ class Deferred:
             self.release()
 
     def release(self) -> None:
-        with _BUSY_LOCK:
-            _BUSY[self.uid] -= 1
+        _free(self.uid)
 
 
 def _read(handle: IO[bytes]) -> str:
@@ -91,6 +91,11 @@ def _take_slot(uid: int) -> None:
         _BUSY[uid] += 1
 
 
+def _free(uid: int) -> None:
+    with _BUSY_LOCK:
+        _BUSY[uid] -= 1
+
+
 def _text(call: Mapping[str, Any], name: str, *, limit: int = 500) -> str:
     value = call.get(name, "")
     if not isinstance(value, str) or len(value) > limit or "\0" in value:
@@ -103,18 +108,6 @@ def _texts(call: Mapping[str, Any], name: str) -> list[str]:
     if not isinstance(values, list) or len(values) > 100:
         raise BlastdoorError(f"the call's {name} is not a list")
     return [_text({name: value}, name) for value in values]
-
-
-def _person_only(what: str) -> Callable[[Peer, Runtime], None]:
-    def check(peer: Peer, runtime: Runtime) -> None:
-        from blastdoor.approvals.accept import refuse
-        from blastdoor.hardened.ops import approvers_group, may_enroll
-
-        if not may_enroll(peer.uid):
-            refuse(runtime.ledger().record, peer.who(), "", f"uid {peer.uid} may not {what}: it is not in the group {approvers_group()}",
-                   "a person in that group does it")  # fmt: skip
-
-    return check
 
 
 def _name(call: Mapping[str, Any], key: str) -> str:
@@ -160,8 +153,10 @@ def _profile_add(call: Mapping[str, Any], peer: Peer) -> Deferred:
         person = pwd.getpwuid(peer.uid).pw_name
     except KeyError:
         person = f"uid {peer.uid}"
-    # the values go in as the child's environment (--from-env), whole, multi-line ones included
-    return Deferred([*argv, "--from-env"], peer.uid, env={"USER": person} | {n: _text(values, n, limit=65_536) for n in names})
+    # the values go in whole (multi-line ones included) as JSON on stdin, never as environment
+    # variables, whose names the loader and the interpreter would act on (LD_PRELOAD)
+    given = {n: _text(values, n, limit=65_536) for n in names}
+    return Deferred([*argv, "--values-json"], peer.uid, stdin=json.dumps(given), env={"USER": person})
 
 
 def _profile_remove(call: Mapping[str, Any], peer: Peer) -> Deferred:
@@ -197,13 +192,14 @@ def prepare(op: str, call: Mapping[str, Any], peer: Peer, runtime: Runtime) -> D
     """Check who asks and build the call (on the daemon's main thread); raises when refused."""
     if op in _PERSONS:
         build, what = _PERSONS[op]
-        _person_only(what)(peer, runtime)
+        from blastdoor.hardened.ops import require_person
+
+        require_person(peer, runtime, what, "a person in that group does it")
     else:
         build = _OPEN[op]
     _take_slot(peer.uid)
     try:
         return build(call, peer)
     except BaseException:
-        with _BUSY_LOCK:
-            _BUSY[peer.uid] -= 1
+        _free(peer.uid)
         raise

@@ -8,19 +8,18 @@ from typing import Any
 from blastdoor.errors import HomeError
 from blastdoor.hardened.layout import System
 from blastdoor.integrations import hook_client
-from blastdoor.integrations.daemon import OP_PROTOCOL
 
 TIMEOUT_SECONDS = 30.0
-BROKERED_SECONDS = 6 * 3600.0  # a brokered call answers when it is done
+BROKERED_SECONDS = 6 * 3600  # a brokered call (a restore, a backup check) answers when it is done
 
 
-def call(system: System, op: str, **fields: Any) -> tuple[int, str, str]:
+def call(system: System, op: str, *, timeout: float = TIMEOUT_SECONDS, **fields: Any) -> tuple[int, str, str]:
     """(exit code, stdout, stderr) of ``op`` run by the daemon for this process's user."""
-    from blastdoor.hardened.broker_ops import OPS
+    from blastdoor.integrations.daemon import OP_PROTOCOL
 
     message = OP_PROTOCOL + b"\0" + json.dumps({"op": op, **fields}).encode()
     try:
-        sock = hook_client.connect(str(system.socket), BROKERED_SECONDS if op in OPS else TIMEOUT_SECONDS)
+        sock = hook_client.connect(str(system.socket), timeout)
         try:
             hook_client.send_frame(sock, message)
             code, out, err = (hook_client.recv_frame(sock) for _ in range(3))
@@ -44,11 +43,17 @@ def ask(system: System, op: str, **fields: Any) -> str:
     return out
 
 
-def relay(system: System, op: str, **fields: Any) -> int:
-    """Run ``op`` in the daemon and pass on what it printed; its exit code."""
+def relayed(op: str, **fields: Any) -> int | None:
+    """In hardened mode, for any user but the daemon's: run brokered call ``op`` in the daemon and
+    pass on what it printed; its exit code. None otherwise: the caller does the work itself."""
     import sys
 
-    code, out, err = call(system, op, **fields)
+    from blastdoor.hardened.layout import served_by_daemon
+
+    system = served_by_daemon()
+    if system is None:
+        return None
+    code, out, err = call(system, op, timeout=BROKERED_SECONDS, **fields)
     sys.stdout.write(out)
     sys.stderr.write(err)
     return code

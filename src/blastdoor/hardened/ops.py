@@ -130,13 +130,18 @@ def may_enroll(uid: int) -> bool:
     return group.gr_gid in os.getgrouplist(person.pw_name, person.pw_gid)
 
 
-def _enroll(call: Mapping[str, Any], peer: Peer, runtime: Runtime) -> str:
+def require_person(peer: Peer, runtime: Runtime, what: str, hint: str) -> None:
+    """Refuse, and record, ``what`` unless the caller is root or in the approvers group."""
     from blastdoor.approvals.accept import refuse
-    from blastdoor.approvals.keys import register
 
     if not may_enroll(peer.uid):
-        refuse(runtime.ledger().record, peer.who(), "", f"uid {peer.uid} may not enroll approvers: it is not in the group {approvers_group()}",
-               f"a person adds their user to it first (usermod -aG {approvers_group()} NAME)")  # fmt: skip
+        refuse(runtime.ledger().record, peer.who(), "", f"uid {peer.uid} may not {what}: it is not in the group {approvers_group()}", hint)
+
+
+def _enroll(call: Mapping[str, Any], peer: Peer, runtime: Runtime) -> str:
+    from blastdoor.approvals.keys import register
+
+    require_person(peer, runtime, "enroll approvers", f"a person adds their user to it first (usermod -aG {approvers_group()} NAME)")
     try:
         raw = base64.b64decode(str(call.get("key", "")), validate=True)
     except ValueError:
