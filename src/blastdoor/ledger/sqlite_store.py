@@ -114,15 +114,20 @@ class SQLiteStore(Store):
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction under both locks; committed (fsynced) or rolled back."""
-        with self._locked():
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:  # SQLite may have rolled back already (a full disk, an I/O error)
-                    self._db.execute("ROLLBACK")
-                raise
+        with self._locked(), self._transaction() as db:
+            yield db
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``, or a rollback (the caller holds the writers' flock)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:  # SQLite may have rolled back already (a full disk, an I/O error)
+                self._db.execute("ROLLBACK")
+            raise
 
     def _use_wal(self) -> None:
         """Switch a new database to WAL under the writers' lock, so the switch never races another
@@ -212,17 +217,11 @@ class SQLiteStore(Store):
         spooled ``ids`` among it) and then ``own``, which was never spooled."""
         batches = self._spool.waiting(ids)
         waiting = [item for _, batch in batches for item in batch]
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             appended, taken = self._take(waiting, own, extend, frontier_seqs)
-            self._db.execute("COMMIT")
-        except BaseException:
-            if self._db.in_transaction:  # SQLite may have rolled back already (a full disk, an I/O error)
-                self._db.execute("ROLLBACK")
-            raise
         self._spool.clear([name for name, _ in batches])  # appended now, or by a writer that died before clearing them
         rows = {row.seq: row for row in appended}
-        missing = [seq for seq in taken.values() if seq not in rows]
+        missing = [taken[i] for i in ids if i in taken and taken[i] not in rows]  # only the caller's
         rows |= self._rows(self._db, missing) if missing else {}
         return Group(rows_of(ids, taken, rows) + (appended[-len(own):] if own else []), appended)
 
