@@ -17,12 +17,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from blastdoor import state_marks
 from blastdoor.broker import backup_proofs
 from blastdoor.broker.profile import Profile
 from blastdoor.broker.sessions import refusal
 from blastdoor.integrations.service import Runtime
-from blastdoor.judge import judge
 from blastdoor.model import Action, Decision, DecisionKind, Effect, Scope
 
 PURPOSE_RULE = "broker.out-of-purpose"
@@ -51,8 +49,8 @@ def judge_brokered(action: Action, profile: Profile, runtime: Runtime, *, argv: 
     ``estimate_with`` is the database URL to ask how many rows SQL would touch; ``adds`` are
     effects the text cannot show (what a saved plan file does)."""
     policy = runtime.policy(action.context.cwd or "")
-    decision = judge(action, policy, enrich=_enrich(estimate_with, action.input, adds), place=lambda found: _where(found, profile))
-    decision = state_marks.check(decision, runtime.settings.home)  # as the hooks do: no Terraform state going backwards
+    decision = runtime.judge(action, policy, enrich=_enrich(estimate_with, action.input, adds),
+                             place=lambda found: _where(found, profile))  # fmt: skip
     session = refusal(argv) if argv and profile.scope is Scope.PRODUCTION else ""
     outside = [found for found in decision.effects if not profile.permits(found)]
     if session:

@@ -104,12 +104,17 @@ class Runtime:
     def decide(self, action: Action) -> tuple[Policy, Decision, str]:
         """Judge ``action`` under the policy for its folder and the configured credential purposes,
         then settle a hold: the policy used, the decision to enforce and the request it names."""
+        policy = self.policy(action.context.cwd or "")
+        decision = self.judge(action, policy, credentials=self.settings.credentials)
+        return (policy, *self.settle(action, decision))
+
+    def judge(self, action: Action, policy: Policy, **options: Any) -> Decision:
+        """:func:`blastdoor.judge.judge`, then the checks that read this home's state (a Terraform
+        state going backwards): what every caller that enforces a decision runs."""
         from blastdoor.judge import judge
         from blastdoor.state_marks import check
 
-        policy = self.policy(action.context.cwd or "")
-        decision = check(judge(action, policy, credentials=self.settings.credentials), self.settings.home)
-        return (policy, *self.settle(action, decision))
+        return check(judge(action, policy, **options), self.settings.home)
 
     def settle(self, action: Action, decision: Decision) -> tuple[Decision, str]:
         """A hold either uses a valid approval of this exact action or names its request."""
