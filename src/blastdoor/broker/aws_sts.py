@@ -64,15 +64,13 @@ def assume(profile: Profile, *, run: str, tags: dict[str, str], purpose: str = "
         "SourceIdentity": identity, "DurationSeconds": minutes * 60,
         "Tags": [{"Key": f"blastdoor:{key}", "Value": _tag(value)} for key, value in tags.items() if value],
     }  # fmt: skip
+    sts = _client(profile, "sts")
     try:
-        answer = _client(profile, "sts").assume_role(**arguments)
-    except BrokerError:
-        raise
+        answer = sts.assume_role(**arguments)
     except Exception as error:
-        said = profile.scrubber.text(reason(error))
-        raise BrokerError(f"could not get per-call AWS credentials for profile {profile.name}: {said}",
-                          hint="nothing ran; check the role's trust policy allows sts:AssumeRole, sts:SetSourceIdentity "
-                          "and sts:TagSession for the stored keys") from None  # fmt: skip
+        raise failure(profile, f"get per-call AWS credentials for profile {profile.name}", error,
+                      hint="nothing ran; check the role's trust policy allows sts:AssumeRole, sts:SetSourceIdentity "
+                      "and sts:TagSession for the stored keys", lead="could not") from None  # fmt: skip
     keys = answer["Credentials"]
     environment = {"AWS_ACCESS_KEY_ID": keys["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": keys["SecretAccessKey"],
                    "AWS_SESSION_TOKEN": keys["SessionToken"]}  # fmt: skip
@@ -117,7 +115,11 @@ def _client(profile: Profile, service: str, keys: dict[str, str] | None = None) 
                                     aws_session_token=keys.get("AWS_SESSION_TOKEN"), region_name=_region(profile))  # fmt: skip
     config = Config(ignore_configured_endpoint_urls=True, retries={"max_attempts": 2, "mode": "standard"},
                     connect_timeout=10, read_timeout=30)  # fmt: skip
-    return session.client(service, endpoint_url=secrets.get("AWS_ENDPOINT_URL") or None, config=config)
+    try:
+        return session.client(service, endpoint_url=secrets.get("AWS_ENDPOINT_URL") or None, config=config)
+    except Exception as error:  # a malformed endpoint or region
+        raise failure(profile, f"set up AWS {service} for profile {profile.name}", error,
+                      hint="check the profile's AWS_ENDPOINT_URL and AWS_REGION") from None
 
 
 def _region(profile: Profile) -> str:
@@ -132,6 +134,11 @@ def _identity(text: str) -> str:
 
 def _tag(text: str) -> str:
     return _TAG_CHAR.sub("_", text)[:256]
+
+
+def failure(profile: Profile, doing: str, error: Exception, *, hint: str, lead: str = "cannot") -> BrokerError:
+    """A one-line error for an AWS call that failed: AWS's own reason, with the profile's secrets removed."""
+    return BrokerError(f"{lead} {doing}: {profile.scrubber.text(reason(error))}", hint=hint)
 
 
 def reason(error: Exception) -> str:

@@ -196,5 +196,4 @@ def _call(aws: Profile, doing: str, method: Any, **arguments: Any) -> Any:
 
 
 def _failed(aws: Profile, doing: str, error: Exception) -> BrokerError:
-    return BrokerError(f"cannot {doing}: {aws.scrubber.text(aws_sts.reason(error))}",
-                       hint=f"check that profile {aws.name}'s AWS credentials may read it")  # fmt: skip
+    return aws_sts.failure(aws, doing, error, hint=f"check that profile {aws.name}'s AWS credentials may read it")

@@ -103,9 +103,10 @@ class Broker:
             return ExecResult(judged, None)
         aws: dict[str, str] = {}
         try:
-            environment, hidden = profile.environment(), profile.secret_values()
             if profile.aws_role:
                 environment, hidden, aws = self._role_session(profile, action, request=judged.request, entry=entry)
+            else:
+                environment, hidden = profile.environment(), profile.secret_values()
             outcome = run_program(argv, secrets=environment, hidden=hidden, cwd=cwd, stdout=stdout, stderr=stderr)
         except Exception as error:
             self.record(profile, action, {"type": "broker-exec", "result": "not-started", "error": str(error)},
