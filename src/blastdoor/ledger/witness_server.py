@@ -55,10 +55,14 @@ class Witness:
         """The newest checkpoint held for the ledger at ``path`` ('' when none)."""
         key = self._key(path)
         with self._lock:
-            if key.name not in self._newest:
-                held = witness.fetch(str(self.folder), origin=key.name)
-                self._newest[key.name] = held[-1] if held else ""
-            return self._newest[key.name]
+            return self._held(key)
+
+    def _held(self, key: PublicKey) -> str:
+        """The newest note for ``key`` (the caller holds the lock): read from the folder once."""
+        if key.name not in self._newest:
+            held = witness.fetch(str(self.folder), origin=key.name)
+            self._newest[key.name] = held[-1] if held else ""
+        return self._newest[key.name]
 
     def accept(self, path: str, body: bytes) -> Checkpoint:
         """Keep the checkpoint ``body`` carries if it extends the one held; Refusal otherwise."""
@@ -73,10 +77,8 @@ class Witness:
             new = key.verify(note)
         except CheckpointError as error:
             raise Refusal(409, error.message) from None
-        held = self.newest(path)
         with self._lock:
-            held = self._newest.get(key.name, held)
-            if held:
+            if held := self._held(key):
                 try:
                     old = key.verify(held)
                 except CheckpointError as error:
