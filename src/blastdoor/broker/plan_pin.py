@@ -26,7 +26,7 @@ from pathlib import Path
 from blastdoor.analyze.commands.infra import tf_operands
 from blastdoor.analyze.invocation import Invocation, unknown
 from blastdoor.broker.errors import BrokerError
-from blastdoor.files import write_atomic
+from blastdoor.files import sha256_of, write_atomic
 from blastdoor.model import Effect
 
 PROGRAMS = frozenset({"terraform", "tofu"})
@@ -106,7 +106,7 @@ def pin(argv: Sequence[str], *, cwd: str, home: Path, stateful: Sequence[str] = 
     folder = home / "plans"
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = folder / f"{digest}.tfplan"
-    if not path.exists() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+    if not path.exists() or sha256_of([path])[0] != "sha256:" + digest:  # a stored copy changed since: replace it
         write_atomic(path, data, mode=0o600, sync=True)
     runs = (*argv[:position], str(path), *argv[position + 1:])
     return Pinned(argv=runs, original=original, path=path, digest="sha256:" + digest,
