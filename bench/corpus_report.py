@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,8 +34,21 @@ def run(doc: str | None, corpus: str, *, rounds: int, speed: Callable[[Records, 
     if args.speed_only:
         print(json.dumps(timing))
         return 0
-    text = report(accuracy(found), timing)
+    result = accuracy(found)
+    text = report(result, timing) + "".join(f"- crash: {crash}\n" for crash in result.get("crashes", []))
     if args.write:
         args.write.write_text(text, encoding="utf-8")
     print(text[:4000])
     return 0
+
+
+def paired(rounds: int, baseline: Callable[[], object], ours: Callable[[], object]) -> tuple[float, float]:
+    """Median seconds of ``ours`` and of ``baseline``, timed in alternation for ``rounds`` rounds
+    so that the machine's load falls on both alike."""
+    theirs, mine = [], []
+    for _ in range(rounds):
+        for times, work in ((theirs, baseline), (mine, ours)):
+            started = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - started)
+    return statistics.median(mine), statistics.median(theirs)
