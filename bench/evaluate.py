@@ -50,12 +50,29 @@ def records(corpora: Path, name: str) -> list[dict[str, Any]]:
 
 
 _GHA_EXPRESSION = re.compile(r"\$\{\{.*?\}\}", re.DOTALL)
+_TLDR_PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}(?!\})")
+
+
+def tldr_filled(text: str) -> str:
+    """A tldr example as a person would type it: ``{{path/to/file}}`` → ``path/to/file``,
+    ``{{[-r|--recursive]}}`` → ``-r`` (tldr's syntax for "one of"), spaces in a placeholder joined."""
+
+    def fill(match: re.Match[str]) -> str:
+        inner = match.group(1)
+        if inner.startswith("[") and inner.endswith("]"):
+            inner = inner[1:-1]
+        return re.sub(r"\s+", "_", inner.split("|", 1)[0])
+
+    return _TLDR_PLACEHOLDER.sub(fill, text)
 
 
 def _preprocess(name: str) -> Callable[[str], str]:
     if name == "shell_github_actions_run_steps":
         # The runner substitutes ${{ ... }} before bash sees the step; do the same with a neutral word.
         return lambda text: _GHA_EXPRESSION.sub("GHA_EXPRESSION", text)
+    if name == "shell_tldr_pages":
+        # tldr's {{placeholders}} are for a person to fill in; fill them with their own words.
+        return tldr_filled
     if name != "shell_makefile_recipes":
         return lambda text: text
     try:
