@@ -124,7 +124,7 @@ def machine() -> Iterator[Machine]:
         root = folder / "root"
         done = subprocess.run([python, "-m", "blastdoor", "install", "--system", "--root", str(root), "--system-user", names[0],
                                "--python", python], capture_output=True, text=True, timeout=180, check=False)  # fmt: skip
-        made.append(names[0])
+        made += [names[0], f"{names[0]}-run"]
         assert done.returncode == 0, done.stdout + done.stderr
         subprocess.run(["usermod", "-aG", f"{names[0]}-approvers", alice.name], check=True)  # a person's step
         home = root / "var/lib/blastdoor"

@@ -31,7 +31,7 @@ def test_an_agent_runs_sql_through_the_daemon_without_the_credential(machine: Ma
     assert SECRET not in done.stdout + done.stderr + deleted.stderr
 
 
-def test_the_agents_user_cannot_add_remove_or_exec(machine: Machine, tmp_path: Path) -> None:
+def test_the_agents_user_cannot_add_or_remove(machine: Machine, tmp_path: Path) -> None:
     tried = machine.run(machine.agent, "profile", "add", "mine", "--scope", "production", "--purpose", "x",
                         "--allow", "*", "--secret", "TOKEN", stdin="t0ken-value\n")  # fmt: skip
     assert tried.returncode == 1 and "may not add profiles" in tried.stderr, tried.stderr
@@ -40,8 +40,6 @@ def test_the_agents_user_cannot_add_remove_or_exec(machine: Machine, tmp_path: P
     assert removed.returncode == 1 and "may not remove profiles" in removed.stderr
     refused = [e for e in machine.entries() if e["type"] == "approval-refused" and e.get("uid") == machine.agent.uid]
     assert any("may not add profiles" in e.get("why", "") for e in refused)
-    ran = machine.run(machine.agent, "exec", "--profile", "prod-db", "--", "pg_dump", "--schema-only")
-    assert ran.returncode == 1 and "not served in hardened mode yet" in ran.stderr
     # claiming another uid changes nothing: the daemon records the one the kernel names
     added = machine.run(machine.alice, "profile", "add", "nowhere-db", "--scope", "development", "--purpose", "x",
                         "--secret", "DATABASE_URL", "--replace", stdin="postgresql://u:pw1234@127.0.0.1:1/none\n")  # fmt: skip
@@ -76,3 +74,58 @@ def test_profile_values_never_become_the_daemons_environment() -> None:
     deferred = _profile_add(call, Peer(pid=1, uid=0, gid=0))
     assert set(deferred.env) == {"USER"} and json.loads(deferred.stdin) == {"LD_PRELOAD": "/x.so"}
     assert "--values-json" in deferred.argv and not any(part.startswith("/x.so") for part in deferred.argv)
+
+
+PROGRAM = """import os, pwd, sys
+print(os.environ.get("API_TOKEN") == sys.argv[1])
+print(os.environ["API_TOKEN"])
+print(pwd.getpwuid(os.getuid()).pw_name)
+try:
+    os.listdir(sys.argv[2])
+    print("the home is open")
+except PermissionError:
+    print("the home is closed")
+"""
+
+
+def test_exec_runs_the_program_as_the_runner_never_as_the_daemon(machine: Machine) -> None:
+    import pwd
+
+    added = machine.run(machine.alice, "profile", "add", "ci-token", "--scope", "development", "--purpose", "ci",
+                        "--allow", "*", "--secret", "API_TOKEN", "--replace", stdin="tok-" + SECRET + "\n")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    work = machine.folder / "agent-work"
+    work.mkdir(mode=0o755, exist_ok=True)
+    (work / "who.py").write_text(PROGRAM)
+    done = machine.run(machine.agent, "exec", "--profile", "ci-token", "--session", "s-runner", "--", "python3",
+                       "who.py", "tok-" + SECRET, str(machine.home), cwd=work)  # fmt: skip
+    daemon_user = pwd.getpwuid(machine.home.stat().st_uid).pw_name
+    assert done.returncode == 0, done.stdout + done.stderr
+    # the secret reached the program, not its output; the program ran as the runner, who cannot read the home
+    assert done.stdout.splitlines() == ["True", "[secret removed: API_TOKEN]", f"{daemon_user}-run", "the home is closed"]
+    assert SECRET not in done.stdout + done.stderr
+    entries = [e for e in machine.entries() if e.get("session") == "s-runner"]
+    assert [e["uid"] for e in entries if e["type"] == "decision"] == [machine.agent.uid]
+    outcome = [e for e in entries if e["type"] == "broker-exec"][-1]
+    assert outcome["runner"] is True and outcome["exit"] == 0
+
+
+def test_only_the_daemons_user_reaches_the_runner(machine: Machine) -> None:
+    import os
+
+    import pytest
+
+    from blastdoor.errors import BlastdoorError
+    from blastdoor.hardened.runner import run, runner_socket
+
+    path = runner_socket(machine.socket)
+    # the agent's user cannot even reach the socket: its folder admits only the daemon's group
+    probe = machine.python_as(machine.agent, "-c", f"import socket; socket.socket(socket.AF_UNIX).connect({str(path)!r})")
+    assert probe.returncode != 0 and "PermissionError" in probe.stderr
+    # root can reach it, and is refused: the runner serves the daemon's user alone
+    out = os.open(os.devnull, os.O_WRONLY)
+    try:
+        with pytest.raises(BlastdoorError, match="serves only the Blastdoor daemon's user"):
+            run(str(path), ["id"], env={}, cwd="/", stdout=out, stderr=out)
+    finally:
+        os.close(out)

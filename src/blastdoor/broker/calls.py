@@ -85,8 +85,11 @@ class Broker:
         return Action(kind=kind, input=profile.scrubber.text(text), context=context)
 
     def exec(self, profile: Profile, argv: Sequence[str], *, caller: Caller, cwd: str,
-             stdout: BinaryIO, stderr: BinaryIO) -> ExecResult:  # fmt: skip
+             stdout: BinaryIO, stderr: BinaryIO, runner: str = "") -> ExecResult:  # fmt: skip
+        """Judge, record and (when allowed) run ``argv``; ``runner`` names the hardened runner's
+        socket, which runs it under a user of its own (hardened/runner.py)."""
         import shlex
+        import shutil
 
         from blastdoor.broker import plan_pin
 
@@ -102,19 +105,26 @@ class Broker:
         if not judged.allowed:
             return ExecResult(judged, None)
         aws: dict[str, str] = {}
+        shared = None
         try:
+            if runner and pinned is not None:
+                argv, shared = plan_pin.readable_copy(pinned)
             if profile.aws_role:
                 environment, hidden, aws = self._role_session(profile, action, request=judged.request, entry=entry)
             else:
                 environment, hidden = profile.environment(), profile.secret_values()
-            outcome = run_program(argv, secrets=environment, hidden=hidden, cwd=cwd, stdout=stdout, stderr=stderr)
+            outcome = run_program(argv, secrets=environment, hidden=hidden, cwd=cwd, stdout=stdout, stderr=stderr,
+                                  runner=runner)  # fmt: skip
         except Exception as error:
             self.record(profile, action, {"type": "broker-exec", "result": "not-started", "error": str(error)},
                         request=judged.request)  # fmt: skip
             raise
+        finally:
+            if shared is not None:
+                shutil.rmtree(shared, ignore_errors=True)
         self.record(profile, action, {
             "type": "broker-exec", "result": "exited", "exit": outcome.exit_code, "plan": pinned.digest if pinned else "",
-            "aws": aws,
+            "aws": aws, "runner": bool(runner),
             "stdout_sha256": outcome.stdout_sha256, "stderr_sha256": outcome.stderr_sha256,
             "output_bytes": outcome.output_bytes, "ms": round(outcome.seconds * 1000),
         }, request=judged.request)  # fmt: skip

@@ -33,9 +33,14 @@ class Outcome:
 
 
 def run_program(argv: Sequence[str], *, secrets: Mapping[str, str], hidden: Sequence[tuple[str, str]],
-                cwd: str, stdout: BinaryIO, stderr: BinaryIO) -> Outcome:  # fmt: skip
+                cwd: str, stdout: BinaryIO, stderr: BinaryIO, runner: str = "") -> Outcome:  # fmt: skip
     """Run ``argv`` with ``secrets`` added to its environment; ``hidden`` are the (name, value)
-    pairs removed from its output."""
+    pairs removed from its output. With ``runner`` (hardened mode) the runner at that socket starts
+    it under the runner's user, with a plain environment and the secrets."""
+    if runner:
+        return _through_runner(
+            runner, argv, secrets=secrets, hidden=hidden, cwd=cwd, stdout=stdout, stderr=stderr
+        )
     env = {**os.environ, **secrets}
     started = time.monotonic()
     try:
@@ -60,6 +65,31 @@ def run_program(argv: Sequence[str], *, secrets: Mapping[str, str], hidden: Sequ
         pump.join()
     return Outcome(exit_code=128 - code if code < 0 else code,
                    stdout_sha256=pumps[0].digest.hexdigest(), stderr_sha256=pumps[1].digest.hexdigest(),
+                   output_bytes=pumps[0].size + pumps[1].size, seconds=time.monotonic() - started)  # fmt: skip
+
+
+RUNNER_ENV = ("PATH", "LANG", "LC_ALL", "TZ")  # all the daemon passes on besides the secrets
+
+
+def _through_runner(runner: str, argv: Sequence[str], *, secrets: Mapping[str, str],
+                    hidden: Sequence[tuple[str, str]], cwd: str, stdout: BinaryIO, stderr: BinaryIO) -> Outcome:  # fmt: skip
+    from blastdoor.hardened import runner as runner_socket
+
+    env = {k: v for k in RUNNER_ENV if (v := os.environ.get(k))} | {"HOME": "/nonexistent", **secrets}
+    started = time.monotonic()
+    (out_r, out_w), (err_r, err_w) = os.pipe(), os.pipe()
+    pumps = [_Pump(os.fdopen(out_r, "rb"), stdout, Scrubber(hidden)),
+             _Pump(os.fdopen(err_r, "rb"), stderr, Scrubber(hidden))]  # fmt: skip
+    for pump in pumps:
+        pump.start()
+    try:
+        code = runner_socket.run(runner, argv, env=env, cwd=cwd, stdout=out_w, stderr=err_w)
+    finally:
+        os.close(out_w)
+        os.close(err_w)
+        for pump in pumps:  # a process the program left holding the pipes is not waited for
+            pump.join(timeout=30)
+    return Outcome(exit_code=code, stdout_sha256=pumps[0].digest.hexdigest(), stderr_sha256=pumps[1].digest.hexdigest(),
                    output_bytes=pumps[0].size + pumps[1].size, seconds=time.monotonic() - started)  # fmt: skip
 
 

@@ -141,3 +141,17 @@ def _effects(path: Path, workdir: str, original: str, stateful: Sequence[str]) -
     except PlanError as error:
         placeholder = Invocation(words=(), text=evidence)
         return [unknown(placeholder, f"apply a plan Blastdoor could not read: {error}", tags={"terraform", "plan"})]
+
+
+def readable_copy(pinned: Pinned) -> tuple[tuple[str, ...], Path]:
+    """For the runner's user (hardened mode), who cannot read the home: ``pinned``'s argv naming a
+    copy in a fresh folder only this user may write, and that folder (removed once the program ends)."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="blastdoor-plan-"))
+    folder.chmod(0o755)
+    copy = folder / pinned.path.name
+    shutil.copyfile(pinned.path, copy)
+    copy.chmod(0o644)
+    return tuple(str(copy) if word == str(pinned.path) else word for word in pinned.argv), folder

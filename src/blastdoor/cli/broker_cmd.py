@@ -23,6 +23,10 @@ def register(commands: Any) -> None:
                               "is allowed (or approved), run it with the secrets in its environment only, "
                               "scrubbing them from its output.")  # fmt: skip
     _common(run)
+    # Set by the hardened daemon only: the agent's folder, and the runner that starts the program
+    # under a user of its own (hardened/runner.py).
+    run.add_argument("--cwd", default="", help=argparse.SUPPRESS)
+    run.add_argument("--runner", default="", help=argparse.SUPPRESS)
     run.add_argument("command", nargs=argparse.REMAINDER, help="the program and its arguments, after --")
     run.set_defaults(handler=_exec)
 
@@ -63,16 +67,17 @@ def _exec(args: argparse.Namespace) -> int:
     from blastdoor.broker.calls import Broker
     from blastdoor.hardened.client import relayed
 
-    if (code := relayed("exec")) is not None:
-        return code
-
     argv = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not argv or not argv[0]:
         raise InputError("no command given", hint="write it after --, e.g. blastdoor exec --profile prod-db -- psql -c 'select 1'")
+    run = args.run or os.environ.get("BLASTDOOR_RUN_ID", "")
+    if (code := relayed("exec", profile=args.profile, argv=argv, cwd=os.getcwd(), agent=args.agent,
+                        session=args.session, run=run, tool_use=args.tool_use)) is not None:  # fmt: skip
+        return code
     with Broker(settings(args)) as broker:
         profile = broker.profile(args.profile)
-        result = broker.exec(profile, argv, caller=_caller(args), cwd=os.getcwd(),
-                             stdout=sys.stdout.buffer, stderr=sys.stderr.buffer)  # fmt: skip
+        result = broker.exec(profile, argv, caller=_caller(args), cwd=args.cwd or os.getcwd(),
+                             stdout=sys.stdout.buffer, stderr=sys.stderr.buffer, runner=args.runner)  # fmt: skip
     if result.outcome is None:
         return _stopped(result.judged)
     return result.outcome.exit_code

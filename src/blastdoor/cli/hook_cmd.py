@@ -22,12 +22,19 @@ def register(commands: Any) -> None:
     daemon = commands.add_parser(
         "daemon", help="the resident hook daemon (started by the hook on first use)"
     )
-    daemon.add_argument("action", choices=["run", "stop", "status"])
+    daemon.add_argument("action", choices=["run", "stop", "status", "runner"])
     daemon.add_argument(
         "--idle", type=float, default=900.0, help="run: seconds without a call before it exits"
     )
-    daemon.add_argument("--system", default="", metavar="SOCKET",
-                        help="run: hardened mode's daemon, as the blastdoor user, serving every user on SOCKET")  # fmt: skip
+    daemon.add_argument(
+        "--system",
+        default="",
+        metavar="SOCKET",
+        help="run: hardened mode's daemon, as the blastdoor user, serving every user on SOCKET; "
+        "runner: the runner beside that daemon, as the runner user",
+    )
+    daemon.add_argument("--for-user", default="", metavar="NAME",
+                        help="runner: the daemon's user, the only one it serves")  # fmt: skip
     daemon.set_defaults(handler=_daemon)
 
 
@@ -49,6 +56,8 @@ def _hook(args: argparse.Namespace) -> int:
 def _daemon(args: argparse.Namespace) -> int:
     from blastdoor.integrations import daemon
 
+    if args.action == "runner":
+        return _runner(args)
     resolved = settings(args)
     if args.action == "run" and args.system:
         from pathlib import Path
@@ -74,4 +83,28 @@ def _daemon(args: argparse.Namespace) -> int:
         if pid
         else "not running"
     )
+    return 0
+
+
+def _runner(args: argparse.Namespace) -> int:
+    """Hardened mode's runner (hardened/runner.py); it has no home of its own."""
+    import pwd
+    from pathlib import Path
+
+    from blastdoor.errors import HomeError
+    from blastdoor.hardened import runner
+
+    if not args.system or not args.for_user:
+        raise HomeError(
+            "the runner needs --system SOCKET and --for-user NAME",
+            hint="blastdoor install --system starts it",
+        )
+    try:
+        served = pwd.getpwnam(args.for_user).pw_uid
+    except KeyError:
+        raise HomeError(f"no user {args.for_user[:64]!r}", hint="name the daemon's user") from None
+    if os.geteuid() in (0, served):
+        raise HomeError("the runner runs as a user of its own, neither root nor the daemon's",
+                        hint="run it as the runner user (blastdoor install --system does)")  # fmt: skip
+    runner.serve(runner.runner_socket(Path(args.system)), peer_uid=served)
     return 0

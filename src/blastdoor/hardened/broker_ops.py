@@ -14,13 +14,15 @@ Who may ask:
 - ``profile-add``, ``profile-remove``, ``restore`` and ``backup-verify``: root and members of the
   approvers group, because they are a person's decisions. Anyone else is refused, and the refusal is
   recorded.
-- ``exec`` is not served yet. The program would run as the daemon's user, next to its keys, with
-  inputs the agent controls (a Terraform provider, a psql script), so it is refused with that reason
-  until it can run under a user of its own (docs/threat-model.md).
+- ``exec``: any user, like ``sql``. The judging, the grant check and the recording happen in the
+  daemon's child as for ``sql``, but the program itself never runs as the daemon's user: it has
+  inputs the agent controls (a Terraform provider, a script), so the runner starts it under a
+  user of its own that cannot read the home (hardened/runner.py).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -103,11 +105,11 @@ def _text(call: Mapping[str, Any], name: str, *, limit: int = 500) -> str:
     return value
 
 
-def _texts(call: Mapping[str, Any], name: str) -> list[str]:
+def _texts(call: Mapping[str, Any], name: str, *, limit: int = 500, count: int = 100) -> list[str]:
     values = call.get(name, [])
-    if not isinstance(values, list) or len(values) > 100:
-        raise BlastdoorError(f"the call's {name} is not a list")
-    return [_text({name: value}, name) for value in values]
+    if not isinstance(values, list) or len(values) > count:
+        raise BlastdoorError(f"the call's {name} is not a list of at most {count} words")
+    return [_text({name: value}, name, limit=limit) for value in values]
 
 
 def _name(call: Mapping[str, Any], key: str) -> str:
@@ -176,25 +178,38 @@ def _backup_verify(call: Mapping[str, Any], peer: Peer) -> Deferred:
     return Deferred(argv, peer.uid)
 
 
-def _exec(call: Mapping[str, Any], peer: Peer) -> Deferred:
-    raise BlastdoorError("blastdoor exec is not served in hardened mode yet: the program would run as the daemon's "
-                         "user, beside its keys", hint="use blastdoor sql for databases; a person runs other "
-                         "production commands as the daemon's user")  # fmt: skip
+def _exec(call: Mapping[str, Any], peer: Peer, runner: str) -> Deferred:
+    if not runner:
+        raise BlastdoorError(
+            "this daemon has no runner to start programs with",
+            hint="run blastdoor install --system again",
+        )
+    argv = _texts(call, "argv", limit=65_536, count=1000)
+    cwd = _text(call, "cwd", limit=4096)
+    if not argv or not cwd.startswith("/"):
+        raise BlastdoorError("the call names no program or no absolute folder")
+    caller = [f"{flag}={value}" for key, flag in _CALLER if (value := _text(call, key))]
+    return Deferred(["exec", f"--profile={_text(call, 'profile', limit=64)}", *caller, f"--uid={peer.uid}",
+                     f"--cwd={cwd}", f"--runner={runner}", "--", *argv], peer.uid)  # fmt: skip
 
 
-_OPEN = {"sql": _sql, "profile-list": _profile_list, "profile-show": _profile_show, "exec": _exec}
+_OPEN = {"sql": _sql, "profile-list": _profile_list, "profile-show": _profile_show}
 _PERSONS = {"profile-add": (_profile_add, "add profiles"), "profile-remove": (_profile_remove, "remove profiles"),
             "restore": (_restore, "restore snapshots"), "backup-verify": (_backup_verify, "verify backups")}  # fmt: skip
-OPS = {*_OPEN, *_PERSONS}
+OPS = {*_OPEN, *_PERSONS, "exec"}
 
 
-def prepare(op: str, call: Mapping[str, Any], peer: Peer, runtime: Runtime) -> Deferred:
+def prepare(
+    op: str, call: Mapping[str, Any], peer: Peer, runtime: Runtime, *, runner: str = ""
+) -> Deferred:
     """Check who asks and build the call (on the daemon's main thread); raises when refused."""
     if op in _PERSONS:
         build, what = _PERSONS[op]
         from blastdoor.hardened.ops import require_person
 
         require_person(peer, runtime, what, "a person in that group does it")
+    elif op == "exec":
+        build = functools.partial(_exec, runner=runner)
     else:
         build = _OPEN[op]
     _take_slot(peer.uid)

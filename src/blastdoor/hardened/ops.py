@@ -38,7 +38,7 @@ from blastdoor.ledger.entry import ENTRY_VERSION, now
 MAX_OP_BYTES = 1 << 20
 
 
-def answer(data: bytes, peer: Peer, runtime: Runtime) -> Reply | Deferred:
+def answer(data: bytes, peer: Peer, runtime: Runtime, *, runner: str = "") -> Reply | Deferred:
     """The reply to one op call, or for a brokered call what to run off the main thread
     (hardened/broker_ops.py). Never raises."""
     try:
@@ -52,7 +52,7 @@ def answer(data: bytes, peer: Peer, runtime: Runtime) -> Reply | Deferred:
         return Reply("", 2, f"blastdoor: the daemon has no operation {call['op'][:40]!r}\n")
     try:
         if handler is None:
-            return broker_ops.prepare(call["op"], call, peer, runtime)
+            return broker_ops.prepare(call["op"], call, peer, runtime, runner=runner)
         return Reply(handler(call, peer, runtime), 0, "")
     except BlastdoorError as error:
         return Reply("", 1, f"blastdoor: {error.diagnostics()}\n")

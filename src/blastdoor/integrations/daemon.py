@@ -134,7 +134,7 @@ def serve(settings: Settings, *, idle: float = IDLE_SECONDS, shared: Path | None
                     conn, _ = server.accept()
                 except (TimeoutError, OSError):
                     break
-                if not _answer(conn, runtime, shared=shared is not None):
+                if not _answer(conn, runtime, shared=shared):
                     conn.close()
                 if shared is None and time.monotonic() >= next_look:  # a walk over the package, at most once a second
                     next_look = time.monotonic() + 1.0
@@ -169,7 +169,7 @@ def _peer(conn: socket.socket) -> Peer | None:
     return Peer(pid=pid, uid=uid, gid=gid)
 
 
-def _answer(conn: socket.socket, runtime: Runtime, *, shared: bool) -> bool:
+def _answer(conn: socket.socket, runtime: Runtime, *, shared: Path | None) -> bool:
     """Answer one connection; True when a thread took it over (a brokered call, which may run
     long: hooks keep being answered meanwhile), False when it is answered and may be closed."""
     conn.settimeout(READ_TIMEOUT)
@@ -186,8 +186,9 @@ def _answer(conn: socket.socket, runtime: Runtime, *, shared: bool) -> bool:
         reply = Reply("", 1, "blastdoor: the daemon serves only its own user\n")
     elif operation:
         from blastdoor.hardened import ops
+        from blastdoor.hardened.runner import runner_socket
 
-        answered = ops.answer(request[len(OP_PROTOCOL) + 1:], peer, runtime) if shared and peer else Reply(
+        answered = ops.answer(request[len(OP_PROTOCOL) + 1:], peer, runtime, runner=str(runner_socket(shared))) if shared and peer else Reply(
             "", 2, "blastdoor: only the hardened daemon takes operations\n")  # fmt: skip
         if not isinstance(answered, Reply):
             home = str(runtime.settings.home)
