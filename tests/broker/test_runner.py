@@ -1,0 +1,76 @@
+"""The hardened runner's protocol, served in this process for this user: a program runs with the
+argv, environment and folder it is given, its output on the descriptors passed along, and nothing
+it leaves behind outlives it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from blastdoor.errors import BlastdoorError
+from blastdoor.hardened import runner
+
+
+@pytest.fixture
+def served() -> Iterator[str]:
+    """A runner in a process of its own, serving this user."""
+    path = Path(f"/tmp/bd-runner-{os.getpid()}-{time.monotonic_ns()}.sock")
+    code = f"from pathlib import Path; from blastdoor.hardened import runner; runner.serve(Path({str(path)!r}), peer_uid={os.getuid()})"
+    process = subprocess.Popen([sys.executable, "-c", code])
+    deadline = time.monotonic() + 20
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield str(path)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    assert not path.exists()  # the runner removes its socket when stopped
+
+
+def _run(path: str, argv: list[str], tmp_path: Path, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    out, err = tmp_path / "out", tmp_path / "err"
+    with out.open("wb") as o, err.open("wb") as e:
+        code = runner.run(path, argv, env=env or {"PATH": "/usr/bin:/bin"}, cwd=str(tmp_path), stdout=o.fileno(), stderr=e.fileno())
+    return code, out.read_text(), err.read_text()
+
+
+def test_the_program_gets_its_argv_env_and_folder(served: str, tmp_path: Path) -> None:
+    code, out, err = _run(served, ["sh", "-c", 'echo "$TOKEN $(pwd)"; echo oops >&2; exit 3'], tmp_path,
+                          env={"PATH": "/usr/bin:/bin", "TOKEN": "t-1"})  # fmt: skip
+    assert (code, out, err) == (3, f"t-1 {tmp_path}\n", "oops\n")
+
+
+def test_a_missing_program_is_one_line(served: str, tmp_path: Path) -> None:
+    with pytest.raises(BlastdoorError, match="cannot start 'no-such-program-here'"):
+        _run(served, ["no-such-program-here"], tmp_path)
+
+
+def test_a_malformed_request_is_refused(served: str, tmp_path: Path) -> None:
+    payload = b'{"argv": [], "env": {}, "cwd": "relative"}'
+    with socket.socket(socket.AF_UNIX) as sock, (tmp_path / "o").open("wb") as o:
+        sock.connect(served)
+        socket.send_fds(sock, [len(payload).to_bytes(8, "big")], [o.fileno(), o.fileno()])
+        sock.sendall(payload)
+        answer = sock.recv(4096)
+    assert b"refused a malformed request" in answer and b"argv is not a list" in answer
+
+
+def test_nothing_the_program_leaves_behind_outlives_it(served: str, tmp_path: Path) -> None:
+    marker = tmp_path / "late"
+    code, _out, _err = _run(served, ["sh", "-c", f"(sleep 1; touch {marker}) >/dev/null 2>&1 & exit 0"], tmp_path)
+    assert code == 0
+    time.sleep(1.5)
+    assert not marker.exists()
+
+
+def test_a_signal_is_reported_as_128_plus_its_number(served: str, tmp_path: Path) -> None:
+    code, _out, _err = _run(served, ["sh", "-c", "kill -TERM $$"], tmp_path)
+    assert code == 128 + 15
