@@ -23,12 +23,13 @@ from blastdoor.broker.profile import Profile
 from blastdoor.broker.snapshot import RESTORED, TAKEN, TAKING, Snapshots
 from blastdoor.broker.snapshot_plan import Part
 from blastdoor.broker.sql_run import SqlOutcome, run_sql
+from blastdoor.broker.sqlite_sql import is_sqlite, run_sqlite
 from blastdoor.broker.vault import Vault
 from blastdoor.config import Settings
 from blastdoor.data.target import load_key
 from blastdoor.integrations.service import Runtime
 from blastdoor.ledger.entry import ENTRY_VERSION, now, person_entry
-from blastdoor.model import Action, ActionKind, Context, Scope
+from blastdoor.model import Action, ActionKind, Context, Scope, Verb
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -147,24 +148,32 @@ class Broker:
         from blastdoor.broker.snapshot_plan import plan
 
         dsn = profile.dsn()
-        if not dsn.startswith(("postgresql://", "postgres://")):
-            raise BrokerError(f"profile {profile.name} is not a PostgreSQL database; blastdoor sql runs on PostgreSQL",
-                              hint=f"use blastdoor exec --profile {profile.name} -- sqlite3 FILE 'SQL' for SQLite")  # fmt: skip
+        sqlite = is_sqlite(dsn)  # saved whole, so no statement plan is needed (broker/sqlite_sql.py)
+        if not sqlite and not dsn.startswith(("postgresql://", "postgres://")):
+            raise BrokerError(f"profile {profile.name} is neither a PostgreSQL nor a SQLite database",
+                              hint=f"for other databases: blastdoor exec --profile {profile.name} -- CLIENT ...")  # fmt: skip
         saving = profile.scope is not Scope.DEVELOPMENT
-        planned = plan(text)
+        planned = None if sqlite else plan(text)
         refuse = ("Blastdoor saves what a statement destroys before it runs with this credential, and cannot here: "
-                  + "; ".join(planned.problems)) if saving and planned.problems else ""  # fmt: skip
-        action = self.action(profile, ActionKind.SQL, text, caller=caller, cwd=cwd, dialect="postgresql")
-        judged = judge_brokered(action, profile, self.runtime, refuse=(SNAPSHOT_RULE, refuse), estimate_with=dsn)
+                  + "; ".join(planned.problems)) if saving and planned and planned.problems else ""  # fmt: skip
+        action = self.action(profile, ActionKind.SQL, text, caller=caller, cwd=cwd, dialect="sqlite" if sqlite else "postgresql")
+        judged = judge_brokered(action, profile, self.runtime, refuse=(SNAPSHOT_RULE, refuse),
+                                estimate_with="" if sqlite else dsn)  # fmt: skip
         entry = self.decision(action, judged, profile, source="broker:sql")
         if not judged.allowed:
             return SqlResult(judged, None)
-        snapshot = self._snapshot(profile, action, planned.parts, dsn, request=judged.request) if saving and planned.parts else ""
+        changes = any(e.verb in (Verb.MODIFY, Verb.DELETE, Verb.DESTROY) for e in judged.decision.effects)
+        parts = planned.parts if planned else ()
+        wanted = changes if sqlite else bool(parts)
+        snapshot = self._snapshot(profile, action, parts, dsn, request=judged.request) if saving and wanted else ""
         context = action.context
         tags = {"blastdoor.run_id": context.run_id, "blastdoor.session_id": context.session_id,
                 "blastdoor.request": judged.request, "blastdoor.entry": str(entry), "blastdoor.snapshot_id": snapshot}  # fmt: skip
-        outcome = run_sql(dsn, text, tags=tags, scrubber=profile.scrubber, out=out,
-                          guard_key=lambda database: load_key(self.settings, database))  # fmt: skip
+        if sqlite:
+            outcome = run_sqlite(dsn, text, scrubber=profile.scrubber, out=out)
+        else:
+            outcome = run_sql(dsn, text, tags=tags, scrubber=profile.scrubber, out=out,
+                              guard_key=lambda database: load_key(self.settings, database))  # fmt: skip
         if snapshot:
             self.snapshots.write(self.snapshots.read(snapshot) | {"outcome": outcome.result})
         self.record(profile, action, {"type": "broker-sql", "result": outcome.result, "known": outcome.known,

@@ -25,6 +25,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from blastdoor.broker import sqlite_sql
 from blastdoor.broker.errors import BrokerError
 from blastdoor.broker.snapshot_plan import ROWS, SCHEMA, TABLE, Part
 from blastdoor.errors import first_line
@@ -81,9 +82,17 @@ class Snapshots:
         return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
     def take(self, manifest: dict[str, Any], parts: tuple[Part, ...], dsn: str) -> None:
-        """Save every part; the manifest lists what was saved. Raises before the statement runs."""
+        """Save every part; the manifest lists what was saved. Raises before the statement runs.
+        A SQLite database is saved whole (broker/sqlite_sql.py)."""
         import psycopg
         from psycopg import sql
+
+        if sqlite_sql.is_sqlite(dsn):
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            manifest["kind"] = "sqlite"
+            manifest["parts"].append(sqlite_sql.save_copy(dsn, self.folder / f"{manifest['id']}.sqlite3"))
+            self.write(manifest)
+            return
 
         conninfo, secret_env = split_conninfo(dsn)
         dumps = self.folder / str(manifest["id"])
@@ -114,6 +123,10 @@ class Snapshots:
     def restore(self, manifest: dict[str, Any], dsn: str) -> list[str]:
         """Put every part back, newest first; one line per part saying what happened."""
         import psycopg
+
+        if manifest.get("kind") == "sqlite":
+            return [sqlite_sql.restore_copy(dsn, self.folder / Path(str(p["file"])).name, str(p["sha256"]))
+                    for p in manifest["parts"]]  # fmt: skip
 
         conninfo, secret_env = split_conninfo(dsn)
         lines: list[str] = []

@@ -1,0 +1,66 @@
+"""``blastdoor sql`` on a SQLite profile: judged like PostgreSQL's, the whole file saved before a
+destructive statement on production, and put back by ``blastdoor restore``."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+from tests.broker.conftest import add_profile, cli, entries
+from tests.broker.test_sql import approve
+
+
+def _database(path: Path) -> str:
+    with sqlite3.connect(path) as db:
+        db.executescript("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);"
+                         "INSERT INTO users (name) VALUES ('ada'), ('grace'), ('linus');")  # fmt: skip
+    db.close()
+    return f"sqlite:///{path}"
+
+
+def _names(path: Path) -> list[str]:
+    with sqlite3.connect(path) as db:
+        found = [row[0] for row in db.execute("SELECT name FROM users ORDER BY id")]
+    db.close()
+    return found
+
+
+def test_reads_print_rows_and_several_statements_run_in_one_transaction(env: dict[str, str], tmp_path: Path) -> None:
+    url = _database(tmp_path / "app.db")
+    add_profile(env, "dev-lite", scope="development", allow=["*"], values={"DATABASE_URL": url})
+    done = cli(env, "sql", "--profile", "dev-lite", "--", "SELECT name FROM users WHERE id < 3 ORDER BY id; SELECT ';' AS semi")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["name", "ada", "grace", "(2 rows)", "semi", ";", "(1 row)"]
+    # a failing statement rolls back the ones before it
+    failed = cli(env, "sql", "--profile", "dev-lite", "--", "UPDATE users SET name = 'x' WHERE id = 1; SELECT * FROM nowhere")
+    assert failed.returncode == 1 and "no such table: nowhere" in failed.stderr and "rolled back" in failed.stderr
+    assert _names(tmp_path / "app.db") == ["ada", "grace", "linus"]
+
+
+def test_a_destructive_statement_on_production_is_held_saved_and_restorable(
+    env: dict[str, str], isolated_home: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "prod.db"
+    add_profile(env, "prod-lite", scope="production", allow=["*"], values={"DATABASE_URL": _database(path)})
+    held = cli(env, "sql", "--profile", "prod-lite", "--", "DELETE FROM users")
+    assert held.returncode == 4, held.stdout + held.stderr
+    assert _names(path) == ["ada", "grace", "linus"]
+    approve(isolated_home, env, held.stderr)
+    done = cli(env, "sql", "--profile", "prod-lite", "--", "DELETE FROM users")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["DELETE 3"] and _names(path) == []
+    snapshot = re.search(r"Snapshot (s-[0-9a-f]{12})", done.stderr).group(1)  # type: ignore[union-attr]
+    restored = cli(env, "restore", snapshot)
+    assert restored.returncode == 0, restored.stderr
+    assert f"{path}: put back as it was before the statement" in restored.stdout
+    assert _names(path) == ["ada", "grace", "linus"]
+    kinds = [e["type"] for e in entries(isolated_home) if e["type"] in ("snapshot", "broker-sql", "restore")]
+    assert kinds == ["snapshot", "broker-sql", "restore"]
+
+
+def test_a_missing_database_file_is_one_line_and_never_created(env: dict[str, str], tmp_path: Path) -> None:
+    add_profile(env, "gone", scope="development", allow=["*"], values={"DATABASE_URL": f"sqlite:///{tmp_path}/none.db"})
+    done = cli(env, "sql", "--profile", "gone", "--", "SELECT 1")
+    assert done.returncode == 1 and "does not exist" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "none.db").exists()
