@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from blastdoor.errors import BlastdoorError
-from blastdoor.ledger import redact
+from blastdoor.ledger import redact, secret_scan
 from blastdoor.ledger.redact import MARKER, RedactionKeyError, Redactor, is_secret_name
 
 KEY = bytes(range(32))
@@ -233,7 +233,7 @@ def test_a_gate_passing_token_loads_detect_secrets_and_is_found() -> None:
 def test_without_detect_secrets_candidate_words_are_redacted(
     r: Redactor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(redact, "_scanner", lambda: None)
+    monkeypatch.setattr(secret_scan, "_scanner", lambda: None)
     assert r.text(f"mc-cli lists {MAILCHIMP}") == f"mc-cli lists {r.marker(MAILCHIMP)}"
     assert r.text("git status") == "git status"
 
