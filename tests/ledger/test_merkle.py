@@ -22,9 +22,8 @@ from blastdoor.ledger.merkle import (
     node_hash,
     root,
     subtree_keys,
-    verify_consistency,
-    verify_inclusion,
 )
+from blastdoor.ledger.merkle_verify import verify_consistency, verify_inclusion
 
 # --- A naive reference, written straight from RFC 9162, section 2.1, over a list of leaf hashes ---
 

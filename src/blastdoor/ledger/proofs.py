@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from blastdoor.errors import InputError
-from blastdoor.ledger import merkle
+from blastdoor.ledger import merkle, merkle_verify
 from blastdoor.ledger.checkpoint import Checkpoint, PublicKey
 from blastdoor.ledger.entry import leaf_hash
 from blastdoor.ledger.ledger import Ledger
@@ -79,14 +79,14 @@ def check(document: str, key: PublicKey) -> str:
                 "the proof's tree size is not the checkpoint's", hint="the proof was altered"
             )
         body = _text(data, "body").encode("utf-8")
-        merkle.verify_inclusion(
+        merkle_verify.verify_inclusion(
             leaf=leaf_hash(body), index=index, size=size, proof=_hashes(data), root=checkpoint.root
         )
         return f"entry {index + 1} is in the ledger signed at {_when(checkpoint)} ({size} entries)"
     if data.get("format") == CONSISTENCY:
         old = key.verify(_text(data, "old_checkpoint"))
         new = key.verify(_text(data, "new_checkpoint"))
-        merkle.verify_consistency(
+        merkle_verify.verify_consistency(
             old_size=old.size,
             new_size=new.size,
             old_root=old.root,

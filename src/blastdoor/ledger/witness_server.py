@@ -28,7 +28,8 @@ from pathlib import Path
 
 from blastdoor.ledger import witness
 from blastdoor.ledger.checkpoint import Checkpoint, CheckpointError, PublicKey
-from blastdoor.ledger.merkle import ProofError, verify_consistency
+from blastdoor.ledger.merkle import ProofError
+from blastdoor.ledger.merkle_verify import verify_consistency
 
 MAX_BODY = 64 * 1024
 
