@@ -5,7 +5,8 @@
 
 The named script is read from the working directory (package.json, Makefile, justfile) and its
 text is analyzed as shell, so ``npm run db:reset`` is judged by what ``db:reset`` runs. A script or
-file that is not there is ``execute-unknown``. Installing dependencies is an ordinary ``execute``;
+file that is not there is ``execute-unknown`` (``project_tasks`` tells it from a command that came
+without a working directory). Installing dependencies is an ordinary ``execute``;
 installing globally changes the machine, and publishing a package cannot be taken back.
 """
 
@@ -20,6 +21,7 @@ from blastdoor.analyze.commands import CommandFamily
 from blastdoor.analyze.commands.justfiles import analyze_just
 from blastdoor.analyze.commands.library_calls import names
 from blastdoor.analyze.commands.makefiles import analyze_make, make_recipe_to_shell
+from blastdoor.analyze.commands.project_tasks import missing
 from blastdoor.analyze.commands.verbs import join_path
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect, unknown
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
@@ -31,7 +33,6 @@ _GLOBAL_PREFIX = "/usr/local/lib/node_modules"
 
 def _ordinary(inv: Invocation, what: str) -> Effect:
     return effect(inv, Verb.EXECUTE, Target("program", inv.name), what, scope=Scope.LOCAL)
-
 
 
 def _json(ctx: Analysis, path: str) -> dict[str, object] | None:
@@ -67,10 +68,12 @@ def package_script(
     path = join_path(directory, "package.json")
     scripts = _scripts(ctx, path)
     if scripts is None:
-        yield unknown(
+        yield missing(
             inv,
+            ctx,
+            path,
+            name,
             f"{path} is not in the working directory, so what {via} runs is unknown",
-            tags={"missing-file"},
         )
         return
     if name not in scripts:
