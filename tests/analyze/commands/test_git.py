@@ -29,6 +29,9 @@ from tests.conftest import decide
         ("git reset HEAD~1", "allow"),
         ("git tag v2.0.1", "allow"),
         ("git rm --cached secrets.json", "allow"),
+        ("git rm -r src/legacy", "allow"),  # git refuses to remove edited files without -f
+        ("git rm -r .", "allow"),
+        ("git rm -rf src", "ask"),
         ("git config user.name 'Build Bot'", "allow"),
         ("git -C ../lib log -1", "allow"),
         # losing uncommitted work or local history: asked

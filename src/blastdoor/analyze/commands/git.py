@@ -301,11 +301,14 @@ def _rm(git: Git, args: list[Word]) -> Iterator[Effect]:
             DISCARDS, f"remove {', '.join(w.text for w in targets)} even with uncommitted edits"
         )
         return
+    # Without --force git refuses to remove a file whose content differs from the last commit, so
+    # everything it deletes is committed and comes back with `git checkout HEAD -- PATH`, however
+    # many files a folder or a glob holds: a local delete of committed files, which the table allows.
     recursive = opts.has("-r")
     for word in targets:
         info = paths.classify(git.path(word), cwd=git.ctx.cwd, env=git.ctx.env)
-        kept = info.tags & {paths.GLOB, paths.WORKSPACE_ROOT, paths.WORKSPACE, paths.REGENERABLE}
-        tags = set(kept) | {"git", "tracked-files"} | ({"recursive"} if recursive else set())
+        kept = info.tags & {paths.WORKSPACE, paths.REGENERABLE, paths.OUTSIDE}
+        tags = set(kept) | {"git", "tracked-files"}
         yield effect(
             git.inv,
             Verb.DELETE,

@@ -175,6 +175,8 @@ def _package_manager(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         yield _ordinary(inv, "run bun" if tool == "bun" else f"install dependencies with {tool}")
         return
     command, args = rest[0].text, rest[1:]
+    if tool == "bun" and command == "a":  # bun's own alias of `add`
+        command = "add"
     more, args = _split(args)
     options.update(more)
     directory = _directory(options)
