@@ -93,8 +93,9 @@ def _git(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         elif name == "-C":
             repo = value if repo == "." or value.startswith("/") else f"{repo}/{value}"
     git = Git(inv, ctx, repo, config)
-    yield from configured_programs(git)
-    if i >= len(words):
+    sub = words[i].text if i < len(words) else ""
+    yield from configured_programs(git, sub, words[i + 1 :])
+    if not sub:
         yield git.ok("show git's usage", Verb.READ)
         return
     yield from _subcommand(git, words[i].text, words[i + 1 :])
