@@ -32,7 +32,8 @@ from tests.conftest import decide
         ("git tag v2.0.1", "allow"),
         ("git rm --cached secrets.json", "allow"),
         ("git rm -r src/legacy", "allow"),  # git refuses to remove edited files without -f
-        ("git rm -r .", "allow"),
+        ("git rm -r .", "ask"),  # the whole workspace
+        ("git rm *", "ask"),
         ("git rm -rf src", "ask"),
         ("git config user.name 'Build Bot'", "allow"),
         ("git -C ../lib log -1", "allow"),

@@ -305,11 +305,13 @@ def _rm(git: Git, args: list[Word]) -> Iterator[Effect]:
     # Without --force git refuses to remove a file whose content differs from the last commit, so
     # everything it deletes is committed and comes back with `git checkout HEAD -- PATH`, however
     # many files a folder or a glob holds: a local delete of committed files, which the table allows.
+    # Emptying the whole workspace (`git rm -r .`) is still worth a look, as for `rm`.
     recursive = opts.has("-r")
     for word in targets:
         info = paths.classify(git.path(word), cwd=git.ctx.cwd, env=git.ctx.env)
-        kept = info.tags & {paths.WORKSPACE, paths.REGENERABLE, paths.OUTSIDE}
-        tags = set(kept) | {"git", "tracked-files"}
+        kept = info.tags & {paths.WORKSPACE, paths.WORKSPACE_ROOT, paths.REGENERABLE, paths.OUTSIDE}
+        whole = git.repo == "." and word.text in ("*", "./*", ":/", ":/*")
+        tags = set(kept) | {"git", "tracked-files"} | ({paths.WORKSPACE_ROOT} if whole else set())
         yield effect(
             git.inv,
             Verb.DELETE,

@@ -103,7 +103,7 @@ def registry_change(
     actions, what = _CHANGES[command]
     operands = [w.text for w in args if not w.text.startswith("-")]
     action = operands[0] if actions and operands else ""
-    if actions and action not in actions:
+    if (actions and action not in actions) or not operands:
         yield effect(
             inv,
             Verb.READ,
