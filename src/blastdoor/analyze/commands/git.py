@@ -309,7 +309,7 @@ def _rm(git: Git, args: list[Word]) -> Iterator[Effect]:
     recursive = opts.has("-r")
     for word in targets:
         info = paths.classify(git.path(word), cwd=git.ctx.cwd, env=git.ctx.env)
-        kept = info.tags & {paths.WORKSPACE, paths.WORKSPACE_ROOT, paths.REGENERABLE, paths.OUTSIDE}
+        kept = info.tags & {paths.WORKSPACE, paths.WORKSPACE_ROOT, paths.REGENERABLE}
         whole = git.repo == "." and word.text in ("*", "./*", ":/", ":/*")
         tags = set(kept) | {"git", "tracked-files"} | ({paths.WORKSPACE_ROOT} if whole else set())
         yield effect(
