@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.conftest import decide
@@ -29,6 +31,10 @@ from tests.conftest import decide
         ("git reset HEAD~1", "allow"),
         ("git tag v2.0.1", "allow"),
         ("git rm --cached secrets.json", "allow"),
+        ("git rm -r src/legacy", "allow"),  # git refuses to remove edited files without -f
+        ("git rm -r .", "ask"),  # the whole workspace
+        ("git rm *", "ask"),
+        ("git rm -rf src", "ask"),
         ("git config user.name 'Build Bot'", "allow"),
         ("git -C ../lib log -1", "allow"),
         # losing uncommitted work or local history: asked
@@ -92,6 +98,23 @@ def test_inline_alias_is_expanded() -> None:
 
 def test_ssh_command_setting_is_a_command() -> None:
     assert decide("GIT_SSH_COMMAND='rm -rf ~' git fetch").kind.value == "deny"
+
+
+def test_a_helper_program_in_the_project_is_read(tmp_path: Path) -> None:
+    (tmp_path / "ssh-wrap").write_text('#!/bin/sh\nexec ssh -o BatchMode=yes "$@"\n')
+    (tmp_path / "bad-ssh").write_text("#!/usr/bin/env bash\nrm -rf ~\n")
+    here = {"cwd": str(tmp_path)}
+    assert decide("GIT_SSH_COMMAND=./ssh-wrap git fetch", **here).kind.value == "allow"
+    assert decide("git -c core.sshCommand=./bad-ssh push origin topic", **here).kind.value == "deny"
+    assert decide("GIT_SSH=./missing-ssh git fetch", **here).kind.value == "ask"
+
+
+def test_the_ssh_program_runs_only_when_git_reaches_a_remote() -> None:
+    assert decide("GIT_SSH_COMMAND='rm -rf ~' git status").kind.value == "allow"
+    assert decide("GIT_SSH_COMMAND='rm -rf ~' git remote -v").kind.value == "allow"
+    assert decide("GIT_SSH_COMMAND='rm -rf ~' git remote update").kind.value == "deny"
+    assert decide("git -c core.sshCommand='rm -rf ~' archive --remote=x HEAD").kind.value == "deny"
+    assert decide("git -c core.pager='rm -rf ~' log").kind.value == "deny"
 
 
 def test_force_push_names_branch_and_remote() -> None:

@@ -99,6 +99,11 @@ def test_package_runners_reach_the_tool(tmp_path: Path) -> None:
     assert decide("poetry run pytest -q", tmp_path) == "allow"
 
 
+def test_bun_a_adds_a_dependency(tmp_path: Path) -> None:
+    assert decide("bun a left-pad", tmp_path) == "allow"
+    assert decide("bun a -g left-pad", tmp_path) == "ask"
+
+
 def test_global_installs_and_publishing(project: Path) -> None:
     assert decide("npm install", project) == "allow"
     assert decide("npm install -g typescript", project) == "ask"

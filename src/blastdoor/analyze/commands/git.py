@@ -93,8 +93,9 @@ def _git(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         elif name == "-C":
             repo = value if repo == "." or value.startswith("/") else f"{repo}/{value}"
     git = Git(inv, ctx, repo, config)
-    yield from configured_programs(git)
-    if i >= len(words):
+    sub = words[i].text if i < len(words) else ""
+    yield from configured_programs(git, sub, words[i + 1 :])
+    if not sub:
         yield git.ok("show git's usage", Verb.READ)
         return
     yield from _subcommand(git, words[i].text, words[i + 1 :])
@@ -301,11 +302,16 @@ def _rm(git: Git, args: list[Word]) -> Iterator[Effect]:
             DISCARDS, f"remove {', '.join(w.text for w in targets)} even with uncommitted edits"
         )
         return
+    # Without --force git refuses to remove a file whose content differs from the last commit, so
+    # everything it deletes is committed and comes back with `git checkout HEAD -- PATH`, however
+    # many files a folder or a glob holds: a local delete of committed files, which the table allows.
+    # Emptying the whole workspace (`git rm -r .`) is still worth a look, as for `rm`.
     recursive = opts.has("-r")
     for word in targets:
         info = paths.classify(git.path(word), cwd=git.ctx.cwd, env=git.ctx.env)
-        kept = info.tags & {paths.GLOB, paths.WORKSPACE_ROOT, paths.WORKSPACE, paths.REGENERABLE}
-        tags = set(kept) | {"git", "tracked-files"} | ({"recursive"} if recursive else set())
+        kept = info.tags & {paths.WORKSPACE, paths.WORKSPACE_ROOT, paths.REGENERABLE}
+        whole = git.repo == "." and word.text in ("*", "./*", ":/", ":/*")
+        tags = set(kept) | {"git", "tracked-files"} | ({paths.WORKSPACE_ROOT} if whole else set())
         yield effect(
             git.inv,
             Verb.DELETE,

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Iterator
 
@@ -19,6 +20,9 @@ _PROGRAM_VARS = (
     "GIT_SSH_COMMAND", "GIT_SSH", "GIT_EDITOR", "GIT_SEQUENCE_EDITOR", "GIT_PAGER",
     "GIT_EXTERNAL_DIFF", "GIT_ASKPASS", "GIT_PROXY_COMMAND",
 )  # fmt: skip
+# The programs git starts to reach a remote, and the subcommands that reach one.
+_TRANSPORT = frozenset({"core.sshcommand", "git_ssh_command", "git_ssh", "git_proxy_command"})
+_REMOTE_SUBCOMMANDS = frozenset({"fetch", "pull", "push", "clone", "ls-remote", "submodule"})
 _PERSISTENT_KEYS = (
     "core.fsmonitor", "core.sshcommand", "diff.external", "core.askpass", "gpg.program",
 )  # fmt: skip
@@ -57,17 +61,51 @@ def alias(git: Git, sub: str, alias: str, rest: list[Word]) -> Iterator[Effect]:
     yield from git.ctx.run_argv(git.inv, [*head, *expanded, *rest], via=f"git alias {sub}")
 
 
-def configured_programs(git: Git) -> Iterator[Effect]:
-    """Programs named in inline config or environment that git may run: analyzed as commands."""
+def configured_programs(git: Git, sub: str, rest: list[Word]) -> Iterator[Effect]:
+    """Programs named in inline config or environment that this git run would start, analyzed as
+    commands. The ssh and proxy programs run only when git talks to a remote."""
     commands = [(key, value) for key, value in git.config.items() if key in _PROGRAM_KEYS and value]
     commands += [
         (var, git.inv.assignments[var]) for var in _PROGRAM_VARS if git.inv.assignments.get(var)
     ]
+    remote = _talks_to_remote(git, sub, rest)
     for key, command in commands:
-        yield from git.ctx.run_script(git.inv, command, via=f"git {key}")
+        if key.lower() in _TRANSPORT and not remote:
+            continue
+        yield from _helper(git, key, command)
     hooks = git.config.get("core.hookspath")
     if hooks is not None:
         yield hooks_path(git, hooks)
+
+
+def _talks_to_remote(git: Git, sub: str, rest: list[Word]) -> bool:
+    words = {w.text for w in rest}
+    if sub in _REMOTE_SUBCOMMANDS or (sub and git.config.get(f"alias.{sub.lower()}") is not None):
+        return True
+    if sub == "remote":
+        return bool(words & {"update", "prune", "show", "set-head"})
+    return sub == "archive" and any(w.startswith("--remote") for w in words)
+
+
+def _helper(git: Git, key: str, command: str) -> Iterator[Effect]:
+    """A helper given as a path in the project (``./ssh-wrap``, ``tools/pager``) is a script there:
+    read and judged by its text through its interpreter; any other command line is shell."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        words = command.split()
+    path = words[0] if words else ""
+    if "/" not in path or path.startswith(("/", "~")):
+        yield from git.ctx.run_script(git.inv, command, via=f"git {key}")
+        return
+    text = git.ctx.read_file(path) or ""
+    shebang = re.match(r"#!\s*(\S+)(?:\s+(\S+))?", text)
+    interpreter = "sh"
+    if shebang:
+        program = shebang.group(1).rsplit("/", 1)[-1]
+        interpreter = (shebang.group(2) or program) if program == "env" else program
+    argv = [Word(interpreter), *(Word(w) for w in words)]
+    yield from git.ctx.run_argv(git.inv, argv, via=f"git {key}")
 
 
 def hooks_path(git: Git, value: str | None) -> Effect:

@@ -5,13 +5,13 @@
 
 The named script is read from the working directory (package.json, Makefile, justfile) and its
 text is analyzed as shell, so ``npm run db:reset`` is judged by what ``db:reset`` runs. A script or
-file that is not there is ``execute-unknown``. Installing dependencies is an ordinary ``execute``;
+file that is not there is ``execute-unknown`` (``project_tasks`` tells it from a command that came
+without a working directory). Installing dependencies is an ordinary ``execute``;
 installing globally changes the machine, and publishing a package cannot be taken back.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
 from collections.abc import Iterator, Sequence
@@ -20,9 +20,16 @@ from blastdoor.analyze.commands import CommandFamily
 from blastdoor.analyze.commands.justfiles import analyze_just
 from blastdoor.analyze.commands.library_calls import names
 from blastdoor.analyze.commands.makefiles import analyze_make, make_recipe_to_shell
+from blastdoor.analyze.commands.package_registry import (
+    REGISTRY_COMMANDS,
+    package_json,
+    publish,
+    registry_change,
+)
+from blastdoor.analyze.commands.project_tasks import missing
 from blastdoor.analyze.commands.verbs import join_path
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect, unknown
-from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
+from blastdoor.model import Effect, Scope, Target, Verb
 
 __all__ = ["FAMILIES", "deno_task", "make_recipe_to_shell", "package_script"]
 
@@ -33,20 +40,8 @@ def _ordinary(inv: Invocation, what: str) -> Effect:
     return effect(inv, Verb.EXECUTE, Target("program", inv.name), what, scope=Scope.LOCAL)
 
 
-
-def _json(ctx: Analysis, path: str) -> dict[str, object] | None:
-    text = ctx.read_file(path)
-    if text is None:
-        return None
-    try:
-        data = json.loads(re.sub(r"^\s*//.*$", "", text, flags=re.M))
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def _scripts(ctx: Analysis, path: str, key: str = "scripts") -> dict[str, str] | None:
-    data = _json(ctx, path)
+    data = package_json(ctx, path)
     if data is None:
         return None
     scripts = data.get(key)
@@ -67,10 +62,12 @@ def package_script(
     path = join_path(directory, "package.json")
     scripts = _scripts(ctx, path)
     if scripts is None:
-        yield unknown(
+        yield missing(
             inv,
+            ctx,
+            path,
+            name,
             f"{path} is not in the working directory, so what {via} runs is unknown",
-            tags={"missing-file"},
         )
         return
     if name not in scripts:
@@ -178,6 +175,8 @@ def _package_manager(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         yield _ordinary(inv, "run bun" if tool == "bun" else f"install dependencies with {tool}")
         return
     command, args = rest[0].text, rest[1:]
+    if tool == "bun" and command == "a":  # bun's own alias of `add`
+        command = "add"
     more, args = _split(args)
     options.update(more)
     directory = _directory(options)
@@ -187,10 +186,10 @@ def _package_manager(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         yield from _lifecycle(inv, ctx, tool, _LIFECYCLE[command], args, directory)
     elif (command in ("exec", "dlx", "x") and tool != "npm") or command == "exec":
         yield from run_package(inv, ctx, args, via=f"{tool} {command}")
-    elif command in ("publish", "unpublish") or (command == "npm" and _first(args) == "publish"):
-        dry = "--dry-run" in options or any(w.text == "--dry-run" for w in args)
-        unpublish = command == "unpublish"
-        yield _publish(inv, ctx, tool, unpublish=unpublish, dry=dry, directory=directory)
+    elif command == "npm" and tool == "yarn" and args:  # yarn berry: `yarn npm publish|tag ...`
+        yield from _registry(inv, ctx, tool, args[0].text, args[1:], options, directory)
+    elif command in ("publish", "unpublish") or command in REGISTRY_COMMANDS:
+        yield from _registry(inv, ctx, tool, command, args, options, directory)
     elif command in _INSTALL or command == "global":
         is_global = bool({"-g", "--global"} & set(options)) or command == "global"
         if is_global or options.get("--location") == "global":
@@ -209,8 +208,17 @@ def _package_manager(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         yield _ordinary(inv, f"run {tool} {command}")
 
 
-def _first(words: Sequence[Word]) -> str:
-    return words[0].text if words else ""
+def _registry(inv: Invocation, ctx: Analysis, tool: str, command: str, args: Sequence[Word],
+              options: dict[str, str], directory: str) -> Iterator[Effect]:  # fmt: skip
+    if command in ("publish", "unpublish"):
+        dry = "--dry-run" in options or any(w.text == "--dry-run" for w in args)
+        named = next((w.text for w in args if not w.text.startswith("-")), "")
+        yield publish(inv, ctx, tool, unpublish=command == "unpublish", dry=dry,
+                      directory=directory, package=named if command == "unpublish" else "")  # fmt: skip
+    elif command in REGISTRY_COMMANDS:
+        yield from registry_change(inv, ctx, tool, command, args, directory)
+    else:
+        yield _ordinary(inv, f"run {tool} npm {command}")
 
 
 def _run_script(inv: Invocation, ctx: Analysis, tool: str, args: list[Word], options: dict[str, str],
@@ -280,37 +288,6 @@ def _global(inv: Invocation, tool: str) -> Effect:
     )
 
 
-def _publish(
-    inv: Invocation, ctx: Analysis, tool: str, *, unpublish: bool, dry: bool, directory: str = ""
-) -> Effect:
-    data = (
-        _json(ctx, join_path(directory, "package.json"))
-        if tool in ("npm", "yarn", "pnpm", "bun")
-        else None
-    )
-    name = str(data.get("name", "")) if data else ""
-    target = Target("package-registry", name or f"the package in this folder ({tool})")
-    if dry:
-        return effect(inv, Verb.READ, target, f"show what {tool} would publish", scope=Scope.LOCAL)
-    if unpublish:
-        return effect(
-            inv,
-            Verb.DELETE,
-            target,
-            f"remove {target.name} from the public registry",
-            reversibility=Reversibility.IRREVERSIBLE,
-            tags={"publish"},
-        )
-    return effect(
-        inv,
-        Verb.MODIFY,
-        target,
-        f"publish {target.name} to the public registry; a published version cannot be replaced",
-        reversibility=Reversibility.IRREVERSIBLE,
-        tags={"publish"},
-    )
-
-
 # -- package runners -----------------------------------------------------------------------------
 _RUNNER_VALUES = names(
     """
@@ -368,7 +345,7 @@ def _environment_runner(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         yield from run_package(inv, ctx, words[2:], via="uv tool run")
         return
     if command in ("publish", "upload"):
-        yield _publish(
+        yield publish(
             inv, ctx, inv.name, unpublish=False, dry=any(w.text == "--dry-run" for w in words)
         )
         return

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from blastdoor.analyze.commands import CommandFamily, lookup
 from blastdoor.analyze.commands.filesystem import write_effect
+from blastdoor.analyze.commands.project_tasks import missing
 from blastdoor.analyze.commands.python_code import python_effects
 from blastdoor.analyze.commands.script_code import code_effects
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect, unknown
@@ -251,11 +252,14 @@ def file_code(inv: Invocation, ctx: Analysis, path: Word, *, language: str) -> l
     text = ctx.read_file(path.text)
     if text is None:
         return [
-            unknown(
+            missing(
                 inv,
+                ctx,
+                path.text,
+                path.text,
                 f"the script {path.text} is not in the working directory, "
                 "so what it runs is unknown",
-                tags={"missing-file"},
+                file=True,
             )
         ]
     if (

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from blastdoor.analyze.commands.library_calls import names
+from blastdoor.analyze.commands.project_tasks import missing
 from blastdoor.analyze.commands.verbs import join_path
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, unknown
 from blastdoor.model import Effect
@@ -123,13 +124,14 @@ def analyze_just(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     directory = options.get("-d") or options.get("--working-directory") or ""
     explicit = options.get("-f") or options.get("--justfile")
     files = [explicit] if explicit else ["justfile", "Justfile", ".justfile", "JUSTFILE"]
-    text = next((t for n in files if (t := ctx.read_file(join_path(directory, n))) is not None), None)
+    text = next(
+        (t for n in files if (t := ctx.read_file(join_path(directory, n))) is not None), None
+    )
     if text is None:
-        yield unknown(
-            inv,
+        yield missing(
+            inv, ctx, join_path(directory, files[0]), rest[0].text if rest else "default",
             "there is no justfile in the working directory, so what just runs is unknown",
-            tags={"missing-file"},
-        )
+        )  # fmt: skip
         return
     made = parse_justfile(text)
     name = rest[0].text if rest else made.default
@@ -187,4 +189,3 @@ def _shebang(inv: Invocation, ctx: Analysis, lines: list[str], *, via: str) -> I
         yield from code_of(inv, ctx, body, language=languages[interpreter], origin=via)
     else:
         yield unknown(inv, f"{via} runs a {interpreter} script Blastdoor does not read")
-

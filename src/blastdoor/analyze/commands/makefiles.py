@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from blastdoor.analyze.commands import lookup
 from blastdoor.analyze.commands.library_calls import names
+from blastdoor.analyze.commands.project_tasks import missing
 from blastdoor.analyze.commands.verbs import join_path
 from blastdoor.analyze.invocation import Analysis, Invocation, effect, unknown
 from blastdoor.model import Effect, Scope, Target, Verb
@@ -253,7 +254,6 @@ def recipe_lines(
     return lines
 
 
-
 # -- the make command ------------------------------------------------------------
 _MAKE_VALUES = names(
     """
@@ -312,12 +312,12 @@ def _make_targets(
         ((n, t) for n in names if (t := ctx.read_file(join_path(directory, n))) is not None), None
     )
     if found is None:
-        yield unknown(
-            inv,
-            f"there is no Makefile in {directory or 'the working directory'}, "
-            "so what make runs is unknown",
-            tags={"missing-file"},
-        )
+        where = directory or "the working directory"
+        for target in targets or ["all"]:  # the first rule of a Makefile is `all` by convention
+            yield missing(
+                inv, ctx, join_path(directory, names[-1]), target,
+                f"there is no Makefile in {where}, so what make runs is unknown",
+            )  # fmt: skip
         return
     made = parse_makefile(found[1], lambda path: ctx.read_file(join_path(directory, path)))
     for target in targets or [made.default]:

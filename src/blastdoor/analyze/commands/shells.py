@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from blastdoor.analyze.commands import CommandFamily
+from blastdoor.analyze.commands.project_tasks import missing
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect, unknown
 from blastdoor.model import Effect, Scope, Target, Verb
 
@@ -74,8 +75,8 @@ def run_file(inv: Invocation, ctx: Analysis, path: str, *, via: str) -> Iterator
     """Analyze the shell script at ``path`` (relative to the working directory)."""
     text = ctx.read_file(path)
     if text is None:
-        yield unknown(inv, f"the script {path} is not in the working directory, so what it runs is unknown",
-                      tags={"missing-file"})  # fmt: skip
+        yield missing(inv, ctx, path, path, f"the script {path} is not in the working directory, "
+                      "so what it runs is unknown", file=True)  # fmt: skip
         return
     yield from ctx.run_script(inv, text, via=f"{via} {path}")
 
