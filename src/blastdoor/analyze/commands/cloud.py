@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterator
 
 from blastdoor.analyze.commands import CommandFamily
+from blastdoor.analyze.commands.remote import resource_families
 from blastdoor.analyze.commands.saas import FAMILIES as SAAS_FAMILIES
 from blastdoor.analyze.commands.saas import Cli, cli_effects, transfer
 from blastdoor.analyze.commands.verbs import Parsed, hint_tags, parse, target_name, words
@@ -408,7 +409,7 @@ def _gsutil(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         )
 
 
-FAMILIES = (
+FAMILIES = resource_families(
     CommandFamily.of(["aws", "aws2"], _aws),
     CommandFamily.of(["gcloud"], _verb_cli(_GCLOUD, "gcloud")),
     CommandFamily.of(["az"], _verb_cli(_AZ, "az")),

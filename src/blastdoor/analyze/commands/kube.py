@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from blastdoor.analyze.commands import CommandFamily, kube_manifests
+from blastdoor.analyze.commands.remote import resource_families
 from blastdoor.analyze.commands.verbs import Parsed, elsewhere, hint_tags, parse, words
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
@@ -339,7 +340,7 @@ def _helm(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         )
 
 
-FAMILIES = (
+FAMILIES = resource_families(
     CommandFamily.of(["kubectl", "oc", "k", "kubecolor", "kubectl.exe"], _kubectl),
     CommandFamily.of(["helm", "helm3"], _helm),
     CommandFamily.of(["k3s", "microk8s"], _embedded),

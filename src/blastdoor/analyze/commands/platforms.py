@@ -17,6 +17,7 @@ from dataclasses import replace
 
 from blastdoor.analyze import paths
 from blastdoor.analyze.commands import CommandFamily
+from blastdoor.analyze.commands.remote import resource_families
 from blastdoor.analyze.commands.databases import sql_effects, stdin_effects
 from blastdoor.analyze.http import analyze_request
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
@@ -560,7 +561,7 @@ _SPECIAL = {
     "gem": _publish,
 }
 
-FAMILIES = (
+FAMILIES = resource_families(
     CommandFamily.of(
         [
             "railway",
