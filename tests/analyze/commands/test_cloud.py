@@ -85,3 +85,17 @@ def test_detail_says_what_happens() -> None:
 )
 def test_a_group_named_like_a_verb_does_not_hide_the_command(command: str, expected: str) -> None:
     assert decide(command).kind.value == expected
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("glab alias set mrv 'mr view'", "allow"),  # glab's own settings on this machine
+        ("glab config set editor vim", "allow"),
+        ("b2 authorize-account", "allow"),  # stores the key on this machine
+        ("glab variable delete DEPLOY_TOKEN", "hold"),
+        ("b2 delete-bucket media", "hold"),
+    ],
+)
+def test_saas_clis_local_settings_pass_and_deletes_hold(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected

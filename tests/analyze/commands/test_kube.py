@@ -93,3 +93,16 @@ def test_every_f_is_read_and_hostile_yaml_is_cheap(tmp_path: Path) -> None:
     assert "k8s-data" in both.tags and "namespace=shop-production" in both.tags
     looped = decide("kubectl delete -f loop.yaml", cwd=str(tmp_path))
     assert "no resources" in looped.effects[0].detail
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "helm create web-chart",  # a chart skeleton in this folder
+        "kubectl apply view-last-applied -f app.yaml",
+        "kubectl annotate pods web --list",
+        "kubectl label deployment web --list",
+    ],
+)
+def test_local_scaffolds_and_listings_pass(command: str) -> None:
+    assert decide(command).kind.value == "allow"

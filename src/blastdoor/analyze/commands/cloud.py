@@ -1,5 +1,5 @@
 """Cloud provider CLIs: aws, gcloud, az and gsutil, plus the SaaS/storage CLIs of
-:mod:`blastdoor.analyze.commands.saas`.
+:mod:`blastdoor.analyze.commands.saas` and Jenkins' client (:mod:`blastdoor.analyze.commands.jenkins`).
 
 AWS operations are verb-noun (``delete-db-instance``): ``describe-``/``list-``/``get-`` read,
 ``delete-``/``terminate-``/``remove-``/``deregister-``/``purge-`` delete, anything else changes the
@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterator
 
 from blastdoor.analyze.commands import CommandFamily
+from blastdoor.analyze.commands.jenkins import FAMILIES as JENKINS_FAMILIES
 from blastdoor.analyze.commands.remote import resource_families
 from blastdoor.analyze.commands.saas import FAMILIES as SAAS_FAMILIES
 from blastdoor.analyze.commands.saas import Cli, cli_effects, transfer
@@ -415,4 +416,5 @@ FAMILIES = resource_families(
     CommandFamily.of(["az"], _verb_cli(_AZ, "az")),
     CommandFamily.of(["gsutil"], _gsutil),
     *SAAS_FAMILIES,
+    *JENKINS_FAMILIES,
 )
