@@ -99,3 +99,20 @@ def test_a_group_named_like_a_verb_does_not_hide_the_command(command: str, expec
 )
 def test_saas_clis_local_settings_pass_and_deletes_hold(command: str, expected: str) -> None:
     assert decide(command).kind.value == expected
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        # gcloud lists key ids and dates, never key material
+        (
+            "gcloud iam service-accounts keys list --iam-account ci@p.iam.gserviceaccount.com",
+            "allow",
+        ),
+        ("gcloud kms keys list --keyring ring --location global", "allow"),
+        ("gcloud services api-keys get-key-string projects/p/keys/k1", "ask"),
+        ("az storage account keys list -n media", "ask"),  # az prints the keys themselves
+    ],
+)
+def test_listing_key_ids_is_not_reading_secrets(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected

@@ -266,8 +266,16 @@ _AZ = Cli(
 )
 _SECRET_COMMANDS = re.compile(
     r"(^|\s)(keys list|print-access-token|print-identity-token|show-connection-string|"
-    r"credential list|list-keys|secret show|secret download)(\s|$)"
+    r"credential list|list-keys|secret show|secret download|get-key-string)(\s|$)"
 )
+# gcloud's ``keys list`` (service-account, KMS, API keys) lists key ids and dates, never key material.
+_LISTS_KEY_IDS = re.compile(r"(^|\s)keys list(\s|$)")
+
+
+def _prints_secrets(label: str, line: str) -> bool:
+    return bool(_SECRET_COMMANDS.search(line)) and not (
+        label == "gcloud" and _LISTS_KEY_IDS.search(line)
+    )
 
 
 def _verb_cli(cli: Cli, label: str) -> Callable[[Invocation, Analysis], Iterator[Effect]]:
@@ -282,9 +290,9 @@ def _verb_cli(cli: Cli, label: str) -> Callable[[Invocation, Analysis], Iterator
         )
         line = " ".join([*parsed.nouns, parsed.verb])
         local = parsed.nouns[:1] and parsed.nouns[0] in _LOCAL_GROUPS
-        if (
-            local or (parsed.verb in _LOCAL_GROUPS and not parsed.nouns)
-        ) and not _SECRET_COMMANDS.search(line):
+        if (local or (parsed.verb in _LOCAL_GROUPS and not parsed.nouns)) and not _prints_secrets(
+            label, line
+        ):
             yield effect(
                 inv,
                 Verb.EXECUTE,
@@ -304,7 +312,7 @@ def _verb_cli(cli: Cli, label: str) -> Callable[[Invocation, Analysis], Iterator
                 f"{label} {line}: grants roles or permissions",
                 tags=tags | {"iam"},
             )
-        elif _SECRET_COMMANDS.search(line) and not parsed.help:
+        elif _prints_secrets(label, line) and not parsed.help:
             yield effect(
                 inv,
                 Verb.CREDENTIAL_USE,
