@@ -116,3 +116,17 @@ def test_saas_clis_local_settings_pass_and_deletes_hold(command: str, expected: 
 )
 def test_listing_key_ids_is_not_reading_secrets(command: str, expected: str) -> None:
     assert decide(command).kind.value == expected
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("velero restore describe nightly-1", "allow"),  # "restore" is velero's noun here
+        ("velero restore logs nightly-1", "allow"),
+        ("velero restore create --from-backup nightly", "ask"),
+        ("velero backup create nightly", "allow"),
+        ("velero backup delete nightly", "hold"),
+    ],
+)
+def test_velero_names_its_restores_and_backups(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected

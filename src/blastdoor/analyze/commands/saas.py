@@ -412,7 +412,9 @@ CLIS: dict[str, Cli] = {
     "splunk": Cli(kind="splunk", verbs={"search": _R}),
     "grafana-cli": Cli(kind="grafana"),
     "promtool": Cli(kind="prometheus", verbs={"check": _R, "query": _R, "test": _R}),
-    "velero": Cli(kind="velero", verbs={"install": _M, "uninstall": _D}),
+    "velero": Cli(
+        kind="velero", verbs={"install": _M, "uninstall": _D, "restore": "", "backup": ""}
+    ),
     "restic": Cli(
         kind="restic",
         verbs={
