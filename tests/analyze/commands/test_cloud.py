@@ -130,3 +130,19 @@ def test_listing_key_ids_is_not_reading_secrets(command: str, expected: str) -> 
 )
 def test_velero_names_its_restores_and_backups(command: str, expected: str) -> None:
     assert decide(command).kind.value == expected
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        # the option that chooses the environment keeps its value even when it reads like a verb
+        ("doppler secrets delete API_KEY --config dev", "allow"),
+        ("doppler secrets delete API_KEY -c dev", "allow"),
+        ("ldcli flags delete new-banner --environment test", "allow"),
+        ("doppler secrets delete API_KEY -p web -c prd", "hold"),
+        # a config named dev is the object deleted, not where it lives
+        ("doppler configs delete dev", "hold"),
+    ],
+)
+def test_environment_options_keep_their_values(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected

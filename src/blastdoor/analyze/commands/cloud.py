@@ -282,7 +282,7 @@ def _verb_cli(cli: Cli, label: str) -> Callable[[Invocation, Analysis], Iterator
     def analyze(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         parsed = parse(
             inv.args,
-            values=cli.values,
+            values=cli.valued,
             flags=cli.flags,
             verbs=cli.verbs,
             depth=cli.depth,

@@ -41,7 +41,7 @@ _JENKINS = Cli(
 
 
 def _jenkins_cli(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-    parsed = parse(inv.args, values=_JENKINS.values, flags=_JENKINS.flags, verbs=_JENKINS.verbs,
+    parsed = parse(inv.args, values=_JENKINS.valued, flags=_JENKINS.flags, verbs=_JENKINS.verbs,
                    depth=_JENKINS.depth)  # fmt: skip
     yield from cli_effects(inv, ctx, _JENKINS, parsed)
 
