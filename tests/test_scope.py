@@ -86,3 +86,42 @@ def test_the_workspace_allowances_do_not_apply_on_another_host() -> None:
     assert decide("ssh user@host 'rm -rf /tmp/data'").kind.value == "hold"
     assert decide("ssh host 'rm -rf ./build'").kind.value == "hold"
     assert decide("ssh dev-box 'rm -rf ./build'").kind.value == "allow"
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        # a development-looking resource name alone does not say which account it lives in
+        ("aws sns delete-topic --topic-arn test-alerts", "hold"),
+        ("aws logs delete-log-group --log-group-name dev-app", "hold"),
+        ("kubectl delete deployment web -n test", "hold"),
+        ("gcloud storage buckets delete gs://sandbox-exports", "hold"),
+        # hints that choose the environment still lower it
+        ("aws sns delete-topic --topic-arn test-alerts --profile dev", "allow"),
+        ("AWS_PROFILE=sandbox aws logs delete-log-group --log-group-name app", "allow"),
+        ("kubectl --context dev delete deployment web -n test", "allow"),
+        ("gcloud storage buckets delete gs://exports --project my-dev", "allow"),
+        # a name may still raise the scope
+        ("aws logs delete-log-group --log-group-name prod-app --profile dev", "hold"),
+        ("kubectl delete namespace staging", "ask"),
+        # creates and reversible changes keep reading the name
+        ("aws s3 cp build.zip s3://dev-artifacts/build.zip", "allow"),
+        # machines and database servers are located by their names, as before
+        ("psql -h dev-db -c 'DROP TABLE users'", "allow"),
+    ],
+)
+def test_a_resource_name_raises_but_does_not_lower_a_deletion(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected
+
+
+def test_the_context_environment_still_lowers_a_resource_deletion() -> None:
+    command = "aws sns delete-topic --topic-arn alerts"
+    assert decide(command).kind.value == "hold"
+    assert decide(command, env={"AWS_PROFILE": "dev"}).kind.value == "allow"
+
+
+def test_the_configured_names_still_lower_a_resource_deletion() -> None:
+    config = ScopeConfig(names={Scope.DEVELOPMENT: ("test-*",)})
+    target = Target("aws-sns", "test-alerts")
+    assert scoped(target, "cloud-resource") is Scope.UNKNOWN
+    assert scoped(target, "cloud-resource", config=config) is Scope.DEVELOPMENT

@@ -7,6 +7,20 @@ Signals, strongest first:
 3. the context's environment (``APP_ENV``, ``RAILS_ENV``, ``NODE_ENV``, ``DATABASE_URL`` ...).
 Obvious names (prod, production, prd, live) mean production out of the box. Filesystem effects
 already carry ``local`` and are left alone.
+
+Names are read asymmetrically for cloud, cluster and SaaS resources (effects tagged
+:data:`RESOURCE`: AWS/GCP/Azure objects, Kubernetes namespaces and objects, platform and SaaS
+objects). A name may *raise* any target's scope (``delete-bucket prod-logs`` is production,
+``delete ns staging`` is staging), but a development-looking resource name alone (``test``,
+``dev-cache``, ``arn:test``, ``-n test``) may not *lower* a delete or an irreversible change: the
+account, profile, project or kube context is the environment, and a bucket called ``test`` can live
+in the production account. Without such a hint the target stays unknown, which the table treats as
+production for irreversible actions. Hints that choose the environment still lower it: ``profile=``,
+``context=``, ``account=``, ``project=``, ``env=``, ``workspace=``, ``stack=``, the folder a tool runs
+from, the user's ``[scope]`` names and the context's variables (``AWS_PROFILE=dev``). Hosts and
+database URLs are unchanged (``host=``/``url=`` hints, a database named ``test``, ``localhost``):
+a machine's or a database server's name is where the data lives. Creates and reversible changes
+keep reading the resource's name (``aws s3 cp x s3://dev-bucket`` is development).
 """
 
 from __future__ import annotations
@@ -18,7 +32,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from blastdoor.model import Effect, Scope
+from blastdoor.model import Effect, Reversibility, Scope, Verb
 
 ENV_SIGNALS = (
     "BLASTDOOR_ENV", "APP_ENV", "ENVIRONMENT", "ENV", "STAGE", "DEPLOY_ENV", "RAILS_ENV", "RACK_ENV",
@@ -95,7 +109,11 @@ def _hints(effect: Effect) -> list[str]:
 
 
 _HINT_KEYS = frozenset({"host", "context", "namespace", "profile", "workspace", "env", "database", "project",
-                        "app", "account", "stack", "branch", "region", "url", "site", "service"})  # fmt: skip
+                        "app", "account", "stack", "branch", "region", "url", "site", "service",
+                        "cluster"})  # fmt: skip
+# Hints that choose the environment a resource lives in (not the resource's own name or container).
+_CHOOSING_HINTS = frozenset({"profile", "context", "account", "project", "env", "workspace", "stack", "host", "url"})  # fmt: skip
+RESOURCE = "cloud-resource"  # tag: an object in a cloud account, cluster or SaaS tenant
 
 
 def _folders(effect: Effect) -> list[str]:
@@ -211,6 +229,8 @@ def resolve(effect: Effect, *, env: Mapping[str, str], config: ScopeConfig) -> E
     named = [
         (scope, c) for c in candidates if (scope := scope_of_text(_without_tld(c))) is not None
     ] + [(scope, f) for f in _folders(effect) if (scope := _folder_scope(f)) is not None]
+    unsaid = _names_that_cannot_lower(effect, named)
+    named = [pair for pair in named if pair not in unsaid]
     if named:
         # Any name that says production wins: `--context prod ... delete ns staging` is production.
         scope, candidate = min(named, key=lambda pair: _RANK[pair[0]])
@@ -222,4 +242,29 @@ def resolve(effect: Effect, *, env: Mapping[str, str], config: ScopeConfig) -> E
     )  # this machine's env, not the host's
     if from_env is not None:
         return effect.with_scope(from_env[0], (f"the context says {from_env[1]}",))
+    if unsaid:
+        names = ", ".join(sorted({repr(c) for _, c in unsaid}))
+        return effect.with_scope(
+            Scope.UNKNOWN,
+            (f"the resource name {names} does not say which account or cluster it lives in",),
+        )
     return effect
+
+
+def _names_that_cannot_lower(
+    effect: Effect, named: list[tuple[Scope, str]]
+) -> list[tuple[Scope, str]]:
+    """The development-looking names in ``named`` that may not lower ``effect``: a cloud, cluster
+    or SaaS resource's own name (or its namespace, cluster, app) when the effect deletes or cannot
+    be undone. Names from hints that choose the environment (profile, context ...) still count."""
+    lasting = effect.verb in (Verb.DELETE, Verb.DESTROY) or (
+        effect.reversibility is Reversibility.IRREVERSIBLE
+    )
+    if RESOURCE not in effect.tags or not lasting:
+        return []
+    choosing = {
+        _named_part(tag.split("=", 1)[1])
+        for tag in effect.tags
+        if tag.split("=", 1)[0] in _CHOOSING_HINTS
+    } | set(_folders(effect))
+    return [(s, c) for s, c in named if s is Scope.DEVELOPMENT and c not in choosing]

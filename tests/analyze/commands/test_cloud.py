@@ -85,3 +85,64 @@ def test_detail_says_what_happens() -> None:
 )
 def test_a_group_named_like_a_verb_does_not_hide_the_command(command: str, expected: str) -> None:
     assert decide(command).kind.value == expected
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("glab alias set mrv 'mr view'", "allow"),  # glab's own settings on this machine
+        ("glab config set editor vim", "allow"),
+        ("b2 authorize-account", "allow"),  # stores the key on this machine
+        ("glab variable delete DEPLOY_TOKEN", "hold"),
+        ("b2 delete-bucket media", "hold"),
+    ],
+)
+def test_saas_clis_local_settings_pass_and_deletes_hold(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        # gcloud lists key ids and dates, never key material
+        (
+            "gcloud iam service-accounts keys list --iam-account ci@p.iam.gserviceaccount.com",
+            "allow",
+        ),
+        ("gcloud kms keys list --keyring ring --location global", "allow"),
+        ("gcloud services api-keys get-key-string projects/p/keys/k1", "ask"),
+        ("az storage account keys list -n media", "ask"),  # az prints the keys themselves
+    ],
+)
+def test_listing_key_ids_is_not_reading_secrets(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("velero restore describe nightly-1", "allow"),  # "restore" is velero's noun here
+        ("velero restore logs nightly-1", "allow"),
+        ("velero restore create --from-backup nightly", "ask"),
+        ("velero backup create nightly", "allow"),
+        ("velero backup delete nightly", "hold"),
+    ],
+)
+def test_velero_names_its_restores_and_backups(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        # the option that chooses the environment keeps its value even when it reads like a verb
+        ("doppler secrets delete API_KEY --config dev", "allow"),
+        ("doppler secrets delete API_KEY -c dev", "allow"),
+        ("ldcli flags delete new-banner --environment test", "allow"),
+        ("doppler secrets delete API_KEY -p web -c prd", "hold"),
+        # a config named dev is the object deleted, not where it lives
+        ("doppler configs delete dev", "hold"),
+    ],
+)
+def test_environment_options_keep_their_values(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected

@@ -14,7 +14,16 @@ from tests.conftest import decide
         ("docker rm old-container", "allow"),
         ("docker rmi node:18", "allow"),
         ("docker image prune -a", "allow"),
-        ("docker system prune", "allow"),
+        ("docker system prune", "ask"),  # removes every stopped container and what it wrote
+        ("docker container prune -f", "ask"),
+        ("docker rm $(docker ps -aq)", "ask"),
+        ("docker stop $(docker ps -q)", "ask"),  # every running container
+        ("podman kill `podman ps -q`", "ask"),
+        ("docker stop $(docker ps -q --filter name=web)", "allow"),
+        ("docker stop web", "allow"),
+        ("docker rmi -f node:18", "ask"),  # even while containers run from it
+        ("docker builder prune --all -f", "allow"),
+        ("docker network rm backend", "allow"),
         ("docker run --rm -it ubuntu bash", "allow"),
         ("docker compose up -d", "allow"),
         ("docker compose down", "allow"),

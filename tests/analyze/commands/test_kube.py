@@ -15,7 +15,8 @@ from tests.conftest import decide
         ("kubectl delete namespace payments", "hold"),
         ("kubectl --context prod-eu delete deployment api", "hold"),
         ("kubectl -n staging delete pods --all", "ask"),
-        ("kubectl delete pvc data-postgres-0 -n dev", "allow"),
+        ("kubectl delete pvc data-postgres-0 -n dev", "hold"),  # a namespace is not the cluster
+        ("kubectl --context dev delete pvc data-postgres-0 -n dev", "allow"),
         ("kubectl delete -f k8s/prod/app.yaml", "hold"),
         ("kubectl delete ns review --dry-run=client", "allow"),
         ("kubectl apply -f app.yaml --prune -l app=web", "hold"),
@@ -76,7 +77,9 @@ def test_manifests_behind_f_say_what_and_where(tmp_path: Path) -> None:
     assert "k8s-data" not in applied.tags and applied.scope.value == "production"
     pruned = decide("kubectl apply --prune -l app=web -f app.yaml", cwd=str(tmp_path)).effects[0]
     assert "k8s-data" in pruned.tags and "prune" in pruned.tags
-    assert decide("kubectl delete -f dev.yaml", cwd=str(tmp_path)).kind.value == "allow"  # a ConfigMap in dev
+    # a ConfigMap in namespace dev: the namespace does not say which cluster; the context does
+    assert decide("kubectl delete -f dev.yaml", cwd=str(tmp_path)).kind.value == "hold"
+    assert decide("kubectl --context kind-dev delete -f dev.yaml", cwd=str(tmp_path)).kind.value == "allow"
     broken = decide("kubectl delete -f broken.yaml", cwd=str(tmp_path))
     assert "do not parse as YAML at line 2" in broken.effects[0].detail and broken.kind.value != "allow"
     assert decide("kubectl delete -f missing.yaml", cwd=str(tmp_path)).kind.value != "allow"
@@ -90,3 +93,16 @@ def test_every_f_is_read_and_hostile_yaml_is_cheap(tmp_path: Path) -> None:
     assert "k8s-data" in both.tags and "namespace=shop-production" in both.tags
     looped = decide("kubectl delete -f loop.yaml", cwd=str(tmp_path))
     assert "no resources" in looped.effects[0].detail
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "helm create web-chart",  # a chart skeleton in this folder
+        "kubectl apply view-last-applied -f app.yaml",
+        "kubectl annotate pods web --list",
+        "kubectl label deployment web --list",
+    ],
+)
+def test_local_scaffolds_and_listings_pass(command: str) -> None:
+    assert decide(command).kind.value == "allow"

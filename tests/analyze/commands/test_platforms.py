@@ -62,3 +62,16 @@ def test_changes_to_unknown_environments_ask() -> None:
     assert decide("heroku ps:scale web=0 -a shop") == "ask"
     assert decide("gh pr merge 12 --squash") == "ask"
     assert decide("heroku config -a shop") == "ask"  # prints secrets
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("gh repo sync", "allow"),  # the local clone, from its remote
+        ("gh repo sync owner/fork", "ask"),  # a fork on GitHub
+        ("gh ext create gh-hello", "allow"),
+        ("gh ext upgrade --all", "allow"),
+    ],
+)
+def test_gh_commands_that_stay_on_this_machine(command: str, expected: str) -> None:
+    assert decide(command) == expected

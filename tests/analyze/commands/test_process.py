@@ -73,3 +73,18 @@ def test_system_disruption_is_denied_by_its_own_rule(command: str) -> None:
     assert disrupting and all(
         "system-path" not in e.tags for e in disrupting if e.target.kind == "host"
     )
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("nginx -s stop", "ask"),
+        ("nginx -s quit", "ask"),
+        ("apachectl -k graceful-stop", "ask"),
+        ("nginx -s reload", "allow"),
+        ("nginx -t", "allow"),
+        ("apachectl configtest", "allow"),
+    ],
+)
+def test_a_web_servers_own_stop_is_a_service_stop(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected

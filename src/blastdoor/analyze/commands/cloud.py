@@ -1,5 +1,5 @@
 """Cloud provider CLIs: aws, gcloud, az and gsutil, plus the SaaS/storage CLIs of
-:mod:`blastdoor.analyze.commands.saas`.
+:mod:`blastdoor.analyze.commands.saas` and Jenkins' client (:mod:`blastdoor.analyze.commands.jenkins`).
 
 AWS operations are verb-noun (``delete-db-instance``): ``describe-``/``list-``/``get-`` read,
 ``delete-``/``terminate-``/``remove-``/``deregister-``/``purge-`` delete, anything else changes the
@@ -16,6 +16,8 @@ import re
 from collections.abc import Callable, Iterator
 
 from blastdoor.analyze.commands import CommandFamily
+from blastdoor.analyze.commands.jenkins import FAMILIES as JENKINS_FAMILIES
+from blastdoor.analyze.commands.remote import resource_families
 from blastdoor.analyze.commands.saas import FAMILIES as SAAS_FAMILIES
 from blastdoor.analyze.commands.saas import Cli, cli_effects, transfer
 from blastdoor.analyze.commands.verbs import Parsed, hint_tags, parse, target_name, words
@@ -264,15 +266,23 @@ _AZ = Cli(
 )
 _SECRET_COMMANDS = re.compile(
     r"(^|\s)(keys list|print-access-token|print-identity-token|show-connection-string|"
-    r"credential list|list-keys|secret show|secret download)(\s|$)"
+    r"credential list|list-keys|secret show|secret download|get-key-string)(\s|$)"
 )
+# gcloud's ``keys list`` (service-account, KMS, API keys) lists key ids and dates, never key material.
+_LISTS_KEY_IDS = re.compile(r"(^|\s)keys list(\s|$)")
+
+
+def _prints_secrets(label: str, line: str) -> bool:
+    return bool(_SECRET_COMMANDS.search(line)) and not (
+        label == "gcloud" and _LISTS_KEY_IDS.search(line)
+    )
 
 
 def _verb_cli(cli: Cli, label: str) -> Callable[[Invocation, Analysis], Iterator[Effect]]:
     def analyze(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         parsed = parse(
             inv.args,
-            values=cli.values,
+            values=cli.valued,
             flags=cli.flags,
             verbs=cli.verbs,
             depth=cli.depth,
@@ -280,9 +290,9 @@ def _verb_cli(cli: Cli, label: str) -> Callable[[Invocation, Analysis], Iterator
         )
         line = " ".join([*parsed.nouns, parsed.verb])
         local = parsed.nouns[:1] and parsed.nouns[0] in _LOCAL_GROUPS
-        if (
-            local or (parsed.verb in _LOCAL_GROUPS and not parsed.nouns)
-        ) and not _SECRET_COMMANDS.search(line):
+        if (local or (parsed.verb in _LOCAL_GROUPS and not parsed.nouns)) and not _prints_secrets(
+            label, line
+        ):
             yield effect(
                 inv,
                 Verb.EXECUTE,
@@ -302,7 +312,7 @@ def _verb_cli(cli: Cli, label: str) -> Callable[[Invocation, Analysis], Iterator
                 f"{label} {line}: grants roles or permissions",
                 tags=tags | {"iam"},
             )
-        elif _SECRET_COMMANDS.search(line) and not parsed.help:
+        elif _prints_secrets(label, line) and not parsed.help:
             yield effect(
                 inv,
                 Verb.CREDENTIAL_USE,
@@ -408,10 +418,11 @@ def _gsutil(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         )
 
 
-FAMILIES = (
+FAMILIES = resource_families(
     CommandFamily.of(["aws", "aws2"], _aws),
     CommandFamily.of(["gcloud"], _verb_cli(_GCLOUD, "gcloud")),
     CommandFamily.of(["az"], _verb_cli(_AZ, "az")),
     CommandFamily.of(["gsutil"], _gsutil),
     *SAAS_FAMILIES,
+    *JENKINS_FAMILIES,
 )

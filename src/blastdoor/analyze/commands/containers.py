@@ -1,16 +1,22 @@
 """Containers: docker, podman, nerdctl, and docker-compose / ``docker compose``.
 
-The local daemon is a development environment: removing containers, images, networks and build
-caches there is allowed, but deleting volumes (``volume rm``, ``volume prune``, ``system prune
---volumes``, ``compose down -v``) or force-removing running containers loses data that may exist
-nowhere else, so those effects carry the ``container-data`` tag that the infrastructure pack asks
-about. ``run --privileged`` and host mounts are tagged ``privileged``. ``exec CONTAINER CMD`` is
+The local daemon is a development environment: removing a named container, images, networks and
+build caches there is allowed (images and caches are rebuilt or pulled again; a network is recreated
+by the next ``compose up``). Deleting volumes (``volume rm``, ``volume prune``, ``system prune
+--volumes``, ``compose down -v``), force-removing running containers and removing stopped containers
+in bulk (``container prune``, ``system prune``, ``rm $(docker ps -aq)``: their writable layers may
+hold data nobody looked at) lose data that may exist nowhere else, so those effects carry the
+``container-data`` tag that the infrastructure pack asks about. Stopping or killing every container
+(``stop $(docker ps -q)``) and force-removing images that containers may still run from (``rmi -f``)
+carry ``disrupts-containers``, also asked. ``run --privileged`` and host mounts are tagged
+``privileged``. ``exec CONTAINER CMD`` is
 analyzed as CMD. With ``-H``/``--host``, ``--context`` or ``DOCKER_HOST`` naming another machine,
 the scope is left to :mod:`blastdoor.scope` with a ``host=`` hint; ``push`` changes a registry.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
@@ -142,19 +148,23 @@ def _command(
         yield from _exec(inv, ctx, rest, scope, tags)
     elif command in ("rm", "rmi") or (command == "image" and sub == "rm"):
         force = bool(opts & {"-f", "--force"})
-        data = command == "rm" and bool(opts & {"-f", "--force", "-v", "--volumes"})
         kind = "image" if command != "rm" else "container"
         targets = names[1:] if command == "image" else names
+        every = kind == "container" and _every_container(parsed.positionals)
+        data = kind == "container" and (every or bool(opts & {"-f", "--force", "-v", "--volumes"}))
+        extra = {"container-data"} if data else {"regenerable-image"} if kind == "image" else set()
+        if kind == "image" and force:
+            extra = {"disrupts-containers"}  # removed even while containers run from it
         yield effect(
             inv,
             Verb.DELETE,
             Target(f"docker-{kind}", " ".join(targets)),
-            f"remove the {kind}s {' '.join(targets)}"
-            + (" even while running" if force and kind == "container" else ""),
+            f"remove the {kind}s {'listed by ' if every else ''}{' '.join(targets)}"
+            + (" even while running" if force and kind == "container" else "")
+            + (" even while containers use them" if force and kind == "image" else ""),
             scope=scope,
             reversibility=Reversibility.IRREVERSIBLE,
-            tags=tags
-            | ({"container-data"} if data else {"regenerable-image"} if kind == "image" else set()),
+            tags=tags | extra,
         )
     elif command in (
         "volume",
@@ -197,13 +207,14 @@ def _command(
         "commit",
         "tag",
     ):
+        every = command in _HALTS and _every_container(parsed.positionals)
         yield effect(
             inv,
             Verb.MODIFY,
             Target("docker-container", " ".join(names)),
-            f"{command} {' '.join(names)}",
+            f"{command} {' '.join(names)}" + (": every container on the daemon" if every else ""),
             scope=scope,
-            tags=tags,
+            tags=tags | ({"disrupts-containers"} if every else set()),
         )
     else:
         yield effect(
@@ -214,6 +225,19 @@ def _command(
             scope=scope,
             tags=tags,
         )
+
+
+_HALTS = frozenset({"stop", "kill", "pause"})
+# ``$(docker ps -q)``, ``$(podman ps -aq)``, `` `docker container ls -q` ``: every (running)
+# container, listed when the command runs. A filter (``--filter``, ``-f``) picks some of them.
+_EVERY_CONTAINER = re.compile(
+    r"^(\$\(|`)\s*(sudo\s+)?(docker|podman|nerdctl)\s+(container\s+)?(ps|ls)\b(?![^)`]*(--filter|\s-\w*f))"
+)
+
+
+def _every_container(operands: Sequence[Word]) -> bool:
+    """Whether ``operands`` are every container, listed at run time by ``docker ps -q``."""
+    return any(w.dynamic and _EVERY_CONTAINER.match(w.text) for w in operands)
 
 
 def _expand(words: Sequence[Word]) -> list[Word]:
@@ -270,7 +294,8 @@ def _group(
     extra: set[str] = set()
     if (
         group == "volume"
-        or (group == "system" and "--volumes" in opts)
+        or (group == "system" and ("--volumes" in opts or sub == "prune"))
+        or (group == "container" and sub == "prune")
         or group == "machine"
         or group == "pod"
     ):
@@ -281,7 +306,11 @@ def _group(
     ):
         scope = Scope.UNKNOWN  # swarm services and secrets live on a cluster, not only here
     detail = f"{said}: " + (
-        "deletes volume data for good" if "container-data" in extra else "removes it"
+        "deletes every stopped container and what it wrote"
+        if sub == "prune" and group in ("system", "container") and "--volumes" not in opts
+        else "deletes volume data for good"
+        if "container-data" in extra
+        else "removes it"
     )
     yield effect(
         inv,

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 
 from blastdoor.analyze import terraform_state
 from blastdoor.analyze.commands import CommandFamily
+from blastdoor.analyze.commands.remote import resource_families
 from blastdoor.analyze.commands.verbs import hint_tags, join_path, parse, words
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
@@ -384,7 +385,7 @@ def _deploy_tool(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         yield effect(inv, Verb.MODIFY, target, f"{inv.name} {command} {sub}".strip(), tags=tags)
 
 
-FAMILIES = (
+FAMILIES = resource_families(
     CommandFamily.of(["terraform", "tofu", "terragrunt", "terraform.exe", "opentofu"], _terraform),
     CommandFamily.of(["pulumi", "cdk", "cdktf", "sam", "serverless", "sls"], _deploy_tool),
 )

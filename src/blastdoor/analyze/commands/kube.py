@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from blastdoor.analyze.commands import CommandFamily, kube_manifests
+from blastdoor.analyze.commands.remote import resource_families
 from blastdoor.analyze.commands.verbs import Parsed, elsewhere, hint_tags, parse, words
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
@@ -75,12 +76,15 @@ def _kubectl(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     positional = [w.text for w in parsed.positionals]
     verb = positional[0].lower() if positional else ""
     operands = positional[1:]
-    if not verb or parsed.help or (parsed.dry_run and parsed.value("--dry-run") != "none"):
+    shows = (verb == "apply" and operands[:1] == ["view-last-applied"]) or (
+        verb in ("annotate", "label") and parsed.has("--list")
+    )
+    if not verb or parsed.help or shows or (parsed.dry_run and parsed.value("--dry-run") != "none"):
         yield effect(
             inv,
             Verb.READ,
             Target("kubernetes", verb),
-            f"kubectl {verb} only shows help or a dry run",
+            f"kubectl {verb} only shows help, a dry run or what is set",
             tags=tags,
         )
     elif verb in ("exec", "run", "debug") and command:
@@ -319,7 +323,7 @@ def _helm(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
             reversibility=Reversibility.IRREVERSIBLE,
             tags=tags,
         )
-    elif verb in _LOCAL:
+    elif verb in _LOCAL or verb == "create":  # helm create writes a chart skeleton here
         yield effect(
             inv,
             Verb.EXECUTE,
@@ -339,7 +343,7 @@ def _helm(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         )
 
 
-FAMILIES = (
+FAMILIES = resource_families(
     CommandFamily.of(["kubectl", "oc", "k", "kubecolor", "kubectl.exe"], _kubectl),
     CommandFamily.of(["helm", "helm3"], _helm),
     CommandFamily.of(["k3s", "microk8s"], _embedded),

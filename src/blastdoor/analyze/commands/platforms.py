@@ -18,6 +18,7 @@ from dataclasses import replace
 from blastdoor.analyze import paths
 from blastdoor.analyze.commands import CommandFamily
 from blastdoor.analyze.commands.databases import sql_effects, stdin_effects
+from blastdoor.analyze.commands.remote import resource_families
 from blastdoor.analyze.http import analyze_request
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
@@ -103,6 +104,7 @@ _TASKS: dict[str, dict[str, tuple[Verb, Reversibility, str]]] = {
         "alias": (Verb.EXECUTE, _REV, "change gh's own command aliases"),
         "completion": (Verb.EXECUTE, _REV, "print shell completion code"),
         "extension": (Verb.EXECUTE, _REV, "manage gh extensions on this machine"),
+        "ext": (Verb.EXECUTE, _REV, "manage gh extensions on this machine"),
     },
     "publish": {
         "unpublish": (Verb.DELETE, _GONE, "remove a published package version"),
@@ -445,6 +447,10 @@ def _gh(
         return analyze_request(
             method, url, None, body.partition("=")[2] or None, evidence=inv.evidence
         )
+    if ops[:2] == ["repo", "sync"] and len(ops) == 2 and not values.keys() & {"-R", "--repo"}:
+        # no destination repository: the local clone is brought up to date from its remote
+        return [effect(inv, Verb.EXECUTE, Target("git-repo", "."), "gh repo sync: update the "
+                       "local repository from its remote", scope=Scope.LOCAL)]  # fmt: skip
     if ops[:2] == ["repo", "edit"] and "--visibility" in values:
         return [
             effect(
@@ -560,7 +566,7 @@ _SPECIAL = {
     "gem": _publish,
 }
 
-FAMILIES = (
+FAMILIES = resource_families(
     CommandFamily.of(
         [
             "railway",

@@ -1,5 +1,6 @@
 """Processes, services and the machine itself: kill, killall, pkill, systemctl, service, launchctl,
-shutdown, reboot, halt, poweroff, init/telinit.
+shutdown, reboot, halt, poweroff, init/telinit, and web servers' own controls (``nginx -s stop``,
+``apachectl stop``), which stop the server as ``systemctl stop`` would.
 
 Signalling one process is an ordinary local action. Taking the whole machine down (``kill -9 -1``,
 signalling init, ``shutdown``, ``reboot``, killing sshd or every process of a user) is a ``destroy``
@@ -379,7 +380,22 @@ def _init(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         )
 
 
+def _web_server(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
+    """``nginx -s stop|quit`` and ``apachectl stop|graceful-stop`` (or ``-k stop``) stop the server;
+    reloads, starts and config tests are ordinary actions."""
+    words = [w.text for w in inv.args]
+    signal = next((b for a, b in pairwise(words) if a in ("-s", "-k")), "")
+    action = signal or next((w for w in words if not w.startswith("-")), "")
+    server = "nginx" if inv.name == "nginx" else "apache"
+    if action in ("stop", "quit", "graceful-stop"):
+        yield _running(inv, server, "stop", frozenset())
+    else:
+        yield effect(inv, Verb.EXECUTE, Target("service", server), f"{inv.name} {action}".strip(),
+                     scope=Scope.LOCAL)  # fmt: skip
+
+
 FAMILIES = (
+    CommandFamily.of(["nginx", "apachectl", "apache2ctl"], _web_server),
     CommandFamily.of(["kill"], _kill),
     CommandFamily.of(["killall", "pkill", "killall5"], _killall),
     CommandFamily.of(["systemctl"], _systemctl),

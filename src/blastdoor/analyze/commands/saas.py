@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from blastdoor.analyze.commands import CommandFamily
 from blastdoor.analyze.commands.verbs import (
+    HINT_OPTIONS,
     IRREVERSIBLE_WORDS,
     Parsed,
     hint_tags,
@@ -51,6 +52,13 @@ class Cli:
     )  # when set, the first word must be one (else another program)
     local: bool = False  # it acts on this machine only (minikube, kind, vagrant)
     depth: int = 4
+
+    @property
+    def valued(self) -> frozenset[str]:
+        """Options that take a value: the declared ones and every scope-hint option, so that
+        ``--config dev`` or ``--env test`` keep their value even when it reads like a verb."""
+        hints = {*HINT_OPTIONS, *self.hints}
+        return self.values | {f"-{h}" if len(h) == 1 else f"--{h}" for h in hints}
 
 
 def cli_effects(inv: Invocation, ctx: Analysis, cli: Cli, parsed: Parsed) -> Iterator[Effect]:
@@ -140,7 +148,7 @@ def analyzer(cli: Cli) -> Callable[[Invocation, Analysis], Iterator[Effect]]:
             )
             return
         parsed = parse(
-            inv.args, values=cli.values, flags=cli.flags, verbs=cli.verbs, depth=cli.depth
+            inv.args, values=cli.valued, flags=cli.flags, verbs=cli.verbs, depth=cli.depth
         )
         yield from cli_effects(inv, ctx, cli, parsed)
 
@@ -217,7 +225,7 @@ def _storage(cli: Cli, *, sync_deletes: bool) -> Callable[[Invocation, Analysis]
     generic = analyzer(cli)
 
     def analyze(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-        parsed = parse(inv.args, values=cli.values, flags=cli.flags, verbs=cli.verbs)
+        parsed = parse(inv.args, values=cli.valued, flags=cli.flags, verbs=cli.verbs)
         verb = parsed.verb.lower()
         if verb not in _TRANSFER or len(parsed.operands) < 2 or parsed.dry_run or parsed.help:
             yield from generic(inv, ctx)
@@ -412,7 +420,9 @@ CLIS: dict[str, Cli] = {
     "splunk": Cli(kind="splunk", verbs={"search": _R}),
     "grafana-cli": Cli(kind="grafana"),
     "promtool": Cli(kind="prometheus", verbs={"check": _R, "query": _R, "test": _R}),
-    "velero": Cli(kind="velero", verbs={"install": _M, "uninstall": _D}),
+    "velero": Cli(
+        kind="velero", verbs={"install": _M, "uninstall": _D, "restore": "", "backup": ""}
+    ),
     "restic": Cli(
         kind="restic",
         verbs={
@@ -442,7 +452,7 @@ CLIS: dict[str, Cli] = {
             "export-tar": _L,
         },
     ),
-    "b2": Cli(kind="backblaze"),
+    "b2": Cli(kind="backblaze", verbs={"authorize_account": _L, "authorize-account": _L}),
     "doctl": Cli(kind="digitalocean", hints={"context": "context"}),
     "linode-cli": Cli(kind="linode"),
     "eksctl": Cli(kind="aws-eks"),
@@ -450,7 +460,9 @@ CLIS: dict[str, Cli] = {
     "consul": Cli(kind="consul", verbs={"agent": _L}),
     "packer": Cli(kind="packer", verbs={"build": _M, "fmt": _L, "init": _L}),
     "skaffold": Cli(kind="kubernetes", verbs={"dev": _M, "run": _M, "build": _L, "render": _R}),
-    "doppler": Cli(kind="doppler", hints={"config": "env"}, verbs={"run": _L}),
+    "doppler": Cli(
+        kind="doppler", hints={"config": "env", "c": "env", "p": "project"}, verbs={"run": _L}
+    ),
     "op": Cli(kind="1password", verbs={"read": _R, "inject": _R}),
     "vault": Cli(
         kind="vault",
@@ -458,7 +470,10 @@ CLIS: dict[str, Cli] = {
         verbs={"disable": _D, "read": _R, "write": _M, "unwrap": _R, "auth": ""},
         hints={"address": "host"},
     ),
-    "glab": Cli(kind="gitlab", verbs={"clone": _L, "checkout": _L, "archive": _M}),
+    "glab": Cli(
+        kind="gitlab",
+        verbs={"clone": _L, "checkout": _L, "archive": _M, "alias": _L, "config": _L, "auth": _L},
+    ),
     "minikube": Cli(kind="minikube", local=True),
     "kind": Cli(kind="kind", local=True, nouns=words("create delete get load export build")),
     "vagrant": Cli(kind="vagrant", local=True, verbs={"up": _M, "halt": _M, "ssh": _L}),
