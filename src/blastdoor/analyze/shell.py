@@ -26,7 +26,9 @@ from tree_sitter import Language, Node, Parser
 from blastdoor.analyze.commands import lookup
 from blastdoor.analyze.commands.filesystem import redirect_effects
 from blastdoor.analyze.commands.generic import ordinary_program
+from blastdoor.analyze.directories import MOVES, Directories
 from blastdoor.analyze.flows import PRINTS_SECRET, carried, exfiltration, keeps_secret, secret_read
+from blastdoor.analyze.functions import forks_itself, recursion
 from blastdoor.analyze.invocation import NO_STDIN, Invocation, Redirect, Stdin, Word, unknown
 from blastdoor.analyze.pipes import static_output
 from blastdoor.analyze.redirects import REDIRECT_NODES, RedirectReader
@@ -73,11 +75,12 @@ class ShellWalker:
         self.called: set[str] = set()
         self.aliases: dict[str, list[str]] = {}
         self.effects: list[Effect] = []
+        self._dirs = Directories()
         self._via: tuple[str, ...] = ()
         self._kept = False  # the last command took a secret on stdin and printed none of it
         self.assigned: set[str] = set()  # variables this script sets itself (not the environment's)
         self._words = WordResolver(self.variables, self._substitution, self.assigned)
-        self._reader = RedirectReader(self._words, files)
+        self._reader = RedirectReader(self._words, self.read_file)
 
     # -- the Analysis protocol -------------------------------------------------------------
     @property
@@ -88,8 +91,13 @@ class ShellWalker:
     def env(self) -> Mapping[str, str]:
         return self._env
 
+    @property
+    def here(self) -> str | None:
+        return self._dirs.here
+
     def read_file(self, path: str) -> str | None:
-        return self._files(path)
+        where = self._dirs.file(path)
+        return self._files(where) if where is not None else None
 
     def run_argv(
         self, inv: Invocation, words: Sequence[Word], *, via: str, stdin: Stdin | None = None
@@ -321,10 +329,12 @@ class ShellWalker:
                 with self._collecting((*inv.via, "function " + head.text)) as collected:
                     self._walk(body, inv.stdin)
                 return effects + collected
-            return effects
+            return [*effects, recursion(inv, forks=forks_itself(head.text, body))]
         if inv.name == "alias":
             self._define_aliases(inv)
             return effects
+        if inv.name in MOVES:
+            self._dirs.move(inv, cwd=self._cwd, env=self._env)
         family = lookup(inv.name)
         if family is None:
             effects.append(ordinary_program(inv))
@@ -349,7 +359,7 @@ class ShellWalker:
     def _for(self, node: Node) -> None:
         var = node.child_by_field_name("variable")
         body = node.child_by_field_name("body")
-        values = [self._words.word(v) for v in node.children_by_field_name("value")]
+        values = [w for v in node.children_by_field_name("value") for w in self._words.split(v)]
         if var is None or body is None:
             return None
         name = text_of(var)
@@ -385,13 +395,14 @@ class ShellWalker:
 
     @contextmanager
     def _own_variables(self) -> Iterator[None]:
-        """A subshell or command substitution: its assignments are gone when it ends."""
-        saved = dict(self.variables)
+        """A subshell or command substitution: its assignments and ``cd`` are gone when it ends."""
+        saved, dirs = dict(self.variables), self._dirs.copy()
         try:
             yield
         finally:
             self.variables.clear()
             self.variables.update(saved)
+            self._dirs = dirs
 
     @contextmanager
     def _collecting(self, via: tuple[str, ...]) -> Iterator[list[Effect]]:

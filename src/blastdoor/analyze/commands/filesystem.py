@@ -31,7 +31,7 @@ SECRET_FILE = "secret-file"  # .env, keys, credential files: changing one can lo
 
 
 def path_info(word: Word, ctx: Where) -> paths.PathInfo:
-    return paths.classify(word, cwd=ctx.cwd, env=ctx.env)
+    return paths.classify(word, cwd=ctx.cwd, env=ctx.env, here=ctx.here)
 
 
 def is_device(text: str) -> bool:
