@@ -165,12 +165,19 @@ def _truncate(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
             yield found
 
 
+_MODE = re.compile(r"[0-7]{1,5}|([ugoa]*([-+=]([rwxXst]*|[ugo]))+)(,[ugoa]*([-+=]([rwxXst]*|[ugo]))+)*")
+
+
 def _chmod(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     flags, operands = split_flags(inv.args)
     recursive = bool(flags & {"-R", "--recursive"})
     if not operands:
         return
     mode, targets = operands[0].text, operands[1:]  # chmod MODE / chown OWNER, then the paths
+    reference = next((w.text for w in inv.args if w.text.startswith("--reference=")), "")
+    if inv.name == "chmod" and (reference or not _MODE.fullmatch(mode)):
+        mode = f"like {reference[12:]}" if reference else "(no mode given)"
+        targets = operands  # every operand is a path
     setuid = inv.name == "chmod" and bool(
         re.search(r"(^|[,ugoa])[ugoa]*\+[rwx]*s|^[4-7][0-7]{3}$", mode)
     )
