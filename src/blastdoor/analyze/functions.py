@@ -1,4 +1,6 @@
-"""Shell functions that call themselves.
+"""Shell functions and aliases: what a definition makes a later name run.
+
+``aliases_defined`` reads ``alias name='words'``.
 
 The walker follows a function call into its body once; a call to the function from inside its own
 body is recursion, which Blastdoor cannot unroll. A function that starts copies of itself in the
@@ -7,6 +9,8 @@ processes left: a fork bomb, which takes the machine down.
 """
 
 from __future__ import annotations
+
+import shlex
 
 from tree_sitter import Node
 
@@ -53,3 +57,16 @@ def recursion(inv: Invocation, *, forks: bool) -> Effect:
     return unknown(
         inv, f"the function {inv.name} calls itself; Blastdoor cannot tell when it stops"
     )
+
+
+def aliases_defined(inv: Invocation) -> dict[str, list[str]]:
+    """The aliases ``alias name='words' ...`` defines, each as the words it stands for."""
+    found: dict[str, list[str]] = {}
+    for word in inv.args:
+        name, sep, value = word.text.partition("=")
+        if sep:
+            try:
+                found[name] = shlex.split(value)
+            except ValueError:
+                found[name] = value.split()
+    return found
