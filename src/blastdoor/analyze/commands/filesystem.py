@@ -165,7 +165,9 @@ def _truncate(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
             yield found
 
 
-_MODE = re.compile(r"[0-7]{1,5}|([ugoa]*([-+=]([rwxXst]*|[ugo]))+)(,[ugoa]*([-+=]([rwxXst]*|[ugo]))+)*")
+_MODE = re.compile(
+    r"[0-7]{1,5}|([ugoa]*([-+=]([rwxXst]*|[ugo]))+)(,[ugoa]*([-+=]([rwxXst]*|[ugo]))+)*"
+)
 
 
 def _chmod(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
