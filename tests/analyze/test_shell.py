@@ -188,3 +188,79 @@ def test_parallel_keeps_the_program_name_static() -> None:
 def test_a_lone_dollar_is_a_program_name_not_a_variable() -> None:
     # "$ ls" pasted from a prompt: bash runs a program called "$", which does not exist.
     assert decide("$ ls -l").kind.value == "allow"
+
+
+# --- words bash splits, commands inside expansions --------------------------------------------------
+@pytest.mark.parametrize(
+    "command",
+    [
+        "CMD='rm -rf /'; $CMD",
+        "ARGS='-rf /'; rm $ARGS",
+        "EMPTY=; $EMPTY rm -rf /",
+        "DIRS='/ /home'; for d in $DIRS; do rm -rf $d; done",
+        "echo $((1 + $(rm -rf /)))",
+        "n=$(( `rm -rf /` + 1 ))",
+        "echo ${UNSET:-$(rm -rf /)}",
+    ],
+)
+def test_unquoted_expansions_split_and_nested_commands_run(command: str) -> None:
+    assert decide(command).kind.value == "deny", command
+
+
+def test_a_quoted_expansion_stays_one_word() -> None:
+    assert decide("CMD='rm -rf /'; \"$CMD\"").kind.value == "allow"
+
+
+# --- cd moves the shell: relative paths after it resolve from there ----------------------------------
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("cd .. && rm -rf build", "/work/build"),
+        ("builtin cd .. && rm -rf build", "/work/build"),
+        ("{ cd ..; rm -rf build; }", "/work/build"),
+        ("up() { cd ..; }; up && rm -rf build", "/work/build"),
+        ("pushd /srv/app && popd && rm -rf build", "/work/app/build"),
+        ("(cd ..); rm -rf build", "/work/app/build"),
+        ("echo $(cd ..) && rm -rf build", "/work/app/build"),
+        ("cd sub && rm -rf ../build", "/work/app/build"),
+    ],
+)
+def test_cd_moves_where_relative_paths_land(command: str, expected: str) -> None:
+    effects = analyze_shell(command, cwd="/work/app", env={"HOME": "/home/me"})
+    assert {e.target.name for e in effects if e.verb is Verb.DELETE} == {expected}
+
+
+def test_deleting_after_cd_out_of_the_workspace_is_not_regenerable_output() -> None:
+    assert decide("cd .. && rm -rf build", cwd="/home/me/app").kind.value == "deny"
+    assert (
+        decide(
+            "cd ~ && rm -rf node_modules", cwd="/home/me/app", env={"HOME": "/home/me"}
+        ).kind.value
+        == "deny"
+    )
+    assert decide("cd build && rm -rf cache", cwd="/home/me/app").kind.value == "allow"
+
+
+def test_a_cd_to_a_run_time_place_makes_relative_paths_run_time() -> None:
+    effects = analyze_shell('cd "$TARGET" && rm -rf build')
+    assert any("dynamic-path" in e.tags for e in effects if e.verb is Verb.DELETE)
+
+
+def test_a_script_is_read_from_where_cd_moved(tmp_path: object) -> None:
+    from pathlib import Path
+
+    folder = Path(str(tmp_path))
+    (folder / "tools").mkdir()
+    (folder / "tools" / "wipe.sh").write_text("rm -rf ~/\n")
+    assert decide("cd tools && bash wipe.sh", cwd=str(folder)).kind.value == "deny"
+
+
+# --- functions that call themselves --------------------------------------------------------------
+def test_a_fork_bomb_takes_the_machine_down() -> None:
+    assert decide(":(){ :|:& };:").kind.value == "deny"
+    assert decide("bomb() { bomb | bomb & }; bomb").kind.value == "deny"
+
+
+def test_recursion_is_not_followed_and_not_silently_allowed() -> None:
+    assert decide("loop() { loop; }; loop").kind.value == "ask"
+    assert decide("f() { echo hi; }; f | f").kind.value == "allow"

@@ -22,6 +22,7 @@ class Place:
 
     cwd: str | None
     env: Mapping[str, str] = field(default_factory=dict)
+    here: str | None = None
 
 
 def analyze_file_write(paths: str, *, tool: str, place: Place, edit: bool = False) -> list[Effect]:

@@ -122,6 +122,11 @@ class Where(Protocol):
     @property
     def env(self) -> Mapping[str, str]: ...
 
+    @property
+    def here(self) -> str | None:
+        """The directory the shell has moved to (``cd``), when it is not ``cwd``."""
+        ...
+
 
 class Analysis(Where, Protocol):
     """The services a command family may call back into while it analyzes one invocation."""

@@ -57,6 +57,9 @@ PROTECTED_PARTS = (
     "/.continue/", "/.windsurf/", "/.aider",
 )  # fmt: skip
 
+WORKSPACE_PLACEHOLDER = "/__workspace__"  # the working directory when the context names none
+UNKNOWN_DIR = "$PWD"  # the shell moved somewhere only known at run time (cd "$DIR")
+
 _VAR = re.compile(r"^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
 
 
@@ -73,14 +76,21 @@ class PathInfo:
         return bool(self.tags & {ROOT, SYSTEM, HOME})
 
 
-def classify(word: Word, *, cwd: str | None, env: Mapping[str, str], home: str = "") -> PathInfo:
-    """Classify ``word`` as a filesystem path seen from ``cwd``."""
+def classify(
+    word: Word, *, cwd: str | None, env: Mapping[str, str], home: str = "", here: str | None = None
+) -> PathInfo:
+    """Classify ``word`` as a filesystem path seen from ``cwd`` (the workspace), or from ``here``
+    when the shell has moved elsewhere (``cd ..``)."""
     text = word.text
     home = home or env.get("HOME", "")
     tags: set[str] = set()
     path = _expand_known(text, env, home)
     if path is None:
         return _dynamic(text, word)
+    if here is not None and not path.startswith(("/", "~")):
+        if here == UNKNOWN_DIR:
+            return PathInfo(text, posixpath.join(here, path), frozenset({DYNAMIC}))
+        path = posixpath.join(here, path)
     if any(ch in path for ch in "*?[") and not path.startswith("{{"):
         tags.add(GLOB)
     if path.startswith("~"):
@@ -89,9 +99,9 @@ def classify(word: Word, *, cwd: str | None, env: Mapping[str, str], home: str =
             return PathInfo(text, path, frozenset(tags | {HOME} | _protected(path)))
         path = home.rstrip("/") + "/" + rest
     absolute = path.startswith("/")
-    joined = path if absolute else posixpath.join(cwd or "/__workspace__", path)
+    joined = path if absolute else posixpath.join(cwd or WORKSPACE_PLACEHOLDER, path)
     resolved = posixpath.normpath(joined)
-    workspace = posixpath.normpath(cwd) if cwd else "/__workspace__"
+    workspace = posixpath.normpath(cwd) if cwd else WORKSPACE_PLACEHOLDER
     tags |= _protected(resolved)
     base = posixpath.basename(resolved.rstrip("/*"))
     if _regenerable(resolved, workspace):

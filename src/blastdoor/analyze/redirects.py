@@ -45,11 +45,12 @@ class RedirectReader:
         self._files = files
 
     def words_of(self, node: Node) -> list[Word]:
-        """One word, or two where tree-sitter-bash reads ``$ ls`` (a lone ``$``, then a word) as
-        the expansion ``$ls``; bash runs a program called ``$``."""
+        """The words ``node`` becomes: an unquoted expansion is split on blanks, and two words
+        where tree-sitter-bash reads ``$ ls`` (a lone ``$``, then a word) as the expansion ``$ls``;
+        bash runs a program called ``$``."""
         if node.type == "simple_expansion" and _LONE_DOLLAR.match(text_of(node)):
             return [Word("$"), Word(text_of(node)[1:].strip())]
-        return [self._words.word(node)]
+        return self._words.split(node)
 
     def read(self, nodes: Sequence[Node]) -> Redirected:
         redirects: list[Redirect] = []

@@ -18,15 +18,16 @@ import shlex
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from functools import lru_cache
 
-import tree_sitter_bash
-from tree_sitter import Language, Node, Parser
+from tree_sitter import Node
 
+from blastdoor.analyze.bash_tree import STRUCTURAL_SKIP, first_error, parse, stage_name
 from blastdoor.analyze.commands import lookup
 from blastdoor.analyze.commands.filesystem import redirect_effects
 from blastdoor.analyze.commands.generic import ordinary_program
+from blastdoor.analyze.directories import MOVES, Directories
 from blastdoor.analyze.flows import PRINTS_SECRET, carried, exfiltration, keeps_secret, secret_read
+from blastdoor.analyze.functions import aliases_defined, forks_itself, recursion
 from blastdoor.analyze.invocation import NO_STDIN, Invocation, Redirect, Stdin, Word, unknown
 from blastdoor.analyze.pipes import static_output
 from blastdoor.analyze.redirects import REDIRECT_NODES, RedirectReader
@@ -36,17 +37,6 @@ from blastdoor.model import Effect, Verb
 
 MAX_DEPTH = 8  # bash -c inside bash -c ...: deeper than this is decided as execute-unknown
 MAX_LOOP_VALUES = 4
-
-_STRUCTURAL_SKIP = frozenset({"comment", "heredoc_body", "heredoc_end", "heredoc_start"})
-
-
-@lru_cache(maxsize=1)
-def _parser() -> Parser:
-    return Parser(Language(tree_sitter_bash.language()))
-
-
-def parse(script: str) -> Node:
-    return _parser().parse(script.encode("utf-8", "surrogatepass")).root_node
 
 
 def _no_files(_path: str) -> str | None:
@@ -73,11 +63,12 @@ class ShellWalker:
         self.called: set[str] = set()
         self.aliases: dict[str, list[str]] = {}
         self.effects: list[Effect] = []
+        self._dirs = Directories()
         self._via: tuple[str, ...] = ()
         self._kept = False  # the last command took a secret on stdin and printed none of it
         self.assigned: set[str] = set()  # variables this script sets itself (not the environment's)
         self._words = WordResolver(self.variables, self._substitution, self.assigned)
-        self._reader = RedirectReader(self._words, files)
+        self._reader = RedirectReader(self._words, self.read_file)
 
     # -- the Analysis protocol -------------------------------------------------------------
     @property
@@ -88,8 +79,13 @@ class ShellWalker:
     def env(self) -> Mapping[str, str]:
         return self._env
 
+    @property
+    def here(self) -> str | None:
+        return self._dirs.here
+
     def read_file(self, path: str) -> str | None:
-        return self._files(path)
+        where = self._dirs.file(path)
+        return self._files(where) if where is not None else None
 
     def run_argv(
         self, inv: Invocation, words: Sequence[Word], *, via: str, stdin: Stdin | None = None
@@ -118,7 +114,7 @@ class ShellWalker:
     def walk_script(self, script: str) -> None:
         root = parse(script)
         if root.has_error:
-            where = _first_error(root)
+            where = first_error(root)
             self.effects.append(
                 unknown(
                     Invocation(words=(), text=script[:200], via=self._via),
@@ -136,7 +132,7 @@ class ShellWalker:
     def _walk(self, node: Node, stdin: Stdin) -> Stdin:
         """Visit ``node``; return what it writes to standard output, as far as that is known."""
         kind = node.type
-        if kind in _STRUCTURAL_SKIP:
+        if kind in STRUCTURAL_SKIP:
             return NO_STDIN
         if kind == "command":
             return self._command(node, (), stdin)
@@ -186,7 +182,7 @@ class ShellWalker:
             output = self._bound(stage, tail, feed) if last and tail else self._walk(stage, feed)
             produced = self.effects[start:]
             self.effects.extend(exfiltration(self._stage_inv(stage), feed, produced))
-            feed = carried(output, feed, produced, default=_stage_name(stage))
+            feed = carried(output, feed, produced, default=stage_name(stage))
             if self._kept:
                 self.effects[:] = [e for e in self.effects if all(e is not x for x in exposed)]
                 exposed, feed = [], replace(feed, secret="")
@@ -321,10 +317,12 @@ class ShellWalker:
                 with self._collecting((*inv.via, "function " + head.text)) as collected:
                     self._walk(body, inv.stdin)
                 return effects + collected
-            return effects
+            return [*effects, recursion(inv, forks=forks_itself(head.text, body))]
         if inv.name == "alias":
-            self._define_aliases(inv)
+            self.aliases.update(aliases_defined(inv))
             return effects
+        if inv.name in MOVES:
+            self._dirs.move(inv, cwd=self._cwd, env=self._env)
         family = lookup(inv.name)
         if family is None:
             effects.append(ordinary_program(inv))
@@ -349,7 +347,7 @@ class ShellWalker:
     def _for(self, node: Node) -> None:
         var = node.child_by_field_name("variable")
         body = node.child_by_field_name("body")
-        values = [self._words.word(v) for v in node.children_by_field_name("value")]
+        values = [w for v in node.children_by_field_name("value") for w in self._words.split(v)]
         if var is None or body is None:
             return None
         name = text_of(var)
@@ -364,15 +362,6 @@ class ShellWalker:
             self._walk(body, NO_STDIN)
         return None
 
-    def _define_aliases(self, inv: Invocation) -> None:
-        for word in inv.args:
-            name, sep, value = word.text.partition("=")
-            if sep:
-                try:
-                    self.aliases[name] = shlex.split(value)
-                except ValueError:
-                    self.aliases[name] = value.split()
-
     def _substitution(self, node: Node) -> str | None:
         """Walk a ``$(...)``, backtick or ``<(...)`` body; its output when obvious."""
         output = NO_STDIN
@@ -385,13 +374,14 @@ class ShellWalker:
 
     @contextmanager
     def _own_variables(self) -> Iterator[None]:
-        """A subshell or command substitution: its assignments are gone when it ends."""
-        saved = dict(self.variables)
+        """A subshell or command substitution: its assignments and ``cd`` are gone when it ends."""
+        saved, dirs = dict(self.variables), self._dirs.copy()
         try:
             yield
         finally:
             self.variables.clear()
             self.variables.update(saved)
+            self._dirs = dirs
 
     @contextmanager
     def _collecting(self, via: tuple[str, ...]) -> Iterator[list[Effect]]:
@@ -402,25 +392,6 @@ class ShellWalker:
             yield collected
         finally:
             self.effects, self._via = saved_effects, saved_via
-
-
-def _stage_name(stage: Node) -> str:
-    node = stage
-    while node.type != "command" and node.named_children:
-        node = node.named_children[0]
-    name = node.child_by_field_name("name")
-    return f"the output of {text_of(name)}" if name is not None else "a pipe"
-
-
-def _first_error(root: Node) -> str:
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.type == "ERROR" or node.is_missing:
-            row, col = node.start_point
-            return f"near line {row + 1}, column {col + 1}"
-        stack.extend(reversed(node.children))
-    return "syntax error"
 
 
 def analyze_shell(

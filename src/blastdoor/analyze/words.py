@@ -26,6 +26,9 @@ _SIMPLE_ESCAPES = {
     "r": "\r", "t": "\t", "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?",
 }  # fmt: skip
 
+# Unquoted expansions whose value bash splits into words.
+_SPLIT = frozenset({"simple_expansion", "expansion", "command_substitution"})
+
 SubstitutionWalker = Callable[[Node], str | None]
 """Walks a command substitution's body and returns its output when statically known."""
 
@@ -92,7 +95,8 @@ class WordResolver:
             if output is None:
                 return [(text_of(node), True)]
             return [(output, False)]
-        if kind == "arithmetic_expansion":
+        if kind == "arithmetic_expansion":  # `$((1 + $(cmd)))` still runs cmd
+            self._walk_nested(node)
             return [(text_of(node), True)]
         if kind == "brace_expression":
             return [(text_of(node), False)]
@@ -122,11 +126,31 @@ class WordResolver:
         name = text_of(names[0])
         if name in self.variables:
             return (self.variables[name], False)
+        self._walk_nested(node)  # `${X:-$(cmd)}`: the fallback runs when X is not set
         inner = raw[2:-1] if raw.startswith("${") else raw[1:]
         default = _default_of(inner, name)
         if default is not None:
             return (default, False)
         return (f"${name}", True)
+
+    def _walk_nested(self, node: Node) -> None:
+        """Walk the command substitutions inside an arithmetic expansion or a parameter
+        expansion: their value is not a word Blastdoor can use, but the commands run."""
+        stack = list(reversed(node.named_children))
+        while stack:
+            current = stack.pop()
+            if current.type in ("command_substitution", "process_substitution"):
+                self.walk(current)
+            else:
+                stack.extend(reversed(current.named_children))
+
+    def split(self, node: Node) -> list[Word]:
+        """The words an unquoted expansion becomes: bash splits its value on blanks, and an empty
+        value is no word at all (``W='rm -rf ~'; $W`` runs rm)."""
+        word = self.word(node)
+        if node.type not in _SPLIT or word.dynamic:
+            return [word]
+        return [Word(part, False, word.variables) for part in word.text.split()]
 
 
 def variables_in(node: Node) -> frozenset[str]:

@@ -64,3 +64,16 @@ def test_workspace_paths_follow_the_working_directory() -> None:
 )
 def test_rsync_dry_run_only_reads(command: str, expected: str) -> None:
     assert decide(command).kind.value == expected
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("chmod -R /usr", "ask"),  # no mode: every operand is a path chmod would be given
+        ("chmod --reference=a.txt /etc/hosts", "ask"),
+        ("chmod -R u+rwX,go-w ./src", "allow"),
+        ("chmod 0644 notes.txt", "allow"),
+    ],
+)
+def test_chmod_operands_that_are_not_a_mode_are_paths(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected, command

@@ -88,3 +88,20 @@ def test_system_disruption_is_denied_by_its_own_rule(command: str) -> None:
 )
 def test_a_web_servers_own_stop_is_a_service_stop(command: str, expected: str) -> None:
     assert decide(command).kind.value == expected
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("kill $(pidof sshd)", "deny"),  # the PIDs a listing found are the processes of that name
+        ("kill -9 $(pgrep -x dockerd)", "deny"),
+        ("kill $(ps aux | grep mysqld | awk '{print $2}')", "ask"),  # stops a service
+        ("killall nginx", "ask"),
+        ("pkill -9 postgres", "ask"),
+        ("kill $(cat server.pid)", "allow"),
+        ("pkill -f 'node server.js'", "allow"),
+        ("killall -9 node", "allow"),
+    ],
+)
+def test_killing_by_name_follows_what_the_name_is(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected, command

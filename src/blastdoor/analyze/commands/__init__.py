@@ -21,6 +21,7 @@ BUILTIN_MODULES = (
     "blastdoor.analyze.commands.indirection",
     "blastdoor.analyze.commands.filesystem",
     "blastdoor.analyze.commands.disks",
+    "blastdoor.analyze.commands.volumes",
     "blastdoor.analyze.commands.git",
     "blastdoor.analyze.commands.process",
     "blastdoor.analyze.commands.network",

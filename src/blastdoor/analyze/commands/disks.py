@@ -38,7 +38,7 @@ def _disk(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
             inv, Verb.READ, Target("program", inv.name), f"show {inv.name}'s help or version"
         )
         return
-    reads = _DISK_READS | _TOOL_READS.get(inv.name, frozenset())
+    reads = _ONLY_READS.get(inv.name, _DISK_READS | _TOOL_READS.get(inv.name, frozenset()))
     reading = set(argv) & reads or (inv.name == "diskutil" and not set(argv[:2]) & _DISKUTIL_ERASE)
     writing = bool(set(argv) & _TOOL_WRITES.get(inv.name, frozenset()))
     dry = "-n" in argv and inv.name.startswith(("mkfs.ext", "mke2fs"))  # mke2fs(8): -n, no action
@@ -96,6 +96,11 @@ _IMAGE = re.compile(
 _TOOL_READS = {
     "sfdisk": frozenset({"-d", "--dump", "-J", "--json", "-g", "--show-geometry", "--verify"}),
     "sgdisk": frozenset({"-b", "--backup", "-v", "--verify", "-i", "--info", "-O", "--print-mbr"}),
+}
+# Tools whose only printing option is this (gdisk(8): -l; any other option still opens the disk).
+_ONLY_READS = {
+    "gdisk": frozenset({"-l", "--list"}),
+    "cgdisk": frozenset({"-l", "--list"}),
 }
 _TOOL_WRITES = {
     "parted": frozenset({"rm", "mklabel", "mkpart", "resizepart", "name", "set", "toggle"}),

@@ -31,7 +31,7 @@ SECRET_FILE = "secret-file"  # .env, keys, credential files: changing one can lo
 
 
 def path_info(word: Word, ctx: Where) -> paths.PathInfo:
-    return paths.classify(word, cwd=ctx.cwd, env=ctx.env)
+    return paths.classify(word, cwd=ctx.cwd, env=ctx.env, here=ctx.here)
 
 
 def is_device(text: str) -> bool:
@@ -165,12 +165,21 @@ def _truncate(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
             yield found
 
 
+_MODE = re.compile(
+    r"[0-7]{1,5}|([ugoa]*([-+=]([rwxXst]*|[ugo]))+)(,[ugoa]*([-+=]([rwxXst]*|[ugo]))+)*"
+)
+
+
 def _chmod(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     flags, operands = split_flags(inv.args)
     recursive = bool(flags & {"-R", "--recursive"})
     if not operands:
         return
     mode, targets = operands[0].text, operands[1:]  # chmod MODE / chown OWNER, then the paths
+    reference = next((w.text for w in inv.args if w.text.startswith("--reference=")), "")
+    if inv.name == "chmod" and (reference or not _MODE.fullmatch(mode)):
+        mode = f"like {reference[12:]}" if reference else "(no mode given)"
+        targets = operands  # every operand is a path
     setuid = inv.name == "chmod" and bool(
         re.search(r"(^|[,ugoa])[ugoa]*\+[rwx]*s|^[4-7][0-7]{3}$", mode)
     )

@@ -12,6 +12,7 @@ unknown, so a service on a production host is held); enabling one is persistence
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from itertools import pairwise
@@ -28,6 +29,20 @@ CRITICAL = frozenset({
     "loginwindow", "networkmanager", "kernel_task", "bash", "zsh", "sh", "getty", "agetty",
     "containerd", "dockerd",
 })  # fmt: skip
+# Daemons that serve others (web, database, cache, system services): killing one stops that
+# service, as ``systemctl stop`` would, on a machine whose environment Blastdoor cannot tell.
+SERVICES = frozenset({
+    "nginx", "apache2", "httpd", "mysqld", "mariadbd", "postgres", "postmaster", "redis-server",
+    "mongod", "memcached", "haproxy", "php-fpm", "cron", "crond", "rsyslogd", "syslogd", "sssd",
+    "gdm", "gdm3", "lightdm", "sddm", "cupsd", "bluetoothd", "avahi-daemon", "ntpd", "chronyd",
+    "runc", "docker-proxy", "containerd-shim", "docker-containerd-shim", "firewalld", "wpa_supplicant",
+})  # fmt: skip
+# `$(pgrep NAME)`, `$(pidof NAME)`, `$(ps ... | grep NAME ...)`, `awk '/NAME/ ...'`: the PIDs of NAME.
+_LISTED = re.compile(
+    r"\b(?:pgrep|pidof)\s+(?:-\S+\s+)*['\"]?([\w.@-]+)"
+    r"|\bps\b[^|]*\|\s*grep\s+(?:-\S+\s+)*['\"]?([\w.@-]+)"
+    r"|\bps\b[^|]*\|\s*awk\s+['\"]/([\w.@-]+)/"
+)
 # Units whose stop takes remote access, the network or the machine's plumbing with it.
 CRITICAL_UNITS = CRITICAL | frozenset({
     "ssh", "networking", "network", "systemd-networkd", "systemd-resolved", "dbus", "network-manager",
@@ -102,8 +117,22 @@ def _kill(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
             yield machine(
                 inv, f"send {signal} to init (PID 1), which brings the whole machine down"
             )
+        elif word.dynamic and (listed := _LISTED.search(word.text)):
+            yield _by_name(inv, next(g for g in listed.groups() if g), signal)
         else:
             yield _signal(inv, f"process {word.text}", signal)
+
+
+def _by_name(inv: Invocation, name: str, signal: str) -> Effect:
+    """Signalling every process called ``name`` (killall, pkill, or PIDs a listing found)."""
+    bare = name.strip("^$").lower()
+    if bare in CRITICAL or bare in ("", ".", ".*", ".+"):
+        return machine(
+            inv, f"kill every process matching {name!r}, taking the machine or remote access down"
+        )
+    if bare in SERVICES or critical_unit(bare):
+        return _running(inv, bare, f"kill the processes of {name!r} and so stop", frozenset())
+    return _signal(inv, f"every process named {name!r}", signal)
 
 
 def _killall(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
@@ -135,14 +164,7 @@ def _killall(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         yield machine(inv, f"kill {who}, the agent's own shell and session included")
         return
     for name in names:
-        bare = name.strip("^$").lower()
-        if bare in CRITICAL or bare in ("", ".", ".*", ".+"):
-            yield machine(
-                inv,
-                f"kill every process matching {name!r}, taking the machine or remote access down",
-            )
-        else:
-            yield _signal(inv, f"every process named {name!r}", f"{inv.name}'s signal")
+        yield _by_name(inv, name, f"{inv.name}'s signal")
 
 
 _SYSTEMCTL_READ = frozenset({

@@ -6,10 +6,11 @@ is judged as ``rm -rf /`` (plus the privilege it runs with).
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator, Sequence
 
 from blastdoor.analyze.commands import CommandFamily
-from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
+from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect, unknown
 from blastdoor.model import Effect, Scope, Target, Verb
 
 # For each wrapper: options that take a value, and whether its first operand is not the command
@@ -53,8 +54,8 @@ def _split_options(name: str, args: Sequence[Word]) -> list[Word]:
         if text == "--":
             rest.pop(0)
             break
-        if name == "env" and "=" in text and not text.startswith("-"):
-            rest.pop(0)
+        if name == "env" and (text == "-" or ("=" in text and not text.startswith("-"))):
+            rest.pop(0)  # `env -` is `env -i`; NAME=value sets a variable
             continue
         if not text.startswith("-") or text == "-":
             break
@@ -121,30 +122,71 @@ def _su(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
                  scope=Scope.LOCAL, tags={"privileged", "root-shell"})  # fmt: skip
 
 
-_XARGS_VALUES = frozenset({"-I", "-i", "-n", "-P", "-L", "-l", "-d", "-E", "-e", "-s", "-a", "-R", "-S",
-                           "--max-args", "--max-procs", "--delimiter", "--arg-file", "--replace"})  # fmt: skip
+# xargs options that take the next word (GNU and BSD); -i, -e and -l take an attached value only.
+_XARGS_VALUES = frozenset({"-a", "-d", "-E", "-L", "-n", "-P", "-s", "-R", "-S", "--arg-file",
+                           "--delimiter", "--max-args", "--max-procs", "--max-chars", "--max-lines",
+                           "--process-slot-var"})  # fmt: skip
+MAX_RUNS = 4  # commands analyzed per input: enough to see each kind of line, bounded
+
+
+def _xargs_command(args: Sequence[Word]) -> tuple[list[Word], str, bool]:
+    """The command xargs runs, the word its input replaces, and whether one command runs per
+    input line (``-I {}``, ``-i``, ``--replace``) rather than all input appended to one command."""
+    rest = list(args)
+    token, per_line = "", False
+    while rest and rest[0].text.startswith("-") and rest[0].text != "-":
+        text = rest.pop(0).text
+        if text == "--":
+            break
+        if text in ("-I", "-J") and rest:
+            token, per_line = rest.pop(0).text, text == "-I"
+        elif text.startswith(("-I", "-J")):
+            token, per_line = text[2:], text.startswith("-I")
+        elif text.startswith("-i") or text.startswith("--replace"):
+            value = text.partition("=")[2] if text.startswith("--") else text[2:]
+            token, per_line = value or "{}", True
+        elif text in _XARGS_VALUES and rest:
+            rest.pop(0)
+    return rest, token, per_line
 
 
 def _xargs(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-    rest = list(inv.args)
-    token = ""
-    while rest and rest[0].text.startswith("-"):
-        text = rest.pop(0).text
-        if text in ("-I", "--replace") and rest:
-            token = rest.pop(0).text
-        elif text.startswith("-I") and len(text) > 2:
-            token = text[2:]
-        elif text in _XARGS_VALUES and rest:
-            rest.pop(0)
-    if not rest:
+    command, token, per_line = _xargs_command(inv.args)
+    command = command or [Word("echo")]
+    text = inv.stdin.text
+    source = Word(f"{{input from {inv.stdin.source or 'a pipe'}}}", dynamic=True)
+    if per_line:
+        lines = [line.strip() for line in text.splitlines() if line.strip()] if text else []
+        for fed in [Word(line) for line in lines[:MAX_RUNS]] or [source]:
+            yield from ctx.run_argv(inv, [_filled(w, token, fed) for w in command], via="xargs")
         return
-    items = inv.stdin.text.split()[:4] if inv.stdin.text else []
-    feeds = [Word(item) for item in items] or [
-        Word(f"{{input from {inv.stdin.source or 'a pipe'}}}", dynamic=True)
-    ]
-    for fed in feeds:
-        words = [fed if w.text == token else w for w in rest] if token else [*rest, fed]
-        yield from ctx.run_argv(inv, words, via="xargs")
+    items = [Word(item) for item in _split_items(text)] if text else [source]
+    if token:  # BSD -J: every item in place of the token, in one command
+        at = next((i for i, w in enumerate(command) if w.text == token), len(command))
+        words = [*command[:at], *items, *command[at + 1 :]]
+    else:
+        words = [*command, *items]
+    yield from ctx.run_argv(inv, words, via="xargs")
+
+
+def _filled(word: Word, token: str, fed: Word) -> Word:
+    """``word`` with xargs' input in place of ``token``. An input only known at run time inside a
+    command string (``sh -c 'rm {}'``) becomes ``$XARGS_INPUT``, which the nested script reads as
+    a run-time value; inside a path (``/dest/{}.bak``) the known part of the path is kept."""
+    if token not in word.text:
+        return word
+    if word.text == token or not fed.dynamic:
+        return fed if word.text == token else Word(word.text.replace(token, fed.text), word.dynamic)
+    if any(blank in word.text for blank in " \t\n;|&"):
+        return Word(word.text.replace(token, "$XARGS_INPUT"), word.dynamic)
+    return Word(word.text.replace(token, "{input}"), dynamic=True)
+
+
+def _split_items(text: str) -> list[str]:
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return text.split()
 
 
 _PARALLEL_VALUES = frozenset({"-j", "--jobs", "-S", "--sshlogin", "--joblog", "--results", "-I",
@@ -159,8 +201,11 @@ def _parallel(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         text = head.pop(0).text
         if text in _PARALLEL_VALUES and head:
             head.pop(0)
-    if not head:  # the arguments are themselves the commands
-        for value in values[:4]:
+    if not head:  # the arguments are themselves the commands, or the lines of its input
+        if sep == len(words):
+            yield from _commands_on_stdin(inv, ctx)
+            return
+        for value in values[:MAX_RUNS]:
             yield from ctx.run_script(inv, value.text, via="parallel")
         return
     fillers = values[:4] or [Word(f"{{input from {inv.stdin.source or 'a pipe'}}}", dynamic=True)]
@@ -182,6 +227,17 @@ def _parallel(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
                 for w in head
             ]
             yield from ctx.run_argv(inv, filled if has_slot else [*filled, value], via="parallel")
+
+
+def _commands_on_stdin(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
+    """``... | parallel``: each line it reads is a command."""
+    if inv.stdin.text is None:
+        yield unknown(
+            inv, f"parallel runs the lines of {inv.stdin.source or 'its input'} as commands"
+        )
+        return
+    for line in [line for line in inv.stdin.text.splitlines() if line.strip()][:MAX_RUNS]:
+        yield from ctx.run_script(inv, line, via="parallel")
 
 
 def _busybox(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:

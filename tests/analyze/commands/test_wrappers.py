@@ -1,0 +1,41 @@
+"""Programs that run other programs: xargs, parallel, env."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import decide
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "echo / | xargs -i rm -rf {}",  # -i is -I {}: it takes no separate value
+        "echo / | xargs -iXX rm -rf XX",
+        "echo / | xargs --replace bash -c 'rm -rf {}'",
+        "echo / | xargs -J % rm -rf %",  # BSD: the input goes where % stands
+        "echo / | xargs --process-slot-var SLOT rm -rf",
+        "printf 'rm -rf /\\n' | xargs -I{} sh -c {}",  # one command per line, the whole line
+        "env - rm -rf /",  # `env -` empties the environment and runs the rest
+        "printf 'rm -rf /\\n' | parallel",  # parallel runs each input line as a command
+    ],
+)
+def test_wrapped_deletion_of_root_is_denied(command: str) -> None:
+    assert decide(command).kind.value == "deny", command
+
+
+def test_xargs_without_a_replace_string_appends_the_input_to_one_command() -> None:
+    # bash -c runs only its first argument: `bash -c rm -rf /` runs `rm` with no operands
+    assert decide("echo 'rm -rf /' | xargs bash -c").kind.value == "allow"
+    assert decide("echo / | xargs -i rm -rf").kind.value == "allow"  # no {}: nothing is appended
+
+
+def test_run_time_input_inside_a_command_string_is_a_run_time_value() -> None:
+    assert (
+        decide("find . -type d | xargs -I{} sh -c 'echo $(ls {} | wc -l) {}'").kind.value == "allow"
+    )
+    assert decide("find . -type d | xargs -I{} sh -c 'rm -rf {}'").kind.value == "ask"
+
+
+def test_parallel_with_commands_from_an_unknown_pipe_is_unknown() -> None:
+    assert decide("cat jobs.txt | parallel").kind.value == "ask"
