@@ -125,3 +125,24 @@ def test_the_configured_names_still_lower_a_resource_deletion() -> None:
     target = Target("aws-sns", "test-alerts")
     assert scoped(target, "cloud-resource") is Scope.UNKNOWN
     assert scoped(target, "cloud-resource", config=config) is Scope.DEVELOPMENT
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("psql -h localhost -c 'DROP TABLE users'", "ask"),  # data on this machine: neither rebuilt nor committed
+        ("psql -h 127.0.0.1 -c 'DELETE FROM users'", "ask"),
+        ("redis-cli -h localhost FLUSHALL", "ask"),
+        ("curl -X DELETE http://localhost:9200/logs-2026", "ask"),
+        ("curl -X DELETE http://search.local:9200/logs-2026", "ask"),
+        ("psql -h localhost -c 'DELETE FROM users WHERE id = 3'", "allow"),  # one row, chosen
+        ("psql -h localhost -c 'SELECT count(*) FROM users'", "allow"),
+        ("psql -h dev-db.example.com -c 'DROP TABLE users'", "allow"),  # a named development server
+        ("rm -rf ./build", "allow"),
+    ],
+)
+def test_data_kept_by_a_server_on_this_machine_is_asked_about_before_it_is_wiped(command: str, expected: str) -> None:
+    decision = decide(command)
+    assert decision.kind.value == expected, (command, decision.rule_ids)
+    if expected == "ask":
+        assert "table.this-machine-data" in decision.rule_ids

@@ -21,6 +21,11 @@ from, the user's ``[scope]`` names and the context's variables (``AWS_PROFILE=de
 database URLs are unchanged (``host=``/``url=`` hints, a database named ``test``, ``localhost``):
 a machine's or a database server's name is where the data lives. Creates and reversible changes
 keep reading the resource's name (``aws s3 cp x s3://dev-bucket`` is development).
+
+A server on this machine (``localhost``, ``127.0.0.1``, ``::1``, ``*.local``) is development, and
+its effects are tagged :data:`THIS_MACHINE`: the default policy asks before data kept there is
+wiped or dropped, since it is neither a regenerable artifact nor committed, and localhost may be a
+tunnel (``kubectl port-forward``, ``ssh -L``) to another environment.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import fnmatch
 import posixpath
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from blastdoor.model import Effect, Reversibility, Scope, Verb
@@ -168,6 +173,10 @@ _FOLDER_ENVIRONMENTS = re.compile(
 ON_HOST = "on-host"  # an effect that lands on the machine named by its host= hint (ssh)
 VIA_SSH = "via-ssh"  # an effect of a command run on another machine over ssh
 _WEB_SCHEMES = frozenset({"http", "https", "ws", "wss", "ftp", "ftps", "sftp", "scp"})
+THIS_MACHINE = "this-machine"  # tag: the target is a server on this machine (localhost)
+_ON_THIS_MACHINE = re.compile(
+    r"^(localhost|127\.0\.0\.1|::1|\[::1\]|0\.0\.0\.0)(:\d+)?(/|$)|^[\w.-]+\.local(:\d+)?(/|$)"
+)
 _LOCALHOST = re.compile(r"^(localhost|127\.0\.0\.1|::1|0\.0\.0\.0)(:\d+)?$|^\[::1\]")
 
 _RANK = {
@@ -234,9 +243,12 @@ def resolve(effect: Effect, *, env: Mapping[str, str], config: ScopeConfig) -> E
     if named:
         # Any name that says production wins: `--context prod ... delete ns staging` is production.
         scope, candidate = min(named, key=lambda pair: _RANK[pair[0]])
-        return effect.with_scope(
+        resolved = effect.with_scope(
             scope, (f"the target {candidate!r} names a {scope.value} environment",)
         )
+        if scope is Scope.DEVELOPMENT and _ON_THIS_MACHINE.search(candidate.lower()):
+            return replace(resolved, tags=resolved.tags | {THIS_MACHINE})
+        return resolved
     from_env = (
         None if VIA_SSH in effect.tags else _from_env(env)
     )  # this machine's env, not the host's
