@@ -146,3 +146,20 @@ def test_data_kept_by_a_server_on_this_machine_is_asked_about_before_it_is_wiped
     assert decision.kind.value == expected, (command, decision.rule_ids)
     if expected == "ask":
         assert "table.this-machine-data" in decision.rule_ids
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("ssh-keygen -R example.com", "ask"),  # the host's recorded key is forgotten (~/.ssh/known_hosts)
+        ("ssh-keygen -l -f key.pub", "allow"),
+        ("ssh-keygen -F github.com", "allow"),
+        ("ssh-keygen -t ed25519 -f ./deploy_key -N ''", "allow"),
+        ("ssh-add -D", "ask"),  # the agent's identities are removed; the keys stay on disk
+        ("ssh-add -l", "allow"),
+        ("cp build/app.conf ~/.config/app.conf", "ask"),  # a file in the home folder is overwritten
+        ("cp build/app.conf ./app.conf", "allow"),
+    ],
+)
+def test_home_files_and_ssh_key_stores(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected, (command, decide(command).rule_ids)

@@ -27,6 +27,7 @@ BUILTIN_MODULES = (
     "blastdoor.analyze.commands.network",
     "blastdoor.analyze.commands.persistence",
     "blastdoor.analyze.commands.secrets",
+    "blastdoor.analyze.commands.ssh_keys",
     "blastdoor.analyze.commands.infra",
     "blastdoor.analyze.commands.kube",
     "blastdoor.analyze.commands.containers",

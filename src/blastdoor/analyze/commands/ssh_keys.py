@@ -1,0 +1,75 @@
+"""OpenSSH's key tools: ``ssh-keygen`` and ``ssh-add``.
+
+``ssh-keygen -R HOST`` rewrites ``known_hosts`` (``~/.ssh/known_hosts``, or the ``-f`` file): the
+host's recorded key is gone, and the next connection trusts whatever key it is shown, so it is a
+write to that file, judged like any write outside the workspace. Making a key (``-t``/bare) writes
+the ``-f`` file (default ``~/.ssh/id_*``); ``-p`` changes a key file's passphrase in place; listing,
+fingerprints (``-l``), lookups (``-F``) and signature checks read. ``ssh-add -d``/``-D`` removes
+identities from the running agent and ``-x`` locks it: the keys stay on disk, so it is a reversible
+change to this machine's credential store (asked about, since an agent's next pushes and deploys
+fail); ``ssh-add -l``/``-L`` list, and adding a key loads one the user already holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from blastdoor.analyze.commands import CommandFamily
+from blastdoor.analyze.commands.filesystem import write_effect
+from blastdoor.analyze.commands.generic import ordinary_program
+from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
+from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
+
+_KEYGEN_VALUES = frozenset("bCEFfGIJjKMmNnOPRrSsTtVwYZaz")
+
+
+def _options(inv: Invocation, valued: frozenset[str]) -> dict[str, str]:
+    """Single-letter options (bundled or not) and their values, as getopt reads them."""
+    found: dict[str, str] = {}
+    args = [w.text for w in inv.args]
+    i = 0
+    while i < len(args):
+        word = args[i]
+        if not word.startswith("-") or word == "-":
+            i += 1
+            continue
+        for at, letter in enumerate(word[1:], start=1):
+            if letter in valued:
+                rest = word[at + 1 :]
+                found[letter] = rest if rest else (args[i + 1] if i + 1 < len(args) else "")
+                i += 0 if rest else 1
+                break
+            found[letter] = ""
+        i += 1
+    return found
+
+
+def _keygen(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
+    given = _options(inv, _KEYGEN_VALUES)
+    if "R" in given:
+        known = Word(given.get("f") or "~/.ssh/known_hosts")
+        written = write_effect(inv, ctx, known, how=f"forget the key of {given['R']} in", overwrite=True)
+        yield written if written is not None else ordinary_program(inv)
+        return
+    if "p" in given or ("c" in given and "f" in given):
+        changed = write_effect(inv, ctx, Word(given.get("f") or "~/.ssh/id_ed25519"), how="change the passphrase of", overwrite=True)
+        yield changed if changed is not None else ordinary_program(inv)
+        return
+    if not {"l", "F", "y", "Y", "L", "Q"} & set(given) and ("t" in given or "f" in given or not given):
+        made = write_effect(inv, ctx, Word(given.get("f") or "~/.ssh/id_ed25519"), how="write a new key to", overwrite=True)
+        yield made if made is not None else ordinary_program(inv)
+        return
+    yield ordinary_program(inv)
+
+
+def _ssh_add(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
+    given = _options(inv, frozenset("EStHh"))
+    if {"d", "D", "x"} & set(given):
+        what = "lock the ssh agent" if "x" in given else "remove identities from the ssh agent"
+        yield effect(inv, Verb.MODIFY, Target("credential-store", "ssh-agent"), what, scope=Scope.LOCAL,
+                     reversibility=Reversibility.REVERSIBLE, tags={"credential-store"})  # fmt: skip
+        return
+    yield ordinary_program(inv)
+
+
+FAMILIES = (CommandFamily.of(["ssh-keygen"], _keygen), CommandFamily.of(["ssh-add"], _ssh_add))
