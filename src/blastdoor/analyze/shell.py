@@ -24,6 +24,7 @@ import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
 
 from blastdoor.analyze.commands import lookup
+from blastdoor.analyze.commands.db_typed import typed_line
 from blastdoor.analyze.commands.filesystem import redirect_effects
 from blastdoor.analyze.commands.generic import ordinary_program
 from blastdoor.analyze.flows import PRINTS_SECRET, carried, exfiltration, keeps_secret, secret_read
@@ -117,6 +118,9 @@ class ShellWalker:
     # -- entry point -----------------------------------------------------------------------
     def walk_script(self, script: str) -> None:
         root = parse(script)
+        if (typed := typed_line(script, bash_error=root.has_error, via=self._via)) is not None:
+            self.effects.extend(typed)  # `CREATE INDEX i ON t(c)`, `db.x.drop()`: not bash
+            return
         if root.has_error:
             where = _first_error(root)
             self.effects.append(

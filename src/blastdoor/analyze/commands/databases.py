@@ -4,13 +4,14 @@
 - :mod:`.db_sql_clients`: psql, mysql/mariadb, sqlite3/duckdb, clickhouse-client, cqlsh.
 - :mod:`.db_admin`: dump/restore/import tools, createdb/dropdb, mysqladmin, pg_ctl.
 - :mod:`.db_stores`: mongosh/mongo and redis-cli.
+- :mod:`.db_typed`: database statements typed as shell commands (``DROP TABLE t``, ``FLUSHALL``).
 
 The names other modules import from here are re-exported.
 """
 
 from __future__ import annotations
 
-from blastdoor.analyze.commands import db_admin, db_sql_clients, db_stores
+from blastdoor.analyze.commands import db_admin, db_sql_clients, db_stores, db_typed
 from blastdoor.analyze.commands.db_base import (
     URL_KEYS,
     Line,
@@ -41,4 +42,9 @@ __all__ = [
     "target_of",
 ]
 
-FAMILIES = (*db_sql_clients.FAMILIES, *db_admin.FAMILIES, *db_stores.FAMILIES)
+FAMILIES = (
+    *db_sql_clients.FAMILIES,
+    *db_admin.FAMILIES,
+    *db_stores.FAMILIES,
+    *db_typed.FAMILIES,
+)
