@@ -65,3 +65,11 @@ def test_context_decides_the_scope() -> None:
 def test_skipping_the_environment_check_is_flagged() -> None:
     decision = judge(Action.shell("DISABLE_DATABASE_ENVIRONMENT_CHECK=1 rails db:drop"), load())
     assert any("bypasses-checks" in e.tags for e in decision.effects)
+
+
+def test_restoring_a_backup_over_the_database_is_held() -> None:
+    assert decide("rake db:restore") == "hold"
+    assert decide("gitlab-rake gitlab:backup:restore BACKUP=1700000000") == "hold"
+    assert decide("python manage.py dbrestore") == "hold"
+    assert decide("RAILS_ENV=development rake db:restore") == "allow"
+    assert decide("gitlab-rake gitlab:backup:create") == "allow"

@@ -45,6 +45,7 @@ _LOSSY: Task = (Verb.MODIFY, _GONE, "change the schema even where that loses dat
 _SEED: Task = (Verb.CREATE, _REV, "load seed data")
 _CREATE: Task = (Verb.CREATE, _REV, "create the database")
 _READ: Task = (Verb.READ, _REV, "show migration status or schema")
+_RESTORE: Task = (Verb.DESTROY, _GONE, "replace the current data with a backup's")
 
 TASKS: dict[str, dict[str, Task]] = {
     "prisma": {
@@ -89,6 +90,7 @@ TASKS: dict[str, dict[str, Task]] = {
     "manage.py": {
         "flush": _WIPE,
         "reset_db": _DESTROY,
+        "dbrestore": _RESTORE,
         "migrate": _MIGRATE,
         "loaddata": (Verb.MODIFY, _BACKUP, "load fixtures, overwriting rows with the same keys"),
         "sqlflush": _READ,
@@ -261,6 +263,9 @@ def _orm(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         yield from special
         return
     found = _task(tool, words)
+    restore = next((w for w in words if tool == "rails" and w.endswith(":restore")), "")
+    if found is None and restore:  # db:restore, gitlab:backup:restore: a backup over live data
+        found = (restore, _RESTORE)
     if found is None:
         yield effect(
             inv,
