@@ -243,11 +243,12 @@ def _statement(node: Any) -> Iterator[Finding]:
         "DefineStmt",
         "RuleStmt",
         "CompositeTypeStmt",
+        "ViewStmt",
     ):
         replace = bool(getattr(node, "replace", False))
         yield finding(
             Verb.MODIFY if replace else Verb.CREATE,
-            f"{'replace' if replace else 'create'} {_what(kind)}",
+            f"{'replace' if replace else 'create'} {_created(kind)}",
         )
     elif kind in _HARMLESS:
         yield finding(Verb.EXECUTE, f"run {_what(kind)}")
@@ -260,6 +261,17 @@ def _statement(node: Any) -> Iterator[Finding]:
 def _what(kind: str) -> str:
     words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", kind.removesuffix("Stmt")).lower()
     return f"a {words} statement"
+
+
+_CREATED = {"": "table", "db": "database", "seq": "sequence", "trig": "trigger",
+    "table as": "table from a query", "define": "type, aggregate or operator"}  # fmt: skip
+
+
+def _created(kind: str) -> str:
+    """What a CREATE statement makes, in words: ``CreateSeqStmt`` → ``a sequence``."""
+    words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", kind.removesuffix("Stmt")).lower()
+    what = _CREATED.get(words.removeprefix("create").strip(), words.removeprefix("create").strip())
+    return f"{'an' if what[:1] in 'aeio' else 'a'} {what}"
 
 
 _HARMLESS = frozenset({"TransactionStmt", "VariableSetStmt", "VariableShowStmt", "DiscardStmt",
