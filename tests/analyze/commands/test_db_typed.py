@@ -87,3 +87,8 @@ def test_coreutils_truncate_is_still_a_file_write() -> None:
     decision = judged("truncate -s 0 app.log")
     assert decision.kind.value == "allow"
     assert [e.target.kind for e in decision.effects] == ["path"]
+
+
+def test_a_line_bash_rejects_is_read_as_sql_only_when_all_of_it_is_sql() -> None:
+    assert decide("CREATE TABLE notes (id int, body text)") == "allow"
+    assert decide("DELETE FROM notes WHERE id = 3; rm -rf ~ (") == "deny"

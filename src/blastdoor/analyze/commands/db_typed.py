@@ -61,17 +61,24 @@ def worth_stopping(found: Effect) -> bool:
     )
 
 
+def database_text(inv: Invocation, text: str) -> list[Effect] | None:
+    """Everything the database text ``text`` would do in a database, or None when it is not
+    database text."""
+    line = text.strip()
+    if SQL_SHAPE.match(line):
+        return analyze_sql(line, evidence=inv.evidence)
+    if _REDIS_SHAPE.match(line):
+        return [redis_command(inv, "", line.rstrip("; ").split())]
+    if _MONGO_SHAPE.match(line):
+        return mongo_effects(inv, "", line)
+    return None
+
+
 def typed_effects(inv: Invocation, text: str) -> list[Effect] | None:
     """What the database text ``text`` typed as ``inv`` would do when sent on, or None when it is
     not database text. Only the steps :func:`worth_stopping` names are kept."""
-    line = text.strip()
-    if SQL_SHAPE.match(line):
-        found = analyze_sql(line, evidence=inv.evidence)
-    elif _REDIS_SHAPE.match(line):
-        found = [redis_command(inv, "", line.rstrip("; ").split())]
-    elif _MONGO_SHAPE.match(line):
-        found = mongo_effects(inv, "", line)
-    else:
+    found = database_text(inv, text)
+    if found is None:
         return None
     return [
         replace(e, detail=f"{e.detail} {_REASON}", tags=e.tags | {"typed-at-shell"})
@@ -89,9 +96,10 @@ def typed_line(script: str, *, bash_error: bool, via: tuple[str, ...] = ()) -> l
         return None
     first = script.split(None, 1)[0] if script.split() else ""
     inv = Invocation(words=(Word(first),), text=script.strip(), via=via)
-    found = typed_effects(inv, script)
-    if found is None:
-        return None
+    whole = database_text(inv, script)
+    if whole is None or any(e.verb is Verb.EXECUTE_UNKNOWN for e in whole):
+        return None  # part of it is not database text: the parse error stands
+    found = typed_effects(inv, script) or []
     return found or [
         effect(
             inv,
