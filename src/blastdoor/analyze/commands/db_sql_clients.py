@@ -1,10 +1,12 @@
-"""SQL clients: psql, mysql/mariadb, sqlite3/duckdb, clickhouse-client and cqlsh. Each finds the
-SQL it would run (an option, a file, standard input) and names the database from its connection
-options."""
+"""SQL clients: psql, mysql/mariadb, sqlite3/duckdb, clickhouse-client and cqlsh, and the clients
+described by a :class:`SqlClient` row (sqlcmd, cockroach sql, snowsql, usql, trino, beeline ...).
+Each finds the SQL it would run (an option, a file, standard input) and names the database from
+its connection options."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 from blastdoor.analyze.commands import CommandFamily
 from blastdoor.analyze.commands.db_base import (
@@ -17,8 +19,8 @@ from blastdoor.analyze.commands.db_base import (
     stdin_effects,
     target_of,
 )
-from blastdoor.analyze.invocation import Analysis, Invocation, effect
-from blastdoor.model import Effect, Scope, Target, Verb
+from blastdoor.analyze.invocation import Analysis, Family, Invocation, effect
+from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
 
 _PSQL_VALUES = ("-c", "--command", "-d", "--dbname", "-f", "--file", "-h", "--host", "-p",
     "--port", "-U", "--username", "-v", "--set", "--variable", "-o", "--output", "-L",
@@ -141,10 +143,108 @@ def _cqlsh(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     )
 
 
+@dataclass(frozen=True)
+class SqlClient:
+    """Where one SQL client takes its SQL and its connection: option names, in its own syntax."""
+
+    sql: tuple[str, ...]  # options whose value is SQL text
+    files: tuple[str, ...] = ()  # options whose value names SQL files (comma-separated allowed)
+    host: tuple[str, ...] = ()
+    db: tuple[str, ...] = ()
+    url: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()  # other options that take a value
+    dialect: str = ""
+    subcommand: str = ""  # `cockroach sql ...`: only this subcommand is a SQL client
+    url_operand: bool = False  # usql: the first operand is the connection URL
+    not_sql: tuple[str, ...] = ()  # flags that make the text something else (mysqlsh --js)
+
+
+CLIENTS: dict[str, SqlClient] = {
+    "sqlcmd": SqlClient(sql=("-Q", "-q"), files=("-i",), host=("-S",), db=("-d",),
+        values=("-U", "-P", "-o", "-v", "-t", "-l", "-s", "-w", "-h", "-a", "-A", "-f", "-H",
+                "-W", "-k", "-L", "-c", "-e", "-r", "-y", "-Y", "-z", "-Z"), dialect="tsql"),
+    "cockroach": SqlClient(sql=("-e", "--execute"), files=("-f", "--file"), host=("--host",),
+        db=("-d", "--database"), url=("--url",), values=("-u", "--user", "--certs-dir",
+        "--format", "--set"), subcommand="sql"),
+    "snowsql": SqlClient(sql=("-q", "--query"), files=("-f", "--filename"),
+        host=("-a", "--accountname"), db=("-d", "--dbname"), values=("-u", "--username", "-s",
+        "--schemaname", "-w", "--warehouse", "-r", "--rolename", "-c", "--connection", "-o",
+        "--option", "-D", "--variable", "--config"), dialect="snowflake"),
+    "usql": SqlClient(sql=("-c", "--command"), files=("-f", "--file"), values=("-o", "--out",
+        "-v", "--set", "-P", "--pset", "-F", "-R"), url_operand=True),
+    "mysqlsh": SqlClient(sql=("-e", "--execute"), files=("-f", "--file"), host=("-h", "--host"),
+        db=("-D", "--schema", "--database"), url=("--uri",), values=("-u", "--user", "-P",
+        "--port", "-S", "--socket"), dialect="mysql", not_sql=("--js", "--py", "--javascript",
+        "--python")),
+    "trino": SqlClient(sql=("--execute",), files=("-f", "--file"), host=("--server",),
+        db=("--catalog",), values=("--schema", "--user", "--output-format", "--session",
+        "--source", "--password"), dialect="trino"),
+    "presto": SqlClient(sql=("--execute",), files=("-f", "--file"), host=("--server",),
+        db=("--catalog",), values=("--schema", "--user", "--output-format", "--session",
+        "--source"), dialect="presto"),
+    "beeline": SqlClient(sql=("-e",), files=("-f", "-i"), url=("-u",), values=("-n", "-p",
+        "-d", "--hivevar", "--hiveconf", "--outputformat"), dialect="hive"),
+    "hive": SqlClient(sql=("-e",), files=("-f", "-i"), db=("--database",), values=("--hivevar",
+        "--hiveconf", "-d", "--define"), dialect="hive"),
+    "spark-sql": SqlClient(sql=("-e",), files=("-f", "-i"), db=("--database",), values=(
+        "--master", "--conf", "--hiveconf", "--hivevar", "-d", "--define", "--name", "--jars",
+        "--packages"), dialect="spark"),
+    "impala-shell": SqlClient(sql=("-q", "--query"), files=("-f", "--query_file"),
+        host=("-i", "--impalad"), db=("-d", "--database"), values=("-u", "--user", "-o",
+        "--output_file", "--var"), dialect="hive"),
+}  # fmt: skip
+
+
+def client_family(spec: SqlClient) -> Family:
+    """The analyzer of a client described by ``spec``."""
+
+    def analyze(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
+        words = list(inv.args)
+        if spec.subcommand:
+            if not words or words[0].text != spec.subcommand:
+                return
+            words = words[1:]
+        takes = (*spec.sql, *spec.files, *spec.host, *spec.db, *spec.url, *spec.values)
+        line = parse_line(words, takes)
+        if line.has(*HELP):
+            return
+        operand = line.operands[0].text if spec.url_operand and line.operands else ""
+        target = target_of(inv, url=line.get(*spec.url) or operand, host=line.get(*spec.host),
+                           db=line.get(*spec.db))  # fmt: skip
+        if spec.not_sql and line.has(*spec.not_sql) and line.has(*spec.sql, *spec.files):
+            yield database_effect(inv, target, Verb.EXECUTE_UNKNOWN,
+                                  f"run {inv.name} script code against the database",
+                                  reversibility=Reversibility.IRREVERSIBLE)  # fmt: skip
+            return
+        dialect = _url_dialect(operand) if spec.url_operand else spec.dialect
+        split = Line(
+            options=[(flag, one) for flag, value in line.options
+                     for one in (value.split(",") if flag in spec.files else [value])],
+            operands=line.operands,
+        )  # fmt: skip
+        yield from _run_sources(
+            inv, ctx, split, target, sql=spec.sql, files=spec.files, dialect=dialect
+        )
+
+    return analyze
+
+
+def _url_dialect(url: str) -> str:
+    scheme = url.partition(":")[0].lower()
+    if scheme in ("my", "mysql", "mariadb", "maria", "tidb"):
+        return "mysql"
+    if scheme in ("sq", "sqlite", "sqlite3", "file"):
+        return "sqlite"
+    if scheme in ("ms", "mssql", "sqlserver"):
+        return "tsql"
+    return ""
+
+
 FAMILIES = (
     CommandFamily.of(["psql", "pgcli"], _psql),
     CommandFamily.of(["mysql", "mariadb", "mycli"], _mysql),
     CommandFamily.of(["sqlite3", "sqlite", "duckdb", "litecli"], _sqlite),
     CommandFamily.of(["clickhouse-client", "clickhouse"], _clickhouse),
     CommandFamily.of(["cqlsh"], _cqlsh),
+    *(CommandFamily.of([name], client_family(spec)) for name, spec in CLIENTS.items()),
 )
