@@ -86,3 +86,11 @@ def test_roles_that_bypass_row_level_security_are_escalations() -> None:
 def test_creates_say_what_they_make(sql: str, verb: Verb, detail: str) -> None:
     (found,) = findings(sql)
     assert (found.verb, found.detail) == (verb, detail)
+
+
+def test_a_lone_name_is_no_statement_except_where_it_runs_a_procedure() -> None:
+    assert [f.verb for f in findings("monthly_report")] == [Verb.READ]
+    assert [f.verb for f in findings("monthly_report", dialect="hive")] == [Verb.READ]
+    assert [f.verb for f in findings("usp_purge_orders", dialect="tsql")] == [Verb.EXECUTE_UNKNOWN]
+    assert [f.verb for f in findings("SHUTDOWN")] == [Verb.EXECUTE_UNKNOWN]
+    assert [f.verb for f in findings("units * price", dialect="hive")] == [Verb.EXECUTE_UNKNOWN]

@@ -782,10 +782,39 @@ def scan_keywords(statement: str) -> Finding:
             f"run a {low.split()[0].upper()} statement",
             tags={"schema"} if verb is Verb.MODIFY else (),
         )
+    if lone_word(low):
+        return finding(
+            Verb.READ, f"run nothing: {text!r} alone is not a SQL statement, so it is rejected"
+        )
     return finding(
         Verb.EXECUTE_UNKNOWN,
         f"run a statement Blastdoor does not understand ({text[:60]!r})",
         _GONE,
+    )
+
+
+# Single words some database runs as a whole statement, beyond PostgreSQL's keywords.
+_LONE_COMMANDS = frozenset({"shutdown", "reconfigure", "go", "sync", "dbcc", "flushall",
+    "flushdb", "purge", "compact", "repair", "backup", "restore", "repack"})  # fmt: skip
+
+
+def lone_word(statement: str) -> bool:
+    """Whether ``statement`` is one plain name that no SQL dialect runs by itself (``query``,
+    ``my_report``): PostgreSQL, MySQL, SQLite and the rest reject it as a syntax error. T-SQL is
+    the exception (a lone name starts a stored procedure) and is handled by ``sql_dialects``."""
+    from pglast import keywords
+
+    word = statement.strip().rstrip(";").strip().lower()
+    if not re.fullmatch(r"[a-z_][a-z0-9_$]*", word) or word in _LONE_COMMANDS:
+        return False
+    return not any(
+        word in group
+        for group in (
+            keywords.RESERVED_KEYWORDS,
+            keywords.UNRESERVED_KEYWORDS,
+            keywords.COL_NAME_KEYWORDS,
+            keywords.TYPE_FUNC_NAME_KEYWORDS,
+        )
     )
 
 

@@ -19,7 +19,14 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
 
-from blastdoor.analyze.sql import Finding, finding, scan_keywords, split_statements, unparsed
+from blastdoor.analyze.sql import (
+    Finding,
+    finding,
+    lone_word,
+    scan_keywords,
+    split_statements,
+    unparsed,
+)
 from blastdoor.model import Reversibility, Verb
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)  # its "falling back to a Command" notes go nowhere
@@ -27,6 +34,7 @@ _REV, _BACKUP, _GONE = Reversibility.REVERSIBLE, Reversibility.RECOVERABLE_WITH_
 ALIASES = {"mariadb": "mysql", "tidb": "mysql", "sqlite3": "sqlite", "mssql": "tsql", "sqlserver": "tsql"}
 _DATA_KINDS = frozenset({"TABLE", "DATABASE", "SCHEMA", "MATERIALIZED VIEW", "TABLESPACE", "SEQUENCE"})
 _EXECUTABLE = re.compile(r"/\*M?!\d{0,6}(.*?)\*/", re.DOTALL)
+_LONE_NAME_CALLS = frozenset({"tsql"})  # T-SQL runs a lone procedure name at the start of a batch
 _HARMLESS = ("Use", "Set", "Transaction", "Commit", "Rollback", "Describe", "Show", "Analyze", "Cache", "Uncache")
 
 
@@ -43,6 +51,10 @@ def findings(sql: str, dialect: str) -> list[Finding]:
         sql = _EXECUTABLE.sub(r" \1 ", sql)
     out: list[Finding] = []
     for statement in split_statements(sql, hash_comments=mysql):
+        if dialect in _LONE_NAME_CALLS and lone_word(statement):
+            out.append(finding(Verb.EXECUTE_UNKNOWN, f"run the stored procedure {statement.strip()[:60]} "
+                               "(a lone name at the start of a batch runs it)", _GONE))  # fmt: skip
+            continue
         try:
             parsed = [node for node in sqlglot.parse(statement, read=dialect) if node is not None]
         except (SqlglotError, RecursionError, ValueError):
@@ -78,7 +90,7 @@ def _statement(node: Any, text: str) -> Iterator[Finding]:
         yield finding(Verb.READ, "read data")
     elif isinstance(node, exp.Create):
         yield finding(Verb.CREATE, f"create the {str(node.args.get('kind') or 'object').lower()} {_table(node.this)}")
-    elif isinstance(node, exp.Command):
+    elif isinstance(node, (exp.Command, exp.Condition)):  # a bare expression (`a * b`): no statement
         yield scan_keywords(text)
     elif type(node).__name__ in _HARMLESS:
         yield finding(Verb.EXECUTE, f"run {type(node).__name__.upper()}")
