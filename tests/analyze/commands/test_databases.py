@@ -101,3 +101,14 @@ def test_development_database_is_allowed() -> None:
 def test_other_sql_clients_are_read_like_psql(command: str, decision: str) -> None:
     files = {"a.sql": "SELECT 1;", "wipe.sql": "DELETE FROM orders;"}
     assert decide(command, files) == decision
+
+
+@pytest.mark.parametrize(
+    ("command", "decision"),
+    [
+        ("influx bucket delete --name metrics", "hold"),
+        ("influx query 'from(bucket: \"metrics\") |> range(start: -1h)'", "allow"),
+    ],
+)
+def test_influx_reads_like_other_stores(command: str, decision: str) -> None:
+    assert decide(command) == decision

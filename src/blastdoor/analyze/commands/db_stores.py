@@ -1,5 +1,6 @@
-"""Document and key-value stores: mongosh/mongo (the JavaScript it runs) and redis-cli (the
-Redis commands it sends, from its arguments or standard input)."""
+"""Document and key-value stores: mongosh/mongo (the JavaScript it runs), redis-cli (the Redis
+commands it sends, from its arguments or standard input), and influx, whose ``NOUN... VERB``
+command lines read like the SaaS CLIs' (``influx bucket delete --name metrics``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from blastdoor.analyze.commands.db_base import (
     stdin_effects,
     target_of,
 )
+from blastdoor.analyze.commands.saas import Cli, analyzer
 from blastdoor.analyze.invocation import Analysis, Invocation
 from blastdoor.model import Effect, Reversibility, Verb
 
@@ -286,4 +288,5 @@ def _redis(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
 FAMILIES = (
     CommandFamily.of(["mongosh", "mongo"], _mongo),
     CommandFamily.of(["redis-cli", "valkey-cli", "keydb-cli"], _redis),
+    CommandFamily.of(["influx"], analyzer(Cli(kind="influxdb", hints={"host": "host"}))),
 )
