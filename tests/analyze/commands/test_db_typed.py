@@ -33,7 +33,7 @@ def decide(command: str, **context: object) -> str:
         "update accounts set balance = 0 where 1 = 1",
         "ALTER TABLE invoices DROP COLUMN total",
         "TRUNCATE TABLE audit_log;",
-        "truncate audit_log",
+        "TRUNCATE audit_log",
         "FLUSHDB",
         "flushall async",
         "db.carts.drop()",
@@ -83,8 +83,9 @@ def test_database_text_as_data_is_not_a_command(command: str) -> None:
     assert decide(command) == "allow"
 
 
-def test_coreutils_truncate_is_still_a_file_write() -> None:
-    decision = judged("truncate -s 0 app.log")
+@pytest.mark.parametrize("command", ["truncate -s 0 app.log", "truncate app.log"])
+def test_coreutils_truncate_is_still_a_file_write(command: str) -> None:
+    decision = judged(command)
     assert decision.kind.value == "allow"
     assert [e.target.kind for e in decision.effects] == ["path"]
 

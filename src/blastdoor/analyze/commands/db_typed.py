@@ -12,8 +12,9 @@ REVOKE) and a read are left to be judged when they reach a database client, wher
 known; typed at the shell they run nothing.
 
 A line is database text only in the shape the language requires (``DELETE FROM t``, ``UPDATE t
-SET``, ``DROP <kind> <name>`` ...); ``TRUNCATE`` is SQL only without options, since coreutils
-``truncate`` refuses to run without ``-s`` or ``-r`` (see ``filesystem``).
+SET``, ``DROP <kind> <name>`` ...). ``truncate`` is SQL only without options (coreutils refuses to
+run without ``-s`` or ``-r``, see ``filesystem``) and only as ``truncate table t`` or in capitals
+(``TRUNCATE t``): a lower-case ``truncate app.log`` is a file command missing its size.
 """
 
 from __future__ import annotations
@@ -38,9 +39,10 @@ SQL_SHAPE = re.compile(
       | (grant|revoke)\s+\S.*\s(to|from)\s+\S
       | insert\s+(ignore\s+)?into\s+\S
       | create\s+(or\s+replace\s+)?[a-z]+\s+\S
-      | truncate\s+(table\s+)?[\w`"\[\].]+\s*(cascade|restrict|restart\s+identity)?\s*;?\s*$
+      | truncate\s+table\s+[\w`"\[\].]+
+      | (?-i:TRUNCATE)\s+[\w`"\[\].]+
     )""",
-)
+)  # lower-case `truncate app.log` is coreutils missing its -s: a file, not a table
 SQL_KEYWORDS = ("delete", "drop", "update", "alter", "grant", "revoke", "insert", "create")
 _REDIS_SHAPE = re.compile(r"(?i)^\s*(flushall|flushdb)(\s+(a?sync))?\s*;?\s*$")
 _MONGO_SHAPE = re.compile(r"^\s*db(\.[\w$-]+)*\.\w+\s*\(.*\)\s*;?\s*$")
