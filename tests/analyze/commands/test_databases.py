@@ -112,3 +112,18 @@ def test_other_sql_clients_are_read_like_psql(command: str, decision: str) -> No
 )
 def test_influx_reads_like_other_stores(command: str, decision: str) -> None:
     assert decide(command) == decision
+
+
+@pytest.mark.parametrize(
+    ("script", "decision"),
+    [
+        ('db.runCommand({drop: "carts"})', "hold"),
+        ("db.getSiblingDB('shop').runCommand({ dropDatabase: 1 })", "hold"),
+        ('db.runCommand({delete: "carts", deletes: [{q: {}, limit: 0}]})', "hold"),
+        ('db.carts_new.renameCollection("carts", true)', "hold"),
+        ("rs.stepDown(60)", "ask"),
+        ("db.runCommand({ping: 1})", "allow"),
+    ],
+)
+def test_mongo_commands_run_through_run_command(script: str, decision: str) -> None:
+    assert decide(f"mongosh mongodb://cluster.internal/shop --eval '{script}'") == decision

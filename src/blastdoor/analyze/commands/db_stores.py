@@ -22,6 +22,7 @@ from blastdoor.model import Effect, Reversibility, Verb
 
 _GONE = Reversibility.IRREVERSIBLE
 
+_COMMAND = r"(?:run|admin)Command\s*\(\s*\{\s*[\"']?"  # db.runCommand({drop: ...})
 _MONGO_WRITES: tuple[tuple[re.Pattern[str], Verb, str, Reversibility, str], ...] = (
     (re.compile(r"\.dropDatabase\s*\("), Verb.DESTROY, "drop the whole database", _GONE, "drop"),
     (
@@ -30,6 +31,38 @@ _MONGO_WRITES: tuple[tuple[re.Pattern[str], Verb, str, Reversibility, str], ...]
         "drop a collection and its documents",
         _GONE,
         "drop",
+    ),
+    (
+        re.compile(_COMMAND + r"dropDatabase[\"']?\s*:"),
+        Verb.DESTROY,
+        "drop the whole database (dropDatabase command)",
+        _GONE,
+        "drop",
+    ),
+    (
+        re.compile(_COMMAND + r"drop[\"']?\s*:|\.renameCollection\s*\([^)]*,\s*true\s*\)"),
+        Verb.DESTROY,
+        "drop a collection and its documents (drop command, or a rename with dropTarget)",
+        _GONE,
+        "drop",
+    ),
+    (
+        re.compile(_COMMAND + r"delete[\"']?\s*:"),
+        Verb.DELETE,
+        "delete documents through the delete command",
+        _GONE,
+        "delete",
+    ),
+    (
+        re.compile(
+            _COMMAND + r"(replSetStepDown|replSetReconfig|removeShard|fsync)[\"']?\s*:"
+            r"|\brs\.(remove|stepDown|reconfig|reconfigForPSASet)\s*\(|\bsh\.removeShard\s*\("
+            r"|\.fsyncLock\s*\("
+        ),
+        Verb.MODIFY,
+        "change the replica set or shards, or lock the server against writes",
+        Reversibility.REVERSIBLE,
+        "stops-service",
     ),
     (
         re.compile(r"\.(deleteMany|remove)\s*\(\s*(\{\s*\})?\s*\)"),
