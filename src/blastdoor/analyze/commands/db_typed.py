@@ -101,23 +101,28 @@ def typed_line(script: str, *, bash_error: bool, via: tuple[str, ...] = ()) -> l
     whole = database_text(inv, script)
     if whole is None or any(e.verb is Verb.EXECUTE_UNKNOWN for e in whole):
         return None  # part of it is not database text: the parse error stands
-    found = typed_effects(inv, script) or []
-    return found or [
-        effect(
-            inv,
-            Verb.EXECUTE,
-            Target("program", inv.name),
-            "run nothing: database text typed at the shell, which rejects it; what it would do "
-            "in a database is judged when it reaches a client",
-            scope=Scope.LOCAL,
-        )
-    ]
+    return typed_effects(inv, script) or [_nothing(inv)]
 
 
 def typed_command(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     """``DROP TABLE t``, ``FLUSHALL``: database text in place of a program name."""
     found = typed_effects(inv, inv.text) if "/" not in inv.words[0].text else None
-    yield from found if found else [ordinary_program(inv)]
+    if found is None:
+        yield ordinary_program(inv)
+    else:
+        yield from found or [_nothing(inv)]
+
+
+def _nothing(inv: Invocation) -> Effect:
+    """Database text that, sent on, would only read or make a targeted change: nothing runs."""
+    return effect(
+        inv,
+        Verb.EXECUTE,
+        Target("program", inv.name),
+        "run nothing: database text typed at the shell, which rejects it; what it would do in a "
+        "database is judged when it reaches a client",
+        scope=Scope.LOCAL,
+    )
 
 
 FAMILIES = (CommandFamily.of([*SQL_KEYWORDS, "flushall", "flushdb"], typed_command),)
