@@ -127,3 +127,19 @@ def test_influx_reads_like_other_stores(command: str, decision: str) -> None:
 )
 def test_mongo_commands_run_through_run_command(script: str, decision: str) -> None:
     assert decide(f"mongosh mongodb://cluster.internal/shop --eval '{script}'") == decision
+
+
+@pytest.mark.parametrize(
+    ("command", "decision"),
+    [
+        ("psql -h db.internal -c '\\! rm -rf ~'", "deny"),
+        ("psql -h db.internal -c '\\! ls -la'", "allow"),
+        ("sqlite3 app.db '.shell rm -rf build'", "allow"),
+        ("mysql -h db.internal -e 'system cat ~/.aws/credentials'", "ask"),
+        ("psql -h db.internal -c '\\!'", "ask"),
+    ],
+)
+def test_client_shell_escapes_are_judged_as_the_commands_they_run(
+    command: str, decision: str
+) -> None:
+    assert decide(command) == decision

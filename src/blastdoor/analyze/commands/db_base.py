@@ -109,7 +109,29 @@ def target_of(
 def sql_effects(
     inv: Invocation, ctx: Analysis, sql: str, target: str, *, dialect: str = ""
 ) -> list[Effect]:
-    return analyze_sql(_include(ctx, sql), target=target, dialect=dialect, evidence=inv.evidence)
+    text, shell = _shell_escapes(inv, ctx, _include(ctx, sql), dialect)
+    found = analyze_sql(text, target=target, dialect=dialect, evidence=inv.evidence)
+    return shell + (found if text.strip() or not shell else [])
+
+
+# `\! cmd` (psql, mysql), `.shell cmd` / `.system cmd` (sqlite), `system cmd` (mysql): the client
+# runs cmd in a shell on this machine.
+_ESCAPE = re.compile(r"(?im)^[ \t]*(\\!|\.shell|\.system|system)[ \t]+(\S.*?)[ \t]*;?[ \t]*$")
+
+
+def _shell_escapes(
+    inv: Invocation, ctx: Analysis, sql: str, dialect: str
+) -> tuple[str, list[Effect]]:
+    """``sql`` without its shell-escape lines, and the effects of the commands they run."""
+    effects: list[Effect] = []
+
+    def run(match: re.Match[str]) -> str:
+        if match.group(1).lower() == "system" and dialect != "mysql":
+            return match.group(0)  # only the mysql client reads a bare `system`
+        effects.extend(ctx.run_script(inv, match.group(2), via=f"{inv.name} {match.group(1)}"))
+        return ""
+
+    return _ESCAPE.sub(run, sql), effects
 
 
 def _include(ctx: Analysis, sql: str) -> str:
