@@ -70,7 +70,9 @@ def test_roles_that_bypass_row_level_security_are_escalations() -> None:
     assert bypass.verb.value == "escalate" and "rls-bypass" in bypass.tags
     (superuser,) = findings("SET SESSION AUTHORIZATION postgres")
     assert superuser.verb.value == "escalate"
-    assert [f.verb.value for f in findings("SET LOCAL ROLE authenticated; SET search_path = app")] == ["execute", "execute"]
+    assert [
+        f.verb.value for f in findings("SET LOCAL ROLE authenticated; SET search_path = app")
+    ] == ["execute", "execute"]
 
 
 @pytest.mark.parametrize(
