@@ -7,8 +7,9 @@ split on ``;`` outside quotes and judged per statement from its keywords, and th
 Scope is left unknown: :mod:`blastdoor.scope` decides it from the target and the context.
 
 This module holds the findings, the splitting and the client meta-commands; PostgreSQL's statements
-are read in :mod:`.sql_postgres`, the keyword fallback is :mod:`.sql_keywords`, other dialects are
-:mod:`.sql_dialects`.
+are read in :mod:`.sql_postgres` (roles and privileges in :mod:`.sql_permissions`, always-true
+WHERE clauses in :mod:`.sql_where`, node helpers in :mod:`.sql_nodes`), the keyword fallback is
+:mod:`.sql_keywords`, other dialects are :mod:`.sql_dialects`.
 """
 
 from __future__ import annotations

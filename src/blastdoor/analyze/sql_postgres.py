@@ -11,6 +11,14 @@ from typing import Any
 
 from blastdoor.analyze.sql import Finding, finding, split_statements
 from blastdoor.analyze.sql_keywords import scan_keywords
+from blastdoor.analyze.sql_nodes import descendants, name_of
+from blastdoor.analyze.sql_permissions import (
+    grant_findings,
+    grant_role_findings,
+    role_findings,
+    set_findings,
+)
+from blastdoor.analyze.sql_where import always_true
 from blastdoor.model import Reversibility, Verb
 
 _REV, _BACKUP, _GONE = (
@@ -69,7 +77,7 @@ _HARMLESS = frozenset({"TransactionStmt", "VariableSetStmt", "VariableShowStmt",
 
 def _nested(node: Any) -> Iterator[Finding]:
     """Data-changing statements in CTEs (``WITH d AS (DELETE ...) SELECT``), risky functions."""
-    for child in _descendants(node):
+    for child in descendants(node):
         kind = type(child).__name__
         if kind in ("DeleteStmt", "UpdateStmt", "InsertStmt", "MergeStmt") and child is not node:
             yield from _HANDLERS[kind](child)
@@ -98,44 +106,13 @@ _RISKY_FUNCTIONS = {
 }
 
 
-def _descendants(node: Any) -> Iterator[Any]:
-    from pglast.ast import Node
-
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, Node):
-            yield current
-            stack.extend(getattr(current, slot, None) for slot in getattr(current, "__slots__", ()))
-        elif isinstance(current, (tuple, list)):
-            stack.extend(current)
-
-
-def _name(node: Any) -> str:
-    """A readable name for a RangeVar, a qualified name list, or any other object reference."""
-    if node is None:
-        return ""
-    if isinstance(node, (tuple, list)):
-        return ".".join(filter(None, (_name(part) for part in node)))
-    for attr in ("sval", "relname", "rolename", "priv_name"):
-        value = getattr(node, attr, None)
-        if isinstance(value, str):
-            schema = getattr(node, "schemaname", None) if attr == "relname" else None
-            return f"{schema}.{value}" if schema else value
-    for attr in ("objname", "names", "rel", "relation"):
-        if getattr(node, attr, None) is not None:
-            return _name(getattr(node, attr))
-    kind = getattr(node, "roletype", None)  # PUBLIC, CURRENT_USER, SESSION_USER ...
-    return kind.name.removeprefix("ROLESPEC_").lower() if kind is not None else "?"
-
-
 _DATA_OBJECTS = frozenset({"TABLE", "SCHEMA", "MATVIEW", "FOREIGN_TABLE", "TABLESPACE",
     "DATABASE", "SEQUENCE"})  # fmt: skip
 
 
 def _drop(node: Any) -> Iterator[Finding]:
     kind = node.removeType.name.removeprefix("OBJECT_")
-    names = [_name(obj) for obj in node.objects or ()]
+    names = [name_of(obj) for obj in node.objects or ()]
     cascade = node.behavior.name == "DROP_CASCADE"
     label = kind.lower().replace("matview", "materialized view").replace("_", " ")
     detail = f"drop the {label} {', '.join(names)}" + (
@@ -150,14 +127,14 @@ def _drop(node: Any) -> Iterator[Finding]:
 
 def _dml(node: Any) -> Iterator[Finding]:
     deleting = type(node).__name__ == "DeleteStmt"
-    table = _name(node.relation)
+    table = name_of(node.relation)
     verb, action = (Verb.DELETE, "delete") if deleting else (Verb.MODIFY, "update")
     where = node.whereClause
     if where is None:
         yield finding(
             verb, f"{action} every row of {table} (no WHERE clause)", _GONE, {"no-where"}, [table]
         )
-    elif _trivial(where):
+    elif always_true(where):
         yield finding(
             verb,
             f"{action} every row of {table} (the WHERE clause is always true)",
@@ -175,81 +152,8 @@ def _dml(node: Any) -> Iterator[Finding]:
         )
 
 
-def _trivial(expr: Any) -> bool:
-    """Whether a WHERE clause holds for every row (``1=1``, ``true``, ``id IS NOT NULL``)."""
-    kind = type(expr).__name__
-    if kind == "A_Const":
-        value = getattr(expr.val, "boolval", None) if expr.val is not None else None
-        ival = getattr(expr.val, "ival", None) if expr.val is not None else None
-        sval = str(getattr(expr.val, "sval", "")).lower() if expr.val is not None else ""
-        return bool(value) or bool(ival) or sval in ("t", "true", "1", "y", "yes", "on")
-    if kind == "TypeCast":
-        return _trivial(expr.arg)
-    if kind == "BoolExpr":
-        parts = list(expr.args or ())
-        if expr.boolop.name == "OR_EXPR":
-            return any(_trivial(p) for p in parts)
-        if expr.boolop.name == "AND_EXPR":
-            return all(_trivial(p) for p in parts)
-        return _false(parts[0]) if parts else False
-    if kind == "NullTest":
-        return expr.nulltesttype.name == "IS_NOT_NULL" and _column(expr.arg) == "id"
-    if kind == "A_Expr":
-        return _trivial_comparison(expr)
-    return False
-
-
-def _false(expr: Any) -> bool:
-    return type(expr).__name__ == "A_Const" and getattr(expr.val, "boolval", True) is False
-
-
-def _column(expr: Any) -> str:
-    if type(expr).__name__ != "ColumnRef":
-        return ""
-    return str(getattr(expr.fields[-1], "sval", "")).lower()
-
-
-def _reference(expr: Any) -> str:
-    """A column reference as written, qualifiers included (``t.x``), lowercased."""
-    if type(expr).__name__ != "ColumnRef":
-        return ""
-    return ".".join(str(getattr(part, "sval", "*")) for part in expr.fields).lower()
-
-
-def _const(expr: Any) -> object:
-    if type(expr).__name__ == "TypeCast":
-        expr = expr.arg
-    if type(expr).__name__ != "A_Const" or expr.val is None:
-        return None
-    for attr in ("ival", "sval", "fval", "boolval"):
-        if hasattr(expr.val, attr):
-            return getattr(expr.val, attr)
-    return None
-
-
-def _trivial_comparison(expr: Any) -> bool:
-    op = str(getattr((expr.name or ("",))[-1], "sval", ""))
-    left, right = _const(expr.lexpr), _const(expr.rexpr)
-    if expr.kind.name == "AEXPR_LIKE":
-        return right == "%"
-    if expr.kind.name != "AEXPR_OP":
-        return False
-    if left is not None and right is not None:
-        same = str(left) == str(right)
-        return {"=": same, "<>": not same, "!=": not same}.get(op, False)
-    if op == "=" and _reference(expr.lexpr) and _reference(expr.lexpr) == _reference(expr.rexpr):
-        return True  # x = x; but a.x = b.x is a join condition
-    if _column(expr.lexpr) == "id" and isinstance(right, int):
-        return (
-            (op == ">" and right <= 0)
-            or (op == ">=" and right <= 1)
-            or (op in ("<>", "!=") and right <= 0)
-        )
-    return False
-
-
 def _insert(node: Any) -> Iterator[Finding]:
-    table = _name(node.relation)
+    table = name_of(node.relation)
     conflict = node.onConflictClause
     if conflict is not None and conflict.action.name == "ONCONFLICT_UPDATE":
         yield finding(
@@ -260,7 +164,7 @@ def _insert(node: Any) -> Iterator[Finding]:
 
 
 def _merge(node: Any) -> Iterator[Finding]:
-    table = _name(node.relation)
+    table = name_of(node.relation)
     deletes = any(
         getattr(w, "commandType", None) is not None and w.commandType.name == "CMD_DELETE"
         for w in node.mergeWhenClauses or ()
@@ -276,7 +180,7 @@ def _merge(node: Any) -> Iterator[Finding]:
 
 
 def _alter_table(node: Any) -> Iterator[Finding]:
-    table = _name(node.relation)
+    table = name_of(node.relation)
     for cmd in node.cmds or ():
         sub = cmd.subtype.name
         if sub in ("AT_DropColumn", "AT_DetachPartition"):
@@ -308,90 +212,9 @@ def _alter_table(node: Any) -> Iterator[Finding]:
             yield finding(Verb.MODIFY, f"alter the table {table}", _REV, {"schema"}, [table])
 
 
-_POWERFUL_ROLES = re.compile(
-    r"^(postgres|rds_superuser|azure_pg_admin|cloudsqlsuperuser|pg_read_server_files"
-    r"|pg_write_server_files|pg_execute_server_program|pg_signal_backend|root|admin|dba)$"
-)
-_POWERFUL_OPTIONS = frozenset({"superuser", "createrole", "bypassrls", "replication"})
-
-
-_RLS_BYPASS_ROLES = re.compile(r"^(service_role|supabase_admin|supabase_auth_admin|postgres|rds_superuser|"
-                               r"cloudsqlsuperuser|azure_pg_admin|neon_superuser|admin|root)$")  # fmt: skip
-
-
-def _set(node: Any) -> Iterator[Finding]:
-    """``SET [LOCAL] ROLE r`` / ``SET SESSION AUTHORIZATION r``: a role that bypasses row-level
-    security (Supabase's ``service_role``, a superuser) is an escalation; anything else is a setting."""
-    name = str(node.name or "").lower()
-    values = [str(_const(arg) or "") for arg in node.args or ()]
-    role = (values[0] if values else "").lower()
-    if name in ("role", "session_authorization") and _RLS_BYPASS_ROLES.match(role):
-        yield finding(Verb.ESCALATE, f"act as the role {role}, which bypasses row-level security", _REV,
-                 {"permissions", "rls-bypass"})  # fmt: skip
-    else:
-        yield finding(Verb.EXECUTE, f"run SET {name or 'statement'}")
-
-
-def _grant(node: Any) -> Iterator[Finding]:
-    who = ", ".join(_name(g) for g in node.grantees or ())
-    if not node.is_grant:
-        yield finding(Verb.MODIFY, f"revoke privileges from {who}", _REV, {"permissions"})
-        return
-    privileges = (
-        "all privileges"
-        if node.privileges is None
-        else ", ".join(_name(p) for p in node.privileges)
-    )
-    scope = (
-        "every object in a schema"
-        if node.targtype.name == "ACL_TARGET_ALL_IN_SCHEMA"
-        else ", ".join(_name(o) for o in node.objects or ())
-    )
-    detail = f"grant {privileges} on {scope} to {who}"
-    if node.grant_option and node.privileges is None:
-        yield finding(Verb.ESCALATE, detail + " WITH GRANT OPTION", _REV, {"permissions"})
-    else:
-        yield finding(Verb.MODIFY, detail, _REV, {"permissions"})
-
-
-def _grant_role(node: Any) -> Iterator[Finding]:
-    roles = [_name(r) for r in node.granted_roles or ()]
-    who = ", ".join(_name(g) for g in node.grantee_roles or ())
-    if node.is_grant and any(_POWERFUL_ROLES.match(r.lower()) for r in roles):
-        yield finding(
-            Verb.ESCALATE, f"give {who} the powerful role {', '.join(roles)}", _REV, {"permissions"}
-        )
-    else:
-        action = "grant" if node.is_grant else "revoke"
-        yield finding(
-            Verb.MODIFY, f"{action} the role {', '.join(roles)} for {who}", _REV, {"permissions"}
-        )
-
-
-def _role(node: Any) -> Iterator[Finding]:
-    name = node.role if isinstance(node.role, str) else _name(node.role)
-    powers = [
-        o.defname
-        for o in node.options or ()
-        if o.defname in _POWERFUL_OPTIONS and getattr(o.arg, "boolval", True) is not False
-    ]
-    creating = type(node).__name__ == "CreateRoleStmt"
-    if powers:
-        yield finding(
-            Verb.ESCALATE,
-            f"give the role {name} {', '.join(p.upper() for p in powers)}",
-            _REV,
-            {"permissions"},
-        )
-    elif creating:
-        yield finding(Verb.CREATE, f"create the role {name}")
-    else:
-        yield finding(Verb.MODIFY, f"change the role {name}", _REV, {"permissions"})
-
-
 def _select(node: Any) -> Iterator[Finding]:
     if node.intoClause is not None:
-        yield finding(Verb.CREATE, f"create the table {_name(node.intoClause.rel)} from a query")
+        yield finding(Verb.CREATE, f"create the table {name_of(node.intoClause.rel)} from a query")
     else:
         yield finding(Verb.READ, "read rows")
 
@@ -415,7 +238,7 @@ def _copy(node: Any) -> Iterator[Finding]:
             {"shell-escape", "remote-code"},
         )
     elif node.is_from:
-        yield finding(Verb.CREATE, f"load rows into {_name(node.relation)}")
+        yield finding(Verb.CREATE, f"load rows into {name_of(node.relation)}")
     elif node.filename:
         yield finding(
             Verb.CREATE,
@@ -455,7 +278,10 @@ _HANDLERS: dict[str, Any] = {
     ],
     "DropRoleStmt": lambda n: [
         finding(
-            Verb.DELETE, f"drop the role {', '.join(_name(r) for r in n.roles)}", _BACKUP, {"drop"}
+            Verb.DELETE,
+            f"drop the role {', '.join(name_of(r) for r in n.roles)}",
+            _BACKUP,
+            {"drop"},
         )
     ],
     "DropOwnedStmt": lambda n: [
@@ -470,7 +296,7 @@ _HANDLERS: dict[str, Any] = {
     "DropUserMappingStmt": lambda n: [
         finding(
             Verb.DELETE,
-            f"drop the user mapping for {_name(n.user)} on server {n.servername}",
+            f"drop the user mapping for {name_of(n.user)} on server {n.servername}",
             _BACKUP,
             {"drop"},
         )
@@ -478,22 +304,22 @@ _HANDLERS: dict[str, Any] = {
     "TruncateStmt": lambda n: [
         finding(
             Verb.DELETE,
-            f"empty the tables {', '.join(_name(r) for r in n.relations)}",
+            f"empty the tables {', '.join(name_of(r) for r in n.relations)}",
             _GONE,
             {"truncate"},
-            [_name(r) for r in n.relations],
+            [name_of(r) for r in n.relations],
         )
     ],
-    "VariableSetStmt": lambda n: list(_set(n)),
+    "VariableSetStmt": lambda n: list(set_findings(n)),
     "DeleteStmt": _dml,
     "UpdateStmt": _dml,
     "InsertStmt": _insert,
     "MergeStmt": _merge,
     "AlterTableStmt": _alter_table,
-    "GrantStmt": _grant,
-    "GrantRoleStmt": _grant_role,
-    "CreateRoleStmt": _role,
-    "AlterRoleStmt": _role,
+    "GrantStmt": grant_findings,
+    "GrantRoleStmt": grant_role_findings,
+    "CreateRoleStmt": role_findings,
+    "AlterRoleStmt": role_findings,
     "SelectStmt": _select,
     "ExplainStmt": _explain,
     "VariableShowStmt": lambda n: [finding(Verb.READ, f"show the setting {n.name}")],
