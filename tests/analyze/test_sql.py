@@ -70,4 +70,29 @@ def test_roles_that_bypass_row_level_security_are_escalations() -> None:
     assert bypass.verb.value == "escalate" and "rls-bypass" in bypass.tags
     (superuser,) = findings("SET SESSION AUTHORIZATION postgres")
     assert superuser.verb.value == "escalate"
-    assert [f.verb.value for f in findings("SET LOCAL ROLE authenticated; SET search_path = app")] == ["execute", "execute"]
+    assert [
+        f.verb.value for f in findings("SET LOCAL ROLE authenticated; SET search_path = app")
+    ] == ["execute", "execute"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "verb", "detail"),
+    [
+        ("CREATE SCHEMA billing", Verb.CREATE, "create a schema"),
+        ("CREATE INDEX ON invoices (due)", Verb.CREATE, "create an index"),
+        ("CREATE SEQUENCE invoice_no", Verb.CREATE, "create a sequence"),
+        ("CREATE VIEW unpaid AS SELECT * FROM invoices", Verb.CREATE, "create a view"),
+        ("CREATE OR REPLACE VIEW unpaid AS SELECT 1", Verb.MODIFY, "replace a view"),
+    ],
+)
+def test_creates_say_what_they_make(sql: str, verb: Verb, detail: str) -> None:
+    (found,) = findings(sql)
+    assert (found.verb, found.detail) == (verb, detail)
+
+
+def test_a_lone_name_is_no_statement_except_where_it_runs_a_procedure() -> None:
+    assert [f.verb for f in findings("monthly_report")] == [Verb.READ]
+    assert [f.verb for f in findings("monthly_report", dialect="hive")] == [Verb.READ]
+    assert [f.verb for f in findings("usp_purge_orders", dialect="tsql")] == [Verb.EXECUTE_UNKNOWN]
+    assert [f.verb for f in findings("SHUTDOWN")] == [Verb.EXECUTE_UNKNOWN]
+    assert [f.verb for f in findings("units * price", dialect="hive")] == [Verb.EXECUTE_UNKNOWN]

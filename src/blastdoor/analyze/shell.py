@@ -23,6 +23,7 @@ from tree_sitter import Node
 
 from blastdoor.analyze.bash_tree import STRUCTURAL_SKIP, first_error, parse, stage_name
 from blastdoor.analyze.commands import lookup
+from blastdoor.analyze.commands.db_typed import typed_line
 from blastdoor.analyze.commands.filesystem import redirect_effects
 from blastdoor.analyze.commands.generic import ordinary_program
 from blastdoor.analyze.directories import MOVES, Directories
@@ -113,6 +114,9 @@ class ShellWalker:
     # -- entry point -----------------------------------------------------------------------
     def walk_script(self, script: str) -> None:
         root = parse(script)
+        if (typed := typed_line(script, bash_error=root.has_error, via=self._via)) is not None:
+            self.effects.extend(typed)  # `CREATE INDEX i ON t(c)`, `db.x.drop()`: not bash
+            return
         if root.has_error:
             where = first_error(root)
             self.effects.append(

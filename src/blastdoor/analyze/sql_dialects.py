@@ -19,15 +19,42 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
 
-from blastdoor.analyze.sql import Finding, finding, scan_keywords, split_statements, unparsed
+from blastdoor.analyze.sql import Finding, finding, split_statements, unparsed
+from blastdoor.analyze.sql_keywords import lone_word, scan_keywords
 from blastdoor.model import Reversibility, Verb
 
-logging.getLogger("sqlglot").setLevel(logging.ERROR)  # its "falling back to a Command" notes go nowhere
-_REV, _BACKUP, _GONE = Reversibility.REVERSIBLE, Reversibility.RECOVERABLE_WITH_BACKUP, Reversibility.IRREVERSIBLE
-ALIASES = {"mariadb": "mysql", "tidb": "mysql", "sqlite3": "sqlite", "mssql": "tsql", "sqlserver": "tsql"}
-_DATA_KINDS = frozenset({"TABLE", "DATABASE", "SCHEMA", "MATERIALIZED VIEW", "TABLESPACE", "SEQUENCE"})
+logging.getLogger("sqlglot").setLevel(
+    logging.ERROR
+)  # its "falling back to a Command" notes go nowhere
+_REV, _BACKUP, _GONE = (
+    Reversibility.REVERSIBLE,
+    Reversibility.RECOVERABLE_WITH_BACKUP,
+    Reversibility.IRREVERSIBLE,
+)
+ALIASES = {
+    "mariadb": "mysql",
+    "tidb": "mysql",
+    "sqlite3": "sqlite",
+    "mssql": "tsql",
+    "sqlserver": "tsql",
+}
+_DATA_KINDS = frozenset(
+    {"TABLE", "DATABASE", "SCHEMA", "MATERIALIZED VIEW", "TABLESPACE", "SEQUENCE"}
+)
 _EXECUTABLE = re.compile(r"/\*M?!\d{0,6}(.*?)\*/", re.DOTALL)
-_HARMLESS = ("Use", "Set", "Transaction", "Commit", "Rollback", "Describe", "Show", "Analyze", "Cache", "Uncache")
+_LONE_NAME_CALLS = frozenset({"tsql"})  # T-SQL runs a lone procedure name at the start of a batch
+_HARMLESS = (
+    "Use",
+    "Set",
+    "Transaction",
+    "Commit",
+    "Rollback",
+    "Describe",
+    "Show",
+    "Analyze",
+    "Cache",
+    "Uncache",
+)
 
 
 def known(dialect: str) -> str:
@@ -43,6 +70,10 @@ def findings(sql: str, dialect: str) -> list[Finding]:
         sql = _EXECUTABLE.sub(r" \1 ", sql)
     out: list[Finding] = []
     for statement in split_statements(sql, hash_comments=mysql):
+        if dialect in _LONE_NAME_CALLS and lone_word(statement):
+            out.append(finding(Verb.EXECUTE_UNKNOWN, f"run the stored procedure {statement.strip()[:60]} "
+                               "(a lone name at the start of a batch runs it)", _GONE))  # fmt: skip
+            continue
         try:
             parsed = [node for node in sqlglot.parse(statement, read=dialect) if node is not None]
         except (SqlglotError, RecursionError, ValueError):
@@ -56,7 +87,10 @@ def findings(sql: str, dialect: str) -> list[Finding]:
 def unknown_dialect(sql: str, dialect: str) -> list[Finding]:
     """Findings for SQL in a dialect nothing here parses: keywords only, and said so."""
     note = f"the SQL is in the {dialect[:40]} dialect, which Blastdoor cannot parse"
-    return [unparsed(scan_keywords(statement), note=note, keep=(Verb.READ,)) for statement in split_statements(sql)]
+    return [
+        unparsed(scan_keywords(statement), note=note, keep=(Verb.READ,))
+        for statement in split_statements(sql)
+    ]
 
 
 def _statement(node: Any, text: str) -> Iterator[Finding]:
@@ -66,30 +100,47 @@ def _statement(node: Any, text: str) -> Iterator[Finding]:
         yield _dml(node)
     elif isinstance(node, exp.TruncateTable):
         names = [_table(t) for t in node.expressions]
-        yield finding(Verb.DELETE, f"empty the tables {', '.join(names)}", _GONE, {"truncate"}, names)
+        yield finding(
+            Verb.DELETE, f"empty the tables {', '.join(names)}", _GONE, {"truncate"}, names
+        )
     elif isinstance(node, exp.Alter):
         yield from _alter(node)
     elif isinstance(node, exp.Insert):
         table = _table(node.this)
-        upsert = node.args.get("conflict") is not None or node.args.get("overwrite") or "replace" in str(node.args.get("alternative") or "").lower()
+        upsert = (
+            node.args.get("conflict") is not None
+            or node.args.get("overwrite")
+            or "replace" in str(node.args.get("alternative") or "").lower()
+        )
         yield (finding(Verb.MODIFY, f"insert or replace rows in {table}", _BACKUP, {"upsert"}, [table]) if upsert
                else finding(Verb.CREATE, f"insert rows into {table}", objects=[table]))  # fmt: skip
     elif isinstance(node, exp.Query) and not _writes(node):
         yield finding(Verb.READ, "read data")
     elif isinstance(node, exp.Create):
-        yield finding(Verb.CREATE, f"create the {str(node.args.get('kind') or 'object').lower()} {_table(node.this)}")
-    elif isinstance(node, exp.Command):
+        yield finding(
+            Verb.CREATE,
+            f"create the {str(node.args.get('kind') or 'object').lower()} {_table(node.this)}",
+        )
+    elif isinstance(
+        node, (exp.Command, exp.Condition)
+    ):  # a bare expression (`a * b`): no statement
         yield scan_keywords(text)
     elif type(node).__name__ in _HARMLESS:
         yield finding(Verb.EXECUTE, f"run {type(node).__name__.upper()}")
     else:
-        yield finding(Verb.MODIFY, f"change the database with {type(node).__name__.upper()}", tags={"schema"})
+        yield finding(
+            Verb.MODIFY, f"change the database with {type(node).__name__.upper()}", tags={"schema"}
+        )
     for inner in _nested(node):
         yield from _statement(inner, text)
 
 
 def _writes(node: Any) -> bool:
-    return any(isinstance(n, (exp.Delete, exp.Update, exp.Insert, exp.Drop)) for n in node.walk() if n is not node)
+    return any(
+        isinstance(n, (exp.Delete, exp.Update, exp.Insert, exp.Drop))
+        for n in node.walk()
+        if n is not node
+    )
 
 
 def _nested(node: Any) -> Iterator[Any]:
@@ -97,7 +148,9 @@ def _nested(node: Any) -> Iterator[Any]:
     if isinstance(node, exp.Alter):
         return  # its DROP COLUMN actions are read by _alter
     for inner in node.walk():
-        if inner is not node and isinstance(inner, (exp.Delete, exp.Update, exp.Drop, exp.TruncateTable)):
+        if inner is not node and isinstance(
+            inner, (exp.Delete, exp.Update, exp.Drop, exp.TruncateTable)
+        ):
             yield inner
 
 
@@ -114,7 +167,9 @@ def _drop(node: Any) -> Finding:
     kind = str(node.args.get("kind") or "object").upper()
     names = [_table(t) for t in node.args.get("tables") or [node.this]]
     cascade = bool(node.args.get("cascade"))
-    detail = f"drop the {kind.lower()} {', '.join(names)}" + (" and everything that depends on it (CASCADE)" if cascade else "")
+    detail = f"drop the {kind.lower()} {', '.join(names)}" + (
+        " and everything that depends on it (CASCADE)" if cascade else ""
+    )
     tags = {"drop"} | ({"cascade"} if cascade else set())
     if kind in _DATA_KINDS or cascade:
         return finding(Verb.DESTROY, detail + ", with all its data", _GONE, tags, names)
@@ -125,26 +180,61 @@ def _dml(node: Any) -> Finding:
     deleting = isinstance(node, exp.Delete)
     extra = [_table(t) for t in node.args.get("tables") or []]  # MySQL: DELETE t1, t2 FROM ...
     names = list(dict.fromkeys(extra or [_table(node.this)]))
-    verb, action, table = (Verb.DELETE, "delete", ", ".join(names)) if deleting else (Verb.MODIFY, "update", ", ".join(names))
+    verb, action, table = (
+        (Verb.DELETE, "delete", ", ".join(names))
+        if deleting
+        else (Verb.MODIFY, "update", ", ".join(names))
+    )
     where = node.args.get("where")
     if where is None:
-        return finding(verb, f"{action} every row of {table} (no WHERE clause)", _GONE, {"no-where"}, names)
+        return finding(
+            verb, f"{action} every row of {table} (no WHERE clause)", _GONE, {"no-where"}, names
+        )
     if _trivial(where.this):
-        return finding(verb, f"{action} every row of {table} (the WHERE clause is always true)", _GONE, {"trivial-where"}, names)
-    return finding(verb, f"{action} the rows of {table} that match a WHERE clause", _BACKUP, {"filtered"}, names)
+        return finding(
+            verb,
+            f"{action} every row of {table} (the WHERE clause is always true)",
+            _GONE,
+            {"trivial-where"},
+            names,
+        )
+    return finding(
+        verb,
+        f"{action} the rows of {table} that match a WHERE clause",
+        _BACKUP,
+        {"filtered"},
+        names,
+    )
 
 
 def _alter(node: Any) -> Iterator[Finding]:
     table = _table(node.this)
     for action in node.args.get("actions") or []:
         dropped = ""
-        if isinstance(action, exp.Drop) and str(action.args.get("kind") or "COLUMN").upper() in ("COLUMN", "PARTITION"):
+        if isinstance(action, exp.Drop) and str(action.args.get("kind") or "COLUMN").upper() in (
+            "COLUMN",
+            "PARTITION",
+        ):
             dropped = ", ".join(t.sql() for t in action.args.get("tables") or []) or "a column"
-        elif isinstance(action, exp.Command) and str(action.this).upper() == "DROP":  # SQLite's ALTER TABLE t DROP c
+        elif (
+            isinstance(action, exp.Command) and str(action.this).upper() == "DROP"
+        ):  # SQLite's ALTER TABLE t DROP c
             words = str(action.expression or "").split()
-            dropped = words[-1] if words and words[0].upper() not in ("CONSTRAINT", "INDEX", "KEY", "PRIMARY", "FOREIGN", "CHECK") else ""
+            dropped = (
+                words[-1]
+                if words
+                and words[0].upper()
+                not in ("CONSTRAINT", "INDEX", "KEY", "PRIMARY", "FOREIGN", "CHECK")
+                else ""
+            )
         if dropped:
-            yield finding(Verb.DESTROY, f"drop {dropped} of {table}, with its data", _GONE, {"drop-column"}, [table])
+            yield finding(
+                Verb.DESTROY,
+                f"drop {dropped} of {table}, with its data",
+                _GONE,
+                {"drop-column"},
+                [table],
+            )
         else:
             yield finding(Verb.MODIFY, f"alter the table {table}", _REV, {"schema"}, [table])
 
@@ -156,7 +246,13 @@ def _trivial(expr: Any) -> bool:
     if isinstance(expr, exp.Boolean):
         return bool(expr.this)
     if isinstance(expr, exp.Literal):
-        return (expr.is_number and float(expr.this) != 0) or expr.this.lower() in ("true", "t", "1", "yes", "on")
+        return (expr.is_number and float(expr.this) != 0) or expr.this.lower() in (
+            "true",
+            "t",
+            "1",
+            "yes",
+            "on",
+        )
     if isinstance(expr, exp.Or):
         return _trivial(expr.left) or _trivial(expr.right)
     if isinstance(expr, exp.And):
@@ -164,9 +260,24 @@ def _trivial(expr: Any) -> bool:
     if isinstance(expr, exp.Not) and isinstance(expr.this, exp.Is):
         return isinstance(expr.this.expression, exp.Null) and _column(expr.this.this) == "id"
     if isinstance(expr, (exp.EQ, exp.NEQ)):
-        same = expr.left.sql() == expr.right.sql() and isinstance(expr.left, (exp.Literal, exp.Column))
-        return same if isinstance(expr, exp.EQ) else (isinstance(expr.left, exp.Literal) and isinstance(expr.right, exp.Literal) and not same)
-    if isinstance(expr, (exp.GT, exp.GTE)) and _column(expr.left) == "id" and isinstance(expr.right, exp.Literal) and expr.right.is_number:
+        same = expr.left.sql() == expr.right.sql() and isinstance(
+            expr.left, (exp.Literal, exp.Column)
+        )
+        return (
+            same
+            if isinstance(expr, exp.EQ)
+            else (
+                isinstance(expr.left, exp.Literal)
+                and isinstance(expr.right, exp.Literal)
+                and not same
+            )
+        )
+    if (
+        isinstance(expr, (exp.GT, exp.GTE))
+        and _column(expr.left) == "id"
+        and isinstance(expr.right, exp.Literal)
+        and expr.right.is_number
+    ):
         return float(expr.right.this) <= (0 if isinstance(expr, exp.GT) else 1)
     if isinstance(expr, exp.Like) and isinstance(expr.expression, exp.Literal):
         return str(expr.expression.this) == "%"

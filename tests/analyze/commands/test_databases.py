@@ -78,3 +78,68 @@ def test_development_database_is_allowed() -> None:
     assert decide("sqlite3 dev.db 'DELETE FROM cache'") == "allow"
     assert decide("psql -c 'DROP TABLE t'") == "hold"
     assert decide("psql -c 'DROP TABLE t'", env={"PGHOST": "localhost"}) == "allow"
+
+
+@pytest.mark.parametrize(
+    ("command", "decision"),
+    [
+        ("sqlcmd -S sql.internal -d shop -Q 'DROP TABLE orders'", "hold"),
+        ("sqlcmd -S localhost -Q 'SELECT 1'", "allow"),
+        ("sqlcmd -S sql.internal -i a.sql,wipe.sql", "hold"),
+        ("cockroach sql --url postgresql://root@crdb.internal/bank -e 'TRUNCATE accounts'", "hold"),
+        ("cockroach start --insecure", "allow"),
+        ("snowsql -a acme -d analytics -q 'DELETE FROM events'", "hold"),
+        ("usql mysql://app@db.internal/shop -c 'DELETE FROM carts'", "hold"),
+        ("usql sqlite:./dev.db -c 'DELETE FROM carts'", "allow"),
+        ("mysqlsh --uri root@db.internal --sql -e 'DROP DATABASE shop'", "hold"),
+        ("mysqlsh --uri root@db.internal --js -e 'session.runSql(q)'", "ask"),
+        ("trino --server https://trino.internal --execute 'DROP TABLE hive.web.logs'", "hold"),
+        ("beeline -u jdbc:hive2://hive.internal:10000/default -e 'SELECT 1'", "allow"),
+        ("impala-shell -i impala.internal -q 'TRUNCATE TABLE logs'", "hold"),
+    ],
+)
+def test_other_sql_clients_are_read_like_psql(command: str, decision: str) -> None:
+    files = {"a.sql": "SELECT 1;", "wipe.sql": "DELETE FROM orders;"}
+    assert decide(command, files) == decision
+
+
+@pytest.mark.parametrize(
+    ("command", "decision"),
+    [
+        ("influx bucket delete --name metrics", "hold"),
+        ("influx query 'from(bucket: \"metrics\") |> range(start: -1h)'", "allow"),
+    ],
+)
+def test_influx_reads_like_other_stores(command: str, decision: str) -> None:
+    assert decide(command) == decision
+
+
+@pytest.mark.parametrize(
+    ("script", "decision"),
+    [
+        ('db.runCommand({drop: "carts"})', "hold"),
+        ("db.getSiblingDB('shop').runCommand({ dropDatabase: 1 })", "hold"),
+        ('db.runCommand({delete: "carts", deletes: [{q: {}, limit: 0}]})', "hold"),
+        ('db.carts_new.renameCollection("carts", true)', "hold"),
+        ("rs.stepDown(60)", "ask"),
+        ("db.runCommand({ping: 1})", "allow"),
+    ],
+)
+def test_mongo_commands_run_through_run_command(script: str, decision: str) -> None:
+    assert decide(f"mongosh mongodb://cluster.internal/shop --eval '{script}'") == decision
+
+
+@pytest.mark.parametrize(
+    ("command", "decision"),
+    [
+        ("psql -h db.internal -c '\\! rm -rf ~'", "deny"),
+        ("psql -h db.internal -c '\\! ls -la'", "allow"),
+        ("sqlite3 app.db '.shell rm -rf build'", "allow"),
+        ("mysql -h db.internal -e 'system cat ~/.aws/credentials'", "ask"),
+        ("psql -h db.internal -c '\\!'", "ask"),
+    ],
+)
+def test_client_shell_escapes_are_judged_as_the_commands_they_run(
+    command: str, decision: str
+) -> None:
+    assert decide(command) == decision

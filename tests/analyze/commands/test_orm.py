@@ -65,3 +65,37 @@ def test_context_decides_the_scope() -> None:
 def test_skipping_the_environment_check_is_flagged() -> None:
     decision = judge(Action.shell("DISABLE_DATABASE_ENVIRONMENT_CHECK=1 rails db:drop"), load())
     assert any("bypasses-checks" in e.tags for e in decision.effects)
+
+
+def test_restoring_a_backup_over_the_database_is_held() -> None:
+    assert decide("rake db:restore") == "hold"
+    assert decide("gitlab-rake gitlab:backup:restore BACKUP=1700000000") == "hold"
+    assert decide("python manage.py dbrestore") == "hold"
+    assert decide("RAILS_ENV=development rake db:restore") == "allow"
+    assert decide("gitlab-rake gitlab:backup:create") == "allow"
+
+
+@pytest.mark.parametrize(
+    ("command", "decision"),
+    [
+        ("dbmate drop", "hold"),
+        ("dbmate --url postgres://app@db.internal/shop rollback", "hold"),
+        ("dbmate up", "ask"),
+        ("dbmate new add_users", "allow"),
+        ('goose postgres "host=db.internal dbname=shop" reset', "hold"),
+        ("goose sqlite3 ./dev.db down", "allow"),
+        ("migrate -path db/migrations -database postgres://db.internal/app drop -f", "hold"),
+        ("migrate -path db/migrations -database postgres://localhost/app down -all", "allow"),
+        ("sqitch revert -y db:pg://db.internal/shop", "hold"),
+        ("sqitch status", "allow"),
+        ("atlas schema apply --url mysql://root@db.internal/app --to file://schema.hcl", "hold"),
+        ("atlas migrate lint --dev-url docker://mysql/8", "allow"),
+        ("atlas clusters delete orders-cluster --force", "hold"),
+        ("atlas clusters list", "allow"),
+        ("sqlx database reset", "hold"),
+        ("diesel migration revert --all", "hold"),
+        ("diesel print-schema", "allow"),
+    ],
+)
+def test_migration_tools_beyond_the_orms(command: str, decision: str) -> None:
+    assert decide(command) == decision

@@ -33,6 +33,7 @@ BUILTIN_MODULES = (
     "blastdoor.analyze.commands.containers",
     "blastdoor.analyze.commands.cloud",
     "blastdoor.analyze.commands.databases",
+    "blastdoor.analyze.commands.backups",
     "blastdoor.analyze.commands.orm",
     "blastdoor.analyze.commands.platforms",
     "blastdoor.analyze.commands.build_tools",

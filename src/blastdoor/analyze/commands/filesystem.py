@@ -152,6 +152,12 @@ def _shred(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
 
 
 def _truncate(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
+    if not any(w.text.startswith("-") for w in inv.args):  # coreutils needs -s or -r: SQL TRUNCATE
+        from blastdoor.analyze.commands.db_typed import typed_effects
+
+        if (typed := typed_effects(inv, inv.text)) is not None:
+            yield from typed
+            return
     words = list(inv.args)
     operands = [
         w

@@ -1,0 +1,217 @@
+"""What every database family shares: option splitting, naming the database a client connects
+to (with any password removed), and turning SQL text, files and standard input into effects.
+
+The SQL a client would run is found where the client takes it (``-c``/``-e``/``--query``,
+``-f FILE``, standard input from a heredoc, a pipe or ``< file.sql``) and judged by
+:func:`blastdoor.analyze.sql.analyze_sql`. Its scope is left to :mod:`blastdoor.scope`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
+from blastdoor.analyze.sql import analyze_sql
+from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
+
+_GONE = Reversibility.IRREVERSIBLE
+HELP = frozenset({"--help", "-?", "--version", "-V", "--usage"})
+URL_KEYS = ("DATABASE_URL", "POSTGRES_URL", "MYSQL_URL", "MONGODB_URI", "MONGO_URL", "REDIS_URL")
+
+
+@dataclass
+class Line:
+    """A command line split into options (with their values) and operands."""
+
+    options: list[tuple[str, str]] = field(default_factory=list)
+    operands: list[Word] = field(default_factory=list)
+
+    def has(self, *names: str) -> bool:
+        return any(flag in names for flag, _ in self.options)
+
+    def get(self, *names: str) -> str:
+        return next((value for flag, value in reversed(self.options) if flag in names), "")
+
+    def all(self, *names: str) -> list[str]:
+        return [value for flag, value in self.options if flag in names]
+
+
+def parse_line(
+    args: Sequence[Word], values: Iterable[str], *, first_operand_ends: bool = False
+) -> Line:
+    """Split ``args``: ``--opt=v``, ``--opt v`` and ``-Xv`` for options in ``values``; operands
+    in order."""
+    takes = frozenset(values)
+    line = Line()
+    words = list(args)
+    i = 0
+    while i < len(words):
+        text = words[i].text
+        if text == "--" or (first_operand_ends and line.operands):
+            line.operands.extend(words[i + (text == "--") :])
+            break
+        if text.startswith("--") and "=" in text:
+            flag, _, value = text.partition("=")
+            line.options.append((flag, value))
+        elif text in takes and i + 1 < len(words):
+            line.options.append((text, words[i + 1].text))
+            i += 1
+        elif text[:2] in takes and len(text) > 2 and not text.startswith("--"):
+            line.options.append((text[:2], text[2:]))
+        elif text.startswith("-") and len(text) > 1:
+            line.options.append((text, ""))
+        else:
+            line.operands.append(words[i])
+        i += 1
+    return line
+
+
+def redact(dsn: str) -> str:
+    """``dsn`` without its password (``postgres://u:secret@h/db`` → ``postgres://u@h/db``)."""
+    if "://" not in dsn:
+        return re.sub(r"(?i)\b(password|pwd)=\S+", r"\1=***", dsn)
+    try:
+        parts = urlsplit(dsn)
+    except ValueError:
+        return re.sub(r"//[^@/]*@", "//", dsn)
+    if "@" not in parts.netloc:
+        return dsn
+    user, _, host = parts.netloc.rpartition("@")
+    return urlunsplit(parts._replace(netloc=f"{user.split(':', 1)[0]}@{host}", query=""))
+
+
+def conninfo(text: str) -> tuple[str, str]:
+    """Host and database from a libpq ``key=value`` string."""
+    pairs: dict[str, str] = dict(re.findall(r"(\w+)\s*=\s*'?([^'\s]*)'?", text))
+    return pairs.get("host", pairs.get("hostaddr", "")), pairs.get("dbname", "")
+
+
+def target_of(
+    inv: Invocation, *, url: str = "", host: str = "", db: str = "", env_keys: Sequence[str] = ()
+) -> str:
+    """A name for the database a command connects to (a redacted URL, ``host/db``, or ``""``)."""
+    if not url and "=" in db and "://" not in db:
+        host, db = conninfo(db) if not host else (host, conninfo(db)[1])
+    url = url or (db if "://" in db else "")
+    for key in (*env_keys, *URL_KEYS):
+        url = url or inv.assignments.get(key, "")
+    if url:
+        return redact(url)
+    host = host or next(
+        (inv.assignments[k] for k in env_keys if k.endswith("HOST") and k in inv.assignments), ""
+    )
+    return "/".join(part for part in (host, db) if part)
+
+
+def sql_effects(
+    inv: Invocation, ctx: Analysis, sql: str, target: str, *, dialect: str = ""
+) -> list[Effect]:
+    text, shell = _shell_escapes(inv, ctx, _include(ctx, sql), dialect)
+    found = analyze_sql(text, target=target, dialect=dialect, evidence=inv.evidence)
+    return shell + (found if text.strip() or not shell else [])
+
+
+# `\! cmd` (psql, mysql), `.shell cmd` / `.system cmd` (sqlite), `system cmd` (mysql): the client
+# runs cmd in a shell on this machine.
+_ESCAPE = re.compile(r"(?im)^[ \t]*(\\!|\.shell|\.system|system)[ \t]+(\S.*?)[ \t]*;?[ \t]*$")
+
+
+def _shell_escapes(
+    inv: Invocation, ctx: Analysis, sql: str, dialect: str
+) -> tuple[str, list[Effect]]:
+    """``sql`` without its shell-escape lines, and the effects of the commands they run."""
+    effects: list[Effect] = []
+
+    def run(match: re.Match[str]) -> str:
+        if match.group(1).lower() == "system" and dialect != "mysql":
+            return match.group(0)  # only the mysql client reads a bare `system`
+        effects.extend(ctx.run_script(inv, match.group(2), via=f"{inv.name} {match.group(1)}"))
+        return ""
+
+    return _ESCAPE.sub(run, sql), effects
+
+
+def _include(ctx: Analysis, sql: str) -> str:
+    """Inline the files named by psql ``\\i``, sqlite ``.read`` and mysql ``source`` when here."""
+
+    def inline(match: re.Match[str]) -> str:
+        text = ctx.read_file(match.group(2).strip("'\""))
+        return text if text is not None else match.group(0)
+
+    return re.sub(r"(?im)^\s*(\\ir?|\\include|\.read|source)\s+(\S+)\s*;?\s*$", inline, sql)
+
+
+def database_effect(
+    inv: Invocation,
+    target: str,
+    verb: Verb,
+    detail: str,
+    *,
+    reversibility: Reversibility = Reversibility.REVERSIBLE,
+    tags: Iterable[str] = (),
+    scope: Scope = Scope.UNKNOWN,
+) -> Effect:
+    """An effect on the database ``target`` (left unnamed when the command does not say)."""
+    hints = {f"database={target}"} if target else set()
+    return effect(
+        inv,
+        verb,
+        Target("database", target or "database"),
+        detail,
+        scope=scope,
+        reversibility=reversibility,
+        tags=set(tags) | hints,
+    )
+
+
+def stdin_effects(
+    inv: Invocation, ctx: Analysis, target: str, *, dialect: str = ""
+) -> list[Effect]:
+    """What a client does with the SQL on its standard input."""
+    if inv.stdin.text is not None:
+        return sql_effects(inv, ctx, inv.stdin.text, target, dialect=dialect)
+    source = inv.stdin.source
+    if source.startswith("file "):
+        return file_effects(inv, ctx, source[5:], target, dialect=dialect)
+    if source:
+        return [
+            database_effect(
+                inv,
+                target,
+                Verb.EXECUTE_UNKNOWN,
+                f"run SQL read from {source}",
+                reversibility=_GONE,
+            )
+        ]
+    return [
+        database_effect(
+            inv,
+            target,
+            Verb.EXECUTE,
+            f"open an interactive {inv.name} session",
+            scope=Scope.UNKNOWN,
+        )
+    ]
+
+
+def file_effects(
+    inv: Invocation, ctx: Analysis, path: str, target: str, *, dialect: str = ""
+) -> list[Effect]:
+    if path == "-":
+        return stdin_effects(inv, ctx, target, dialect=dialect)
+    text = ctx.read_file(path)
+    if text is None:
+        return [
+            database_effect(
+                inv,
+                target,
+                Verb.EXECUTE_UNKNOWN,
+                f"run the SQL file {path}, which is not in the working directory",
+                reversibility=_GONE,
+                tags={"missing-file"},
+            )
+        ]
+    return sql_effects(inv, ctx, text, target, dialect=dialect)
