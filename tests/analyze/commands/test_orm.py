@@ -85,7 +85,7 @@ def test_restoring_a_backup_over_the_database_is_held() -> None:
         ('goose postgres "host=db.internal dbname=shop" reset', "hold"),
         ("goose sqlite3 ./dev.db down", "allow"),
         ("migrate -path db/migrations -database postgres://db.internal/app drop -f", "hold"),
-        ("migrate -path db/migrations -database postgres://localhost/app down -all", "allow"),
+        ("migrate -path db/migrations -database postgres://localhost/app down -all", "ask"),  # data on this machine
         ("sqitch revert -y db:pg://db.internal/shop", "hold"),
         ("sqitch status", "allow"),
         ("atlas schema apply --url mysql://root@db.internal/app --to file://schema.hcl", "hold"),

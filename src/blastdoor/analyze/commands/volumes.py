@@ -1,11 +1,10 @@
-"""Volumes on top of disks: LVM (lvremove, vgremove, pvremove, pvcreate, lvreduce), LUKS
-(cryptsetup) and filesystem backups (dump).
+"""Volumes on top of disks: LVM (lvremove, vgremove, pvremove, pvcreate, lvreduce) and LUKS
+(cryptsetup). Filesystem backups (``dump``) are in backups.py.
 
 Removing a logical volume, a volume group or a physical volume's label, shrinking a volume, or
 formatting a device for LUKS loses the data on it, like formatting a disk: a ``destroy`` of the
 device tagged ``system-disruption``. Opening, closing or resizing an encrypted mapping and adding
-a key are reversible changes of this machine; status and dumps read. ``dump -f FILE`` reads a
-filesystem and writes FILE (``-u`` also records the dump in ``/etc/dumpdates``).
+a key are reversible changes of this machine; status and dumps read.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from blastdoor.analyze.commands import CommandFamily
-from blastdoor.analyze.commands.filesystem import DISRUPTION, write_effect
+from blastdoor.analyze.commands.filesystem import DISRUPTION
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
 
@@ -88,40 +87,7 @@ def _cryptsetup(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
                      f"cryptsetup {action} {' '.join(targets)}", scope=Scope.LOCAL)  # fmt: skip
 
 
-def _dump(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-    """dump(8): ``-0u -f FILE DEVICE``; in each option word, ``f`` (and ``b B d s T L Q z``)
-    take the following words in order."""
-    words = list(inv.args)
-    if not words or words[0].text in _HELP:
-        yield effect(inv, Verb.READ, Target("program", "dump"), "show dump's usage")
-        return
-    letters, output, rest = "", None, []
-    while words:
-        word = words.pop(0)
-        if not word.text.startswith("-"):
-            rest.append(word)
-            continue
-        for letter in word.text.lstrip("-"):
-            letters += letter
-            if letter in "fbBdsTLQz" and words:
-                value = words.pop(0)
-                output = value if letter == "f" else output
-    if output is not None and output.text != "-":
-        found = write_effect(inv, ctx, output, how="write a filesystem dump to", overwrite=True)
-        if found is not None:
-            yield found
-    if "u" in letters:
-        found = write_effect(
-            inv, ctx, Word("/etc/dumpdates"), how="record the dump in", overwrite=False
-        )
-        if found is not None:
-            yield found
-    yield effect(inv, Verb.READ, Target("device", " ".join(w.text for w in rest[-1:])),
-                 "read a filesystem to back it up", scope=Scope.LOCAL)  # fmt: skip
-
-
 FAMILIES = (
     CommandFamily.of(_LVM_LOSS, _lvm),
     CommandFamily.of(["cryptsetup"], _cryptsetup),
-    CommandFamily.of(["dump"], _dump),
 )
