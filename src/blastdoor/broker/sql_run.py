@@ -44,17 +44,29 @@ class SqlOutcome:
         return "the transaction was rolled back: nothing of it stayed"
 
 
+class Printed:
+    """What a statement prints for the agent: scrubbed line by line, and digested as shown."""
+
+    def __init__(self, scrubber: Scrubber, out: BinaryIO) -> None:
+        self.scrubber, self.out = scrubber, out
+        self.digest = hashlib.sha256()
+
+    def line(self, text: str) -> None:
+        data = (self.scrubber.text(text) + "\n").encode("utf-8", "replace")
+        self.digest.update(data)
+        self.out.write(data)
+
+    def sha256(self) -> str:
+        return "sha256:" + self.digest.hexdigest()
+
+
 def run_sql(dsn: str, text: str, *, tags: Mapping[str, str], scrubber: Scrubber, out: BinaryIO,
             guard_key: Callable[[str], str] | None = None) -> SqlOutcome:  # fmt: skip
     import psycopg
 
     outcome = SqlOutcome()
-    digest = hashlib.sha256()
-
-    def emit(line: str) -> None:
-        data = (scrubber.text(line) + "\n").encode("utf-8", "replace")
-        digest.update(data)
-        out.write(data)
+    printed = Printed(scrubber, out)
+    emit = printed.line
 
     try:
         db = psycopg.connect(dsn, application_name="blastdoor-broker", connect_timeout=10)
@@ -92,7 +104,7 @@ def run_sql(dsn: str, text: str, *, tags: Mapping[str, str], scrubber: Scrubber,
     finally:
         db.close()
         out.flush()
-    outcome.output_sha256 = "sha256:" + digest.hexdigest()
+    outcome.output_sha256 = printed.sha256()
     return outcome
 
 

@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from blastdoor.broker.errors import BrokerError
 from blastdoor.broker.scrub import Scrubber
-from blastdoor.broker.sql_run import COMMITTED, FAILED, MAX_ROWS_SHOWN, SqlOutcome
+from blastdoor.broker.sql_run import COMMITTED, FAILED, MAX_ROWS_SHOWN, Printed, SqlOutcome
 
 SCHEMES = ("sqlite:",)
 BUSY_SECONDS = 10.0
@@ -72,12 +72,8 @@ def restore_copy(dsn: str, copy: Path, expected_sha256: str) -> str:
 def run_sqlite(dsn: str, text: str, *, scrubber: Scrubber, out: BinaryIO) -> SqlOutcome:
     """Run ``text`` (one or more statements) in one transaction."""
     outcome = SqlOutcome()
-    digest = hashlib.sha256()
-
-    def emit(line: str) -> None:
-        data = (scrubber.text(line) + "\n").encode("utf-8", "replace")
-        digest.update(data)
-        out.write(data)
+    printed = Printed(scrubber, out)
+    emit = printed.line
 
     try:
         db = _open(database_path(dsn))
@@ -102,7 +98,7 @@ def run_sqlite(dsn: str, text: str, *, scrubber: Scrubber, out: BinaryIO) -> Sql
     finally:
         db.close()
         out.flush()
-    outcome.output_sha256 = "sha256:" + digest.hexdigest()
+    outcome.output_sha256 = printed.sha256()
     return outcome
 
 

@@ -49,7 +49,7 @@ def _disk(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         return
     devices = [w for w in inv.args if _names_device(w.text)]
     valued = _MKFS_VALUED if inv.name.startswith(("mkfs", "mke2fs", "mkswap")) else _PARTED_VALUED
-    operands = _disk_operands(inv.args, valued)
+    operands = disk_operands(inv.args, valued)
     if not devices and not operands:  # no disk named: the tool prints its usage
         yield effect(inv, Verb.READ, Target("program", inv.name), f"show {inv.name}'s usage")
         return
@@ -57,7 +57,7 @@ def _disk(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         yield _formatted(inv, ctx, word)
 
 
-def _disk_operands(args: Iterable[Word], valued: frozenset[str]) -> list[Word]:
+def disk_operands(args: Iterable[Word], valued: frozenset[str]) -> list[Word]:
     operands: list[Word] = []
     skip = False
     for word in args:

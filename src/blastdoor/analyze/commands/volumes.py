@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from blastdoor.analyze.commands import CommandFamily
+from blastdoor.analyze.commands.disks import disk_operands
 from blastdoor.analyze.commands.filesystem import DISRUPTION
-from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
+from blastdoor.analyze.invocation import Analysis, Invocation, effect
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
 
 _HELP = frozenset({"-h", "--help", "--version", "-V"})
@@ -45,22 +46,9 @@ def _loss(inv: Invocation, target: str, how: str) -> Effect:
                   tags={"device", DISRUPTION})  # fmt: skip
 
 
-def _operands(args: tuple[Word, ...], valued: frozenset[str]) -> list[str]:
-    found: list[str] = []
-    skip = False
-    for word in args:
-        if skip:
-            skip = False
-        elif word.text in valued:
-            skip = True
-        elif not word.text.startswith("-"):
-            found.append(word.text)
-    return found
-
-
 def _lvm(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     args = {w.text for w in inv.args}
-    targets = _operands(inv.args, _LVM_VALUED)
+    targets = [w.text for w in disk_operands(inv.args, _LVM_VALUED)]
     if args & _HELP or not targets:
         yield effect(inv, Verb.READ, Target("program", inv.name), f"show {inv.name}'s usage")
         return
@@ -74,7 +62,7 @@ def _lvm(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
 
 
 def _cryptsetup(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-    operands = _operands(inv.args, _LUKS_VALUED)
+    operands = [w.text for w in disk_operands(inv.args, _LUKS_VALUED)]
     action, targets = (operands[0], operands[1:]) if operands else ("help", [])
     if action in _LUKS_LOSS:
         for target in targets[:1]:
