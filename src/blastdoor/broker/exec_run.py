@@ -38,9 +38,7 @@ def run_program(argv: Sequence[str], *, secrets: Mapping[str, str], hidden: Sequ
     pairs removed from its output. With ``runner`` (hardened mode) the runner at that socket starts
     it under the runner's user, with a plain environment and the secrets."""
     if runner:
-        return _through_runner(
-            runner, argv, secrets=secrets, hidden=hidden, cwd=cwd, stdout=stdout, stderr=stderr
-        )
+        return _through_runner(runner, argv, secrets=secrets, hidden=hidden, cwd=cwd, stdout=stdout, stderr=stderr)
     env = {**os.environ, **secrets}
     started = time.monotonic()
     try:
@@ -52,10 +50,7 @@ def run_program(argv: Sequence[str], *, secrets: Mapping[str, str], hidden: Sequ
         raise BrokerError(f"cannot start {argv[0][:200]!r}: {error.strerror or error}",
                           hint="check that it is an executable program") from None  # fmt: skip
     assert child.stdout is not None and child.stderr is not None
-    pumps = [_Pump(child.stdout, stdout, Scrubber(hidden)),
-             _Pump(child.stderr, stderr, Scrubber(hidden))]  # fmt: skip
-    for pump in pumps:
-        pump.start()
+    pumps = _pumps(child.stdout, child.stderr, stdout, stderr, hidden)
     try:
         code = child.wait()
     except KeyboardInterrupt:
@@ -63,9 +58,7 @@ def run_program(argv: Sequence[str], *, secrets: Mapping[str, str], hidden: Sequ
         code = child.wait()
     for pump in pumps:
         pump.join()
-    return Outcome(exit_code=128 - code if code < 0 else code,
-                   stdout_sha256=pumps[0].digest.hexdigest(), stderr_sha256=pumps[1].digest.hexdigest(),
-                   output_bytes=pumps[0].size + pumps[1].size, seconds=time.monotonic() - started)  # fmt: skip
+    return _outcome(128 - code if code < 0 else code, pumps, started)
 
 
 RUNNER_ENV = ("PATH", "LANG", "LC_ALL", "TZ")  # all the daemon passes on besides the secrets
@@ -78,10 +71,7 @@ def _through_runner(runner: str, argv: Sequence[str], *, secrets: Mapping[str, s
     env = {k: v for k in RUNNER_ENV if (v := os.environ.get(k))} | {"HOME": "/nonexistent", **secrets}
     started = time.monotonic()
     (out_r, out_w), (err_r, err_w) = os.pipe(), os.pipe()
-    pumps = [_Pump(os.fdopen(out_r, "rb"), stdout, Scrubber(hidden)),
-             _Pump(os.fdopen(err_r, "rb"), stderr, Scrubber(hidden))]  # fmt: skip
-    for pump in pumps:
-        pump.start()
+    pumps = _pumps(os.fdopen(out_r, "rb"), os.fdopen(err_r, "rb"), stdout, stderr, hidden)
     try:
         code = runner_socket.run(runner, argv, env=env, cwd=cwd, stdout=out_w, stderr=err_w)
     finally:
@@ -89,6 +79,19 @@ def _through_runner(runner: str, argv: Sequence[str], *, secrets: Mapping[str, s
         os.close(err_w)
         for pump in pumps:  # a process the program left holding the pipes is not waited for
             pump.join(timeout=30)
+    return _outcome(code, pumps, started)
+
+
+def _pumps(out: IO[bytes], err: IO[bytes], stdout: BinaryIO, stderr: BinaryIO,
+           hidden: Sequence[tuple[str, str]]) -> list[_Pump]:  # fmt: skip
+    """One started pump per stream, each scrubbing ``hidden`` from what it passes on."""
+    pumps = [_Pump(out, stdout, Scrubber(hidden)), _Pump(err, stderr, Scrubber(hidden))]
+    for pump in pumps:
+        pump.start()
+    return pumps
+
+
+def _outcome(code: int, pumps: list[_Pump], started: float) -> Outcome:
     return Outcome(exit_code=code, stdout_sha256=pumps[0].digest.hexdigest(), stderr_sha256=pumps[1].digest.hexdigest(),
                    output_bytes=pumps[0].size + pumps[1].size, seconds=time.monotonic() - started)  # fmt: skip
 
