@@ -162,9 +162,9 @@ class Broker:
         entry = self.decision(action, judged, profile, source="broker:sql")
         if not judged.allowed:
             return SqlResult(judged, None)
-        changes = any(e.verb in (Verb.MODIFY, Verb.DELETE, Verb.DESTROY) for e in judged.decision.effects)
         parts = planned.parts if planned else ()
-        wanted = changes if sqlite else bool(parts)
+        # SQLite is saved whole: any change calls for it; PostgreSQL saves the parts the plan names
+        wanted = any(e.verb in (Verb.MODIFY, Verb.DELETE, Verb.DESTROY) for e in judged.decision.effects) if sqlite else bool(parts)
         snapshot = self._snapshot(profile, action, parts, dsn, request=judged.request) if saving and wanted else ""
         context = action.context
         tags = {"blastdoor.run_id": context.run_id, "blastdoor.session_id": context.session_id,

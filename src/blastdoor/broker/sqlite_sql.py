@@ -11,7 +11,6 @@ printed as tab-separated lines scrubbed of the profile's secrets, as on PostgreS
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 from blastdoor.broker.errors import BrokerError
 from blastdoor.broker.scrub import Scrubber
 from blastdoor.broker.sql_run import COMMITTED, FAILED, MAX_ROWS_SHOWN, Printed, SqlOutcome
+from blastdoor.files import sha256_of
 
 SCHEMES = ("sqlite:",)
 BUSY_SECONDS = 10.0
@@ -55,12 +55,12 @@ def save_copy(dsn: str, into: Path) -> dict[str, Any]:
         db.backup(copy)
         tables = [row[0] for row in copy.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
     return {"target": str(source), "change": "whole database", "file": into.name, "tables": len(tables),
-            "sha256": "sha256:" + hashlib.sha256(into.read_bytes()).hexdigest()}  # fmt: skip
+            "sha256": sha256_of([into])[0]}  # fmt: skip
 
 
 def restore_copy(dsn: str, copy: Path, expected_sha256: str) -> str:
     """Put a saved copy back over the database; one line for the report."""
-    if "sha256:" + hashlib.sha256(copy.read_bytes()).hexdigest() != expected_sha256:
+    if sha256_of([copy])[0] != expected_sha256:
         raise BrokerError(f"the saved copy {copy.name} changed since it was taken", hint="restore it by hand after checking it")
     target = database_path(dsn)
     with contextlib.closing(sqlite3.connect(f"file:{copy}?mode=ro", uri=True)) as saved, \
@@ -84,11 +84,12 @@ def run_sqlite(dsn: str, text: str, *, scrubber: Scrubber, out: BinaryIO) -> Sql
         db.execute("BEGIN IMMEDIATE")
         for statement in statements(text):
             cursor = db.execute(statement)
-            outcome.statements.append({"status": statement.split(None, 1)[0].upper(), "rows": cursor.rowcount})
+            status = statement.split(None, 1)[0].upper()
+            outcome.statements.append({"status": status, "rows": cursor.rowcount})
             if cursor.description:
                 _show(cursor, emit)
             else:
-                emit(f"{statement.split(None, 1)[0].upper()} {max(cursor.rowcount, 0)}")
+                emit(f"{status} {max(cursor.rowcount, 0)}")
         db.execute("COMMIT")
         outcome.result = COMMITTED
     except sqlite3.Error as error:
