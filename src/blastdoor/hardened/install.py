@@ -77,9 +77,7 @@ def install(root: Path, *, user: str, python: str = sys.executable, start: bool 
     system.socket.parent.mkdir(parents=True, exist_ok=True)
     os.chown(system.socket.parent, uid, gid)
     system.socket.parent.chmod(0o755)
-    runner = runner_socket(
-        system.socket
-    ).parent  # the runner makes its socket here; only the daemon's group enters
+    runner = runner_socket(system.socket).parent  # the runner makes its socket here; only the daemon's group enters
     runner.mkdir(parents=True, exist_ok=True)
     os.chown(runner, run_uid, gid)
     runner.chmod(0o710)
@@ -185,22 +183,17 @@ def _start_runner(system: System, python: str, uid: int, gid: int, *, log_owner:
 
 
 def _answers(path: Path) -> bool:
-    import socket
+    from blastdoor.integrations import hook_client
 
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-        try:
-            probe.connect(str(path))
-        except OSError:
-            return False
+    try:
+        hook_client.connect(str(path), 1.0).close()
+    except OSError:
+        return False
     return True
 
 
 def _spawn(argv: list[str], uid: int, gid: int, *, log: Path, log_owner: int) -> None:
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "LANG": "C.UTF-8",
-        "HOME": "/nonexistent",
-    }
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "HOME": "/nonexistent"}
     handle = open(log, "ab")  # noqa: SIM115  (handed to the child, closed below)
     try:
         os.chown(log, log_owner, -1)

@@ -31,8 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from blastdoor.errors import BlastdoorError
+from blastdoor.integrations import hook_client
 
 MAX_REQUEST = 4 << 20
+CONNECT_SECONDS = 10.0
 HEADER = 8
 
 
@@ -51,16 +53,19 @@ def run(
     """Have the runner at ``path`` run ``argv``; its exit code (128+N for signal N). Raises
     BlastdoorError when the runner cannot be reached or cannot start the program."""
     payload = json.dumps({"argv": list(argv), "env": dict(env), "cwd": cwd}).encode()
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        try:
-            sock.connect(path)
-            socket.send_fds(sock, [len(payload).to_bytes(HEADER, "big")], [stdout, stderr])
-            sock.sendall(payload)
-            answer = _line(sock)
-        except OSError as error:
-            raise BlastdoorError(f"the runner at {path} is not answering ({error.strerror or error})",
-                                 hint="a person restarts hardened mode: sudo blastdoor install --system") from None  # fmt: skip
+        sock = socket.socket(fileno=hook_client.connect(path, CONNECT_SECONDS).detach())  # the full socket API
+    except OSError as error:
+        raise BlastdoorError(f"the runner at {path} is not answering ({error.strerror or error})",
+                             hint="a person restarts hardened mode: sudo blastdoor install --system") from None  # fmt: skip
+    try:
+        sock.settimeout(None)  # the answer comes when the program ends
+        socket.send_fds(sock, [len(payload).to_bytes(HEADER, "big")], [stdout, stderr])
+        sock.sendall(payload)
+        answer = _line(sock)
+    except OSError as error:
+        raise BlastdoorError(f"the runner at {path} stopped answering ({error.strerror or error})",
+                             hint="a person restarts hardened mode: sudo blastdoor install --system") from None  # fmt: skip
     finally:
         sock.close()
     if isinstance(answer.get("exit"), int):
@@ -134,7 +139,7 @@ def _serve_one(conn: socket.socket, peer_uid: int) -> None:
         if size > MAX_REQUEST:
             _answer(conn, {"error": f"the request is larger than {MAX_REQUEST} bytes"})
             return
-        argv, env, cwd = _request(_exact(conn, size))
+        argv, env, cwd = _request(hook_client.recv_exact(conn, size))
         try:
             child = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=fds[0], stderr=fds[1],
                                      start_new_session=True, close_fds=True)  # fmt: skip
@@ -167,16 +172,6 @@ def _request(data: bytes) -> tuple[list[str], dict[str, str], str]:
     if not (isinstance(cwd, str) and cwd.startswith("/") and "\0" not in cwd):
         raise ValueError("cwd is not an absolute path")
     return argv, env, cwd
-
-
-def _exact(conn: socket.socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = conn.recv(min(size - len(data), 1 << 20))
-        if not chunk:
-            raise ValueError("the request ended early")
-        data += chunk
-    return data
 
 
 def _wait(child: subprocess.Popen[bytes], conn: socket.socket) -> int:

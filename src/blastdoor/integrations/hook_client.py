@@ -36,13 +36,13 @@ def send_frame(sock: _socket.socket, data: bytes) -> None:
 
 
 def recv_frame(sock: _socket.socket, limit: int = MAX_FRAME_BYTES) -> bytes:
-    size = int.from_bytes(_recv_exact(sock, 4), "big")
+    size = int.from_bytes(recv_exact(sock, 4), "big")
     if size > limit:
         raise OSError(f"frame of {size} bytes is too large")
-    return _recv_exact(sock, size)
+    return recv_exact(sock, size)
 
 
-def _recv_exact(sock: _socket.socket, size: int) -> bytes:
+def recv_exact(sock: _socket.socket, size: int) -> bytes:
     chunks = []
     while size:
         chunk = sock.recv(min(size, 1 << 20))
