@@ -174,10 +174,9 @@ ON_HOST = "on-host"  # an effect that lands on the machine named by its host= hi
 VIA_SSH = "via-ssh"  # an effect of a command run on another machine over ssh
 _WEB_SCHEMES = frozenset({"http", "https", "ws", "wss", "ftp", "ftps", "sftp", "scp"})
 THIS_MACHINE = "this-machine"  # tag: the target is a server on this machine (localhost)
-_ON_THIS_MACHINE = re.compile(
-    r"^(localhost|127\.0\.0\.1|::1|\[::1\]|0\.0\.0\.0)(:\d+)?(/|$)|^[\w.-]+\.local(:\d+)?(/|$)"
-)
-_LOCALHOST = re.compile(r"^(localhost|127\.0\.0\.1|::1|0\.0\.0\.0)(:\d+)?$|^\[::1\]")
+_LOOPBACK = r"(localhost|127\.0\.0\.1|::1|0\.0\.0\.0)(:\d+)?"  # this machine's own names, with a port
+_LOCALHOST = re.compile(rf"^{_LOOPBACK}$|^\[::1\]")  # a whole host name
+_ON_THIS_MACHINE = re.compile(rf"^({_LOOPBACK}|\[::1\](:\d+)?|[\w.-]+\.local(:\d+)?)(/|$)")  # a host, maybe a path
 
 _RANK = {
     Scope.PRODUCTION: 0,

@@ -10,13 +10,11 @@ processes left: a fork bomb, which takes the machine down.
 
 from __future__ import annotations
 
-import shlex
-
 from tree_sitter import Node
 
 from blastdoor.analyze.commands.process import machine
 from blastdoor.analyze.invocation import Invocation, unknown
-from blastdoor.analyze.words import text_of
+from blastdoor.analyze.words import split_words, text_of
 from blastdoor.model import Effect
 
 
@@ -65,8 +63,5 @@ def aliases_defined(inv: Invocation) -> dict[str, list[str]]:
     for word in inv.args:
         name, sep, value = word.text.partition("=")
         if sep:
-            try:
-                found[name] = shlex.split(value)
-            except ValueError:
-                found[name] = value.split()
+            found[name] = split_words(value)
     return found

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import shlex
 from collections.abc import Callable, MutableMapping
 from collections.abc import Set as AbstractSet
 
@@ -207,3 +208,12 @@ def decode_hex(text: str) -> str | None:
         return bytes.fromhex("".join(text.split())).decode("utf-8")
     except (ValueError, UnicodeDecodeError):
         return None
+
+
+def split_words(text: str) -> list[str]:
+    """``text`` split as the shell would split a plain command line, or on blanks when its quotes
+    do not close (a value from a config file, an alias, an environment assignment)."""
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return text.split()

@@ -5,7 +5,6 @@ command lines read like the SaaS CLIs' (``influx bucket delete --name metrics``)
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Iterator, Sequence
 
 from blastdoor.analyze.commands import CommandFamily
@@ -18,6 +17,7 @@ from blastdoor.analyze.commands.db_base import (
 )
 from blastdoor.analyze.commands.saas import Cli, analyzer
 from blastdoor.analyze.invocation import Analysis, Invocation
+from blastdoor.analyze.words import split_words
 from blastdoor.model import Effect, Reversibility, Verb
 
 _GONE = Reversibility.IRREVERSIBLE
@@ -308,10 +308,7 @@ def _redis(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         yield database_effect(inv, target, Verb.READ, "inspect the Redis keyspace", tags={"redis"})
     elif inv.stdin.text is not None:
         for raw in inv.stdin.text.splitlines()[:50]:
-            try:
-                parts = shlex.split(raw)
-            except ValueError:
-                parts = raw.split()
+            parts = split_words(raw)
             if parts:
                 yield redis_command(inv, target, parts)
     else:

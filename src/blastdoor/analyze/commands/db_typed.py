@@ -80,8 +80,11 @@ def typed_effects(inv: Invocation, text: str) -> list[Effect] | None:
     """What the database text ``text`` typed as ``inv`` would do when sent on, or None when it is
     not database text. Only the steps :func:`worth_stopping` names are kept."""
     found = database_text(inv, text)
-    if found is None:
-        return None
+    return None if found is None else _kept(found)
+
+
+def _kept(found: list[Effect]) -> list[Effect]:
+    """The steps :func:`worth_stopping` names, each saying it was typed at the shell."""
     return [
         replace(e, detail=f"{e.detail} {_REASON}", tags=e.tags | {"typed-at-shell"})
         for e in found
@@ -101,7 +104,7 @@ def typed_line(script: str, *, bash_error: bool, via: tuple[str, ...] = ()) -> l
     whole = database_text(inv, script)
     if whole is None or any(e.verb is Verb.EXECUTE_UNKNOWN for e in whole):
         return None  # part of it is not database text: the parse error stands
-    return typed_effects(inv, script) or [_nothing(inv)]
+    return _kept(whole) or [_nothing(inv)]
 
 
 def typed_command(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:

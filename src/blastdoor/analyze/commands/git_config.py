@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from blastdoor.analyze.commands.git_base import Git, parse
 from blastdoor.analyze.invocation import Invocation, Word, effect
+from blastdoor.analyze.words import split_words
 from blastdoor.model import Effect, Scope, Target, Verb
 
 _PROGRAM_KEYS = frozenset({
@@ -53,10 +54,7 @@ def alias(git: Git, sub: str, alias: str, rest: list[Word]) -> Iterator[Effect]:
         script = alias[1:] + "".join(" " + shlex.quote(w.text) for w in rest)
         yield from git.ctx.run_script(git.inv, script, via=f"git alias {sub}")
         return
-    try:
-        expanded = [Word(part) for part in shlex.split(alias)]
-    except ValueError:
-        expanded = [Word(part) for part in alias.split()]
+    expanded = [Word(part) for part in split_words(alias)]
     head = [Word("git")] + ([Word("-C"), Word(git.repo)] if git.repo != "." else [])
     yield from git.ctx.run_argv(git.inv, [*head, *expanded, *rest], via=f"git alias {sub}")
 
@@ -90,10 +88,7 @@ def _talks_to_remote(git: Git, sub: str, rest: list[Word]) -> bool:
 def _helper(git: Git, key: str, command: str) -> Iterator[Effect]:
     """A helper given as a path in the project (``./ssh-wrap``, ``tools/pager``) is a script there:
     read and judged by its text through its interpreter; any other command line is shell."""
-    try:
-        words = shlex.split(command)
-    except ValueError:
-        words = command.split()
+    words = split_words(command)
     path = words[0] if words else ""
     if "/" not in path or path.startswith(("/", "~")):
         yield from git.ctx.run_script(git.inv, command, via=f"git {key}")

@@ -6,11 +6,11 @@ is judged as ``rm -rf /`` (plus the privilege it runs with).
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Iterator, Sequence
 
 from blastdoor.analyze.commands import CommandFamily
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect, unknown
+from blastdoor.analyze.words import split_words
 from blastdoor.model import Effect, Scope, Target, Verb
 
 # For each wrapper: options that take a value, and whether its first operand is not the command
@@ -160,7 +160,7 @@ def _xargs(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         for fed in [Word(line) for line in lines[:MAX_RUNS]] or [source]:
             yield from ctx.run_argv(inv, [_filled(w, token, fed) for w in command], via="xargs")
         return
-    items = [Word(item) for item in _split_items(text)] if text else [source]
+    items = [Word(item) for item in split_words(text)] if text else [source]
     if token:  # BSD -J: every item in place of the token, in one command
         at = next((i for i, w in enumerate(command) if w.text == token), len(command))
         words = [*command[:at], *items, *command[at + 1 :]]
@@ -180,13 +180,6 @@ def _filled(word: Word, token: str, fed: Word) -> Word:
     if any(blank in word.text for blank in " \t\n;|&"):
         return Word(word.text.replace(token, "$XARGS_INPUT"), word.dynamic)
     return Word(word.text.replace(token, "{input}"), dynamic=True)
-
-
-def _split_items(text: str) -> list[str]:
-    try:
-        return shlex.split(text)
-    except ValueError:
-        return text.split()
 
 
 _PARALLEL_VALUES = frozenset({"-j", "--jobs", "-S", "--sshlogin", "--joblog", "--results", "-I",
