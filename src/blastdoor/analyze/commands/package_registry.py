@@ -113,12 +113,9 @@ def registry_change(
         )
         return
     # deprecate PKG; dist-tag add PKG@1.2 TAG; owner add USER PKG; access grant PERM TEAM PKG
-    position = {"owner": 2, "access": len(operands) - 1}.get(command, 1 if actions else 0)
-    chosen = (
-        operands[position]
-        if 0 < len(operands) > position and position >= (1 if actions else 0)
-        else ""
-    )
+    low = 1 if actions else 0  # the words before the package: the action (add, rm, grant ...)
+    position = {"owner": 2, "access": len(operands) - 1}.get(command, low)
+    chosen = operands[position] if low <= position < len(operands) else ""
     package = re.sub(r"(?<=.)@[^/@]*$", "", chosen)
     target = Target("package-registry", package) if package else _target(ctx, tool, directory)
     yield effect(

@@ -46,20 +46,17 @@ def _options(inv: Invocation, valued: frozenset[str]) -> dict[str, str]:
 
 def _keygen(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     given = _options(inv, _KEYGEN_VALUES)
+    key = given.get("f") or "~/.ssh/id_ed25519"
     if "R" in given:
-        known = Word(given.get("f") or "~/.ssh/known_hosts")
-        written = write_effect(inv, ctx, known, how=f"forget the key of {given['R']} in", overwrite=True)
-        yield written if written is not None else ordinary_program(inv)
-        return
-    if "p" in given or ("c" in given and "f" in given):
-        changed = write_effect(inv, ctx, Word(given.get("f") or "~/.ssh/id_ed25519"), how="change the passphrase of", overwrite=True)
-        yield changed if changed is not None else ordinary_program(inv)
-        return
-    if not {"l", "F", "y", "Y", "L", "Q"} & set(given) and ("t" in given or "f" in given or not given):
-        made = write_effect(inv, ctx, Word(given.get("f") or "~/.ssh/id_ed25519"), how="write a new key to", overwrite=True)
-        yield made if made is not None else ordinary_program(inv)
-        return
-    yield ordinary_program(inv)
+        written: tuple[str, str] | None = (given.get("f") or "~/.ssh/known_hosts", f"forget the key of {given['R']} in")
+    elif "p" in given or ("c" in given and "f" in given):
+        written = (key, "change the passphrase of")
+    elif not {"l", "F", "y", "Y", "L", "Q"} & set(given) and ("t" in given or "f" in given or not given):
+        written = (key, "write a new key to")
+    else:
+        written = None
+    found = write_effect(inv, ctx, Word(written[0]), how=written[1], overwrite=True) if written else None
+    yield found if found is not None else ordinary_program(inv)
 
 
 def _ssh_add(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:

@@ -129,6 +129,11 @@ _XARGS_VALUES = frozenset({"-a", "-d", "-E", "-L", "-n", "-P", "-s", "-R", "-S",
 MAX_RUNS = 4  # commands analyzed per input: enough to see each kind of line, bounded
 
 
+def _unknown_input(inv: Invocation) -> Word:
+    """The stand-in for input only known at run time (a pipe, a file not at hand)."""
+    return Word(f"{{input from {inv.stdin.source or 'a pipe'}}}", dynamic=True)
+
+
 def _xargs_command(args: Sequence[Word]) -> tuple[list[Word], str, bool]:
     """The command xargs runs, the word its input replaces, and whether one command runs per
     input line (``-I {}``, ``-i``, ``--replace``) rather than all input appended to one command."""
@@ -154,7 +159,7 @@ def _xargs(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     command, token, per_line = _xargs_command(inv.args)
     command = command or [Word("echo")]
     text = inv.stdin.text
-    source = Word(f"{{input from {inv.stdin.source or 'a pipe'}}}", dynamic=True)
+    source = _unknown_input(inv)
     if per_line:
         lines = [line.strip() for line in text.splitlines() if line.strip()] if text else []
         for fed in [Word(line) for line in lines[:MAX_RUNS]] or [source]:
@@ -201,7 +206,7 @@ def _parallel(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         for value in values[:MAX_RUNS]:
             yield from ctx.run_script(inv, value.text, via="parallel")
         return
-    fillers = values[:4] or [Word(f"{{input from {inv.stdin.source or 'a pipe'}}}", dynamic=True)]
+    fillers = values[:MAX_RUNS] or [_unknown_input(inv)]
     for value in fillers:
         if len(head) == 1 and " " in head[0].text:
             script = (
