@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from blastdoor.analyze.invocation import Word
+from blastdoor.analyze.invocation import Where, Word
 
 # Tags a path can carry.
 ROOT = "root-path"  # "/" itself (or a drive root)
@@ -130,6 +130,11 @@ def classify(
         tags -= {WORKSPACE, TEMP}
         tags.add(OUTSIDE)
     return PathInfo(text, resolved, frozenset(tags))
+
+
+def path_info(word: Word, where: Where) -> PathInfo:
+    """:func:`classify` seen from where the command runs (the workspace, or where ``cd`` moved)."""
+    return classify(word, cwd=where.cwd, env=where.env, here=where.here)
 
 
 def _expand_known(text: str, env: Mapping[str, str], home: str) -> str | None:

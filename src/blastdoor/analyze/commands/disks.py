@@ -14,8 +14,9 @@ import re
 from collections.abc import Iterable, Iterator
 
 from blastdoor.analyze.commands import CommandFamily
-from blastdoor.analyze.commands.filesystem import DISRUPTION, path_info, write_effect
+from blastdoor.analyze.commands.filesystem import DISRUPTION, write_effect
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
+from blastdoor.analyze.paths import path_info
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
 
 _DISK_TOOLS = frozenset({

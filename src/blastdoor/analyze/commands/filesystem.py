@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from blastdoor.analyze import paths
 from blastdoor.analyze.commands import CommandFamily
 from blastdoor.analyze.invocation import Analysis, Invocation, Where, Word, effect
+from blastdoor.analyze.paths import path_info
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
 
 DISRUPTION = "system-disruption"  # the machine itself stops working (a wiped disk, no network)
@@ -28,10 +29,6 @@ _PERSISTENCE = re.compile(
 
 
 SECRET_FILE = "secret-file"  # .env, keys, credential files: changing one can lock a service out
-
-
-def path_info(word: Word, ctx: Where) -> paths.PathInfo:
-    return paths.classify(word, cwd=ctx.cwd, env=ctx.env, here=ctx.here)
 
 
 def is_device(text: str) -> bool:

@@ -49,7 +49,7 @@ def _reader(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     for word in inv.args:
         if word.text.startswith("-") or not paths.is_secret_path(word.text):
             continue
-        info = paths.classify(word, cwd=ctx.cwd, env=ctx.env, here=ctx.here)
+        info = paths.path_info(word, ctx)
         yield effect(inv, Verb.CREDENTIAL_USE, Target("secret-file", info.resolved),
                      f"read the secrets in {word.text}", scope=Scope.LOCAL, tags={"secret"})  # fmt: skip
 
