@@ -1,5 +1,5 @@
 """Cloud provider CLIs: aws, gcloud, az and gsutil, plus the SaaS/storage CLIs of
-:mod:`blastdoor.analyze.commands.saas` and Jenkins' client (:mod:`blastdoor.analyze.commands.jenkins`).
+:mod:`blastdoor.analyze.commands.saas_tools` and Jenkins' client (:mod:`blastdoor.analyze.commands.jenkins`).
 
 AWS operations are verb-noun (``delete-db-instance``): ``describe-``/``list-``/``get-`` read,
 ``delete-``/``terminate-``/``remove-``/``deregister-``/``purge-`` delete, anything else changes the
@@ -18,8 +18,9 @@ from collections.abc import Callable, Iterator
 from blastdoor.analyze.commands import CommandFamily
 from blastdoor.analyze.commands.jenkins import FAMILIES as JENKINS_FAMILIES
 from blastdoor.analyze.commands.remote import resource_families
-from blastdoor.analyze.commands.saas import FAMILIES as SAAS_FAMILIES
-from blastdoor.analyze.commands.saas import Cli, cli_effects, transfer
+from blastdoor.analyze.commands.saas import Cli, cli_effects
+from blastdoor.analyze.commands.saas_tools import FAMILIES as SAAS_FAMILIES
+from blastdoor.analyze.commands.saas_transfer import transfer
 from blastdoor.analyze.commands.verbs import Parsed, hint_tags, parse, target_name, words
 from blastdoor.analyze.invocation import Analysis, Invocation, effect
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
