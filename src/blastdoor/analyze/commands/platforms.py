@@ -1,27 +1,25 @@
 """Hosting platforms and package registries: railway, fly/flyctl, heroku, vercel, netlify, render,
-supabase, firebase, gh, and package publishing (twine, cargo, gem; npm's publish commands through
-:func:`registry_effects`).
+supabase, firebase, gh, and package publishing (twine, cargo, gem; npm's are
+:mod:`~blastdoor.analyze.commands.package_registry`'s).
 
 A subcommand (``apps:destroy``, ``volumes destroy``, ``repo delete``) is looked up in a table of
 known tasks, then judged by its last word: destroy/delete/remove/unset/reset delete irreversibly,
 stop/scale/rename/disable change, list/status/logs/info read. ``--app``/``--project``/``--prod``/
 ``--context``/``--environment`` become hint tags for :mod:`blastdoor.scope`. Commands run on a
 platform (``heroku run``, ``railway run``, ``fly ssh console -C``) are analyzed in turn and tagged.
+What a table cannot judge has a handler in :mod:`~blastdoor.analyze.commands.platform_tasks`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 
-from blastdoor.analyze import paths
 from blastdoor.analyze.commands import CommandFamily
-from blastdoor.analyze.commands.databases import sql_effects, stdin_effects
+from blastdoor.analyze.commands.platform_tasks import SPECIAL
 from blastdoor.analyze.commands.remote import resource_families
-from blastdoor.analyze.http import analyze_request
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
-from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
+from blastdoor.model import Effect, Reversibility, Target, Verb
 
 _GONE, _REV = Reversibility.IRREVERSIBLE, Reversibility.REVERSIBLE
 _DELETE_WORDS = frozenset({"destroy", "delete", "remove", "rm", "unset", "drop", "purge", "wipe",
@@ -105,17 +103,6 @@ _TASKS: dict[str, dict[str, tuple[Verb, Reversibility, str]]] = {
         "completion": (Verb.EXECUTE, _REV, "print shell completion code"),
         "extension": (Verb.EXECUTE, _REV, "manage gh extensions on this machine"),
         "ext": (Verb.EXECUTE, _REV, "manage gh extensions on this machine"),
-    },
-    "publish": {
-        "unpublish": (Verb.DELETE, _GONE, "remove a published package version"),
-        "deprecate": (Verb.MODIFY, _REV, "mark a published package deprecated"),
-        "publish": (Verb.CREATE, _GONE, "publish a package version (versions cannot be reused)"),
-        "upload": (Verb.CREATE, _GONE, "upload a package to an index (versions cannot be reused)"),
-        "push": (Verb.CREATE, _GONE, "push a gem version (versions cannot be reused)"),
-        "yank": (Verb.DELETE, _GONE, "yank a published version"),
-        "owner": (Verb.MODIFY, _REV, "change who may publish the package"),
-        "dist-tag": (Verb.MODIFY, _REV, "move a published tag"),
-        "access": (Verb.MODIFY, _REV, "change package access"),
     },
 }
 _ALIASES = {"flyctl": "fly", "ntl": "netlify", "vc": "vercel"}
@@ -273,7 +260,7 @@ def _platform(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     ):
         return
     tags = _hints(values, flags) | {tool}
-    special = _SPECIAL.get(tool)
+    special = SPECIAL.get(tool)
     if special is not None:
         found = special(inv, ctx, operands, values, flags, tags)
         if found is not None:
@@ -295,276 +282,6 @@ def _platform(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         tags=tags | ({f"app={name}"} if name and verb is not Verb.READ else set()),
     )
 
-
-def _run_on(
-    inv: Invocation, ctx: Analysis, words: Sequence[str], via: str, tags: set[str]
-) -> list[Effect]:
-    """A command run on (or with the secrets of) a platform environment, tagged with where."""
-    inner = ctx.run_argv(inv, [Word(w) for w in words], via=via)
-    return [replace(e, tags=e.tags | tags) for e in inner]
-
-
-def _heroku(
-    inv: Invocation,
-    ctx: Analysis,
-    ops: list[str],
-    values: dict[str, str],
-    flags: set[str],
-    tags: set[str],
-) -> list[Effect] | None:
-    app = values.get("--app") or values.get("-a") or ""
-    if ops[:1] == ["run"] and len(ops) > 1:
-        start = [w.text for w in inv.args].index("run") + 1
-        rest = [w.text for w in inv.args][start:]
-        rest = [
-            w
-            for i, w in enumerate(rest)
-            if w not in ("-a", "--app") and (i == 0 or rest[i - 1] not in ("-a", "--app"))
-        ]
-        return _run_on(inv, ctx, rest, f"heroku run ({app or 'app'})", tags | {"remote"})
-    if ops[:1] in (["pg:psql"], ["psql"]):
-        sql = values.get("--command") or values.get("-c")
-        target = f"heroku:{app}" if app else "heroku"
-        return sql_effects(inv, ctx, sql, target) if sql else stdin_effects(inv, ctx, target)
-    if ops[:1] == ["ps:scale"] and any(re.search(r"=0\b", w) for w in ops[1:]):
-        return [
-            effect(
-                inv,
-                Verb.MODIFY,
-                Target("heroku", app or "(current)"),
-                "scale dynos to zero: the app stops",
-                tags=tags | {"stops-service"},
-            )
-        ]
-    return None
-
-
-def _railway(
-    inv: Invocation,
-    ctx: Analysis,
-    ops: list[str],
-    values: dict[str, str],
-    flags: set[str],
-    tags: set[str],
-) -> list[Effect] | None:
-    if ops[:1] == ["run"] and len(ops) > 1:
-        words = [w.text for w in inv.args]
-        return _run_on(inv, ctx, words[words.index("run") + 1 :], "railway run", tags)
-    if (
-        ops[:1] in (["volume"], ["environment"], ["service"])
-        and len(ops) > 1
-        and ops[1] in ("delete", "rm")
-    ):
-        name = next(iter(ops[2:]), values.get("--volume", values.get("--environment", "(current)")))
-        return [
-            effect(
-                inv,
-                Verb.DESTROY,
-                Target("railway", name),
-                f"railway {ops[0]} delete: delete the {ops[0]} and everything in it",
-                reversibility=_GONE,
-                tags=tags | {f"app={name}"},
-            )
-        ]
-    return None
-
-
-def _deploy(
-    inv: Invocation,
-    ctx: Analysis,
-    ops: list[str],
-    values: dict[str, str],
-    flags: set[str],
-    tags: set[str],
-) -> list[Effect] | None:
-    """``vercel`` / ``netlify deploy``: a preview or draft deploy unless ``--prod``."""
-    if not (ops[:1] == ["deploy"] or (inv.name in ("vercel", "vc") and not ops)):
-        return None
-    target = Target(inv.name, values.get("--site", values.get("--scope", "(current)")))
-    if flags & {"--prod", "--production"} or values.get("--target") == "production":
-        return [
-            effect(inv, Verb.MODIFY, target, "deploy to production", tags=tags | {"env=production"})
-        ]
-    return [
-        effect(
-            inv,
-            Verb.CREATE,
-            target,
-            "create a preview deployment (production is not touched)",
-            scope=Scope.STAGING,
-            tags=tags,
-        )
-    ]
-
-
-def _supabase(
-    inv: Invocation,
-    ctx: Analysis,
-    ops: list[str],
-    values: dict[str, str],
-    flags: set[str],
-    tags: set[str],
-) -> list[Effect] | None:
-    if ops[:2] != ["db", "reset"]:
-        return None
-    remote = "--linked" in flags or "--db-url" in values
-    target = Target(
-        "database",
-        values.get("--db-url", "supabase linked project" if remote else "local supabase"),
-    )
-    return [
-        effect(
-            inv,
-            Verb.DESTROY,
-            target,
-            "drop and recreate the database from migrations",
-            scope=Scope.UNKNOWN if remote else Scope.LOCAL,
-            reversibility=_GONE,
-            tags=tags,
-        )
-    ]
-
-
-def _gh(
-    inv: Invocation,
-    ctx: Analysis,
-    ops: list[str],
-    values: dict[str, str],
-    flags: set[str],
-    tags: set[str],
-) -> list[Effect] | None:
-    repo = values.get("-R") or values.get("--repo") or next(iter(ops[2:3]), "(current)")
-    if ops[:1] == ["api"] and len(ops) > 1:
-        method = (
-            values.get("-X")
-            or values.get("--method")
-            or (
-                "POST" if {"-f", "-F", "--field", "--raw-field", "--input"} & set(values) else "GET"
-            )
-        )
-        body = values.get("-f", "") or values.get("-F", "") or values.get("--raw-field", "")
-        url = ops[1] if "://" in ops[1] else "https://api.github.com/" + ops[1].lstrip("/")
-        return analyze_request(
-            method, url, None, body.partition("=")[2] or None, evidence=inv.evidence
-        )
-    if ops[:2] == ["repo", "sync"] and len(ops) == 2 and not values.keys() & {"-R", "--repo"}:
-        # no destination repository: the local clone is brought up to date from its remote
-        return [effect(inv, Verb.EXECUTE, Target("git-repo", "."), "gh repo sync: update the "
-                       "local repository from its remote", scope=Scope.LOCAL)]  # fmt: skip
-    if ops[:2] == ["repo", "edit"] and "--visibility" in values:
-        return [
-            effect(
-                inv,
-                Verb.MODIFY,
-                Target("github-repo", repo),
-                f"make the repository {values['--visibility']} "
-                "(stars, forks and exposure cannot be taken back)",
-                reversibility=_GONE,
-                tags=tags,
-            )
-        ]
-    proposal = {"create", "new", "comment", "edit", "review", "ready", "reopen"}
-    if ops[:1] in (["pr"], ["issue"]) and set(re.split(r"[^a-z]+", " ".join(ops[1:2]))) & proposal:
-        return [
-            effect(
-                inv,
-                Verb.CREATE,
-                Target("github-repo", repo),
-                f"gh {ops[0]} {ops[1]}: propose or discuss a change (nothing is merged)",
-                scope=Scope.DEVELOPMENT,
-                tags=tags,
-            )
-        ]
-    if ops[:2] in (["secret", "delete"], ["variable", "delete"], ["secret", "remove"]):
-        return [
-            effect(
-                inv,
-                Verb.DELETE,
-                Target("github-repo", repo),
-                f"delete the {ops[0]} {' '.join(ops[2:3])}",
-                reversibility=_GONE,
-                tags=tags,
-            )
-        ]
-    if ops[:2] == ["gist", "create"]:
-        secret = [f for f in ops[2:] if paths.is_secret_path(f)]
-        if secret:
-            return [
-                effect(
-                    inv,
-                    Verb.EXFILTRATE,
-                    Target("secret-file", secret[0]),
-                    f"upload {secret[0]} to a gist",
-                    scope=Scope.LOCAL,
-                    tags={"secret"},
-                )
-            ]
-    return None
-
-
-def _publish(
-    inv: Invocation,
-    ctx: Analysis,
-    ops: list[str],
-    values: dict[str, str],
-    flags: set[str],
-    tags: set[str],
-) -> list[Effect] | None:
-    """npm/pnpm/yarn/twine/cargo/gem: only the commands that change a package index."""
-    words = ops[1:] if inv.name == "yarn" and ops[:1] == ["npm"] else ops
-    task = _TASKS["publish"].get(words[0] if words else "")
-    if task is None or (inv.name in ("cargo",) and words[0] not in ("publish", "yank", "owner")):
-        return [
-            effect(
-                inv,
-                Verb.EXECUTE,
-                Target("program", inv.name),
-                f"run {inv.name} {' '.join(ops[:1])}",
-                scope=Scope.LOCAL,
-            )
-        ]
-    if len(words) < 2 and words[0] == "deprecate":
-        return []
-    if flags & {"--dry-run", "-n", "--list", "-l"} or ("--undo" in flags and words[0] == "yank"):
-        return [
-            effect(
-                inv,
-                Verb.READ,
-                Target("package", " ".join(words[1:2])),
-                f"{inv.name} {words[0]} (dry run)",
-            )
-        ]
-    name = next((w for w in words[1:] if not w.startswith("-")), "(this package)")
-    verb, rev, detail = task
-    return [
-        effect(
-            inv,
-            verb,
-            Target("package", name),
-            f"{inv.name} {words[0]}: {detail}",
-            reversibility=rev,
-            tags=tags | {"package-registry"},
-        )
-    ]
-
-
-def registry_effects(inv: Invocation, ctx: Analysis) -> list[Effect]:
-    """For the package-runner family: the effects of ``npm publish/unpublish/deprecate/...``."""
-    operands, values, flags = _split(inv.args)
-    return _publish(inv, ctx, operands, values, flags, _hints(values, flags)) or []
-
-
-_SPECIAL = {
-    "heroku": _heroku,
-    "railway": _railway,
-    "vercel": _deploy,
-    "netlify": _deploy,
-    "supabase": _supabase,
-    "gh": _gh,
-    "twine": _publish,
-    "cargo": _publish,
-    "gem": _publish,
-}
 
 FAMILIES = resource_families(
     CommandFamily.of(
