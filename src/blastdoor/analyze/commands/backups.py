@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from blastdoor.analyze.commands import CommandFamily
 from blastdoor.analyze.commands.filesystem import write_effect
 from blastdoor.analyze.commands.generic import ordinary_program
+from blastdoor.analyze.commands.getopt import bundle
 from blastdoor.analyze.invocation import Analysis, Invocation, Word
 from blastdoor.model import Effect
 
@@ -30,18 +31,10 @@ def _dump(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         if text in ("--help", "-?") or text.startswith("-W") or text.startswith("-w"):
             return  # help, or only list the filesystems that need a dump
         if text.startswith("-") and len(text) > 1:
-            for at, letter in enumerate(text[1:], start=1):
+            letters, i = bundle(words, i, _DUMP_VALUES)
+            for letter, value in letters:
                 updates = updates or letter == "u"
-                if letter in _DUMP_VALUES:
-                    attached = text[at + 1 :]
-                    value = (
-                        Word(attached)
-                        if attached
-                        else (words[i + 1] if i + 1 < len(words) else None)
-                    )
-                    i += 0 if attached else 1
-                    archive = value if letter == "f" else archive
-                    break
+                archive = value if letter == "f" else archive
         i += 1
     writes = [
         write_effect(inv, ctx, archive, how="write a dump archive to", overwrite=True)

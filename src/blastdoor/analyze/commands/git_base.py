@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
+from blastdoor.analyze.commands.getopt import bundle
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
 
@@ -73,15 +74,11 @@ def parse(
             if eq:
                 opts.values[name] = value
         elif text.startswith("-") and len(text) > 1:
-            for j, letter in enumerate(text[1:]):
+            letters, i = bundle(words, i, shorts, attached=attached)
+            for letter, found in letters:
                 opts.flags.append("-" + letter)
                 if letter in shorts or letter in attached:
-                    rest = text[j + 2 :]
-                    if not rest and letter in shorts and i + 1 < len(words):
-                        i += 1
-                        rest = words[i].text
-                    opts.values["-" + letter] = rest
-                    break
+                    opts.values["-" + letter] = found.text if found is not None else ""
         else:
             opts.operands.append(words[i])
         i += 1

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from blastdoor.analyze import paths
 from blastdoor.analyze.commands import CommandFamily
 from blastdoor.analyze.commands.filesystem import write_effect
+from blastdoor.analyze.commands.getopt import bundle
 from blastdoor.analyze.http import analyze_request
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
 from blastdoor.model import Effect, Scope, Target, Verb
@@ -130,18 +131,10 @@ def _curl_options(inv: Invocation) -> Iterator[tuple[str, Word | None]]:
             else:
                 yield name, None
         elif text.startswith("-") and len(text) > 1:
-            for j, letter in enumerate(text[1:], start=1):
-                if letter in _CURL_VALUES:
-                    rest = text[j + 1 :]
-                    found = (
-                        Word(rest, words[i].dynamic)
-                        if rest
-                        else (words[i + 1] if i + 1 < len(words) else None)
-                    )
-                    i += 0 if rest else 1
-                    yield _CURL_SHORT_LONG.get(letter, "-" + letter), found
-                    break
-                yield "-" + letter, None
+            letters, i = bundle(words, i, _CURL_VALUES)
+            for letter, found in letters:
+                valued = letter in _CURL_VALUES
+                yield (_CURL_SHORT_LONG.get(letter, "-" + letter) if valued else "-" + letter), found
         else:
             yield "", words[i]
         i += 1

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from blastdoor.analyze.commands import CommandFamily
 from blastdoor.analyze.commands.filesystem import write_effect
 from blastdoor.analyze.commands.generic import ordinary_program
+from blastdoor.analyze.commands.getopt import bundle
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
 
@@ -26,20 +27,12 @@ _KEYGEN_VALUES = frozenset("bCEFfGIJjKMmNnOPRrSsTtVwYZaz")
 def _options(inv: Invocation, valued: frozenset[str]) -> dict[str, str]:
     """Single-letter options (bundled or not) and their values, as getopt reads them."""
     found: dict[str, str] = {}
-    args = [w.text for w in inv.args]
+    words = list(inv.args)
     i = 0
-    while i < len(args):
-        word = args[i]
-        if not word.startswith("-") or word == "-":
-            i += 1
-            continue
-        for at, letter in enumerate(word[1:], start=1):
-            if letter in valued:
-                rest = word[at + 1 :]
-                found[letter] = rest if rest else (args[i + 1] if i + 1 < len(args) else "")
-                i += 0 if rest else 1
-                break
-            found[letter] = ""
+    while i < len(words):
+        if words[i].text.startswith("-") and words[i].text != "-":
+            letters, i = bundle(words, i, valued)
+            found.update((letter, value.text if value else "") for letter, value in letters)
         i += 1
     return found
 
