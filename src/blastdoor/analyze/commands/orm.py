@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator, Sequence
 
 from blastdoor.analyze.commands import CommandFamily
-from blastdoor.analyze.commands.databases import database_effect, file_effects, redact, sql_effects
+from blastdoor.analyze.commands.db_base import database_effect, file_effects, redact, sql_effects
 from blastdoor.analyze.commands.orm_tasks import (
     ALIASES,
     RESTORE,

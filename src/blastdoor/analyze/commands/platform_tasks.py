@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from blastdoor.analyze.commands.databases import sql_effects, stdin_effects
+from blastdoor.analyze.commands.db_base import sql_effects, stdin_effects
 from blastdoor.analyze.commands.github_cli import gh
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
