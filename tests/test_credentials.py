@@ -94,3 +94,10 @@ def test_a_bad_description_is_a_one_line_error(isolated_home: Path, table: str, 
     (isolated_home / "config.toml").write_text(table)
     done = run(isolated_home, "check", "--no-record", "--", "ls")
     assert done.returncode == 1 and message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_batch_is_judged_against_the_credentials_as_check_is(home: Path) -> None:
+    line = {"id": "v", "kind": "shell", "input": VOLUME_DELETE.replace("VAR", "RAILWAY_TOKEN"), "context": {"env": {}}}
+    done = run(home, "check", "--batch", "-", stdin=json.dumps(line))
+    answer = json.loads(done.stdout)
+    assert answer["decision"] == "deny" and "credential.out-of-purpose" in answer["rules"], done.stdout

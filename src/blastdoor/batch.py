@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from blastdoor.credentials import Credential
 from blastdoor.errors import InputError
 from blastdoor.judge import judge
 from blastdoor.model import Action, ActionKind, Context, Decision
@@ -82,17 +83,39 @@ Judged = Callable[[Action, Decision], None]
 
 
 def run(
-    lines: Iterable[bytes], policy: Policy, *, on_decision: Judged | None = None
+    lines: Iterable[bytes],
+    policy: Policy,
+    *,
+    credentials: tuple[Credential, ...] = (),
+    after: Callable[[Decision], Decision] | None = None,
+    on_decision: Judged | None = None,
 ) -> Iterator[str]:
     """One output line (JSON text, no newline) per input line, in order.
 
-    ``on_decision`` sees every action judged, before its answer line is yielded.
+    Each action is judged as ``blastdoor check`` judges one: against the policy and the purposes
+    of the configured ``credentials``, then through ``after`` (the Terraform state check, when the
+    batch is recorded). ``on_decision`` sees every action judged, before its answer line is yielded.
     """
     for number, raw in enumerate(lines, start=1):
-        yield json.dumps(_one(number, raw, policy, on_decision), ensure_ascii=False)
+        yield json.dumps(
+            _one(number, raw, lambda a: _decide(a, policy, credentials, after), on_decision),
+            ensure_ascii=False,
+        )
 
 
-def _one(number: int, raw: bytes, policy: Policy, on_decision: Judged | None) -> dict[str, Any]:
+def _decide(
+    action: Action,
+    policy: Policy,
+    credentials: tuple[Credential, ...],
+    after: Callable[[Decision], Decision] | None,
+) -> Decision:
+    decision = judge(action, policy, credentials=credentials)
+    return after(decision) if after is not None else decision
+
+
+def _one(
+    number: int, raw: bytes, decide: Callable[[Action], Decision], on_decision: Judged | None
+) -> dict[str, Any]:
     if len(raw) > MAX_LINE_BYTES:
         return {
             "line": number,
@@ -112,7 +135,7 @@ def _one(number: int, raw: bytes, policy: Policy, on_decision: Judged | None) ->
         action = parse_action(record)
     except InputError as error:
         return {"line": number, "error": error.diagnostics()}
-    decision = judge(action, policy)
+    decision = decide(action)
     if on_decision:
         on_decision(action, decision)
     return answer(decision, record.get("id"))

@@ -226,6 +226,10 @@ def test_an_older_state_put_back_is_held(tmp_path: Path) -> None:
     assert "going backwards" in swapped["reasons"][0]
     pushed = check("terraform", "state", "push", "terraform.tfstate")
     assert "terraform.state-regression" in pushed["rules"]
+    line = {"id": "d", "kind": "shell", "input": "terraform destroy -auto-approve", "context": {"cwd": str(folder)}}
+    batched = subprocess.run([sys.executable, "-m", "blastdoor", "--home", str(home), "check", "--batch", "-", "--record"],
+                             input=json.dumps(line), capture_output=True, text=True, check=False)  # fmt: skip
+    assert json.loads(batched.stdout)["rules"][0] == "terraform.state-regression"  # a recorded batch checks as check does
     ledger = subprocess.run([sys.executable, "-m", "blastdoor", "--home", str(home), "ledger", "show"],
                             capture_output=True, text=True, check=False)  # fmt: skip
     assert ledger.returncode == 0 and "destroy" in ledger.stdout

@@ -7,6 +7,7 @@ import json
 import os
 import shlex
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from blastdoor import batch
@@ -106,10 +107,8 @@ def run(args: argparse.Namespace) -> int:
                              session_id=args.session, run_id=args.run, tool_use_id=args.tool_use)  # fmt: skip
     action = Action(kind=ActionKind(args.kind), input=text, context=context)
     decision = judge(action, policy, credentials=settings(args).credentials, enrich=_estimates(args, text))
-    if not args.no_record:  # a recorded check sees, and remembers, Terraform state serials as the hook does
-        from blastdoor.state_marks import check
-
-        decision = check(decision, settings(args).home)
+    if not args.no_record:
+        decision = _state_check(args)(decision)
         _record(args, [(action, decision)], policy)
     print(
         json.dumps(decision.to_json(), indent=2, ensure_ascii=False)
@@ -117,6 +116,14 @@ def run(args: argparse.Namespace) -> int:
         else render(decision)
     )
     return EXIT_CODES[decision.kind] if decision.enforced else 0
+
+
+def _state_check(args: argparse.Namespace) -> Callable[[Decision], Decision]:
+    """A recorded check sees, and remembers, Terraform state serials as the hook does."""
+    from blastdoor.state_marks import check
+
+    home = settings(args).home
+    return lambda decision: check(decision, home)
 
 
 def _record(
@@ -158,7 +165,11 @@ def _batch(source: str, policy: Policy, *, record: bool, args: argparse.Namespac
     try:
         lines = (raw.rstrip(b"\r\n") for raw in stream)
         for line in batch.run(
-            lines, policy, on_decision=(lambda a, d: decided.append((a, d))) if record else None
+            lines,
+            policy,
+            credentials=settings(args).credentials,
+            after=_state_check(args) if record else None,
+            on_decision=(lambda a, d: decided.append((a, d))) if record else None,
         ):
             pending.append(line + "\n")
             if len(pending) >= BATCH_RECORD:
