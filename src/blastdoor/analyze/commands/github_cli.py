@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from blastdoor.analyze import paths
+from blastdoor.analyze.commands.platform_tasks import Line
 from blastdoor.analyze.http import analyze_request
 from blastdoor.analyze.invocation import Analysis, Invocation, effect
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
@@ -14,69 +15,62 @@ from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
 __all__ = ["gh"]
 
 
-def gh(
-    inv: Invocation,
-    ctx: Analysis,
-    ops: list[str],
-    values: dict[str, str],
-    flags: set[str],
-    tags: set[str],
-) -> list[Effect] | None:
-    repo = values.get("-R") or values.get("--repo") or next(iter(ops[2:3]), "(current)")
-    if ops[:1] == ["api"] and len(ops) > 1:
+def gh(inv: Invocation, ctx: Analysis, line: Line) -> list[Effect] | None:
+    repo = line.values.get("-R") or line.values.get("--repo") or next(iter(line.ops[2:3]), "(current)")
+    if line.ops[:1] == ["api"] and len(line.ops) > 1:
         method = (
-            values.get("-X")
-            or values.get("--method")
+            line.values.get("-X")
+            or line.values.get("--method")
             or (
-                "POST" if {"-f", "-F", "--field", "--raw-field", "--input"} & set(values) else "GET"
+                "POST" if {"-f", "-F", "--field", "--raw-field", "--input"} & set(line.values) else "GET"
             )
         )
-        body = values.get("-f", "") or values.get("-F", "") or values.get("--raw-field", "")
-        url = ops[1] if "://" in ops[1] else "https://api.github.com/" + ops[1].lstrip("/")
+        body = line.values.get("-f", "") or line.values.get("-F", "") or line.values.get("--raw-field", "")
+        url = line.ops[1] if "://" in line.ops[1] else "https://api.github.com/" + line.ops[1].lstrip("/")
         return analyze_request(
             method, url, None, body.partition("=")[2] or None, evidence=inv.evidence
         )
-    if ops[:2] == ["repo", "sync"] and len(ops) == 2 and not values.keys() & {"-R", "--repo"}:
+    if line.ops[:2] == ["repo", "sync"] and len(line.ops) == 2 and not line.values.keys() & {"-R", "--repo"}:
         # no destination repository: the local clone is brought up to date from its remote
         return [effect(inv, Verb.EXECUTE, Target("git-repo", "."), "gh repo sync: update the "
                        "local repository from its remote", scope=Scope.LOCAL)]  # fmt: skip
-    if ops[:2] == ["repo", "edit"] and "--visibility" in values:
+    if line.ops[:2] == ["repo", "edit"] and "--visibility" in line.values:
         return [
             effect(
                 inv,
                 Verb.MODIFY,
                 Target("github-repo", repo),
-                f"make the repository {values['--visibility']} "
+                f"make the repository {line.values['--visibility']} "
                 "(stars, forks and exposure cannot be taken back)",
                 reversibility=Reversibility.IRREVERSIBLE,
-                tags=tags,
+                tags=line.tags,
             )
         ]
     proposal = {"create", "new", "comment", "edit", "review", "ready", "reopen"}
-    if ops[:1] in (["pr"], ["issue"]) and set(re.split(r"[^a-z]+", " ".join(ops[1:2]))) & proposal:
+    if line.ops[:1] in (["pr"], ["issue"]) and set(re.split(r"[^a-z]+", " ".join(line.ops[1:2]))) & proposal:
         return [
             effect(
                 inv,
                 Verb.CREATE,
                 Target("github-repo", repo),
-                f"gh {ops[0]} {ops[1]}: propose or discuss a change (nothing is merged)",
+                f"gh {line.ops[0]} {line.ops[1]}: propose or discuss a change (nothing is merged)",
                 scope=Scope.DEVELOPMENT,
-                tags=tags,
+                tags=line.tags,
             )
         ]
-    if ops[:2] in (["secret", "delete"], ["variable", "delete"], ["secret", "remove"]):
+    if line.ops[:2] in (["secret", "delete"], ["variable", "delete"], ["secret", "remove"]):
         return [
             effect(
                 inv,
                 Verb.DELETE,
                 Target("github-repo", repo),
-                f"delete the {ops[0]} {' '.join(ops[2:3])}",
+                f"delete the {line.ops[0]} {' '.join(line.ops[2:3])}",
                 reversibility=Reversibility.IRREVERSIBLE,
-                tags=tags,
+                tags=line.tags,
             )
         ]
-    if ops[:2] == ["gist", "create"]:
-        secret = [f for f in ops[2:] if paths.is_secret_path(f)]
+    if line.ops[:2] == ["gist", "create"]:
+        secret = [f for f in line.ops[2:] if paths.is_secret_path(f)]
         if secret:
             return [
                 effect(

@@ -1,7 +1,7 @@
 """Platform subcommands a table cannot judge: running commands on a platform (``heroku run``,
 ``railway run``), SQL sent through ``heroku pg:psql``, scaling to zero, deleting Railway volumes and
 environments, preview versus production deploys (vercel, netlify), ``supabase db reset``, GitHub's
-CLI (:mod:`~blastdoor.analyze.commands.github_cli`), and package publishing (twine, cargo, gem).
+CLI (in :mod:`~blastdoor.analyze.commands.github_cli`), and package publishing (twine, cargo, gem).
 
 Each handler gets the parsed line (operands, option values, bare flags, scope-hint tags) and
 returns its effects, or ``None`` to leave the line to the table in
@@ -12,18 +12,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from blastdoor.analyze.commands.db_base import sql_effects, stdin_effects
-from blastdoor.analyze.commands.github_cli import gh
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
 
-__all__ = ["SPECIAL", "Special"]
+__all__ = ["HANDLERS", "Handler", "Line"]
 
-Special = Callable[
-    [Invocation, Analysis, list[str], dict[str, str], set[str], set[str]], list[Effect] | None
-]
+
+@dataclass(frozen=True)
+class Line:
+    """A platform command line as the table reads it: operands, option values, bare flags, and the
+    scope-hint tags they give."""
+
+    ops: list[str]
+    values: dict[str, str]
+    flags: set[str]
+    tags: set[str]
+
+
+Handler = Callable[[Invocation, Analysis, Line], list[Effect] | None]
 _GONE, _REV = Reversibility.IRREVERSIBLE, Reversibility.REVERSIBLE
 # publishing subcommand -> (verb, reversibility, what it does)
 _PUBLISH: dict[str, tuple[Verb, Reversibility, str]] = {
@@ -47,16 +56,9 @@ def _run_on(
     return [replace(e, tags=e.tags | tags) for e in inner]
 
 
-def _heroku(
-    inv: Invocation,
-    ctx: Analysis,
-    ops: list[str],
-    values: dict[str, str],
-    flags: set[str],
-    tags: set[str],
-) -> list[Effect] | None:
-    app = values.get("--app") or values.get("-a") or ""
-    if ops[:1] == ["run"] and len(ops) > 1:
+def _heroku(inv: Invocation, ctx: Analysis, line: Line) -> list[Effect] | None:
+    app = line.values.get("--app") or line.values.get("-a") or ""
+    if line.ops[:1] == ["run"] and len(line.ops) > 1:
         start = [w.text for w in inv.args].index("run") + 1
         rest = [w.text for w in inv.args][start:]
         rest = [
@@ -64,69 +66,55 @@ def _heroku(
             for i, w in enumerate(rest)
             if w not in ("-a", "--app") and (i == 0 or rest[i - 1] not in ("-a", "--app"))
         ]
-        return _run_on(inv, ctx, rest, f"heroku run ({app or 'app'})", tags | {"remote"})
-    if ops[:1] in (["pg:psql"], ["psql"]):
-        sql = values.get("--command") or values.get("-c")
+        return _run_on(inv, ctx, rest, f"heroku run ({app or 'app'})", line.tags | {"remote"})
+    if line.ops[:1] in (["pg:psql"], ["psql"]):
+        sql = line.values.get("--command") or line.values.get("-c")
         target = f"heroku:{app}" if app else "heroku"
         return sql_effects(inv, ctx, sql, target) if sql else stdin_effects(inv, ctx, target)
-    if ops[:1] == ["ps:scale"] and any(re.search(r"=0\b", w) for w in ops[1:]):
+    if line.ops[:1] == ["ps:scale"] and any(re.search(r"=0\b", w) for w in line.ops[1:]):
         return [
             effect(
                 inv,
                 Verb.MODIFY,
                 Target("heroku", app or "(current)"),
                 "scale dynos to zero: the app stops",
-                tags=tags | {"stops-service"},
+                tags=line.tags | {"stops-service"},
             )
         ]
     return None
 
 
-def _railway(
-    inv: Invocation,
-    ctx: Analysis,
-    ops: list[str],
-    values: dict[str, str],
-    flags: set[str],
-    tags: set[str],
-) -> list[Effect] | None:
-    if ops[:1] == ["run"] and len(ops) > 1:
+def _railway(inv: Invocation, ctx: Analysis, line: Line) -> list[Effect] | None:
+    if line.ops[:1] == ["run"] and len(line.ops) > 1:
         words = [w.text for w in inv.args]
-        return _run_on(inv, ctx, words[words.index("run") + 1 :], "railway run", tags)
+        return _run_on(inv, ctx, words[words.index("run") + 1 :], "railway run", line.tags)
     if (
-        ops[:1] in (["volume"], ["environment"], ["service"])
-        and len(ops) > 1
-        and ops[1] in ("delete", "rm")
+        line.ops[:1] in (["volume"], ["environment"], ["service"])
+        and len(line.ops) > 1
+        and line.ops[1] in ("delete", "rm")
     ):
-        name = next(iter(ops[2:]), values.get("--volume", values.get("--environment", "(current)")))
+        name = next(iter(line.ops[2:]), line.values.get("--volume", line.values.get("--environment", "(current)")))
         return [
             effect(
                 inv,
                 Verb.DESTROY,
                 Target("railway", name),
-                f"railway {ops[0]} delete: delete the {ops[0]} and everything in it",
+                f"railway {line.ops[0]} delete: delete the {line.ops[0]} and everything in it",
                 reversibility=_GONE,
-                tags=tags | {f"app={name}"},
+                tags=line.tags | {f"app={name}"},
             )
         ]
     return None
 
 
-def _deploy(
-    inv: Invocation,
-    ctx: Analysis,
-    ops: list[str],
-    values: dict[str, str],
-    flags: set[str],
-    tags: set[str],
-) -> list[Effect] | None:
+def _deploy(inv: Invocation, ctx: Analysis, line: Line) -> list[Effect] | None:
     """``vercel`` / ``netlify deploy``: a preview or draft deploy unless ``--prod``."""
-    if not (ops[:1] == ["deploy"] or (inv.name in ("vercel", "vc") and not ops)):
+    if not (line.ops[:1] == ["deploy"] or (inv.name in ("vercel", "vc") and not line.ops)):
         return None
-    target = Target(inv.name, values.get("--site", values.get("--scope", "(current)")))
-    if flags & {"--prod", "--production"} or values.get("--target") == "production":
+    target = Target(inv.name, line.values.get("--site", line.values.get("--scope", "(current)")))
+    if line.flags & {"--prod", "--production"} or line.values.get("--target") == "production":
         return [
-            effect(inv, Verb.MODIFY, target, "deploy to production", tags=tags | {"env=production"})
+            effect(inv, Verb.MODIFY, target, "deploy to production", tags=line.tags | {"env=production"})
         ]
     return [
         effect(
@@ -135,25 +123,18 @@ def _deploy(
             target,
             "create a preview deployment (production is not touched)",
             scope=Scope.STAGING,
-            tags=tags,
+            tags=line.tags,
         )
     ]
 
 
-def _supabase(
-    inv: Invocation,
-    ctx: Analysis,
-    ops: list[str],
-    values: dict[str, str],
-    flags: set[str],
-    tags: set[str],
-) -> list[Effect] | None:
-    if ops[:2] != ["db", "reset"]:
+def _supabase(inv: Invocation, ctx: Analysis, line: Line) -> list[Effect] | None:
+    if line.ops[:2] != ["db", "reset"]:
         return None
-    remote = "--linked" in flags or "--db-url" in values
+    remote = "--linked" in line.flags or "--db-url" in line.values
     target = Target(
         "database",
-        values.get("--db-url", "supabase linked project" if remote else "local supabase"),
+        line.values.get("--db-url", "supabase linked project" if remote else "local supabase"),
     )
     return [
         effect(
@@ -163,21 +144,14 @@ def _supabase(
             "drop and recreate the database from migrations",
             scope=Scope.UNKNOWN if remote else Scope.LOCAL,
             reversibility=_GONE,
-            tags=tags,
+            tags=line.tags,
         )
     ]
 
 
-def _publish(
-    inv: Invocation,
-    ctx: Analysis,
-    ops: list[str],
-    values: dict[str, str],
-    flags: set[str],
-    tags: set[str],
-) -> list[Effect] | None:
+def _publish(inv: Invocation, ctx: Analysis, line: Line) -> list[Effect] | None:
     """npm/pnpm/yarn/twine/cargo/gem: only the commands that change a package index."""
-    words = ops[1:] if inv.name == "yarn" and ops[:1] == ["npm"] else ops
+    words = line.ops[1:] if inv.name == "yarn" and line.ops[:1] == ["npm"] else line.ops
     task = _PUBLISH.get(words[0] if words else "")
     if task is None or (inv.name in ("cargo",) and words[0] not in ("publish", "yank", "owner")):
         return [
@@ -185,13 +159,13 @@ def _publish(
                 inv,
                 Verb.EXECUTE,
                 Target("program", inv.name),
-                f"run {inv.name} {' '.join(ops[:1])}",
+                f"run {inv.name} {' '.join(line.ops[:1])}",
                 scope=Scope.LOCAL,
             )
         ]
     if len(words) < 2 and words[0] == "deprecate":
         return []
-    if flags & {"--dry-run", "-n", "--list", "-l"} or ("--undo" in flags and words[0] == "yank"):
+    if line.flags & {"--dry-run", "-n", "--list", "-l"} or ("--undo" in line.flags and words[0] == "yank"):
         return [
             effect(
                 inv,
@@ -209,18 +183,17 @@ def _publish(
             Target("package", name),
             f"{inv.name} {words[0]}: {detail}",
             reversibility=rev,
-            tags=tags | {"package-registry"},
+            tags=line.tags | {"package-registry"},
         )
     ]
 
 
-SPECIAL: dict[str, Special] = {
+HANDLERS: dict[str, Handler] = {
     "heroku": _heroku,
     "railway": _railway,
     "vercel": _deploy,
     "netlify": _deploy,
     "supabase": _supabase,
-    "gh": gh,
     "twine": _publish,
     "cargo": _publish,
     "gem": _publish,

@@ -16,7 +16,8 @@ import re
 from collections.abc import Iterator, Sequence
 
 from blastdoor.analyze.commands import CommandFamily
-from blastdoor.analyze.commands.platform_tasks import SPECIAL
+from blastdoor.analyze.commands.github_cli import gh
+from blastdoor.analyze.commands.platform_tasks import HANDLERS, Line
 from blastdoor.analyze.commands.remote import resource_families
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
 from blastdoor.model import Effect, Reversibility, Target, Verb
@@ -105,6 +106,7 @@ _TASKS: dict[str, dict[str, tuple[Verb, Reversibility, str]]] = {
         "ext": (Verb.EXECUTE, _REV, "manage gh extensions on this machine"),
     },
 }
+_HANDLERS = {**HANDLERS, "gh": gh}  # what the table cannot judge
 _ALIASES = {"flyctl": "fly", "ntl": "netlify", "vc": "vercel"}
 _HINT_OPTIONS = {
     "--app": "app",
@@ -260,9 +262,9 @@ def _platform(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     ):
         return
     tags = _hints(values, flags) | {tool}
-    special = SPECIAL.get(tool)
+    special = _HANDLERS.get(tool)
     if special is not None:
-        found = special(inv, ctx, operands, values, flags, tags)
+        found = special(inv, ctx, Line(operands, values, flags, tags))
         if found is not None:
             yield from found
             return
