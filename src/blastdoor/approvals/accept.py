@@ -82,6 +82,15 @@ def _lifetime_minutes(grant: StoredGrant) -> float:
     return (expires - issued).total_seconds() / 60
 
 
+def deny(book: Book, ident: str, reason: str, *, record: Recorder, who: Mapping[str, Any]) -> str:
+    """Refuse the open request ``ident`` for good and record who did and why; its id."""
+    ident, reason = ident[:100], " ".join(reason.split())[:500]
+    if not book.deny(ident, reason):
+        raise ApprovalError(f"no open approval request {ident}", hint="see `blastdoor requests --all`")
+    record({"v": ENTRY_VERSION, "type": "approval-denied", "time": now(), **who, "request": ident, "reason": reason})
+    return ident
+
+
 def refuse(record: Recorder, who: Mapping[str, Any], request: str, why: str, hint: str) -> NoReturn:
     """Record the refused attempt, then raise it."""
     record({"v": ENTRY_VERSION, "type": "approval-refused", "time": now(), **who, "request": request[:100], "why": why})

@@ -13,7 +13,7 @@ from typing import Any
 
 from blastdoor.approvals.errors import ApprovalError
 from blastdoor.cli.common import settings
-from blastdoor.ledger.entry import person_entry
+from blastdoor.ledger.entry import person, person_entry
 
 
 def register(commands: Any) -> None:
@@ -187,13 +187,11 @@ def _deny(args: argparse.Namespace) -> int:
         print(ask(system, "deny", id=args.id, reason=args.reason), end="")
         return 0
 
+    from blastdoor.approvals.accept import deny
+
     with _opened(args) as (ledger, book):
-        if not book.deny(args.id, args.reason):
-            raise ApprovalError(
-                f"no open approval request {args.id[:100]}", hint="see `blastdoor requests --all`"
-            )
-        ledger.record(person_entry("approval-denied", request=args.id, reason=args.reason[:500]))
-    print(f"denied {args.id}")
+        denied = deny(book, args.id, args.reason, record=ledger.record, who=person())
+    print(f"denied {denied}")
     return 0
 
 

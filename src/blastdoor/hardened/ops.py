@@ -94,18 +94,14 @@ def _grant(call: Mapping[str, Any], peer: Peer, runtime: Runtime) -> str:
 
 
 def _deny(call: Mapping[str, Any], peer: Peer, runtime: Runtime) -> str:
-    from blastdoor.approvals.accept import refuse
+    from blastdoor.approvals.accept import deny, refuse
     from blastdoor.approvals.keys import registered
 
     ledger, ident = runtime.ledger(), str(call.get("id", ""))[:100]
-    reason = " ".join(str(call.get("reason", "")).split())[:500]
     if peer.uid not in {approver.uid for approver in registered(runtime.settings.approver_keys).values()}:
         refuse(ledger.record, peer.who(), ident, f"uid {peer.uid} is not an enrolled approver's user, so it may not deny",
                "deny as an enrolled approver")  # fmt: skip
-    if not _book(runtime).deny(ident, reason):
-        raise ApprovalError(f"no open approval request {ident}", hint="see `blastdoor requests --all`")
-    ledger.record({"v": ENTRY_VERSION, "type": "approval-denied", "time": now(), **peer.who(), "request": ident, "reason": reason})
-    return f"denied {ident}\n"
+    return f"denied {deny(_book(runtime), ident, str(call.get('reason', '')), record=ledger.record, who=peer.who())}\n"
 
 
 def approvers_group() -> str:

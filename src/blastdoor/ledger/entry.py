@@ -82,10 +82,14 @@ def chain_hash(previous: bytes, leaf: bytes) -> bytes:
 
 def person_entry(kind: str, **fields: Any) -> dict[str, Any]:
     """An entry for something a person did at the command line (who: $USER and uid)."""
+    return {"v": ENTRY_VERSION, "type": kind, "time": now(), **person(), **fields}
+
+
+def person() -> dict[str, Any]:
+    """Who is at this command line, as entries name them: ``source``, ``by`` ($USER) and ``uid``."""
     import os
 
-    return {"v": ENTRY_VERSION, "type": kind, "time": now(), "source": "cli",
-            "by": os.environ.get("USER", ""), "uid": os.getuid(), **fields}  # fmt: skip
+    return {"source": "cli", "by": os.environ.get("USER", ""), "uid": os.getuid()}
 
 
 def now() -> str:
