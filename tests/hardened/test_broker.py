@@ -110,6 +110,34 @@ def test_exec_runs_the_program_as_the_runner_never_as_the_daemon(machine: Machin
     assert outcome["runner"] is True and outcome["exit"] == 0
 
 
+def test_nothing_one_exec_leaves_behind_lives_into_the_next(machine: Machine) -> None:
+    """A child that leaves its process group (its own session) would live on as the runner's user
+    and could read the next program's environment; the runner kills it when the program ends."""
+    import os
+    import time
+
+    added = machine.run(machine.alice, "profile", "add", "ci-token", "--scope", "development", "--purpose", "ci",
+                        "--allow", "*", "--secret", "API_TOKEN", "--replace", stdin="tok-" + SECRET + "\n")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    work = machine.folder / "agent-work"
+    work.mkdir(mode=0o755, exist_ok=True)
+    (work / "escape.py").write_text("import subprocess\n"
+                                    "p = subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
+                                    "print(p.pid)\n")  # fmt: skip
+    done = machine.run(machine.agent, "exec", "--profile", "ci-token", "--session", "s-escape", "--", "python3",
+                       "escape.py", cwd=work)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    escaped = int(done.stdout.split()[0])
+    for _ in range(50):  # killed by the runner; reaped by init soon after
+        try:
+            os.kill(escaped, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError(f"process {escaped}, started by the first exec, is still running")
+
+
 def test_only_the_daemons_user_reaches_the_runner(machine: Machine) -> None:
     import os
 

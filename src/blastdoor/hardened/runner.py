@@ -10,6 +10,11 @@ passed with the request (SCM_RIGHTS), its input closed, in a session of its own;
 the exit code. When the program ends, or the daemon's side hangs up, whatever is left of the
 program's process group is killed.
 
+Programs run one at a time, and after each one every other process of the runner's user is
+killed: a child that left the process group (``setsid``, a double fork) would otherwise live on
+as the same user and could read the environment, secrets included, of the next program. That
+sweep runs only under a dedicated user (never as root, never as the daemon's user).
+
 Wire format, one request per connection: 8 bytes (big-endian length) sent with the two
 descriptors, then that many bytes of JSON ``{"argv", "env", "cwd"}``. The answer is one line of
 JSON: ``{"exit": N}`` or ``{"error": "..."}``.
@@ -26,6 +31,7 @@ import socket
 import struct
 import subprocess
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -34,6 +40,8 @@ from blastdoor.errors import BlastdoorError
 from blastdoor.integrations import hook_client
 
 MAX_REQUEST = 4 << 20
+SWEEP_ROUNDS = 50
+_ONE_AT_A_TIME = threading.Lock()
 CONNECT_SECONDS = 10.0
 HEADER = 8
 
@@ -60,9 +68,14 @@ def run(
                              hint="a person restarts hardened mode: sudo blastdoor install --system") from None  # fmt: skip
     try:
         sock.settimeout(None)  # the answer comes when the program ends
-        socket.send_fds(sock, [len(payload).to_bytes(HEADER, "big")], [stdout, stderr])
-        sock.sendall(payload)
+        try:
+            socket.send_fds(sock, [len(payload).to_bytes(HEADER, "big")], [stdout, stderr])
+            sock.sendall(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # refused before it read the request: its answer says why
         answer = _line(sock)
+        if not answer:
+            raise OSError("no answer")
     except OSError as error:
         raise BlastdoorError(f"the runner at {path} stopped answering ({error.strerror or error})",
                              hint="a person restarts hardened mode: sudo blastdoor install --system") from None  # fmt: skip
@@ -140,16 +153,20 @@ def _serve_one(conn: socket.socket, peer_uid: int) -> None:
             _answer(conn, {"error": f"the request is larger than {MAX_REQUEST} bytes"})
             return
         argv, env, cwd = _request(hook_client.recv_exact(conn, size))
-        try:
-            child = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=fds[0], stderr=fds[1],
-                                     start_new_session=True, close_fds=True)  # fmt: skip
-        except OSError as error:
-            _answer(conn, {"error": f"cannot start {argv[0][:200]!r}: {error.strerror or error}"})
-            return
-        for fd in fds:
-            os.close(fd)
-        fds = []
-        _answer(conn, {"exit": _wait(child, conn)})
+        with _ONE_AT_A_TIME:
+            try:
+                child = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=fds[0], stderr=fds[1],
+                                         start_new_session=True, close_fds=True)  # fmt: skip
+            except OSError as error:
+                _answer(conn, {"error": f"cannot start {argv[0][:200]!r}: {error.strerror or error}"})
+                return
+            for fd in fds:
+                os.close(fd)
+            fds = []
+            code = _wait(child, conn)
+            if dedicated(peer_uid):
+                sweep()
+        _answer(conn, {"exit": code})
     except (OSError, ValueError) as error:
         with contextlib.suppress(OSError):
             _answer(conn, {"error": f"the runner refused a malformed request ({error})"})
@@ -190,6 +207,24 @@ def _wait(child: subprocess.Popen[bytes], conn: socket.socket) -> int:
         with contextlib.suppress(OSError):
             os.killpg(child.pid, signal.SIGKILL)
     return 128 - code if code < 0 else code
+
+
+def dedicated(peer_uid: int) -> bool:
+    """Whether this process runs as a user of its own: not root, not the daemon's user."""
+    return 0 not in (os.getuid(), os.geteuid()) and os.getuid() != peer_uid
+
+
+def sweep() -> None:
+    """Kill every process of this user but this one (``kill(-1)`` never signals its caller),
+    again until none is left, so a process forked during one round dies in the next."""
+    for _ in range(SWEEP_ROUNDS):
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
+            return  # nothing left to signal
+        except PermissionError:
+            return
+        time.sleep(0.01)
 
 
 def _answer(conn: socket.socket, message: Mapping[str, Any]) -> None:
