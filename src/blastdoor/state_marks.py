@@ -6,12 +6,16 @@ it would write over (``tfstate=LINEAGE:SERIAL``; ``state push FILE`` adds ``tfst
 tags go into the ledger with the decision. The highest serial seen per lineage is also kept in
 Blastdoor's home (``terraform-states.json``, a cache of what the ledger holds), so the check is one
 small file read: a serial below the highest seen for its lineage turns the decision into a hold.
+When that file is gone or unreadable (deleted, say, to make Blastdoor forget), it is rebuilt from
+the ledger's entries before the check, so forgetting takes rewriting the ledger.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from blastdoor.analyze.terraform_state import PUSH_TAG, from_tag
@@ -21,16 +25,22 @@ from blastdoor.model import Decision, DecisionKind
 INDEX = "terraform-states.json"
 RULE = "terraform.state-regression"
 MAX_LINEAGES = 10_000
+_IN_ENTRY = re.compile(rb'"tfstate(?:-push)?=([0-9A-Za-z-]{1,64}):(\d{1,18})"')
+
+History = Callable[[], Iterable[bytes]]
+"""The ledger's entry bodies, oldest first: read only when the index must be rebuilt."""
 
 
-def check(decision: Decision, home: Path) -> Decision:
-    """``decision``, held when a state it names is older than one seen before; the index updated."""
+def check(decision: Decision, home: Path, history: History | None = None) -> Decision:
+    """``decision``, held when a state it names is older than one seen before; the index updated
+    (rebuilt from ``history`` first when it is missing)."""
     marks = [found for effect in decision.effects for tag in effect.tags if (found := from_tag(tag)) is not None]
     if not marks:
         return decision
     path = home / INDEX
-    index = _load(path)
-    changed = False
+    loaded = _load(path)
+    changed = loaded is None
+    index = loaded if loaded is not None else (rebuild(history()) if history is not None else {})
     for name, mark in marks:
         highest = index.get(mark.lineage)
         if highest is not None and mark.serial < highest:
@@ -47,12 +57,25 @@ def check(decision: Decision, home: Path) -> Decision:
     return decision
 
 
-def _load(path: Path) -> dict[str, int]:
+def rebuild(bodies: Iterable[bytes]) -> dict[str, int]:
+    """The highest serial per lineage that the entry ``bodies`` name."""
+    index: dict[str, int] = {}
+    for body in bodies:
+        if b"tfstate" not in body:
+            continue  # most entries: not searched at all
+        for lineage, serial in _IN_ENTRY.findall(body):
+            name = lineage.decode()
+            index[name] = max(index.get(name, 0), int(serial))
+    return index
+
+
+def _load(path: Path) -> dict[str, int] | None:
+    """The index, or None when it is missing or unreadable."""
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
-        return {}
-    return {str(k): v for k, v in data.items() if isinstance(v, int)} if isinstance(data, dict) else {}
+        return None
+    return {str(k): v for k, v in data.items() if isinstance(v, int)} if isinstance(data, dict) else None
 
 
 def _save(path: Path, index: dict[str, int]) -> None:

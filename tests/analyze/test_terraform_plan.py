@@ -220,8 +220,9 @@ def test_an_older_state_put_back_is_held(tmp_path: Path) -> None:
     first = check("terraform", "apply", "-auto-approve")
     assert "terraform.state-regression" not in first["rules"]
     assert any(tag.startswith("tfstate=") for e in first["effects"] for tag in e.get("tags", []))
+    (home / "terraform-states.json").unlink()  # forgetting takes more than deleting the index:
     (folder / "terraform.tfstate").write_text(old)  # the older copy, same lineage, lower serial
-    swapped = check("terraform", "destroy", "-auto-approve")
+    swapped = check("terraform", "destroy", "-auto-approve")  # the index is rebuilt from the ledger
     assert swapped["decision"] == "hold" and swapped["rules"][0] == "terraform.state-regression"
     assert "going backwards" in swapped["reasons"][0]
     pushed = check("terraform", "state", "push", "terraform.tfstate")

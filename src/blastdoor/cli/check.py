@@ -7,7 +7,7 @@ import json
 import os
 import shlex
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from blastdoor import batch
@@ -122,8 +122,15 @@ def _state_check(args: argparse.Namespace) -> Callable[[Decision], Decision]:
     """A recorded check sees, and remembers, Terraform state serials as the hook does."""
     from blastdoor.state_marks import check
 
-    home = settings(args).home
-    return lambda decision: check(decision, home)
+    resolved = settings(args)
+
+    def history() -> Iterator[bytes]:
+        from blastdoor.ledger.ledger import Ledger
+
+        with Ledger.open(resolved) as ledger:
+            yield from (row.body for row in ledger.store.scan())
+
+    return lambda decision: check(decision, resolved.home, history)
 
 
 def _record(

@@ -114,7 +114,8 @@ class Runtime:
         from blastdoor.judge import judge
         from blastdoor.state_marks import check
 
-        return check(judge(action, policy, **options), self.settings.home)
+        return check(judge(action, policy, **options), self.settings.home,
+                     lambda: (row.body for row in self.ledger().store.scan()))  # fmt: skip
 
     def settle(self, action: Action, decision: Decision) -> tuple[Decision, str]:
         """A hold either uses a valid approval of this exact action or names its request."""
