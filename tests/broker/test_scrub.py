@@ -49,3 +49,11 @@ def test_a_secret_split_across_reads_is_still_caught(prefix: bytes, suffix: byte
     whole = Scrubber([("S", SECRET)])
     assert out == whole.feed(data) + whole.flush()  # streaming loses and changes nothing else
     assert b"[secret removed: S]" in out
+
+
+def test_output_without_a_secret_in_the_making_passes_on_at_once() -> None:
+    """A progress line reaches the agent when it is printed, not when enough output follows it."""
+    scrubber = Scrubber([("API_TOKEN", "tok-" + SECRET)])
+    assert scrubber.feed(b"step one\n") == b"step one\n"
+    assert scrubber.feed(b"then tok-pa55") == b"then "  # what could still be the secret waits
+    assert scrubber.feed(b"w0rd-with/odd+chars?!\n") == b"[secret removed: API_TOKEN]!\n"

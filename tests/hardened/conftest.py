@@ -65,6 +65,14 @@ class Machine:
         return subprocess.run([self.python, *args], input=stdin, capture_output=True, text=True, timeout=120,
                               env=base | (env or {}), cwd=cwd or self.folder, check=False, **who)  # fmt: skip
 
+    def start(self, user: User, *args: str, cwd: Path) -> subprocess.Popen[str]:
+        """``blastdoor ARGS`` as ``user``, started: its output read as it comes."""
+        base = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "BLASTDOOR_SYSTEM_CONFIG": str(self.config),
+                "HOME": str(user.keys), "BLASTDOOR_APPROVER_KEYS": str(user.keys)}  # fmt: skip
+        return subprocess.Popen([self.python, "-m", "blastdoor", *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=base, cwd=cwd, user=user.uid, group=user.gid,
+                                extra_groups=[])  # fmt: skip
+
     def entries(self) -> list[dict[str, Any]]:
         """The daemon's ledger, read by root."""
         from blastdoor.config import Settings

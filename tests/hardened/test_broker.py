@@ -138,6 +138,40 @@ def test_nothing_one_exec_leaves_behind_lives_into_the_next(machine: Machine) ->
         raise AssertionError(f"process {escaped}, started by the first exec, is still running")
 
 
+def test_exec_output_reaches_the_agent_while_the_program_runs(machine: Machine) -> None:
+    """A long command (a deploy, a migration) shows its progress: the first line arrives while the
+    program still waits, scrubbed like the rest."""
+    import select
+
+    added = machine.run(machine.alice, "profile", "add", "ci-token", "--scope", "development", "--purpose", "ci",
+                        "--allow", "*", "--secret", "API_TOKEN", "--replace", stdin="tok-" + SECRET + "\n")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    work = machine.folder / "agent-work"
+    work.mkdir(mode=0o755, exist_ok=True)
+    go = work / "go"
+    go.unlink(missing_ok=True)
+    (work / "slow.py").write_text("import os, sys, time\n"
+                                  "print('step one with', os.environ['API_TOKEN'], flush=True)\n"
+                                  f"deadline = time.time() + 60\nwhile not os.path.exists({str(go)!r}) and time.time() < deadline:\n"
+                                  "    time.sleep(0.05)\n"
+                                  "print('step two')\n")  # fmt: skip
+    started = machine.start(machine.agent, "exec", "--profile", "ci-token", "--", "python3", "slow.py", cwd=work)
+    try:
+        assert started.stdout is not None
+        ready, _, _ = select.select([started.stdout], [], [], 60)
+        assert ready, "nothing arrived while the program ran"
+        first = started.stdout.readline()
+        assert started.poll() is None  # the program is still waiting for the go
+        assert first == "step one with [secret removed: API_TOKEN]\n"
+        go.touch()
+        rest, errors = started.communicate(timeout=60)
+    finally:
+        if started.poll() is None:
+            started.kill()
+    assert started.returncode == 0, errors
+    assert rest == "step two\n" and SECRET not in first + rest + errors
+
+
 def test_only_the_daemons_user_reaches_the_runner(machine: Machine) -> None:
     import os
 

@@ -87,12 +87,21 @@ class Scrubber:
         if self._pattern is None:
             return chunk
         data = self._pending + chunk
-        cut = max(len(data) - self._hold, 0)
+        cut = len(data) - self._partial(data)
         for match in self._pattern.finditer(data):
             if match.start() < cut < match.end():
                 cut = match.end()  # never split a needle that has fully arrived
         self._pending = data[cut:]
         return self._replace(data[:cut])
+
+    def _partial(self, data: bytes) -> int:
+        """How long the end of ``data`` is that could still become a secret: the longest tail that
+        begins some needle. Only that much waits, so a line without one passes on at once."""
+        for size in range(min(self._hold, len(data)), 0, -1):
+            tail = data[-size:]
+            if any(needle.startswith(tail) for needle in self._names):
+                return size
+        return 0
 
     def flush(self) -> bytes:
         rest, self._pending = self._pending, b""

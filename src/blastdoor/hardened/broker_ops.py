@@ -22,21 +22,20 @@ Who may ask:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from blastdoor.errors import BlastdoorError
 from blastdoor.hardened.client import BROKERED_SECONDS
-from blastdoor.integrations.adapter import Reply
 from blastdoor.integrations.daemon import Peer
 from blastdoor.integrations.service import Runtime
 
@@ -46,7 +45,7 @@ _CALLER = (("agent", "--agent"), ("session", "--session"), ("run", "--run"), ("t
 @dataclass(frozen=True)
 class Deferred:
     """A brokered call to run off the daemon's main thread: ``blastdoor ARGV`` on its home. It
-    holds one of the daemon's call slots from :func:`prepare` until :meth:`run` ends (or
+    holds one of the daemon's call slots from :func:`prepare` until :meth:`stream` ends (or
     :meth:`release`, when it never runs)."""
 
     argv: list[str]
@@ -54,16 +53,35 @@ class Deferred:
     stdin: str = ""
     env: dict[str, str] = field(default_factory=dict)
 
-    def run(self, home: str) -> Reply:
+    def stream(self, home: str, emit: Emit) -> None:
+        """Run the call, passing on what it prints as it prints it (``emit(STDOUT | STDERR,
+        chunk)``: the program's output is already scrubbed by the call), then ``emit(EXIT,
+        code)``. A caller that went away stops nothing: the call runs to its end and records it."""
         # -I: nothing in the environment or a folder can stand in for Blastdoor's own modules
         command = [sys.executable, "-I", "-m", "blastdoor", "--home", home, *self.argv]
         try:
-            with tempfile.TemporaryFile(dir=home) as out, tempfile.TemporaryFile(dir=home) as err:
-                done = subprocess.run(command, input=self.stdin.encode("utf-8", "replace"), stdout=out, stderr=err,
-                                      timeout=BROKERED_SECONDS, env={**os.environ, **self.env}, cwd=home, check=False)  # fmt: skip
-                return Reply(_read(out), done.returncode, _read(err))
-        except (OSError, subprocess.SubprocessError) as error:
-            return Reply("", 1, f"blastdoor: the daemon could not finish the call: {error}\n")
+            child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env={**os.environ, **self.env}, cwd=home)  # fmt: skip
+        except OSError as error:
+            emit(STDERR, f"blastdoor: the daemon could not start the call: {error}\n".encode())
+            emit(EXIT, b"1")
+            self.release()
+            return
+        try:
+            pumps = [threading.Thread(target=_pump, args=(pipe, tag, emit), daemon=True)
+                     for pipe, tag in ((child.stdout, STDOUT), (child.stderr, STDERR))]  # fmt: skip
+            for pump in pumps:
+                pump.start()
+            _feed(child, self.stdin.encode("utf-8", "replace"))
+            try:
+                code = child.wait(timeout=BROKERED_SECONDS)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                code = child.wait()
+                emit(STDERR, f"blastdoor: the call ran longer than {BROKERED_SECONDS} s and was stopped\n".encode())
+            for pump in pumps:
+                pump.join()
+            emit(EXIT, str(code).encode())
         finally:
             self.release()
 
@@ -71,15 +89,24 @@ class Deferred:
         _free(self.uid)
 
 
-def _read(handle: IO[bytes]) -> str:
-    """What a call printed, cut at MAX_OUTPUT bytes (the rest stays out of the daemon's memory)."""
-    handle.seek(0)
-    data = handle.read(MAX_OUTPUT + 1)
-    cut = "\n[blastdoor: output cut at 16 MB]\n" if len(data) > MAX_OUTPUT else ""
-    return data[:MAX_OUTPUT].decode("utf-8", "replace") + cut
+STDOUT, STDERR, EXIT = b"1", b"2", b"x"  # what a streamed frame carries (its first byte)
+Emit = Callable[[bytes, bytes], None]
+CHUNK = 64 * 1024
 
 
-MAX_OUTPUT = 16 * 1024 * 1024
+def _pump(pipe: IO[bytes] | None, tag: bytes, emit: Emit) -> None:
+    assert pipe is not None
+    with pipe:
+        while chunk := pipe.read1(CHUNK):  # type: ignore[attr-defined]
+            emit(tag, chunk)
+
+
+def _feed(child: subprocess.Popen[bytes], data: bytes) -> None:
+    assert child.stdin is not None
+    with contextlib.suppress(BrokenPipeError), child.stdin:
+        child.stdin.write(data)
+
+
 MAX_CALLS, MAX_CALLS_PER_USER = 8, 2  # brokered calls running at once, in all and per user
 _BUSY: Counter[int] = Counter()
 _BUSY_LOCK = threading.Lock()

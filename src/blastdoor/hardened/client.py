@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import _socket
 import json
-from typing import Any
+from typing import Any, BinaryIO
 
 from blastdoor.errors import HomeError
 from blastdoor.hardened.layout import System
@@ -11,10 +12,14 @@ from blastdoor.integrations import hook_client
 
 TIMEOUT_SECONDS = 30.0
 BROKERED_SECONDS = 6 * 3600  # a brokered call (a restore, a backup check) answers when it is done
+MAX_GATHERED = 16 * 1024 * 1024  # of a streamed output nobody passes on, what is kept
 
 
-def call(system: System, op: str, *, timeout: float = TIMEOUT_SECONDS, **fields: Any) -> tuple[int, str, str]:
-    """(exit code, stdout, stderr) of ``op`` run by the daemon for this process's user."""
+def call(system: System, op: str, *, timeout: float = TIMEOUT_SECONDS, out: BinaryIO | None = None,
+         err: BinaryIO | None = None, **fields: Any) -> tuple[int, str, str]:  # fmt: skip
+    """(exit code, stdout, stderr) of ``op`` run by the daemon for this process's user. A brokered
+    call's output streams in as the call prints it: passed on to ``out`` / ``err`` as it comes
+    when they are given (and then not returned), else gathered."""
     from blastdoor.integrations.daemon import OP_PROTOCOL
 
     message = OP_PROTOCOL + b"\0" + json.dumps({"op": op, **fields}).encode()
@@ -22,7 +27,7 @@ def call(system: System, op: str, *, timeout: float = TIMEOUT_SECONDS, **fields:
         sock = hook_client.connect(str(system.socket), timeout)
         try:
             hook_client.send_frame(sock, message)
-            code, out, err = (hook_client.recv_frame(sock) for _ in range(3))
+            code, stdout, stderr = _answer(sock, out, err)
         finally:
             sock.close()
     except OSError as error:
@@ -30,7 +35,30 @@ def call(system: System, op: str, *, timeout: float = TIMEOUT_SECONDS, **fields:
                         hint="a person starts it: sudo blastdoor install --system") from None  # fmt: skip
     if not code.lstrip(b"-").isdigit():
         raise HomeError("the daemon's answer is malformed", hint="is this Blastdoor the daemon's version?")
-    return int(code), out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+    return int(code), stdout.decode("utf-8", "replace"), stderr.decode("utf-8", "replace")
+
+
+def _answer(sock: _socket.socket, out: BinaryIO | None, err: BinaryIO | None) -> tuple[bytes, bytes, bytes]:
+    """The exit code and the two outputs, from three frames, or from a streamed answer."""
+    from blastdoor.integrations.daemon import STREAMED
+
+    first = hook_client.recv_frame(sock)
+    if first != STREAMED:
+        return first, hook_client.recv_frame(sock), hook_client.recv_frame(sock)
+    sock.settimeout(BROKERED_SECONDS)
+    gathered = {b"1": bytearray(), b"2": bytearray()}
+    sinks = {b"1": out, b"2": err}
+    while True:
+        frame = hook_client.recv_frame(sock)
+        tag, data = frame[:1], frame[1:]
+        if tag == b"x":
+            return data, bytes(gathered[b"1"]), bytes(gathered[b"2"])
+        sink = sinks.get(tag)
+        if sink is not None:
+            sink.write(data)
+            sink.flush()
+        elif tag in gathered:
+            gathered[tag] += data[: MAX_GATHERED - len(gathered[tag])]
 
 
 def ask(system: System, op: str, **fields: Any) -> str:
@@ -45,7 +73,8 @@ def ask(system: System, op: str, **fields: Any) -> str:
 
 def relayed(op: str, **fields: Any) -> int | None:
     """In hardened mode, for any user but the daemon's: run brokered call ``op`` in the daemon and
-    pass on what it printed; its exit code. None otherwise: the caller does the work itself."""
+    pass on what it prints as it prints it; its exit code. None otherwise: the caller does the work
+    itself."""
     import sys
 
     from blastdoor.hardened.layout import served_by_daemon
@@ -53,7 +82,9 @@ def relayed(op: str, **fields: Any) -> int | None:
     system = served_by_daemon()
     if system is None:
         return None
-    code, out, err = call(system, op, timeout=BROKERED_SECONDS, **fields)
-    sys.stdout.write(out)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    code, out, err = call(system, op, timeout=BROKERED_SECONDS, out=sys.stdout.buffer, err=sys.stderr.buffer, **fields)
+    sys.stdout.write(out)  # an answer that was not streamed: a refusal
     sys.stderr.write(err)
     return code

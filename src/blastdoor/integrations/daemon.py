@@ -23,16 +23,19 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from blastdoor.config import Settings
 from blastdoor.integrations import hook_client
 from blastdoor.integrations.adapter import Reply
 from blastdoor.integrations.service import Runtime, handle
+
+if TYPE_CHECKING:
+    from blastdoor.hardened.broker_ops import Deferred
 
 IDLE_SECONDS = 900.0
 OP_PROTOCOL = b"blastdoor-op/1"  # hardened mode's other calls: this, NUL, a JSON object
@@ -193,7 +196,7 @@ def _answer(conn: socket.socket, runtime: Runtime, *, shared: Path | None) -> bo
         if not isinstance(answered, Reply):
             home = str(runtime.settings.home)
             try:
-                threading.Thread(target=_send_later, args=(conn, lambda: answered.run(home)), daemon=True).start()
+                threading.Thread(target=_stream, args=(conn, answered, home), daemon=True).start()
                 return True
             except RuntimeError:  # no thread to be had: the call is refused, the daemon keeps serving
                 answered.release()
@@ -216,11 +219,27 @@ def _send(conn: socket.socket, reply: Reply) -> None:
             hook_client.send_frame(conn, part)
 
 
-def _send_later(conn: socket.socket, work: Callable[[], Reply]) -> None:
-    """On a thread of its own: run a brokered call, answer, close."""
+STREAMED = b"\0streamed"  # first frame of a streamed answer: then (tag + chunk) frames, the last one the exit code
+
+
+def _stream(conn: socket.socket, call: Deferred, home: str) -> None:
+    """On a thread of its own: run a brokered call, passing on its output as it comes, then close.
+    A client that hangs up is no longer written to; the call still runs to its end."""
+    lock, gone = threading.Lock(), threading.Event()
+
+    def emit(tag: bytes, data: bytes) -> None:
+        with lock:
+            if gone.is_set():
+                return
+            try:
+                hook_client.send_frame(conn, tag + data)
+            except OSError:
+                gone.set()
+
     try:
         conn.settimeout(None)
-        _send(conn, work())
+        emit(b"", STREAMED)
+        call.stream(home, emit)
     finally:
         conn.close()
 
