@@ -54,12 +54,15 @@ class Stdin:
     ``text`` is the exact content when it is static (a heredoc, a here-string, ``echo`` piped in,
     a file Blastdoor could read); ``source`` names where it comes from (``file dump.sql``, ``the
     output of curl``). ``secret`` says what secret the stream carries (``the secrets in .env``),
-    so a program that sends its input over the network is exfiltrating it.
+    so a program that sends its input over the network is exfiltrating it. ``made_by`` is the
+    shell text whose output the stream is (``ps aux | grep nginx``: the stages before this one, or
+    a process substitution), so a consumer can tell what its lines stand for.
     """
 
     text: str | None = None
     source: str = ""
     secret: str = ""
+    made_by: str = ""
 
     @property
     def known(self) -> bool:
