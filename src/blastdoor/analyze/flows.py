@@ -22,7 +22,7 @@ PRINTS_SECRET = "prints-secret"
 # --with-token``, ``gpg --import``, the clipboard).
 _SINKS = frozenset({
     "md5sum", "sha1sum", "sha224sum", "sha256sum", "sha384sum", "sha512sum", "b2sum", "shasum",
-    "cksum", "sum", "wc", "chpasswd", "xclip", "xsel", "pbcopy", "wl-copy", "clip.exe",
+    "cksum", "sum", "wc", "chpasswd", "xclip", "xsel", "pbcopy", "wl-copy", "clip",
 })  # fmt: skip
 _SINK_OPTIONS = frozenset({
     "--password-stdin", "--passwd-stdin", "--with-token", "--token-stdin", "--passphrase-fd",
