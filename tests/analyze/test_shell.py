@@ -282,3 +282,18 @@ def test_recursion_is_not_followed_and_not_silently_allowed() -> None:
 )
 def test_program_names_are_read_as_the_file_system_finds_them(command: str, expected: str) -> None:
     assert decide(command).kind.value == expected, command
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        # -c makes the first operand the script, after any other options and `--`
+        ("sh -c -- 'git stash clear'", "ask"),
+        ("bash -e -c -x 'rm -rf /etc'", "deny"),
+        ("bash -lc -- 'rm -rf ~'", "deny"),
+        # later operands are $0, $1 ...: data, not code
+        ("bash -c 'echo \"$1\"' sh 'rm -rf /'", "allow"),
+    ],
+)
+def test_a_shells_command_string_is_its_first_operand(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected, command
