@@ -264,3 +264,36 @@ def test_a_fork_bomb_takes_the_machine_down() -> None:
 def test_recursion_is_not_followed_and_not_silently_allowed() -> None:
     assert decide("loop() { loop; }; loop").kind.value == "ask"
     assert decide("f() { echo hi; }; f | f").kind.value == "allow"
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        # a Windows path names its program by the last part, and .exe is not part of the name
+        ('"C:\\Program Files\\Git\\cmd\\git.exe" checkout -- .', "ask"),
+        ("'D:\\tools\\terraform.exe' destroy -auto-approve", "hold"),
+        ("rm.exe -rf /", "deny"),
+        # case-insensitive file systems (macOS, Windows): GIT and Rm run git and rm
+        ("GIT stash clear", "ask"),
+        ("/bin/Rm -rf ~", "deny"),
+        # a function or alias of that spelling is still what runs
+        ("GIT() { echo hi; }; GIT stash clear", "allow"),
+    ],
+)
+def test_program_names_are_read_as_the_file_system_finds_them(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected, command
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        # -c makes the first operand the script, after any other options and `--`
+        ("sh -c -- 'git stash clear'", "ask"),
+        ("bash -e -c -x 'rm -rf /etc'", "deny"),
+        ("bash -lc -- 'rm -rf ~'", "deny"),
+        # later operands are $0, $1 ...: data, not code
+        ("bash -c 'echo \"$1\"' sh 'rm -rf /'", "allow"),
+    ],
+)
+def test_a_shells_command_string_is_its_first_operand(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected, command

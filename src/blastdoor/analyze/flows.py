@@ -22,7 +22,7 @@ PRINTS_SECRET = "prints-secret"
 # --with-token``, ``gpg --import``, the clipboard).
 _SINKS = frozenset({
     "md5sum", "sha1sum", "sha224sum", "sha256sum", "sha384sum", "sha512sum", "b2sum", "shasum",
-    "cksum", "sum", "wc", "chpasswd", "xclip", "xsel", "pbcopy", "wl-copy", "clip.exe",
+    "cksum", "sum", "wc", "chpasswd", "xclip", "xsel", "pbcopy", "wl-copy", "clip",
 })  # fmt: skip
 _SINK_OPTIONS = frozenset({
     "--password-stdin", "--passwd-stdin", "--with-token", "--token-stdin", "--passphrase-fd",
@@ -47,12 +47,17 @@ def secret_words(words: Sequence[Word]) -> str:
     return ", ".join(f"${name}" for name in names)
 
 
-def carried(output: Stdin, feed: Stdin, produced: Sequence[Effect], *, default: str) -> Stdin:
+def carried(
+    output: Stdin, feed: Stdin, produced: Sequence[Effect], *, default: str, made_by: str = ""
+) -> Stdin:
     """What the next stage reads after a stage that read ``feed``, wrote ``output`` and had the
-    effects ``produced``: a secret read in the stage, or passed through it, stays in the stream."""
+    effects ``produced``: a secret read in the stage, or passed through it, stays in the stream.
+    ``made_by`` is the shell text that wrote it (the pipeline up to this stage)."""
     read = next((secret_label(e) for e in produced if e.verb is Verb.CREDENTIAL_USE), "")
     secret = read or output.secret or feed.secret
-    return Stdin(text=output.text, source=output.source or default, secret=secret)
+    return Stdin(
+        text=output.text, source=output.source or default, secret=secret, made_by=made_by
+    )
 
 
 def _remote(found: Effect) -> bool:

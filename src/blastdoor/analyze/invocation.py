@@ -8,7 +8,6 @@ commands or scripts it carries (``sudo rm``, ``bash -c '...'``, ``ssh host 'cmd'
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -54,12 +53,15 @@ class Stdin:
     ``text`` is the exact content when it is static (a heredoc, a here-string, ``echo`` piped in,
     a file Blastdoor could read); ``source`` names where it comes from (``file dump.sql``, ``the
     output of curl``). ``secret`` says what secret the stream carries (``the secrets in .env``),
-    so a program that sends its input over the network is exfiltrating it.
+    so a program that sends its input over the network is exfiltrating it. ``made_by`` is the
+    shell text whose output the stream is (``ps aux | grep nginx``: the stages before this one, or
+    a process substitution), so a consumer can tell what its lines stand for.
     """
 
     text: str | None = None
     source: str = ""
     secret: str = ""
+    made_by: str = ""
 
     @property
     def known(self) -> bool:
@@ -86,10 +88,13 @@ class Invocation:
 
     @cached_property
     def name(self) -> str:
-        """The program name as looked up: basename, lower case (macOS is case-insensitive)."""
+        """The program name as looked up: the last part of a POSIX or Windows path
+        (``"C:\\Program Files\\Git\\bin\\git.exe"``), lower case (macOS and Windows file systems
+        are case-insensitive, so ``GIT`` runs git), without Windows' ``.exe`` suffix."""
         if not self.words:
             return ""
-        return os.path.basename(self.words[0].text).lower()
+        base = self.words[0].text.replace("\\", "/").rsplit("/", 1)[-1].lower()
+        return base.removesuffix(".exe") or base
 
     @property
     def args(self) -> tuple[Word, ...]:

@@ -18,6 +18,7 @@ ROOT = "root-path"  # "/" itself (or a drive root)
 SYSTEM = "system-path"  # /etc, /usr, /var, /boot ... and devices
 HOME = "home-path"  # the home folder itself, or something in it outside the workspace
 TEMP = "temp-path"  # /tmp, /var/tmp, $TMPDIR and below
+TEMP_ROOT = "temp-root"  # a temporary folder itself, or everything in it (/tmp, /tmp/*)
 WORKSPACE = "workspace-path"  # inside the working directory
 WORKSPACE_ROOT = "workspace-root"  # the whole working directory (".", "*", "./*")
 OUTSIDE = "outside-workspace"  # another absolute path, or ../ escaping the workspace
@@ -129,6 +130,8 @@ def classify(
     if resolved.startswith(workspace + "/..") or (not absolute and path.startswith("..")):
         tags -= {WORKSPACE, TEMP}
         tags.add(OUTSIDE)
+    if TEMP in tags and _temp_root(resolved, env):
+        tags.add(TEMP_ROOT)
     return PathInfo(text, resolved, frozenset(tags))
 
 
@@ -164,10 +167,25 @@ def _dynamic(text: str, word: Word) -> PathInfo:
     return PathInfo(text, text, frozenset(tags))
 
 
+def _temp_root(path: str, env: Mapping[str, str]) -> bool:
+    """Whether ``path`` is a temporary folder itself (``/tmp``, ``$TMPDIR``) or a glob of all
+    that is in it (``/tmp/*``, ``/var/tmp/.*``): other programs' sockets, locks and work live there."""
+    roots = {*TEMP_PREFIXES, posixpath.normpath(env["TMPDIR"])} if env.get("TMPDIR") else TEMP_PREFIXES
+    if path in roots:
+        return True
+    folder, name = posixpath.split(path)
+    return folder in roots and bool(name) and set(name) <= _WILDCARD_NAME and "*" in name
+
+
+_WILDCARD_NAME = frozenset("*?.")
+
+
 def _under(path: str, prefixes: tuple[str, ...] | str) -> bool:
     if isinstance(prefixes, str):
         prefixes = (prefixes,)
-    return any(path == p or path.startswith(p.rstrip("/") + "/") for p in prefixes)
+    return any(
+        path == (p.rstrip("/") or "/") or path.startswith(p.rstrip("/") + "/") for p in prefixes
+    )
 
 
 def _is_home(path: str) -> bool:

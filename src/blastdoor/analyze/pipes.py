@@ -37,11 +37,16 @@ def _printf(inv: Invocation) -> str | None:
     fmt, values = decode_ansi_c(args[0].text), [word.text for word in args[1:]]
     if not values:
         return fmt.replace("%%", "%")
+    # printf uses the format again for the values left over (`printf '%s\n' a b` prints two lines),
+    # with empty strings for the last round's missing ones.
+    slots = fmt.count("%s") + fmt.count("%b")
+    if not slots:
+        return None
+    rounds = [values[i : i + slots] for i in range(0, len(values), slots)]
     try:
-        return (
-            fmt.replace("%b", "%s") % tuple(values)
-            if fmt.count("%s") + fmt.count("%b") == len(values)
-            else None
+        return "".join(
+            fmt.replace("%b", "%s") % tuple([*chunk, *[""] * (slots - len(chunk))])
+            for chunk in rounds
         )
     except (TypeError, ValueError):
         return None

@@ -107,4 +107,5 @@ class RedirectReader:
         """Standard input read from the file ``path``: its text when it can be read."""
         text = None if path.dynamic else self._files(path.text)
         secret = f"the secrets in {path.text}" if is_secret_path(path.text) else ""
-        return Stdin(text=text, source=f"file {path.text}", secret=secret)
+        made_by = path.text[2:-1] if path.dynamic and path.text.startswith("<(") else ""
+        return Stdin(text=text, source=f"file {path.text}", secret=secret, made_by=made_by)

@@ -33,6 +33,7 @@ from blastdoor.analyze.invocation import NO_STDIN, Invocation, Redirect, Stdin, 
 from blastdoor.analyze.pipes import static_output
 from blastdoor.analyze.redirects import REDIRECT_NODES, RedirectReader
 from blastdoor.analyze.redirects import FileReader as FileReader  # re-exported for judge.py
+from blastdoor.analyze.stand_ins import listing_origin, loop_origin, read_loop
 from blastdoor.analyze.words import WordResolver, text_of
 from blastdoor.model import Effect, Verb
 
@@ -68,7 +69,10 @@ class ShellWalker:
         self._via: tuple[str, ...] = ()
         self._kept = False  # the last command took a secret on stdin and printed none of it
         self.assigned: set[str] = set()  # variables this script sets itself (not the environment's)
-        self._words = WordResolver(self.variables, self._substitution, self.assigned)
+        self.stand_ins: dict[str, str] = {}  # variables standing for a process listing's lines
+        self._words = WordResolver(
+            self.variables, self._substitution, self.assigned, self.stand_ins
+        )
         self._reader = RedirectReader(self._words, self.read_file)
 
     # -- the Analysis protocol -------------------------------------------------------------
@@ -158,6 +162,9 @@ class ShellWalker:
         if kind == "for_statement":
             self._for(node)
             return NO_STDIN
+        if kind == "while_statement" and stdin.made_by:
+            for variable, origin in read_loop(node, stdin.made_by):
+                self._stand_in(variable, origin)
         if kind == "subshell":
             with self._own_variables():  # `(X=/tmp)` does not change X for what follows
                 return self._children(node)
@@ -177,6 +184,7 @@ class ShellWalker:
         ``| sha256sum``) it never reaches the agent, so reading it was not exposure.
         """
         stages = [child for child in node.named_children if child.type != "comment"]
+        whole = node.text or b""
         feed = stdin
         exposed: list[Effect] = []  # credential reads whose output is still flowing down the pipe
         for index, stage in enumerate(stages):
@@ -186,7 +194,8 @@ class ShellWalker:
             output = self._bound(stage, tail, feed) if last and tail else self._walk(stage, feed)
             produced = self.effects[start:]
             self.effects.extend(exfiltration(self._stage_inv(stage), feed, produced))
-            feed = carried(output, feed, produced, default=stage_name(stage))
+            made_by = whole[: stage.end_byte - node.start_byte].decode("utf-8", "replace")
+            feed = carried(output, feed, produced, default=stage_name(stage), made_by=made_by)
             if self._kept:
                 self.effects[:] = [e for e in self.effects if all(e is not x for x in exposed)]
                 exposed, feed = [], replace(feed, secret="")
@@ -232,7 +241,7 @@ class ShellWalker:
             kind = child.type
             if kind == "variable_assignment":
                 name, value = self._assignment(child)
-                assignments[name] = value
+                assignments[name] = value.text
             elif kind in REDIRECT_NODES:
                 found = self._reader.read([child])
                 redirects.extend(found.redirects)
@@ -335,18 +344,30 @@ class ShellWalker:
         return effects
 
     # -- variables, loops, aliases ---------------------------------------------------------
-    def _assignment(self, node: Node) -> tuple[str, str]:
+    def _assignment(self, node: Node) -> tuple[str, Word]:
         name = node.child_by_field_name("name")
         value = node.child_by_field_name("value")
         word = self._words.word(value) if value is not None else Word("")
         named = text_of(name) if name is not None else ""
         self.assigned.add(named)
-        return (named, word.text)
+        return (named, word)
 
     def _assign(self, node: Node) -> None:
         name, value = self._assignment(node)
-        if name:
-            self.variables[name] = value
+        if not name:
+            return
+        origin = listing_origin(value, node, self.stand_ins)
+        if origin:
+            self._stand_in(name, origin)
+        else:
+            self.variables[name] = value.text
+            self.stand_ins.pop(name, None)
+
+    def _stand_in(self, name: str, origin: str) -> None:
+        """``name`` stands for values only known at run time that come from ``origin``."""
+        self.variables.pop(name, None)
+        self.stand_ins[name] = origin
+        self.assigned.add(name)
 
     def _for(self, node: Node) -> None:
         var = node.child_by_field_name("variable")
@@ -357,12 +378,16 @@ class ShellWalker:
         name = text_of(var)
         self.assigned.add(name)
         static = [w.text for w in values if not w.dynamic]
+        self.stand_ins.pop(name, None)
         if values and len(static) == len(values):
             for value in static[:MAX_LOOP_VALUES]:
                 self.variables[name] = value
                 self._walk(body, NO_STDIN)
         else:
             self.variables.pop(name, None)
+            origin = loop_origin(values)
+            if origin:  # `for pid in $(pgrep nginx)`: each value is a PID of that listing
+                self._stand_in(name, origin)
             self._walk(body, NO_STDIN)
         return None
 
@@ -379,12 +404,14 @@ class ShellWalker:
     @contextmanager
     def _own_variables(self) -> Iterator[None]:
         """A subshell or command substitution: its assignments and ``cd`` are gone when it ends."""
-        saved, dirs = dict(self.variables), self._dirs.copy()
+        saved, dirs, stand_ins = dict(self.variables), self._dirs.copy(), dict(self.stand_ins)
         try:
             yield
         finally:
             self.variables.clear()
             self.variables.update(saved)
+            self.stand_ins.clear()
+            self.stand_ins.update(stand_ins)
             self._dirs = dirs
 
     @contextmanager

@@ -12,7 +12,7 @@ from __future__ import annotations
 import codecs
 import re
 import shlex
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from collections.abc import Set as AbstractSet
 
 from tree_sitter import Node
@@ -63,10 +63,14 @@ class WordResolver:
         variables: MutableMapping[str, str],
         walk: SubstitutionWalker,
         assigned: AbstractSet[str] = frozenset(),
+        stand_ins: Mapping[str, str] | None = None,
     ) -> None:
         self.variables = variables
         self.walk = walk
         self.assigned = assigned  # names set on this line: their values are not the environment's
+        # Variables only known at run time whose origin is known (a loop over a process listing):
+        # they expand to a run-time word whose text says where the value comes from.
+        self.stand_ins: Mapping[str, str] = stand_ins if stand_ins is not None else {}
 
     def word(self, node: Node) -> Word:
         parts = self._parts(node)
@@ -127,6 +131,8 @@ class WordResolver:
         name = text_of(names[0])
         if name in self.variables:
             return (self.variables[name], False)
+        if name in self.stand_ins:
+            return (self.stand_ins[name], True)
         self._walk_nested(node)  # `${X:-$(cmd)}`: the fallback runs when X is not set
         inner = raw[2:-1] if raw.startswith("${") else raw[1:]
         default = _default_of(inner, name)

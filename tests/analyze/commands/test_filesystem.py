@@ -77,3 +77,47 @@ def test_rsync_dry_run_only_reads(command: str, expected: str) -> None:
 )
 def test_chmod_operands_that_are_not_a_mode_are_paths(command: str, expected: str) -> None:
     assert decide(command).kind.value == expected, command
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        # the temporary folder itself, or all of it, is shared by every program on the machine
+        ("rm -rf /tmp", "ask"),
+        ("rm -rf /tmp/", "ask"),
+        ("rm -rf /tmp/* /tmp/.*", "ask"),
+        ("sudo rm -rf /var/tmp/*", "ask"),
+        ("rm -rf /dev/shm/*", "ask"),
+        ('rm -rf "$TMPDIR"/*', "ask"),
+        ("find /private/tmp -mindepth 1 -delete", "ask"),
+        ("find ${TMPDIR:-/tmp} -depth -delete", "ask"),
+        ("find /var/tmp -exec rm -rf {} +", "ask"),
+        # one entry, or a filtered clean-up, is ordinary temporary work
+        ("rm -rf /tmp/build-cache", "allow"),
+        ("rm -f /tmp/*.pid", "allow"),
+        ("find /tmp -name 'pytest-*' -exec rm -rf {} +", "allow"),
+        ("find /var/tmp -type f -mtime +3 -delete", "allow"),
+        ("mkdir -p /tmp/out && touch /tmp/out/ok", "allow"),
+    ],
+)
+def test_deleting_the_temporary_folder_itself_asks(command: str, expected: str) -> None:
+    decision = decide(command)
+    assert decision.kind.value == expected, command
+    if expected == "ask":
+        assert decision.rule_ids == ("fs.temp-root",)
+
+
+def test_temporary_folder_named_by_tmpdir_with_a_trailing_slash_is_still_temporary() -> None:
+    decision = decide("rm -rf $TMPDIR/", env={"TMPDIR": "/var/folders/q1/T/"})
+    assert decision.rule_ids == ("fs.temp-root",)
+
+
+def test_every_file_find_runs_a_command_on_is_everything_under_its_root() -> None:
+    assert decide("find . -exec rm {} +").kind.value == "ask"  # like rm ./*
+    assert decide("find . -type f -name '*.orig' -exec rm {} +").kind.value == "allow"
+
+
+def test_a_test_without_a_value_narrows_what_find_finds() -> None:
+    assert decide("find /tmp -empty -delete").kind.value == "allow"
+    assert decide("find . -empty -exec rm {} +").kind.value == "allow"
+    assert decide("find /tmp -depth -print -delete").kind.value == "ask"

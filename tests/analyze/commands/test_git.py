@@ -162,3 +162,17 @@ def test_a_discard_on_a_host_of_unknown_environment_is_held() -> None:
     decision = decide("ssh build-box git reset --hard")
     assert decision.kind.value == "hold"
     assert decision.rule_ids == ("table.destroy-production",)
+
+
+def test_git_rm_paths_resolve_from_where_cd_moved() -> None:
+    decision = decide("cd packages/api && git rm -r .", cwd="/work/repo")
+    targets = {e.target.name for e in decision.effects if e.verb.value == "delete"}
+    assert targets == {"/work/repo/packages/api"}
+    assert decision.kind.value == "allow"  # one package's committed files, not the workspace
+    assert decide("git rm -r .", cwd="/work/repo").kind.value == "ask"
+
+
+def test_a_helper_scripts_interpreter_flags_are_not_its_interpreter(tmp_path: Path) -> None:
+    (tmp_path / "wrap").write_text("#!/usr/bin/env -S bash -eu\nrm -rf ~\n")
+    decision = decide("GIT_SSH_COMMAND=./wrap git pull", cwd=str(tmp_path))
+    assert decision.kind.value == "deny"

@@ -121,3 +121,16 @@ def test_make_recipe_to_shell() -> None:
         "cp main.o app",
     ]
     assert make_recipe_to_shell("files=$(shell ls src)") == "files=$(ls src)"
+
+
+def test_just_shebang_recipes_name_their_program_before_its_flags(tmp_path: Path) -> None:
+    (tmp_path / "justfile").write_text(
+        "reset-data:\n    #!/usr/bin/env bash -eu\n    set -euo pipefail\n    rm -rf /srv/data\n\n"
+        "prune:\n    #!/bin/sh -e\n    rm -rf ~/.cache/app\n\n"
+        "tidy:\n    #!/usr/bin/env -S python3 -u\n    import shutil\n    shutil.rmtree('/opt/app')\n\n"
+        "ok:\n    #!/usr/bin/env -S bash -x\n    echo fine\n"
+    )
+    assert decide("just reset-data", tmp_path) == "deny"
+    assert decide("just prune", tmp_path) == "deny"
+    assert decide("just tidy", tmp_path) == "deny"
+    assert decide("just ok", tmp_path) == "allow"

@@ -49,3 +49,28 @@ def test_network_decisions(command: str, expected: str) -> None:
 def test_flushing_the_firewall_is_a_system_disruption() -> None:
     decision = decide("iptables -F")
     assert decision.rule_ids == ("guard.system-disruption",)
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        # the legacy route tool: losing the default route (or every route) cuts the machine off
+        ("route delete default 10.0.0.1", "deny"),
+        ("sudo route del default gw 192.168.0.254 eth0", "deny"),
+        ("route -A inet del -net 0.0.0.0 netmask 0.0.0.0", "deny"),
+        ("route -n flush", "deny"),
+        ("route -f", "deny"),  # Windows: clears every gateway route
+        # a route added, changed or a single one removed is ordinary network configuration
+        ("route add default gw 172.16.0.1", "ask"),
+        ("route add -net 10.20.0.0/16 dev wg0", "ask"),
+        ("route change 10.0.0.0/8 10.0.0.2", "ask"),
+        ("route del -host 10.9.9.9", "ask"),
+        # listing it reads
+        ("route", "allow"),
+        ("route -n", "allow"),
+        ("route -n get 1.1.1.1", "allow"),
+        ("route print", "allow"),
+    ],
+)
+def test_route_changes(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected, command

@@ -105,3 +105,44 @@ def test_a_web_servers_own_stop_is_a_service_stop(command: str, expected: str) -
 )
 def test_killing_by_name_follows_what_the_name_is(command: str, expected: str) -> None:
     assert decide(command).kind.value == expected, command
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        # PIDs that come from a listing, however they reach kill, are the processes it selects
+        ("ps -ef | grep -v grep | grep httpd | awk '{print $2}' | xargs kill", "ask"),
+        ("pgrep memcached | xargs -r kill -TERM", "ask"),
+        ("ps ax | grep '[h]aproxy' | awk '{print $1}' | xargs -I PID kill PID", "ask"),
+        ("for p in $(pgrep -x sshd); do kill -HUP $p; done", "deny"),
+        ("for p in `pidof dockerd`; do kill $p; done", "deny"),
+        ("list=$(ps -C mongod -o pid=); for p in $list; do kill $p; done", "ask"),
+        ("ps -eo pid,comm | while read -r p name; do kill -9 $p; done", "deny"),
+        ("while read p rest; do kill $p; done < <(ps -eo pid,comm | awk '$2 == \"crond\"')", "ask"),
+        (
+            "while read -r row; do p=$(echo $row | cut -d' ' -f1); kill $p; "
+            "done < <(pgrep -a chronyd)",
+            "ask",
+        ),
+        ("reap() { for p in $(pgrep redis-server); do kill $p; done; }; reap", "ask"),
+        # an unfiltered listing is every process: the whole machine stops
+        ("ps -e -o pid= | xargs kill -9", "deny"),
+        ("for p in $(ps -eo pid --no-headers); do kill $p; done", "deny"),
+        ("ps aux | tail -n +2 | awk '{print $2}' | xargs kill", "deny"),
+        # ordinary programs, and listings picked by something Blastdoor cannot read, stay allowed
+        ("ps aux | grep -i celery | awk '{print $2}' | xargs kill -9", "allow"),
+        ("for p in $(pgrep -f 'gunicorn app:api'); do kill $p; done", "allow"),
+        ("ps aux --sort=-%mem | head -3 | awk '{print $2}' | xargs kill", "allow"),
+        ("ps aux | awk '$3 > 90 {print $2}' | xargs kill", "allow"),
+        ("lsof -ti tcp:8080 | xargs kill", "allow"),
+        ("for p in $(cat worker.pids); do kill $p; done", "allow"),
+        ("docker ps -q | xargs docker stop", "allow"),
+    ],
+)
+def test_kill_follows_pids_from_a_process_listing(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected, command
+
+
+def test_a_listing_variable_set_in_a_subshell_is_gone_after_it() -> None:
+    assert decide("(for p in $(pgrep sshd); do :; done); kill $p").kind.value == "allow"
+    assert decide("for p in $(pgrep sshd); do :; done; kill $p").kind.value == "deny"

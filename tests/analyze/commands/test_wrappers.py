@@ -39,3 +39,23 @@ def test_run_time_input_inside_a_command_string_is_a_run_time_value() -> None:
 
 def test_parallel_with_commands_from_an_unknown_pipe_is_unknown() -> None:
     assert decide("cat jobs.txt | parallel").kind.value == "ask"
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        # literal text piped into xargs becomes the arguments of the command it runs
+        ("echo /etc | xargs -I{} rm -rf {}", "deny"),
+        ("echo ~ | xargs -i{} rm -r {}", "deny"),
+        ("echo /usr | xargs -L1 -r rm -rf", "deny"),
+        ("printf '%s\\n' node_modules .cache | xargs rm -rf", "allow"),  # the format is reused
+        ("printf '%s\\n' out /boot | xargs -n 1 rm -rf", "deny"),
+        # -I / -i only substitute: with no {} in the command nothing is appended
+        ("echo /etc | xargs -I{} rm -rf", "allow"),
+        # input only known at run time keeps the stand-in, a path Blastdoor cannot place
+        ("cat doomed.txt | xargs rm -rf", "ask"),
+        ("echo $TARGET | xargs rm -rf", "ask"),
+    ],
+)
+def test_xargs_arguments_come_from_its_input(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected, command

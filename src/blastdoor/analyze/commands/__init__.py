@@ -25,6 +25,7 @@ BUILTIN_MODULES = (
     "blastdoor.analyze.commands.git",
     "blastdoor.analyze.commands.process",
     "blastdoor.analyze.commands.network",
+    "blastdoor.analyze.commands.dns",
     "blastdoor.analyze.commands.persistence",
     "blastdoor.analyze.commands.secrets",
     "blastdoor.analyze.commands.ssh_keys",

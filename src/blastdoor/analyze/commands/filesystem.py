@@ -272,6 +272,11 @@ _FIND_ARG_OPTIONS = frozenset({
     "-fstype", "-context", "-used", "-regextype", "-files0-from", "-f",
 })  # fmt: skip
 _FIND_EXEC = frozenset({"-exec", "-execdir", "-ok", "-okdir"})
+# Options and actions that do not narrow which files are found (every other test does: -empty ...).
+_FIND_KEEPS_ALL = frozenset({
+    "-depth", "-d", "-xdev", "-mount", "-follow", "-noleaf", "-daystart", "-ignore_readdir_race",
+    "-print", "-print0", "-ls", "-true", "-delete", "-nowarn", "-warn",
+})  # fmt: skip
 
 
 def _find(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
@@ -302,6 +307,8 @@ def _find(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
                 names.append(words[i + 1].text)
             i += 2
             continue
+        if text.startswith("-") and text not in _FIND_KEEPS_ALL and text not in _FIND_EXEC:
+            filtered = True  # a test without a value (-empty, -executable, -nouser ...)
         if text == "-delete":
             tags = {"filtered"} if filtered else set()
             targets = roots
@@ -321,6 +328,13 @@ def _find(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
             if names and all(_regenerable_pattern(n) for n in names):
                 found_files = [
                     Word(f.text.replace("{found}", "{found}.tmp"), f.dynamic) for f in found_files
+                ]
+            elif not filtered:  # nothing narrows what is found: every file under the root
+                found_files = [
+                    Word(f.text.replace("/{found}", "/*"), f.dynamic)
+                    if paths.DYNAMIC not in path_info(f, ctx).tags
+                    else f
+                    for f in found_files
                 ]
             inner = [found_files[0] if w.text == "{}" else Word(w.text.replace("{}", found_files[0].text), w.dynamic)
                      for w in words[i + 1 : end]]  # fmt: skip

@@ -308,7 +308,7 @@ def _rm(git: Git, args: list[Word]) -> Iterator[Effect]:
     # Emptying the whole workspace (`git rm -r .`) is still worth a look, as for `rm`.
     recursive = opts.has("-r")
     for word in targets:
-        info = paths.classify(git.path(word), cwd=git.ctx.cwd, env=git.ctx.env)
+        info = paths.path_info(git.path(word), git.ctx)
         kept = info.tags & {paths.WORKSPACE, paths.WORKSPACE_ROOT, paths.REGENERABLE}
         whole = git.repo == "." and word.text in ("*", "./*", ":/", ":/*")
         tags = set(kept) | {"git", "tracked-files"} | ({paths.WORKSPACE_ROOT} if whole else set())

@@ -4,12 +4,12 @@
 
 from __future__ import annotations
 
-import re
 import shlex
 from collections.abc import Iterator
 
 from blastdoor.analyze.commands.git_base import Git, parse
 from blastdoor.analyze.invocation import Invocation, Word, effect
+from blastdoor.analyze.shebang import shebang_program
 from blastdoor.analyze.words import split_words
 from blastdoor.model import Effect, Scope, Target, Verb
 
@@ -94,11 +94,7 @@ def _helper(git: Git, key: str, command: str) -> Iterator[Effect]:
         yield from git.ctx.run_script(git.inv, command, via=f"git {key}")
         return
     text = git.ctx.read_file(path) or ""
-    shebang = re.match(r"#!\s*(\S+)(?:\s+(\S+))?", text)
-    interpreter = "sh"
-    if shebang:
-        program = shebang.group(1).rsplit("/", 1)[-1]
-        interpreter = (shebang.group(2) or program) if program == "env" else program
+    interpreter = (shebang_program(text.split("\n", 1)[0]) if text.startswith("#!") else "") or "sh"
     argv = [Word(interpreter), *(Word(w) for w in words)]
     yield from git.ctx.run_argv(git.inv, argv, via=f"git {key}")
 

@@ -196,7 +196,7 @@ def request_effects(inv: Invocation, ctx: Analysis, request: Request) -> Iterato
     where = ", ".join(request.urls) or "a remote server"
     for word in request.uploads:
         if paths.is_secret_path(word.text):
-            info = paths.classify(word, cwd=ctx.cwd, env=ctx.env)
+            info = paths.path_info(word, ctx)
             yield effect(
                 inv,
                 Verb.EXFILTRATE,

@@ -16,6 +16,7 @@ from blastdoor.analyze.commands.library_calls import names
 from blastdoor.analyze.commands.project_tasks import missing
 from blastdoor.analyze.commands.verbs import join_path
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, unknown
+from blastdoor.analyze.shebang import shebang_program
 from blastdoor.model import Effect
 
 
@@ -178,7 +179,7 @@ def _shebang(inv: Invocation, ctx: Analysis, lines: list[str], *, via: str) -> I
     from blastdoor.analyze.commands.interpreters import code_of
 
     body = "\n".join(lines[1:])
-    interpreter = lines[0].split()[-1].rsplit("/", 1)[-1]
+    interpreter = shebang_program(lines[0])
     languages = {
         "python": "python", "python3": "python", "node": "javascript", "ruby": "ruby",
         "perl": "perl",
@@ -188,4 +189,4 @@ def _shebang(inv: Invocation, ctx: Analysis, lines: list[str], *, via: str) -> I
     elif interpreter in languages:
         yield from code_of(inv, ctx, body, language=languages[interpreter], origin=via)
     else:
-        yield unknown(inv, f"{via} runs a {interpreter} script Blastdoor does not read")
+        yield unknown(inv, f"{via} runs a {interpreter or 'script'} script Blastdoor does not read")

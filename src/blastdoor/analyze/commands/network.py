@@ -1,10 +1,11 @@
-"""The machine's firewall and network interfaces: iptables, nft, ufw, firewall-cmd, ip, ifconfig,
-ifdown.
+"""The machine's firewall and network interfaces: iptables, nft, ufw, firewall-cmd, ip, route,
+ifconfig, ifdown.
 
 Listing rules or addresses reads. Flushing every firewall rule, setting a chain's default policy,
-dropping all traffic (``--panic-on``), turning the firewall off, taking an interface down or
-flushing its addresses or routes cuts the machine off (or opens it up) at once: a change tagged
-``system-disruption``. Any other rule or address change is a ``system-config`` change of this host.
+dropping all traffic (``--panic-on``), turning the firewall off, taking an interface down,
+flushing its addresses or routes or deleting the default route cuts the machine off (or opens it
+up) at once: a change tagged ``system-disruption``. Any other rule, address or route change is a
+``system-config`` change of this host.
 """
 
 from __future__ import annotations
@@ -210,6 +211,32 @@ def _ip_object(obj: str) -> str:
     return obj
 
 
+_ROUTE_READS = frozenset({"get", "monitor", "show", "print"})
+_DEFAULT_ROUTES = frozenset({"default", "0.0.0.0", "0.0.0.0/0", "::/0", "-default"})
+
+
+def _route(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
+    """net-tools', BSD's and Windows' ``route``: listing reads; deleting the default route or
+    flushing every route cuts the machine off, as ``ip route del default`` does; adding or
+    changing a route is a configuration change."""
+    words = [w.text for w in inv.args]
+    flags = {w for w in words if w.startswith("-")}
+    operands = [w for i, w in enumerate(words) if not w.startswith("-") and words[i - 1 : i] != ["-A"]]
+    command, rest = (operands[0].lower(), operands[1:]) if operands else ("", [])
+    if command == "flush" or (not command and "-f" in flags):
+        yield _change(inv, "routes", "remove every route: the machine loses its network",
+                      disrupts=True)  # fmt: skip
+    elif not command or command in _ROUTE_READS or flags & {"-h", "--help", "-V", "--version"}:
+        yield _read(inv, "the routing table")
+    elif command in ("del", "delete") and _DEFAULT_ROUTES & {w.lower() for w in rest + words}:
+        yield _change(inv, "route default", "delete the default route: the machine loses its "
+                      "network beyond the local link", disrupts=True)  # fmt: skip
+    else:
+        target = " ".join(rest[:1]) or "a route"
+        yield _change(inv, f"route {target}", f"change this machine's routes (route {command} "
+                      f"{target})", disrupts=False)  # fmt: skip
+
+
 def _ifconfig(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     words = [w.text for w in inv.args if not w.text.startswith("-")]
     if len(words) < 2:
@@ -252,6 +279,7 @@ FAMILIES = (
     CommandFamily.of(["ufw"], _ufw),
     CommandFamily.of(["firewall-cmd"], _firewall_cmd),
     CommandFamily.of(["ip"], _ip),
+    CommandFamily.of(["route"], _route),
     CommandFamily.of(["ifconfig"], _ifconfig),
     CommandFamily.of(["ifdown", "ifup"], _ifupdown),
 )

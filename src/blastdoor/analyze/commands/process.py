@@ -12,13 +12,13 @@ unknown, so a service on a production host is held); enabling one is persistence
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import replace
 from itertools import pairwise
 
 from blastdoor.analyze.commands import CommandFamily
 from blastdoor.analyze.commands.persistence import boot_off, persist
+from blastdoor.analyze.commands.process_listing import Listing, process_listing
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
 
@@ -37,12 +37,6 @@ SERVICES = frozenset({
     "gdm", "gdm3", "lightdm", "sddm", "cupsd", "bluetoothd", "avahi-daemon", "ntpd", "chronyd",
     "runc", "docker-proxy", "containerd-shim", "docker-containerd-shim", "firewalld", "wpa_supplicant",
 })  # fmt: skip
-# `$(pgrep NAME)`, `$(pidof NAME)`, `$(ps ... | grep NAME ...)`, `awk '/NAME/ ...'`: the PIDs of NAME.
-_LISTED = re.compile(
-    r"\b(?:pgrep|pidof)\s+(?:-\S+\s+)*['\"]?([\w.@-]+)"
-    r"|\bps\b[^|]*\|\s*grep\s+(?:-\S+\s+)*['\"]?([\w.@-]+)"
-    r"|\bps\b[^|]*\|\s*awk\s+['\"]/([\w.@-]+)/"
-)
 # Units whose stop takes remote access, the network or the machine's plumbing with it.
 CRITICAL_UNITS = CRITICAL | frozenset({
     "ssh", "networking", "network", "systemd-networkd", "systemd-resolved", "dbus", "network-manager",
@@ -117,10 +111,22 @@ def _kill(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
             yield machine(
                 inv, f"send {signal} to init (PID 1), which brings the whole machine down"
             )
-        elif word.dynamic and (listed := _LISTED.search(word.text)):
-            yield _by_name(inv, next(g for g in listed.groups() if g), signal)
+        elif word.dynamic and (listed := process_listing(word.text)) is not None:
+            yield from _listed(inv, listed, signal)
         else:
             yield _signal(inv, f"process {word.text}", signal)
+
+
+def _listed(inv: Invocation, listed: Listing, signal: str) -> Iterator[Effect]:
+    """Signalling the PIDs a process listing printed (``$(pgrep NAME)``, ``ps aux | grep NAME``)."""
+    if listed.every:
+        yield machine(
+            inv,
+            f"send {signal} to every process `{listed.text}` lists (nothing narrows it to a "
+            "name): everything stops",
+        )
+    for name in listed.names:
+        yield _by_name(inv, name, signal)
 
 
 def _by_name(inv: Invocation, name: str, signal: str) -> Effect:

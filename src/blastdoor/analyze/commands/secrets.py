@@ -221,7 +221,7 @@ def _remote_split(text: str) -> tuple[str, str] | None:
 
 def upload(inv: Invocation, ctx: Analysis, source: Word, host: str, path: str) -> Effect:
     """Copying the local file ``source`` to ``host:path``."""
-    info = paths.classify(source, cwd=ctx.cwd, env=ctx.env)
+    info = paths.path_info(source, ctx)
     tags = {"remote", f"host={host.split('@')[-1]}"}
     if paths.is_secret_path(source.text):
         return effect(

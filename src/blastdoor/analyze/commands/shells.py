@@ -25,7 +25,7 @@ _NETWORK_SOURCES = ("curl", "wget", "fetch", "http", "nc", "ncat", "socat", "ari
 
 def _shell(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     words = list(inv.args)
-    script: str | None = None
+    command_string = False  # -c: the first operand is the script (`bash -c -- 'cmd'`, `-xc`)
     syntax_only = False
     operands: list[Word] = []
     i = 0
@@ -39,17 +39,17 @@ def _shell(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         elif text in _SHELL_VALUE_OPTIONS:
             i += 1
         elif not text.startswith("--") and "c" in text[1:]:
-            script = words[i + 1].text if i + 1 < len(words) else ""
-            if i + 1 < len(words) and words[i + 1].dynamic:
-                yield unknown(inv, "the shell runs a command string only known at run time")
-                return
-            break
+            command_string = True
         elif not text.startswith("--") and "n" in text[1:]:
             syntax_only = True
         i += 1
     if syntax_only:
         return
-    if script is not None:
+    if command_string:
+        if operands and operands[0].dynamic:
+            yield unknown(inv, "the shell runs a command string only known at run time")
+            return
+        script = operands[0].text if operands else ""
         yield from ctx.run_script(inv, script, via=f"{inv.name} -c")
         return
     if operands and operands[0].text != "-":

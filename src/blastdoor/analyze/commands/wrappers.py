@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from blastdoor.analyze.commands import CommandFamily
+from blastdoor.analyze.commands.process_listing import process_listing
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect, unknown
 from blastdoor.analyze.words import split_words
 from blastdoor.model import Effect, Scope, Target, Verb
@@ -130,7 +131,12 @@ MAX_RUNS = 4  # commands analyzed per input: enough to see each kind of line, bo
 
 
 def _unknown_input(inv: Invocation) -> Word:
-    """The stand-in for input only known at run time (a pipe, a file not at hand)."""
+    """The stand-in for input only known at run time (a pipe, a file not at hand). Lines of a
+    process listing (``ps aux | grep nginx | awk '{print $2}' | xargs kill``) stand for the PIDs
+    of what it lists, written as the listing's output so that the command can tell."""
+    made_by = inv.stdin.made_by
+    if made_by and process_listing(made_by) is not None:
+        return Word(f"$({made_by})", dynamic=True)
     return Word(f"{{input from {inv.stdin.source or 'a pipe'}}}", dynamic=True)
 
 

@@ -1,0 +1,76 @@
+"""Variables that stand for a process listing's lines: where a kill's PIDs come from.
+
+``for pid in $(pgrep nginx)``, ``pids=$(ps aux | grep nginx | awk '{print $2}')``, ``ps aux |
+while read -r user pid rest``, ``done < <(ps -eo pid,cmd)``: the variable's value is only known at
+run time, but it is a PID (or a line) of that listing. The walker keeps such variables as
+*stand-ins*: ``$pid`` expands to a run-time word whose text is the listing (``$(pgrep nginx)``),
+so ``kill $pid`` is judged as a kill of the processes the listing selects
+(:mod:`blastdoor.analyze.commands.process_listing`). A value made from a stand-in
+(``pid=$(echo $line | awk '{print $1}')``) stands for the same listing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+
+from tree_sitter import Node
+
+from blastdoor.analyze.commands.process_listing import process_listing
+from blastdoor.analyze.invocation import Word
+from blastdoor.analyze.words import text_of
+
+# read(1) options that take a value; -a names an array, which the line fills too.
+_READ_VALUED = frozenset({"-d", "-i", "-n", "-N", "-p", "-t", "-u"})
+
+
+def listing_origin(value: Word, node: Node, stand_ins: Mapping[str, str]) -> str:
+    """The process listing the run-time ``value`` assigned by ``node`` comes from, or ``""``."""
+    if not value.dynamic:
+        return ""
+    if process_listing(value.text) is not None:
+        return value.text
+    if stand_ins:
+        text = text_of(node)
+        for name, origin in stand_ins.items():
+            if re.search(rf"\$\{{?{re.escape(name)}\b", text):
+                return origin
+    return ""
+
+
+def loop_origin(values: Sequence[Word]) -> str:
+    """The listing a ``for`` loop's run-time values come from (``for pid in $(pgrep x)``)."""
+    return next((w.text for w in values if w.dynamic and process_listing(w.text) is not None), "")
+
+
+def read_loop(loop: Node, made_by: str) -> Iterator[tuple[str, str]]:
+    """For a ``while read ...`` loop fed by the output of ``made_by``: each variable ``read``
+    fills, with the listing it stands for (nothing when ``made_by`` is no process listing)."""
+    if process_listing(made_by) is None:
+        return
+    body = loop.child_by_field_name("body")
+    stack = [c for c in loop.named_children if c != body]
+    while stack:
+        current = stack.pop()
+        name = current.child_by_field_name("name") if current.type == "command" else None
+        if name is None or text_of(name) != "read":
+            stack.extend(current.named_children)
+            continue
+        args = [text_of(a) for a in current.children_by_field_name("argument")]
+        for variable in read_variables(args):
+            yield variable, f"$({made_by})"
+
+
+def read_variables(args: Sequence[str]) -> list[str]:
+    """The variables ``read ARGS`` fills (``REPLY`` when it names none)."""
+    names: list[str] = []
+    rest = list(args)
+    while rest:
+        arg = rest.pop(0)
+        if arg in _READ_VALUED and rest:
+            rest.pop(0)
+        elif arg == "-a" and rest:
+            names.append(rest.pop(0))
+        elif not arg.startswith("-"):
+            names.append(arg)
+    return names or ["REPLY"]
