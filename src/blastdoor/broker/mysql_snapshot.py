@@ -71,7 +71,7 @@ def restore(snapshots: Snapshots, manifest: dict[str, Any], dsn: str) -> list[st
     """Put every part back, newest first; one line per part saying what happened."""
     target = server(dsn)
     folder = snapshots.folder / str(manifest["id"])
-    db = target.connect(program="blastdoor-restore")
+    db = target.connect(program="blastdoor-restore", database=False)  # the database may be the part that is gone
     try:
         _check_digests(db, manifest["parts"], folder)
         db.rollback()  # each part reads the tables afresh
