@@ -195,7 +195,7 @@ def _drop(node: Any, index: int) -> list[Part]:
     if kind in _DUMPED:
         return [Part(TABLE, "drop", _name(table), statement=index) for table in tables]
     if kind in ("DATABASE", "SCHEMA"):
-        return [Part(SCHEMA, "drop-schema", quote_name(str(table.name)), statement=index) for table in tables]
+        return [Part(SCHEMA, "drop-schema", quote_name(str(table.name or table.db)), statement=index) for table in tables]
     return []  # DROP INDEX, TRIGGER, PROCEDURE, USER ...: no rows
 
 
