@@ -143,6 +143,9 @@ def test_updated_truncated_and_dropped_database_come_back(env: dict[str, str], i
     assert restored.returncode == 0 and f"{name}: restored from" in restored.stdout, restored.stderr
     assert both(mysql_database) == before
     assert mysql_query(mysql_database, "SELECT count(*) FROM senior") == [(172,)]  # the view came back
+    view = cli(env, "sql", "--profile", "prod-my", "--", "DROP VIEW senior")
+    assert view.returncode == 0 and cli(env, "restore", snapshot_of(view.stderr)).returncode == 0, view.stderr
+    assert mysql_query(mysql_database, "SELECT count(*) FROM senior") == [(172,)]
     mysql_query(mysql_database, "INSERT INTO `company list` VALUES (5000, 'lower', NULL)")  # and the trigger
     assert mysql_query(mysql_database, "SELECT `the name` FROM `company list` WHERE id = 5000") == [("LOWER",)]
 
