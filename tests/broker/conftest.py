@@ -82,4 +82,60 @@ def query(url: str, sql: str) -> list[tuple[Any, ...]]:
         return cursor.fetchall() if cursor.description else []
 
 
+MYSQL_BASE = os.environ.get("BLASTDOOR_TEST_MYSQL", "mysql://root@127.0.0.1:3306/test")
+
+
+def _mysql_available() -> str:
+    try:
+        from blastdoor.broker.mysql_connect import server
+
+        server(MYSQL_BASE).connect(program="blastdoor-tests").close()
+        return ""
+    except Exception as error:  # any failure means "no server here"
+        return str(getattr(error, "message", error)).splitlines()[0] or type(error).__name__
+
+
+@pytest.fixture
+def mysql_database(isolated_home: Path) -> Iterator[str]:
+    """A fresh MySQL / MariaDB database and a user of its own whose password is SECRET (the server
+    checks it, so a leak would be a working password); its URL. Snapshot copies the test made in
+    ``blastdoor_snapshots`` go with it."""
+    problem = _mysql_available()
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"MySQL / MariaDB at {MYSQL_BASE} is required in CI: {problem}")
+        pytest.skip(f"no MySQL / MariaDB at {MYSQL_BASE} ({problem}); start one (Debian: mariadb-server) or set "
+                    "BLASTDOOR_TEST_MYSQL=mysql://USER:PASSWORD@HOST:PORT/DB, a user that may create databases and users")  # fmt: skip
+    from blastdoor.broker.mysql_connect import server
+
+    base = server(MYSQL_BASE)
+    name = f"bd_broker_{uuid.uuid4().hex[:10]}"
+    mysql_admin(f"CREATE DATABASE `{name}`", f"CREATE USER '{name}'@'%' IDENTIFIED BY '{SECRET}'",
+                f"GRANT ALL ON `{name}`.* TO '{name}'@'%'", f"GRANT ALL ON `blastdoor_snapshots`.* TO '{name}'@'%'")  # fmt: skip
+    yield f"mysql://{name}:{SECRET}@{base.host}:{base.port}/{name}"
+    copies = [f"DROP TABLE IF EXISTS `blastdoor_snapshots`.`{row[0]}`" for row in mysql_query(
+        MYSQL_BASE, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'blastdoor_snapshots'")
+        if any(str(row[0]).startswith(path.stem.replace("-", "_") + "_") for path in (isolated_home / "snapshots").glob("s-*.json"))]  # fmt: skip
+    mysql_admin(*copies, f"DROP DATABASE IF EXISTS `{name}`", f"DROP USER IF EXISTS '{name}'@'%'")
+
+
+def mysql_admin(*statements: str) -> None:
+    for statement in statements:
+        mysql_query(MYSQL_BASE, statement)
+
+
+def mysql_query(url: str, sql: str) -> list[tuple[Any, ...]]:
+    """One statement's rows, run with autocommit."""
+    from blastdoor.broker.mysql_connect import server
+
+    db = server(url).connect(program="blastdoor-tests")
+    try:
+        db.autocommit(True)
+        with db.cursor() as cursor:
+            cursor.execute(sql)
+            return list(cursor.fetchall()) if cursor.description else []
+    finally:
+        db.close()
+
+
 from tests.broker.aws_server import aws  # noqa: E402, F401  (the moto server fixture)

@@ -172,6 +172,13 @@ def _split_meta(text: str) -> tuple[str, list[str]]:
     return "\n".join(sql_lines), metas
 
 
+def client_commands(text: str) -> bool:
+    """Whether ``text`` holds lines that analysis reads as client commands and leaves out of the
+    SQL (psql ``\\`` meta-commands and ``\\g``-style endings, sqlite dot-commands, ``DELIMITER``): a
+    server sent the text would read those lines as SQL."""
+    return _split_meta(text)[0] != "\n".join(text.splitlines())
+
+
 def split_statements(sql: str, *, hash_comments: bool = False) -> list[str]:
     """Statements split on ``;`` outside quotes, dollar quotes and comments (``#`` starts a
     comment only where ``hash_comments`` says so: MySQL; in PostgreSQL it is an operator)."""

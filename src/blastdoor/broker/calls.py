@@ -19,6 +19,7 @@ from blastdoor.broker.backup_verify import Proof
 from blastdoor.broker.errors import BrokerError
 from blastdoor.broker.exec_run import Outcome, run_program
 from blastdoor.broker.judging import SNAPSHOT_RULE, Judged, judge_brokered
+from blastdoor.broker.mysql_connect import is_mysql
 from blastdoor.broker.profile import Profile
 from blastdoor.broker.snapshot import RESTORED, TAKEN, TAKING, Snapshots
 from blastdoor.broker.snapshot_plan import Part
@@ -145,20 +146,21 @@ class Broker:
                 session.record)  # fmt: skip
 
     def sql(self, profile: Profile, text: str, *, caller: Caller, cwd: str, out: BinaryIO) -> SqlResult:
-        from blastdoor.broker.snapshot_plan import plan
+        from blastdoor.broker import mysql_plan, snapshot_plan
 
         dsn = profile.dsn()
         sqlite = is_sqlite(dsn)  # saved whole, so no statement plan is needed (broker/sqlite_sql.py)
-        if not sqlite and not dsn.startswith(("postgresql://", "postgres://")):
-            raise BrokerError(f"profile {profile.name} is neither a PostgreSQL nor a SQLite database",
+        dialect = "sqlite" if sqlite else "mysql" if is_mysql(dsn) else "postgresql"
+        if dialect == "postgresql" and not dsn.startswith(("postgresql://", "postgres://")):
+            raise BrokerError(f"profile {profile.name} is not a PostgreSQL, MySQL / MariaDB or SQLite database",
                               hint=f"for other databases: blastdoor exec --profile {profile.name} -- CLIENT ...")  # fmt: skip
         saving = profile.scope is not Scope.DEVELOPMENT
-        planned = None if sqlite else plan(text)
+        planned = None if sqlite else mysql_plan.plan(text) if dialect == "mysql" else snapshot_plan.plan(text)
         refuse = ("Blastdoor saves what a statement destroys before it runs with this credential, and cannot here: "
                   + "; ".join(planned.problems)) if saving and planned and planned.problems else ""  # fmt: skip
-        action = self.action(profile, ActionKind.SQL, text, caller=caller, cwd=cwd, dialect="sqlite" if sqlite else "postgresql")
+        action = self.action(profile, ActionKind.SQL, text, caller=caller, cwd=cwd, dialect=dialect)
         judged = judge_brokered(action, profile, self.runtime, refuse=(SNAPSHOT_RULE, refuse),
-                                estimate_with="" if sqlite else dsn)  # fmt: skip
+                                estimate_with=dsn if dialect == "postgresql" else "")  # fmt: skip
         entry = self.decision(action, judged, profile, source="broker:sql")
         if not judged.allowed:
             return SqlResult(judged, None)
@@ -169,8 +171,13 @@ class Broker:
         context = action.context
         tags = {"blastdoor.run_id": context.run_id, "blastdoor.session_id": context.session_id,
                 "blastdoor.request": judged.request, "blastdoor.entry": str(entry), "blastdoor.snapshot_id": snapshot}  # fmt: skip
+        outcome: SqlOutcome
         if sqlite:
             outcome = run_sqlite(dsn, text, scrubber=profile.scrubber, out=out)
+        elif dialect == "mysql":
+            from blastdoor.broker.mysql_sql import run_mysql
+
+            outcome = run_mysql(dsn, text, tags=tags, scrubber=profile.scrubber, out=out)
         else:
             outcome = run_sql(dsn, text, tags=tags, scrubber=profile.scrubber, out=out,
                               guard_key=lambda database: load_key(self.settings, database))  # fmt: skip
@@ -278,6 +285,9 @@ class Broker:
         kind = backup_sources.kind(where)
         if kind == "rds":
             return backup_sources.rds_proof(holder, where, run=run, max_age_hours=hours)
+        if is_mysql(profile.dsn()):
+            raise BrokerError(f"profile {profile.name} is a MySQL / MariaDB database, whose dumps Blastdoor cannot verify yet",
+                              hint="verify its RDS snapshots (--dump rds:INSTANCE), or check its dumps by hand")  # fmt: skip
         with tempfile.TemporaryDirectory(dir=self.settings.home, prefix="fetched-backup-") as folder:
             fetched = backup_sources.fetch_s3(holder, where, Path(folder), run=run) if kind == "s3" else None
             found = fetched.dump if fetched else dumps.newest(Path(where).expanduser())

@@ -27,7 +27,8 @@ MIN_PASSWORD = 4  # shorter passwords would be "removed" from ordinary words
 _LIBPQ = {"host": "PGHOST", "port": "PGPORT", "user": "PGUSER", "password": "PGPASSWORD",
           "dbname": "PGDATABASE", "sslmode": "PGSSLMODE"}  # fmt: skip
 POSTGRES_PREFIXES = ("postgresql://", "postgres://")
-DSN_PREFIXES = (*POSTGRES_PREFIXES, "sqlite:///")
+MYSQL_PREFIXES = ("mysql://", "mariadb://")
+DSN_PREFIXES = (*POSTGRES_PREFIXES, *MYSQL_PREFIXES, "sqlite:///")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -25,7 +25,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from blastdoor.broker import sqlite_sql
+from blastdoor.broker import mysql_connect, sqlite_sql
 from blastdoor.broker.errors import BrokerError
 from blastdoor.broker.snapshot_plan import ROWS, SCHEMA, TABLE, Part
 from blastdoor.errors import first_line
@@ -83,10 +83,16 @@ class Snapshots:
 
     def take(self, manifest: dict[str, Any], parts: tuple[Part, ...], dsn: str) -> None:
         """Save every part; the manifest lists what was saved. Raises before the statement runs.
-        A SQLite database is saved whole (broker/sqlite_sql.py)."""
+        A SQLite database is saved whole (broker/sqlite_sql.py); MySQL is broker/mysql_snapshot.py."""
         import psycopg
         from psycopg import sql
 
+        if mysql_connect.is_mysql(dsn):
+            from blastdoor.broker import mysql_snapshot
+
+            manifest["kind"] = "mysql"
+            mysql_snapshot.take(self, manifest, parts, dsn)
+            return
         if sqlite_sql.is_sqlite(dsn):
             self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             manifest["kind"] = "sqlite"
@@ -124,6 +130,10 @@ class Snapshots:
         """Put every part back, newest first; one line per part saying what happened."""
         import psycopg
 
+        if manifest.get("kind") == "mysql":
+            from blastdoor.broker import mysql_snapshot
+
+            return mysql_snapshot.restore(self, manifest, dsn)
         if manifest.get("kind") == "sqlite":
             return [sqlite_sql.restore_copy(dsn, self.folder / Path(str(p["file"])).name, str(p["sha256"]))
                     for p in manifest["parts"]]  # fmt: skip

@@ -30,7 +30,7 @@ def register(commands: Any) -> None:
     run.add_argument("command", nargs=argparse.REMAINDER, help="the program and its arguments, after --")
     run.set_defaults(handler=_exec)
 
-    sql = commands.add_parser("sql", help="run SQL with a stored PostgreSQL credential, judged, saved first, recorded",
+    sql = commands.add_parser("sql", help="run SQL with a stored PostgreSQL, MySQL / MariaDB or SQLite credential, judged, saved first, recorded",
                               description="Judge SQL as run with profile NAME's credential; when it is allowed "
                               "(or approved), save what it destroys (blastdoor restore puts it back), then run it "
                               "in one transaction.")  # fmt: skip
@@ -109,7 +109,8 @@ def _sql(args: argparse.Namespace) -> int:
         if saved:
             print(f"blastdoor:{saved}", file=sys.stderr)
         return 0
-    kept = f" Snapshot {result.snapshot} is kept; nothing needs restoring." if result.snapshot and outcome.result != "commit-unknown" else saved
+    undone = outcome.result not in ("commit-unknown", "partly-committed")  # else some of it may have stayed
+    kept = f" Snapshot {result.snapshot} is kept; nothing needs restoring." if result.snapshot and undone else saved
     print(f"blastdoor: the SQL failed ({outcome.error}); {outcome.known}.{kept}", file=sys.stderr)
     return 1
 
