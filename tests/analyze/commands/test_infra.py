@@ -87,3 +87,18 @@ def test_the_state_a_command_writes_is_marked(tmp_path: Path) -> None:
     assert marks("TF_WORKSPACE=prod terraform destroy") == {"tfstate=1f2e-abc:12"}  # the assignment names the workspace
     pushed = marks("terraform state push -lock-timeout 10s old.tfstate", TF_WORKSPACE="prod")
     assert "tfstate-push=1f2e-abc:3" in pushed  # a flag's value is not the file pushed
+
+
+@pytest.mark.parametrize(
+    ("command", "cwd", "expected"),
+    [
+        ("cd envs/prod && terraform apply -auto-approve", "/srv/infra", "hold"),
+        ("cd envs/staging && terraform destroy", "/srv/infra", "ask"),
+        ("cd envs/dev && terraform destroy -auto-approve", "/srv/infra", "allow"),
+        ("cd envs/dev && terraform destroy -auto-approve", None, "allow"),
+        ("cd /srv/infra/envs/dev && cd ../prod && terraform destroy", "/tmp", "hold"),
+        ('cd "$TARGET" && terraform destroy -auto-approve', "/srv/infra/envs/dev", "hold"),  # moved somewhere unknown
+    ],
+)
+def test_terraform_runs_in_the_folder_the_shell_moved_to(command: str, cwd: str | None, expected: str) -> None:
+    assert decide(command, cwd=cwd).kind.value == expected

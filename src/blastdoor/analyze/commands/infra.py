@@ -19,6 +19,7 @@ from blastdoor.analyze.commands import CommandFamily
 from blastdoor.analyze.commands.remote import resource_families
 from blastdoor.analyze.commands.verbs import hint_tags, join_path, parse, words
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
+from blastdoor.analyze.paths import UNKNOWN_DIR, WORKSPACE_PLACEHOLDER
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
 from blastdoor.scope import FOLDER
 
@@ -68,7 +69,7 @@ def _terraform(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     texts = [w.text for w in rest]
     operands = [texts[i] for i in tf_operands(texts)]
     tags = _tf_hints(inv, ctx, chdir, rest, workspace) | extra | _state_marks(ctx, chdir, command, rest, operands, workspace)
-    yield from _tf_command(inv, command, rest, operands, Target("terraform", chdir or _here(ctx)), tags)
+    yield from _tf_command(inv, command, rest, operands, Target("terraform", chdir or _here(ctx) or "."), tags)
 
 
 def tf_operands(words: Sequence[str]) -> list[int]:
@@ -113,14 +114,19 @@ def _flag_value(rest: Sequence[Word], name: str) -> str:
 
 
 def _here(ctx: Analysis) -> str:
-    parts = [p for p in (ctx.cwd or "").split("/") if p]
-    return "/".join(parts[-2:]) or "."
+    """The last two parts of the folder terraform runs in: where the shell has moved to (``cd``)
+    or the working directory; empty when that is not known."""
+    where = ctx.here or ctx.cwd or ""
+    if where == UNKNOWN_DIR:
+        return ""
+    parts = [p for p in where.split("/") if p and "/" + p != WORKSPACE_PLACEHOLDER]
+    return "/".join(parts[-2:])
 
 
 def _tf_hints(inv: Invocation, ctx: Analysis, chdir: str, rest: Sequence[Word], workspace: str) -> set[str]:
     tags = hint_tags(inv, ctx) | {"terraform"}
-    if chdir or ctx.cwd:
-        tags.add(f"{FOLDER}={chdir or _here(ctx)}")
+    if folder := chdir or _here(ctx):
+        tags.add(f"{FOLDER}={folder}")
     if workspace:
         tags.add(f"workspace={workspace}")
     for text, value in _flags(rest):
