@@ -52,6 +52,8 @@ def carried(output: Stdin, feed: Stdin, produced: Sequence[Effect], *, default: 
     effects ``produced``: a secret read in the stage, or passed through it, stays in the stream."""
     read = next((secret_label(e) for e in produced if e.verb is Verb.CREDENTIAL_USE), "")
     secret = read or output.secret or feed.secret
+    if secret == output.secret and output.source:
+        return output  # the same stream (frozen): no need for a copy
     return Stdin(text=output.text, source=output.source or default, secret=secret)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Protocol
 
 from blastdoor.model import Blast, Effect, Reversibility, Scope, Target, Verb
@@ -79,17 +78,16 @@ class Invocation:
     assignments: Mapping[str, str] = field(default_factory=dict)
     stdin: Stdin = NO_STDIN
     via: tuple[str, ...] = ()  # what it was nested in: ("bash -c", "ssh prod") ...
+    # The program name as looked up: basename, lower case (macOS is case-insensitive).
+    name: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        name = os.path.basename(self.words[0].text).lower() if self.words else ""
+        object.__setattr__(self, "name", name)
 
     @property
     def argv(self) -> tuple[str, ...]:
         return tuple(word.text for word in self.words)
-
-    @cached_property
-    def name(self) -> str:
-        """The program name as looked up: basename, lower case (macOS is case-insensitive)."""
-        if not self.words:
-            return ""
-        return os.path.basename(self.words[0].text).lower()
 
     @property
     def args(self) -> tuple[Word, ...]:
@@ -149,6 +147,9 @@ class Analysis(Where, Protocol):
 Family = Callable[[Invocation, Analysis], Iterable[Effect]]
 
 
+_NO_BLAST = Blast()
+
+
 def effect(
     inv: Invocation,
     verb: Verb,
@@ -169,7 +170,7 @@ def effect(
         scope=scope,
         reversibility=reversibility,
         tags=frozenset(tags),
-        blast=blast or Blast(),
+        blast=blast or _NO_BLAST,
     )
 
 
