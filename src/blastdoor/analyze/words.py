@@ -43,6 +43,12 @@ def _unescape(text: str) -> str:
     return _ESCAPE_OUTSIDE.sub(r"\1", text) if "\\" in text else text
 
 
+def plain_word(node: Node) -> Word:
+    """The value of a ``word`` node: a token with no quotes or expansions in it, only backslash
+    escapes (the most common word by far, so it skips the general resolver)."""
+    return Word(_unescape(text_of(node)))
+
+
 def decode_ansi_c(body: str) -> str:
     """Decode the inside of ``$'...'`` (bash's ANSI-C quoting)."""
 
@@ -77,8 +83,8 @@ class WordResolver:
         return self._word(node, node.type)
 
     def _word(self, node: Node, kind: str) -> Word:
-        if kind == "word":  # a token: no quotes or expansions inside, only backslash escapes
-            return Word(_unescape(text_of(node)))
+        if kind == "word":
+            return plain_word(node)
         parts = self._parts(node, kind)
         outside = variables_in(node) - self.assigned
         if len(parts) == 1:
