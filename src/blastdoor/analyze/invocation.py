@@ -8,7 +8,6 @@ commands or scripts it carries (``sudo rm``, ``bash -c '...'``, ``ssh host 'cmd'
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -82,7 +81,7 @@ class Invocation:
     name: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        name = os.path.basename(self.words[0].text).lower() if self.words else ""
+        name = self.words[0].text.rpartition("/")[2].lower() if self.words else ""  # the basename
         object.__setattr__(self, "name", name)
 
     @property
@@ -95,6 +94,8 @@ class Invocation:
 
     @property
     def evidence(self) -> str:
+        if not self.via:
+            return self.text
         prefix = "".join(f"{step} → " for step in self.via)
         return prefix + self.text
 
