@@ -59,6 +59,9 @@ def main() -> int:
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
     policy = load()
     texts = inputs(args.corpora, args.limit)
+    if not texts:
+        print(f"no shell_*.jsonl inputs under {args.corpora}: pass --corpora DIR (the shared corpora folder)")
+        return 2
     no_files = lambda _p: None  # noqa: E731 - the corpus has no working directory
     rates, medians, p99s, base_rates = [], [], [], []
     for _ in range(args.rounds):

@@ -73,7 +73,7 @@ class DecisionKind(str, Enum):
 
     @classmethod
     def strictest(cls, kinds: list[DecisionKind]) -> DecisionKind:
-        return max(kinds, key=lambda k: k.severity, default=cls.ALLOW)
+        return max(kinds, key=_SEVERITY.__getitem__, default=cls.ALLOW)
 
 
 _SEVERITY = {

@@ -134,3 +134,33 @@ def test_system_disruption_has_its_own_rule_whatever_the_scope() -> None:
         found = Effect(verb=Verb.MODIFY, target=Target("service", "sshd"), detail="stop sshd", evidence="x",
                        scope=scope, tags=frozenset({"system-disruption"}))  # fmt: skip
         assert policy.explain(found).id == "guard.system-disruption"
+
+
+def test_remembered_verdicts_stay_with_their_own_policy() -> None:
+    """Two policies judging the same effect shape one after the other each answer by their rules,
+    however often they alternate and however many distinct effects were seen in between."""
+    from blastdoor.model import DecisionKind
+    from blastdoor.policy.rules import Rule
+
+    allow = Policy(rules=(Rule(id="a", decision=DecisionKind.ALLOW, reason="ok", verbs=frozenset({Verb.READ})),))
+    deny = Policy(rules=(Rule(id="d", decision=DecisionKind.DENY, reason="no", verbs=frozenset({Verb.READ})),))
+    read = Effect(verb=Verb.READ, target=Target("file", "x"), detail="read x", evidence="cat x")
+    for _ in range(3):
+        assert allow.decide([read]).rule_ids == ("a",)
+        assert deny.decide([read]).rule_ids == ("d",)
+    for n in range(5000):  # more distinct tag sets than the memo keeps
+        tagged = Effect(verb=Verb.READ, target=Target("file", "x"), detail="read", evidence="x",
+                        tags=frozenset({f"t{n}"}))  # fmt: skip
+        assert allow.decide([tagged]).kind is DecisionKind.ALLOW
+    write_x = Effect(verb=Verb.CREATE, target=Target("file", "x"), detail="write x", evidence="x")
+    assert allow.decide([write_x]).rule_ids == ("policy.no-match",)
+
+
+def test_a_frozen_copy_of_a_policy_answers_with_the_freeze_rule_first() -> None:
+    policy = load()
+    change = Effect(verb=Verb.MODIFY, target=Target("database", "db.prod.internal"),
+                    detail="change rows", evidence="x", scope=Scope.PRODUCTION)  # fmt: skip
+    assert policy.decide([change]).kind.value == "hold"
+    frozen = Policy(**{**policy.__dict__, "frozen": True})  # the same rules tuple, frozen
+    assert frozen.decide([change]).rule_ids == ("freeze",)
+    assert policy.decide([change]).kind.value == "hold"

@@ -55,9 +55,9 @@ def carried(
     ``made_by`` is the shell text that wrote it (the pipeline up to this stage)."""
     read = next((secret_label(e) for e in produced if e.verb is Verb.CREDENTIAL_USE), "")
     secret = read or output.secret or feed.secret
-    return Stdin(
-        text=output.text, source=output.source or default, secret=secret, made_by=made_by
-    )
+    if secret == output.secret and output.source and output.made_by == made_by:
+        return output  # the same stream (frozen): no need for a copy
+    return Stdin(text=output.text, source=output.source or default, secret=secret, made_by=made_by)
 
 
 def _remote(found: Effect) -> bool:

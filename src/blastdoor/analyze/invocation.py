@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Protocol
 
 from blastdoor.model import Blast, Effect, Reversibility, Scope, Target, Verb
@@ -81,20 +80,21 @@ class Invocation:
     assignments: Mapping[str, str] = field(default_factory=dict)
     stdin: Stdin = NO_STDIN
     via: tuple[str, ...] = ()  # what it was nested in: ("bash -c", "ssh prod") ...
+    # The program name as looked up: the last part of a POSIX or Windows path
+    # ("C:\\Program Files\\Git\\bin\\git.exe"), lower case (macOS and Windows file systems are
+    # case-insensitive, so GIT runs git), without Windows' .exe suffix.
+    name: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        text = self.words[0].text if self.words else ""
+        if "\\" in text:
+            text = text.replace("\\", "/")
+        base = text.rpartition("/")[2].lower()
+        object.__setattr__(self, "name", base.removesuffix(".exe") or base)
 
     @property
     def argv(self) -> tuple[str, ...]:
         return tuple(word.text for word in self.words)
-
-    @cached_property
-    def name(self) -> str:
-        """The program name as looked up: the last part of a POSIX or Windows path
-        (``"C:\\Program Files\\Git\\bin\\git.exe"``), lower case (macOS and Windows file systems
-        are case-insensitive, so ``GIT`` runs git), without Windows' ``.exe`` suffix."""
-        if not self.words:
-            return ""
-        base = self.words[0].text.replace("\\", "/").rsplit("/", 1)[-1].lower()
-        return base.removesuffix(".exe") or base
 
     @property
     def args(self) -> tuple[Word, ...]:
@@ -102,6 +102,8 @@ class Invocation:
 
     @property
     def evidence(self) -> str:
+        if not self.via:
+            return self.text
         prefix = "".join(f"{step} → " for step in self.via)
         return prefix + self.text
 
@@ -154,6 +156,9 @@ class Analysis(Where, Protocol):
 Family = Callable[[Invocation, Analysis], Iterable[Effect]]
 
 
+_NO_BLAST = Blast()
+
+
 def effect(
     inv: Invocation,
     verb: Verb,
@@ -174,7 +179,7 @@ def effect(
         scope=scope,
         reversibility=reversibility,
         tags=frozenset(tags),
-        blast=blast or Blast(),
+        blast=blast or _NO_BLAST,
     )
 
 

@@ -18,7 +18,7 @@ from tree_sitter import Node
 from blastdoor.analyze.flows import secret_words
 from blastdoor.analyze.invocation import Redirect, Stdin, Word
 from blastdoor.analyze.paths import is_secret_path
-from blastdoor.analyze.words import WordResolver, text_of
+from blastdoor.analyze.words import WordResolver, plain_word, text_of
 
 FileReader = Callable[[str], str | None]
 REDIRECT_NODES = frozenset({"file_redirect", "heredoc_redirect", "herestring_redirect"})
@@ -48,7 +48,10 @@ class RedirectReader:
         """The words ``node`` becomes: an unquoted expansion is split on blanks, and two words
         where tree-sitter-bash reads ``$ ls`` (a lone ``$``, then a word) as the expansion ``$ls``;
         bash runs a program called ``$``."""
-        if node.type == "simple_expansion" and _LONE_DOLLAR.match(text_of(node)):
+        kind = node.type
+        if kind == "word":
+            return [plain_word(node)]
+        if kind == "simple_expansion" and _LONE_DOLLAR.match(text_of(node)):
             return [Word("$"), Word(text_of(node)[1:].strip())]
         return self._words.split(node)
 

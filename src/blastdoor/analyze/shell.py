@@ -193,9 +193,11 @@ class ShellWalker:
             last = index == len(stages) - 1
             output = self._bound(stage, tail, feed) if last and tail else self._walk(stage, feed)
             produced = self.effects[start:]
-            self.effects.extend(exfiltration(self._stage_inv(stage), feed, produced))
+            if feed.secret:  # only a stage fed a secret can send it away
+                self.effects.extend(exfiltration(self._stage_inv(stage), feed, produced))
             made_by = whole[: stage.end_byte - node.start_byte].decode("utf-8", "replace")
-            feed = carried(output, feed, produced, default=stage_name(stage), made_by=made_by)
+            feed = carried(output, feed, produced, default="" if output.source else stage_name(stage),
+                           made_by=made_by)  # fmt: skip
             if self._kept:
                 self.effects[:] = [e for e in self.effects if all(e is not x for x in exposed)]
                 exposed, feed = [], replace(feed, secret="")

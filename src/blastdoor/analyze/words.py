@@ -38,6 +38,17 @@ def text_of(node: Node) -> str:
     return (node.text or b"").decode("utf-8", "replace")
 
 
+def _unescape(text: str) -> str:
+    """An unquoted word with its backslash escapes removed."""
+    return _ESCAPE_OUTSIDE.sub(r"\1", text) if "\\" in text else text
+
+
+def plain_word(node: Node) -> Word:
+    """The value of a ``word`` node: a token with no quotes or expansions in it, only backslash
+    escapes (the most common word by far, so it skips the general resolver)."""
+    return Word(_unescape(text_of(node)))
+
+
 def decode_ansi_c(body: str) -> str:
     """Decode the inside of ``$'...'`` (bash's ANSI-C quoting)."""
 
@@ -73,14 +84,20 @@ class WordResolver:
         self.stand_ins: Mapping[str, str] = stand_ins if stand_ins is not None else {}
 
     def word(self, node: Node) -> Word:
-        parts = self._parts(node)
+        return self._word(node, node.type)
+
+    def _word(self, node: Node, kind: str) -> Word:
+        if kind == "word":
+            return plain_word(node)
+        parts = self._parts(node, kind)
         outside = variables_in(node) - self.assigned
+        if len(parts) == 1:
+            return Word(parts[0][0], parts[0][1], outside)
         return Word("".join(text for text, _ in parts), any(dyn for _, dyn in parts), outside)
 
-    def _parts(self, node: Node) -> list[tuple[str, bool]]:
-        kind = node.type
+    def _parts(self, node: Node, kind: str) -> list[tuple[str, bool]]:
         if kind == "word" or kind == "number":
-            return [(_ESCAPE_OUTSIDE.sub(r"\1", text_of(node)), False)]
+            return [(_unescape(text_of(node)), False)]
         if kind == "raw_string":
             return [(text_of(node)[1:-1], False)]
         if kind == "ansi_c_string":
@@ -90,7 +107,8 @@ class WordResolver:
         if kind == "string":
             return self._children_parts(node)
         if kind == "string_content":
-            return [(_ESCAPE_IN_DOUBLE.sub(r"\1", text_of(node)), False)]
+            text = text_of(node)
+            return [(_ESCAPE_IN_DOUBLE.sub(r"\1", text) if "\\" in text else text, False)]
         if kind == "concatenation":
             return self._children_parts(node)
         if kind in ("simple_expansion", "expansion"):
@@ -111,13 +129,14 @@ class WordResolver:
     def _children_parts(self, node: Node) -> list[tuple[str, bool]]:
         parts: list[tuple[str, bool]] = []
         for child in node.children:
-            if child.type == '"':
+            kind = child.type
+            if kind == '"':
                 continue
             if not child.is_named:
                 # Literal characters tree-sitter keeps anonymous (like "$" at the end of a string).
                 parts.append((text_of(child), False))
                 continue
-            parts.extend(self._parts(child))
+            parts.extend(self._parts(child, kind))
         return parts
 
     def _expansion(self, node: Node) -> tuple[str, bool]:
@@ -154,8 +173,9 @@ class WordResolver:
     def split(self, node: Node) -> list[Word]:
         """The words an unquoted expansion becomes: bash splits its value on blanks, and an empty
         value is no word at all (``W='rm -rf ~'; $W`` runs rm)."""
-        word = self.word(node)
-        if node.type not in _SPLIT or word.dynamic:
+        kind = node.type
+        word = self._word(node, kind)
+        if kind not in _SPLIT or word.dynamic:
             return [word]
         return [Word(part, False, word.variables) for part in word.text.split()]
 

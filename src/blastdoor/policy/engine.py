@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from blastdoor.model import Decision, DecisionKind, Effect, Scope, Verb
-from blastdoor.policy.rules import Rule
+from blastdoor.policy.rules import MatchKey, Rule, match_key
 from blastdoor.scope import ScopeConfig
 
 OBSERVE = "observe"
@@ -72,21 +72,41 @@ class Policy:
         return self._verdict(found)
 
     def _verdict(self, found: Effect) -> Rule:
-        base = self._first(self._layered(), found) or NO_MATCH
+        frozen = FREEZE_RULE if self.frozen and FREEZE_RULE.matches(found) else None
+        base = frozen or first_match(self.rules, found) or NO_MATCH
         if self.tightening:
-            repo = self._first(self.tightening, found)
+            repo = first_match(self.tightening, found)
             if repo is not None and repo.decision.severity > base.decision.severity:
                 return repo
         return base
 
-    def _layered(self) -> Iterable[Rule]:
-        if self.frozen:
-            yield FREEZE_RULE
-        yield from self.rules
 
-    @staticmethod
-    def _first(rules: Iterable[Rule], found: Effect) -> Rule | None:
+# The first matching rule, remembered per rule list (by identity: a policy's rules are a tuple that
+# never changes) and per match key. Bounded: a memo that fills up is started again.
+_MEMO_RULE_LISTS = 16
+_MEMO_KEYS = 4096
+_memos: dict[int, tuple[tuple[Rule, ...], dict[MatchKey, Rule | None]]] = {}
+
+
+def first_match(rules: tuple[Rule, ...], found: Effect) -> Rule | None:
+    """The first rule of ``rules`` that matches ``found``, or None."""
+    entry = _memos.get(id(rules))
+    if entry is None or entry[0] is not rules:
+        if len(_memos) >= _MEMO_RULE_LISTS:
+            _memos.clear()
+        entry = _memos[id(rules)] = (rules, {})
+    memo, key = entry[1], match_key(found)
+    try:
+        return memo[key]
+    except KeyError:
+        pass
+    except TypeError:  # an effect built with unhashable tags: decide it without the memo
         return next((rule for rule in rules if rule.matches(found)), None)
+    rule = next((rule for rule in rules if rule.matches(found)), None)
+    if len(memo) >= _MEMO_KEYS:
+        memo.clear()
+    memo[key] = rule
+    return rule
 
 
 def digest_of(texts: Iterable[str]) -> str:

@@ -37,6 +37,7 @@ class Rule:
     not_tags: frozenset[str] = frozenset()
 
     def matches(self, effect: Effect) -> bool:
+        """Reads only :func:`match_key`'s fields of ``effect`` (the engine memoizes on them)."""
         return (
             (not self.verbs or effect.verb in self.verbs)
             and (not self.scopes or effect.scope in self.scopes)
@@ -95,3 +96,12 @@ def _enum(kind: type[T], value: Any, key: str, where: str) -> T:
     except ValueError:
         choices = ", ".join(member.value for member in kind)
         raise ConfigError(f"{where}: {key} = {value!r} is not one of: {choices}") from None
+
+
+MatchKey = tuple[Verb, Scope, Reversibility, str, frozenset[str]]
+
+
+def match_key(effect: Effect) -> MatchKey:
+    """Everything of ``effect`` that :meth:`Rule.matches` reads: effects with the same key match
+    the same rules. Keep the two in step when a condition is added."""
+    return (effect.verb, effect.scope, effect.reversibility, effect.target.kind, effect.tags)
