@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.dialects.dialect import Dialect
+from sqlglot.dialects.dialect import Dialects
 from sqlglot.errors import SqlglotError
 
 from blastdoor.analyze.sql import Finding, finding, split_statements, unparsed
@@ -57,10 +57,15 @@ _HARMLESS = (
 )
 
 
+# sqlglot's own dialects, listed without loading one (``Dialect.classes`` imports every dialect
+# module each time it is read: 150 ms the first time, 50 µs after).
+_BUILT_IN = frozenset(d.value for d in Dialects if d.value)
+
+
 def known(dialect: str) -> str:
     """sqlglot's name for ``dialect``, or "" when sqlglot does not read it."""
     name = ALIASES.get(dialect.lower(), dialect.lower())
-    return name if name in Dialect.classes else ""
+    return name if name in _BUILT_IN else ""
 
 
 def findings(sql: str, dialect: str) -> list[Finding]:
