@@ -31,10 +31,10 @@ from blastdoor.broker.sql_run import (
     COMMITTED,
     FAILED,
     LOST,
-    MAX_ROWS_SHOWN,
     UNKNOWN,
     Printed,
     SqlOutcome,
+    show_rows,
 )
 
 PARTIAL = "partly-committed"
@@ -163,13 +163,7 @@ def _report(cursor: Any, words: list[str], outcome: MysqlOutcome, emit: Any) -> 
     if not cursor.description:
         emit(status)
         return
-    emit("\t".join(str(column[0]) for column in cursor.description))
-    for shown, row in enumerate(cursor):
-        if shown == MAX_ROWS_SHOWN:
-            emit(f"... more rows not shown (the first {MAX_ROWS_SHOWN} are above)")
-            break
-        emit("\t".join("NULL" if value is None else _text(value) for value in row))
-    emit(f"({cursor.rowcount} row{'s' if cursor.rowcount != 1 else ''})")
+    show_rows([str(column[0]) for column in cursor.description], cursor, emit, total=cursor.rowcount, text=_text)
 
 
 def leading_words(piece: str) -> list[str]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -124,13 +124,24 @@ def _prove_snapshot(cursor: Any, snapshot: str, guard_key: Callable[[str], str])
 
 
 def _show(cursor: Any, emit: Any) -> None:
-    emit("\t".join(column.name for column in cursor.description))
-    for shown, row in enumerate(cursor):
+    show_rows([column.name for column in cursor.description], cursor, emit, total=cursor.rowcount)
+
+
+def show_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]], emit: Any, *, total: int = -1,
+              text: Callable[[Any], str] = str) -> None:  # fmt: skip
+    """Result rows as every engine's broker prints them: a tab-separated header, at most
+    MAX_ROWS_SHOWN rows (NULL for a missing value), then the row count (``total`` when the driver
+    knows it, else the rows read)."""
+    emit("\t".join(columns))
+    shown = 0
+    for row in rows:
         if shown == MAX_ROWS_SHOWN:
             emit(f"... more rows not shown (the first {MAX_ROWS_SHOWN} are above)")
             break
-        emit("\t".join("NULL" if value is None else str(value) for value in row))
-    emit(f"({cursor.rowcount} row{'s' if cursor.rowcount != 1 else ''})")
+        emit("\t".join("NULL" if value is None else text(value) for value in row))
+        shown += 1
+    count = total if total >= 0 else shown
+    emit(f"({count} row{'s' if count != 1 else ''})")
 
 
 def _first_line(error: Exception) -> str:

@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from blastdoor.broker.errors import BrokerError
 from blastdoor.broker.scrub import Scrubber
-from blastdoor.broker.sql_run import COMMITTED, FAILED, MAX_ROWS_SHOWN, Printed, SqlOutcome
+from blastdoor.broker.sql_run import COMMITTED, FAILED, Printed, SqlOutcome, show_rows
 from blastdoor.files import sha256_of
 
 SCHEMES = ("sqlite:",)
@@ -118,12 +118,4 @@ def statements(text: str) -> Iterator[str]:
 
 
 def _show(cursor: sqlite3.Cursor, emit: Any) -> None:
-    emit("\t".join(column[0] for column in cursor.description))
-    shown = 0
-    for row in cursor:
-        if shown == MAX_ROWS_SHOWN:
-            emit(f"... more rows not shown (the first {MAX_ROWS_SHOWN} are above)")
-            break
-        emit("\t".join("NULL" if value is None else str(value) for value in row))
-        shown += 1
-    emit(f"({shown} row{'s' if shown != 1 else ''})")
+    show_rows([column[0] for column in cursor.description], cursor, emit)
