@@ -17,11 +17,16 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from blastdoor.ledger.store import (
     APPROVAL_TABLES,
+    RESULTS_KEPT,
     Extender,
+    Group,
+    GroupExtender,
     LedgerError,
+    Pending,
     Row,
     Store,
     StoredCheckpoint,
+    first_time,
 )
 
 if TYPE_CHECKING:
@@ -48,6 +53,15 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         """,
     ),
     (2, APPROVAL_TABLES),
+    (
+        3,
+        """
+        CREATE TABLE ledger_spooled (
+            seq BIGINT PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE
+        );
+        """,
+    ),
 )
 
 _LOCK_CLASS = 0x6C6467  # advisory lock namespace for "ldg"; the second key is the schema's hash
@@ -148,14 +162,38 @@ class PostgresStore(Store):
             cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM ledger_entries")
             size = int(cursor.fetchone()[0])  # type: ignore[index]
             new = extend(size, list(self._rows(cursor, frontier_seqs(size)).values()))
-            cursor.executemany(
-                "INSERT INTO ledger_entries (seq, time, body, leaf_hash, chain_hash, nodes) VALUES (%s, %s, %s, %s, %s, %s)",
-                [
-                    (r.seq, r.time, r.body.decode("utf-8"), r.leaf_hash, r.chain_hash, r.nodes)
-                    for r in new
-                ],
-            )
+            self._insert(cursor, new)
         return new
+
+    def append_once(self, items: Sequence[Pending], extend: GroupExtender,
+                    frontier_seqs: Callable[[int], list[int]]) -> Group:  # fmt: skip
+        ids = [item.id for item in items]
+        with self._errors("append"), self._write() as cursor:
+            cursor.execute("SELECT id, seq FROM ledger_spooled WHERE id = ANY(%s)", (ids,))
+            noted = {str(i): int(seq) for i, seq in cursor.fetchall()}
+            fresh, new = first_time(items, noted), []
+            if fresh:
+                cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM ledger_entries")
+                size = int(cursor.fetchone()[0])  # type: ignore[index]
+                new = extend(size, list(self._rows(cursor, frontier_seqs(size)).values()), [(i.time, i.body) for i in fresh])
+                self._insert(cursor, new)
+                taken = list(zip((item.id for item in fresh), (row.seq for row in new[len(new) - len(fresh):]), strict=True))
+                cursor.execute("DELETE FROM ledger_spooled WHERE seq >= %s OR seq < %s", (new[0].seq, new[-1].seq - RESULTS_KEPT))
+                cursor.executemany("INSERT INTO ledger_spooled (id, seq) VALUES (%s, %s)", taken)
+                noted |= dict(taken)
+            rows = {row.seq: row for row in new}
+            earlier = [seq for seq in noted.values() if seq not in rows]
+            rows |= self._rows(cursor, earlier) if earlier else {}
+        if any(noted.get(i) not in rows for i in ids):
+            raise LedgerError("an entry noted as appended is missing from the ledger", hint="run `blastdoor ledger verify`")
+        return Group([rows[noted[i]] for i in ids], new)
+
+    @staticmethod
+    def _insert(cursor: psycopg.Cursor[Any], rows: Sequence[Row]) -> None:
+        cursor.executemany(
+            "INSERT INTO ledger_entries (seq, time, body, leaf_hash, chain_hash, nodes) VALUES (%s, %s, %s, %s, %s, %s)",
+            [(r.seq, r.time, r.body.decode("utf-8"), r.leaf_hash, r.chain_hash, r.nodes) for r in rows],
+        )
 
     def size(self) -> int:
         with self._errors("read"):
