@@ -63,14 +63,11 @@ def sample_payload() -> dict[str, Any]:
 def _varied(payload: dict[str, Any], n: int) -> dict[str, Any]:
     """``payload`` with its command text made unique, as a stream of real decisions is (the
     strings that repeat from entry to entry, reasons and rule ids, still repeat)."""
-    import copy
-
-    varied = copy.deepcopy(payload)
     suffix = f" -target=module.m{n}"
-    varied["action"]["input"] += suffix
-    for effect in varied["decision"]["effects"]:
-        effect["evidence"] += suffix
-    return varied
+    action, decision = payload["action"], payload["decision"]  # copied along the changed paths only
+    effects = [{**effect, "evidence": effect["evidence"] + suffix} for effect in decision["effects"]]
+    return {**payload, "action": {**action, "input": action["input"] + suffix},
+            "decision": {**decision, "effects": effects}}  # fmt: skip
 
 
 def _settings(home: str, url: str, every: int = 100) -> Settings:

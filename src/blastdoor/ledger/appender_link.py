@@ -15,8 +15,8 @@ appender never writes into another ledger than the client's) and the appender an
 
 from __future__ import annotations
 
+import _socket
 import os
-import socket
 import struct
 import time
 from collections.abc import Sequence
@@ -94,14 +94,14 @@ def decode_answer(data: bytes, count: int) -> Answer:
     raise Unsure(rest.decode("utf-8", "replace") or "malformed answer")
 
 
-def recv_frame(sock: socket.socket, limit: int = MAX_FRAME) -> bytes:
+def recv_frame(sock: _socket.socket, limit: int = MAX_FRAME) -> bytes:
     size = int.from_bytes(_recv_exact(sock, 4), "big")
     if size > limit:
         raise OSError(f"a frame of {size} bytes is too large")
     return _recv_exact(sock, size)
 
 
-def _recv_exact(sock: socket.socket, size: int) -> bytes:
+def _recv_exact(sock: _socket.socket, size: int) -> bytes:
     chunks = []
     while size:
         chunk = sock.recv(min(size, 1 << 20))
@@ -135,7 +135,7 @@ class AppenderLink:
     def __init__(self, path: Path, *, identity: str) -> None:
         self._path = path
         self._identity = identity
-        self._sock: socket.socket | None = None
+        self._sock: _socket.socket | None = None
         self._quiet_until = 0.0  # no appender was there: do not knock again before this
 
     def append(self, items: Sequence[Pending]) -> Answer | None:
@@ -161,12 +161,12 @@ class AppenderLink:
             return decode_answer(answer, len(items))
         return None
 
-    def _connected(self) -> socket.socket | None:
+    def _connected(self) -> _socket.socket | None:
         if self._sock is not None:
             return self._sock
         if time.monotonic() < self._quiet_until:
             return None
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)  # not ``socket``: its import costs more
         sock.settimeout(ANSWER_SECONDS)
         try:
             sock.connect(short_path(self._path))
@@ -188,15 +188,15 @@ class AppenderLink:
             self._sock = None
 
 
-def peer_uid(sock: socket.socket) -> int | None:
+def peer_uid(sock: _socket.socket) -> int | None:
     """The user at the other end (Linux's SO_PEERCRED); None where the system cannot tell."""
-    if not hasattr(socket, "SO_PEERCRED"):
+    if not hasattr(_socket, "SO_PEERCRED"):
         return None
-    raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    raw = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, struct.calcsize("3i"))
     return int(struct.unpack("3i", raw)[1])
 
 
-def _trusted(sock: socket.socket) -> bool:
+def _trusted(sock: _socket.socket) -> bool:
     """An appender runs as this user (or root): entries are never handed to anyone else."""
     uid = peer_uid(sock)
     return uid is None or uid in (os.geteuid(), 0)

@@ -144,11 +144,15 @@ class Ledger:
         """The entries as the appender acknowledged them; None when no appender took them (the
         caller appends them itself). An appender that took them and gave no answer may or may not
         have committed them: they are appended once, by id, whichever it was."""
-        from blastdoor.ledger.appender_link import AppenderLink, Unsure
-
         if self._link is None:
             assert self._appender is not None
+            if not self._appender.exists():  # no appender (and nothing more to import)
+                return None
+            from blastdoor.ledger.appender_link import AppenderLink
+
             self._link = AppenderLink(self._appender, identity=self.identity())
+        from blastdoor.ledger.appender_link import Unsure
+
         try:
             answer = self._link.append(items)
         except Unsure:

@@ -127,7 +127,10 @@ class PostgresStore(Store):
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[psycopg.Cursor[Any]]:
-        with self._db.transaction(), self._db.cursor() as cursor:
+        """One write transaction under the advisory lock, in pipeline mode: statements go out
+        together and the client waits only where it reads a result (one round trip to take the
+        lock and read the ledger's end, one to insert and commit)."""
+        with self._db.pipeline(), self._db.transaction(), self._db.cursor() as cursor:
             cursor.execute(f"SET LOCAL search_path TO {self._schema}")
             cursor.execute(
                 "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_LOCK_CLASS, self._schema)
@@ -159,23 +162,20 @@ class PostgresStore(Store):
 
     def append(self, extend: Extender, frontier_seqs: Callable[[int], list[int]]) -> list[Row]:
         with self._errors("append"), self._write() as cursor:
-            cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM ledger_entries")
-            size = int(cursor.fetchone()[0])  # type: ignore[index]
-            new = extend(size, list(self._rows(cursor, frontier_seqs(size)).values()))
+            new = extend(*self._edge(cursor, self._last(cursor), frontier_seqs))
             self._insert(cursor, new)
         return new
 
     def append_once(self, items: Sequence[Pending], extend: GroupExtender,
                     frontier_seqs: Callable[[int], list[int]]) -> Group:  # fmt: skip
         ids = [item.id for item in items]
-        with self._errors("append"), self._write() as cursor:
+        with self._errors("append"), self._write() as cursor, self._db.cursor() as ending:
             cursor.execute("SELECT id, seq FROM ledger_spooled WHERE id = ANY(%s)", (ids,))
+            last = self._last(ending)  # sent with the query above: one round trip for both
             noted = {str(i): int(seq) for i, seq in cursor.fetchall()}
             fresh, new = first_time(items, noted), []
             if fresh:
-                cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM ledger_entries")
-                size = int(cursor.fetchone()[0])  # type: ignore[index]
-                new = extend(size, list(self._rows(cursor, frontier_seqs(size)).values()), [(i.time, i.body) for i in fresh])
+                new = extend(*self._edge(cursor, last, frontier_seqs), [(i.time, i.body) for i in fresh])
                 self._insert(cursor, new)
                 taken = list(zip((item.id for item in fresh), (row.seq for row in new[len(new) - len(fresh):]), strict=True))
                 cursor.execute("DELETE FROM ledger_spooled WHERE seq >= %s OR seq < %s", (new[0].seq, new[-1].seq - RESULTS_KEPT))
@@ -187,6 +187,20 @@ class PostgresStore(Store):
         if any(noted.get(i) not in rows for i in ids):
             raise LedgerError("an entry noted as appended is missing from the ledger", hint="run `blastdoor ledger verify`")
         return Group([rows[noted[i]] for i in ids], new)
+
+    @staticmethod
+    def _last(cursor: psycopg.Cursor[Any]) -> psycopg.Cursor[Any]:
+        """Ask for the last entry (its id is the ledger's size); read with :meth:`_edge`."""
+        return cursor.execute("SELECT seq, time, body, leaf_hash, chain_hash, nodes FROM ledger_entries ORDER BY seq DESC LIMIT 1")
+
+    @classmethod
+    def _edge(cls, cursor: psycopg.Cursor[Any], last: psycopg.Cursor[Any],
+              frontier_seqs: Callable[[int], list[int]]) -> tuple[int, list[Row]]:  # fmt: skip
+        """The ledger's size and the rows an append needs: the last one and the rest of ``frontier_seqs(size)``."""
+        found = [_row(values) for values in last.fetchall()]
+        size = found[0].seq if found else 0
+        rest = [seq for seq in frontier_seqs(size) if seq != size]
+        return size, found + list(cls._rows(cursor, rest).values())
 
     @staticmethod
     def _insert(cursor: psycopg.Cursor[Any], rows: Sequence[Row]) -> None:

@@ -176,8 +176,7 @@ class SQLiteStore(Store):
 
     def append(self, extend: Extender, frontier_seqs: Callable[[int], list[int]]) -> list[Row]:
         with self._errors("append"), self._write() as db:
-            size = self._size(db)
-            new = extend(size, list(self._rows(db, frontier_seqs(size)).values()))
+            new = extend(*self._edge(db, frontier_seqs))
             self._insert(db, new)
         return new
 
@@ -246,9 +245,7 @@ class SQLiteStore(Store):
         plain = [] if once else list(own)
         if not fresh and not plain:
             return [], before
-        size = self._size(self._db)
-        edge = list(self._rows(self._db, frontier_seqs(size)).values())
-        new = extend(size, edge, [(item.time, item.body) for item in (*fresh, *plain)])
+        new = extend(*self._edge(self._db, frontier_seqs), [(item.time, item.body) for item in (*fresh, *plain)])
         self._insert(self._db, new)
         if not fresh:
             return new, before
@@ -272,6 +269,16 @@ class SQLiteStore(Store):
             return {}
         marks = ",".join("?" * len(ids))
         return {str(i): int(seq) for seq, i in db.execute(f"SELECT seq, id FROM ledger_spooled WHERE id IN ({marks})", list(ids))}
+
+    @classmethod
+    def _edge(cls, db: sqlite3.Connection, frontier_seqs: Callable[[int], list[int]]) -> tuple[int, list[Row]]:
+        """The ledger's size and the rows an append needs: the last one (read first, which gives
+        the size), and the rest of ``frontier_seqs(size)``."""
+        last = [_row(found) for found in db.execute(
+            "SELECT seq, time, body, leaf_hash, chain_hash, nodes FROM ledger_entries ORDER BY seq DESC LIMIT 1")]  # fmt: skip
+        size = last[0].seq if last else 0
+        rest = [seq for seq in frontier_seqs(size) if seq != size]
+        return size, last + list(cls._rows(db, rest).values())
 
     @staticmethod
     def _size(db: sqlite3.Connection) -> int:
