@@ -163,11 +163,16 @@ class Appender:
             self._send(writer, b"ok")
             return
         try:
-            items = _checked(message, taken={item.id for request in batch for item in request.items})
+            items = self.entries(message, taken={item.id for request in batch for item in request.items})
         except ValueError as error:
             self._send(writer, b"E" + str(error).encode())  # the writer's other requests go on
             return
         batch.append(_Request(writer, items))
+
+    def entries(self, message: bytes, *, taken: set[str]) -> list[Pending]:
+        """The entries of one request, checked (ValueError says what is wrong); ``taken``: the
+        ids already in the batch, to which these are added."""
+        return _checked(message, taken=taken)
 
     def _commit(self, batch: list[_Request]) -> None:
         """Append the batch in one transaction; then answer each writer."""
