@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from blastdoor.ledger.store import (
     APPROVAL_TABLES,
+    PRUNE_EVERY,
     RESULTS_KEPT,
     Extender,
     Group,
@@ -31,6 +32,53 @@ from blastdoor.ledger.store import (
 
 if TYPE_CHECKING:
     import psycopg
+
+    from blastdoor.ledger.chain import Head
+
+_LOCK_CLASS = 0x6C6467  # advisory lock namespace for "ldg"; the second key is the schema's hash
+
+# Migration 3: the ids noted with entries (store.py), and an append in one round trip for a writer
+# that holds the ledger's end in memory: under the writers' lock, and only if the ledger still
+# ends where the writer believes and none of the ids is noted yet; otherwise nothing happens and
+# the writer appends the usual way. A VOLATILE function reads with a fresh snapshot per statement,
+# so the checks see everything committed before the lock was granted.
+APPEND_AFTER = f"""
+        CREATE TABLE ledger_spooled (
+            seq BIGINT PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE
+        );
+        CREATE FUNCTION ledger_append_after(after_seq BIGINT, after_chain BYTEA, lock_key TEXT,
+            seqs BIGINT[], times TEXT[], bodies TEXT[], leaves BYTEA[], chains BYTEA[], nodes BYTEA[],
+            ids TEXT[]) RETURNS BOOLEAN LANGUAGE plpgsql VOLATILE SET search_path FROM CURRENT AS $$
+        DECLARE
+            last_seq BIGINT;
+            last_chain BYTEA;
+            n INTEGER := cardinality(seqs);
+            one TEXT;
+        BEGIN
+            PERFORM pg_advisory_xact_lock({_LOCK_CLASS}, hashtext(lock_key));
+            SELECT seq, chain_hash INTO last_seq, last_chain FROM ledger_entries ORDER BY seq DESC LIMIT 1;
+            IF COALESCE(last_seq, 0) <> after_seq OR (after_seq > 0 AND last_chain <> after_chain)
+               OR seqs[1] <> after_seq + 1 THEN
+                RETURN FALSE;
+            END IF;
+            FOREACH one IN ARRAY ids LOOP  -- one probe each: "= ANY" was planned as a scan while the table was new
+                IF EXISTS (SELECT 1 FROM ledger_spooled WHERE id = one) THEN
+                    RETURN FALSE;
+                END IF;
+            END LOOP;
+            INSERT INTO ledger_entries (seq, time, body, leaf_hash, chain_hash, nodes)
+                SELECT * FROM unnest(seqs, times, bodies, leaves, chains, nodes);
+            IF cardinality(ids) > 0 THEN
+                INSERT INTO ledger_spooled (seq, id) SELECT * FROM unnest(seqs[n - cardinality(ids) + 1 : n], ids)
+                    ON CONFLICT (seq) DO UPDATE SET id = EXCLUDED.id;  -- left by entries that were removed
+                IF seqs[n] / {PRUNE_EVERY} <> after_seq / {PRUNE_EVERY} THEN  -- EXECUTE: planned with the value
+                    EXECUTE 'DELETE FROM ledger_spooled WHERE seq < $1' USING seqs[n] - {RESULTS_KEPT};
+                END IF;
+            END IF;
+            RETURN TRUE;
+        END $$;
+        """
 
 MIGRATIONS: tuple[tuple[int, str], ...] = (
     (
@@ -53,18 +101,8 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         """,
     ),
     (2, APPROVAL_TABLES),
-    (
-        3,
-        """
-        CREATE TABLE ledger_spooled (
-            seq BIGINT PRIMARY KEY,
-            id TEXT NOT NULL UNIQUE
-        );
-        """,
-    ),
+    (3, APPEND_AFTER),
 )
-
-_LOCK_CLASS = 0x6C6467  # advisory lock namespace for "ldg"; the second key is the schema's hash
 _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -89,6 +127,7 @@ def _redacted(url: str) -> str:
 
 
 class PostgresStore(Store):
+    appends_after_head = True
     def __init__(self, *, url: str, schema: str, connection: psycopg.Connection[Any]) -> None:
         self.url = _redacted(url)
         self._schema = schema
@@ -178,7 +217,9 @@ class PostgresStore(Store):
                 new = extend(*self._edge(cursor, last, frontier_seqs), [(i.time, i.body) for i in fresh])
                 self._insert(cursor, new)
                 taken = list(zip((item.id for item in fresh), (row.seq for row in new[len(new) - len(fresh):]), strict=True))
-                cursor.execute("DELETE FROM ledger_spooled WHERE seq >= %s OR seq < %s", (new[0].seq, new[-1].seq - RESULTS_KEPT))
+                cursor.execute("DELETE FROM ledger_spooled WHERE seq >= %s", (new[0].seq,))  # left by removed entries
+                if new[-1].seq // PRUNE_EVERY != (new[0].seq - 1) // PRUNE_EVERY:  # not OR'ed: an OR scans the table
+                    cursor.execute("DELETE FROM ledger_spooled WHERE seq < %s", (new[-1].seq - RESULTS_KEPT,))
                 cursor.executemany("INSERT INTO ledger_spooled (id, seq) VALUES (%s, %s)", taken)
                 noted |= dict(taken)
             rows = {row.seq: row for row in new}
@@ -187,6 +228,18 @@ class PostgresStore(Store):
         if any(noted.get(i) not in rows for i in ids):
             raise LedgerError("an entry noted as appended is missing from the ledger", hint="run `blastdoor ledger verify`")
         return Group([rows[noted[i]] for i in ids], new)
+
+    def append_after(self, head: Head, rows: Sequence[Row], ids: Sequence[str]) -> bool:
+        """One statement, so one round trip and one commit (the connection is in autocommit). The
+        arrays go in binary (``%b``): text arrays would escape every quote of every body."""
+        with self._errors("append"):
+            found = self._db.execute(
+                "SELECT ledger_append_after(%b, %b, %b, %b::bigint[], %b::text[], %b::text[], %b::bytea[], %b::bytea[], %b::bytea[], %b::text[])",
+                (head.size, head.chain, self._schema, [r.seq for r in rows], [r.time for r in rows],
+                 [r.body.decode("utf-8") for r in rows], [r.leaf_hash for r in rows],
+                 [r.chain_hash for r in rows], [r.nodes for r in rows], list(ids)),
+            ).fetchone()  # fmt: skip
+        return bool(found and found[0])
 
     @staticmethod
     def _last(cursor: psycopg.Cursor[Any]) -> psycopg.Cursor[Any]:

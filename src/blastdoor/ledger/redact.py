@@ -259,13 +259,10 @@ class Redactor:
 
     def text(self, value: str) -> str:
         """``value`` with every secret the two layers find replaced by its marker."""
-        if _PLAIN_WORD.fullmatch(value):
-            return (
-                value  # one short word: no flag, assignment, URL, header or token shape fits in it
-            )
         known = self._memo.get(value)
         if known is None:
-            known = self._redacted(value)
+            # one short word: no flag, assignment, URL, header or token shape fits in it
+            known = value if _PLAIN_WORD.fullmatch(value) else self._redacted(value)
             if len(self._memo) >= MEMO_SIZE:
                 self._memo.clear()
             if len(value) <= MEMO_TEXT:
@@ -296,7 +293,7 @@ class Redactor:
         """A JSON-like value with every string redacted; values under secret-named keys go whole."""
         if isinstance(value, str):
             return self.text(value)
-        if isinstance(value, Mapping):
+        if type(value) is dict or isinstance(value, Mapping):  # the type test first: an ABC's is slow
             return dict(self._member(key, item) for key, item in value.items())
         if isinstance(value, list | tuple):
             return [self.payload(item) for item in value]

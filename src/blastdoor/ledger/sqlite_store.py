@@ -17,11 +17,13 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from blastdoor.ledger.entry import GENESIS_CHAIN
 from blastdoor.ledger.sqlite_spool import SPOOLED_TABLE, Spool, rows_of
 from blastdoor.ledger.store import (
     APPROVAL_TABLES,
+    PRUNE_EVERY,
     RESULTS_KEPT,
     Extender,
     Group,
@@ -58,10 +60,14 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (3, SPOOLED_TABLE),
 )
 
+if TYPE_CHECKING:
+    from blastdoor.ledger.chain import Head
+
 _HINT = "move the file aside and run `blastdoor init` for a new ledger, or restore it from a backup"
 
 
 class SQLiteStore(Store):
+    appends_after_head = True
     def __init__(self, *, path: Path, connection: sqlite3.Connection) -> None:
         self.url = f"sqlite:///{path}"
         self._path = path
@@ -208,6 +214,21 @@ class SQLiteStore(Store):
                     frontier_seqs: Callable[[int], list[int]]) -> Group:  # fmt: skip
         with self._errors("append"), self._locked():
             return self._lead([], items, extend, frontier_seqs, once=True)
+
+    def append_after(self, head: Head, rows: Sequence[Row], ids: Sequence[str]) -> bool:
+        with self._errors("append"), self._locked(), self._transaction() as db:
+            last = db.execute("SELECT seq, chain_hash FROM ledger_entries ORDER BY seq DESC LIMIT 1").fetchone()
+            if ((int(last[0]), bytes(last[1])) if last else (0, GENESIS_CHAIN)) != (head.size, head.chain):
+                return False  # another writer moved the end (spooled entries wait for the lock: they are next)
+            if rows[0].seq != head.size + 1 or (ids and self._results(db, ids)):
+                return False
+            self._insert(db, rows)
+            if ids:  # REPLACE: a row left by an entry that was removed gives way
+                db.executemany("INSERT OR REPLACE INTO ledger_spooled (seq, id) VALUES (?, ?)",
+                               zip((row.seq for row in rows[len(rows) - len(ids) :]), ids, strict=True))  # fmt: skip
+                if rows[-1].seq // PRUNE_EVERY != head.size // PRUNE_EVERY:
+                    db.execute("DELETE FROM ledger_spooled WHERE seq < ?", (rows[-1].seq - RESULTS_KEPT,))
+        return True
 
     def _group(self, ids: Sequence[str], extend: GroupExtender, frontier_seqs: Callable[[int], list[int]]) -> Group:
         """Under the writers' lock: the rows of spooled entries ``ids``, appending them (with

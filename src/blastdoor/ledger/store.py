@@ -16,9 +16,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from blastdoor.errors import BlastdoorError
 from blastdoor.ledger.entry import Entry
+
+if TYPE_CHECKING:
+    from blastdoor.ledger.chain import Head
 
 
 class LedgerError(BlastdoorError):
@@ -104,6 +108,7 @@ class Group:
 # entry, for entries that may be asked for again (spooled ones on SQLite, ``append_once`` on both),
 # kept for the newest RESULTS_KEPT entries.
 RESULTS_KEPT = 100_000
+PRUNE_EVERY = 1_024  # noted ids older than RESULTS_KEPT entries are removed once per this many entries
 
 
 def first_time(items: Sequence[Pending], noted: Mapping[str, int]) -> list[Pending]:
@@ -134,6 +139,14 @@ class Store(SideTables):
     """One ledger database."""
 
     url: str
+    appends_after_head = False  # True: :meth:`append_after` is worth trying
+
+    def append_after(self, head: Head, rows: Sequence[Row], ids: Sequence[str]) -> bool:
+        """Append ``rows``, made by extending ``head``, and note ``ids`` with the last of them,
+        in one transaction, if the ledger still ends at ``head`` and no id is noted yet; False
+        (and nothing appended) otherwise. A shortcut for a writer that keeps the ledger's end in
+        memory (one statement where the usual append reads first); a store without one says False."""
+        return False
 
     @abstractmethod
     def append(self, extend: Extender, frontier_seqs: Callable[[int], list[int]]) -> list[Row]:
