@@ -48,6 +48,7 @@ from blastdoor.ledger.appender_link import (
     frame,
     peer_uid,
     short_path,
+    time_limits,
 )
 from blastdoor.ledger.ledger import Ledger, appender_socket
 from blastdoor.ledger.store import Pending
@@ -127,7 +128,8 @@ class Appender:
             if peer_uid(sock) not in (os.geteuid(), 0, None):
                 sock.close()  # another user: the entries are the owner's to write
                 continue
-            sock.settimeout(SEND_SECONDS)
+            sock.setblocking(True)
+            time_limits(sock, SEND_SECONDS)  # reads happen when select says so; answers wait at most this
             self._selector.register(sock, selectors.EVENT_READ, _Writer(sock))
 
     def _receive(self, writer: _Writer, batch: list[_Request]) -> None:

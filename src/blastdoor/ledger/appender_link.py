@@ -95,21 +95,34 @@ def decode_answer(data: bytes, count: int) -> Answer:
 
 
 def recv_frame(sock: _socket.socket, limit: int = MAX_FRAME) -> bytes:
-    size = int.from_bytes(_recv_exact(sock, 4), "big")
+    """One frame, read with as few calls as the kernel allows (an answer fits in the first one).
+    For request-and-answer use only: the peer sends nothing unasked, so nothing is read past it."""
+    data = sock.recv(1 << 16)
+    while len(data) < 4:
+        data += _more(sock)
+    size = int.from_bytes(data[:4], "big")
     if size > limit:
         raise OSError(f"a frame of {size} bytes is too large")
-    return _recv_exact(sock, size)
+    while len(data) < 4 + size:
+        data += _more(sock)
+    if len(data) > 4 + size:
+        raise OSError("the peer sent more than one answer")
+    return data[4:]
 
 
-def _recv_exact(sock: _socket.socket, size: int) -> bytes:
-    chunks = []
-    while size:
-        chunk = sock.recv(min(size, 1 << 20))
-        if not chunk:
-            raise OSError("connection closed")
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
+def _more(sock: _socket.socket) -> bytes:
+    chunk = sock.recv(1 << 20)
+    if not chunk:
+        raise OSError("connection closed")
+    return chunk
+
+
+def time_limits(sock: _socket.socket, seconds: float) -> None:
+    """Blocking calls on ``sock`` fail after ``seconds`` (the kernel's SO_RCVTIMEO and
+    SO_SNDTIMEO: unlike ``settimeout``, no poll before every call)."""
+    value = struct.pack("ll", int(seconds), int(seconds % 1 * 1e6))
+    sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_RCVTIMEO, value)
+    sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_SNDTIMEO, value)
 
 
 def short_path(path: Path) -> str:
@@ -167,7 +180,7 @@ class AppenderLink:
         if time.monotonic() < self._quiet_until:
             return None
         sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)  # not ``socket``: its import costs more
-        sock.settimeout(ANSWER_SECONDS)
+        time_limits(sock, ANSWER_SECONDS)
         try:
             sock.connect(short_path(self._path))
             if not _trusted(sock):
