@@ -4,18 +4,21 @@ Alternating rounds, same run, same writers: (a) writers redact and canonicalise 
 bodies (``Ledger.record`` through the appender); (b) writers send the raw payload as JSON and the
 appender redacts and canonicalises it before appending. Medians of appends/s (docs/benchmarks.md).
 
-    python bench/ledger_payloads.py [--writers 4] [--seconds 5] [--rounds 3] [--url sqlite:///...]
+    python bench/ledger_payloads.py [--writers 4] [--seconds 5] [--rounds 3] [--postgres URL]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing
 import statistics
 import tempfile
 import threading
 import time
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from blastdoor.home import ensure_home
@@ -77,16 +80,29 @@ def _payload_writer(home: str, url: str, seconds: float, start: float, out: Any)
     out.put(count)
 
 
+@contextlib.contextmanager
+def _dropped(server: str, schema: str) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        if server:
+            import psycopg
+
+            with psycopg.connect(server, autocommit=True) as pg:
+                pg.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--writers", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--url", default="", help="ledger database (default: SQLite in a temporary home)")
+    parser.add_argument("--postgres", default="", help="a PostgreSQL server (a schema of its own, dropped after); default SQLite")
     args = parser.parse_args()
     context = multiprocessing.get_context("spawn")
-    with tempfile.TemporaryDirectory(prefix="bd-bench-") as home:
-        url = args.url or f"sqlite:///{home}/ledger.db"
+    schema = f"bd_bench_{uuid.uuid4().hex[:8]}"
+    with tempfile.TemporaryDirectory(prefix="bd-bench-") as home, _dropped(args.postgres, schema):
+        url = f"{args.postgres}?schema={schema}" if args.postgres else f"sqlite:///{home}/ledger.db"
         ensure_home(_settings(home, url))
         rates: dict[str, list[float]] = {"writers redact": [], "appender redacts": []}
         for _ in range(args.rounds):

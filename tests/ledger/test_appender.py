@@ -133,6 +133,7 @@ def _request(*items: tuple[str, bytes]) -> bytes:
         (_request(("id-1", b'["a list"]')), "entry 1 is not a JSON object"),
         (_request(("id-1", canonical(_entry("fine"))), ("id 2", b"{}")), "entry 2 has an id that is malformed"),
         (_request(("id-1", b"\xff\xfe")), "entry 1 is not UTF-8 JSON"),
+        (_request(("id-1", b'{"time": "2026\\u0000"}')), "entry 1 has a NUL in its time"),
         (frame(b"A" + b"\x00\x04\x00\x00\x10\x00id-1{}"), "entry 1 is cut short"),
         (frame(b"Z"), "not an append request"),
     ],

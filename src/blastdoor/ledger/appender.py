@@ -243,8 +243,11 @@ def _checked(message: bytes, *, taken: set[str]) -> list[Pending]:
             raise ValueError(f"entry {number} is not UTF-8 JSON") from None
         if not isinstance(payload, dict):
             raise ValueError(f"entry {number} is not a JSON object")
+        when = str(payload.get("time", ""))
+        if "\0" in when:  # the time is also stored in a column of its own, which cannot hold NUL
+            raise ValueError(f"entry {number} has a NUL in its time")
         taken.add(ident)
-        items.append(Pending(ident, str(payload.get("time", "")), body))
+        items.append(Pending(ident, when, body))
     return items
 
 
