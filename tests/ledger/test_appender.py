@@ -311,3 +311,23 @@ def test_kill_9_of_the_appender_loses_no_acknowledged_entry_and_doubles_none(set
     for w in range(3):  # each writer's entries once each, in order (an unacknowledged last one may be there)
         numbers = [entry["n"] for entry in written if entry.get("writer") == str(w)]
         assert numbers == list(range(len(numbers)))
+
+
+def test_the_one_statement_append_refuses_a_moved_end_and_a_noted_id(ledger: Ledger) -> None:
+    from blastdoor.ledger import chain
+
+    ledger.record(_entry("first"))
+    size = ledger.store.size()
+    head = chain.Head.of(size, list(ledger.store.rows(chain.frontier_seqs(size)).values()))
+    rows, end = head.grow([("t", canonical(_entry("second")))])
+    assert ledger.store.append_after(head, rows, ["id-2"])
+    again, _ = head.grow([("t", canonical(_entry("on a moved end")))])
+    assert not ledger.store.append_after(head, again, ["id-3"])  # the ledger no longer ends at head
+    noted, _ = end.grow([("t", canonical(_entry("a noted id")))])
+    assert not ledger.store.append_after(end, noted, ["id-2"])  # id-2 is an entry already
+    forged = chain.Head(end.size, bytes(32), end.frontier)
+    assert not ledger.store.append_after(forged, forged.grow([("t", canonical(_entry("forged")))])[0], [])
+    assert _inputs(ledger) == ["first", "second"]
+    group = ledger.append([Pending("id-2", "t", canonical(_entry("second, asked again")))], once=True)
+    assert [row.seq for row in group.mine] == [3] and group.appended == []  # found where it is
+    assert verify(ledger).ok
