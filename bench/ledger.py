@@ -1,10 +1,12 @@
 """Ledger benchmark: durable appends/s with concurrent writers, verify speed, proof time, storage.
 
 Method (docs/benchmarks.md): for each store, N writer processes append typical decision entries
-for a fixed time; the baseline, measured in the same run with the same writers, inserts the same
-canonical bytes into a bare table with the same durability settings (SQLite WAL + synchronous=FULL,
-``BEGIN IMMEDIATE``; PostgreSQL autocommit INSERT, synchronous_commit on). Reported: medians over
-rounds, and the ratio ledger / bare. Then: verify throughput on a ledger of --verify-size entries,
+for a fixed time, in two modes: through an appender (``blastdoor ledger appender``, its own
+process) and directly (each writer its own transactions). The baseline, measured in the same run
+with the same writers, inserts the same canonical bytes into a bare table with the same durability
+settings (SQLite WAL + synchronous=FULL, ``BEGIN IMMEDIATE``; PostgreSQL autocommit INSERT,
+synchronous_commit on). The three alternate within each round. Reported: medians over rounds, and
+the median of each round's ratio mode / bare. Then: verify throughput on a ledger of --verify-size entries,
 inclusion-proof time at --proof-size entries (built with group commit), bytes per entry.
 
     python bench/ledger.py [--writers 4] [--seconds 5] [--rounds 3] [--postgres URL]
@@ -13,13 +15,18 @@ inclusion-proof time at --proof-size entries (built with group commit), bytes pe
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
 import os
+import signal
 import sqlite3
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,14 +63,11 @@ def sample_payload() -> dict[str, Any]:
 def _varied(payload: dict[str, Any], n: int) -> dict[str, Any]:
     """``payload`` with its command text made unique, as a stream of real decisions is (the
     strings that repeat from entry to entry, reasons and rule ids, still repeat)."""
-    import copy
-
-    varied = copy.deepcopy(payload)
     suffix = f" -target=module.m{n}"
-    varied["action"]["input"] += suffix
-    for effect in varied["decision"]["effects"]:
-        effect["evidence"] += suffix
-    return varied
+    action, decision = payload["action"], payload["decision"]  # copied along the changed paths only
+    effects = [{**effect, "evidence": effect["evidence"] + suffix} for effect in decision["effects"]]
+    return {**payload, "action": {**action, "input": action["input"] + suffix},
+            "decision": {**decision, "effects": effects}}  # fmt: skip
 
 
 def _settings(home: str, url: str, every: int = 100) -> Settings:
@@ -71,10 +75,11 @@ def _settings(home: str, url: str, every: int = 100) -> Settings:
     return Settings(**{**base.__dict__, "checkpoint_every": every})
 
 
-def _ledger_writer(home: str, url: str, seconds: float, start: float, out: Any) -> None:
+def _ledger_writer(home: str, url: str, through: bool, seconds: float, start: float, out: Any) -> None:
     payload = sample_payload()
-    with Ledger.open(_settings(home, url)) as ledger:
-        ledger.record(payload)  # warm: imports, connection, redactor
+    with Ledger.open(_settings(home, url), through_appender=through) as ledger:
+        ledger.record(payload)  # warm: imports, connection, redactor, the appender's socket
+        assert through == (ledger._link is not None and ledger._link._sock is not None), "no appender"
         while time.time() < start:
             time.sleep(0.001)
         count = 0
@@ -147,19 +152,36 @@ def _bare_table(url: str) -> None:
         )
 
 
+@contextlib.contextmanager
+def _appender(home: str, url: str) -> Iterator[None]:
+    """``blastdoor ledger appender`` for ``home``, as its own process, until the block ends."""
+    env = {**os.environ, "BLASTDOOR_HOME": home, "BLASTDOOR_DATABASE_URL": url}
+    proc = subprocess.Popen([sys.executable, "-m", "blastdoor", "ledger", "appender"], env=env,
+                            stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().startswith("appending for")
+        yield
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+
+
 def appends(name: str, url: str, home: str, args: argparse.Namespace) -> None:
-    with Ledger.open(_settings(home, url)) as ledger:
+    with Ledger.open(_settings(home, url), through_appender=False) as ledger:
         ledger.record(sample_payload())
     _bare_table(url)
     body = canonical(sample_payload())
-    ours, bare = [], []
-    for _ in range(args.rounds):
-        ours.append(_run(_ledger_writer, (home, url), args.writers, args.seconds))
-        bare.append(_run(_bare_writer, (url, body), args.writers, args.seconds))
-    ratio = statistics.median(o / b for o, b in zip(ours, bare, strict=True))
-    print(f"{name}: {args.writers} writers, ledger {statistics.median(ours):,.0f} appends/s "
-          f"(rounds {', '.join(f'{o:,.0f}' for o in ours)}); bare fsynced INSERT {statistics.median(bare):,.0f}/s "
-          f"(rounds {', '.join(f'{b:,.0f}' for b in bare)}); ratio {ratio:.2f}; entry body {len(body)} bytes")  # fmt: skip
+    rates: dict[str, list[float]] = {"appender": [], "direct": [], "bare": []}
+    for _ in range(args.rounds):  # the three modes alternate, so the machine's load hits each alike
+        with _appender(home, url):
+            rates["appender"].append(_run(_ledger_writer, (home, url, True), args.writers, args.seconds))
+        rates["direct"].append(_run(_ledger_writer, (home, url, False), args.writers, args.seconds))
+        rates["bare"].append(_run(_bare_writer, (url, body), args.writers, args.seconds))
+    print(f"{name}, {args.writers} writers, entry body {len(body)} bytes:")
+    for mode in ("appender", "direct", "bare"):
+        ratios = [rate / bare for rate, bare in zip(rates[mode], rates["bare"], strict=True)]
+        print(f"  {mode:<8} {statistics.median(rates[mode]):>8,.0f} appends/s (rounds {', '.join(f'{r:,.0f}' for r in rates[mode])})"
+              + ("" if mode == "bare" else f"; ratio to bare {statistics.median(ratios):.2f} (rounds {', '.join(f'{r:.2f}' for r in ratios)})"))  # fmt: skip
 
 
 def verify_and_prove(home: str, args: argparse.Namespace) -> None:

@@ -116,3 +116,23 @@ def test_long_home_paths_still_reach_the_socket(
         assert (ran.code, ran.stdout) == (0, "")
     finally:
         daemon.stop(resolved)
+
+
+def test_while_the_daemon_runs_the_homes_writers_append_through_its_appender(settings: Settings) -> None:
+    from blastdoor.ledger.entry import now
+    from blastdoor.ledger.ledger import appender_socket
+
+    started = subprocess.Popen([sys.executable, "-m", "blastdoor", "daemon", "run", "--idle", "60"])
+    _wait_for(settings)
+    for _ in range(200):
+        if appender_socket(settings.home).exists():
+            break
+        time.sleep(0.05)
+    with Ledger.open(settings) as ledger:
+        first = ledger.record({"v": 1, "type": "decision", "time": now(), "n": 1})
+        assert ledger._link is not None and ledger._link._sock is not None  # handed to the daemon's appender
+        daemon.stop(settings)
+        assert started.wait(timeout=30) == 0
+        assert not appender_socket(settings.home).exists()
+        second = ledger.record({"v": 1, "type": "decision", "time": now(), "n": 2})  # appended directly
+        assert second.seq == first.seq + 1 and ledger._link._sock is None

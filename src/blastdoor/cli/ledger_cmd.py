@@ -1,4 +1,4 @@
-"""``blastdoor ledger ...``: verify, show, export, tail, prove, consistency, check-proof, checkpoint."""
+"""``blastdoor ledger ...``: verify, show, export, tail, prove, consistency, check-proof, checkpoint, appender."""
 
 from __future__ import annotations
 
@@ -76,6 +76,12 @@ def register(commands: Any) -> None:
     point.set_defaults(handler=_checkpoint)
     points = sub.add_parser("checkpoints", help="list the signed checkpoints")
     points.set_defaults(handler=_checkpoints)
+    appender = sub.add_parser(
+        "appender",
+        help="append for every writer of this home, many entries per commit (the daemon runs one too)",
+    )
+    appender.add_argument("--idle", type=float, default=0.0, help="exit after this many seconds without an entry (0: run until stopped)")
+    appender.set_defaults(handler=_appender)
 
 
 @contextmanager
@@ -251,4 +257,22 @@ def _checkpoints(args: argparse.Namespace) -> int:
     with _opened(args) as ledger:
         for stored in ledger.store.checkpoints():
             print(f"{stored.id:>6}  {stored.size:>9} entries  {unverified(stored.note).time}")
+    return 0
+
+
+def _appender(args: argparse.Namespace) -> int:
+    import signal
+
+    from blastdoor.ledger.appender import listening
+    from blastdoor.ledger.ledger import appender_socket
+
+    resolved = settings(args)
+    with listening(resolved) as appender:
+        if appender is None:
+            print(f"blastdoor: an appender already serves {resolved.home}", file=sys.stderr)
+            return 0
+        signal.signal(signal.SIGTERM, lambda _signum, _frame: appender.stop())
+        signal.signal(signal.SIGINT, lambda _signum, _frame: appender.stop())
+        print(f"appending for {resolved.home} on {appender_socket(resolved.home)}", flush=True)
+        appender.run(idle=max(args.idle, 0.0))
     return 0

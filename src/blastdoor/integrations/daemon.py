@@ -5,7 +5,8 @@ start is a no-op; it answers one connection at a time (each takes about a millis
 serialises writes anyway), refuses callers of another user (the socket's peer credentials), reloads
 the policy when its files change, and exits after ``idle`` seconds without a call, or after a call
 when Blastdoor's own files changed (an upgrade; looked at most once a second), so a stale daemon
-does not outlive its code.
+does not outlive its code. It also runs the home's ledger appender (ledger/appender.py) on a thread:
+its own entries and those of every other writer of the home go through it while it lives.
 
 In hardened mode (``shared``: the socket named by ``/etc/blastdoor/system.toml``) the daemon runs as
 the ``blastdoor`` user, its socket is open to every user of the machine, it never idles out, and
@@ -33,6 +34,7 @@ from blastdoor.config import Settings
 from blastdoor.integrations import hook_client
 from blastdoor.integrations.adapter import Reply
 from blastdoor.integrations.service import Runtime, handle
+from blastdoor.ledger.appender import Running
 
 if TYPE_CHECKING:
     from blastdoor.hardened.broker_ops import Deferred
@@ -122,6 +124,7 @@ def serve(settings: Settings, *, idle: float = IDLE_SECONDS, shared: Path | None
         server.listen(64)
         server.settimeout(None if shared else idle)
         runtime = Runtime(settings)
+        appender = Running(settings)  # this home's ledger appender, for the daemon and every other writer
         stamp, next_look = code_stamp(), time.monotonic() + 1.0
         stopping = False
 
@@ -145,6 +148,7 @@ def serve(settings: Settings, *, idle: float = IDLE_SECONDS, shared: Path | None
                         break  # upgraded: the next call starts a daemon with the new code
         finally:
             runtime.close()
+            appender.stop()
             with contextlib.suppress(OSError):
                 os.unlink(path)
             server.close()

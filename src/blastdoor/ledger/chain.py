@@ -8,6 +8,7 @@ Merkle nodes it completes (see :mod:`blastdoor.ledger.store` for where nodes liv
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from blastdoor.ledger.entry import GENESIS_CHAIN, chain_hash, leaf_hash
 from blastdoor.ledger.merkle import Frontier, subtree_keys
@@ -49,26 +50,37 @@ def frontier_at(size: int, rows: Mapping[int, Row]) -> Frontier:
     return Frontier.from_bytes(size, b"".join(hashes))
 
 
+@dataclass(frozen=True)
+class Head:
+    """The end of a ledger of ``size`` entries: the last chain hash and the Merkle frontier. A
+    writer that keeps it can append without reading a row, and can sign a checkpoint of ``size``
+    without reading a node."""
+
+    size: int
+    chain: bytes
+    frontier: Frontier
+
+    @classmethod
+    def of(cls, size: int, edge: Sequence[Row]) -> Head:
+        """The head of a ledger of ``size`` from the rows :func:`frontier_seqs` named."""
+        by_seq = {row.seq: row for row in edge}
+        frontier = frontier_at(size, by_seq)
+        return cls(size, by_seq[size].chain_hash if size else GENESIS_CHAIN, frontier)
+
+    def grow(self, bodies: Sequence[tuple[str, bytes]]) -> tuple[list[Row], Head]:
+        """The rows that append ``bodies`` (``(time, canonical bytes)`` pairs), and the head after
+        them; this head is left as it was."""
+        frontier = Frontier.from_bytes(self.size, self.frontier.to_bytes())
+        previous, rows = self.chain, []
+        for offset, (time, body) in enumerate(bodies, start=self.size + 1):
+            leaf = leaf_hash(body)
+            completed = frontier.push(leaf)
+            previous = chain_hash(previous, leaf)
+            nodes = b"".join(node for _, _, node in completed)  # pushed bottom-up: levels 1, 2, ...
+            rows.append(Row(seq=offset, time=time, body=body, leaf_hash=leaf, chain_hash=previous, nodes=nodes))
+        return rows, Head(self.size + len(rows), previous, frontier)
+
+
 def extend(size: int, edge: Sequence[Row], bodies: Sequence[tuple[str, bytes]]) -> list[Row]:
     """The rows that append ``bodies`` (``(time, canonical bytes)`` pairs) to a ledger of ``size``."""
-    by_seq = {row.seq: row for row in edge}
-    frontier = frontier_at(size, by_seq)
-    previous = by_seq[size].chain_hash if size else GENESIS_CHAIN
-    rows = []
-    for offset, (time, body) in enumerate(bodies, start=1):
-        leaf = leaf_hash(body)
-        completed = frontier.push(leaf)
-        link = chain_hash(previous, leaf)
-        nodes = b"".join(node for _, _, node in sorted(completed))
-        rows.append(
-            Row(
-                seq=size + offset,
-                time=time,
-                body=body,
-                leaf_hash=leaf,
-                chain_hash=link,
-                nodes=nodes,
-            )
-        )
-        previous = link
-    return rows
+    return Head.of(size, edge).grow(bodies)[0]

@@ -53,19 +53,23 @@ def _plain(value: Any) -> bool:
     pending = [value]
     while pending:
         item = pending.pop()
-        if item is None or isinstance(item, bool | str):
+        kind = type(item)
+        if kind is str or item is None or kind is bool:
             continue
-        if type(item) is int:
-            if -_SAFE_INTEGER <= item <= _SAFE_INTEGER:
-                continue
-            return False
-        if type(item) is dict:
-            if not all(type(key) is str and (key.isascii() or max(key) <= "\uffff") for key in item):
+        if kind is dict:
+            try:
+                keys = "".join(item)  # every key at once, in C: TypeError when one is not text
+            except TypeError:
+                return False
+            if not (keys.isascii() or max(keys) <= "\uffff"):
                 return False
             pending.extend(item.values())
-        elif type(item) is list:
+        elif kind is list:
             pending.extend(item)
-        else:
+        elif kind is int:
+            if not -_SAFE_INTEGER <= item <= _SAFE_INTEGER:
+                return False
+        elif not isinstance(item, str):
             return False
     return True
 

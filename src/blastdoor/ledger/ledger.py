@@ -7,6 +7,7 @@ and, every ``checkpoint_every`` entries, signs a checkpoint and copies it to the
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import secrets as random
@@ -19,7 +20,7 @@ from blastdoor.config import Settings
 from blastdoor.ledger import chain, merkle
 from blastdoor.ledger.checkpoint import PublicKey, Signer
 from blastdoor.ledger.entry import ENTRY_VERSION, Entry, canonical, now
-from blastdoor.ledger.store import LedgerError, Pending, Row, Store, StoredCheckpoint
+from blastdoor.ledger.store import Group, LedgerError, Pending, Row, Store, StoredCheckpoint
 
 REDACTION_KEY = "redaction.key"
 _SPOOL_COUNTER = itertools.count()  # keeps one process's spooled entries in order within a nanosecond
@@ -53,6 +54,7 @@ class Ledger:
         checkpoint_every: int = 100,
         witnesses: Sequence[str] = (),
         url: str = "",
+        appender: Path | None = None,
     ) -> None:
         self.store = store
         self.url = url  # the store's address, for a second reader (parallel verify); '' when unknown
@@ -62,9 +64,15 @@ class Ledger:
         self._signer: Signer | None = None
         self._redactor: Any = None
         self.witness_problems: list[str] = []
+        self._appender = appender  # the appender's socket, tried before appending directly
+        self._link: Any = None
+        self._head: chain.Head | None = None  # the ledger's end as this writer last appended it
+        self._alone = True  # no other writer appended between this writer's last two appends
 
     @classmethod
-    def open(cls, settings: Settings) -> Ledger:
+    def open(cls, settings: Settings, *, through_appender: bool = True) -> Ledger:
+        """The ledger of ``settings``; its appends go through the home's appender when one runs
+        (``through_appender=False``: always directly, as the appender itself does)."""
         store = open_store(settings.database_url)
         return cls(
             store=store,
@@ -72,9 +80,12 @@ class Ledger:
             checkpoint_every=settings.checkpoint_every,
             witnesses=settings.witnesses,
             url=settings.database_url,
+            appender=appender_socket(settings.home) if through_appender else None,
         )
 
     def close(self) -> None:
+        if self._link is not None:
+            self._link.close()
         self.store.close()
 
     def __enter__(self) -> Ledger:
@@ -112,23 +123,96 @@ class Ledger:
     def record_many(self, payloads: Sequence[Mapping[str, Any]]) -> list[Entry]:
         """Append several entries, in order, acknowledged once they are on disk.
 
-        Group commit: when another writer is appending, the entries are spooled, and whichever
-        writer holds the store's write lock next appends everything spooled in one transaction (one
-        fsync for many writers' entries); a writer whose entries another one appended meanwhile only
-        reads their rows. With nobody else writing they are appended at once.
+        Redaction and canonical JSON happen here, in the caller's process. When an appender serves
+        this ledger (appender.py) it appends the entries with other writers' in one transaction;
+        otherwise, or when it is gone, they are appended directly. Direct appends share commits
+        too on SQLite: when another writer is appending, the entries are spooled, and whichever
+        writer holds the store's write lock next appends everything spooled in one transaction.
         """
         bodies = [_body(self.redact(payload)) for payload in payloads]
         stamp = time.time_ns()
         ids = [f"{stamp:020d}-{os.getpid()}-{next(_SPOOL_COUNTER):08d}-{random.token_hex(4)}" for _ in bodies]
         items = [Pending(ident, when, body) for ident, (when, body) in zip(ids, bodies, strict=True)]
+        if self._appender is not None:
+            handed = self._through_appender(items)
+            if handed is not None:
+                return handed
+        group = self.append(items)
+        self.checkpoint_due(group)
+        return [row.entry() for row in group.mine]
+
+    def _through_appender(self, items: Sequence[Pending]) -> list[Entry] | None:
+        """The entries as the appender acknowledged them; None when no appender took them (the
+        caller appends them itself). An appender that took them and gave no answer may or may not
+        have committed them: they are appended once, by id, whichever it was."""
+        if self._link is None:
+            assert self._appender is not None
+            if not self._appender.exists():  # no appender (and nothing more to import)
+                return None
+            from blastdoor.ledger.appender_link import AppenderLink
+
+            self._link = AppenderLink(self._appender, identity=self.identity())
+        from blastdoor.ledger.appender_link import Unsure
+
+        try:
+            answer = self._link.append(items)
+        except Unsure:
+            group = self.append(items, once=True)
+            self.checkpoint_due(group)
+            return [row.entry() for row in group.mine]
+        if answer is None:
+            return None
+        self.witness_problems = answer.problems
+        return [Entry(seq=seq, body=item.body, leaf_hash=leaf, chain_hash=link)
+                for item, (seq, leaf, link) in zip(items, answer.entries, strict=True)]  # fmt: skip
+
+    def append(self, items: Sequence[Pending], *, once: bool = False) -> Group:
+        """Append ``items`` in one store transaction (the genesis entry first when the ledger is
+        empty), extending the head this writer keeps in memory while no other writer moved it
+        (then nothing is read but the last entry's id and link) and reading the tree's right edge
+        otherwise. ``once``: :meth:`Store.append_once`. Where the store has a one-statement
+        append for a known end (:meth:`Store.append_after`), it is tried first while this writer
+        found the ledger where it left it last time."""
+        head, made = self._head, []
+        if head is not None and self._alone and self.store.appends_after_head:
+            rows, end = head.grow(([_body(self._genesis())] if head.size == 0 else []) + [(i.time, i.body) for i in items])
+            self._head = None  # until the append is known to be on disk
+            if self.store.append_after(head, rows, [item.id for item in items] if once else []):
+                self._head = end
+                return Group(rows[len(rows) - len(items) :], rows)
+
+        def frontier_seqs(size: int) -> list[int]:
+            if head is not None and head.size == size:
+                return [size] if size else []
+            return chain.frontier_seqs(size)
 
         def extend(size: int, edge: Sequence[Row], waiting: Sequence[tuple[str, bytes]]) -> list[Row]:
-            return chain.extend(size, edge, ([_body(self._genesis())] if size == 0 else []) + list(waiting))
+            self._alone = head is not None and head.size == size
+            start = head if self._alone and head is not None else chain.Head.of(size, edge)
+            if size and (last := next((row for row in edge if row.seq == size), None)) and last.chain_hash != start.chain:
+                raise LedgerError(f"entry {size} changed while this writer held the ledger open",
+                                  hint="run `blastdoor ledger verify`")  # fmt: skip
+            rows, end = start.grow(([_body(self._genesis())] if size == 0 else []) + list(waiting))
+            made.append(end)
+            return rows
 
-        group = self.store.append_entries(items, extend, chain.frontier_seqs)
+        self._head = None  # until this append is known to be on disk
+        group = (self.store.append_once if once else self.store.append_entries)(items, extend, frontier_seqs)
+        if made and group.appended and group.appended[-1].seq == made[-1].size:
+            self._head = made[-1]
+        return group
+
+    def checkpoint_due(self, group: Group) -> None:
+        """Sign a checkpoint when ``group`` appended an entry whose id is a multiple of the cadence."""
         if any(row.seq % self._every == 0 for row in group.appended):
             self.checkpoint()
-        return [row.entry() for row in group.mine]
+
+    def identity(self) -> str:
+        """What names this ledger to an appender: its database and its keys folder (a digest)."""
+        where = self.store.url
+        if where.startswith("sqlite:///"):
+            where = "sqlite:///" + os.path.realpath(where.removeprefix("sqlite:///"))
+        return hashlib.sha256(f"{where}\n{os.path.realpath(self._keys)}".encode()).hexdigest()
 
     def _genesis(self) -> dict[str, Any]:
         return {
@@ -142,7 +226,7 @@ class Ledger:
         """Sign the current tree head, store it and copy it to every witness."""
         signer = self.signer
         stored = self.store.add_checkpoint(
-            lambda size: signer.sign(size=size, root=self.root(size), time=now())
+            lambda size: signer.sign(size=size, root=self._root_at(size), time=now())
         )
         from blastdoor.ledger import witness
 
@@ -176,6 +260,11 @@ class Ledger:
     def root(self, size: int) -> bytes:
         return merkle.root(self, size) if size else merkle.EMPTY_ROOT
 
+    def _root_at(self, size: int) -> bytes:
+        """The root of the first ``size`` entries, from the head this writer keeps when it is that size."""
+        head = self._head
+        return head.frontier.root() if head is not None and head.size == size else self.root(size)
+
 
 def _body(payload: Mapping[str, Any]) -> tuple[str, bytes]:
     try:
@@ -187,6 +276,11 @@ def _body(payload: Mapping[str, Any]) -> tuple[str, bytes]:
         raise LedgerError(
             f"an entry cannot be written as canonical JSON: {error}", hint="report this as a bug"
         ) from None
+
+
+def appender_socket(home: Path) -> Path:
+    """Where a home's appender listens (appender.py)."""
+    return home / "run" / "ledger.sock"
 
 
 def redaction_key(keys: Path) -> bytes:

@@ -17,15 +17,71 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from blastdoor.ledger.store import (
     APPROVAL_TABLES,
+    PRUNE_EVERY,
+    RESULTS_KEPT,
     Extender,
+    Group,
+    GroupExtender,
     LedgerError,
+    Pending,
     Row,
     Store,
     StoredCheckpoint,
+    first_time,
 )
 
 if TYPE_CHECKING:
     import psycopg
+
+    from blastdoor.ledger.chain import Head
+
+_LOCK_CLASS = 0x6C6467  # advisory lock namespace for "ldg"; the second key is the schema's hash
+
+# Migration 3: the ids noted with entries (store.py), and an append in one round trip for a writer
+# that holds the ledger's end in memory: under the writers' lock, and only if the ledger still
+# ends where the writer believes and none of the ids is noted yet; otherwise nothing happens and
+# the writer appends the usual way. A VOLATILE function reads with a fresh snapshot per statement,
+# so the checks see everything committed before the lock was granted. The entries come as one JSON
+# array of [time, body, leaf hash, chain hash, nodes (hex), id or null], the cheapest parameter to
+# send from Python (arrays of bytea and text cost twice the client's CPU).
+APPEND_AFTER = f"""
+        CREATE TABLE ledger_spooled (
+            seq BIGINT PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE
+        );
+        CREATE FUNCTION ledger_append_after(after_seq BIGINT, after_chain BYTEA, lock_key TEXT, batch TEXT)
+        RETURNS BOOLEAN LANGUAGE plpgsql VOLATILE SET search_path FROM CURRENT AS $$
+        DECLARE
+            items JSONB := batch::jsonb;
+            last_seq BIGINT;
+            last_chain BYTEA;
+            one TEXT;
+        BEGIN
+            PERFORM pg_advisory_xact_lock({_LOCK_CLASS}, hashtext(lock_key));
+            SELECT seq, chain_hash INTO last_seq, last_chain FROM ledger_entries ORDER BY seq DESC LIMIT 1;
+            IF COALESCE(last_seq, 0) <> after_seq OR (after_seq > 0 AND last_chain <> after_chain) THEN
+                RETURN FALSE;
+            END IF;
+            -- one probe per id: "= ANY" was planned as a table scan while the table was new
+            FOR one IN SELECT item->>5 FROM jsonb_array_elements(items) AS item WHERE item->>5 IS NOT NULL LOOP
+                IF EXISTS (SELECT 1 FROM ledger_spooled WHERE id = one) THEN
+                    RETURN FALSE;
+                END IF;
+            END LOOP;
+            INSERT INTO ledger_entries (seq, time, body, leaf_hash, chain_hash, nodes)
+                SELECT after_seq + k, item->>0, item->>1, decode(item->>2, 'hex'), decode(item->>3, 'hex'), decode(item->>4, 'hex')
+                FROM jsonb_array_elements(items) WITH ORDINALITY AS x(item, k);
+            INSERT INTO ledger_spooled (seq, id)
+                SELECT after_seq + k, item->>5 FROM jsonb_array_elements(items) WITH ORDINALITY AS x(item, k)
+                WHERE item->>5 IS NOT NULL
+                ON CONFLICT (seq) DO UPDATE SET id = EXCLUDED.id;  -- a row left by an entry that was removed
+            IF (after_seq + jsonb_array_length(items)) / {PRUNE_EVERY} <> after_seq / {PRUNE_EVERY} THEN
+                EXECUTE 'DELETE FROM ledger_spooled WHERE seq < $1'  -- EXECUTE: planned with the value
+                    USING after_seq + jsonb_array_length(items) - {RESULTS_KEPT};
+            END IF;
+            RETURN TRUE;
+        END $$;
+        """
 
 MIGRATIONS: tuple[tuple[int, str], ...] = (
     (
@@ -48,9 +104,8 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         """,
     ),
     (2, APPROVAL_TABLES),
+    (3, APPEND_AFTER),
 )
-
-_LOCK_CLASS = 0x6C6467  # advisory lock namespace for "ldg"; the second key is the schema's hash
 _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -75,6 +130,7 @@ def _redacted(url: str) -> str:
 
 
 class PostgresStore(Store):
+    appends_after_head = True
     def __init__(self, *, url: str, schema: str, connection: psycopg.Connection[Any]) -> None:
         self.url = _redacted(url)
         self._schema = schema
@@ -113,7 +169,10 @@ class PostgresStore(Store):
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[psycopg.Cursor[Any]]:
-        with self._db.transaction(), self._db.cursor() as cursor:
+        """One write transaction under the advisory lock, in pipeline mode: statements go out
+        together and the client waits only where it reads a result (one round trip to take the
+        lock and read the ledger's end, one to insert and commit)."""
+        with self._db.pipeline(), self._db.transaction(), self._db.cursor() as cursor:
             cursor.execute(f"SET LOCAL search_path TO {self._schema}")
             cursor.execute(
                 "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_LOCK_CLASS, self._schema)
@@ -145,17 +204,67 @@ class PostgresStore(Store):
 
     def append(self, extend: Extender, frontier_seqs: Callable[[int], list[int]]) -> list[Row]:
         with self._errors("append"), self._write() as cursor:
-            cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM ledger_entries")
-            size = int(cursor.fetchone()[0])  # type: ignore[index]
-            new = extend(size, list(self._rows(cursor, frontier_seqs(size)).values()))
-            cursor.executemany(
-                "INSERT INTO ledger_entries (seq, time, body, leaf_hash, chain_hash, nodes) VALUES (%s, %s, %s, %s, %s, %s)",
-                [
-                    (r.seq, r.time, r.body.decode("utf-8"), r.leaf_hash, r.chain_hash, r.nodes)
-                    for r in new
-                ],
-            )
+            new = extend(*self._edge(cursor, self._last(cursor), frontier_seqs))
+            self._insert(cursor, new)
         return new
+
+    def append_once(self, items: Sequence[Pending], extend: GroupExtender,
+                    frontier_seqs: Callable[[int], list[int]]) -> Group:  # fmt: skip
+        ids = [item.id for item in items]
+        with self._errors("append"), self._write() as cursor, self._db.cursor() as ending:
+            cursor.execute("SELECT id, seq FROM ledger_spooled WHERE id = ANY(%s)", (ids,))
+            last = self._last(ending)  # sent with the query above: one round trip for both
+            noted = {str(i): int(seq) for i, seq in cursor.fetchall()}
+            fresh, new = first_time(items, noted), []
+            if fresh:
+                new = extend(*self._edge(cursor, last, frontier_seqs), [(i.time, i.body) for i in fresh])
+                self._insert(cursor, new)
+                taken = list(zip((item.id for item in fresh), (row.seq for row in new[len(new) - len(fresh):]), strict=True))
+                cursor.execute("DELETE FROM ledger_spooled WHERE seq >= %s", (new[0].seq,))  # left by removed entries
+                if new[-1].seq // PRUNE_EVERY != (new[0].seq - 1) // PRUNE_EVERY:  # not OR'ed: an OR scans the table
+                    cursor.execute("DELETE FROM ledger_spooled WHERE seq < %s", (new[-1].seq - RESULTS_KEPT,))
+                cursor.executemany("INSERT INTO ledger_spooled (id, seq) VALUES (%s, %s)", taken)
+                noted |= dict(taken)
+            rows = {row.seq: row for row in new}
+            earlier = [seq for seq in noted.values() if seq not in rows]
+            rows |= self._rows(cursor, earlier) if earlier else {}
+        if any(noted.get(i) not in rows for i in ids):
+            raise LedgerError("an entry noted as appended is missing from the ledger", hint="run `blastdoor ledger verify`")
+        return Group([rows[noted[i]] for i in ids], new)
+
+    def append_after(self, head: Head, rows: Sequence[Row], ids: Sequence[str]) -> bool:
+        """One statement, so one round trip and one commit (the connection is in autocommit)."""
+        import json
+
+        noted = [None] * (len(rows) - len(ids)) + list(ids)  # the ids belong to the last rows
+        batch = json.dumps([[r.time, r.body.decode("utf-8"), r.leaf_hash.hex(), r.chain_hash.hex(), r.nodes.hex(), i]
+                            for r, i in zip(rows, noted, strict=True)], ensure_ascii=False)  # fmt: skip
+        with self._errors("append"):
+            found = self._db.execute(
+                "SELECT ledger_append_after(%b, %b, %b, %b)", (head.size, head.chain, self._schema, batch)
+            ).fetchone()
+        return bool(found and found[0])
+
+    @staticmethod
+    def _last(cursor: psycopg.Cursor[Any]) -> psycopg.Cursor[Any]:
+        """Ask for the last entry (its id is the ledger's size); read with :meth:`_edge`."""
+        return cursor.execute("SELECT seq, time, body, leaf_hash, chain_hash, nodes FROM ledger_entries ORDER BY seq DESC LIMIT 1")
+
+    @classmethod
+    def _edge(cls, cursor: psycopg.Cursor[Any], last: psycopg.Cursor[Any],
+              frontier_seqs: Callable[[int], list[int]]) -> tuple[int, list[Row]]:  # fmt: skip
+        """The ledger's size and the rows an append needs: the last one and the rest of ``frontier_seqs(size)``."""
+        found = [_row(values) for values in last.fetchall()]
+        size = found[0].seq if found else 0
+        rest = [seq for seq in frontier_seqs(size) if seq != size]
+        return size, found + list(cls._rows(cursor, rest).values())
+
+    @staticmethod
+    def _insert(cursor: psycopg.Cursor[Any], rows: Sequence[Row]) -> None:
+        cursor.executemany(
+            "INSERT INTO ledger_entries (seq, time, body, leaf_hash, chain_hash, nodes) VALUES (%s, %s, %s, %s, %s, %s)",
+            [(r.seq, r.time, r.body.decode("utf-8"), r.leaf_hash, r.chain_hash, r.nodes) for r in rows],
+        )
 
     def size(self) -> int:
         with self._errors("read"):

@@ -259,13 +259,10 @@ class Redactor:
 
     def text(self, value: str) -> str:
         """``value`` with every secret the two layers find replaced by its marker."""
-        if _PLAIN_WORD.fullmatch(value):
-            return (
-                value  # one short word: no flag, assignment, URL, header or token shape fits in it
-            )
         known = self._memo.get(value)
         if known is None:
-            known = self._redacted(value)
+            # one short word: no flag, assignment, URL, header or token shape fits in it
+            known = value if _PLAIN_WORD.fullmatch(value) else self._redacted(value)
             if len(self._memo) >= MEMO_SIZE:
                 self._memo.clear()
             if len(value) <= MEMO_TEXT:
@@ -294,22 +291,23 @@ class Redactor:
 
     def payload(self, value: Any) -> Any:
         """A JSON-like value with every string redacted; values under secret-named keys go whole."""
-        if isinstance(value, str):
+        kind = type(value)  # exact types first: entries are plain JSON, and an ABC's test is slow
+        if kind is str or isinstance(value, str):
             return self.text(value)
-        if isinstance(value, Mapping):
-            return dict(self._member(key, item) for key, item in value.items())
-        if isinstance(value, list | tuple):
+        if kind is dict or isinstance(value, Mapping):
+            found: dict[Any, Any] = {}
+            for key, item in value.items():
+                if type(key) is not str and not isinstance(key, str):
+                    found[key] = self.payload(item)
+                    continue
+                redacted = self.text(key)
+                # the redacted key is judged too: a marker can split off a name like TOKEN on a later pass
+                secret = is_secret_name(key) or is_secret_name(redacted)
+                found[redacted] = self._whole(item) if secret else self.payload(item)
+            return found
+        if kind is list or isinstance(value, list | tuple):
             return [self.payload(item) for item in value]
         return value
-
-    def _member(self, key: Any, item: Any) -> tuple[Any, Any]:
-        if not isinstance(key, str):
-            return key, self.payload(item)
-        redacted = self.text(key)
-        # the redacted key is judged too: a marker can split off a name like TOKEN on a later pass
-        if is_secret_name(key) or is_secret_name(redacted):
-            return redacted, self._whole(item)
-        return redacted, self.payload(item)
 
     def _whole(self, value: Any) -> Any:
         """The marker for a value under a secret name (None, booleans and markers stay)."""

@@ -24,14 +24,14 @@ from pathlib import Path
 
 from blastdoor.ledger.store import LedgerError, Pending, Row
 
-# Migration 3: which spooled entry became which entry, kept for the last RESULTS_KEPT entries.
+# Migration 3: which spooled entry (or entry appended with ``append_once``) became which entry,
+# kept for the last RESULTS_KEPT entries (store.py).
 SPOOLED_TABLE = """
         CREATE TABLE ledger_spooled (
             seq INTEGER PRIMARY KEY,
             id TEXT NOT NULL UNIQUE
         );
         """
-RESULTS_KEPT = 100_000
 GROUP_LIMIT = 1_000  # spooled entries one group append takes besides the caller's own
 
 

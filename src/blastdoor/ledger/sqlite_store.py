@@ -17,11 +17,14 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from blastdoor.ledger.sqlite_spool import RESULTS_KEPT, SPOOLED_TABLE, Spool, rows_of
+from blastdoor.ledger.entry import GENESIS_CHAIN
+from blastdoor.ledger.sqlite_spool import SPOOLED_TABLE, Spool, rows_of
 from blastdoor.ledger.store import (
     APPROVAL_TABLES,
+    PRUNE_EVERY,
+    RESULTS_KEPT,
     Extender,
     Group,
     GroupExtender,
@@ -30,6 +33,7 @@ from blastdoor.ledger.store import (
     Row,
     Store,
     StoredCheckpoint,
+    first_time,
 )
 
 MIGRATIONS: tuple[tuple[int, str], ...] = (
@@ -56,10 +60,14 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (3, SPOOLED_TABLE),
 )
 
+if TYPE_CHECKING:
+    from blastdoor.ledger.chain import Head
+
 _HINT = "move the file aside and run `blastdoor init` for a new ledger, or restore it from a backup"
 
 
 class SQLiteStore(Store):
+    appends_after_head = True
     def __init__(self, *, path: Path, connection: sqlite3.Connection) -> None:
         self.url = f"sqlite:///{path}"
         self._path = path
@@ -174,8 +182,7 @@ class SQLiteStore(Store):
 
     def append(self, extend: Extender, frontier_seqs: Callable[[int], list[int]]) -> list[Row]:
         with self._errors("append"), self._write() as db:
-            size = self._size(db)
-            new = extend(size, list(self._rows(db, frontier_seqs(size)).values()))
+            new = extend(*self._edge(db, frontier_seqs))
             self._insert(db, new)
         return new
 
@@ -203,6 +210,26 @@ class SQLiteStore(Store):
         with self._errors("append"), self._locked():
             return self._group(ids, extend, frontier_seqs)
 
+    def append_once(self, items: Sequence[Pending], extend: GroupExtender,
+                    frontier_seqs: Callable[[int], list[int]]) -> Group:  # fmt: skip
+        with self._errors("append"), self._locked():
+            return self._lead([], items, extend, frontier_seqs, once=True)
+
+    def append_after(self, head: Head, rows: Sequence[Row], ids: Sequence[str]) -> bool:
+        with self._errors("append"), self._locked(), self._transaction() as db:
+            last = db.execute("SELECT seq, chain_hash FROM ledger_entries ORDER BY seq DESC LIMIT 1").fetchone()
+            if ((int(last[0]), bytes(last[1])) if last else (0, GENESIS_CHAIN)) != (head.size, head.chain):
+                return False  # another writer moved the end (spooled entries wait for the lock: they are next)
+            if rows[0].seq != head.size + 1 or (ids and self._results(db, ids)):
+                return False
+            self._insert(db, rows)
+            if ids:  # REPLACE: a row left by an entry that was removed gives way
+                db.executemany("INSERT OR REPLACE INTO ledger_spooled (seq, id) VALUES (?, ?)",
+                               zip((row.seq for row in rows[len(rows) - len(ids) :]), ids, strict=True))  # fmt: skip
+                if rows[-1].seq // PRUNE_EVERY != head.size // PRUNE_EVERY:
+                    db.execute("DELETE FROM ledger_spooled WHERE seq < ?", (rows[-1].seq - RESULTS_KEPT,))
+        return True
+
     def _group(self, ids: Sequence[str], extend: GroupExtender, frontier_seqs: Callable[[int], list[int]]) -> Group:
         """Under the writers' lock: the rows of spooled entries ``ids``, appending them (with
         everything else spooled) unless another writer did."""
@@ -212,37 +239,41 @@ class SQLiteStore(Store):
         return self._lead(ids, [], extend, frontier_seqs)
 
     def _lead(self, ids: Sequence[str], own: Sequence[Pending], extend: GroupExtender,
-              frontier_seqs: Callable[[int], list[int]]) -> Group:  # fmt: skip
+              frontier_seqs: Callable[[int], list[int]], *, once: bool = False) -> Group:  # fmt: skip
         """Under the writers' lock: one transaction appending what is spooled (the caller's
-        spooled ``ids`` among it) and then ``own``, which was never spooled."""
+        spooled ``ids`` among it) and then ``own``, which was never spooled (``once``: noting
+        their ids, and skipping those noted before)."""
         batches = self._spool.waiting(ids)
         waiting = [item for _, batch in batches for item in batch]
         with self._transaction():
-            appended, taken = self._take(waiting, own, extend, frontier_seqs)
+            appended, taken = self._take(waiting, own, extend, frontier_seqs, once=once)
         self._spool.clear([name for name, _ in batches])  # appended now, or by a writer that died before clearing them
         rows = {row.seq: row for row in appended}
-        missing = [taken[i] for i in ids if i in taken and taken[i] not in rows]  # only the caller's
+        wanted = [*ids, *(item.id for item in own)] if once else list(ids)
+        missing = [taken[i] for i in wanted if i in taken and taken[i] not in rows]  # only the caller's
         rows |= self._rows(self._db, missing) if missing else {}
-        return Group(rows_of(ids, taken, rows) + (appended[-len(own):] if own else []), appended)
+        plain = appended[-len(own):] if own and not once else []
+        return Group(rows_of(wanted, taken, rows) + plain, appended)
 
     def _take(self, waiting: list[Pending], own: Sequence[Pending], extend: GroupExtender,
-              frontier_seqs: Callable[[int], list[int]]) -> tuple[list[Row], dict[str, int]]:  # fmt: skip
+              frontier_seqs: Callable[[int], list[int]], *, once: bool) -> tuple[list[Row], dict[str, int]]:  # fmt: skip
         """Inside the write transaction: append the spooled entries not appended before, then
-        ``own``; the new rows, and which spooled id became which entry."""
-        before = self._results(self._db, [item.id for item in waiting])
-        fresh = [item for item in waiting if item.id not in before]
-        if not fresh and not own:
+        ``own`` (``once``: those not appended before); the new rows, and which noted id became
+        which entry."""
+        noting = [*waiting, *own] if once else waiting
+        before = self._results(self._db, [item.id for item in noting])
+        fresh = first_time(noting, before)
+        plain = [] if once else list(own)
+        if not fresh and not plain:
             return [], before
-        size = self._size(self._db)
-        edge = list(self._rows(self._db, frontier_seqs(size)).values())
-        new = extend(size, edge, [(item.time, item.body) for item in (*fresh, *own)])
+        new = extend(*self._edge(self._db, frontier_seqs), [(item.time, item.body) for item in (*fresh, *plain)])
         self._insert(self._db, new)
         if not fresh:
             return new, before
-        spooled = new[len(new) - len(own) - len(fresh) : len(new) - len(own)]
+        noted = new[len(new) - len(plain) - len(fresh) : len(new) - len(plain)]
         self._db.execute("DELETE FROM ledger_spooled WHERE seq >= ? OR seq < ?",  # left by removed entries; old
                          (new[0].seq, new[-1].seq - RESULTS_KEPT))  # fmt: skip
-        taken = {item.id: row.seq for item, row in zip(fresh, spooled, strict=True)}
+        taken = {item.id: row.seq for item, row in zip(fresh, noted, strict=True)}
         self._db.executemany("INSERT INTO ledger_spooled (seq, id) VALUES (?, ?)", [(seq, i) for i, seq in taken.items()])
         return new, before | taken
 
@@ -259,6 +290,16 @@ class SQLiteStore(Store):
             return {}
         marks = ",".join("?" * len(ids))
         return {str(i): int(seq) for seq, i in db.execute(f"SELECT seq, id FROM ledger_spooled WHERE id IN ({marks})", list(ids))}
+
+    @classmethod
+    def _edge(cls, db: sqlite3.Connection, frontier_seqs: Callable[[int], list[int]]) -> tuple[int, list[Row]]:
+        """The ledger's size and the rows an append needs: the last one (read first, which gives
+        the size), and the rest of ``frontier_seqs(size)``."""
+        last = [_row(found) for found in db.execute(
+            "SELECT seq, time, body, leaf_hash, chain_hash, nodes FROM ledger_entries ORDER BY seq DESC LIMIT 1")]  # fmt: skip
+        size = last[0].seq if last else 0
+        rest = [seq for seq in frontier_seqs(size) if seq != size]
+        return size, last + list(cls._rows(db, rest).values())
 
     @staticmethod
     def _size(db: sqlite3.Connection) -> int:

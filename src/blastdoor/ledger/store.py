@@ -14,11 +14,15 @@ every node can be fetched by entry id in one indexed query (:func:`blastdoor.led
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from blastdoor.errors import BlastdoorError
 from blastdoor.ledger.entry import Entry
+
+if TYPE_CHECKING:
+    from blastdoor.ledger.chain import Head
 
 
 class LedgerError(BlastdoorError):
@@ -100,6 +104,24 @@ class Group:
     appended: list[Row]
 
 
+# Migration 3 on every backend: ``ledger_spooled (seq, id)``, which writer-chosen id became which
+# entry, for entries that may be asked for again (spooled ones on SQLite, ``append_once`` on both),
+# kept for the newest RESULTS_KEPT entries.
+RESULTS_KEPT = 100_000
+PRUNE_EVERY = 1_024  # noted ids older than RESULTS_KEPT entries are removed once per this many entries
+
+
+def first_time(items: Sequence[Pending], noted: Mapping[str, int]) -> list[Pending]:
+    """The items whose ids are not noted yet, each id once (a repeated id is one entry)."""
+    seen = set(noted)
+    fresh = []
+    for item in items:
+        if item.id not in seen:
+            seen.add(item.id)
+            fresh.append(item)
+    return fresh
+
+
 class SideTables(ABC):
     """Plain SQL on the tables that live beside the ledger in the same database (approval
     requests and grants, :mod:`blastdoor.approvals.book`). ``?`` placeholders on every backend."""
@@ -117,6 +139,14 @@ class Store(SideTables):
     """One ledger database."""
 
     url: str
+    appends_after_head = False  # True: :meth:`append_after` is worth trying
+
+    def append_after(self, head: Head, rows: Sequence[Row], ids: Sequence[str]) -> bool:
+        """Append ``rows``, made by extending ``head``, and note ``ids`` with the last of them,
+        in one transaction, if the ledger still ends at ``head`` and no id is noted yet; False
+        (and nothing appended) otherwise. A shortcut for a writer that keeps the ledger's end in
+        memory (one statement where the usual append reads first); a store without one says False."""
+        return False
 
     @abstractmethod
     def append(self, extend: Extender, frontier_seqs: Callable[[int], list[int]]) -> list[Row]:
@@ -134,6 +164,15 @@ class Store(SideTables):
         bodies = [(item.time, item.body) for item in items]
         new = self.append(lambda size, edge: extend(size, edge, bodies), frontier_seqs)
         return Group(new[-len(items) :], new)
+
+    @abstractmethod
+    def append_once(self, items: Sequence[Pending], extend: GroupExtender,
+                    frontier_seqs: Callable[[int], list[int]]) -> Group:  # fmt: skip
+        """Append ``items`` durably, in order, except those an earlier ``append_once`` appended
+        (told by their ids), and note every id with its entry in the same commit. For a writer
+        that may ask again without knowing whether its last commit happened: the appender, and a
+        client whose appender died before answering (appender.py). ``mine`` holds the row of
+        every item, appended now or before."""
 
     @abstractmethod
     def size(self) -> int:
