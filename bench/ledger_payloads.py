@@ -27,7 +27,7 @@ from blastdoor.ledger.appender_link import AppenderLink
 from blastdoor.ledger.entry import canonical
 from blastdoor.ledger.ledger import Ledger, appender_socket
 from blastdoor.ledger.store import Pending
-from ledger import _run, _settings, _varied, sample_payload  # type: ignore[import-not-found]
+from ledger import _ledger_writer, _run, _settings, _varied, sample_payload  # type: ignore[import-not-found]
 
 
 class RedactingAppender(Appender):
@@ -49,19 +49,6 @@ def _serve(home: str, url: str, redacting: bool, stop: Any, ready: Any) -> None:
         threading.Thread(target=lambda: (stop.wait(), appender.stop()), daemon=True).start()
         ready.set()
         appender.run()
-
-
-def _body_writer(home: str, url: str, seconds: float, start: float, out: Any) -> None:
-    payload = sample_payload()
-    with Ledger.open(_settings(home, url)) as ledger:
-        ledger.record(payload)
-        while time.time() < start:
-            time.sleep(0.001)
-        count = 0
-        while time.time() < start + seconds:
-            ledger.record(_varied(payload, count))
-            count += 1
-    out.put(count)
 
 
 def _payload_writer(home: str, url: str, seconds: float, start: float, out: Any) -> None:
@@ -106,12 +93,13 @@ def main() -> None:
         ensure_home(_settings(home, url))
         rates: dict[str, list[float]] = {"writers redact": [], "appender redacts": []}
         for _ in range(args.rounds):
-            for mode, writer in (("writers redact", _body_writer), ("appender redacts", _payload_writer)):
+            modes = (("writers redact", _ledger_writer, (home, url, True)), ("appender redacts", _payload_writer, (home, url)))
+            for mode, writer, writer_args in modes:
                 stop, ready = context.Event(), context.Event()
                 server = context.Process(target=_serve, args=(home, url, mode == "appender redacts", stop, ready))
                 server.start()
                 assert ready.wait(30)
-                rates[mode].append(_run(writer, (home, url), args.writers, args.seconds))
+                rates[mode].append(_run(writer, writer_args, args.writers, args.seconds))
                 stop.set()
                 server.join(30)
         for mode, found in rates.items():
