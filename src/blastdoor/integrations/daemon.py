@@ -123,9 +123,6 @@ def serve(settings: Settings, *, idle: float = IDLE_SECONDS, shared: Path | None
             os.umask(old_mask)
         server.listen(64)
         server.settimeout(None if shared else idle)
-        runtime = Runtime(settings)
-        appender = Running(settings)  # this home's ledger appender, for the daemon and every other writer
-        stamp, next_look = code_stamp(), time.monotonic() + 1.0
         stopping = False
 
         def stop(_signum: int, _frame: FrameType | None) -> None:
@@ -133,7 +130,10 @@ def serve(settings: Settings, *, idle: float = IDLE_SECONDS, shared: Path | None
             stopping = True
             server.close()
 
-        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGTERM, stop)  # before the slow start below: a stop asked meanwhile is a clean stop
+        runtime = Runtime(settings)
+        appender = Running(settings)  # this home's ledger appender, for the daemon and every other writer
+        stamp, next_look = code_stamp(), time.monotonic() + 1.0
         try:
             while not stopping:
                 try:
