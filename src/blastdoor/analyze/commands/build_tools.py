@@ -13,8 +13,9 @@ import re
 from collections.abc import Iterator
 
 from blastdoor.analyze.commands import CommandFamily
+from blastdoor.analyze.commands.generic import ordinary_program
 from blastdoor.analyze.invocation import Analysis, Invocation, effect
-from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
+from blastdoor.model import Effect, Reversibility, Target, Verb
 
 # Maven lifecycle phase `deploy` and plugin goals that upload (maven-deploy-plugin,
 # maven-release-plugin, nexus-staging, central-publishing).
@@ -69,13 +70,7 @@ def _build(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         )
         return
     what = " ".join(operands[:3]) or "the default tasks"
-    yield effect(
-        inv,
-        Verb.EXECUTE,
-        Target("program", inv.name),
-        f"build with {inv.name} ({what})",
-        scope=Scope.LOCAL,
-    )
+    yield ordinary_program(inv, f"build with {inv.name} ({what})")
 
 
 FAMILIES = (

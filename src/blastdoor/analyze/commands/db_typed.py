@@ -26,9 +26,9 @@ from dataclasses import replace
 from blastdoor.analyze.commands import CommandFamily
 from blastdoor.analyze.commands.db_stores import mongo_effects, redis_command
 from blastdoor.analyze.commands.generic import ordinary_program
-from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
+from blastdoor.analyze.invocation import Analysis, Invocation, Word
 from blastdoor.analyze.sql import analyze_sql
-from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
+from blastdoor.model import Effect, Reversibility, Verb
 
 SQL_SHAPE = re.compile(
     r"""(?ix)^\s*(
@@ -118,13 +118,10 @@ def typed_command(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
 
 def _nothing(inv: Invocation) -> Effect:
     """Database text that, sent on, would only read or make a targeted change: nothing runs."""
-    return effect(
+    return ordinary_program(
         inv,
-        Verb.EXECUTE,
-        Target("program", inv.name),
         "run nothing: database text typed at the shell, which rejects it; what it would do in a "
         "database is judged when it reaches a client",
-        scope=Scope.LOCAL,
     )
 
 

@@ -7,7 +7,7 @@ there, text that does not parse).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from blastdoor.analyze import paths
 from blastdoor.analyze.commands import CommandFamily
@@ -39,10 +39,11 @@ READERS = frozenset({
 })  # fmt: skip
 
 
-def ordinary_program(inv: Invocation) -> Effect:
-    return effect(
-        inv, Verb.EXECUTE, Target("program", inv.name), f"run {inv.name}", scope=Scope.LOCAL
-    )
+def ordinary_program(inv: Invocation, detail: str = "", *, tags: Iterable[str] = ()) -> Effect:
+    """Running ``inv``'s program on this machine, with nothing more known about it: a local
+    ``execute`` (``detail`` says what it is for, ``run NAME`` when empty)."""
+    return effect(inv, Verb.EXECUTE, Target("program", inv.name), detail or f"run {inv.name}",
+                  scope=Scope.LOCAL, tags=tags)  # fmt: skip
 
 
 def _reader(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:

@@ -17,6 +17,7 @@ import shlex
 from collections.abc import Iterator, Sequence
 
 from blastdoor.analyze.commands import CommandFamily
+from blastdoor.analyze.commands.generic import ordinary_program
 from blastdoor.analyze.commands.justfiles import analyze_just
 from blastdoor.analyze.commands.library_calls import names
 from blastdoor.analyze.commands.makefiles import analyze_make, make_recipe_to_shell
@@ -34,10 +35,6 @@ from blastdoor.model import Effect, Scope, Target, Verb
 __all__ = ["FAMILIES", "deno_task", "make_recipe_to_shell", "package_script"]
 
 _GLOBAL_PREFIX = "/usr/local/lib/node_modules"
-
-
-def _ordinary(inv: Invocation, what: str) -> Effect:
-    return effect(inv, Verb.EXECUTE, Target("program", inv.name), what, scope=Scope.LOCAL)
 
 
 def _scripts(ctx: Analysis, path: str, key: str = "scripts") -> dict[str, str] | None:
@@ -172,7 +169,7 @@ def _package_manager(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         return
     options, rest = _split(inv.args)
     if not rest:
-        yield _ordinary(inv, "run bun" if tool == "bun" else f"install dependencies with {tool}")
+        yield ordinary_program(inv, "run bun" if tool == "bun" else f"install dependencies with {tool}")
         return
     command, args = rest[0].text, rest[1:]
     if tool == "bun" and command == "a":  # bun's own alias of `add`
@@ -195,7 +192,7 @@ def _package_manager(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         if is_global or options.get("--location") == "global":
             yield _global(inv, tool)
         else:
-            yield _ordinary(inv, f"{tool} {command}: change the project's dependencies")
+            yield ordinary_program(inv, f"{tool} {command}: change the project's dependencies")
     elif tool == "bun" and re.search(r"\.(m?[jt]sx?|cjs)$|/", command):
         yield from _bun_code(inv, ctx, rest)
     elif tool != "npm" and command not in _YARN_BUILTINS | (
@@ -205,7 +202,7 @@ def _package_manager(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
             inv, ctx, command, args, via=f"{tool} {command}", directory=directory
         )
     else:
-        yield _ordinary(inv, f"run {tool} {command}")
+        yield ordinary_program(inv, f"run {tool} {command}")
 
 
 def _registry(inv: Invocation, ctx: Analysis, tool: str, command: str, args: Sequence[Word],
@@ -218,7 +215,7 @@ def _registry(inv: Invocation, ctx: Analysis, tool: str, command: str, args: Seq
     elif command in REGISTRY_COMMANDS:
         yield from registry_change(inv, ctx, tool, command, args, directory)
     else:
-        yield _ordinary(inv, f"run {tool} npm {command}")
+        yield ordinary_program(inv, f"run {tool} npm {command}")
 
 
 def _run_script(inv: Invocation, ctx: Analysis, tool: str, args: list[Word], options: dict[str, str],
@@ -323,7 +320,7 @@ def _runner(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         if inv.args[:1] and inv.args[0].text == "run":
             yield from run_package(inv, ctx, inv.args[1:], via="pipx run")
         else:
-            yield _ordinary(inv, "run pipx")
+            yield ordinary_program(inv, "run pipx")
         return
     yield from run_package(inv, ctx, inv.args, via=inv.name)
 
@@ -350,7 +347,7 @@ def _environment_runner(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         )
         return
     if command not in ("run", "exec"):
-        yield _ordinary(inv, f"run {inv.name} {command}".strip())
+        yield ordinary_program(inv, f"run {inv.name} {command}".strip())
         return
     rest = words[1:]
     module = False

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from blastdoor.analyze.commands import CommandFamily, lookup
 from blastdoor.analyze.commands.filesystem import write_effect
+from blastdoor.analyze.commands.generic import ordinary_program
 from blastdoor.analyze.commands.project_tasks import missing
 from blastdoor.analyze.commands.python_code import python_effects
 from blastdoor.analyze.commands.script_code import code_effects
@@ -231,9 +232,7 @@ def code_of(
         found = python_effects(inv, ctx, text, origin=origin)
     else:
         found = code_effects(inv, ctx, text, language=language, origin=origin)
-    return found or [
-        effect(inv, Verb.EXECUTE, Target("program", inv.name), f"run {origin}", scope=Scope.LOCAL)
-    ]
+    return found or [ordinary_program(inv, f"run {origin}")]
 
 
 def file_code(inv: Invocation, ctx: Analysis, path: Word, *, language: str) -> list[Effect]:
@@ -286,13 +285,7 @@ def stdin_code(inv: Invocation, ctx: Analysis, *, language: str) -> list[Effect]
             )
         ]
     return [
-        effect(
-            inv,
-            Verb.EXECUTE,
-            Target("program", inv.name),
-            f"start an interactive {inv.name}",
-            scope=Scope.LOCAL,
-        )
+        ordinary_program(inv, f"start an interactive {inv.name}")
     ]
 
 

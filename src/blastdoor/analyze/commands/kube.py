@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from blastdoor.analyze.commands import CommandFamily, kube_manifests
+from blastdoor.analyze.commands.generic import ordinary_program
 from blastdoor.analyze.commands.remote import resource_families
 from blastdoor.analyze.commands.verbs import Parsed, elsewhere, hint_tags, parse, words
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
@@ -288,9 +289,7 @@ def _embedded(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
             rest = rest[1:]
         yield from ctx.run_argv(inv, [Word(words[0].text), *rest], via=inv.name)
         return
-    yield effect(
-        inv, Verb.EXECUTE, Target("program", inv.name), f"run {inv.name}", scope=Scope.LOCAL
-    )
+    yield ordinary_program(inv)
 
 
 def _helm(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:

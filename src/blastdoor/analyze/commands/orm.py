@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 
 from blastdoor.analyze.commands import CommandFamily
 from blastdoor.analyze.commands.db_base import database_effect, file_effects, redact, sql_effects
+from blastdoor.analyze.commands.generic import ordinary_program
 from blastdoor.analyze.commands.orm_tasks import (
     ALIASES,
     RESTORE,
@@ -27,8 +28,8 @@ from blastdoor.analyze.commands.orm_tasks import (
     Task,
 )
 from blastdoor.analyze.commands.saas import Cli, analyzer
-from blastdoor.analyze.invocation import Analysis, Invocation, effect
-from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
+from blastdoor.analyze.invocation import Analysis, Invocation
+from blastdoor.model import Effect, Reversibility, Verb
 
 _GONE, _REV = Reversibility.IRREVERSIBLE, Reversibility.REVERSIBLE
 
@@ -110,13 +111,7 @@ def _orm(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     if found is None and restore:  # db:restore, gitlab:backup:restore: a backup over live data
         found = (restore, RESTORE)
     if found is None:
-        yield effect(
-            inv,
-            Verb.EXECUTE,
-            Target("program", inv.name),
-            f"run {inv.name} {' '.join(words[:2])}",
-            scope=Scope.LOCAL,
-        )
+        yield ordinary_program(inv, f"run {inv.name} {' '.join(words[:2])}")
         return
     key, (verb, rev, detail) = found
     verb, rev, detail = _refine(tool, key, words, (verb, rev, detail))

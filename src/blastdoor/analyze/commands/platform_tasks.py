@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from blastdoor.analyze.commands.db_base import sql_effects, stdin_effects
+from blastdoor.analyze.commands.generic import ordinary_program
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
 
@@ -154,15 +155,7 @@ def _publish(inv: Invocation, ctx: Analysis, line: Line) -> list[Effect] | None:
     words = line.ops[1:] if inv.name == "yarn" and line.ops[:1] == ["npm"] else line.ops
     task = _PUBLISH.get(words[0] if words else "")
     if task is None or (inv.name in ("cargo",) and words[0] not in ("publish", "yank", "owner")):
-        return [
-            effect(
-                inv,
-                Verb.EXECUTE,
-                Target("program", inv.name),
-                f"run {inv.name} {' '.join(line.ops[:1])}",
-                scope=Scope.LOCAL,
-            )
-        ]
+        return [ordinary_program(inv, f"run {inv.name} {' '.join(line.ops[:1])}")]
     if len(words) < 2 and words[0] == "deprecate":
         return []
     if line.flags & {"--dry-run", "-n", "--list", "-l"} or ("--undo" in line.flags and words[0] == "yank"):

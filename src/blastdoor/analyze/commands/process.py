@@ -17,6 +17,7 @@ from dataclasses import replace
 from itertools import pairwise
 
 from blastdoor.analyze.commands import CommandFamily
+from blastdoor.analyze.commands.generic import ordinary_program
 from blastdoor.analyze.commands.persistence import boot_off, persist
 from blastdoor.analyze.commands.process_listing import Listing, process_listing
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
@@ -401,11 +402,9 @@ def _init(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
             tags={DISRUPTION},
         )
     elif inv.name == "init" and not level:
-        yield effect(inv, Verb.EXECUTE, Target("program", "init"), "run init", scope=Scope.LOCAL)
+        yield ordinary_program(inv)
     else:
-        yield effect(
-            inv, Verb.EXECUTE, Target("program", inv.name), f"{inv.name} {level}", scope=Scope.LOCAL
-        )
+        yield ordinary_program(inv, f"{inv.name} {level}")
 
 
 def _web_server(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
+from blastdoor.analyze.commands.generic import ordinary_program
 from blastdoor.analyze.commands.verbs import (
     HINT_OPTIONS,
     IRREVERSIBLE_WORDS,
@@ -129,14 +130,7 @@ def cli_effects(inv: Invocation, ctx: Analysis, cli: Cli, parsed: Parsed) -> Ite
             tags=tags,
         )
     else:
-        yield effect(
-            inv,
-            Verb.EXECUTE,
-            Target("program", inv.name),
-            f"run {said}",
-            scope=Scope.LOCAL,
-            tags=tags,
-        )
+        yield ordinary_program(inv, f"run {said}", tags=tags)
 
 
 def analyzer(cli: Cli) -> Callable[[Invocation, Analysis], Iterator[Effect]]:
@@ -144,9 +138,7 @@ def analyzer(cli: Cli) -> Callable[[Invocation, Analysis], Iterator[Effect]]:
         if cli.nouns and not (
             inv.args and inv.args[0].text.lower() in cli.nouns | {"--help", "help", "--version"}
         ):
-            yield effect(
-                inv, Verb.EXECUTE, Target("program", inv.name), f"run {inv.name}", scope=Scope.LOCAL
-            )
+            yield ordinary_program(inv)
             return
         parsed = parse(
             inv.args, values=cli.valued, flags=cli.flags, verbs=cli.verbs, depth=cli.depth

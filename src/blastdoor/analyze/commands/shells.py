@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from blastdoor.analyze.commands import CommandFamily
+from blastdoor.analyze.commands.generic import ordinary_program
 from blastdoor.analyze.commands.project_tasks import missing
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect, unknown
 from blastdoor.model import Effect, Scope, Target, Verb
@@ -67,8 +68,7 @@ def _stdin_script(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         yield unknown(inv, f"{inv.name} runs a script read from {source}",
                       tags={"remote-code"} if remote else set())  # fmt: skip
     else:
-        yield effect(inv, Verb.EXECUTE, Target("program", inv.name), f"start an interactive {inv.name}",
-                     scope=Scope.LOCAL)  # fmt: skip
+        yield ordinary_program(inv, f"start an interactive {inv.name}")
 
 
 def run_file(inv: Invocation, ctx: Analysis, path: str, *, via: str) -> Iterator[Effect]:
