@@ -17,8 +17,8 @@ from dataclasses import replace
 
 from blastdoor.analyze.commands import CommandFamily
 from blastdoor.analyze.commands.generic import ordinary_program
-from blastdoor.analyze.commands.saas import Cli, cli_effects
-from blastdoor.analyze.commands.verbs import parse, words
+from blastdoor.analyze.commands.saas import Cli, analyzer
+from blastdoor.analyze.commands.verbs import words
 from blastdoor.analyze.invocation import Analysis, Invocation, Word
 from blastdoor.model import Effect
 
@@ -40,10 +40,7 @@ _JENKINS = Cli(
 )  # fmt: skip
 
 
-def _jenkins_cli(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-    parsed = parse(inv.args, values=_JENKINS.valued, flags=_JENKINS.flags, verbs=_JENKINS.verbs,
-                   depth=_JENKINS.depth)  # fmt: skip
-    yield from cli_effects(inv, ctx, _JENKINS, parsed)
+_jenkins_cli = analyzer(_JENKINS)
 
 
 def _java(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
