@@ -52,7 +52,10 @@ def package_json(ctx: Analysis, path: str) -> dict[str, object] | None:
     return data if isinstance(data, dict) else None
 
 
-def _target(ctx: Analysis, tool: str, directory: str) -> Target:
+def _target(ctx: Analysis, tool: str, directory: str, package: str) -> Target:
+    """The package named on the line, else the one package.json in ``directory`` names."""
+    if package:
+        return Target("package-registry", package)
     data = (
         package_json(ctx, join_path(directory, "package.json"))
         if tool in ("npm", "yarn", "pnpm", "bun")
@@ -73,25 +76,19 @@ def publish(
     package: str = "",
 ) -> Effect:
     """``npm publish``, ``npm unpublish [PKG]``, ``poetry publish``, ``uv publish`` ..."""
-    target = Target("package-registry", package) if package else _target(ctx, tool, directory)
+    target = _target(ctx, tool, directory, package)
     if dry:
         return effect(inv, Verb.READ, target, f"show what {tool} would publish", scope=Scope.LOCAL)
-    if unpublish:
-        return effect(
-            inv,
-            Verb.DELETE,
-            target,
-            f"remove {target.name} from the public registry",
-            reversibility=Reversibility.IRREVERSIBLE,
-            tags={"publish"},
+    verb, what = (
+        (Verb.DELETE, f"remove {target.name} from the public registry")
+        if unpublish
+        else (
+            Verb.MODIFY,
+            f"publish {target.name} to the public registry; a published version cannot be replaced",
         )
+    )
     return effect(
-        inv,
-        Verb.MODIFY,
-        target,
-        f"publish {target.name} to the public registry; a published version cannot be replaced",
-        reversibility=Reversibility.IRREVERSIBLE,
-        tags={"publish"},
+        inv, verb, target, what, reversibility=Reversibility.IRREVERSIBLE, tags={"publish"}
     )
 
 
@@ -117,7 +114,7 @@ def registry_change(
     position = {"owner": 2, "access": len(operands) - 1}.get(command, low)
     chosen = operands[position] if low <= position < len(operands) else ""
     package = re.sub(r"(?<=.)@[^/@]*$", "", chosen)
-    target = Target("package-registry", package) if package else _target(ctx, tool, directory)
+    target = _target(ctx, tool, directory, package)
     yield effect(
         inv,
         Verb.MODIFY,
