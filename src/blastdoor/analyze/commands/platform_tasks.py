@@ -151,8 +151,9 @@ def _supabase(inv: Invocation, ctx: Analysis, line: Line) -> list[Effect] | None
 
 
 def _publish(inv: Invocation, ctx: Analysis, line: Line) -> list[Effect] | None:
-    """npm/pnpm/yarn/twine/cargo/gem: only the commands that change a package index."""
-    words = line.ops[1:] if inv.name == "yarn" and line.ops[:1] == ["npm"] else line.ops
+    """twine/cargo/gem: only the commands that change a package index (npm's are
+    :mod:`~blastdoor.analyze.commands.package_registry`'s)."""
+    words = line.ops
     task = _PUBLISH.get(words[0] if words else "")
     if task is None or (inv.name in ("cargo",) and words[0] not in ("publish", "yank", "owner")):
         return [ordinary_program(inv, f"run {inv.name} {' '.join(line.ops[:1])}")]
