@@ -24,9 +24,6 @@ _PROGRAM_VARS = (
 # The programs git starts to reach a remote, and the subcommands that reach one.
 _TRANSPORT = frozenset({"core.sshcommand", "git_ssh_command", "git_ssh", "git_proxy_command"})
 _REMOTE_SUBCOMMANDS = frozenset({"fetch", "pull", "push", "clone", "ls-remote", "submodule"})
-_PERSISTENT_KEYS = (
-    "core.fsmonitor", "core.sshcommand", "diff.external", "core.askpass", "gpg.program",
-)  # fmt: skip
 
 
 def inline_config(inv: Invocation) -> dict[str, str]:
