@@ -65,27 +65,12 @@ def _pg_restore(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         yield database_effect(inv, target, Verb.CREATE, "restore objects and rows from a dump")
 
 
+_MONGO_RESTORE_VALUES = ("--uri", "--host", "-h", "--db", "-d", "--collection", "-c",
+    "--nsInclude", "--file", "--mode", "--archive", "--type", "--fields", "-u", "-p")  # fmt: skip
+
+
 def _mongo_restore(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-    line = parse_line(
-        inv.args,
-        (
-            "--uri",
-            "--host",
-            "-h",
-            "--db",
-            "-d",
-            "--collection",
-            "-c",
-            "--nsInclude",
-            "--file",
-            "--mode",
-            "--archive",
-            "--type",
-            "--fields",
-            "-u",
-            "-p",
-        ),
-    )
+    line = parse_line(inv.args, _MONGO_RESTORE_VALUES)
     if line.has(*HELP):
         return
     target = target_of(
@@ -190,24 +175,12 @@ def _mysqladmin(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
             yield database_effect(inv, target, Verb.READ, f"mysqladmin {command}")
 
 
+_PG_CTL_VALUES = ("-D", "--pgdata", "-m", "--mode", "-l", "--log", "-o", "--options", "-t",
+    "--timeout", "-w", "-s")  # fmt: skip
+
+
 def _pg_ctl(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-    line = parse_line(
-        inv.args,
-        (
-            "-D",
-            "--pgdata",
-            "-m",
-            "--mode",
-            "-l",
-            "--log",
-            "-o",
-            "--options",
-            "-t",
-            "--timeout",
-            "-w",
-            "-s",
-        ),
-    )
+    line = parse_line(inv.args, _PG_CTL_VALUES)
     words = [w.text for w in line.operands]
     data = line.get("-D", "--pgdata") or (
         words[1] if inv.name == "pg_ctlcluster" and len(words) > 1 else ""

@@ -133,24 +133,12 @@ def mongo_effects(inv: Invocation, target: str, script: str) -> list[Effect]:
     return found or [database_effect(inv, target, Verb.READ, "run read-only mongo shell code")]
 
 
+_MONGO_VALUES = ("--eval", "--file", "-f", "--host", "--port", "-u", "--username", "-p",
+    "--password", "--authenticationDatabase", "--tlsCAFile", "--apiVersion")  # fmt: skip
+
+
 def _mongo(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-    line = parse_line(
-        inv.args,
-        (
-            "--eval",
-            "--file",
-            "-f",
-            "--host",
-            "--port",
-            "-u",
-            "--username",
-            "-p",
-            "--password",
-            "--authenticationDatabase",
-            "--tlsCAFile",
-            "--apiVersion",
-        ),
-    )
+    line = parse_line(inv.args, _MONGO_VALUES)
     if line.has(*HELP):
         return
     uri = next((w.text for w in line.operands if not w.text.endswith(".js")), "")
