@@ -143,3 +143,18 @@ def test_client_shell_escapes_are_judged_as_the_commands_they_run(
     command: str, decision: str
 ) -> None:
     assert decide(command) == decision
+
+
+@pytest.mark.parametrize(
+    ("command", "decision"),
+    [
+        ("pg_ctl -w stop -D /data", "ask"),  # -w and -s are flags: the action after them is still read
+        ("pg_ctl -s stop -D /data", "ask"),
+        ("createuser --superuser bob", "deny"),  # a flag here, not pg_restore's --superuser NAME
+        ("createuser -s bob", "deny"),
+        ("sqlcmd -S prod.db -W -Q 'DROP TABLE users'", "hold"),  # -W is a flag, not -Q's swallower
+        ("trino --server prod:8080 --password --execute 'DROP TABLE t'", "hold"),
+    ],
+)
+def test_flags_do_not_swallow_the_words_after_them(command: str, decision: str) -> None:
+    assert decide(command) == decision

@@ -114,8 +114,17 @@ def _mysqlimport(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         yield database_effect(inv, target, Verb.CREATE, "import rows")
 
 
+# createdb, dropdb, createuser, dropuser: their own options (createuser's -s/--superuser and
+# -S/--no-superuser are flags, unlike pg_restore's -S/--superuser NAME).
+_PG_ADMIN_VALUES = ("-h", "--host", "-p", "--port", "-U", "--username", "--maintenance-db", "-D",
+    "--tablespace", "-E", "--encoding", "-l", "--locale", "-O", "--owner", "-T", "--template",
+    "--strategy", "--lc-collate", "--lc-ctype", "--icu-locale", "--icu-rules", "--locale-provider",
+    "-c", "--connection-limit", "-g", "--role", "--member-of", "-a", "--with-admin", "-m",
+    "--with-member")  # fmt: skip
+
+
 def _dropdb(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-    line = parse_line(inv.args, _PG_TOOL_VALUES)
+    line = parse_line(inv.args, _PG_ADMIN_VALUES)
     if line.has(*HELP) or not line.operands:
         return
     name = line.operands[0].text
@@ -176,7 +185,7 @@ def _mysqladmin(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
 
 
 _PG_CTL_VALUES = ("-D", "--pgdata", "-m", "--mode", "-l", "--log", "-o", "--options", "-t",
-    "--timeout", "-w", "-s")  # fmt: skip
+    "--timeout")  # fmt: skip (-w, -W and -s are flags)
 
 
 def _pg_ctl(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:

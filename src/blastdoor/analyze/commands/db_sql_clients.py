@@ -161,8 +161,8 @@ class SqlClient:
 
 CLIENTS: dict[str, SqlClient] = {
     "sqlcmd": SqlClient(sql=("-Q", "-q"), files=("-i",), host=("-S",), db=("-d",),
-        values=("-U", "-P", "-o", "-v", "-t", "-l", "-s", "-w", "-h", "-a", "-A", "-f", "-H",
-                "-W", "-k", "-L", "-c", "-e", "-r", "-y", "-Y", "-z", "-Z"), dialect="tsql"),
+        values=("-U", "-P", "-o", "-v", "-t", "-l", "-s", "-w", "-h", "-a", "-f", "-H", "-c", "-y",
+                "-Y", "-z", "-Z"), dialect="tsql"),  # -A -e -L -W -X flags; -k -r take an attached digit
     "cockroach": SqlClient(sql=("-e", "--execute"), files=("-f", "--file"), host=("--host",),
         db=("-d", "--database"), url=("--url",), values=("-u", "--user", "--certs-dir",
         "--format", "--set"), subcommand="sql"),
@@ -178,7 +178,7 @@ CLIENTS: dict[str, SqlClient] = {
         "--python")),
     "trino": SqlClient(sql=("--execute",), files=("-f", "--file"), host=("--server",),
         db=("--catalog",), values=("--schema", "--user", "--output-format", "--session",
-        "--source", "--password"), dialect="trino"),
+        "--source"), dialect="trino"),  # --password is a flag (prompt)
     "presto": SqlClient(sql=("--execute",), files=("-f", "--file"), host=("--server",),
         db=("--catalog",), values=("--schema", "--user", "--output-format", "--session",
         "--source"), dialect="presto"),
