@@ -96,21 +96,13 @@ def run(
     of the configured ``credentials``, then through ``after`` (the Terraform state check, when the
     batch is recorded). ``on_decision`` sees every action judged, before its answer line is yielded.
     """
+
+    def decide(action: Action) -> Decision:
+        decision = judge(action, policy, credentials=credentials)
+        return after(decision) if after is not None else decision
+
     for number, raw in enumerate(lines, start=1):
-        yield json.dumps(
-            _one(number, raw, lambda a: _decide(a, policy, credentials, after), on_decision),
-            ensure_ascii=False,
-        )
-
-
-def _decide(
-    action: Action,
-    policy: Policy,
-    credentials: tuple[Credential, ...],
-    after: Callable[[Decision], Decision] | None,
-) -> Decision:
-    decision = judge(action, policy, credentials=credentials)
-    return after(decision) if after is not None else decision
+        yield json.dumps(_one(number, raw, decide, on_decision), ensure_ascii=False)
 
 
 def _one(

@@ -136,19 +136,20 @@ def _folder_scope(folder: str) -> Scope | None:
     return scope_of_text(own) if _FOLDER_ENVIRONMENTS.match(own) else None
 
 
-def _candidates(effect: Effect) -> list[str]:
-    """The names that may say which environment ``effect`` lands in."""
+def _candidates(effect: Effect, hints: list[str], folders: list[str]) -> list[str]:
+    """The names that may say which environment ``effect`` lands in (its ``hints`` and
+    ``folders`` read from its tags)."""
     if ON_HOST in effect.tags:
         # Run over ssh on a machine: the machine's name decides, not a path or program on it.
         return [h for tag in effect.tags if tag.startswith("host=") and (h := tag.split("=", 1)[1])]
     name = effect.target.name
-    if name in _folders(effect):
+    if name in folders:
         name = ""  # judged by _folder_scope instead
     elif name.startswith("/"):
         # Only a folder's own name speaks for its environment (envs/prod); the folders above it
         # (a home called ci, a random temp name) do not.
         name = posixpath.basename(name.rstrip("/"))
-    found = [_named_part(c) for c in (name, *_hints(effect))]
+    found = [_named_part(c) for c in (name, *hints)]
     if VIA_SSH in effect.tags:  # localhost, seen from the ssh host, is that host
         found = [c for c in found if not _LOCALHOST.search(c.lower())]
     return [c for c in found if c]
@@ -222,22 +223,24 @@ def resolve(effect: Effect, *, env: Mapping[str, str], config: ScopeConfig) -> E
     """``effect`` with its scope decided (unchanged when the analyzer already knew it)."""
     if effect.scope is not Scope.UNKNOWN:
         return effect
-    candidates = _candidates(effect)
+    hints, folders = _hints(effect), _folders(effect)
     if effect.target.kind == "git-branch":
         branch = effect.target.name.split(":", 1)[-1]
         if any(fnmatch.fnmatch(branch, p) for p in config.protected_branches):
             return effect.with_scope(Scope.PRODUCTION, (f"{branch} is a protected branch",))
-        candidates = _hints(effect)  # a branch called `dev-fix` is not a development environment
+        candidates = hints  # a branch called `dev-fix` is not a development environment
+    else:
+        candidates = _candidates(effect, hints, folders)
     # The user's patterns may be written for a whole name (a URL with its path), so they see it too.
     mine = ON_HOST in effect.tags or effect.target.kind == "git-branch"
-    whole = [] if mine else [effect.target.name, *_hints(effect), *_folders(effect)]
+    whole = [] if mine else [effect.target.name, *hints, *folders]
     configured = config.match([*candidates, *whole])
     if configured is not None:
         return effect.with_scope(configured[0], (configured[1],))
     named = [
         (scope, c) for c in candidates if (scope := scope_of_text(_without_tld(c))) is not None
-    ] + [(scope, f) for f in _folders(effect) if (scope := _folder_scope(f)) is not None]
-    unsaid = _names_that_cannot_lower(effect, named)
+    ] + [(scope, f) for f in folders if (scope := _folder_scope(f)) is not None]
+    unsaid = _names_that_cannot_lower(effect, named, folders)
     named = [pair for pair in named if pair not in unsaid]
     if named:
         # Any name that says production wins: `--context prod ... delete ns staging` is production.
@@ -263,7 +266,7 @@ def resolve(effect: Effect, *, env: Mapping[str, str], config: ScopeConfig) -> E
 
 
 def _names_that_cannot_lower(
-    effect: Effect, named: list[tuple[Scope, str]]
+    effect: Effect, named: list[tuple[Scope, str]], folders: list[str]
 ) -> list[tuple[Scope, str]]:
     """The development-looking names in ``named`` that may not lower ``effect``: a cloud, cluster
     or SaaS resource's own name (or its namespace, cluster, app) when the effect deletes or cannot
@@ -277,5 +280,5 @@ def _names_that_cannot_lower(
         _named_part(tag.split("=", 1)[1])
         for tag in effect.tags
         if tag.split("=", 1)[0] in _CHOOSING_HINTS
-    } | set(_folders(effect))
+    } | set(folders)
     return [(s, c) for s, c in named if s is Scope.DEVELOPMENT and c not in choosing]

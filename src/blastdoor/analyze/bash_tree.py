@@ -1,7 +1,8 @@
 """tree-sitter-bash: parsing a script, and the node facts the walker needs.
 
 ``parse`` keeps one parser per process. ``first_error`` says where a script stops being bash;
-``stage_name`` names a pipeline stage for the stream it writes.
+``command_name`` is the program a ``command`` node names; ``stage_name`` names a pipeline stage
+for the stream it writes.
 """
 
 from __future__ import annotations
@@ -37,9 +38,15 @@ def first_error(root: Node) -> str:
     return "syntax error"
 
 
+def command_name(command: Node) -> str | None:
+    """The name a ``command`` node runs, as written (None when it has none)."""
+    name = command.child_by_field_name("name")
+    return text_of(name) if name is not None else None
+
+
 def stage_name(stage: Node) -> str:
     node = stage
     while node.type != "command" and node.named_children:
         node = node.named_children[0]
-    name = node.child_by_field_name("name")
-    return f"the output of {text_of(name)}" if name is not None else "a pipe"
+    name = command_name(node)
+    return f"the output of {name}" if name is not None else "a pipe"

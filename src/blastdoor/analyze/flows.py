@@ -48,11 +48,12 @@ def secret_words(words: Sequence[Word]) -> str:
 
 
 def carried(
-    output: Stdin, feed: Stdin, produced: Sequence[Effect], *, default: str, made_by: str = ""
+    output: Stdin, feed: Stdin, produced: Sequence[Effect], *, default: str = "", made_by: str = ""
 ) -> Stdin:
     """What the next stage reads after a stage that read ``feed``, wrote ``output`` and had the
     effects ``produced``: a secret read in the stage, or passed through it, stays in the stream.
-    ``made_by`` is the shell text that wrote it (the pipeline up to this stage)."""
+    ``default`` names the stream when ``output`` has no source; ``made_by`` is the shell text that
+    wrote it (the pipeline up to this stage)."""
     read = next((secret_label(e) for e in produced if e.verb is Verb.CREDENTIAL_USE), "")
     secret = read or output.secret or feed.secret
     if secret == output.secret and output.source and output.made_by == made_by:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
+from blastdoor.analyze.bash_tree import command_name
 from blastdoor.analyze.commands.process import machine
 from blastdoor.analyze.invocation import Invocation, unknown
-from blastdoor.analyze.words import split_words, text_of
+from blastdoor.analyze.words import split_words
 from blastdoor.model import Effect
 
 
@@ -23,15 +24,10 @@ def forks_itself(name: str, body: Node) -> bool:
     stack = [body]
     while stack:
         node = stack.pop()
-        if node.type == "command" and _called(node) == name and _forked(node, body):
+        if node.type == "command" and command_name(node) == name and _forked(node, body):
             return True
         stack.extend(node.named_children)
     return False
-
-
-def _called(command: Node) -> str:
-    name = command.child_by_field_name("name")
-    return text_of(name) if name is not None else ""
 
 
 def _forked(command: Node, body: Node) -> bool:

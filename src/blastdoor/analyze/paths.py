@@ -78,12 +78,12 @@ class PathInfo:
 
 
 def classify(
-    word: Word, *, cwd: str | None, env: Mapping[str, str], home: str = "", here: str | None = None
+    word: Word, *, cwd: str | None, env: Mapping[str, str], here: str | None = None
 ) -> PathInfo:
     """Classify ``word`` as a filesystem path seen from ``cwd`` (the workspace), or from ``here``
     when the shell has moved elsewhere (``cd ..``)."""
     text = word.text
-    home = home or env.get("HOME", "")
+    home = env.get("HOME", "")
     tags: set[str] = set()
     path = _expand_known(text, env, home)
     if path is None:

@@ -292,9 +292,9 @@ class ShellWalker:
         files = [w for w in inv.args if w.text != "-"] if inv.name == "cat" else []
         if text is None and len(files) == 1 and not files[0].text.startswith("-"):
             stream = self._reader.file_stream(files[0])
-            return carried(stream, inv.stdin, found, default=stream.source)
+            return carried(stream, inv.stdin, found)
         output = Stdin(text=text, source="" if text is not None else f"the output of {inv.name}")
-        return carried(output, inv.stdin, found, default=output.source)
+        return carried(output, inv.stdin, found)
 
     def _stage_inv(self, stage: Node) -> Invocation:
         return Invocation(words=(), text=text_of(stage)[:200], via=self._via)

@@ -53,9 +53,13 @@ def _statement(node: Any) -> Iterator[Finding]:
         yield from _nested(node)
 
 
+def _words(kind: str) -> str:
+    """A pglast node name in words: ``CreateSeqStmt`` → ``create seq``."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", kind.removesuffix("Stmt")).lower()
+
+
 def _what(kind: str) -> str:
-    words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", kind.removesuffix("Stmt")).lower()
-    return f"a {words} statement"
+    return f"a {_words(kind)} statement"
 
 
 _CREATED = {"": "table", "db": "database", "seq": "sequence", "trig": "trigger",
@@ -64,8 +68,8 @@ _CREATED = {"": "table", "db": "database", "seq": "sequence", "trig": "trigger",
 
 def _created(kind: str) -> str:
     """What a CREATE statement makes, in words: ``CreateSeqStmt`` → ``a sequence``."""
-    words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", kind.removesuffix("Stmt")).lower()
-    what = _CREATED.get(words.removeprefix("create").strip(), words.removeprefix("create").strip())
+    made = _words(kind).removeprefix("create").strip()
+    what = _CREATED.get(made, made)
     return f"{'an' if what[:1] in 'aeio' else 'a'} {what}"
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from tree_sitter import Node
 
+from blastdoor.analyze.bash_tree import command_name
 from blastdoor.analyze.commands.process_listing import process_listing
 from blastdoor.analyze.invocation import Word
 from blastdoor.analyze.words import text_of
@@ -52,8 +53,7 @@ def read_loop(loop: Node, made_by: str) -> Iterator[tuple[str, str]]:
     stack = [c for c in loop.named_children if c != body]
     while stack:
         current = stack.pop()
-        name = current.child_by_field_name("name") if current.type == "command" else None
-        if name is None or text_of(name) != "read":
+        if current.type != "command" or command_name(current) != "read":
             stack.extend(current.named_children)
             continue
         args = [text_of(a) for a in current.children_by_field_name("argument")]

@@ -73,15 +73,15 @@ class WordResolver:
         self,
         variables: MutableMapping[str, str],
         walk: SubstitutionWalker,
-        assigned: AbstractSet[str] = frozenset(),
-        stand_ins: Mapping[str, str] | None = None,
+        assigned: AbstractSet[str],
+        stand_ins: Mapping[str, str],
     ) -> None:
         self.variables = variables
         self.walk = walk
         self.assigned = assigned  # names set on this line: their values are not the environment's
         # Variables only known at run time whose origin is known (a loop over a process listing):
         # they expand to a run-time word whose text says where the value comes from.
-        self.stand_ins: Mapping[str, str] = stand_ins if stand_ins is not None else {}
+        self.stand_ins = stand_ins
 
     def word(self, node: Node) -> Word:
         return self._word(node, node.type)

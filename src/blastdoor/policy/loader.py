@@ -85,9 +85,10 @@ def _read(path: Path) -> str:
 
 def load(*, user: Path | None = None, repo: Path | None = None, frozen: bool = False) -> Policy:
     """The built-in policy, with the user's file in front and the repository's file tightening."""
-    builtin = parse(builtin_text(), source="the built-in policy")
+    text = builtin_text()
+    builtin = parse(text, source="the built-in policy")
     layers = [(builtin, "built-in")]
-    texts = [builtin_text()]
+    texts = [text]
     user_data: dict[str, Any] = {}
     if user is not None:
         text = _read(user)
