@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from blastdoor.analyze.shell import analyze_shell
-from blastdoor.model import Verb
+from blastdoor.judge import judge
+from blastdoor.model import Action, Verb
+from blastdoor.policy import load
 from tests.conftest import decide
 
 
@@ -297,3 +299,23 @@ def test_program_names_are_read_as_the_file_system_finds_them(command: str, expe
 )
 def test_a_shells_command_string_is_its_first_operand(command: str, expected: str) -> None:
     assert decide(command).kind.value == expected, command
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ('sh -c "cd build"; rm -rf *', "ask"),  # the child shell's cd ended with it: the workspace is emptied
+        ('bash -c "X=build"; rm -rf $X/*', "deny"),  # X was never set here: rm -rf /*
+        ('ssh box "cd /tmp"; rm -rf *', "ask"),
+        ('eval "cd build"; rm -rf *', "allow"),  # eval runs in this shell: the cd stays
+        ('bash -c "cd build; rm -rf *"', "allow"),  # inside the child, its own cd counts
+    ],
+)
+def test_a_child_shell_keeps_its_cd_and_variables_to_itself(command: str, expected: str) -> None:
+    assert decide(command, cwd="/home/u/proj").kind.value == expected
+
+
+def test_a_sourced_script_sets_this_shell() -> None:
+    files = {"./go.sh": "cd build\n"}  # read relative to the working directory
+    decision = judge(Action.shell(". ./go.sh; rm -rf *", cwd="/home/u/proj"), load(), files=files.get)
+    assert decision.kind.value == "allow"

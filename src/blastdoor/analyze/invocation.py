@@ -144,8 +144,12 @@ class Analysis(Where, Protocol):
         """Analyze ``words`` as a command run by ``inv`` (``sudo``, ``xargs``, ``find -exec``)."""
         ...
 
-    def run_script(self, inv: Invocation, script: str, *, via: str) -> list[Effect]:
-        """Analyze ``script`` as shell code run by ``inv`` (``bash -c``, ``ssh host '...'``)."""
+    def run_script(
+        self, inv: Invocation, script: str, *, via: str, same_shell: bool = False
+    ) -> list[Effect]:
+        """Analyze ``script`` as shell code run by ``inv`` (``bash -c``, ``ssh host '...'``): in a
+        shell of its own, whose ``cd`` and variables end with it, unless ``same_shell`` (``eval``,
+        ``source``: they run in the current shell and what they set stays)."""
         ...
 
     def read_file(self, path: str) -> str | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 
 from tree_sitter import Node
@@ -107,11 +107,12 @@ class ShellWalker:
             return [unknown(inner, "commands are nested too deeply to follow", tags={"nesting"})]
         return self._dispatch(inner)
 
-    def run_script(self, inv: Invocation, script: str, *, via: str) -> list[Effect]:
+    def run_script(self, inv: Invocation, script: str, *, via: str, same_shell: bool = False) -> list[Effect]:
         chain = (*inv.via, via)
         if len(chain) > MAX_DEPTH:
             return [unknown(inv, "commands are nested too deeply to follow", tags={"nesting"})]
-        with self._collecting(chain) as collected:
+        own = nullcontext() if same_shell else self._own_variables()
+        with self._collecting(chain) as collected, own:
             self.walk_script(script)
         return collected
 

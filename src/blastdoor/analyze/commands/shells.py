@@ -71,21 +71,23 @@ def _stdin_script(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         yield ordinary_program(inv, f"start an interactive {inv.name}")
 
 
-def run_file(inv: Invocation, ctx: Analysis, path: str, *, via: str) -> Iterator[Effect]:
+def run_file(
+    inv: Invocation, ctx: Analysis, path: str, *, via: str, same_shell: bool = False
+) -> Iterator[Effect]:
     """Analyze the shell script at ``path`` (relative to the working directory)."""
     text = ctx.read_file(path)
     if text is None:
         yield missing(inv, ctx, path, path, f"the script {path} is not in the working directory, "
                       "so what it runs is unknown", file=True)  # fmt: skip
         return
-    yield from ctx.run_script(inv, text, via=f"{via} {path}")
+    yield from ctx.run_script(inv, text, via=f"{via} {path}", same_shell=same_shell)
 
 
 def _eval(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     if any(word.dynamic for word in inv.args):
         yield unknown(inv, "eval runs text only known at run time")
         return
-    yield from ctx.run_script(inv, " ".join(word.text for word in inv.args), via="eval")
+    yield from ctx.run_script(inv, " ".join(word.text for word in inv.args), via="eval", same_shell=True)
 
 
 _ENVIRONMENT_FILES = re.compile(
@@ -104,7 +106,7 @@ def _source(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         yield effect(inv, Verb.EXECUTE, Target("script", path), f"load the environment from {path}",
                      scope=Scope.LOCAL)  # fmt: skip
         return
-    yield from run_file(inv, ctx, path, via=inv.name)
+    yield from run_file(inv, ctx, path, via=inv.name, same_shell=True)  # it runs in this shell
 
 
 _SSH_VALUE_OPTIONS = frozenset("bcDEeFIiJLlmOopQRSWw")
