@@ -25,7 +25,7 @@ from blastdoor.model import Decision, DecisionKind
 INDEX = "terraform-states.json"
 RULE = "terraform.state-regression"
 MAX_LINEAGES = 10_000
-_IN_ENTRY = re.compile(rb'"tfstate(?:-push)?=([0-9A-Za-z-]{1,64}):(\d{1,18})"')
+_IN_ENTRY = re.compile(rb'"(tfstate(?:-push)?=[^"]{1,100})"')  # a tag, read by from_tag
 
 History = Callable[[], Iterable[bytes]]
 """The ledger's entry bodies, oldest first: read only when the index must be rebuilt."""
@@ -63,9 +63,10 @@ def rebuild(bodies: Iterable[bytes]) -> dict[str, int]:
     for body in bodies:
         if b"tfstate" not in body:
             continue  # most entries: not searched at all
-        for lineage, serial in _IN_ENTRY.findall(body):
-            name = lineage.decode()
-            index[name] = max(index.get(name, 0), int(serial))
+        for tag in _IN_ENTRY.findall(body):
+            if (found := from_tag(tag.decode("utf-8", "replace"))) is not None:
+                _, mark = found
+                index[mark.lineage] = max(index.get(mark.lineage, 0), mark.serial)
     return index
 
 
