@@ -27,6 +27,7 @@ from blastdoor.ledger.store import (
     Row,
     Store,
     StoredCheckpoint,
+    edge,
     first_time,
 )
 
@@ -253,11 +254,8 @@ class PostgresStore(Store):
     @classmethod
     def _edge(cls, cursor: psycopg.Cursor[Any], last: psycopg.Cursor[Any],
               frontier_seqs: Callable[[int], list[int]]) -> tuple[int, list[Row]]:  # fmt: skip
-        """The ledger's size and the rows an append needs: the last one and the rest of ``frontier_seqs(size)``."""
-        found = [_row(values) for values in last.fetchall()]
-        size = found[0].seq if found else 0
-        rest = [seq for seq in frontier_seqs(size) if seq != size]
-        return size, found + list(cls._rows(cursor, rest).values())
+        """:func:`~blastdoor.ledger.store.edge`, the last row read from ``last`` (:meth:`_last`)."""
+        return edge([_row(values) for values in last.fetchall()], frontier_seqs, lambda seqs: cls._rows(cursor, seqs))
 
     @staticmethod
     def _insert(cursor: psycopg.Cursor[Any], rows: Sequence[Row]) -> None:

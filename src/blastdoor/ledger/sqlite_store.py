@@ -33,6 +33,7 @@ from blastdoor.ledger.store import (
     Row,
     Store,
     StoredCheckpoint,
+    edge,
     first_time,
 )
 
@@ -293,13 +294,10 @@ class SQLiteStore(Store):
 
     @classmethod
     def _edge(cls, db: sqlite3.Connection, frontier_seqs: Callable[[int], list[int]]) -> tuple[int, list[Row]]:
-        """The ledger's size and the rows an append needs: the last one (read first, which gives
-        the size), and the rest of ``frontier_seqs(size)``."""
+        """:func:`~blastdoor.ledger.store.edge`, the last row read first (it gives the size)."""
         last = [_row(found) for found in db.execute(
             "SELECT seq, time, body, leaf_hash, chain_hash, nodes FROM ledger_entries ORDER BY seq DESC LIMIT 1")]  # fmt: skip
-        size = last[0].seq if last else 0
-        rest = [seq for seq in frontier_seqs(size) if seq != size]
-        return size, last + list(cls._rows(db, rest).values())
+        return edge(last, frontier_seqs, lambda seqs: cls._rows(db, seqs))
 
     @staticmethod
     def _size(db: sqlite3.Connection) -> int:

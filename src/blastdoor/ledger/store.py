@@ -111,6 +111,16 @@ RESULTS_KEPT = 100_000
 PRUNE_EVERY = 1_024  # noted ids older than RESULTS_KEPT entries are removed once per this many entries
 
 
+def edge(last: Sequence[Row], frontier_seqs: Callable[[int], list[int]],
+         rows: Callable[[Sequence[int]], dict[int, Row]]) -> tuple[int, list[Row]]:  # fmt: skip
+    """What every store's append reads under its write lock: the ledger's size (the id of ``last``,
+    its last row, or 0 when it is empty) and the rows an append needs, ``last`` and the rest of
+    ``frontier_seqs(size)`` (read with ``rows``)."""
+    size = last[0].seq if last else 0
+    rest = [seq for seq in frontier_seqs(size) if seq != size]
+    return size, [*last, *rows(rest).values()]
+
+
 def first_time(items: Sequence[Pending], noted: Mapping[str, int]) -> list[Pending]:
     """The items whose ids are not noted yet, each id once (a repeated id is one entry)."""
     seen = set(noted)
