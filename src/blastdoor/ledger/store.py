@@ -16,7 +16,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from blastdoor.errors import BlastdoorError
 from blastdoor.ledger.entry import Entry
@@ -39,6 +39,15 @@ class Row:
     leaf_hash: bytes
     chain_hash: bytes
     nodes: bytes = b""
+
+    @classmethod
+    def from_columns(cls, values: Sequence[Any]) -> Row:
+        """A row as a store's query returns it: ``seq, time, body, leaf_hash, chain_hash, nodes``
+        (a body a database hands back as bytes is read as UTF-8, as leniently as verify reads it)."""
+        seq, time, body, leaf, chain, nodes = values
+        text = body if isinstance(body, str) else bytes(body).decode("utf-8", "replace")
+        return cls(seq=int(seq), time=str(time), body=text.encode("utf-8"),
+                   leaf_hash=bytes(leaf), chain_hash=bytes(chain), nodes=bytes(nodes))  # fmt: skip
 
     def entry(self) -> Entry:
         return Entry(
