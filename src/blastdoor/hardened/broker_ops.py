@@ -37,6 +37,7 @@ from typing import IO, Any
 from blastdoor.errors import BlastdoorError
 from blastdoor.hardened.client import BROKERED_SECONDS
 from blastdoor.integrations.daemon import Peer
+from blastdoor.integrations.hook_client import EXIT, STDERR, STDOUT
 from blastdoor.integrations.service import Runtime
 
 _CALLER = (("agent", "--agent"), ("session", "--session"), ("run", "--run"), ("tool_use", "--tool-use"))
@@ -89,7 +90,6 @@ class Deferred:
         _free(self.uid)
 
 
-STDOUT, STDERR, EXIT = b"1", b"2", b"x"  # what a streamed frame carries (its first byte)
 Emit = Callable[[bytes, bytes], None]
 CHUNK = 64 * 1024
 
