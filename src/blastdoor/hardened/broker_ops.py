@@ -37,6 +37,7 @@ from typing import IO, Any
 from blastdoor.errors import BlastdoorError
 from blastdoor.hardened.client import BROKERED_SECONDS
 from blastdoor.integrations.daemon import Peer
+from blastdoor.integrations.hook_client import EXIT, STDERR, STDOUT
 from blastdoor.integrations.service import Runtime
 
 _CALLER = (("agent", "--agent"), ("session", "--session"), ("run", "--run"), ("tool_use", "--tool-use"))
@@ -89,7 +90,6 @@ class Deferred:
         _free(self.uid)
 
 
-STDOUT, STDERR, EXIT = b"1", b"2", b"x"  # what a streamed frame carries (its first byte)
 Emit = Callable[[bytes, bytes], None]
 CHUNK = 64 * 1024
 
@@ -149,9 +149,13 @@ def _name(call: Mapping[str, Any], key: str) -> str:
     return value
 
 
+def _caller(call: Mapping[str, Any]) -> list[str]:
+    """The flags that name the agent's call (agent, session, run, tool use) for the decision."""
+    return [f"{flag}={value}" for key, flag in _CALLER if (value := _text(call, key))]
+
+
 def _sql(call: Mapping[str, Any], peer: Peer) -> Deferred:
-    caller = [f"{flag}={value}" for key, flag in _CALLER if (value := _text(call, key))]
-    return Deferred(["sql", f"--profile={_text(call, 'profile', limit=64)}", *caller, f"--uid={peer.uid}", "--", "-"],
+    return Deferred(["sql", f"--profile={_text(call, 'profile', limit=64)}", *_caller(call), f"--uid={peer.uid}", "--", "-"],
                     peer.uid, stdin=_text(call, "sql", limit=900_000))  # the SQL on stdin: no argv limit, not in ps
 
 
@@ -215,8 +219,7 @@ def _exec(call: Mapping[str, Any], peer: Peer, runner: str) -> Deferred:
     cwd = _text(call, "cwd", limit=4096)
     if not argv or not cwd.startswith("/"):
         raise BlastdoorError("the call names no program or no absolute folder")
-    caller = [f"{flag}={value}" for key, flag in _CALLER if (value := _text(call, key))]
-    return Deferred(["exec", f"--profile={_text(call, 'profile', limit=64)}", *caller, f"--uid={peer.uid}",
+    return Deferred(["exec", f"--profile={_text(call, 'profile', limit=64)}", *_caller(call), f"--uid={peer.uid}",
                      f"--cwd={cwd}", f"--runner={runner}", "--", *argv], peer.uid)  # fmt: skip
 
 

@@ -20,9 +20,7 @@ def call(system: System, op: str, *, timeout: float = TIMEOUT_SECONDS, out: Bina
     """(exit code, stdout, stderr) of ``op`` run by the daemon for this process's user. A brokered
     call's output streams in as the call prints it: passed on to ``out`` / ``err`` as it comes
     when they are given (and then not returned), else gathered."""
-    from blastdoor.integrations.daemon import OP_PROTOCOL
-
-    message = OP_PROTOCOL + b"\0" + json.dumps({"op": op, **fields}).encode()
+    message = hook_client.OP_PROTOCOL + b"\0" + json.dumps({"op": op, **fields}).encode()
     try:
         sock = hook_client.connect(str(system.socket), timeout)
         try:
@@ -40,19 +38,18 @@ def call(system: System, op: str, *, timeout: float = TIMEOUT_SECONDS, out: Bina
 
 def _answer(sock: _socket.socket, out: BinaryIO | None, err: BinaryIO | None) -> tuple[bytes, bytes, bytes]:
     """The exit code and the two outputs, from three frames, or from a streamed answer."""
-    from blastdoor.integrations.daemon import STREAMED
-
     first = hook_client.recv_frame(sock)
-    if first != STREAMED:
+    if first != hook_client.STREAMED:
         return first, hook_client.recv_frame(sock), hook_client.recv_frame(sock)
     sock.settimeout(BROKERED_SECONDS)
-    gathered = {b"1": bytearray(), b"2": bytearray()}
-    sinks = {b"1": out, b"2": err}
+    stdout, stderr = hook_client.STDOUT, hook_client.STDERR
+    gathered = {stdout: bytearray(), stderr: bytearray()}
+    sinks = {stdout: out, stderr: err}
     while True:
         frame = hook_client.recv_frame(sock)
         tag, data = frame[:1], frame[1:]
-        if tag == b"x":
-            return data, bytes(gathered[b"1"]), bytes(gathered[b"2"])
+        if tag == hook_client.EXIT:
+            return data, bytes(gathered[stdout]), bytes(gathered[stderr])
         sink = sinks.get(tag)
         if sink is not None:
             sink.write(data)

@@ -220,10 +220,8 @@ def sweep() -> None:
     for _ in range(SWEEP_ROUNDS):
         try:
             os.kill(-1, signal.SIGKILL)
-        except ProcessLookupError:
-            return  # nothing left to signal
-        except PermissionError:
-            return
+        except (ProcessLookupError, PermissionError):
+            return  # nothing left to signal (or nothing this user may signal)
         time.sleep(0.01)
 
 

@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     from blastdoor.hardened.broker_ops import Deferred
 
 IDLE_SECONDS = 900.0
-OP_PROTOCOL = b"blastdoor-op/1"  # hardened mode's other calls: this, NUL, a JSON object
 READ_TIMEOUT = 2.0  # a client that connects and says nothing loses its turn, not the daemon
 
 
@@ -183,7 +182,7 @@ def _answer(conn: socket.socket, runtime: Runtime, *, shared: Path | None) -> bo
     try:
         peer = _peer(conn)
         request = hook_client.recv_frame(conn, 1 << 20)
-        operation = request.startswith(OP_PROTOCOL + b"\0")
+        operation = request.startswith(hook_client.OP_PROTOCOL + b"\0")
         raw = b"" if operation else hook_client.recv_frame(conn)
     except OSError:
         return False  # the client gets no answer and blocks the call
@@ -195,7 +194,7 @@ def _answer(conn: socket.socket, runtime: Runtime, *, shared: Path | None) -> bo
         from blastdoor.hardened import ops
         from blastdoor.hardened.runner import runner_socket
 
-        answered = ops.answer(request[len(OP_PROTOCOL) + 1:], peer, runtime, runner=str(runner_socket(shared))) if shared and peer else Reply(
+        answered = ops.answer(request[len(hook_client.OP_PROTOCOL) + 1:], peer, runtime, runner=str(runner_socket(shared))) if shared and peer else Reply(
             "", 2, "blastdoor: only the hardened daemon takes operations\n")  # fmt: skip
         if not isinstance(answered, Reply):
             home = str(runtime.settings.home)
@@ -223,9 +222,6 @@ def _send(conn: socket.socket, reply: Reply) -> None:
             hook_client.send_frame(conn, part)
 
 
-STREAMED = b"\0streamed"  # first frame of a streamed answer: then (tag + chunk) frames, the last one the exit code
-
-
 def _stream(conn: socket.socket, call: Deferred, home: str) -> None:
     """On a thread of its own: run a brokered call, passing on its output as it comes, then close.
     A client that hangs up is no longer written to; the call still runs to its end."""
@@ -242,7 +238,7 @@ def _stream(conn: socket.socket, call: Deferred, home: str) -> None:
 
     try:
         conn.settimeout(None)
-        emit(b"", STREAMED)
+        emit(b"", hook_client.STREAMED)  # then tagged frames (hook_client.py has the format)
         call.stream(home, emit)
     finally:
         conn.close()

@@ -29,6 +29,15 @@ SOCKET_NAME = "hook.sock"
 # request = frame(PROTOCOL NUL agent NUL cwd [NUL NAME=VALUE]...) frame(the agent's raw input);
 # reply = frame(exit code in ASCII) frame(stdout) frame(stderr). A frame is a 4-byte big-endian
 # length and that many bytes.
+#
+# Hardened mode's other calls (hardened/client.py) come on the same socket: request =
+# frame(OP_PROTOCOL NUL a JSON object); the reply is the one above, or, for a brokered call,
+# streamed: frame(STREAMED), then frames of a tag and a chunk of output (STDOUT, STDERR), the last
+# one EXIT and the exit code in ASCII. Both sides take these from here, a module that costs nothing
+# to import.
+OP_PROTOCOL = b"blastdoor-op/1"
+STREAMED = b"\0streamed"
+STDOUT, STDERR, EXIT = b"1", b"2", b"x"
 
 
 def send_frame(sock: _socket.socket, data: bytes) -> None:

@@ -183,7 +183,7 @@ class AppenderLink:
         time_limits(sock, ANSWER_SECONDS)
         try:
             sock.connect(short_path(self._path))
-            if not _trusted(sock):
+            if not trusted(sock):
                 raise OSError("the socket belongs to another user")
             sock.sendall(frame(HELLO + b"\0" + self._identity.encode()))
             if recv_frame(sock, 4096) != b"ok":  # another ledger's appender: append directly
@@ -209,7 +209,8 @@ def peer_uid(sock: _socket.socket) -> int | None:
     return int(struct.unpack("3i", raw)[1])
 
 
-def _trusted(sock: _socket.socket) -> bool:
-    """An appender runs as this user (or root): entries are never handed to anyone else."""
+def trusted(sock: _socket.socket) -> bool:
+    """Whether the other end runs as this user or root (or the system cannot tell): a writer hands
+    entries to no one else, and an appender takes them from no one else."""
     uid = peer_uid(sock)
     return uid is None or uid in (os.geteuid(), 0)

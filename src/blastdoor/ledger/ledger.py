@@ -137,7 +137,11 @@ class Ledger:
             handed = self._through_appender(items)
             if handed is not None:
                 return handed
-        group = self.append(items)
+        return self._append_directly(items)
+
+    def _append_directly(self, items: Sequence[Pending], *, once: bool = False) -> list[Entry]:
+        """:meth:`append`, then a checkpoint when one is due; the entries of ``items``."""
+        group = self.append(items, once=once)
         self.checkpoint_due(group)
         return [row.entry() for row in group.mine]
 
@@ -157,9 +161,7 @@ class Ledger:
         try:
             answer = self._link.append(items)
         except Unsure:
-            group = self.append(items, once=True)
-            self.checkpoint_due(group)
-            return [row.entry() for row in group.mine]
+            return self._append_directly(items, once=True)
         if answer is None:
             return None
         self.witness_problems = answer.problems
@@ -175,7 +177,7 @@ class Ledger:
         found the ledger where it left it last time."""
         head, made = self._head, []
         if head is not None and self._alone and self.store.appends_after_head:
-            rows, end = head.grow(([_body(self._genesis())] if head.size == 0 else []) + [(i.time, i.body) for i in items])
+            rows, end = head.grow(self._after_genesis(head.size, [(i.time, i.body) for i in items]))
             self._head = None  # until the append is known to be on disk
             if self.store.append_after(head, rows, [item.id for item in items] if once else []):
                 self._head = end
@@ -192,7 +194,7 @@ class Ledger:
             if size and (last := next((row for row in edge if row.seq == size), None)) and last.chain_hash != start.chain:
                 raise LedgerError(f"entry {size} changed while this writer held the ledger open",
                                   hint="run `blastdoor ledger verify`")  # fmt: skip
-            rows, end = start.grow(([_body(self._genesis())] if size == 0 else []) + list(waiting))
+            rows, end = start.grow(self._after_genesis(size, waiting))
             made.append(end)
             return rows
 
@@ -213,6 +215,10 @@ class Ledger:
         if where.startswith("sqlite:///"):
             where = "sqlite:///" + os.path.realpath(where.removeprefix("sqlite:///"))
         return hashlib.sha256(f"{where}\n{os.path.realpath(self._keys)}".encode()).hexdigest()
+
+    def _after_genesis(self, size: int, bodies: Sequence[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+        """``bodies``, after the genesis entry when they go into an empty ledger (``size`` 0)."""
+        return [_body(self._genesis()), *bodies] if size == 0 else list(bodies)
 
     def _genesis(self) -> dict[str, Any]:
         return {

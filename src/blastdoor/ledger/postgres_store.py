@@ -27,6 +27,7 @@ from blastdoor.ledger.store import (
     Row,
     Store,
     StoredCheckpoint,
+    edge,
     first_time,
 )
 
@@ -253,11 +254,8 @@ class PostgresStore(Store):
     @classmethod
     def _edge(cls, cursor: psycopg.Cursor[Any], last: psycopg.Cursor[Any],
               frontier_seqs: Callable[[int], list[int]]) -> tuple[int, list[Row]]:  # fmt: skip
-        """The ledger's size and the rows an append needs: the last one and the rest of ``frontier_seqs(size)``."""
-        found = [_row(values) for values in last.fetchall()]
-        size = found[0].seq if found else 0
-        rest = [seq for seq in frontier_seqs(size) if seq != size]
-        return size, found + list(cls._rows(cursor, rest).values())
+        """:func:`~blastdoor.ledger.store.edge`, the last row read from ``last`` (:meth:`_last`)."""
+        return edge([Row.from_columns(values) for values in last.fetchall()], frontier_seqs, lambda seqs: cls._rows(cursor, seqs))
 
     @staticmethod
     def _insert(cursor: psycopg.Cursor[Any], rows: Sequence[Row]) -> None:
@@ -279,7 +277,7 @@ class PostgresStore(Store):
             "SELECT seq, time, body, leaf_hash, chain_hash, nodes FROM ledger_entries WHERE seq = ANY(%s)",
             (list(seqs),),
         )
-        return {row.seq: row for row in map(_row, cursor.fetchall())}
+        return {row.seq: row for row in map(Row.from_columns, cursor.fetchall())}
 
     def rows(self, seqs: Sequence[int]) -> dict[int, Row]:
         with self._errors("read"), self._db.cursor() as cursor:
@@ -301,7 +299,7 @@ class PostgresStore(Store):
         ):
             cursor.itersize = 4096
             cursor.execute(query + " ORDER BY seq", params)
-            yield from map(_row, cursor)
+            yield from map(Row.from_columns, cursor)
 
     def add_checkpoint(self, sign: Callable[[int], str]) -> StoredCheckpoint:
         with self._errors("checkpoint"), self._write() as cursor:
@@ -337,9 +335,3 @@ class PostgresStore(Store):
 
     def close(self) -> None:
         self._db.close()
-
-
-def _row(values: Sequence[Any]) -> Row:
-    seq, time, body, leaf, chain, nodes = values
-    return Row(seq=int(seq), time=str(time), body=str(body).encode("utf-8"),
-               leaf_hash=bytes(leaf), chain_hash=bytes(chain), nodes=bytes(nodes))  # fmt: skip

@@ -17,7 +17,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from blastdoor.ledger.entry import GENESIS_CHAIN
 from blastdoor.ledger.sqlite_spool import SPOOLED_TABLE, Spool, rows_of
@@ -33,6 +33,7 @@ from blastdoor.ledger.store import (
     Row,
     Store,
     StoredCheckpoint,
+    edge,
     first_time,
 )
 
@@ -293,13 +294,10 @@ class SQLiteStore(Store):
 
     @classmethod
     def _edge(cls, db: sqlite3.Connection, frontier_seqs: Callable[[int], list[int]]) -> tuple[int, list[Row]]:
-        """The ledger's size and the rows an append needs: the last one (read first, which gives
-        the size), and the rest of ``frontier_seqs(size)``."""
-        last = [_row(found) for found in db.execute(
+        """:func:`~blastdoor.ledger.store.edge`, the last row read first (it gives the size)."""
+        last = [Row.from_columns(found) for found in db.execute(
             "SELECT seq, time, body, leaf_hash, chain_hash, nodes FROM ledger_entries ORDER BY seq DESC LIMIT 1")]  # fmt: skip
-        size = last[0].seq if last else 0
-        rest = [seq for seq in frontier_seqs(size) if seq != size]
-        return size, last + list(cls._rows(db, rest).values())
+        return edge(last, frontier_seqs, lambda seqs: cls._rows(db, seqs))
 
     @staticmethod
     def _size(db: sqlite3.Connection) -> int:
@@ -318,7 +316,7 @@ class SQLiteStore(Store):
             f"SELECT seq, time, body, leaf_hash, chain_hash, nodes FROM ledger_entries WHERE seq IN ({marks})",
             list(seqs),
         )
-        return {row.seq: row for row in map(_row, found)}
+        return {row.seq: row for row in map(Row.from_columns, found)}
 
     def rows(self, seqs: Sequence[int]) -> dict[int, Row]:
         with self._errors("read"):
@@ -336,7 +334,7 @@ class SQLiteStore(Store):
         with self._errors("read"):
             cursor = self._db.execute(query + " ORDER BY seq", params)
             while batch := cursor.fetchmany(2048):
-                yield from map(_row, batch)
+                yield from map(Row.from_columns, batch)
 
     def add_checkpoint(self, sign: Callable[[int], str]) -> StoredCheckpoint:
         with self._errors("checkpoint"), self._write() as db:
@@ -362,10 +360,3 @@ class SQLiteStore(Store):
 
     def close(self) -> None:
         self._db.close()
-
-
-def _row(values: Sequence[Any]) -> Row:
-    seq, time, body, leaf, chain, nodes = values
-    text = body if isinstance(body, str) else bytes(body).decode("utf-8", "replace")
-    return Row(seq=int(seq), time=str(time), body=text.encode("utf-8"),
-               leaf_hash=bytes(leaf), chain_hash=bytes(chain), nodes=bytes(nodes))  # fmt: skip

@@ -16,7 +16,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from blastdoor.errors import BlastdoorError
 from blastdoor.ledger.entry import Entry
@@ -39,6 +39,15 @@ class Row:
     leaf_hash: bytes
     chain_hash: bytes
     nodes: bytes = b""
+
+    @classmethod
+    def from_columns(cls, values: Sequence[Any]) -> Row:
+        """A row as a store's query returns it: ``seq, time, body, leaf_hash, chain_hash, nodes``
+        (a body a database hands back as bytes is read as UTF-8, as leniently as verify reads it)."""
+        seq, time, body, leaf, chain, nodes = values
+        text = body if isinstance(body, str) else bytes(body).decode("utf-8", "replace")
+        return cls(seq=int(seq), time=str(time), body=text.encode("utf-8"),
+                   leaf_hash=bytes(leaf), chain_hash=bytes(chain), nodes=bytes(nodes))  # fmt: skip
 
     def entry(self) -> Entry:
         return Entry(
@@ -109,6 +118,16 @@ class Group:
 # kept for the newest RESULTS_KEPT entries.
 RESULTS_KEPT = 100_000
 PRUNE_EVERY = 1_024  # noted ids older than RESULTS_KEPT entries are removed once per this many entries
+
+
+def edge(last: Sequence[Row], frontier_seqs: Callable[[int], list[int]],
+         rows: Callable[[Sequence[int]], dict[int, Row]]) -> tuple[int, list[Row]]:  # fmt: skip
+    """What every store's append reads under its write lock: the ledger's size (the id of ``last``,
+    its last row, or 0 when it is empty) and the rows an append needs, ``last`` and the rest of
+    ``frontier_seqs(size)`` (read with ``rows``)."""
+    size = last[0].seq if last else 0
+    rest = [seq for seq in frontier_seqs(size) if seq != size]
+    return size, [*last, *rows(rest).values()]
 
 
 def first_time(items: Sequence[Pending], noted: Mapping[str, int]) -> list[Pending]:

@@ -37,8 +37,13 @@ def _is_url(target: str) -> bool:
     return target.startswith(("http://", "https://"))
 
 
+def slug(origin: str) -> str:
+    """How a ledger's origin names its file in a folder witness and its path on an HTTP witness."""
+    return origin.replace("/", "_")
+
+
 def _file(folder: str, origin: str) -> Path:
-    return Path(folder).expanduser() / (origin.replace("/", "_") + ".checkpoints")
+    return Path(folder).expanduser() / (slug(origin) + ".checkpoints")
 
 
 def publish(witnesses: Sequence[str], *, note: str, origin: str, prover: Prover) -> list[str]:

@@ -45,7 +45,7 @@ class Witness:
 
     def __init__(self, folder: Path, keys: Sequence[PublicKey]) -> None:
         self.folder = folder
-        self.keys = {_slug(key.name): key for key in keys}
+        self.keys = {witness.slug(key.name): key for key in keys}
         self._lock = threading.Lock()
         self._newest: dict[str, str] = {}  # read from the folder once, then kept up to date
 
@@ -144,7 +144,3 @@ def serve(witness_: Witness, host: str, port: int) -> ThreadingHTTPServer:
             pass
 
     return ThreadingHTTPServer((host, port), Handler)
-
-
-def _slug(origin: str) -> str:
-    return origin.replace("/", "_")
