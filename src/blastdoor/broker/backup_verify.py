@@ -95,12 +95,18 @@ def verify(dsn: str, dump: Dump, *, scratch: str = "", tolerance: float = 0.1, m
             problems.append(f"{table} is not in the backup")
         elif kept < rows * (1 - tolerance):
             problems.append(f"{table}: the backup holds {kept:,} rows, the database {rows:,}")
-    age = (checked - dump.created).total_seconds() / 3600
-    if age > max_age_hours:
-        problems.append(f"the dump is {age:.1f} hours old, more than {max_age_hours}")
+    if old := too_old("the dump", dump.created, now=checked, max_age_hours=max_age_hours):
+        problems.append(old)
     return Proof(dump=dump, checked=checked, max_age_hours=max_age_hours, tolerance=tolerance,
                  counts={table: (rows, backup.get(table)) for table, rows in source.items()},
                  extra=tuple(sorted(set(backup) - set(source))), problems=tuple(problems))  # fmt: skip
+
+
+def too_old(what: str, made: datetime, *, now: datetime, max_age_hours: int) -> str:
+    """The problem with a backup ``what`` made at ``made`` that is older than ``max_age_hours`` at
+    ``now`` ('' when it is young enough): the one age rule of dumps, snapshots and recorded proofs."""
+    hours = (now - made).total_seconds() / 3600
+    return f"{what} is {hours:.1f} hours old, more than {max_age_hours}" if hours > max_age_hours else ""
 
 
 def _connect(dsn: str, *, autocommit: bool) -> Any:
