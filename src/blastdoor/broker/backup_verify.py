@@ -28,7 +28,7 @@ from typing import Any
 from blastdoor.broker.dumps import PLAIN, Dump, check_plain
 from blastdoor.broker.errors import BrokerError
 from blastdoor.broker.snapshot import split_conninfo
-from blastdoor.errors import first_line
+from blastdoor.errors import error_line, first_line
 
 RESTORE_SECONDS = 24 * 3600
 MAX_TABLES_RECORDED = 2_000
@@ -115,7 +115,7 @@ def _connect(dsn: str, *, autocommit: bool) -> Any:
     try:
         return psycopg.connect(dsn, autocommit=autocommit, connect_timeout=10)
     except psycopg.Error as error:
-        first = first_line(str(error))
+        first = error_line(error, limit=300)
         raise BrokerError(f"cannot connect to the database: {first}",
                           hint="check that the server is up and the profile's URL is right") from None  # fmt: skip
 
@@ -135,7 +135,7 @@ def _counts(dsn: str, *, read_only: bool) -> dict[str, int]:
                 counts[name] = int(db.execute(query).fetchone()[0])
             db.rollback()
         except psycopg.Error as error:
-            first = first_line(str(error))
+            first = error_line(error, limit=300)
             raise BrokerError(f"cannot count the rows: {first}", hint="the profile needs to read every table") from None
     return counts
 
@@ -147,7 +147,7 @@ def _admin(server: str, statement: str, *, doing: str) -> None:
         try:
             db.execute(statement)
         except psycopg.Error as error:
-            first = first_line(str(error))
+            first = error_line(error, limit=300)
             raise BrokerError(f"cannot {doing}: {first}",
                               hint="name a server where this role may create databases with --scratch-profile NAME") from None  # fmt: skip
 

@@ -22,7 +22,7 @@ from typing import Any
 from blastdoor.broker.scrub import Scrubber
 from blastdoor.config import Settings
 from blastdoor.data.errors import DataError
-from blastdoor.errors import first_line
+from blastdoor.errors import error_line
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 _ID = re.compile(r"^db-[0-9a-f]{16}$")
@@ -83,7 +83,7 @@ class Target:
             db.close()
 
     def clean(self, error: BaseException) -> str:
-        return self.scrubber.text(first_line(str(error), limit=500, default=type(error).__name__))
+        return self.scrubber.text(error_line(error))
 
 
 def rollback_quietly(db: Any) -> None:
