@@ -56,7 +56,9 @@ class Target:
     def connect(self, *, autocommit: bool = False) -> Any:
         import psycopg
 
-        if not self.dsn.startswith(("postgresql://", "postgres://")):
+        from blastdoor.broker.profile import POSTGRES_PREFIXES
+
+        if not self.dsn.startswith(POSTGRES_PREFIXES):
             raise DataError(f"{self.label} is neither a PostgreSQL URL nor a SQLite file",
                             hint="give --dsn postgresql://USER@HOST/DB, --dsn sqlite:///PATH, or a profile holding one")  # fmt: skip
         try:
