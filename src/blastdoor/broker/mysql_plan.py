@@ -25,10 +25,11 @@ import re
 from typing import Any
 
 from blastdoor.broker.mysql_connect import quote_name
+from blastdoor.broker.mysql_sql import COMMENTS, leading_words
 from blastdoor.broker.snapshot_plan import ROWS, SCHEMA, TABLE, Part, Plan, combined
 
 _EXECUTABLE = re.compile(r"/\*M?!")
-_MODIFIERS = re.compile(r"(?is)\A((?:\s+|--[^\n]*|#[^\n]*|/\*.*?\*/)*(?:DELETE|UPDATE))((?:\s+(?:LOW_PRIORITY|QUICK|IGNORE))+)(?=\s)")
+_MODIFIERS = re.compile(r"(?is)\A(" + COMMENTS + r"(?:DELETE|UPDATE))((?:\s+(?:LOW_PRIORITY|QUICK|IGNORE))+)(?=\s)")
 _DUMPED = frozenset({"TABLE", "VIEW", "SEQUENCE"})
 _HARMLESS = frozenset({"Select", "Union", "Intersect", "Except", "Values", "Show", "Describe", "Use", "Set",
                        "Kill", "Analyze", "Insert", "Create"})  # fmt: skip
@@ -232,6 +233,4 @@ def _name(table: Any) -> str:
 
 
 def _word(piece: str) -> str:
-    from blastdoor.broker.mysql_sql import leading_words
-
     return " ".join(leading_words(piece)[:1]) or "these"
