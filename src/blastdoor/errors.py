@@ -27,6 +27,12 @@ def first_line(text: str, *, limit: int = 300, default: str = "no message") -> s
     return (text.strip().splitlines() or [default])[0][:limit]
 
 
+def error_line(error: BaseException, *, limit: int = 500) -> str:
+    """A library's exception (a database driver's, most often) as one line: its message's first
+    line, else its class name."""
+    return first_line(str(error), limit=limit, default=type(error).__name__)
+
+
 class ConfigError(BlastdoorError):
     """A policy or configuration file is missing, unreadable or invalid."""
 

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from blastdoor.config import Settings
+from blastdoor.errors import first_line
 from blastdoor.ledger.ledger import Ledger
 from tests.ledger.conftest import PG_BASE, _pg_available
 
@@ -49,6 +50,26 @@ def add_profile(env: dict[str, str], name: str, *, scope: str, allow: list[str],
 def entries(home: Path) -> list[dict[str, Any]]:
     with Ledger.open(Settings.resolve(home=str(home))) as ledger:
         return [json.loads(row.body) for row in ledger.store.scan()]
+
+
+def crash_after_snapshot(env: dict[str, str], home: Path, *, patch: str, profile: str, statement: str) -> dict[str, Any]:
+    """Run ``blastdoor sql`` in a process that dies (exit 137) where ``patch`` (MODULE.FUNCTION, the
+    engine's runner) would run ``statement``, after its snapshot was taken. The one snapshot entry,
+    checked to be recorded as taken for a statement that never reported back."""
+    module, _, function = patch.rpartition(".")
+    crash = (f"import os, sys, {module} as patched\n"
+             f"patched.{function} = lambda *a, **k: os._exit(137)\n"
+             "from blastdoor.cli.main import main\n"
+             f"sys.exit(main(['sql', '--profile', {profile!r}, '--', {statement!r}]))\n")  # fmt: skip
+    died = subprocess.run([sys.executable, "-c", crash], env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert died.returncode == 137, died.stderr
+    saved = [e for e in entries(home) if e["type"] == "snapshot"]
+    assert len(saved) == 1 and saved[0]["state"] == "taken", saved
+    assert "a broker-sql entry follows" in saved[0]["note"]
+    assert not [e for e in entries(home) if e["type"] == "broker-sql"]  # no outcome: it never ran
+    refused = cli(env, "restore", saved[0]["snapshot"])
+    assert refused.returncode == 1 and "--force" in refused.stderr  # it never reported back: a person checks first
+    return saved[0]
 
 
 def ledger_bytes(home: Path) -> bytes:
@@ -92,7 +113,7 @@ def _mysql_available() -> str:
         server(MYSQL_BASE).connect(program="blastdoor-tests").close()
         return ""
     except Exception as error:  # any failure means "no server here"
-        return str(getattr(error, "message", error)).splitlines()[0] or type(error).__name__
+        return first_line(str(getattr(error, "message", error)), default=type(error).__name__)
 
 
 @pytest.fixture

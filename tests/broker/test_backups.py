@@ -142,3 +142,32 @@ def test_a_profile_without_dumps_is_told_where_to_say_so(env: dict[str, str], is
     assert done.returncode == 1 and "--dumps WHERE" in done.stderr and "s3://BUCKET/PREFIX" in done.stderr
     missing = cli(env, "backup", "verify", "--profile", "prod-db", "--dump", "/nonexistent/dumps")
     assert missing.returncode == 1 and "does not exist" in missing.stderr
+
+
+def test_database_errors_during_a_check_are_one_line_with_what_to_do(env: dict[str, str], isolated_home: Path,
+                                                                     tmp_path: Path, pg_database: str) -> None:  # fmt: skip
+    import re
+    import uuid
+
+    orders(pg_database)
+    path = dump(pg_database, tmp_path / "orders.dump", "--format=custom")
+    role = f"bd_reader_{uuid.uuid4().hex[:8]}"  # may log in, may not read orders nor create databases
+    query(pg_database, f"CREATE ROLE {role} LOGIN")
+    try:
+        limited = re.sub(r"//[^:@/]+", f"//{role}", pg_database, count=1)
+        add_profile(env, "prod-db", scope="production", allow=["read"], values={"DATABASE_URL": pg_database})
+        add_profile(env, "limited", scope="production", allow=["read"], values={"DATABASE_URL": limited})
+        add_profile(env, "gone", scope="production", allow=["read"], values={"DATABASE_URL": re.sub(r":\d+/", ":1/", pg_database)})
+        for profile, scratch, said, hint in (
+            ("gone", [], "cannot connect to the database: ", "check that the server is up"),
+            ("limited", [], "cannot count the rows: permission denied", "the profile needs to read every table"),
+            ("prod-db", ["--scratch-profile", "limited"], "cannot create a scratch database: permission denied",
+             "--scratch-profile NAME"),
+        ):  # fmt: skip
+            done = cli(env, "backup", "verify", "--profile", profile, "--dump", str(path), *scratch)
+            assert done.returncode == 1 and said in done.stderr and hint in done.stderr, done.stderr
+            assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+            assert SECRET not in done.stdout + done.stderr
+        assert scratch_databases() == []
+    finally:
+        query(pg_database, f"DROP OWNED BY {role}; DROP ROLE {role}")

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -18,6 +16,7 @@ from tests.broker.conftest import (
     SECRET,
     add_profile,
     cli,
+    crash_after_snapshot,
     entries,
     ledger_bytes,
     mysql_admin,
@@ -180,22 +179,13 @@ def test_a_crash_between_snapshot_and_statement_leaves_the_snapshot_recorded(
     (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
     replit_tables(mysql_database)
     add_profile(env, "prod-my", scope="production", allow=["*"], values={"DATABASE_URL": mysql_database})
-    crash = ("import os, sys, blastdoor.broker.mysql_sql as run\n"
-             "run.run_mysql = lambda *a, **k: os._exit(137)\n"
-             "from blastdoor.cli.main import main\n"
-             "sys.exit(main(['sql', '--profile', 'prod-my', '--', 'DELETE FROM executives WHERE id > 1000']))\n")  # fmt: skip
-    died = subprocess.run([sys.executable, "-c", crash], env=env, capture_output=True, text=True, timeout=120, check=False)
-    assert died.returncode == 137, died.stderr
+    saved = crash_after_snapshot(env, isolated_home, patch="blastdoor.broker.mysql_sql.run_mysql", profile="prod-my",
+                                 statement="DELETE FROM executives WHERE id > 1000")  # fmt: skip
     assert mysql_query(mysql_database, "SELECT count(*) FROM executives") == [(1206,)]
-    saved = [e for e in entries(isolated_home) if e["type"] == "snapshot"]
-    assert len(saved) == 1 and saved[0]["state"] == "taken" and saved[0]["parts"][0]["rows"] == 206
-    assert "a broker-sql entry follows" in saved[0]["note"]
-    assert not [e for e in entries(isolated_home) if e["type"] == "broker-sql"]  # no outcome: it never ran
-    refused = cli(env, "restore", saved[0]["snapshot"])
-    assert refused.returncode == 1 and "--force" in refused.stderr  # it never reported back: a person checks first
-    copy = saved[0]["snapshot"].replace("-", "_") + "_0"
+    assert saved["parts"][0]["rows"] == 206
+    copy = saved["snapshot"].replace("-", "_") + "_0"
     assert mysql_query(mysql_database, f"SELECT count(*) FROM blastdoor_snapshots.{copy}") == [(206,)]
-    forced = cli(env, "restore", saved[0]["snapshot"], "--force")  # it did not run: every row is there, none doubled
+    forced = cli(env, "restore", saved["snapshot"], "--force")  # it did not run: every row is there, none doubled
     assert forced.returncode == 0 and "0 of 206 deleted rows put back; 206 were there again" in forced.stdout, forced.stderr
 
 

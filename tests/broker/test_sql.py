@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -13,7 +11,15 @@ from pathlib import Path
 import pytest
 
 from tests.approvals.terminal import on_terminal
-from tests.broker.conftest import SECRET, add_profile, cli, entries, ledger_bytes, query
+from tests.broker.conftest import (
+    SECRET,
+    add_profile,
+    cli,
+    crash_after_snapshot,
+    entries,
+    ledger_bytes,
+    query,
+)
 
 PASSPHRASE = "correct horse battery"
 ALLOW_DESTROY = """
@@ -140,19 +146,11 @@ def test_a_crash_between_snapshot_and_statement_leaves_the_snapshot_recorded(
     (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
     replit_tables(pg_database)
     add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
-    crash = ("import os, sys, blastdoor.broker.calls as calls\n"
-             "calls.run_sql = lambda *a, **k: os._exit(137)\n"
-             "from blastdoor.cli.main import main\n"
-             "sys.exit(main(['sql', '--profile', 'prod-db', '--', 'DELETE FROM executives WHERE id > 1000']))\n")  # fmt: skip
-    died = subprocess.run([sys.executable, "-c", crash], env=env, capture_output=True, text=True, timeout=120, check=False)
-    assert died.returncode == 137, died.stderr
+    saved = crash_after_snapshot(env, isolated_home, patch="blastdoor.broker.calls.run_sql", profile="prod-db",
+                                 statement="DELETE FROM executives WHERE id > 1000")  # fmt: skip
     assert query(pg_database, "SELECT count(*) FROM executives") == [(1206,)]
-    saved = [e for e in entries(isolated_home) if e["type"] == "snapshot"]
-    assert len(saved) == 1 and saved[0]["state"] == "taken" and saved[0]["parts"][0]["rows"] == 206
-    assert not [e for e in entries(isolated_home) if e["type"] == "broker-sql"]  # no outcome: it never ran
-    refused = cli(env, "restore", saved[0]["snapshot"])
-    assert refused.returncode == 1 and "--force" in refused.stderr  # it never reported back: a person checks first
-    copy = query(pg_database, "SELECT count(*) FROM blastdoor_snapshots." + saved[0]["snapshot"].replace("-", "_") + "_0")
+    assert saved["parts"][0]["rows"] == 206
+    copy = query(pg_database, "SELECT count(*) FROM blastdoor_snapshots." + saved["snapshot"].replace("-", "_") + "_0")
     assert copy == [(206,)]
 
 

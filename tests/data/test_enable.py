@@ -140,3 +140,16 @@ def test_an_unknown_table_aborts_enable_without_installing_anything(env: dict[st
     done = cli(env, "data", "enable", "--dsn", pg_database, "--tables", "companies", "nope")
     assert done.returncode == 1 and "no table 'nope'" in done.stderr
     assert query(pg_database, "SELECT to_regnamespace('blastdoor_history')") == [(None,)]
+
+
+def test_a_role_that_may_not_read_history_gets_one_line_that_says_so(env: dict[str, str], pg_database: str,
+                                                                     app_role: str) -> None:  # fmt: skip
+    query(app_role, "CREATE TABLE orders (id int PRIMARY KEY, total int)")
+    assert cli(env, "data", "enable", "--dsn", pg_database).returncode == 0
+    for action, doing, hint in (("history", "read history", "reading history needs the role that enabled it"),
+                                ("verify", "verify history", "verifying needs the role that enabled history")):  # fmt: skip
+        refused = cli(env, "data", action, "--dsn", app_role, *(["--run", "run-1"] if action == "history" else []))
+        assert refused.returncode != 0 and "Traceback" not in refused.stderr, refused.stderr
+        assert f"could not {doing} on " in refused.stderr and "permission denied" in refused.stderr, refused.stderr
+        assert hint in refused.stderr and SECRET not in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1

@@ -22,7 +22,7 @@ from typing import Any
 
 from blastdoor.broker.errors import BrokerError
 from blastdoor.broker.profile import Profile
-from blastdoor.errors import first_line
+from blastdoor.errors import error_line
 
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
@@ -147,4 +147,4 @@ def reason(error: Exception) -> str:
     if isinstance(answer, dict) and isinstance(answer.get("Error"), dict):
         detail = answer["Error"]
         return f"{detail.get('Code', 'error')}: {detail.get('Message', '')}".strip(": ")
-    return first_line(str(error) or type(error).__name__)
+    return error_line(error, limit=300)

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from blastdoor.broker.backup_verify import too_old
 from blastdoor.broker.profile import Profile
 from blastdoor.config import Settings
 from blastdoor.files import write_atomic
@@ -79,10 +80,8 @@ def _problem(name: str, seq: object, settings: Settings, ledger: Any) -> str:
         made = datetime.strptime(str(payload.get("dump", {}).get("created", "")), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     except ValueError:
         return f"the proof for {name} (entry {seq}) has no dump time ({fix})"
-    hours = (datetime.now(UTC) - made).total_seconds() / 3600
-    if hours > settings.backup_max_age_hours:
-        return f"the newest verified backup of {name} is {hours:.1f} hours old, more than {settings.backup_max_age_hours} ({fix} on a fresh dump)"
-    return ""
+    old = too_old(f"the newest verified backup of {name}", made, now=datetime.now(UTC), max_age_hours=settings.backup_max_age_hours)
+    return f"{old} ({fix} on a fresh dump)" if old else ""
 
 
 def _index(path: Path) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from blastdoor.broker import aws_sts, dumps
-from blastdoor.broker.backup_verify import Proof
+from blastdoor.broker.backup_verify import Proof, too_old
 from blastdoor.broker.dumps import Dump
 from blastdoor.broker.errors import BrokerError
 from blastdoor.broker.profile import Profile
@@ -126,9 +126,8 @@ def judge_snapshots(instance: str, described: dict[str, Any], snapshots: list[di
         made = newest["SnapshotCreateTime"].astimezone(UTC)
         facts |= {"snapshot": newest["DBSnapshotIdentifier"], "type": newest["SnapshotType"],
                   "encrypted": bool(newest.get("Encrypted")), "allocated_gb": newest.get("AllocatedStorage", 0)}  # fmt: skip
-        hours = (now - made).total_seconds() / 3600
-        if hours > max_age_hours:
-            problems.append(f"the newest snapshot of {instance} that outlives it is {hours:.1f} hours old, more than {max_age_hours}")
+        if old := too_old(f"the newest snapshot of {instance} that outlives it", made, now=now, max_age_hours=max_age_hours):
+            problems.append(old)
     dump = Dump(path=Path(), format=SNAPSHOT, created=made, created_from="snapshot", sha256="", bytes=0,
                 source=f"rds:{instance}/{facts.get('snapshot', '')}")  # fmt: skip
     return Proof(dump=dump, checked=now, max_age_hours=max_age_hours, tolerance=0.0, counts={},

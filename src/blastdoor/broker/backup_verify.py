@@ -16,11 +16,12 @@ repeatable-read transaction, so every table is counted at the same moment. Blast
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +29,7 @@ from typing import Any
 from blastdoor.broker.dumps import PLAIN, Dump, check_plain
 from blastdoor.broker.errors import BrokerError
 from blastdoor.broker.snapshot import split_conninfo
-from blastdoor.errors import first_line
+from blastdoor.errors import error_line, first_line
 
 RESTORE_SECONDS = 24 * 3600
 MAX_TABLES_RECORDED = 2_000
@@ -95,55 +96,57 @@ def verify(dsn: str, dump: Dump, *, scratch: str = "", tolerance: float = 0.1, m
             problems.append(f"{table} is not in the backup")
         elif kept < rows * (1 - tolerance):
             problems.append(f"{table}: the backup holds {kept:,} rows, the database {rows:,}")
-    age = (checked - dump.created).total_seconds() / 3600
-    if age > max_age_hours:
-        problems.append(f"the dump is {age:.1f} hours old, more than {max_age_hours}")
+    if old := too_old("the dump", dump.created, now=checked, max_age_hours=max_age_hours):
+        problems.append(old)
     return Proof(dump=dump, checked=checked, max_age_hours=max_age_hours, tolerance=tolerance,
                  counts={table: (rows, backup.get(table)) for table, rows in source.items()},
                  extra=tuple(sorted(set(backup) - set(source))), problems=tuple(problems))  # fmt: skip
 
 
-def _connect(dsn: str, *, autocommit: bool) -> Any:
+def too_old(what: str, made: datetime, *, now: datetime, max_age_hours: int) -> str:
+    """The problem with a backup ``what`` made at ``made`` that is older than ``max_age_hours`` at
+    ``now`` ('' when it is young enough): the one age rule of dumps, snapshots and recorded proofs."""
+    hours = (now - made).total_seconds() / 3600
+    return f"{what} is {hours:.1f} hours old, more than {max_age_hours}" if hours > max_age_hours else ""
+
+
+@contextlib.contextmanager
+def _failing(what: str, *, hint: str) -> Iterator[None]:
+    """A database error inside the block as one line: ``WHAT: the driver's message``."""
     import psycopg
 
     try:
-        return psycopg.connect(dsn, autocommit=autocommit, connect_timeout=10)
+        yield
     except psycopg.Error as error:
-        first = first_line(str(error))
-        raise BrokerError(f"cannot connect to the database: {first}",
-                          hint="check that the server is up and the profile's URL is right") from None  # fmt: skip
+        raise BrokerError(f"{what}: {error_line(error, limit=300)}", hint=hint) from None
+
+
+def _connect(dsn: str, *, autocommit: bool) -> Any:
+    import psycopg
+
+    with _failing("cannot connect to the database", hint="check that the server is up and the profile's URL is right"):
+        return psycopg.connect(dsn, autocommit=autocommit, connect_timeout=10)
 
 
 def _counts(dsn: str, *, read_only: bool) -> dict[str, int]:
     """Exact row counts of every ordinary table, as one snapshot."""
-    import psycopg
     from psycopg import sql
 
-    with _connect(dsn, autocommit=False) as db:
-        try:
-            if read_only:
-                db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            counts = {}
-            for schema, table, name in db.execute(_TABLES).fetchall():
-                query = sql.SQL("SELECT count(*) FROM ONLY {}").format(sql.Identifier(schema, table))
-                counts[name] = int(db.execute(query).fetchone()[0])
-            db.rollback()
-        except psycopg.Error as error:
-            first = first_line(str(error))
-            raise BrokerError(f"cannot count the rows: {first}", hint="the profile needs to read every table") from None
+    with _connect(dsn, autocommit=False) as db, _failing("cannot count the rows", hint="the profile needs to read every table"):
+        if read_only:
+            db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        counts = {}
+        for schema, table, name in db.execute(_TABLES).fetchall():
+            query = sql.SQL("SELECT count(*) FROM ONLY {}").format(sql.Identifier(schema, table))
+            counts[name] = int(db.execute(query).fetchone()[0])
+        db.rollback()
     return counts
 
 
 def _admin(server: str, statement: str, *, doing: str) -> None:
-    import psycopg
-
-    with _connect(server, autocommit=True) as db:
-        try:
-            db.execute(statement)
-        except psycopg.Error as error:
-            first = first_line(str(error))
-            raise BrokerError(f"cannot {doing}: {first}",
-                              hint="name a server where this role may create databases with --scratch-profile NAME") from None  # fmt: skip
+    with _connect(server, autocommit=True) as db, \
+            _failing(f"cannot {doing}", hint="name a server where this role may create databases with --scratch-profile NAME"):  # fmt: skip
+        db.execute(statement)
 
 
 def _with_database(dsn: str, name: str) -> str:

@@ -20,7 +20,7 @@ from blastdoor.broker.errors import BrokerError
 from blastdoor.broker.exec_run import Outcome, run_program
 from blastdoor.broker.judging import SNAPSHOT_RULE, Judged, judge_brokered
 from blastdoor.broker.mysql_connect import is_mysql
-from blastdoor.broker.profile import Profile
+from blastdoor.broker.profile import POSTGRES_PREFIXES, Profile
 from blastdoor.broker.snapshot import RESTORED, TAKEN, TAKING, Snapshots
 from blastdoor.broker.snapshot_plan import Part
 from blastdoor.broker.sql_run import SqlOutcome, run_sql
@@ -151,7 +151,7 @@ class Broker:
         dsn = profile.dsn()
         sqlite = is_sqlite(dsn)  # saved whole, so no statement plan is needed (broker/sqlite_sql.py)
         dialect = "sqlite" if sqlite else "mysql" if is_mysql(dsn) else "postgresql"
-        if dialect == "postgresql" and not dsn.startswith(("postgresql://", "postgres://")):
+        if dialect == "postgresql" and not dsn.startswith(POSTGRES_PREFIXES):
             raise BrokerError(f"profile {profile.name} is not a PostgreSQL, MySQL / MariaDB or SQLite database",
                               hint=f"for other databases: blastdoor exec --profile {profile.name} -- CLIENT ...")  # fmt: skip
         saving = profile.scope is not Scope.DEVELOPMENT

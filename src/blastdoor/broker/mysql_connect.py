@@ -24,7 +24,7 @@ from typing import IO, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from blastdoor.broker.errors import BrokerError
-from blastdoor.errors import first_line
+from blastdoor.errors import error_line, first_line
 
 SCHEMES = ("mysql://", "mariadb://")
 _PARAMETERS = ("unix_socket", "charset")
@@ -114,7 +114,7 @@ def describe(error: BaseException) -> str:
     args: tuple[Any, ...] = tuple(getattr(error, "args", ()))
     if len(args) >= 2 and isinstance(args[0], int):
         return first_line(f"({args[0]}) {args[1]}", limit=500)
-    return first_line(str(error), limit=500, default=type(error).__name__)
+    return error_line(error)
 
 
 def run_tool(target: Server, names: Sequence[str], args: Sequence[str], *, stdin: IO[bytes] | None = None,

@@ -22,14 +22,14 @@ that does more than read.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import Any
 
 from blastdoor.broker.mysql_connect import quote_name
-from blastdoor.broker.snapshot_plan import ROWS, SCHEMA, TABLE, Part, Plan
+from blastdoor.broker.mysql_sql import COMMENTS, leading_words
+from blastdoor.broker.snapshot_plan import ROWS, SCHEMA, TABLE, Part, Plan, combined
 
 _EXECUTABLE = re.compile(r"/\*M?!")
-_MODIFIERS = re.compile(r"(?is)\A((?:\s+|--[^\n]*|#[^\n]*|/\*.*?\*/)*(?:DELETE|UPDATE))((?:\s+(?:LOW_PRIORITY|QUICK|IGNORE))+)(?=\s)")
+_MODIFIERS = re.compile(r"(?is)\A(" + COMMENTS + r"(?:DELETE|UPDATE))((?:\s+(?:LOW_PRIORITY|QUICK|IGNORE))+)(?=\s)")
 _DUMPED = frozenset({"TABLE", "VIEW", "SEQUENCE"})
 _HARMLESS = frozenset({"Select", "Union", "Intersect", "Except", "Values", "Show", "Describe", "Use", "Set",
                        "Kill", "Analyze", "Insert", "Create"})  # fmt: skip
@@ -56,21 +56,7 @@ def plan(text: str) -> Plan:
     if _EXECUTABLE.search(text):
         problems.append("it holds /*! ... */ comments, which MySQL runs or skips by server version; write them as plain SQL")
     pieces = split_statements(text, hash_comments=True)
-    parts: list[Part] = []
-    kinds: list[str] = []
-    for index, piece in enumerate(pieces):
-        found, problem, kind = _piece(piece, index)
-        if found and len(pieces) > 1:
-            # Later statements may change the rows an earlier WHERE picks: save whole tables.
-            found = [replace(p, source=f"FROM {p.relation}") if p.kind == ROWS else p for p in found]
-            before = sorted(set(kinds) - _SAFE_BEFORE)
-            if before:
-                problem = problem or f"it follows {', '.join(before)} in the same text, which can change what it names; run them separately"
-        kinds.append(kind)
-        parts.extend(found)
-        if problem:
-            problems.append(f"statement {index + 1}: {problem}")
-    return Plan(tuple(parts), tuple(problems))
+    return combined([_piece(piece, index) for index, piece in enumerate(pieces)], safe_before=_SAFE_BEFORE, problems=problems)
 
 
 def _piece(piece: str, index: int) -> tuple[list[Part], str, str]:
@@ -247,6 +233,4 @@ def _name(table: Any) -> str:
 
 
 def _word(piece: str) -> str:
-    from blastdoor.broker.mysql_sql import leading_words
-
     return " ".join(leading_words(piece)[:1]) or "these"

@@ -46,7 +46,8 @@ _READS = frozenset({"SELECT", "SHOW", "DESCRIBE", "DESC", "EXPLAIN", "DO", "VALU
 _COUNTED = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE", "LOAD"})
 _OBJECTS = frozenset({"TABLE", "TABLES", "DATABASE", "SCHEMA", "VIEW", "INDEX", "USER", "PROCEDURE", "FUNCTION",
                       "TRIGGER", "EVENT", "TEMPORARY", "SEQUENCE", "ROLE"})  # fmt: skip
-_LEADING = re.compile(r"\A(?:\s+|--[^\n]*|#[^\n]*|/\*.*?\*/)*", re.DOTALL)
+COMMENTS = r"(?:\s+|--[^\n]*|#[^\n]*|/\*.*?\*/)*"  # what may come before a statement's first word
+_LEADING = re.compile(r"\A" + COMMENTS, re.DOTALL)
 TAGS = ("run_id", "session_id", "request", "entry", "snapshot_id")
 
 

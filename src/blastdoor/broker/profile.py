@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from blastdoor.broker import mysql_connect
 from blastdoor.broker.errors import BrokerError
 from blastdoor.broker.scrub import Scrubber
 from blastdoor.credentials import allow_problem, permitted
@@ -27,8 +28,7 @@ MIN_PASSWORD = 4  # shorter passwords would be "removed" from ordinary words
 _LIBPQ = {"host": "PGHOST", "port": "PGPORT", "user": "PGUSER", "password": "PGPASSWORD",
           "dbname": "PGDATABASE", "sslmode": "PGSSLMODE"}  # fmt: skip
 POSTGRES_PREFIXES = ("postgresql://", "postgres://")
-MYSQL_PREFIXES = ("mysql://", "mariadb://")
-DSN_PREFIXES = (*POSTGRES_PREFIXES, *MYSQL_PREFIXES, "sqlite:///")
+DSN_PREFIXES = (*POSTGRES_PREFIXES, *mysql_connect.SCHEMES, "sqlite:///")
 
 
 @dataclass(frozen=True, kw_only=True)

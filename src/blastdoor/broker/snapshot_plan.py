@@ -17,6 +17,7 @@ rows: ``INSERT``, ``CREATE``, ``DROP INDEX`` ...).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -62,22 +63,28 @@ def plan(sql: str) -> Plan:
         statements = parse_sql(sql)
     except ParseError as error:
         return Plan(problems=_unparsed(sql, str(error)))
+    return combined([(*_statement(raw.stmt, index), type(raw.stmt).__name__) for index, raw in enumerate(statements)],
+                    safe_before=_SAFE_BEFORE)  # fmt: skip
+
+
+def combined(statements: Sequence[tuple[list[Part], str, str]], *, safe_before: frozenset[str],
+             problems: Sequence[str] = ()) -> Plan:  # fmt: skip
+    """The plan of a text from each statement's (parts, problem, kind), for every engine: in a text
+    of several statements, rows are saved as whole tables (a later statement may change the rows an
+    earlier WHERE picks), and a statement that saves something may follow only kinds in
+    ``safe_before``. ``problems`` are the text's own, listed first."""
     parts: list[Part] = []
-    problems: list[str] = []
-    several = len(statements) > 1
-    for index, raw in enumerate(statements):
-        node = raw.stmt
-        found, problem = _statement(node, index)
-        if found and several:
-            # Later statements may change the rows an earlier WHERE picks: save whole tables.
+    found_problems = list(problems)
+    for index, (found, problem, _kind) in enumerate(statements):
+        if found and len(statements) > 1:
             found = [replace(p, source=f"FROM {p.relation}") if p.kind == ROWS else p for p in found]
-            before = sorted({type(s.stmt).__name__ for s in statements[:index]} - _SAFE_BEFORE)
+            before = sorted({kind for _, _, kind in statements[:index]} - safe_before)
             if before:
                 problem = problem or f"it follows {', '.join(before)} in the same text, which can change what it names; run them separately"
         parts.extend(found)
         if problem:
-            problems.append(f"statement {index + 1}: {problem}")
-    return Plan(tuple(parts), tuple(problems))
+            found_problems.append(f"statement {index + 1}: {problem}")
+    return Plan(tuple(parts), tuple(found_problems))
 
 
 def _statement(node: Any, index: int) -> tuple[list[Part], str]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from blastdoor.broker.scrub import Scrubber
-from blastdoor.errors import first_line
+from blastdoor.errors import error_line
 
 MAX_ROWS_SHOWN = 10_000
 COMMITTED, FAILED, LOST, UNKNOWN = "committed", "error", "connection-lost", "commit-unknown"
@@ -71,7 +71,7 @@ def run_sql(dsn: str, text: str, *, tags: Mapping[str, str], scrubber: Scrubber,
     try:
         db = psycopg.connect(dsn, application_name="blastdoor-broker", connect_timeout=10)
     except psycopg.Error as error:
-        outcome.result, outcome.error = FAILED, scrubber.text(_first_line(error))
+        outcome.result, outcome.error = FAILED, scrubber.text(error_line(error))
         return outcome
     phase = "statement"
     try:
@@ -94,7 +94,7 @@ def run_sql(dsn: str, text: str, *, tags: Mapping[str, str], scrubber: Scrubber,
         db.commit()
         outcome.result = COMMITTED
     except psycopg.Error as error:
-        outcome.error = scrubber.text(_first_line(error))
+        outcome.error = scrubber.text(error_line(error))
         if db.broken or db.closed:
             outcome.result = UNKNOWN if phase == "commit" else LOST
         else:
@@ -142,7 +142,3 @@ def show_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]], emit: Any, 
         shown += 1
     count = total if total >= 0 else shown
     emit(f"({count} row{'s' if count != 1 else ''})")
-
-
-def _first_line(error: Exception) -> str:
-    return first_line(str(error), limit=500, default=type(error).__name__)

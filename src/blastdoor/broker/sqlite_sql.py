@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 from blastdoor.broker.errors import BrokerError
 from blastdoor.broker.scrub import Scrubber
 from blastdoor.broker.sql_run import COMMITTED, FAILED, Printed, SqlOutcome, show_rows
+from blastdoor.errors import error_line
 from blastdoor.files import sha256_of
 
 SCHEMES = ("sqlite:",)
@@ -93,7 +94,7 @@ def run_sqlite(dsn: str, text: str, *, scrubber: Scrubber, out: BinaryIO) -> Sql
         db.execute("COMMIT")
         outcome.result = COMMITTED
     except sqlite3.Error as error:
-        outcome.result, outcome.error = FAILED, scrubber.text(str(error) or type(error).__name__)
+        outcome.result, outcome.error = FAILED, scrubber.text(error_line(error))
         with contextlib.suppress(sqlite3.Error):
             db.execute("ROLLBACK")
     finally:

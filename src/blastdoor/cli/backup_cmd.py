@@ -38,9 +38,10 @@ def _verify(args: argparse.Namespace) -> int:
         raise InputError(f"--tolerance {args.tolerance} is not a fraction from 0 up to 1", hint="e.g. --tolerance 0.05")
     import os
 
+    from blastdoor.broker.backup_sources import kind
     from blastdoor.hardened.client import relayed
 
-    local = args.dump and not args.dump.startswith(("s3://", "rds:"))
+    local = args.dump and kind(args.dump) == "file"
     if (code := relayed("backup-verify", profile=args.profile, dump=os.path.abspath(args.dump) if local else args.dump,
                         scratch_profile=args.scratch_profile, tolerance=str(args.tolerance),
                         aws_profile=args.aws_profile)) is not None:  # hardened mode: the daemon holds the credentials  # fmt: skip

@@ -63,6 +63,12 @@ def _caller(args: argparse.Namespace) -> Any:
     return Caller(agent=args.agent, session=args.session, run=args.run, tool_use=args.tool_use, uid=args.uid)
 
 
+def _relayed_caller(args: argparse.Namespace) -> dict[str, str]:
+    """The caller's fields as the hardened daemon takes them (its run: --run, else $BLASTDOOR_RUN_ID)."""
+    return {"agent": args.agent, "session": args.session, "run": args.run or os.environ.get("BLASTDOOR_RUN_ID", ""),
+            "tool_use": args.tool_use}  # fmt: skip
+
+
 def _exec(args: argparse.Namespace) -> int:
     from blastdoor.broker.calls import Broker
     from blastdoor.hardened.client import relayed
@@ -70,9 +76,7 @@ def _exec(args: argparse.Namespace) -> int:
     argv = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not argv or not argv[0]:
         raise InputError("no command given", hint="write it after --, e.g. blastdoor exec --profile prod-db -- psql -c 'select 1'")
-    run = args.run or os.environ.get("BLASTDOOR_RUN_ID", "")
-    if (code := relayed("exec", profile=args.profile, argv=argv, cwd=os.getcwd(), agent=args.agent,
-                        session=args.session, run=run, tool_use=args.tool_use)) is not None:  # fmt: skip
+    if (code := relayed("exec", profile=args.profile, argv=argv, cwd=os.getcwd(), **_relayed_caller(args))) is not None:
         return code
     with Broker(settings(args)) as broker:
         profile = broker.profile(args.profile)
@@ -94,10 +98,8 @@ def _sql(args: argparse.Namespace) -> int:
         raise InputError("the SQL text is too long or binary", hint=f"give at most {MAX_SQL_CHARS} characters of text")
     from blastdoor.hardened.client import relayed
 
-    run = args.run or os.environ.get("BLASTDOOR_RUN_ID", "")
-    if (code := relayed("sql", profile=args.profile, sql=text, agent=args.agent, session=args.session, run=run,
-                        tool_use=args.tool_use)) is not None:  # hardened mode: the daemon holds the credential  # fmt: skip
-        return code
+    if (code := relayed("sql", profile=args.profile, sql=text, **_relayed_caller(args))) is not None:
+        return code  # hardened mode: the daemon holds the credential
     with Broker(settings(args)) as broker:
         profile = broker.profile(args.profile)
         result = broker.sql(profile, text, caller=_caller(args), cwd=os.getcwd(), out=sys.stdout.buffer)

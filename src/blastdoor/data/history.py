@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from blastdoor.data import pg_sql
-from blastdoor.data.errors import DataError
 from blastdoor.data.install import require
 from blastdoor.data.selection import Selection
 from blastdoor.data.target import Target
@@ -52,22 +51,17 @@ def sample(change: int, op: str, txid: int | None, run: str, before: Any, after:
 
 
 def history(target: Target, selection: Selection) -> History:
-    import psycopg
-
     where, params = selection.where("c")
-    try:
-        with target.connect() as db, db.cursor() as cursor:
-            require(cursor, target)
-            cursor.execute(f"SELECT c.table_schema || '.' || c.table_name, c.op, count(*), "
-                           f"array_agg(DISTINCT c.run_id), min(c.at)::text, max(c.at)::text "
-                           f"FROM {pg_sql.SCHEMA}.changes c WHERE {where} GROUP BY 1, 2 ORDER BY 1, 2", params)  # fmt: skip
-            tables = tally(cursor.fetchall())
-            for name, entry in tables.items():
-                cursor.execute(f"SELECT c.id, c.op, c.txid, c.run_id, c.old_row, c.new_row FROM {pg_sql.SCHEMA}.changes c "
-                               f"WHERE {where} AND c.table_schema || '.' || c.table_name = %s ORDER BY c.id LIMIT %s",
-                               [*params, name, SAMPLES])  # fmt: skip
-                entry.samples = [sample(*found) for found in cursor.fetchall()]
-    except psycopg.Error as error:
-        raise DataError(f"could not read history on {target.label}: {target.clean(error)}",
-                        hint="reading history needs the role that enabled it, or a superuser") from None  # fmt: skip
+    with target.transaction("read history", hint="reading history needs the role that enabled it, or a superuser") as db, \
+            db.cursor() as cursor:  # fmt: skip
+        require(cursor, target)
+        cursor.execute(f"SELECT c.table_schema || '.' || c.table_name, c.op, count(*), "
+                       f"array_agg(DISTINCT c.run_id), min(c.at)::text, max(c.at)::text "
+                       f"FROM {pg_sql.SCHEMA}.changes c WHERE {where} GROUP BY 1, 2 ORDER BY 1, 2", params)  # fmt: skip
+        tables = tally(cursor.fetchall())
+        for name, entry in tables.items():
+            cursor.execute(f"SELECT c.id, c.op, c.txid, c.run_id, c.old_row, c.new_row FROM {pg_sql.SCHEMA}.changes c "
+                           f"WHERE {where} AND c.table_schema || '.' || c.table_name = %s ORDER BY c.id LIMIT %s",
+                           [*params, name, SAMPLES])  # fmt: skip
+            entry.samples = [sample(*found) for found in cursor.fetchall()]
     return History(selection, list(tables.values()))

@@ -121,23 +121,19 @@ def verify(target: Target, anchors: Mapping[str, Iterable[tuple[int, str]]]) -> 
     database id."""
     import psycopg
 
-    try:
-        with target.connect() as db, db.cursor() as cursor:
-            db.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-            require(cursor, target)
-            cursor.execute(f"SELECT database_id, sealed_below FROM {pg_sql.SCHEMA}.meta")
-            database_id, below = cursor.fetchone()
-            result = Verified(database_id)
-            check_anchors(result, walk(_seals(db), result), anchors.get(database_id, ()))
-            cursor.execute(f"SELECT c.id FROM {pg_sql.SCHEMA}.changes c WHERE c.txid < %s AND NOT EXISTS "
-                           f"(SELECT 1 FROM {pg_sql.SCHEMA}.seals s WHERE s.change_id = c.id) ORDER BY c.id", (below,))  # fmt: skip
-            for (change,) in cursor.fetchall():
-                result.problem(f"history row {change} appeared below the sealed horizon: it was added after sealing")
-            cursor.execute(f"SELECT count(*) FROM {pg_sql.SCHEMA}.changes WHERE txid >= %s", (below,))
-            result.pending = cursor.fetchone()[0]
-    except psycopg.Error as error:
-        raise DataError(f"could not verify history on {target.label}: {target.clean(error)}",
-                        hint="verifying needs the role that enabled history") from None  # fmt: skip
+    with target.transaction("verify history", hint="verifying needs the role that enabled history") as db, db.cursor() as cursor:
+        db.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        require(cursor, target)
+        cursor.execute(f"SELECT database_id, sealed_below FROM {pg_sql.SCHEMA}.meta")
+        database_id, below = cursor.fetchone()
+        result = Verified(database_id)
+        check_anchors(result, walk(_seals(db), result), anchors.get(database_id, ()))
+        cursor.execute(f"SELECT c.id FROM {pg_sql.SCHEMA}.changes c WHERE c.txid < %s AND NOT EXISTS "
+                       f"(SELECT 1 FROM {pg_sql.SCHEMA}.seals s WHERE s.change_id = c.id) ORDER BY c.id", (below,))  # fmt: skip
+        for (change,) in cursor.fetchall():
+            result.problem(f"history row {change} appeared below the sealed horizon: it was added after sealing")
+        cursor.execute(f"SELECT count(*) FROM {pg_sql.SCHEMA}.changes WHERE txid >= %s", (below,))
+        result.pending = cursor.fetchone()[0]
     return result
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from blastdoor.broker.scrub import Scrubber
 from blastdoor.config import Settings
 from blastdoor.data.errors import DataError
-from blastdoor.errors import first_line
+from blastdoor.errors import error_line
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 _ID = re.compile(r"^db-[0-9a-f]{16}$")
@@ -56,7 +56,9 @@ class Target:
     def connect(self, *, autocommit: bool = False) -> Any:
         import psycopg
 
-        if not self.dsn.startswith(("postgresql://", "postgres://")):
+        from blastdoor.broker.profile import POSTGRES_PREFIXES
+
+        if not self.dsn.startswith(POSTGRES_PREFIXES):
             raise DataError(f"{self.label} is neither a PostgreSQL URL nor a SQLite file",
                             hint="give --dsn postgresql://USER@HOST/DB, --dsn sqlite:///PATH, or a profile holding one")  # fmt: skip
         try:
@@ -83,7 +85,7 @@ class Target:
             db.close()
 
     def clean(self, error: BaseException) -> str:
-        return self.scrubber.text(first_line(str(error), limit=500, default=type(error).__name__))
+        return self.scrubber.text(error_line(error))
 
 
 def rollback_quietly(db: Any) -> None:
