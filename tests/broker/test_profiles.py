@@ -39,6 +39,7 @@ def test_bad_input_stores_nothing(env: dict[str, str], isolated_home: Path) -> N
         (["profile", "add", "p", "--scope", "production", "--purpose", "x", "--secret", "A", "--allow", "obliterate"], "x\n", "is not a verb"),
         (["profile", "add", "p", "--scope", "production", "--purpose", "x", "--secret", "1A"], "x\n", "not an environment variable name"),
         (["profile", "add", "p", "--scope", "production", "--purpose", "x", "--secret", "A"], "a" * 70000 + "\n", "not a credential"),
+        (["profile", "add", "p", "--scope", "production", "--purpose", "x", "--secret", "A", "--values-json"], "{not json", "not a JSON object"),
     ]  # fmt: skip
     for args, stdin, message in cases:
         done = cli(env, *args, stdin=stdin)

@@ -121,7 +121,11 @@ def _values(variables: list[str], *, from_env: bool, from_json: bool = False) ->
     from blastdoor.broker.errors import BrokerError
 
     values: dict[str, str] = {}
-    given = json.loads(sys.stdin.buffer.read(len(variables) * 2 * MAX_SECRET_BYTES + 2)) if from_json else {}
+    try:
+        given = json.loads(sys.stdin.buffer.read(len(variables) * 2 * MAX_SECRET_BYTES + 2)) if from_json else {}
+    except ValueError:
+        raise BrokerError("--values-json: standard input is not a JSON object of names to values",
+                          hint='send {"NAME": "value", ...}') from None  # fmt: skip
     for variable in variables:
         if from_json:
             value = str(given.get(variable, "")) if isinstance(given, dict) else ""
