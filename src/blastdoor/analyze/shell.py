@@ -15,7 +15,7 @@ Each simple command becomes an :class:`Invocation` handed to its command family
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 
@@ -62,7 +62,7 @@ class ShellWalker:
         self._depth = depth
         self.variables: dict[str, str] = dict(self._env)
         self.functions: dict[str, Node] = {}
-        self.called: set[str] = set()
+        self.called: set[Node] = set()  # the function bodies walked so far
         self.aliases: dict[str, list[str]] = {}
         self.effects: list[Effect] = []
         self._dirs = Directories()
@@ -132,9 +132,14 @@ class ShellWalker:
                 )
             )
         self._walk(root, NO_STDIN)
-        for name, body in list(self.functions.items()):
-            if name not in self.called:  # defined but not called here: it may run later (traps)
-                self.called.add(name)
+        self._uncalled(self.functions.values())
+
+    def _uncalled(self, bodies: Iterable[Node]) -> None:
+        """Walk the bodies not called yet: a function defined but never called may still run
+        (from a trap, say) before its shell ends."""
+        for body in list(bodies):
+            if body not in self.called:
+                self.called.add(body)
                 self._walk(body, NO_STDIN)
 
     # -- tree walking ----------------------------------------------------------------------
@@ -328,7 +333,7 @@ class ShellWalker:
             return effects + self.run_argv(inv, words, via="alias", stdin=inv.stdin)
         body = self.functions.get(head.text)
         if body is not None:
-            self.called.add(head.text)
+            self.called.add(body)
             if inv.via.count("function " + head.text) == 0:
                 with self._collecting((*inv.via, "function " + head.text)) as collected:
                     self._walk(body, inv.stdin)
@@ -406,11 +411,19 @@ class ShellWalker:
 
     @contextmanager
     def _own_variables(self) -> Iterator[None]:
-        """A subshell or command substitution: its assignments and ``cd`` are gone when it ends."""
+        """A subshell, command substitution or child shell (``bash -c``, ``ssh``): its assignments,
+        ``cd``, functions and aliases are gone when it ends. It still sees this shell's (bash hands
+        a child only exported variables and ``export -f`` functions; seeing all of them is the
+        cautious reading). Only ``eval`` and ``source`` run in this shell itself."""
         saved, dirs, stand_ins = dict(self.variables), self._dirs.copy(), dict(self.stand_ins)
+        functions, aliases = dict(self.functions), dict(self.aliases)
         try:
             yield
+            self._uncalled(
+                body for name, body in self.functions.items() if functions.get(name) != body
+            )
         finally:
+            self.functions, self.aliases = functions, aliases
             self.variables.clear()
             self.variables.update(saved)
             self.stand_ins.clear()
