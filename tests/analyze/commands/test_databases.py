@@ -158,3 +158,22 @@ def test_client_shell_escapes_are_judged_as_the_commands_they_run(
 )
 def test_flags_do_not_swallow_the_words_after_them(command: str, decision: str) -> None:
     assert decide(command) == decision
+
+
+@pytest.mark.parametrize(
+    ("command", "decision"),
+    [
+        # boost (clickhouse), yargs (mongosh) and go-flags (mongorestore) leave --host without a
+        # value when the next word is an option: the option after it is read
+        ("mongosh --host --eval 'db.dropDatabase()'", "hold"),
+        ("clickhouse-client --host --query 'DROP TABLE t'", "hold"),
+        ("mongorestore --host --drop dump/", "hold"),
+        # getopt_long gives -h the next word whatever it is: psql connects to a host named -c and
+        # takes the SQL for a database name, running nothing
+        ("psql -h -c 'DROP TABLE t'", "allow"),
+    ],
+)
+def test_a_valued_option_takes_an_option_like_word_only_where_the_client_does(
+    command: str, decision: str
+) -> None:
+    assert decide(command) == decision

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from blastdoor.analyze.commands import CommandFamily
 from blastdoor.analyze.commands.db_base import (
     HELP,
+    REFUSES_DASHED,
     Line,
     database_effect,
     file_effects,
@@ -85,7 +86,7 @@ _SQLITE_VALUES = ("-cmd", "-init", "-separator", "-newline", "-nullvalue", "-mma
 
 
 def _sqlite(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-    line = parse_line(inv.args, _SQLITE_VALUES, first_operand_ends=False)
+    line = parse_line(inv.args, _SQLITE_VALUES)
     if line.has("-help", "--help", "-version", "--version"):
         return
     operands = [w.text for w in line.operands]
@@ -118,7 +119,7 @@ def _clickhouse(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         words = words[1:]
     elif inv.name == "clickhouse" and words[:1] and not words[0].text.startswith("-"):
         return
-    line = parse_line(words, _CLICKHOUSE_VALUES)
+    line = parse_line(words, _CLICKHOUSE_VALUES, REFUSES_DASHED)
     if line.has(*HELP):
         return
     target = target_of(inv, host=line.get("-h", "--host"), db=line.get("-d", "--database"))
