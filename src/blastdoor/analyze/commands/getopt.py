@@ -102,20 +102,26 @@ def split_options(
         if text == "--":
             operands.extend(args[i + 1 :])
             break
+        long = text.startswith("--")
         if not _option_like(text, syntax):
             operands.append(word)
-        elif "=" in text and (text.startswith("--") or syntax.short_equals):
+        elif "=" in text and long:
             name, _, value = text.partition("=")
             options.append(Option(name, Word(value, word.dynamic)))
-        elif text in valued or (guess is not None and text.startswith("--") and guess(args, i)):
+        elif text in valued or (guess is not None and long and guess(args, i)):
             following = args[i + 1] if i + 1 < len(args) else None
             if following is not None and (syntax.dash_values or not _refused(following.text)):
                 options.append(Option(text, following))
                 i += 1
             else:
                 options.append(Option(text))
-        elif syntax.attached and text[:2] in valued and not text.startswith("--"):
-            options.append(Option(text[:2], Word(text[2:], word.dynamic)))
+        elif syntax.attached and text[:2] in valued and not long:
+            rest = text[2:]  # -XDELETE; pflag also reads -X=DELETE, getopt gives that "=DELETE"
+            rest = rest[1:] if syntax.short_equals and rest.startswith("=") else rest
+            options.append(Option(text[:2], Word(rest, word.dynamic)))
+        elif "=" in text and syntax.short_equals:
+            name, _, value = text.partition("=")
+            options.append(Option(name, Word(value, word.dynamic)))
         else:
             options.append(Option(text))
         i += 1
