@@ -156,6 +156,11 @@ class Analysis(Where, Protocol):
         """The text of a file in the working directory, or None when it is not there."""
         ...
 
+    def read_head(self, path: str, size: int) -> str | None:
+        """The first ``size`` bytes of a file in the working directory, even one too large for
+        :meth:`read_file` (a Terraform state's identity is at its top), or None."""
+        ...
+
 
 Family = Callable[[Invocation, Analysis], Iterable[Effect]]
 

@@ -31,7 +31,7 @@ from blastdoor.analyze.flows import PRINTS_SECRET, carried, exfiltration, keeps_
 from blastdoor.analyze.functions import aliases_defined, forks_itself, recursion
 from blastdoor.analyze.invocation import NO_STDIN, Invocation, Redirect, Stdin, Word, unknown
 from blastdoor.analyze.pipes import static_output
-from blastdoor.analyze.redirects import REDIRECT_NODES, RedirectReader
+from blastdoor.analyze.redirects import REDIRECT_NODES, HeadReader, RedirectReader
 from blastdoor.analyze.redirects import FileReader as FileReader  # re-exported for judge.py
 from blastdoor.analyze.stand_ins import listing_origin, loop_origin, read_loop
 from blastdoor.analyze.words import WordResolver, text_of
@@ -91,6 +91,15 @@ class ShellWalker:
     def read_file(self, path: str) -> str | None:
         where = self._dirs.file(path)
         return self._files(where) if where is not None else None
+
+    def read_head(self, path: str, size: int) -> str | None:
+        where = self._dirs.file(path)
+        if where is None:
+            return None
+        if isinstance(self._files, HeadReader):
+            return self._files.head(where, size)
+        text = self._files(where)
+        return text[:size] if text is not None else None
 
     def run_argv(
         self, inv: Invocation, words: Sequence[Word], *, via: str, stdin: Stdin | None = None
