@@ -152,6 +152,12 @@ class Analysis(Where, Protocol):
         ``source``: they run in the current shell and what they set stays)."""
         ...
 
+    @property
+    def exports(self) -> Mapping[str, str]:
+        """The variables the script exported before this command (``export A=1``): the programs it
+        starts find them in their environment, as they find ``VAR=x`` prefixes."""
+        ...
+
     def read_file(self, path: str) -> str | None:
         """The text of a file in the working directory, or None when it is not there."""
         ...

@@ -69,6 +69,7 @@ class ShellWalker:
         self._via: tuple[str, ...] = ()
         self._kept = False  # the last command took a secret on stdin and printed none of it
         self.assigned: set[str] = set()  # variables this script sets itself (not the environment's)
+        self.exported: set[str] = set()  # variables it exports (`export A=1`, `declare -x A`)
         self.stand_ins: dict[str, str] = {}  # variables standing for a process listing's lines
         self._words = WordResolver(
             self.variables, self._substitution, self.assigned, self.stand_ins
@@ -87,6 +88,10 @@ class ShellWalker:
     @property
     def here(self) -> str | None:
         return self._dirs.here
+
+    @property
+    def exports(self) -> Mapping[str, str]:
+        return {name: self.variables[name] for name in self.exported if name in self.variables}
 
     def read_file(self, path: str) -> str | None:
         where = self._dirs.file(path)
@@ -318,11 +323,19 @@ class ShellWalker:
         """``export A=1``, ``declare -p``, ``local x``: assignments, and the listings that print
         every variable (``export -p``, ``declare -x``) go to their family."""
         words = [Word(text_of(node.children[0]))] if node.children else []
+        exports = words[:1] == [Word("export")] or any(
+            text_of(c).startswith("-") and "x" in text_of(c) for c in node.named_children
+        )
         for child in node.named_children:
             if child.type == "variable_assignment":
                 self._assign(child)
+                name = child.child_by_field_name("name")
+                if exports and name is not None:
+                    self.exported.add(text_of(name))
             else:
                 words.append(self._words.word(child))
+                if exports and child.type == "variable_name":
+                    self.exported.add(text_of(child))
         if not any(child.type == "variable_assignment" for child in node.named_children):
             inv = Invocation(words=tuple(words), text=text_of(node), via=self._via)
             self.effects.extend(self._dispatch(inv))
@@ -425,14 +438,14 @@ class ShellWalker:
         a child only exported variables and ``export -f`` functions; seeing all of them is the
         cautious reading). Only ``eval`` and ``source`` run in this shell itself."""
         saved, dirs, stand_ins = dict(self.variables), self._dirs.copy(), dict(self.stand_ins)
-        functions, aliases = dict(self.functions), dict(self.aliases)
+        functions, aliases, exported = dict(self.functions), dict(self.aliases), set(self.exported)
         try:
             yield
             self._uncalled(
                 body for name, body in self.functions.items() if functions.get(name) != body
             )
         finally:
-            self.functions, self.aliases = functions, aliases
+            self.functions, self.aliases, self.exported = functions, aliases, exported
             self.variables.clear()
             self.variables.update(saved)
             self.stand_ins.clear()
