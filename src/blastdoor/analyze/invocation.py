@@ -139,9 +139,17 @@ class Analysis(Where, Protocol):
     """The services a command family may call back into while it analyzes one invocation."""
 
     def run_argv(
-        self, inv: Invocation, words: Sequence[Word], *, via: str, stdin: Stdin | None = None
+        self,
+        inv: Invocation,
+        words: Sequence[Word],
+        *,
+        via: str,
+        stdin: Stdin | None = None,
+        stand_ins: Mapping[str, str] | None = None,
     ) -> list[Effect]:
-        """Analyze ``words`` as a command run by ``inv`` (``sudo``, ``xargs``, ``find -exec``)."""
+        """Analyze ``words`` as a command run by ``inv`` (``sudo``, ``xargs``, ``find -exec``).
+        ``stand_ins`` are variables that stand for values only known at run time while it runs
+        (name → the run-time word's text: xargs' input inside ``sh -c '... {} ...'``)."""
         ...
 
     def run_script(

@@ -107,7 +107,13 @@ class ShellWalker:
         return text[:size] if text is not None else None
 
     def run_argv(
-        self, inv: Invocation, words: Sequence[Word], *, via: str, stdin: Stdin | None = None
+        self,
+        inv: Invocation,
+        words: Sequence[Word],
+        *,
+        via: str,
+        stdin: Stdin | None = None,
+        stand_ins: Mapping[str, str] | None = None,
     ) -> list[Effect]:
         if not words:
             return []
@@ -119,7 +125,12 @@ class ShellWalker:
         )
         if len(inner.via) > MAX_DEPTH:
             return [unknown(inner, "commands are nested too deeply to follow", tags={"nesting"})]
-        return self._dispatch(inner)
+        if not stand_ins:
+            return self._dispatch(inner)
+        with self._own_variables():  # a process of its own: the stand-ins end with it
+            for name, origin in stand_ins.items():
+                self._stand_in(name, origin)
+            return self._dispatch(inner)
 
     def run_script(self, inv: Invocation, script: str, *, via: str, same_shell: bool = False) -> list[Effect]:
         chain = (*inv.via, via)
