@@ -19,22 +19,41 @@ MAX_SCRIPT_BYTES = 1_000_000
 
 def disk_reader(cwd: str | None) -> FileReader:
     """Reads text files relative to ``cwd`` (package.json, Makefile, scripts); None when absent."""
+    return _DiskReader(cwd)
 
-    def read(path: str) -> str | None:
-        if cwd is None and not os.path.isabs(path):
+
+class _DiskReader:
+    """Text files relative to a working directory: whole ones up to ``MAX_SCRIPT_BYTES``, and the
+    start of any (:class:`~blastdoor.analyze.redirects.HeadReader`). Binary files are None."""
+
+    def __init__(self, cwd: str | None) -> None:
+        self._cwd = cwd
+
+    def __call__(self, path: str) -> str | None:
+        return self._read(path, None)
+
+    def head(self, path: str, size: int) -> str | None:
+        return self._read(path, size)
+
+    def _read(self, path: str, size: int | None) -> str | None:
+        if self._cwd is None and not os.path.isabs(path):
             return None
-        full = Path(cwd or "/", os.path.expanduser(path))
+        full = Path(self._cwd or "/", os.path.expanduser(path))
         try:
-            if not full.is_file() or full.stat().st_size > MAX_SCRIPT_BYTES:
+            if not full.is_file():
                 return None
-            data = full.read_bytes()
+            if size is None:
+                if full.stat().st_size > MAX_SCRIPT_BYTES:
+                    return None
+                data = full.read_bytes()
+            else:
+                with full.open("rb") as handle:
+                    data = handle.read(size)
         except OSError:
             return None
         if b"\0" in data[:4096]:
             return None
         return data.decode("utf-8", "replace")
-
-    return read
 
 
 def analyze(

@@ -1,6 +1,6 @@
 """getopt's reading of bundled short options, as the families share it."""
 
-from blastdoor.analyze.commands.getopt import bundle
+from blastdoor.analyze.commands.getopt import GETOPT, Syntax, bundle, split_options
 from blastdoor.analyze.invocation import Word
 
 
@@ -39,3 +39,42 @@ def test_an_attached_only_letter_never_takes_the_next_word() -> None:
 def test_the_value_keeps_the_word_run_time_mark() -> None:
     letters, _ = bundle([Word("-f$OUT", dynamic=True)], 0, "f")
     assert letters == [("f", Word("$OUT", True))]
+
+
+# --- split_options: one splitter, with the places where parsers differ named by a Syntax ---------
+def _split(
+    syntax: Syntax, *texts: str, valued: str = "-h --host -c"
+) -> tuple[list[str], list[str]]:
+    options, operands = split_options(_words(*texts), valued.split(), syntax)
+    shown = [o.name if o.value is None else f"{o.name}={o.value.text}" for o in options]
+    return shown, [w.text for w in operands]
+
+
+def test_the_syntax_decides_whether_a_valued_option_takes_an_option_like_word() -> None:
+    takes, refuses = Syntax(dash_values=True), Syntax(dash_values=False)
+    assert _split(takes, "--host", "--dry-run", "x") == (["--host=--dry-run"], ["x"])
+    assert _split(refuses, "--host", "--dry-run", "x") == (["--host", "--dry-run"], ["x"])
+    assert _split(refuses, "-h", "-5") == (["-h=-5"], [])  # a negative number is a value to all
+    assert _split(refuses, "--host", "-") == (["--host=-"], [])
+
+
+def test_what_every_parser_agrees_on() -> None:
+    plain = Syntax(dash_values=True)
+    assert _split(plain, "--host=db", "-", "--", "-c", "x") == (["--host=db"], ["-", "-c", "x"])
+    assert _split(plain, "-h") == (["-h"], [])  # a value missing at the end of the line
+
+
+def test_attached_values_equals_and_numbers_are_per_syntax() -> None:
+    assert _split(GETOPT, "-hdb.prod", "-h=x") == (["-h=db.prod", "-h==x"], [])
+    assert _split(Syntax(dash_values=True), "-hdb.prod") == (["-hdb.prod"], [])
+    go = Syntax(dash_values=True, short_equals=True, numbers=True)
+    assert _split(go, "-chdir=infra", "-1") == (["-chdir=infra"], ["-1"])
+    assert _split(GETOPT, "-1") == (["-1"], [])  # psql -1: --single-transaction
+
+
+def test_a_guess_decides_for_long_options_not_listed() -> None:
+    options, operands = split_options(
+        _words("--zone", "eu", "--all", "x"), (), GETOPT, guess=lambda w, i: w[i].text == "--zone"
+    )
+    assert [(o.name, o.text) for o in options] == [("--zone", "eu"), ("--all", "")]
+    assert [w.text for w in operands] == ["x"]

@@ -315,6 +315,28 @@ def test_a_child_shell_keeps_its_cd_and_variables_to_itself(command: str, expect
     assert decide(command, cwd="/home/u/proj").kind.value == expected
 
 
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        # a function or alias defined in a child shell, subshell or $(...) ends with it
+        ("bash -c 'rm() { echo no; }'; rm -rf /", "deny"),
+        ("sh -c \"alias rm='echo'\"; rm -rf /", "deny"),
+        ("(rm() { :; }); rm -rf /", "deny"),
+        ("echo $(rm() { :; }); rm -rf /", "deny"),
+        # eval runs in this shell: what it defines stays
+        ("eval 'rm() { :; }'; rm -rf /", "allow"),
+        # a function defined and never called there is still read (a trap may run it)
+        ("(f() { rm -rf /; })", "deny"),
+        # a child's function of the same name does not stand in for this shell's
+        ("f() { rm -rf /; }; bash -c 'f() { ls; }; f'", "deny"),
+    ],
+)
+def test_a_child_shell_keeps_its_functions_and_aliases_to_itself(
+    command: str, expected: str
+) -> None:
+    assert decide(command).kind.value == expected, command
+
+
 def test_a_sourced_script_sets_this_shell() -> None:
     files = {"./go.sh": "cd build\n"}  # read relative to the working directory
     decision = judge(Action.shell(". ./go.sh; rm -rf *", cwd="/home/u/proj"), load(), files=files.get)

@@ -139,9 +139,17 @@ class Analysis(Where, Protocol):
     """The services a command family may call back into while it analyzes one invocation."""
 
     def run_argv(
-        self, inv: Invocation, words: Sequence[Word], *, via: str, stdin: Stdin | None = None
+        self,
+        inv: Invocation,
+        words: Sequence[Word],
+        *,
+        via: str,
+        stdin: Stdin | None = None,
+        stand_ins: Mapping[str, str] | None = None,
     ) -> list[Effect]:
-        """Analyze ``words`` as a command run by ``inv`` (``sudo``, ``xargs``, ``find -exec``)."""
+        """Analyze ``words`` as a command run by ``inv`` (``sudo``, ``xargs``, ``find -exec``).
+        ``stand_ins`` are variables that stand for values only known at run time while it runs
+        (name → the run-time word's text: xargs' input inside ``sh -c '... {} ...'``)."""
         ...
 
     def run_script(
@@ -152,8 +160,19 @@ class Analysis(Where, Protocol):
         ``source``: they run in the current shell and what they set stays)."""
         ...
 
+    @property
+    def exports(self) -> Mapping[str, str]:
+        """The variables the script exported before this command (``export A=1``): the programs it
+        starts find them in their environment, as they find ``VAR=x`` prefixes."""
+        ...
+
     def read_file(self, path: str) -> str | None:
         """The text of a file in the working directory, or None when it is not there."""
+        ...
+
+    def read_head(self, path: str, size: int) -> str | None:
+        """The first ``size`` bytes of a file in the working directory, even one too large for
+        :meth:`read_file` (a Terraform state's identity is at its top), or None."""
         ...
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from tree_sitter import Node
 
@@ -21,6 +22,18 @@ from blastdoor.analyze.paths import is_secret_path
 from blastdoor.analyze.words import WordResolver, plain_word, text_of
 
 FileReader = Callable[[str], str | None]
+
+
+@runtime_checkable
+class HeadReader(Protocol):
+    """A :data:`FileReader` that can also read the start of a file too large to read whole."""
+
+    def __call__(self, path: str) -> str | None: ...
+
+    def head(self, path: str, size: int) -> str | None:
+        """The first ``size`` bytes of the file at ``path`` as text, whatever its length."""
+        ...
+
 REDIRECT_NODES = frozenset({"file_redirect", "heredoc_redirect", "herestring_redirect"})
 _HEREDOC_PARTS = frozenset({"heredoc_start", "heredoc_body", "heredoc_end", "file_redirect"})
 _LONE_DOLLAR = re.compile(r"^\$\s")

@@ -15,7 +15,7 @@ Each simple command becomes an :class:`Invocation` handed to its command family
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 
@@ -31,7 +31,7 @@ from blastdoor.analyze.flows import PRINTS_SECRET, carried, exfiltration, keeps_
 from blastdoor.analyze.functions import aliases_defined, forks_itself, recursion
 from blastdoor.analyze.invocation import NO_STDIN, Invocation, Redirect, Stdin, Word, unknown
 from blastdoor.analyze.pipes import static_output
-from blastdoor.analyze.redirects import REDIRECT_NODES, RedirectReader
+from blastdoor.analyze.redirects import REDIRECT_NODES, HeadReader, RedirectReader
 from blastdoor.analyze.redirects import FileReader as FileReader  # re-exported for judge.py
 from blastdoor.analyze.stand_ins import listing_origin, loop_origin, read_loop
 from blastdoor.analyze.words import WordResolver, text_of
@@ -62,13 +62,14 @@ class ShellWalker:
         self._depth = depth
         self.variables: dict[str, str] = dict(self._env)
         self.functions: dict[str, Node] = {}
-        self.called: set[str] = set()
+        self.called: set[Node] = set()  # the function bodies walked so far
         self.aliases: dict[str, list[str]] = {}
         self.effects: list[Effect] = []
         self._dirs = Directories()
         self._via: tuple[str, ...] = ()
         self._kept = False  # the last command took a secret on stdin and printed none of it
         self.assigned: set[str] = set()  # variables this script sets itself (not the environment's)
+        self.exported: set[str] = set()  # variables it exports (`export A=1`, `declare -x A`)
         self.stand_ins: dict[str, str] = {}  # variables standing for a process listing's lines
         self._words = WordResolver(
             self.variables, self._substitution, self.assigned, self.stand_ins
@@ -88,12 +89,31 @@ class ShellWalker:
     def here(self) -> str | None:
         return self._dirs.here
 
+    @property
+    def exports(self) -> Mapping[str, str]:
+        return {name: self.variables[name] for name in self.exported if name in self.variables}
+
     def read_file(self, path: str) -> str | None:
         where = self._dirs.file(path)
         return self._files(where) if where is not None else None
 
+    def read_head(self, path: str, size: int) -> str | None:
+        where = self._dirs.file(path)
+        if where is None:
+            return None
+        if isinstance(self._files, HeadReader):
+            return self._files.head(where, size)
+        text = self._files(where)
+        return text[:size] if text is not None else None
+
     def run_argv(
-        self, inv: Invocation, words: Sequence[Word], *, via: str, stdin: Stdin | None = None
+        self,
+        inv: Invocation,
+        words: Sequence[Word],
+        *,
+        via: str,
+        stdin: Stdin | None = None,
+        stand_ins: Mapping[str, str] | None = None,
     ) -> list[Effect]:
         if not words:
             return []
@@ -105,7 +125,12 @@ class ShellWalker:
         )
         if len(inner.via) > MAX_DEPTH:
             return [unknown(inner, "commands are nested too deeply to follow", tags={"nesting"})]
-        return self._dispatch(inner)
+        if not stand_ins:
+            return self._dispatch(inner)
+        with self._own_variables():  # a process of its own: the stand-ins end with it
+            for name, origin in stand_ins.items():
+                self._stand_in(name, origin)
+            return self._dispatch(inner)
 
     def run_script(self, inv: Invocation, script: str, *, via: str, same_shell: bool = False) -> list[Effect]:
         chain = (*inv.via, via)
@@ -132,9 +157,14 @@ class ShellWalker:
                 )
             )
         self._walk(root, NO_STDIN)
-        for name, body in list(self.functions.items()):
-            if name not in self.called:  # defined but not called here: it may run later (traps)
-                self.called.add(name)
+        self._uncalled(self.functions.values())
+
+    def _uncalled(self, bodies: Iterable[Node]) -> None:
+        """Walk the bodies not called yet: a function defined but never called may still run
+        (from a trap, say) before its shell ends."""
+        for body in list(bodies):
+            if body not in self.called:
+                self.called.add(body)
                 self._walk(body, NO_STDIN)
 
     # -- tree walking ----------------------------------------------------------------------
@@ -304,11 +334,19 @@ class ShellWalker:
         """``export A=1``, ``declare -p``, ``local x``: assignments, and the listings that print
         every variable (``export -p``, ``declare -x``) go to their family."""
         words = [Word(text_of(node.children[0]))] if node.children else []
+        exports = words[:1] == [Word("export")] or any(
+            text_of(c).startswith("-") and "x" in text_of(c) for c in node.named_children
+        )
         for child in node.named_children:
             if child.type == "variable_assignment":
                 self._assign(child)
+                name = child.child_by_field_name("name")
+                if exports and name is not None:
+                    self.exported.add(text_of(name))
             else:
                 words.append(self._words.word(child))
+                if exports and child.type == "variable_name":
+                    self.exported.add(text_of(child))
         if not any(child.type == "variable_assignment" for child in node.named_children):
             inv = Invocation(words=tuple(words), text=text_of(node), via=self._via)
             self.effects.extend(self._dispatch(inv))
@@ -328,7 +366,7 @@ class ShellWalker:
             return effects + self.run_argv(inv, words, via="alias", stdin=inv.stdin)
         body = self.functions.get(head.text)
         if body is not None:
-            self.called.add(head.text)
+            self.called.add(body)
             if inv.via.count("function " + head.text) == 0:
                 with self._collecting((*inv.via, "function " + head.text)) as collected:
                     self._walk(body, inv.stdin)
@@ -406,11 +444,19 @@ class ShellWalker:
 
     @contextmanager
     def _own_variables(self) -> Iterator[None]:
-        """A subshell or command substitution: its assignments and ``cd`` are gone when it ends."""
+        """A subshell, command substitution or child shell (``bash -c``, ``ssh``): its assignments,
+        ``cd``, functions and aliases are gone when it ends. It still sees this shell's (bash hands
+        a child only exported variables and ``export -f`` functions; seeing all of them is the
+        cautious reading). Only ``eval`` and ``source`` run in this shell itself."""
         saved, dirs, stand_ins = dict(self.variables), self._dirs.copy(), dict(self.stand_ins)
+        functions, aliases, exported = dict(self.functions), dict(self.aliases), set(self.exported)
         try:
             yield
+            self._uncalled(
+                body for name, body in self.functions.items() if functions.get(name) != body
+            )
         finally:
+            self.functions, self.aliases, self.exported = functions, aliases, exported
             self.variables.clear()
             self.variables.update(saved)
             self.stand_ins.clear()

@@ -17,12 +17,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from tree_sitter import Node
 
 from blastdoor.analyze.bash_tree import command_name
+from blastdoor.analyze.commands.getopt import bundle
 from blastdoor.analyze.commands.process_listing import process_listing
 from blastdoor.analyze.invocation import Word
 from blastdoor.analyze.words import text_of
 
-# read(1) options that take a value; -a names an array, which the line fills too.
-_READ_VALUED = frozenset({"-d", "-i", "-n", "-N", "-p", "-t", "-u"})
+# The letters of bash's `read` that take a value (its getopt string is "ersa:d:i:n:N:p:t:u:"):
+# -a names an array, which the line fills too; the others are the prompt, delimiter, count,
+# timeout, file descriptor and initial text.
+_READ_VALUED = "adinNptu"
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def listing_origin(value: Word, node: Node, stand_ins: Mapping[str, str]) -> str:
@@ -62,15 +66,20 @@ def read_loop(loop: Node, made_by: str) -> Iterator[tuple[str, str]]:
 
 
 def read_variables(args: Sequence[str]) -> list[str]:
-    """The variables ``read ARGS`` fills (``REPLY`` when it names none)."""
+    """The variables ``read ARGS`` fills (``REPLY`` when it names none).
+
+    Options are read as bash's builtin getopt reads them: bundled (``-rp PROMPT``), a value
+    attached or in the next word, ``--`` or the first operand ending them; every word after that
+    names a variable."""
+    words = [Word(arg) for arg in args]
     names: list[str] = []
-    rest = list(args)
-    while rest:
-        arg = rest.pop(0)
-        if arg in _READ_VALUED and rest:
-            rest.pop(0)
-        elif arg == "-a" and rest:
-            names.append(rest.pop(0))
-        elif not arg.startswith("-"):
-            names.append(arg)
-    return names or ["REPLY"]
+    at = 0
+    while at < len(words):
+        text = words[at].text
+        if text == "--" or not text.startswith("-") or text == "-":
+            names.extend(w.text for w in words[at + (text == "--") :])
+            break
+        letters, at = bundle(words, at, _READ_VALUED)
+        names.extend(value.text for letter, value in letters if letter == "a" and value is not None)
+        at += 1
+    return [name for name in names if _NAME.match(name)] or ["REPLY"]

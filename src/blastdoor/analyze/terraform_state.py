@@ -4,7 +4,8 @@ seen before is an older copy put back (the DataTalks.Club incident: an old state
 over the current one, then ``terraform destroy``).
 
 Read from the top of the state file (``version``, ``terraform_version``, ``serial``, ``lineage``
-come first), so a large state costs no JSON parse.
+come first): only its first ``HEAD`` bytes are read, so a state of any size is marked and costs no
+JSON parse.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 TAG = "tfstate"  # tfstate=LINEAGE:SERIAL on an effect: the local state it would write over
 PUSH_TAG = "tfstate-push"  # the state `terraform state push FILE` would upload
-_HEAD = 8192
+HEAD = 8192  # bytes read from the top of a state
 _SERIAL = re.compile(r'"serial"\s*:\s*(\d{1,18})')
 _LINEAGE = re.compile(r'"lineage"\s*:\s*"([0-9A-Za-z-]{1,64})"')
 
@@ -32,7 +33,7 @@ def mark(text: str | None) -> StateMark | None:
     """The lineage and serial of the state ``text``, or None when it is not a state."""
     if not text:
         return None
-    head = text[:_HEAD]
+    head = text[:HEAD]
     serial, lineage = _SERIAL.search(head), _LINEAGE.search(head)
     if serial is None or lineage is None:
         return None

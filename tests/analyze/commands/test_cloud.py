@@ -146,3 +146,18 @@ def test_velero_names_its_restores_and_backups(command: str, expected: str) -> N
 )
 def test_environment_options_keep_their_values(command: str, expected: str) -> None:
     assert decide(command).kind.value == expected
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        # argparse (aws, gcloud) refuses an option-like word as a value: --dryrun and --help count
+        ("aws s3 rm s3://media-archive/x --profile --dryrun", "allow"),
+        ("gcloud compute instances delete vm --zone --help", "allow"),
+        ("aws s3 rm s3://media-archive/x --profile --recursive", "hold"),
+    ],
+)
+def test_a_valued_option_leaves_an_option_like_word_to_argparse(
+    command: str, expected: str
+) -> None:
+    assert decide(command).kind.value == expected

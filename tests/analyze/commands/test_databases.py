@@ -106,6 +106,26 @@ def test_other_sql_clients_are_read_like_psql(command: str, decision: str) -> No
 @pytest.mark.parametrize(
     ("command", "decision"),
     [
+        ("clickhouse client -h ch.internal -q 'DROP TABLE logs'", "hold"),
+        ("clickhouse --host ch.internal --query 'DROP TABLE logs'", "hold"),
+        ("clickhouse server --config-file x.xml", "allow"),  # another subcommand, not the client
+        ("cqlsh cassandra.internal -e 'DROP KEYSPACE shop'", "hold"),
+        # the first operand is cqlsh's host and mysql's database: data on this machine asks
+        ("cqlsh localhost -e 'DROP KEYSPACE shop'", "ask"),
+        ("mysql -h localhost shop -e 'DROP TABLE t'", "ask"),
+        ("psql -l", "allow"),
+        # psql -f names one file: a comma is part of its name (sqlcmd -i takes a list)
+        ("psql -h db.internal -f a.sql,wipe.sql", "ask"),
+    ],
+)
+def test_the_four_clients_read_through_their_rows(command: str, decision: str) -> None:
+    files = {"a.sql": "SELECT 1;", "wipe.sql": "DELETE FROM orders;"}
+    assert decide(command, files) == decision
+
+
+@pytest.mark.parametrize(
+    ("command", "decision"),
+    [
         ("influx bucket delete --name metrics", "hold"),
         ("influx query 'from(bucket: \"metrics\") |> range(start: -1h)'", "allow"),
     ],
@@ -157,4 +177,23 @@ def test_client_shell_escapes_are_judged_as_the_commands_they_run(
     ],
 )
 def test_flags_do_not_swallow_the_words_after_them(command: str, decision: str) -> None:
+    assert decide(command) == decision
+
+
+@pytest.mark.parametrize(
+    ("command", "decision"),
+    [
+        # boost (clickhouse), yargs (mongosh) and go-flags (mongorestore) leave --host without a
+        # value when the next word is an option: the option after it is read
+        ("mongosh --host --eval 'db.dropDatabase()'", "hold"),
+        ("clickhouse-client --host --query 'DROP TABLE t'", "hold"),
+        ("mongorestore --host --drop dump/", "hold"),
+        # getopt_long gives -h the next word whatever it is: psql connects to a host named -c and
+        # takes the SQL for a database name, running nothing
+        ("psql -h -c 'DROP TABLE t'", "allow"),
+    ],
+)
+def test_a_valued_option_takes_an_option_like_word_only_where_the_client_does(
+    command: str, decision: str
+) -> None:
     assert decide(command) == decision

@@ -100,6 +100,22 @@ def test_ssh_command_setting_is_a_command() -> None:
     assert decide("GIT_SSH_COMMAND='rm -rf ~' git fetch").kind.value == "deny"
 
 
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        # an exported variable reaches git as a prefix does; one only set, or set in a subshell, not
+        ("export GIT_SSH_COMMAND='rm -rf ~'; git fetch", "deny"),
+        ("GIT_SSH_COMMAND='rm -rf ~'; export GIT_SSH_COMMAND; git fetch", "deny"),
+        ("declare -x GIT_PAGER='rm -rf ~'; git log", "deny"),
+        ("export GIT_SSH_COMMAND=./wrap; git ls-remote origin", "ask"),  # no working directory
+        ("GIT_SSH_COMMAND='rm -rf ~'; git fetch", "allow"),
+        ("(export GIT_SSH_COMMAND='rm -rf ~'); git fetch", "allow"),
+    ],
+)
+def test_an_exported_program_variable_is_a_command(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected, command
+
+
 def test_a_helper_program_in_the_project_is_read(tmp_path: Path) -> None:
     (tmp_path / "ssh-wrap").write_text('#!/bin/sh\nexec ssh -o BatchMode=yes "$@"\n')
     (tmp_path / "bad-ssh").write_text("#!/usr/bin/env bash\nrm -rf ~\n")

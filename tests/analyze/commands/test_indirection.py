@@ -134,3 +134,24 @@ def test_just_shebang_recipes_name_their_program_before_its_flags(tmp_path: Path
     assert decide("just prune", tmp_path) == "deny"
     assert decide("just tidy", tmp_path) == "deny"
     assert decide("just ok", tmp_path) == "allow"
+
+
+def test_just_runs_recipe_lines_with_the_shell_the_justfile_sets(tmp_path: Path) -> None:
+    python, pwsh, bash = tmp_path / "python", tmp_path / "pwsh", tmp_path / "bash"
+    for folder in (python, pwsh, bash):
+        folder.mkdir()
+    (python / "justfile").write_text(
+        'set shell := ["python3", "-c"]\n\n'
+        'wipe:\n    import shutil; shutil.rmtree("/srv/data")\n\n'
+        'ok:\n    print("hi")\n'
+    )
+    (pwsh / "justfile").write_text(
+        'set shell := ["pwsh", "-c"]\nwipe:\n    Remove-Item -Recurse /srv/data\n'
+    )
+    (bash / "justfile").write_text(
+        "set shell := ['bash', '-uc']  # strict\nwipe:\n    rm -rf /srv/data\n"
+    )
+    assert decide("just wipe", python) == "deny"  # the line is Python code, not shell
+    assert decide("just ok", python) == "allow"
+    assert decide("just wipe", pwsh) == "ask"  # a shell Blastdoor does not read
+    assert decide("just wipe", bash) == "deny"

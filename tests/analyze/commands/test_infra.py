@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from blastdoor.judge import MAX_SCRIPT_BYTES, judge
+from blastdoor.model import Action
+from blastdoor.policy import load
 from tests.conftest import decide
 
 
@@ -87,6 +91,25 @@ def test_the_state_a_command_writes_is_marked(tmp_path: Path) -> None:
     assert marks("TF_WORKSPACE=prod terraform destroy") == {"tfstate=1f2e-abc:12"}  # the assignment names the workspace
     pushed = marks("terraform state push -lock-timeout 10s old.tfstate", TF_WORKSPACE="prod")
     assert "tfstate-push=1f2e-abc:3" in pushed  # a flag's value is not the file pushed
+
+
+def test_a_state_larger_than_a_script_is_still_marked(tmp_path: Path) -> None:
+    resources = [
+        {"mode": "managed", "type": "aws_s3_object", "name": f"o{i}", "provider": "aws",
+         "instances": [{"attributes": {"key": f"assets/{i:06}.png", "etag": "0" * 32}}]}
+        for i in range(12_000)
+    ]  # fmt: skip
+    state = {"version": 4, "terraform_version": "1.9.0", "serial": 881, "lineage": "7c1d-big",
+             "outputs": {}, "resources": resources}  # fmt: skip
+    (tmp_path / "terraform.tfstate").write_text(json.dumps(state, indent=2))
+    assert (tmp_path / "terraform.tfstate").stat().st_size > 2 * MAX_SCRIPT_BYTES
+    effects = decide("terraform destroy -auto-approve", cwd=str(tmp_path)).effects
+    assert {t for e in effects for t in e.tags if t.startswith("tfstate")} == {"tfstate=7c1d-big:881"}
+    # a reader that only reads whole files (a test's dict) gives the head of what it has
+    small = json.dumps({**state, "resources": []})
+    files = {"terraform.tfstate": small}
+    effects = judge(Action.shell("terraform destroy"), load(), files=files.get).effects
+    assert {t for e in effects for t in e.tags if t.startswith("tfstate")} == {"tfstate=7c1d-big:881"}
 
 
 @pytest.mark.parametrize(

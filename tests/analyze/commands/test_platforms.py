@@ -57,6 +57,21 @@ def test_reads_and_previews_pass(command: str) -> None:
     assert decide(command) == "allow"
 
 
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        # arg (vercel) and oclif (heroku) refuse an option-like word as --token's or --app's value:
+        # the option after it is read
+        ("vercel --token --prod", "hold"),
+        ("heroku apps:destroy --app --help", "allow"),
+    ],
+)
+def test_a_valued_option_is_read_as_the_platforms_parser_reads_it(
+    command: str, expected: str
+) -> None:
+    assert decide(command) == expected
+
+
 def test_changes_to_unknown_environments_ask() -> None:
     assert decide("fly deploy") == "ask"
     assert decide("heroku ps:scale web=0 -a shop") == "ask"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from blastdoor.analyze.stand_ins import read_variables
 from tests.conftest import decide
 
 
@@ -141,6 +142,29 @@ def test_killing_by_name_follows_what_the_name_is(command: str, expected: str) -
 )
 def test_kill_follows_pids_from_a_process_listing(command: str, expected: str) -> None:
     assert decide(command).kind.value == expected, command
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (["-rp", '"Prompt: "', "answer"], ["answer"]),  # the prompt is -p's value, not a variable
+        (["-r", "-d", "''", "line"], ["line"]),
+        (["-rn1", "key"], ["key"]),
+        (["-ra", "fields"], ["fields"]),  # -a names the array the line fills
+        (["-t", "5", "-u", "3", "pid", "rest"], ["pid", "rest"]),
+        (["-pName:", "-e", "-i", "bob", "who"], ["who"]),
+        (["--", "x"], ["x"]),
+        (["-r"], ["REPLY"]),
+    ],
+)
+def test_read_takes_its_options_values_as_bash_does(args: list[str], names: list[str]) -> None:
+    assert read_variables(args) == names
+
+
+def test_reads_prompt_is_not_a_variable_standing_for_the_listing() -> None:
+    # `p` is the prompt; the listing's lines go to `q`, so `$p` keeps its value
+    command = "p=4242; ps -eo pid,comm | while read -rp p q; do kill -9 $p; done"
+    assert decide(command).kind.value == "allow"
 
 
 def test_a_listing_variable_set_in_a_subshell_is_gone_after_it() -> None:

@@ -20,6 +20,10 @@ from blastdoor.analyze.commands.process_listing import process_listing
         ("ps -eo pid,comm | awk '$2 ~ \"sssd\" {print $1}'", ("sssd",)),
         ("ps -eo pid,comm | awk '!/grep/ && /ntpd/ {print $1}'", ("ntpd",)),
         ("ps aux | grep -e haproxy -i | sed 1d | cut -c10-15", ("haproxy",)),
+        # parsed as bash: assignments and redirects are not words of the command
+        ("$(LC_ALL=C pgrep -x sshd 2>/dev/null)", ("sshd",)),
+        ("$(ps aux 2>&1 | grep \"[c]rond\" | awk '{print $2}')", ("crond",)),
+        ("echo $(pgrep 'a|b)c')", ("a", "b)c")),  # a parenthesis in quotes does not end $(...)
     ],
 )
 def test_a_listing_filtered_by_name_names_those_processes(
@@ -54,6 +58,9 @@ def test_a_listing_nothing_narrows_to_a_name_is_every_process(text: str) -> None
         "ps aux | grep node /tmp/list.txt",  # grep reads a file, not the listing
         "pgrep -c nginx",  # a count
         "ps aux | grep x; echo done",
+        "$(pgrep sshd && pgrep cron)",
+        "$(while true; do pgrep sshd; done)",
+        "$(pgrep 'sshd)",  # does not parse
     ],
 )
 def test_anything_else_is_not_a_readable_listing(text: str) -> None:

@@ -59,3 +59,26 @@ def test_parallel_with_commands_from_an_unknown_pipe_is_unknown() -> None:
 )
 def test_xargs_arguments_come_from_its_input(command: str, expected: str) -> None:
     assert decide(command).kind.value == expected, command
+
+
+@pytest.mark.parametrize(
+    ("direct", "nested"),
+    [
+        (
+            "find . -name '*.log' | xargs -I{} rm -rf {}",
+            "find . -name '*.log' | xargs -I{} sh -c 'rm -rf \"{}\"'",
+        ),
+        ("ls | xargs -I{} rm {}", "ls | xargs -I{} bash -c 'rm {} && echo gone'"),
+        ("ls | xargs -I{} rm -rf /{}", "ls | xargs -I{} sh -c 'rm -rf /{}'"),
+        ("pgrep nginx | xargs -I{} kill -9 {}", "pgrep nginx | xargs -I{} sh -c 'kill -9 {}'"),
+    ],
+)
+def test_xargs_input_in_a_command_string_is_the_input_a_direct_command_gets(
+    direct: str, nested: str
+) -> None:
+    def targets(command: str) -> set[tuple[str, str, frozenset[str]]]:
+        found = decide(command, cwd="/home/u/proj").effects
+        return {(e.verb.value, e.target.kind, e.tags) for e in found if e.target.kind != "program"}
+
+    assert targets(nested) == targets(direct)
+    assert decide(nested, cwd="/home/u/proj").kind == decide(direct, cwd="/home/u/proj").kind

@@ -21,7 +21,14 @@ from blastdoor.analyze.commands.remote import resource_families
 from blastdoor.analyze.commands.saas import Cli, cli_effects
 from blastdoor.analyze.commands.saas_tools import FAMILIES as SAAS_FAMILIES
 from blastdoor.analyze.commands.saas_transfer import transfer
-from blastdoor.analyze.commands.verbs import Parsed, hint_tags, parse, target_name, words
+from blastdoor.analyze.commands.verbs import (
+    ARGPARSE,
+    Parsed,
+    hint_tags,
+    parse,
+    target_name,
+    words,
+)
 from blastdoor.analyze.invocation import Analysis, Invocation, effect
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
 
@@ -74,7 +81,7 @@ def _aws_configure_secret(operation: str, rest: list[str]) -> bool:
 
 
 def _aws(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-    parsed = parse(inv.args, values=_AWS_VALUES, depth=0)
+    parsed = parse(inv.args, values=_AWS_VALUES, depth=0, syntax=ARGPARSE)
     words = [w.text for w in parsed.positionals]
     tags = hint_tags(inv, ctx, parsed) | {"aws"}
     if (
@@ -288,6 +295,7 @@ def _verb_cli(cli: Cli, label: str) -> Callable[[Invocation, Analysis], Iterator
             verbs=cli.verbs,
             depth=cli.depth,
             last=True,
+            syntax=ARGPARSE,  # gcloud and az read their options with argparse
         )
         line = " ".join([*parsed.nouns, parsed.verb])
         local = parsed.nouns[:1] and parsed.nouns[0] in _LOCAL_GROUPS

@@ -6,7 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from blastdoor.analyze.commands import CommandFamily
-from blastdoor.analyze.commands.db_base import HELP, Line, database_effect, parse_line, target_of
+from blastdoor.analyze.commands.db_base import (
+    HELP,
+    REFUSES_DASHED,
+    Line,
+    database_effect,
+    parse_line,
+    target_of,
+)
 from blastdoor.analyze.commands.db_sql_clients import MYSQL_VALUES
 from blastdoor.analyze.invocation import Analysis, Invocation, effect
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
@@ -70,7 +77,7 @@ _MONGO_RESTORE_VALUES = ("--uri", "--host", "-h", "--db", "-d", "--collection", 
 
 
 def _mongo_restore(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-    line = parse_line(inv.args, _MONGO_RESTORE_VALUES)
+    line = parse_line(inv.args, _MONGO_RESTORE_VALUES, REFUSES_DASHED)
     if line.has(*HELP):
         return
     target = target_of(

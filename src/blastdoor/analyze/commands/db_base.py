@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
+from blastdoor.analyze.commands.getopt import GETOPT, Syntax, split_options
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
 from blastdoor.analyze.sql import analyze_sql
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
@@ -39,34 +40,19 @@ class Line:
         return [value for flag, value in self.options if flag in names]
 
 
-def parse_line(
-    args: Sequence[Word], values: Iterable[str], *, first_operand_ends: bool = False
-) -> Line:
-    """Split ``args``: ``--opt=v``, ``--opt v`` and ``-Xv`` for options in ``values``; operands
-    in order."""
-    takes = frozenset(values)
-    line = Line()
-    words = list(args)
-    i = 0
-    while i < len(words):
-        text = words[i].text
-        if text == "--" or (first_operand_ends and line.operands):
-            line.operands.extend(words[i + (text == "--") :])
-            break
-        if text.startswith("--") and "=" in text:
-            flag, _, value = text.partition("=")
-            line.options.append((flag, value))
-        elif text in takes and i + 1 < len(words):
-            line.options.append((text, words[i + 1].text))
-            i += 1
-        elif text[:2] in takes and len(text) > 2 and not text.startswith("--"):
-            line.options.append((text[:2], text[2:]))
-        elif text.startswith("-") and len(text) > 1:
-            line.options.append((text, ""))
-        else:
-            line.operands.append(words[i])
-        i += 1
-    return line
+# Clients whose option parser leaves a valued option without a value rather than take a next
+# word that looks like an option: boost's program_options (clickhouse-client, the old mongo shell),
+# yargs (mongosh) and go-flags (mongorestore, mongoimport). Every other client here reads like
+# getopt_long (psql and the PostgreSQL tools, MySQL's my_getopt, sqlite3, redis-cli, cqlsh's
+# optparse, click), and ``psql -h -c 'DROP ...'`` connects to a host named ``-c``.
+REFUSES_DASHED = Syntax(dash_values=False, attached=True)
+
+
+def parse_line(args: Sequence[Word], values: Iterable[str], syntax: Syntax = GETOPT) -> Line:
+    """Split ``args`` (options in ``values`` take a value) as a client whose parser reads like
+    ``syntax`` would: getopt_long's reading unless the family says otherwise."""
+    options, operands = split_options(args, frozenset(values), syntax)
+    return Line([(option.name, option.text) for option in options], operands)
 
 
 def redact(dsn: str) -> str:

@@ -1,16 +1,17 @@
-"""SQL clients: psql, mysql/mariadb, sqlite3/duckdb, clickhouse-client and cqlsh, and the clients
-described by a :class:`SqlClient` row (sqlcmd, cockroach sql, snowsql, usql, trino, beeline ...).
-Each finds the SQL it would run (an option, a file, standard input) and names the database from
-its connection options."""
+"""SQL clients: each a :class:`SqlClient` row (psql, mysql/mariadb, clickhouse-client, cqlsh,
+sqlcmd, cockroach sql, snowsql, usql, trino, beeline ...), and sqlite3/duckdb, whose operands are
+the database file and SQL. Each finds the SQL it would run (an option, a file, standard input) and
+names the database from its connection options."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from blastdoor.analyze.commands import CommandFamily
 from blastdoor.analyze.commands.db_base import (
     HELP,
+    REFUSES_DASHED,
     Line,
     database_effect,
     file_effects,
@@ -19,25 +20,9 @@ from blastdoor.analyze.commands.db_base import (
     stdin_effects,
     target_of,
 )
+from blastdoor.analyze.commands.getopt import GETOPT, Syntax
 from blastdoor.analyze.invocation import Analysis, Family, Invocation, effect
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
-
-_PSQL_VALUES = ("-c", "--command", "-d", "--dbname", "-f", "--file", "-h", "--host", "-p",
-    "--port", "-U", "--username", "-v", "--set", "--variable", "-o", "--output", "-L",
-    "--log-file", "-P", "--pset", "-F", "--field-separator", "-R", "--record-separator", "-T",
-    "--table-attr")  # fmt: skip
-
-
-def _psql(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-    line = parse_line(inv.args, _PSQL_VALUES)
-    if line.has(*HELP):
-        return
-    db = line.get("-d", "--dbname") or (line.operands[0].text if line.operands else "")
-    target = target_of(inv, host=line.get("-h", "--host"), db=db, env_keys=("PGHOST", "PGDATABASE"))
-    if line.has("-l", "--list"):
-        yield database_effect(inv, target, Verb.READ, "list the databases")
-        return
-    yield from _run_sources(inv, ctx, line, target, sql=("-c", "--command"), files=("-f", "--file"))
 
 
 def _run_sources(
@@ -68,24 +53,13 @@ MYSQL_VALUES = ("-e", "--execute", "-h", "--host", "-D", "--database", "-u", "--
     "--delimiter")  # fmt: skip
 
 
-def _mysql(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-    line = parse_line(inv.args, MYSQL_VALUES)
-    if line.has(*HELP):
-        return
-    db = line.get("-D", "--database") or (line.operands[0].text if line.operands else "")
-    target = target_of(inv, host=line.get("-h", "--host"), db=db, env_keys=("MYSQL_HOST",))
-    yield from _run_sources(
-        inv, ctx, line, target, sql=("-e", "--execute"), files=(), dialect="mysql"
-    )
-
-
 _SQLITE_VALUES = ("-cmd", "-init", "-separator", "-newline", "-nullvalue", "-mmap", "-vfs",
     "-lookaside", "-pagecache", "-heap", "-maxsize", "-c", "-s", "-f", "--cmd", "--init",
 )  # fmt: skip
 
 
 def _sqlite(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-    line = parse_line(inv.args, _SQLITE_VALUES, first_operand_ends=False)
+    line = parse_line(inv.args, _SQLITE_VALUES)
     if line.has("-help", "--help", "-version", "--version"):
         return
     operands = [w.text for w in line.operands]
@@ -108,70 +82,66 @@ def _sqlite(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         )
 
 
-_CLICKHOUSE_VALUES = ("-q", "--query", "-h", "--host", "--port", "-u", "--user", "--password",
-    "-d", "--database", "--queries-file", "-f", "--format", "--config-file", "-C")  # fmt: skip
-
-
-def _clickhouse(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-    words = list(inv.args)
-    if words[:1] and words[0].text in ("client", "local"):  # `clickhouse client ...`
-        words = words[1:]
-    elif inv.name == "clickhouse" and words[:1] and not words[0].text.startswith("-"):
-        return
-    line = parse_line(words, _CLICKHOUSE_VALUES)
-    if line.has(*HELP):
-        return
-    target = target_of(inv, host=line.get("-h", "--host"), db=line.get("-d", "--database"))
-    yield from _run_sources(
-        inv, ctx, line, target, sql=("-q", "--query"), files=("--queries-file",)
-    )
-
-
-_CQL_VALUES = ("-e", "--execute", "-f", "--file", "-k", "--keyspace", "-u", "--username", "-p",
-    "--password", "--cqlversion", "--protocol-version", "--connect-timeout", "--request-timeout",
-    "--cqlshrc")  # fmt: skip
-
-
-def _cqlsh(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-    line = parse_line(inv.args, _CQL_VALUES)
-    if line.has(*HELP):
-        return
-    host = line.operands[0].text if line.operands else ""
-    target = target_of(inv, host=host, db=line.get("-k", "--keyspace"))
-    yield from _run_sources(
-        inv, ctx, line, target, sql=("-e", "--execute"), files=("-f", "--file"), dialect="cql"
-    )
-
-
 @dataclass(frozen=True)
 class SqlClient:
     """Where one SQL client takes its SQL and its connection: option names, in its own syntax."""
 
     sql: tuple[str, ...]  # options whose value is SQL text
-    files: tuple[str, ...] = ()  # options whose value names SQL files (comma-separated allowed)
+    files: tuple[str, ...] = ()  # options whose value names a SQL file
     host: tuple[str, ...] = ()
     db: tuple[str, ...] = ()
     url: tuple[str, ...] = ()
     values: tuple[str, ...] = ()  # other options that take a value
     dialect: str = ""
-    subcommand: str = ""  # `cockroach sql ...`: only this subcommand is a SQL client
-    url_operand: bool = False  # usql: the first operand is the connection URL
+    subcommands: tuple[str, ...] = ()  # `cockroach sql ...`: only these subcommands are the client
+    bare: bool = False  # with subcommands: a line that starts with an option is the client too
+    operand: str = ""  # what the first operand names: "url" (usql), "db" (psql) or "host" (cqlsh)
+    env_keys: tuple[str, ...] = ()  # environment variables that name the host or database
+    lists: tuple[str, ...] = ()  # flags that only list the databases (psql -l)
+    file_lists: bool = True  # a file option's value may be a comma-separated list (sqlcmd -i a,b)
+    syntax: Syntax = GETOPT  # how its option parser reads a line
     not_sql: tuple[str, ...] = ()  # flags that make the text something else (mysqlsh --js)
 
 
+_PSQL = SqlClient(sql=("-c", "--command"), files=("-f", "--file"), host=("-h", "--host"),
+    db=("-d", "--dbname"), values=("-p", "--port", "-U", "--username", "-v", "--set",
+    "--variable", "-o", "--output", "-L", "--log-file", "-P", "--pset", "-F", "--field-separator",
+    "-R", "--record-separator", "-T", "--table-attr"), operand="db",
+    env_keys=("PGHOST", "PGDATABASE"), lists=("-l", "--list"), file_lists=False)  # fmt: skip
+_MYSQL = SqlClient(sql=("-e", "--execute"), host=("-h", "--host"), db=("-D", "--database"),
+    values=MYSQL_VALUES, dialect="mysql", operand="db", env_keys=("MYSQL_HOST",))  # fmt: skip
+_CLICKHOUSE_CLIENT = SqlClient(sql=("-q", "--query"), files=("--queries-file",),
+    host=("-h", "--host"), db=("-d", "--database"), values=("--port", "-u", "--user", "--password",
+    "-f", "--format", "--config-file", "-C"), file_lists=False, syntax=REFUSES_DASHED)  # fmt: skip
+# `clickhouse client ...`, `clickhouse local ...`, or `clickhouse --query ...`
+_CLICKHOUSE = replace(_CLICKHOUSE_CLIENT, subcommands=("client", "local"), bare=True)
+_CQLSH = SqlClient(sql=("-e", "--execute"), files=("-f", "--file"), db=("-k", "--keyspace"),
+    values=("-u", "--username", "-p", "--password", "--cqlversion", "--protocol-version",
+    "--connect-timeout", "--request-timeout", "--cqlshrc"), dialect="cql", operand="host",
+    file_lists=False)  # fmt: skip
+
+
 CLIENTS: dict[str, SqlClient] = {
+    "psql": _PSQL,
+    "pgcli": _PSQL,
+    "mysql": _MYSQL,
+    "mariadb": _MYSQL,
+    "mycli": _MYSQL,
+    "clickhouse-client": _CLICKHOUSE_CLIENT,
+    "clickhouse": _CLICKHOUSE,
+    "cqlsh": _CQLSH,
     "sqlcmd": SqlClient(sql=("-Q", "-q"), files=("-i",), host=("-S",), db=("-d",),
         values=("-U", "-P", "-o", "-v", "-t", "-l", "-s", "-w", "-h", "-a", "-f", "-H", "-c", "-y",
                 "-Y", "-z", "-Z"), dialect="tsql"),  # -A -e -L -W -X flags; -k -r take an attached digit
     "cockroach": SqlClient(sql=("-e", "--execute"), files=("-f", "--file"), host=("--host",),
         db=("-d", "--database"), url=("--url",), values=("-u", "--user", "--certs-dir",
-        "--format", "--set"), subcommand="sql"),
+        "--format", "--set"), subcommands=("sql",)),
     "snowsql": SqlClient(sql=("-q", "--query"), files=("-f", "--filename"),
         host=("-a", "--accountname"), db=("-d", "--dbname"), values=("-u", "--username", "-s",
         "--schemaname", "-w", "--warehouse", "-r", "--rolename", "-c", "--connection", "-o",
         "--option", "-D", "--variable", "--config"), dialect="snowflake"),
     "usql": SqlClient(sql=("-c", "--command"), files=("-f", "--file"), values=("-o", "--out",
-        "-v", "--set", "-P", "--pset", "-F", "-R"), url_operand=True),
+        "-v", "--set", "-P", "--pset", "-F", "-R"), operand="url"),
     "mysqlsh": SqlClient(sql=("-e", "--execute"), files=("-f", "--file"), host=("-h", "--host"),
         db=("-D", "--schema", "--database"), url=("--uri",), values=("-u", "--user", "-P",
         "--port", "-S", "--socket"), dialect="mysql", not_sql=("--js", "--py", "--javascript",
@@ -200,33 +170,50 @@ def client_family(spec: SqlClient) -> Family:
 
     def analyze(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         words = list(inv.args)
-        if spec.subcommand:
-            if not words or words[0].text != spec.subcommand:
-                return
-            words = words[1:]
+        if spec.subcommands:
+            first = words[0].text if words else ""
+            if first in spec.subcommands:
+                words = words[1:]
+            elif not spec.bare or (first and not first.startswith("-")):
+                return  # another subcommand (`cockroach start`, `clickhouse server`)
         takes = (*spec.sql, *spec.files, *spec.host, *spec.db, *spec.url, *spec.values)
-        line = parse_line(words, takes)
+        line = parse_line(words, takes, spec.syntax)
         if line.has(*HELP):
             return
-        operand = line.operands[0].text if spec.url_operand and line.operands else ""
-        target = target_of(inv, url=line.get(*spec.url) or operand, host=line.get(*spec.host),
-                           db=line.get(*spec.db))  # fmt: skip
+        target = _target(inv, spec, line)
+        if line.has(*spec.lists):
+            yield database_effect(inv, target, Verb.READ, "list the databases")
+            return
         if spec.not_sql and line.has(*spec.not_sql) and line.has(*spec.sql, *spec.files):
             yield database_effect(inv, target, Verb.EXECUTE_UNKNOWN,
                                   f"run {inv.name} script code against the database",
                                   reversibility=Reversibility.IRREVERSIBLE)  # fmt: skip
             return
-        dialect = _url_dialect(operand) if spec.url_operand else spec.dialect
-        split = Line(
-            options=[(flag, one) for flag, value in line.options
-                     for one in (value.split(",") if flag in spec.files else [value])],
-            operands=line.operands,
-        )  # fmt: skip
+        operand = line.operands[0].text if spec.operand == "url" and line.operands else ""
+        dialect = _url_dialect(operand) if spec.operand == "url" else spec.dialect
+        if spec.file_lists:
+            line = Line(
+                options=[(flag, one) for flag, value in line.options
+                         for one in (value.split(",") if flag in spec.files else [value])],
+                operands=line.operands,
+            )  # fmt: skip
         yield from _run_sources(
-            inv, ctx, split, target, sql=spec.sql, files=spec.files, dialect=dialect
+            inv, ctx, line, target, sql=spec.sql, files=spec.files, dialect=dialect
         )
 
     return analyze
+
+
+def _target(inv: Invocation, spec: SqlClient, line: Line) -> str:
+    """The database the line connects to, from its options, first operand and environment."""
+    named = {spec.operand: line.operands[0].text} if spec.operand and line.operands else {}
+    return target_of(
+        inv,
+        url=line.get(*spec.url) or named.get("url", ""),
+        host=line.get(*spec.host) or named.get("host", ""),
+        db=line.get(*spec.db) or named.get("db", ""),
+        env_keys=spec.env_keys,
+    )
 
 
 def _url_dialect(url: str) -> str:
@@ -241,10 +228,6 @@ def _url_dialect(url: str) -> str:
 
 
 FAMILIES = (
-    CommandFamily.of(["psql", "pgcli"], _psql),
-    CommandFamily.of(["mysql", "mariadb", "mycli"], _mysql),
     CommandFamily.of(["sqlite3", "sqlite", "duckdb", "litecli"], _sqlite),
-    CommandFamily.of(["clickhouse-client", "clickhouse"], _clickhouse),
-    CommandFamily.of(["cqlsh"], _cqlsh),
     *(CommandFamily.of([name], client_family(spec)) for name, spec in CLIENTS.items()),
 )

@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from blastdoor.analyze.commands import CommandFamily
 from blastdoor.analyze.commands.db_base import (
     HELP,
+    REFUSES_DASHED,
     database_effect,
     parse_line,
     stdin_effects,
@@ -138,7 +139,7 @@ _MONGO_VALUES = ("--eval", "--file", "-f", "--host", "--port", "-u", "--username
 
 
 def _mongo(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-    line = parse_line(inv.args, _MONGO_VALUES)
+    line = parse_line(inv.args, _MONGO_VALUES, REFUSES_DASHED)
     if line.has(*HELP):
         return
     uri = next((w.text for w in line.operands if not w.text.endswith(".js")), "")

@@ -31,6 +31,7 @@ from blastdoor.analyze.commands.git_config import (
     config,
     configured_programs,
     credential,
+    environment,
     inline_config,
 )
 from blastdoor.analyze.commands.git_history import HISTORY_HANDLERS
@@ -56,7 +57,7 @@ _GLOBAL_VALUED = frozenset({
 # Settings and variables that name a program git runs: their values are commands, not data.
 def _git(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     words = list(inv.args)
-    config = inline_config(inv)
+    config = inline_config(environment(inv, ctx))
     repo = "."
     i = 0
     while i < len(words) and words[i].text.startswith("-"):

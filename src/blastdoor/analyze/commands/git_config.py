@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from blastdoor.analyze.commands.git_base import Git, parse
-from blastdoor.analyze.invocation import Invocation, Word, effect
+from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
 from blastdoor.analyze.shebang import shebang_program
 from blastdoor.analyze.words import split_words
 from blastdoor.model import Effect, Scope, Target, Verb
@@ -26,11 +26,15 @@ _TRANSPORT = frozenset({"core.sshcommand", "git_ssh_command", "git_ssh", "git_pr
 _REMOTE_SUBCOMMANDS = frozenset({"fetch", "pull", "push", "clone", "ls-remote", "submodule"})
 
 
-def inline_config(inv: Invocation) -> dict[str, str]:
-    """Config given through the environment on this command line (GIT_CONFIG_COUNT/KEY/VALUE,
+def environment(inv: Invocation, ctx: Analysis) -> dict[str, str]:
+    """The variables this git run gets from the line: exported earlier, or set before it."""
+    return {**ctx.exports, **inv.assignments}
+
+
+def inline_config(env: Mapping[str, str]) -> dict[str, str]:
+    """Config given through the environment ``env`` (GIT_CONFIG_COUNT/KEY/VALUE,
     GIT_CONFIG_PARAMETERS)."""
     found: dict[str, str] = {}
-    env = inv.assignments
     count = env.get("GIT_CONFIG_COUNT", "")
     for n in range(int(count) if count.isdigit() else 0):
         key = env.get(f"GIT_CONFIG_KEY_{n}")
@@ -60,9 +64,8 @@ def configured_programs(git: Git, sub: str, rest: list[Word]) -> Iterator[Effect
     """Programs named in inline config or environment that this git run would start, analyzed as
     commands. The ssh and proxy programs run only when git talks to a remote."""
     commands = [(key, value) for key, value in git.config.items() if key in _PROGRAM_KEYS and value]
-    commands += [
-        (var, git.inv.assignments[var]) for var in _PROGRAM_VARS if git.inv.assignments.get(var)
-    ]
+    env = environment(git.inv, git.ctx)
+    commands += [(var, env[var]) for var in _PROGRAM_VARS if env.get(var)]
     remote = _talks_to_remote(git, sub, rest)
     for key, command in commands:
         if key.lower() in _TRANSPORT and not remote:

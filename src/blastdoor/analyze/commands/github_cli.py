@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from blastdoor.analyze import paths
+from blastdoor.analyze.commands.forge_api import read_call
 from blastdoor.analyze.commands.platform_tasks import Line
 from blastdoor.analyze.http import analyze_request
 from blastdoor.analyze.invocation import Analysis, Invocation, effect
@@ -17,19 +18,14 @@ __all__ = ["gh"]
 
 def gh(inv: Invocation, ctx: Analysis, line: Line) -> list[Effect] | None:
     repo = line.values.get("-R") or line.values.get("--repo") or next(iter(line.ops[2:3]), "(current)")
-    if line.ops[:1] == ["api"] and len(line.ops) > 1:
-        method = (
-            line.values.get("-X")
-            or line.values.get("--method")
-            or (
-                "POST" if {"-f", "-F", "--field", "--raw-field", "--input"} & set(line.values) else "GET"
-            )
-        )
-        body = line.values.get("-f", "") or line.values.get("-F", "") or line.values.get("--raw-field", "")
-        url = line.ops[1] if "://" in line.ops[1] else "https://api.github.com/" + line.ops[1].lstrip("/")
-        return analyze_request(
-            method, url, None, body.partition("=")[2] or None, evidence=inv.evidence
-        )
+    if line.ops[:1] == ["api"]:
+        texts = [w.text for w in inv.args]
+        call = read_call(inv.args[texts.index("api") + 1 :])
+        if call.endpoint:
+            host = call.options.get("--hostname", "github.com")
+            base = "https://api.github.com/" if host == "github.com" else f"https://{host}/api/v3/"
+            url = call.endpoint if "://" in call.endpoint else base + call.endpoint.lstrip("/")
+            return analyze_request(call.method, url, None, call.body, evidence=inv.evidence)
     if line.ops[:2] == ["repo", "sync"] and len(line.ops) == 2 and not line.values.keys() & {"-R", "--repo"}:
         # no destination repository: the local clone is brought up to date from its remote
         return [effect(inv, Verb.EXECUTE, Target("git-repo", "."), "gh repo sync: update the "

@@ -93,10 +93,10 @@ def _state_marks(ctx: Analysis, chdir: str, command: str, rest: Sequence[Word], 
         workspace = workspace or (ctx.read_file(join_path(chdir, ".terraform/environment")) or "").strip()
         path = f"terraform.tfstate.d/{workspace}/terraform.tfstate" if workspace and workspace != "default" else "terraform.tfstate"
     found = set()
-    if (local := terraform_state.mark(ctx.read_file(join_path(chdir, path)))) is not None:
+    if (local := terraform_state.mark(ctx.read_head(join_path(chdir, path), terraform_state.HEAD))) is not None:
         found.add(local.tag())
     pushing = command == "state" and operands[:1] == ["push"] and len(operands) > 1
-    if pushing and (pushed := terraform_state.mark(ctx.read_file(join_path(chdir, operands[1])))) is not None:
+    if pushing and (pushed := terraform_state.mark(ctx.read_head(join_path(chdir, operands[1]), terraform_state.HEAD))) is not None:
         found.add(pushed.tag(terraform_state.PUSH_TAG))
     return found
 

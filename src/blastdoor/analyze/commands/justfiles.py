@@ -3,15 +3,20 @@
 Recipes are the indented lines under ``name params: dependencies``; ``{{param}}`` takes the argument
 given on the command line, ``{{var}}`` a ``var := "value"`` from the file, and anything else a
 neutral word. Dependencies run first (two levels deep). A shebang recipe is read as code in its
-language.
+language. Other recipe lines run through ``sh -cu`` unless ``set shell := ["PROGRAM", ARGS...]``
+(or ``--shell``/``--shell-arg``) names another program: each line is then judged as that program
+run with the line as its last argument (``python3 -c LINE``), and a program Blastdoor has no
+family for makes the line unknown.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from blastdoor.analyze.commands import lookup
 from blastdoor.analyze.commands.library_calls import names
 from blastdoor.analyze.commands.project_tasks import missing
 from blastdoor.analyze.commands.verbs import join_path
@@ -34,10 +39,13 @@ class Justfile:
     recipes: dict[str, Recipe] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
     default: str = ""
+    shell: list[str] = field(default_factory=list)  # `set shell := [...]`; empty: sh -cu
 
 
 _JUST_HEADER = re.compile(r"^@?([A-Za-z_][\w-]*)((?:\s+[^:]*?)?)\s*:(?!=)\s*(.*)$")
 _JUST_ASSIGN = re.compile(r"^(?:export\s+)?([A-Za-z_][\w-]*)\s*:=\s*(.*)$")
+_JUST_SHELL = re.compile(r"^set\s+shell\s*:=\s*\[(.*)\]\s*(?:#.*)?$")
+_SH_LIKE = re.compile(r"(ba|z|da|k|mk|a)?sh")
 
 
 def parse_justfile(text: str) -> Justfile:
@@ -50,6 +58,9 @@ def parse_justfile(text: str) -> Justfile:
             continue
         stripped = line.strip()
         current = None
+        if shell := _JUST_SHELL.match(stripped):
+            made.shell = [m.group(2) for m in re.finditer(r"([\"'])(.*?)\1", shell.group(1))]
+            continue
         if not stripped or stripped.startswith(("#", "[", "set ", "mod ", "import ")):
             continue
         alias = re.match(r"^alias\s+([\w-]+)\s*:=\s*([\w-]+)", stripped)
@@ -135,6 +146,8 @@ def analyze_just(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         )  # fmt: skip
         return
     made = parse_justfile(text)
+    if "--shell" in options:
+        made.shell = [options["--shell"], options.get("--shell-arg") or "-cu"]
     name = rest[0].text if rest else made.default
     yield from _just_recipe(
         inv, ctx, made, made.aliases.get(name, name), rest[1:], {**made.variables, **overrides}, 0
@@ -172,7 +185,20 @@ def _just_recipe(
         yield from _shebang(inv, ctx, lines, via=f"just {name}")
         return
     for line in lines:
-        yield from ctx.run_script(inv, line, via=f"just {name}")
+        yield from _run_line(inv, ctx, made.shell, line, via=f"just {name}")
+
+
+def _run_line(
+    inv: Invocation, ctx: Analysis, shell: Sequence[str], line: str, *, via: str
+) -> Iterator[Effect]:
+    """One recipe line, run as just runs it: ``SHELL ARGS... LINE``."""
+    program = posixpath.basename(shell[0]) if shell else "sh"
+    if _SH_LIKE.fullmatch(program):
+        yield from ctx.run_script(inv, line, via=via)
+    elif lookup(program) is not None:
+        yield from ctx.run_argv(inv, [Word(w) for w in (*shell, line)], via=via)
+    else:
+        yield unknown(inv, f"{via} runs its lines with {program}, which Blastdoor does not read")
 
 
 def _shebang(inv: Invocation, ctx: Analysis, lines: list[str], *, via: str) -> Iterator[Effect]:

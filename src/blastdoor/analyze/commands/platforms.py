@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator, Sequence
 
 from blastdoor.analyze.commands import CommandFamily
+from blastdoor.analyze.commands.getopt import Syntax, split_options
 from blastdoor.analyze.commands.github_cli import gh
 from blastdoor.analyze.commands.platform_tasks import HANDLERS, Line
 from blastdoor.analyze.commands.remote import resource_families
@@ -177,27 +178,20 @@ _VALUE_OPTIONS = frozenset(
 )
 
 
-def _split(args: Sequence[Word]) -> tuple[list[str], dict[str, str], set[str]]:
+# Whether each tool's parser gives a valued option the next word when that word looks like an
+# option (``--app --help``; see getopt.Syntax): Go's pflag (gh, fly, render, supabase), commander
+# (netlify, firebase) and Ruby's OptionParser (gem) take it; oclif (heroku), arg (vercel), clap
+# (railway, cargo) and argparse (twine) refuse it.
+_TAKES_DASHED = frozenset({"gh", "fly", "render", "supabase", "netlify", "firebase", "gem"})
+
+
+def _split(tool: str, args: Sequence[Word]) -> tuple[list[str], dict[str, str], set[str]]:
     """Operands, option values and bare flags."""
-    operands: list[str] = []
-    values: dict[str, str] = {}
-    flags: set[str] = set()
-    words = [w.text for w in args]
-    i = 0
-    while i < len(words):
-        text = words[i]
-        name, eq, value = text.partition("=")
-        if text.startswith("-") and eq and name.startswith("--"):
-            values[name] = value
-        elif text in _VALUE_OPTIONS and i + 1 < len(words):
-            values[text] = words[i + 1]
-            i += 1
-        elif text.startswith("-"):
-            flags.add(text)
-        else:
-            operands.append(text)
-        i += 1
-    return operands, values, flags
+    syntax = Syntax(dash_values=tool in _TAKES_DASHED)
+    options, operands = split_options(args, _VALUE_OPTIONS, syntax)
+    values = {option.name: option.value.text for option in options if option.value is not None}
+    flags = {option.name for option in options if option.value is None}
+    return [w.text for w in operands], values, flags
 
 
 def _hints(values: dict[str, str], flags: set[str]) -> set[str]:
@@ -254,7 +248,7 @@ def _judge(tool: str, operands: list[str]) -> tuple[str, tuple[Verb, Reversibili
 
 def _platform(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     tool = _ALIASES.get(inv.name, inv.name)
-    operands, values, flags = _split(inv.args)
+    operands, values, flags = _split(tool, inv.args)
     if (
         flags & {"--help", "-h", "--version"}
         or ("-v" in flags and not operands)

@@ -2,11 +2,12 @@
 
 A kill whose PIDs come from a listing (``kill $(pgrep nginx)``, ``ps aux | grep nginx | awk '{print
 $2}' | xargs kill``, a loop over ``$(ps -eo pid,comm | awk '/cron/ {print $1}')``) signals the
-processes the listing selects. :func:`process_listing` reads the listing's shell text: the names it
-is filtered by (``pgrep NAME``, ``ps -C NAME``, ``grep NAME``, ``awk '/NAME/'``, ``awk '$2 ==
-"NAME"'``), or no name at all when nothing narrows it (every process). A stage it cannot read
-(``head``, ``awk '$3 > 50'``, a filter on PIDs) makes the listing unreadable (None): the kill is
-then judged like any other kill of processes only known at run time.
+processes the listing selects. :func:`process_listing` parses the listing's shell text with
+tree-sitter-bash, as the walker does, and reads the names it is filtered by (``pgrep NAME``,
+``ps -C NAME``, ``grep NAME``, ``awk '/NAME/'``, ``awk '$2 == "NAME"'``), or no name at all when
+nothing narrows it (every process). A stage it cannot read (``head``, ``awk '$3 > 50'``, a filter
+on PIDs) makes the listing unreadable (None): the kill is then judged like any other kill of
+processes only known at run time.
 """
 
 from __future__ import annotations
@@ -16,9 +17,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from blastdoor.analyze.words import split_words
+from tree_sitter import Node
+
+from blastdoor.analyze.bash_tree import parse
+from blastdoor.analyze.words import split_words, text_of
 
 _QUICK = re.compile(r"\b(ps|pgrep|pidof)\b")
+_NOT_WORDS = frozenset({"variable_assignment", "file_redirect", "heredoc_redirect",
+                        "herestring_redirect", "comment"})  # fmt: skip
 # Stages that reorder, trim or reformat the lines without choosing among the processes.
 _PASS = frozenset({"sed", "tail", "cut", "tr", "sort", "uniq", "cat", "column", "tac"})
 _GREPS = frozenset({"grep", "egrep", "fgrep", "rg"})
@@ -51,56 +57,62 @@ def process_listing(text: str) -> Listing | None:
     None when it is not a process listing Blastdoor can read."""
     if not _QUICK.search(text):
         return None
-    inner = _unwrapped(text)
-    stages = _stages(inner) if inner is not None else None
-    if not stages:
+    found = _pipeline(parse(text))
+    if found is None:
         return None
-    names = _source(split_words(stages[0]))
+    inner, stages = found
+    names = _source(stages[0])
     if names is None:
         return None
     for stage in stages[1:]:
-        more = _filter(split_words(stage))
+        more = _filter(stage)
         if more is None:
             return None
         names = [*names, *more]
-    return Listing(tuple(dict.fromkeys(n for n in names if n)), inner or "")
+    return Listing(tuple(dict.fromkeys(n for n in names if n)), inner)
 
 
-def _unwrapped(text: str) -> str | None:
-    """The command inside ``$(...)``, ``<(...)`` or backticks, or ``text`` itself."""
-    found = [at for at in (text.find("$("), text.find("<(")) if at >= 0]
-    if found:
-        start = min(found)
-        depth, i = 0, start + 1
-        while i < len(text):
-            depth += {"(": 1, ")": -1}.get(text[i], 0)
-            if depth == 0:
-                return text[start + 2 : i]
-            i += 1
+def _pipeline(root: Node) -> tuple[str, list[list[str]]] | None:
+    """The text and the stages' words of the one pipeline ``root`` lists processes with: the body
+    of its first ``$(...)``, ``<(...)`` or backticks, or else the whole script. None when that is
+    not one pipeline of simple commands (``a; b``, ``a && b``, a loop) or does not parse."""
+    if root.has_error:
         return None
-    if text.count("`") >= 2:
-        return text.split("`")[1]
-    return text
+    body = _first_substitution(root) or root
+    statements = [child for child in body.named_children if child.type != "comment"]
+    if len(statements) != 1:
+        return None
+    statement = statements[0]
+    parts = statement.named_children if statement.type == "pipeline" else [statement]
+    stages = [_words(part) for part in parts]
+    if any(stage is None for stage in stages):
+        return None
+    return text_of(statement), [stage for stage in stages if stage is not None]
 
 
-def _stages(text: str) -> list[str] | None:
-    """``text`` split at its pipes; None when it is more than one pipeline (``;``, ``&&``)."""
-    stages: list[str] = []
-    quote, start, i = "", 0, 0
-    while i < len(text):
-        ch = text[i]
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch in ";&\n" or text.startswith("||", i):
-            return None
-        elif ch == "|":
-            stages.append(text[start:i])
-            start = i + 1
-        i += 1
-    stages.append(text[start:])
-    return [s.strip() for s in stages]
+def _first_substitution(root: Node) -> Node | None:
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type in ("command_substitution", "process_substitution"):
+            return node
+        stack.extend(reversed(node.children))
+    return None
+
+
+def _words(stage: Node) -> list[str] | None:
+    """A simple command's words, unquoted, without its assignments and redirects."""
+    if stage.type == "redirected_statement":
+        body = stage.child_by_field_name("body")
+        return _words(body) if body is not None else None
+    if stage.type != "command":
+        return None
+    return [
+        word
+        for child in stage.named_children
+        if child.type not in _NOT_WORDS
+        for word in split_words(text_of(child))
+    ]
 
 
 def _program(words: Sequence[str]) -> tuple[str, list[str]]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from blastdoor.analyze.commands import CommandFamily
+from blastdoor.analyze.commands.forge_api import read_call
 from blastdoor.analyze.commands.saas import Cli, analyzer, cli_effects
 from blastdoor.analyze.commands.saas_transfer import azcopy, storage
 from blastdoor.analyze.commands.verbs import Parsed, parse, words
@@ -62,27 +63,19 @@ def _kafka(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
 
 def _api(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     """``glab api -X DELETE path``: the HTTP method decides."""
-    parsed = parse(inv.args[1:], values={"-X", "--method", "-F", "-f", "--field", "-H", "--header"})
-    method = parsed.value("-X", "--method").upper() or (
-        "POST" if parsed.has("-F", "-f", "--field") else "GET"
-    )
-    kind = {"GET": "read", "HEAD": "read", "DELETE": "delete"}.get(method, "modify")
-    path = (
-        parsed.operands[0].text
-        if parsed.operands
-        else (parsed.positionals[0].text if parsed.positionals else "")
-    )
+    call = read_call(inv.args[1:])
+    kind = {"GET": "read", "HEAD": "read", "DELETE": "delete"}.get(call.method, "modify")
     cli = Cli(kind=f"{inv.name}-api")
     yield from cli_effects(
         inv,
         ctx,
         cli,
         Parsed(
-            verb=method.lower(),
+            verb=call.method.lower(),
             kind=kind,
-            options=parsed.options,
-            operands=(Word(path),),
-            positionals=(Word(path),),
+            options=call.options,
+            operands=(Word(call.endpoint),),
+            positionals=(Word(call.endpoint),),
         ),
     )
 

@@ -15,7 +15,15 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from blastdoor.analyze.commands.getopt import Syntax, split_options
 from blastdoor.analyze.invocation import Analysis, Invocation, Word
+
+PFLAG = Syntax(dash_values=True, short_equals=True, numbers=True)
+"""Go's pflag and flag packages (kubectl, docker, terraform, most cloud and SaaS CLIs), and the
+other parsers that read ``-name=value`` and take a valued option's next word whatever it is."""
+ARGPARSE = Syntax(dash_values=False, short_equals=True, numbers=True)
+"""Python's argparse (aws, gcloud, az): a valued option refuses a next word that looks like an
+option."""
 
 
 def words(text: str) -> frozenset[str]:
@@ -247,39 +255,26 @@ def parse(
     verbs: Mapping[str, str] | None = None,
     depth: int = 4,
     last: bool = False,
+    syntax: Syntax = PFLAG,
 ) -> Parsed:
     """Split ``args`` into nouns, verb and operands.
 
     ``values`` are options known to take a separate value, ``flags`` options known not to; other
     long options take the next word as their value unless it starts with ``-`` or is a verb.
+    ``syntax`` is how the CLI's parser reads the rest (Go's pflag unless the family says otherwise).
     ``verbs`` maps extra subcommand words of one CLI to a kind. The first strong verb among the
     first ``depth`` positionals wins; weak ones (``version``, ``config``) only when none follows.
     With ``last``, the last verb among the leading command words wins (gcloud and az put the verb
     after the groups: ``az lock list``).
     """
-    takes, never = frozenset(values), BOOL_OPTIONS | frozenset(flags)
+    never = BOOL_OPTIONS | frozenset(flags)
     extra = verbs or {}
-    options: dict[str, str] = {}
-    positionals: list[Word] = []
-    words = list(args)
-    i, ended = 0, False
-    while i < len(words):
-        text = words[i].text
-        if ended or not text.startswith("-") or text == "-" or _negative_number(text):
-            positionals.append(words[i])
-        elif text == "--":
-            ended = True
-        elif "=" in text:
-            name, _, value = text.partition("=")
-            options[name] = value
-        elif text in takes - never or (
-            text.startswith("--") and text not in never and _takes_next(words, i, extra)
-        ):
-            options[text] = words[i + 1].text if i + 1 < len(words) else ""
-            i += 1
-        else:
-            options[text] = ""
-        i += 1
+
+    def guess(words: Sequence[Word], i: int) -> bool:
+        return words[i].text not in never and _takes_next(words, i, extra)
+
+    found, positionals = split_options(args, frozenset(values) - never, syntax, guess=guess)
+    options = {option.name: option.text for option in found}
     if last:
         return _split_last(positionals, options, extra, depth)
     return _split(positionals, options, extra, depth)
@@ -308,10 +303,6 @@ def _split_last(
 
 def _command_word(text: str) -> bool:
     return text.replace("-", "").isalpha() and text.islower()
-
-
-def _negative_number(text: str) -> bool:
-    return text[1:].isdigit()
 
 
 def _takes_next(words: Sequence[Word], i: int, extra: Mapping[str, str]) -> bool:

@@ -128,6 +128,7 @@ _XARGS_VALUES = frozenset({"-a", "-d", "-E", "-L", "-n", "-P", "-s", "-R", "-S",
                            "--delimiter", "--max-args", "--max-procs", "--max-chars", "--max-lines",
                            "--process-slot-var"})  # fmt: skip
 MAX_RUNS = 4  # commands analyzed per input: enough to see each kind of line, bounded
+_INPUT = "XARGS_INPUT"  # the variable a command string reads xargs' run-time input from
 
 
 def _unknown_input(inv: Invocation) -> Word:
@@ -169,7 +170,10 @@ def _xargs(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     if per_line:
         lines = [line.strip() for line in text.splitlines() if line.strip()] if text else []
         for fed in [Word(line) for line in lines[:MAX_RUNS]] or [source]:
-            yield from ctx.run_argv(inv, [_filled(w, token, fed) for w in command], via="xargs")
+            words = [_filled(w, token, fed) for w in command]
+            # `sh -c 'rm {}'` reads $XARGS_INPUT: the same run-time input as `rm {}` gets
+            stand_ins = {_INPUT: fed.text} if fed.dynamic else None
+            yield from ctx.run_argv(inv, words, via="xargs", stand_ins=stand_ins)
         return
     items = [Word(item) for item in split_words(text)] if text else [source]
     if token:  # BSD -J: every item in place of the token, in one command
@@ -189,7 +193,7 @@ def _filled(word: Word, token: str, fed: Word) -> Word:
     if word.text == token or not fed.dynamic:
         return fed if word.text == token else Word(word.text.replace(token, fed.text), word.dynamic)
     if any(blank in word.text for blank in " \t\n;|&"):
-        return Word(word.text.replace(token, "$XARGS_INPUT"), word.dynamic)
+        return Word(word.text.replace(token, "$" + _INPUT), word.dynamic)
     return Word(word.text.replace(token, "{input}"), dynamic=True)
 
 
