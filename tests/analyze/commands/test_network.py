@@ -19,12 +19,22 @@ from tests.conftest import decide
         ("ip addr show", "allow"),
         ("ip -br a", "allow"),
         ("ip route", "allow"),
+        # ip takes any prefix of an object or a command: these list, monitor or ask for help
+        ("ip r g 10.1.2.3", "allow"),
+        ("ip ro get 10.1.2.3 from 10.0.0.1", "allow"),
+        ("ip n g 10.1.2.3 dev wlan0", "allow"),
+        ("ip mo all", "allow"),
+        ("ip m h", "allow"),
+        ("ip route save", "allow"),
+        ("ip frobnicate add 1", "allow"),  # ip refuses an object it does not know
         ("ifconfig", "allow"),
         ("ifconfig eth0", "allow"),
         # changes of this machine's network configuration
         ("iptables -A INPUT -p tcp --dport 22 -j ACCEPT", "ask"),
         ("ufw allow 22/tcp", "ask"),
         ("ip route add 10.0.0.0/8 via 192.168.1.1", "ask"),
+        ("sudo ip r a 10.0.0.0/8 dev wg0", "ask"),
+        ("ip st set dev wg0 l3_stats on", "ask"),
         ("firewall-cmd --permanent --add-service https", "ask"),
         # cutting the machine off (or opening it up) at once
         ("iptables -F", "deny"),
@@ -38,6 +48,9 @@ from tests.conftest import decide
         ("ip link set eth0 down", "deny"),
         ("ip -4 addr flush dev eth0", "deny"),
         ("ip route del default", "deny"),
+        ("ip r d default", "deny"),
+        ("ip a f dev wg0", "deny"),
+        ("ip ru f", "deny"),  # every rule but the local one: the main table is no longer used
         ("ifconfig eth0 down", "deny"),
         ("ifdown eth0", "deny"),
     ],

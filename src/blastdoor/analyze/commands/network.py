@@ -3,9 +3,9 @@ ifconfig, ifdown.
 
 Listing rules or addresses reads. Flushing every firewall rule, setting a chain's default policy,
 dropping all traffic (``--panic-on``), turning the firewall off, taking an interface down,
-flushing its addresses or routes or deleting the default route cuts the machine off (or opens it
-up) at once: a change tagged ``system-disruption``. Any other rule, address or route change is a
-``system-config`` change of this host.
+flushing its addresses, routes or routing rules or deleting the default route cuts the machine off
+(or opens it up) at once: a change tagged ``system-disruption``. Any other rule, address or route
+change is a ``system-config`` change of this host.
 """
 
 from __future__ import annotations
@@ -157,22 +157,40 @@ _FWCMD_READS = frozenset(
 _IP_VALUED = frozenset(
     {"-n", "-netns", "-f", "-family", "-b", "-batch", "-rc", "-rcvbuf", "-l", "-loops"}
 )
+# ip(8) takes any prefix of an object or a command and picks the first match in its own order
+# (``ip r g`` is ``ip route get``, ``ip m`` is ``ip maddress``, ``ip mo`` is ``ip monitor``).
+_IP_OBJECTS = (
+    "address", "addrlabel", "maddress", "route", "rule", "neighbour", "neighbor", "ntable", "ntbl",
+    "link", "l2tp", "fou", "ila", "macsec", "tunnel", "tuntap", "tap", "token", "tcpmetrics",
+    "tcp_metrics", "monitor", "xfrm", "mroute", "mrule", "netns", "netconf", "vrf", "sr",
+    "nexthop", "mptcp", "ioam", "stats", "help",
+)  # fmt: skip
+_IP_READ_OBJECTS = frozenset({"monitor", "help"})
 _IP_READS = frozenset(
-    {"show", "list", "ls", "lst", "sh", "s", "l", "get", "help", "monitor", "list-all"}
+    {"show", "list", "lst", "get", "help", "monitor", "list-all", "showdump", "save"}
 )
+_IP_WRITES = frozenset(
+    {"add", "append", "change", "replace", "prepend", "delete", "del", "flush", "set", "restore",
+     "update", "exec", "attach", "detach", "identify", "pids"}
+)  # fmt: skip
 
 
 def _ip(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     words = _ip_operands(inv.args)
     obj = words[0] if words else ""
     verb = words[1] if len(words) > 1 else "show"
-    if not obj or verb in _IP_READS or obj in ("help", "monitor"):
-        yield _read(inv, f"ip {obj}".strip())
+    kind = _ip_object(obj) if obj else ""
+    if kind is None:
+        # ip refuses an object it does not know ("Object ... is unknown"): nothing changes
+        yield effect(inv, Verb.READ, Target("host-network", f"ip {obj}"),
+                     f"ip has no object {obj!r}: it refuses the command", scope=Scope.LOCAL)  # fmt: skip
         return
-    kind = _ip_object(obj)
+    if not kind or kind in _IP_READ_OBJECTS or _ip_reads(verb):
+        yield _read(inv, f"ip {kind}".strip())
+        return
     down = kind == "link" and verb == "set" and "down" in words
-    flush = kind in ("addr", "route") and verb == "flush"
-    default = kind == "route" and verb in ("del", "delete") and "default" in words[2:3]
+    flush = kind in ("addr", "route", "rule") and "flush".startswith(verb)
+    default = kind == "route" and "delete".startswith(verb) and "default" in words[2:3]
     if down or flush or default:
         yield _change(
             inv,
@@ -189,6 +207,18 @@ def _ip(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         )
 
 
+def _ip_reads(verb: str) -> bool:
+    """A command word that is, or abbreviates, only a listing (``s``, ``ls``, ``g``, ``mo``).
+    A prefix that could also name a change (``a``, ``d``, ``f``) counts as the change."""
+    if verb in _IP_READS or verb in ("s", "sh", "l", "ls"):
+        return True
+    if verb in _IP_WRITES or not verb.isalpha():
+        return False
+    return any(r.startswith(verb) for r in _IP_READS) and not any(
+        w.startswith(verb) for w in _IP_WRITES
+    )
+
+
 def _ip_operands(args: Sequence[Word]) -> list[str]:
     texts = [word.text for word in args]
     operands: list[str] = []
@@ -203,12 +233,13 @@ def _ip_operands(args: Sequence[Word]) -> list[str]:
     return operands
 
 
-def _ip_object(obj: str) -> str:
-    """``ip``'s objects may be abbreviated (``a``, ``addr``, ``r``, ``ro``, ``l``, ``li``)."""
-    for full in ("link", "address", "route", "neighbour", "rule", "tunnel", "netns"):
+def _ip_object(obj: str) -> str | None:
+    """``ip``'s object for a word that may abbreviate it (``a``, ``addr``, ``r``, ``ro``, ``l``);
+    None for a word ip does not know."""
+    for full in _IP_OBJECTS:
         if full.startswith(obj):
-            return {"address": "addr"}.get(full, full)
-    return obj
+            return {"address": "addr", "neighbor": "neighbour"}.get(full, full)
+    return None
 
 
 _ROUTE_READS = frozenset({"get", "monitor", "show", "print"})
