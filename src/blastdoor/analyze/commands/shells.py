@@ -14,6 +14,7 @@ from dataclasses import replace
 from blastdoor.analyze.commands import CommandFamily
 from blastdoor.analyze.commands.generic import ordinary_program
 from blastdoor.analyze.commands.project_tasks import missing
+from blastdoor.analyze.commands.shell_setup import load_setup, setup_program
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect, unknown
 from blastdoor.model import Effect, Scope, Target, Verb
 
@@ -84,6 +85,9 @@ def run_file(
 
 
 def _eval(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
+    if len(inv.args) == 1 and (program := setup_program(inv.args[0])):
+        yield load_setup(inv, program)  # eval "$(pyenv init -)"
+        return
     if any(word.dynamic for word in inv.args):
         yield unknown(inv, "eval runs text only known at run time")
         return
@@ -100,6 +104,9 @@ def _source(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     if not inv.args:
         return
     path = inv.args[0].text
+    if program := setup_program(inv.args[0]):
+        yield load_setup(inv, program)  # source <(kubectl completion bash)
+        return
     if ctx.read_file(path) is None and _ENVIRONMENT_FILES.search(path):
         # A virtualenv's activate or a shell start-up file that is not here to read: it sets the
         # environment of this shell, the usual reason to source a file.
