@@ -213,6 +213,22 @@ def test_a_quoted_expansion_stays_one_word() -> None:
     assert decide("CMD='rm -rf /'; \"$CMD\"").kind.value == "allow"
 
 
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        # a folder known at run time, a literal file name: that program runs
+        ('"$(go env GOPATH)/bin/golint" ./...', "allow"),
+        ("$HOME/.local/bin/rm -rf /", "deny"),
+        ('"$VENV"/bin/python -c "import shutil; shutil.rmtree(\'/\')"', "deny"),
+        # the name itself is only known at run time
+        ("$TOOLS/$TOOL --apply", "ask"),
+        ("$(cat .tool) --apply", "ask"),
+    ],
+)
+def test_a_run_time_folder_with_a_literal_program_name(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected, command
+
+
 # --- cd moves the shell: relative paths after it resolve from there ----------------------------------
 @pytest.mark.parametrize(
     ("command", "expected"),

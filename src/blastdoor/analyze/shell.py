@@ -29,7 +29,15 @@ from blastdoor.analyze.commands.generic import ordinary_program
 from blastdoor.analyze.directories import MOVES, Directories
 from blastdoor.analyze.flows import PRINTS_SECRET, carried, exfiltration, keeps_secret, secret_read
 from blastdoor.analyze.functions import aliases_defined, forks_itself, recursion
-from blastdoor.analyze.invocation import NO_STDIN, Invocation, Redirect, Stdin, Word, unknown
+from blastdoor.analyze.invocation import (
+    NO_STDIN,
+    Invocation,
+    Redirect,
+    Stdin,
+    Word,
+    names_its_program,
+    unknown,
+)
 from blastdoor.analyze.pipes import static_output
 from blastdoor.analyze.redirects import REDIRECT_NODES, RedirectReader
 from blastdoor.analyze.redirects import FileReader as FileReader  # re-exported for judge.py
@@ -317,7 +325,7 @@ class ShellWalker:
     def _dispatch(self, inv: Invocation) -> list[Effect]:
         effects = list(redirect_effects(inv, self)) if inv.redirects else []
         head = inv.words[0]
-        if head.dynamic:
+        if head.dynamic and not names_its_program(head):
             effects.append(
                 unknown(inv, f"the program name {head.text!r} is only known at run time")
             )
