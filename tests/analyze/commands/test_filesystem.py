@@ -60,6 +60,8 @@ def test_workspace_paths_follow_the_working_directory() -> None:
     [
         ("rsync -avn --delete src/ /backup/", "allow"),  # dry run
         ("rsync -av --delete src/ /backup/", "ask"),
+        ("rsync -av --del src/ /backup/", "ask"),  # --del is --delete-during
+        ("rsync -a --remove-source-files out/ dist/", "allow"),  # a move: the files live on
     ],
 )
 def test_rsync_dry_run_only_reads(command: str, expected: str) -> None:
