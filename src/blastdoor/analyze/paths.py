@@ -43,9 +43,11 @@ REGENERABLE_NAMES = frozenset({
     "cmake-build-debug", "cmake-build-release", "storybook-static", "site", "public/build", ".expo",
     "logs", ".sass-cache", ".nyc_output", "deps", "lib-cov", "elm-stuff", ".stack-work", "pkg",
 })  # fmt: skip
+# Files a build, a test or a profiler writes (.out: a.out, go test -coverprofile=coverage.out).
 REGENERABLE_SUFFIXES = (
     ".pyc", ".pyo", ".o", ".obj", ".a", ".so", ".class", ".log", ".tmp", ".egg-info", ".whl",
-    ".tsbuildinfo", ".map", ".lock.tmp", ".orig", ".rej", ".bak", ".swp",
+    ".tsbuildinfo", ".map", ".lock.tmp", ".orig", ".rej", ".bak", ".swp", ".out", ".lcov",
+    ".gcda", ".gcno", ".prof",
 )  # fmt: skip
 
 # Agent rule files and settings, and Blastdoor's own files: no agent action may modify them.

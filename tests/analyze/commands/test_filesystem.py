@@ -11,6 +11,7 @@ from tests.conftest import decide
     ("command", "expected"),
     [
         ("rm -rf node_modules", "allow"),
+        ("rm -rf bin coverage.out cpu.prof", "allow"),  # build, coverage and profiler output
         ("rm -rf ./dist build .next", "allow"),
         ("rm notes.txt", "allow"),
         ("rm -rf /tmp/scratch", "allow"),
