@@ -21,6 +21,7 @@ from dataclasses import replace
 
 from tree_sitter import Node
 
+from blastdoor.analyze.bash_repair import repaired
 from blastdoor.analyze.bash_tree import STRUCTURAL_SKIP, first_error, parse, stage_name
 from blastdoor.analyze.commands import lookup
 from blastdoor.analyze.commands.db_typed import typed_line
@@ -130,6 +131,9 @@ class ShellWalker:
         if (typed := typed_line(script, bash_error=root.has_error, via=self._via)) is not None:
             self.effects.extend(typed)  # `CREATE INDEX i ON t(c)`, `db.x.drop()`: not bash
             return
+        if root.has_error and (fixed := repaired(script)) != script:
+            again = parse(fixed)  # valid bash tree-sitter-bash rejects (bash_repair.py)
+            root = root if again.has_error else again
         if root.has_error:
             where = first_error(root)
             self.effects.append(
