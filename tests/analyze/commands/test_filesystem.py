@@ -12,6 +12,7 @@ from tests.conftest import decide
     [
         ("rm -rf node_modules", "allow"),
         ("rm -rf bin coverage.out cpu.prof", "allow"),  # build, coverage and profiler output
+        ("rm -f addon/*.node .eslintcache", "allow"),  # compiled addons, a linter's cache
         ("rm -rf ./dist build .next", "allow"),
         ("rm notes.txt", "allow"),
         ("rm -rf /tmp/scratch", "allow"),
