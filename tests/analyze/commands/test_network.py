@@ -25,6 +25,8 @@ from tests.conftest import decide
         ("ip n g 10.1.2.3 dev wlan0", "allow"),
         ("ip mo all", "allow"),
         ("ip m h", "allow"),
+        ("ip a s dev wg0", "allow"),
+        ("ip l sh wg0", "allow"),
         ("ip route save", "allow"),
         ("ip frobnicate add 1", "allow"),  # ip refuses an object it does not know
         ("ifconfig", "allow"),
@@ -35,6 +37,7 @@ from tests.conftest import decide
         ("ip route add 10.0.0.0/8 via 192.168.1.1", "ask"),
         ("sudo ip r a 10.0.0.0/8 dev wg0", "ask"),
         ("ip st set dev wg0 l3_stats on", "ask"),
+        ("ip l s wg0 mtu 1400", "ask"),
         ("firewall-cmd --permanent --add-service https", "ask"),
         # cutting the machine off (or opening it up) at once
         ("iptables -F", "deny"),
@@ -51,6 +54,7 @@ from tests.conftest import decide
         ("ip r d default", "deny"),
         ("ip a f dev wg0", "deny"),
         ("ip ru f", "deny"),  # every rule but the local one: the main table is no longer used
+        ("sudo ip l s wg0 down", "deny"),  # for a link, `s` is `set` (ip a s is show)
         ("ifconfig eth0 down", "deny"),
         ("ifdown eth0", "deny"),
     ],

@@ -166,31 +166,42 @@ _IP_OBJECTS = (
     "nexthop", "mptcp", "ioam", "stats", "help",
 )  # fmt: skip
 _IP_READ_OBJECTS = frozenset({"monitor", "help"})
-_IP_READS = frozenset(
-    {"show", "list", "lst", "get", "help", "monitor", "list-all", "showdump", "save"}
-)
-_IP_WRITES = frozenset(
-    {"add", "append", "change", "replace", "prepend", "delete", "del", "flush", "set", "restore",
-     "update", "exec", "attach", "detach", "identify", "pids"}
-)  # fmt: skip
+# Each object's commands in the order ip tries them (iproute2's do_ipaddr, do_iproute, do_iplink
+# ...): ``ip a s`` is ``show`` but ``ip l s`` is ``set``. An object not listed here is read with
+# "set" first, so that an ambiguous prefix counts as the change.
+_IP_LISTING = ("show", "list", "lst", "get", "showdump", "save", "help")
+_IP_ORDERS = {
+    "addr": ("add", "change", "chg", "replace", "delete", "flush", *_IP_LISTING, "restore"),
+    "route": ("add", "change", "chg", "replace", "prepend", "append", "test", "delete", "flush",
+              *_IP_LISTING, "restore"),
+    "neighbour": ("add", "change", "chg", "replace", "delete", *_IP_LISTING, "flush"),
+    "rule": ("add", "delete", "flush", *_IP_LISTING, "restore"),
+    "maddress": ("add", "delete", *_IP_LISTING),
+    "tuntap": ("add", "delete", *_IP_LISTING),
+    "tap": ("add", "delete", *_IP_LISTING),
+    "addrlabel": ("add", "delete", "flush", *_IP_LISTING),
+    "netconf": _IP_LISTING,
+}  # fmt: skip
+_IP_SET_FIRST = ("add", "set", "change", "replace", "delete", "del", "flush", "restore", "update",
+                 "exec", "attach", "detach", "identify", "pids", *_IP_LISTING, "monitor")  # fmt: skip
 
 
 def _ip(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     words = _ip_operands(inv.args)
     obj = words[0] if words else ""
-    verb = words[1] if len(words) > 1 else "show"
     kind = _ip_object(obj) if obj else ""
     if kind is None:
         # ip refuses an object it does not know ("Object ... is unknown"): nothing changes
         yield effect(inv, Verb.READ, Target("host-network", f"ip {obj}"),
                      f"ip has no object {obj!r}: it refuses the command", scope=Scope.LOCAL)  # fmt: skip
         return
-    if not kind or kind in _IP_READ_OBJECTS or _ip_reads(verb):
+    command = _ip_command(kind, words[1] if len(words) > 1 else "show")
+    if not kind or kind in _IP_READ_OBJECTS or command in _IP_LISTING or command == "monitor":
         yield _read(inv, f"ip {kind}".strip())
         return
-    down = kind == "link" and verb == "set" and "down" in words
-    flush = kind in ("addr", "route", "rule") and "flush".startswith(verb)
-    default = kind == "route" and "delete".startswith(verb) and "default" in words[2:3]
+    down = kind == "link" and command == "set" and "down" in words
+    flush = kind in ("addr", "route", "rule") and command == "flush"
+    default = kind == "route" and command == "delete" and "default" in words[2:3]
     if down or flush or default:
         yield _change(
             inv,
@@ -202,21 +213,16 @@ def _ip(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         yield _change(
             inv,
             " ".join(words[:3]),
-            f"change this machine's network (ip {kind} {verb})",
+            f"change this machine's network (ip {kind} {command})",
             disrupts=False,
         )
 
 
-def _ip_reads(verb: str) -> bool:
-    """A command word that is, or abbreviates, only a listing (``s``, ``ls``, ``g``, ``mo``).
-    A prefix that could also name a change (``a``, ``d``, ``f``) counts as the change."""
-    if verb in _IP_READS or verb in ("s", "sh", "l", "ls"):
-        return True
-    if verb in _IP_WRITES or not verb.isalpha():
-        return False
-    return any(r.startswith(verb) for r in _IP_READS) and not any(
-        w.startswith(verb) for w in _IP_WRITES
-    )
+def _ip_command(kind: str, word: str) -> str:
+    """The command ip runs for ``word`` on the object ``kind``: the first in its order that
+    ``word`` abbreviates, or the word itself when none does."""
+    order = _IP_ORDERS.get(kind, _IP_SET_FIRST)
+    return next((full for full in order if full.startswith(word)), word) if word else "show"
 
 
 def _ip_operands(args: Sequence[Word]) -> list[str]:
