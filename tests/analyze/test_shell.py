@@ -26,6 +26,7 @@ def deleted_targets(command: str) -> set[str]:
         "sh -c \"bash -lc 'rm -rf /'\"",
         "eval 'rm -rf /'",
         "echo 'rm -rf /' | sh",
+        "echo 'rm -rf /' | bash -s -- --verbose",  # -s: the script is stdin, operands its arguments
         "echo cm0gLXJmIC8K | base64 -d | bash",
         "printf 'rm -rf /' | bash",
         "bash <<'EOF'\nrm -rf /\nEOF",

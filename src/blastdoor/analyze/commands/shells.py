@@ -28,6 +28,7 @@ _NETWORK_SOURCES = ("curl", "wget", "fetch", "http", "nc", "ncat", "socat", "ari
 def _shell(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     words = list(inv.args)
     command_string = False  # -c: the first operand is the script (`bash -c -- 'cmd'`, `-xc`)
+    from_stdin = False  # -s: the script is read from standard input, operands are its arguments
     syntax_only = False
     operands: list[Word] = []
     i = 0
@@ -44,6 +45,8 @@ def _shell(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
             command_string = True
         elif not text.startswith("--") and "n" in text[1:]:
             syntax_only = True
+        elif not text.startswith("--") and "s" in text[1:]:
+            from_stdin = True
         i += 1
     if syntax_only:
         return
@@ -54,7 +57,7 @@ def _shell(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         script = operands[0].text if operands else ""
         yield from ctx.run_script(inv, script, via=f"{inv.name} -c")
         return
-    if operands and operands[0].text != "-":
+    if operands and operands[0].text != "-" and not from_stdin:
         yield from run_file(inv, ctx, operands[0].text, via=inv.name)
         return
     yield from _stdin_script(inv, ctx)
