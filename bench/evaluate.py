@@ -202,13 +202,14 @@ def summary(result: dict[str, Any]) -> list[str]:
     stopped, danger, allowed, allows = _figures(c)
     kept_stopped, kept_danger, kept_allowed, kept_allows = _figures(kept)
     unknown = c["unknown:stop"] + c["unknown:allow"]
+    excluded = bool(result["excluded"])
     row = [
         result["name"],
         _rate(stopped, danger),
-        _rate(kept_stopped, kept_danger) if result["excluded"] else "",
+        _rate(kept_stopped, kept_danger) if excluded else "—",
         _rate(allowed, allows),
-        _rate(kept_allowed, kept_allows) if result["excluded"] else "",
-        str(len(result["excluded"])) if result["excluded"] else "",
+        _rate(kept_allowed, kept_allows) if excluded else "—",
+        str(len(result["excluded"])) if danger + allows else "—",
     ]
     if unknown:
         other = len(result["stopped"].get("other", []))
