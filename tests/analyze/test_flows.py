@@ -83,6 +83,8 @@ def test_secrets_in_pipes_that_stay_on_the_machine(command: str, expected: str) 
         ("env | awk -F= '{ print }'", "ask"),  # whole lines
         ("env | cut -d= -f2", "ask"),
         ("env -u LANG", "ask"),
+        ("env | grep '' /dev/stdin", "ask"),  # /dev/stdin is the listing itself
+        ("env | awk '{ print }' -", "ask"),
     ],
 )
 def test_a_listing_of_every_variable_narrowed(command: str, expected: str) -> None:

@@ -42,6 +42,7 @@ _GREP_WIDENS = frozenset("vABCfrRz")
 _GREP_WIDENS_LONG = ("--invert", "--after", "--before", "--context", "--file", "--recursive",
                      "--dereference-recursive", "--null-data")  # fmt: skip
 _GREP_SILENT = frozenset("cqlL")  # a count, a yes/no or file names: no line is printed
+_STDIN = frozenset({"-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"})  # names of the listing
 _AWK_UNSAFE = re.compile(r"\$\s*(?!1\b)[\w(]|\bsystem\b|\bgetline\b|[|>]|\bprint\s*(?:[;}]|$)")
 
 
@@ -95,7 +96,7 @@ def _grep_narrows(args: Sequence[Word]) -> bool:
         i += 1
     if not patterns and operands:
         patterns, operands = operands[:1], operands[1:]
-    if operands:
+    if operands and not _STDIN & set(operands):
         return True  # it reads the files named, not the listing
     if letters & _GREP_SILENT:
         return True
@@ -143,7 +144,7 @@ def _awk_names(args: Sequence[Word]) -> bool:
                 i += 1
         elif not program:
             program = text
-        else:
+        elif text not in _STDIN:
             return True  # a file operand: it reads that file, not the listing
         i += 1
     if re.search(r"\bFS\s*=\s*\"=\"", program):

@@ -33,6 +33,7 @@ def test_loading_a_programs_shell_setup_is_running_it(command: str) -> None:
         ('eval "$(cat generated.sh)"', "ask"),
         ('eval "$(tool build-commands | sort)"', "ask"),  # a pipeline writes the code
         ('eval "$(deploy-plan)"', "ask"),  # no set-up word: whatever it prints runs
+        ('eval "$(python3 -c init)"', "ask"),  # an interpreter's operand is code, not a request
         ('eval "$(rbenv init -)"; rm -rf ~', "deny"),  # what follows is still judged
     ],
 )

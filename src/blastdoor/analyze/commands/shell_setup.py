@@ -23,7 +23,12 @@ _SETUP_WORDS = frozenset({
 # Programs whose whole output is shell set-up (variables for the agent they start).
 _SETUP_PROGRAMS = frozenset({"ssh-agent", "gpg-agent", "dircolors", "keychain"})
 _SUBSTITUTION = re.compile(r"^(?:\$\(|<\(|`)\s*([^`()|;&<>$]*?)\s*(?:\)|`)$")
-_FETCHERS = frozenset({"curl", "wget", "cat", "echo", "printf", "base64", "xxd", "head", "tail"})
+# Programs whose output is someone else's text, and interpreters, whose operand is a script.
+_NOT_SETUP = frozenset({
+    "curl", "wget", "cat", "echo", "printf", "base64", "xxd", "head", "tail", "sed", "awk", "tr",
+    "bash", "sh", "zsh", "dash", "ksh", "fish", "python", "python3", "node", "perl", "ruby", "php",
+    "deno", "bun", "eval", "xargs", "env", "sudo",
+})  # fmt: skip
 
 
 def setup_program(word: Word) -> str | None:
@@ -35,7 +40,7 @@ def setup_program(word: Word) -> str | None:
     if not parts or "=" in parts[0]:
         return None
     program = parts[0].rsplit("/", 1)[-1]
-    if program in _FETCHERS:
+    if program in _NOT_SETUP:
         return None
     if program in _SETUP_PROGRAMS:
         return program
