@@ -9,6 +9,10 @@ Every record is judged in process with the built-in policy and ``{"env": {}}`` (
 ``blastdoor check --batch`` judges it. "Stopped" means ask, hold or deny. Makefile recipes are first
 turned into shell the way ``make X`` indirection does (``$$`` → ``$``, make variables → words).
 Records are read at run time and never copied into the project; the results file names records by id.
+
+Each labelled file is reported twice: raw, and without the records ``bench/evaluation_exclusions.toml``
+lists (at most 3% of a file, each tied to a disagreement docs/evaluation.md documents; see
+``bench/exclusions.py``). A list that breaks those rules stops the run with an error.
 """
 
 from __future__ import annotations
@@ -25,9 +29,17 @@ from typing import Any
 from blastdoor.judge import judge
 from blastdoor.model import Action, Decision, DecisionKind, Verb
 from blastdoor.policy import load
+from exclusions import Exclusion, ExclusionError, Outcome, documented_tags, problems
+from exclusions import load as load_exclusions
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_CORPORA = HERE.parent.parent / "shared" / "corpora"
+# ../shared/corpora beside the checkout; a git worktree one level deeper finds it further up.
+DEFAULT_CORPORA = next(
+    (up / "shared" / "corpora" for up in HERE.parents if (up / "shared" / "corpora").is_dir()),
+    HERE.parent.parent / "shared" / "corpora",
+)
+DEFAULT_EXCLUSIONS = HERE / "evaluation_exclusions.toml"
+DOC = HERE.parent / "docs" / "evaluation.md"
 LABELLED = (
     "shell_dcg_corpus", "shell_dcg_pack_tests", "shell_cc_safety_net_tests",
     "shell_claude_code_safety_net_tests", "shell_shellfirm_check_tests", "shell_redcode_exec_bash",
@@ -99,29 +111,35 @@ def evaluate(corpora: Path, name: str, show: str = "") -> dict[str, Any]:
     counts: Counter[str] = Counter()
     extra: Counter[str] = Counter()
     wrong: list[str] = []
+    outcomes: dict[str, Outcome] = {}
+    keys: dict[str, str] = {}
     stopped_ids: dict[str, list[str]] = defaultdict(list)
     crashes = 0
     for record in records(corpora, name):
         label = str(record["label"])
+        record_id = str(record["id"])
+        has_extra = bool(record.get("meta", {}).get("has_extra_args"))
         try:
             decision = judge(
                 Action.shell(prep(str(record["input"]))), policy, files=lambda _p: None
             )
         except Exception as error:
             crashes += 1
-            print(f"  CRASH {record['id']}: {error!r}", file=sys.stderr)
+            print(f"  CRASH {record_id}: {error!r}", file=sys.stderr)
             continue
         stopped = decision.kind is not DecisionKind.ALLOW
         key = f"{label}:{'stop' if stopped else 'allow'}"
-        if record.get("meta", {}).get("has_extra_args"):
+        if has_extra:
             extra[key] += 1
         else:
             counts[key] += 1
+            keys[record_id] = key
         bad = (label in ("block", "ask") and not stopped) or (label == "allow" and stopped)
-        if bad and not record.get("meta", {}).get("has_extra_args"):
-            wrong.append(str(record["id"]))
+        outcomes[record_id] = Outcome(label=label, extra=has_extra, wrong=bad)
+        if bad and not has_extra:
+            wrong.append(record_id)
         if label == "unknown" and stopped:
-            stopped_ids[category(decision)].append(str(record["id"]))
+            stopped_ids[category(decision)].append(record_id)
         if show and _wanted(show, label, stopped, bad):
             print(
                 f"  [{label}->{decision.kind.value}] {str(record['input'])[:160]!r} {decision.rule_ids}"
@@ -131,9 +149,29 @@ def evaluate(corpora: Path, name: str, show: str = "") -> dict[str, Any]:
         "counts": counts,
         "extra": extra,
         "wrong": wrong,
+        "outcomes": outcomes,
+        "keys": keys,
+        "excluded": {},
         "stopped": stopped_ids,
         "crashes": crashes,
     }
+
+
+def apply_exclusions(
+    results: list[dict[str, Any]], listed: dict[str, dict[str, Exclusion]], tags: set[str],
+    corpora: Path,
+) -> list[str]:  # fmt: skip
+    """Attach each file's exclusions to its result; every problem with the list, one per line."""
+    found = [
+        f"{file}: not a corpus file in {corpora}"
+        for file in listed
+        if not (corpora / f"{file}.jsonl").is_file()
+    ]
+    for result in results:
+        excluded = listed.get(result["name"], {})
+        found += problems(result["name"], excluded, result["outcomes"], tags)
+        result["excluded"] = excluded
+    return found
 
 
 def _wanted(kind: str, label: str, stopped: bool, bad: bool) -> bool:
@@ -149,15 +187,29 @@ def _rate(hit: int, total: int) -> str:
     return f"{hit}/{total} = {hit / total:.1%}" if total else "—"
 
 
+def _figures(counts: Counter[str]) -> tuple[int, int, int, int]:
+    """Dangerous records stopped and in all; allow-labelled records allowed and in all."""
+    danger = counts["block:stop"] + counts["ask:stop"] + counts["block:allow"] + counts["ask:allow"]
+    allows = counts["allow:allow"] + counts["allow:stop"]
+    return counts["block:stop"] + counts["ask:stop"], danger, counts["allow:allow"], allows
+
+
 def summary(result: dict[str, Any]) -> list[str]:
     c, e = result["counts"], result["extra"]
-    danger = c["block:stop"] + c["ask:stop"] + c["block:allow"] + c["ask:allow"]
-    allows = c["allow:allow"] + c["allow:stop"]
+    kept = Counter(c)
+    for record_id in result["excluded"]:
+        kept[result["keys"][record_id]] -= 1
+    stopped, danger, allowed, allows = _figures(c)
+    kept_stopped, kept_danger, kept_allowed, kept_allows = _figures(kept)
     unknown = c["unknown:stop"] + c["unknown:allow"]
+    excluded = bool(result["excluded"])
     row = [
         result["name"],
-        _rate(c["block:stop"] + c["ask:stop"], danger),
-        _rate(c["allow:allow"], allows),
+        _rate(stopped, danger),
+        _rate(kept_stopped, kept_danger) if excluded else "—",
+        _rate(allowed, allows),
+        _rate(kept_allowed, kept_allows) if excluded else "—",
+        str(len(result["excluded"])) if danger + allows else "—",
     ]
     if unknown:
         other = len(result["stopped"].get("other", []))
@@ -178,7 +230,10 @@ def summary(result: dict[str, Any]) -> list[str]:
 HEADER = [
     "file",
     "dangerous stopped",
+    "…after exclusions",
     "allow-labelled allowed",
+    "…after exclusions",
+    "excluded",
     "unlabelled stopped",
     "…of which not destructive",
     "has_extra_args (stop / allow)",
@@ -190,10 +245,17 @@ def write(results: list[dict[str, Any]], path: Path) -> None:
     lines = ["# Evaluation results (generated by `python bench/evaluate.py --write docs/evaluation-results.md`)", "",
              "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]  # fmt: skip
     lines += ["| " + " | ".join(summary(r)) + " |" for r in results]
-    lines += ["", "## Records decided against the source's label (by id)", ""]
+    lines += ["", "## Records decided against the source's label (by id)", "",
+              "Excluded records are marked with their disagreement's tag (docs/evaluation.md).", ""]  # fmt: skip
     for r in results:
         if r["wrong"]:
-            lines.append(f"- **{r['name']}** ({len(r['wrong'])}): " + ", ".join(r["wrong"]))
+            named = [
+                f"{record_id} ({r['excluded'][record_id].tag})"
+                if record_id in r["excluded"]
+                else record_id
+                for record_id in r["wrong"]
+            ]
+            lines.append(f"- **{r['name']}** ({len(r['wrong'])}): " + ", ".join(named))
     lines += [
         "",
         "## Unlabelled records stopped for a reason other than a destructive effect (by id)",
@@ -216,12 +278,30 @@ def main(argv: list[str] | None = None) -> int:
         "--show", default="", help="FILE:KIND, KIND = missed | fp | wrong | stopped"
     )
     parser.add_argument("--write", type=Path, help="write the results as Markdown to this file")
+    parser.add_argument("--exclusions", type=Path, default=DEFAULT_EXCLUSIONS,
+                        help="the exclusion list (default: bench/evaluation_exclusions.toml)")  # fmt: skip
     args = parser.parse_args(argv)
     names = [n for n in args.files.split(",") if n] or [*LABELLED, *BENIGN]
+    missing = [n for n in names if not (args.corpora / f"{n}.jsonl").is_file()]
+    if missing:
+        print(f"evaluate: no {missing[0]}.jsonl in {args.corpora}: pass --corpora DIR "
+              "(the shared corpora folder)", file=sys.stderr)  # fmt: skip
+        return 2
+    try:
+        listed = load_exclusions(args.exclusions)
+        tags = documented_tags(DOC)
+    except ExclusionError as error:
+        print(f"evaluate: {error}", file=sys.stderr)
+        return 2
     show_file, _, show_kind = args.show.partition(":")
     results = [
         evaluate(args.corpora, name, show_kind if name == show_file else "") for name in names
     ]
+    wrong = apply_exclusions(results, listed, tags, args.corpora)
+    if wrong:
+        for line in wrong:
+            print(f"evaluate: {args.exclusions.name}: {line}", file=sys.stderr)
+        return 2
     print(" | ".join(HEADER))
     for result in results:
         print(" | ".join(summary(result)))

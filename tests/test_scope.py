@@ -155,6 +155,8 @@ def test_data_kept_by_a_server_on_this_machine_is_asked_about_before_it_is_wiped
         ("ssh-keygen -l -f key.pub", "allow"),
         ("ssh-keygen -F github.com", "allow"),
         ("ssh-keygen -t ed25519 -f ./deploy_key -N ''", "allow"),
+        ("ssh-keygen --help", "allow"),  # no long options: it prints its usage
+        ("ssh-keygen -t ecdsa -N ''", "ask"),  # writes ~/.ssh/id_ecdsa
         ("ssh-add -D", "ask"),  # the agent's identities are removed; the keys stay on disk
         ("ssh-add -l", "allow"),
         ("cp build/app.conf ~/.config/app.conf", "ask"),  # a file in the home folder is overwritten

@@ -57,6 +57,40 @@ def test_secrets_in_pipes_that_stay_on_the_machine(command: str, expected: str) 
     assert decide(command).kind.value == expected
 
 
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        # a listing of every variable, narrowed to variables that hold no credential
+        ("printenv | grep JAVA_HOME", "allow"),
+        ("env | grep -i locale", "allow"),
+        ("set | grep '^BASH_VERSINFO='", "allow"),
+        ("env | sort | grep ^LANG", "allow"),
+        ("declare -p | grep -c PROMPT", "allow"),  # a count: no line is shown
+        ("env | cut -d= -f1", "allow"),  # names only
+        ("export -p | awk -F= '{ print $1 }'", "allow"),
+        ("set | awk 'BEGIN { FS=\"=\" } /^[A-Z]/ { print $1 }' | sort", "allow"),
+        ("v=$(env | grep EDITOR= | cut -d= -f2)", "allow"),
+        ("env -i", "allow"),  # an emptied environment: nothing of the agent's is printed
+        ("env - PAGER=less", "allow"),
+        # still every secret, or the credentials themselves
+        ("env | grep -v LANG", "ask"),  # every other variable
+        ("env | grep -B2 -A2 LANG", "ask"),  # its neighbours too
+        ("env | grep STRIPE", "ask"),  # a credential namespace: STRIPE_SECRET_KEY and friends
+        ("printenv | grep gh", "ask"),  # GH_TOKEN; too short to narrow anyway
+        ("set | grep API_KEY", "ask"),
+        ("env | grep 'A.*'", "ask"),  # not a plain name
+        ("env | awk -F= '{ print $2 }'", "ask"),  # the values
+        ("env | awk -F= '{ print }'", "ask"),  # whole lines
+        ("env | cut -d= -f2", "ask"),
+        ("env -u LANG", "ask"),
+        ("env | grep '' /dev/stdin", "ask"),  # /dev/stdin is the listing itself
+        ("env | awk '{ print }' -", "ask"),
+    ],
+)
+def test_a_listing_of_every_variable_narrowed(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected, command
+
+
 def test_sql_piped_from_a_file_is_read_from_disk(tmp_path: Path) -> None:
     (tmp_path / "report.sql").write_text("SELECT count(*) FROM users;\n")
     (tmp_path / "prod_dump.sql").write_text("DROP TABLE users;\n")

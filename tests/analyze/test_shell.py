@@ -26,6 +26,7 @@ def deleted_targets(command: str) -> set[str]:
         "sh -c \"bash -lc 'rm -rf /'\"",
         "eval 'rm -rf /'",
         "echo 'rm -rf /' | sh",
+        "echo 'rm -rf /' | bash -s -- --verbose",  # -s: the script is stdin, operands its arguments
         "echo cm0gLXJmIC8K | base64 -d | bash",
         "printf 'rm -rf /' | bash",
         "bash <<'EOF'\nrm -rf /\nEOF",
@@ -211,6 +212,22 @@ def test_unquoted_expansions_split_and_nested_commands_run(command: str) -> None
 
 def test_a_quoted_expansion_stays_one_word() -> None:
     assert decide("CMD='rm -rf /'; \"$CMD\"").kind.value == "allow"
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        # a folder known at run time, a literal file name: that program runs
+        ('"$(go env GOPATH)/bin/golint" ./...', "allow"),
+        ("$HOME/.local/bin/rm -rf /", "deny"),
+        ('"$VENV"/bin/python -c "import shutil; shutil.rmtree(\'/\')"', "deny"),
+        # the name itself is only known at run time
+        ("$TOOLS/$TOOL --apply", "ask"),
+        ("$(cat .tool) --apply", "ask"),
+    ],
+)
+def test_a_run_time_folder_with_a_literal_program_name(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected, command
 
 
 # --- cd moves the shell: relative paths after it resolve from there ----------------------------------

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from blastdoor.analyze.commands.secrets import is_secret_variable
 from blastdoor.analyze.invocation import Invocation, Stdin, Word, effect
+from blastdoor.analyze.listing_filters import ENVIRONMENT, narrows_listing
 from blastdoor.model import Effect, Scope, Target, Verb
 
 # A credential-use effect that only prints a secret the shell already holds (``echo $TOKEN``,
@@ -37,7 +38,7 @@ def secret_label(found: Effect) -> str:
     if found.target.kind == "secret-file":
         return f"the secrets in {found.target.name}"
     if found.target.kind == "environment":
-        return "the secrets in the environment"
+        return ENVIRONMENT
     return f"the secret from {found.target.name or found.target.kind}"
 
 
@@ -90,12 +91,14 @@ def exfiltration(inv: Invocation, stdin: Stdin, produced: Sequence[Effect]) -> l
 
 
 def keeps_secret(inv: Invocation) -> bool:
-    """Whether ``inv`` consumes what it reads on standard input without printing it back."""
+    """Whether ``inv`` consumes what it reads on standard input without printing it back, or
+    prints only harmless parts of a listing of every variable (``env | grep ^PATH=``)."""
     options = {w.text.split("=", 1)[0] for w in inv.args}
     return (
         inv.name in _SINKS
         or bool(options & _SINK_OPTIONS)
         or (inv.name in ("ssh-add", "vault") and "-" in options)
+        or (inv.stdin.secret == ENVIRONMENT and narrows_listing(inv))
     )
 
 

@@ -8,6 +8,7 @@ commands or scripts it carries (``sudo rm``, ``bash -c '...'``, ``ssh host 'cmd'
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -68,6 +69,17 @@ class Stdin:
 
 
 NO_STDIN = Stdin()
+
+
+_PROGRAM_FILE = re.compile(r"[\w.+-]+")
+
+
+def names_its_program(word: Word) -> bool:
+    """Whether a command word only known at run time still names its program: a folder known
+    at run time and a literal file name (``"$(go env GOPATH)/bin/actionlint"``, ``$HOME/bin/rm``)
+    runs that program, wherever the folder is."""
+    folder, slash, name = word.text.rpartition("/")
+    return bool(slash and folder and _PROGRAM_FILE.fullmatch(name))
 
 
 @dataclass(frozen=True)

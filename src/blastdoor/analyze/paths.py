@@ -42,10 +42,14 @@ REGENERABLE_NAMES = frozenset({
     "temp", ".eggs", "bower_components", ".terraform", "vendor", "obj", "bin", "_build", ".dart_tool",
     "cmake-build-debug", "cmake-build-release", "storybook-static", "site", "public/build", ".expo",
     "logs", ".sass-cache", ".nyc_output", "deps", "lib-cov", "elm-stuff", ".stack-work", "pkg",
+    ".eslintcache", ".stylelintcache", ".prettiercache", ".DS_Store",
 })  # fmt: skip
+# Files a build, a test or a profiler writes (.out: a.out, go test -coverprofile=coverage.out;
+# .node: a compiled Node.js addon).
 REGENERABLE_SUFFIXES = (
     ".pyc", ".pyo", ".o", ".obj", ".a", ".so", ".class", ".log", ".tmp", ".egg-info", ".whl",
-    ".tsbuildinfo", ".map", ".lock.tmp", ".orig", ".rej", ".bak", ".swp",
+    ".tsbuildinfo", ".map", ".lock.tmp", ".orig", ".rej", ".bak", ".swp", ".out", ".lcov",
+    ".gcda", ".gcno", ".prof", ".node",
 )  # fmt: skip
 
 # Agent rule files and settings, and Blastdoor's own files: no agent action may modify them.

@@ -21,6 +21,7 @@ from dataclasses import replace
 
 from tree_sitter import Node
 
+from blastdoor.analyze.bash_repair import repaired
 from blastdoor.analyze.bash_tree import STRUCTURAL_SKIP, first_error, parse, stage_name
 from blastdoor.analyze.commands import lookup
 from blastdoor.analyze.commands.db_typed import typed_line
@@ -29,7 +30,15 @@ from blastdoor.analyze.commands.generic import ordinary_program
 from blastdoor.analyze.directories import MOVES, Directories
 from blastdoor.analyze.flows import PRINTS_SECRET, carried, exfiltration, keeps_secret, secret_read
 from blastdoor.analyze.functions import aliases_defined, forks_itself, recursion
-from blastdoor.analyze.invocation import NO_STDIN, Invocation, Redirect, Stdin, Word, unknown
+from blastdoor.analyze.invocation import (
+    NO_STDIN,
+    Invocation,
+    Redirect,
+    Stdin,
+    Word,
+    names_its_program,
+    unknown,
+)
 from blastdoor.analyze.pipes import static_output
 from blastdoor.analyze.redirects import REDIRECT_NODES, HeadReader, RedirectReader
 from blastdoor.analyze.redirects import FileReader as FileReader  # re-exported for judge.py
@@ -147,6 +156,9 @@ class ShellWalker:
         if (typed := typed_line(script, bash_error=root.has_error, via=self._via)) is not None:
             self.effects.extend(typed)  # `CREATE INDEX i ON t(c)`, `db.x.drop()`: not bash
             return
+        if root.has_error and (fixed := repaired(script)) != script:
+            again = parse(fixed)  # valid bash tree-sitter-bash rejects (bash_repair.py)
+            root = root if again.has_error else again
         if root.has_error:
             where = first_error(root)
             self.effects.append(
@@ -355,7 +367,7 @@ class ShellWalker:
     def _dispatch(self, inv: Invocation) -> list[Effect]:
         effects = list(redirect_effects(inv, self)) if inv.redirects else []
         head = inv.words[0]
-        if head.dynamic:
+        if head.dynamic and not names_its_program(head):
             effects.append(
                 unknown(inv, f"the program name {head.text!r} is only known at run time")
             )

@@ -47,6 +47,12 @@ def test_destructive_database_text_is_held(command: str) -> None:
     assert typed and all(e.scope.value == "unknown" for e in typed)
 
 
+def test_a_read_that_hides_a_wipe_is_the_wipe() -> None:
+    assert decide("WITH gone AS (DELETE FROM invoices RETURNING id) SELECT count(*) FROM gone") == (
+        "hold"
+    )
+
+
 def test_server_wide_grants_are_denied() -> None:
     assert decide("GRANT ALL PRIVILEGES ON *.* TO 'ops'@'%';") == "deny"
 
@@ -55,6 +61,9 @@ def test_server_wide_grants_are_denied() -> None:
     "command",
     [
         "SELECT * FROM invoices",
+        "SELECT count(*) FROM invoices",  # not bash at all: `(` after a word
+        "select status, sum(total) from invoices group by status",
+        "WITH late AS (SELECT * FROM invoices WHERE due < now()) SELECT count(*) FROM late",
         "DELETE FROM sessions WHERE id = 7;",
         "UPDATE accounts SET balance = 0 WHERE id = 7",
         "INSERT INTO invoices VALUES (1, 'draft')",

@@ -11,6 +11,8 @@ from tests.conftest import decide
     ("command", "expected"),
     [
         ("rm -rf node_modules", "allow"),
+        ("rm -rf bin coverage.out cpu.prof", "allow"),  # build, coverage and profiler output
+        ("rm -f addon/*.node .eslintcache", "allow"),  # compiled addons, a linter's cache
         ("rm -rf ./dist build .next", "allow"),
         ("rm notes.txt", "allow"),
         ("rm -rf /tmp/scratch", "allow"),
@@ -60,6 +62,8 @@ def test_workspace_paths_follow_the_working_directory() -> None:
     [
         ("rsync -avn --delete src/ /backup/", "allow"),  # dry run
         ("rsync -av --delete src/ /backup/", "ask"),
+        ("rsync -av --del src/ /backup/", "ask"),  # --del is --delete-during
+        ("rsync -a --remove-source-files out/ dist/", "allow"),  # a move: the files live on
     ],
 )
 def test_rsync_dry_run_only_reads(command: str, expected: str) -> None:

@@ -19,12 +19,25 @@ from tests.conftest import decide
         ("ip addr show", "allow"),
         ("ip -br a", "allow"),
         ("ip route", "allow"),
+        # ip takes any prefix of an object or a command: these list, monitor or ask for help
+        ("ip r g 10.1.2.3", "allow"),
+        ("ip ro get 10.1.2.3 from 10.0.0.1", "allow"),
+        ("ip n g 10.1.2.3 dev wlan0", "allow"),
+        ("ip mo all", "allow"),
+        ("ip m h", "allow"),
+        ("ip a s dev wg0", "allow"),
+        ("ip l sh wg0", "allow"),
+        ("ip route save", "allow"),
+        ("ip frobnicate add 1", "allow"),  # ip refuses an object it does not know
         ("ifconfig", "allow"),
         ("ifconfig eth0", "allow"),
         # changes of this machine's network configuration
         ("iptables -A INPUT -p tcp --dport 22 -j ACCEPT", "ask"),
         ("ufw allow 22/tcp", "ask"),
         ("ip route add 10.0.0.0/8 via 192.168.1.1", "ask"),
+        ("sudo ip r a 10.0.0.0/8 dev wg0", "ask"),
+        ("ip st set dev wg0 l3_stats on", "ask"),
+        ("ip l s wg0 mtu 1400", "ask"),
         ("firewall-cmd --permanent --add-service https", "ask"),
         # cutting the machine off (or opening it up) at once
         ("iptables -F", "deny"),
@@ -38,6 +51,10 @@ from tests.conftest import decide
         ("ip link set eth0 down", "deny"),
         ("ip -4 addr flush dev eth0", "deny"),
         ("ip route del default", "deny"),
+        ("ip r d default", "deny"),
+        ("ip a f dev wg0", "deny"),
+        ("ip ru f", "deny"),  # every rule but the local one: the main table is no longer used
+        ("sudo ip l s wg0 down", "deny"),  # for a link, `s` is `set` (ip a s is show)
         ("ifconfig eth0 down", "deny"),
         ("ifdown eth0", "deny"),
     ],

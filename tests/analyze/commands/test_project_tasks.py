@@ -36,6 +36,9 @@ def in_folder(command: str, cwd: Path) -> str:
         "bash scripts/smoke.sh",
         "node tools/generate-icons.mjs",
         "python tests/test_api.py",
+        "make run ARGS=--help",
+        "node tools/esbuild.mjs --watch",  # the bundler or test runner a build or test drives
+        "bun --bun vitest run",
     ],
 )
 def test_routine_tasks_without_a_working_directory_run(command: str) -> None:

@@ -12,7 +12,9 @@ REVOKE) and a read are left to be judged when they reach a database client, wher
 known; typed at the shell they run nothing.
 
 A line is database text only in the shape the language requires (``DELETE FROM t``, ``UPDATE t
-SET``, ``DROP <kind> <name>`` ...). ``truncate`` is SQL only without options (coreutils refuses to
+SET``, ``DROP <kind> <name>``, ``SELECT ... FROM``, ``WITH x AS (`` ...); a read is recognised only
+where bash cannot parse the line (``SELECT count(*) FROM t``), as a word followed by ``(`` is no
+command, and PostgreSQL's parser then says whether the statement hides a write. ``truncate`` is SQL only without options (coreutils refuses to
 run without ``-s`` or ``-r``, see ``filesystem``) and only as ``truncate table t`` or in capitals
 (``TRUNCATE t``): a lower-case ``truncate app.log`` is a file command missing its size.
 """
@@ -41,6 +43,8 @@ SQL_SHAPE = re.compile(
       | create\s+(or\s+replace\s+)?[a-z]+\s+\S
       | truncate\s+table\s+[\w`"\[\].]+
       | (?-i:TRUNCATE)\s+[\w`"\[\].]+
+      | select\s+\S.*\sfrom\s+\S
+      | with\s+(recursive\s+)?\w+\s+as\s*\(
     )""",
 )  # lower-case `truncate app.log` is coreutils missing its -s: a file, not a table
 SQL_KEYWORDS = ("delete", "drop", "update", "alter", "grant", "revoke", "insert", "create")

@@ -368,7 +368,8 @@ def _rsync(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
             inv, Verb.READ, Target("path", dest.text), f"show what rsync would copy to {dest.text}"
         )
         return
-    deleting = any(f.startswith("--delete") or f == "--remove-source-files" for f in flags)
+    # --del is --delete-during (rsync(1)); --remove-source-files moves, like mv: nothing is lost
+    deleting = any(f.startswith("--delete") or f == "--del" for f in flags)
     host, colon, _ = dest.text.partition(":")
     if colon and "/" not in host:
         verb = Verb.DELETE if deleting else Verb.EXECUTE

@@ -3,9 +3,9 @@ ifconfig, ifdown.
 
 Listing rules or addresses reads. Flushing every firewall rule, setting a chain's default policy,
 dropping all traffic (``--panic-on``), turning the firewall off, taking an interface down,
-flushing its addresses or routes or deleting the default route cuts the machine off (or opens it
-up) at once: a change tagged ``system-disruption``. Any other rule, address or route change is a
-``system-config`` change of this host.
+flushing its addresses, routes or routing rules or deleting the default route cuts the machine off
+(or opens it up) at once: a change tagged ``system-disruption``. Any other rule, address or route
+change is a ``system-config`` change of this host.
 """
 
 from __future__ import annotations
@@ -157,22 +157,51 @@ _FWCMD_READS = frozenset(
 _IP_VALUED = frozenset(
     {"-n", "-netns", "-f", "-family", "-b", "-batch", "-rc", "-rcvbuf", "-l", "-loops"}
 )
-_IP_READS = frozenset(
-    {"show", "list", "ls", "lst", "sh", "s", "l", "get", "help", "monitor", "list-all"}
-)
+# ip(8) takes any prefix of an object or a command and picks the first match in its own order
+# (``ip r g`` is ``ip route get``, ``ip m`` is ``ip maddress``, ``ip mo`` is ``ip monitor``).
+_IP_OBJECTS = (
+    "address", "addrlabel", "maddress", "route", "rule", "neighbour", "neighbor", "ntable", "ntbl",
+    "link", "l2tp", "fou", "ila", "macsec", "tunnel", "tuntap", "tap", "token", "tcpmetrics",
+    "tcp_metrics", "monitor", "xfrm", "mroute", "mrule", "netns", "netconf", "vrf", "sr",
+    "nexthop", "mptcp", "ioam", "stats", "help",
+)  # fmt: skip
+_IP_READ_OBJECTS = frozenset({"monitor", "help"})
+# Each object's commands in the order ip tries them (iproute2's do_ipaddr, do_iproute, do_iplink
+# ...): ``ip a s`` is ``show`` but ``ip l s`` is ``set``. An object not listed here is read with
+# "set" first, so that an ambiguous prefix counts as the change.
+_IP_LISTING = ("show", "list", "lst", "get", "showdump", "save", "help")
+_IP_ORDERS = {
+    "addr": ("add", "change", "chg", "replace", "delete", "flush", *_IP_LISTING, "restore"),
+    "route": ("add", "change", "chg", "replace", "prepend", "append", "test", "delete", "flush",
+              *_IP_LISTING, "restore"),
+    "neighbour": ("add", "change", "chg", "replace", "delete", *_IP_LISTING, "flush"),
+    "rule": ("add", "delete", "flush", *_IP_LISTING, "restore"),
+    "maddress": ("add", "delete", *_IP_LISTING),
+    "tuntap": ("add", "delete", *_IP_LISTING),
+    "tap": ("add", "delete", *_IP_LISTING),
+    "addrlabel": ("add", "delete", "flush", *_IP_LISTING),
+    "netconf": _IP_LISTING,
+}  # fmt: skip
+_IP_SET_FIRST = ("add", "set", "change", "replace", "delete", "del", "flush", "restore", "update",
+                 "exec", "attach", "detach", "identify", "pids", *_IP_LISTING, "monitor")  # fmt: skip
 
 
 def _ip(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     words = _ip_operands(inv.args)
     obj = words[0] if words else ""
-    verb = words[1] if len(words) > 1 else "show"
-    if not obj or verb in _IP_READS or obj in ("help", "monitor"):
-        yield _read(inv, f"ip {obj}".strip())
+    kind = _ip_object(obj) if obj else ""
+    if kind is None:
+        # ip refuses an object it does not know ("Object ... is unknown"): nothing changes
+        yield effect(inv, Verb.READ, Target("host-network", f"ip {obj}"),
+                     f"ip has no object {obj!r}: it refuses the command", scope=Scope.LOCAL)  # fmt: skip
         return
-    kind = _ip_object(obj)
-    down = kind == "link" and verb == "set" and "down" in words
-    flush = kind in ("addr", "route") and verb == "flush"
-    default = kind == "route" and verb in ("del", "delete") and "default" in words[2:3]
+    command = _ip_command(kind, words[1] if len(words) > 1 else "show")
+    if not kind or kind in _IP_READ_OBJECTS or command in _IP_LISTING or command == "monitor":
+        yield _read(inv, f"ip {kind}".strip())
+        return
+    down = kind == "link" and command == "set" and "down" in words
+    flush = kind in ("addr", "route", "rule") and command == "flush"
+    default = kind == "route" and command == "delete" and "default" in words[2:3]
     if down or flush or default:
         yield _change(
             inv,
@@ -184,9 +213,16 @@ def _ip(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         yield _change(
             inv,
             " ".join(words[:3]),
-            f"change this machine's network (ip {kind} {verb})",
+            f"change this machine's network (ip {kind} {command})",
             disrupts=False,
         )
+
+
+def _ip_command(kind: str, word: str) -> str:
+    """The command ip runs for ``word`` on the object ``kind``: the first in its order that
+    ``word`` abbreviates, or the word itself when none does."""
+    order = _IP_ORDERS.get(kind, _IP_SET_FIRST)
+    return next((full for full in order if full.startswith(word)), word) if word else "show"
 
 
 def _ip_operands(args: Sequence[Word]) -> list[str]:
@@ -203,12 +239,13 @@ def _ip_operands(args: Sequence[Word]) -> list[str]:
     return operands
 
 
-def _ip_object(obj: str) -> str:
-    """``ip``'s objects may be abbreviated (``a``, ``addr``, ``r``, ``ro``, ``l``, ``li``)."""
-    for full in ("link", "address", "route", "neighbour", "rule", "tunnel", "netns"):
+def _ip_object(obj: str) -> str | None:
+    """``ip``'s object for a word that may abbreviate it (``a``, ``addr``, ``r``, ``ro``, ``l``);
+    None for a word ip does not know."""
+    for full in _IP_OBJECTS:
         if full.startswith(obj):
-            return {"address": "addr"}.get(full, full)
-    return obj
+            return {"address": "addr", "neighbor": "neighbour"}.get(full, full)
+    return None
 
 
 _ROUTE_READS = frozenset({"get", "monitor", "show", "print"})

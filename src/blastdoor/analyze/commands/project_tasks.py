@@ -10,7 +10,9 @@ and they are not the same:
   check or a log replay). A relative path was never looked up, so its absence says nothing. The
   command runs the project's own code on this machine; what is left to judge it by is the task's
   name. A name that by wide convention is a local development task (build, test, lint, format,
-  type-check, dev server, docs, benchmarks, code generation) runs as an ordinary local program.
+  type-check, dev server, running the project, docs, benchmarks, code generation, or the bundler
+  or test runner that does one of those: ``node esbuild.js``, ``bun vitest run``) runs as an
+  ordinary local program.
   Any other name, and any name that mentions a deployment, a database, a release, a clean-up or
   production, stays ``execute-unknown``.
 
@@ -32,8 +34,9 @@ _ROUTINE = names(
     """
     all default build compile bundle test tests spec unit e2e smoke check checks lint eslint
     stylelint prettier format fmt typecheck types tsc vet verify validate dev develop start serve
-    watch preview docs doc storybook coverage cov bench benchmark benchmarks generate gen codegen
-    spellcheck help
+    run watch preview docs doc storybook coverage cov bench benchmark benchmarks generate gen
+    codegen spellcheck help esbuild webpack rollup vite tsup parcel vitest jest mocha ava karma
+    playwright cypress
     """
 )
 # Words that make any task name worth a person's look, wherever they appear in it.

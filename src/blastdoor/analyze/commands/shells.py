@@ -14,6 +14,7 @@ from dataclasses import replace
 from blastdoor.analyze.commands import CommandFamily
 from blastdoor.analyze.commands.generic import ordinary_program
 from blastdoor.analyze.commands.project_tasks import missing
+from blastdoor.analyze.commands.shell_setup import load_setup, setup_program
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect, unknown
 from blastdoor.model import Effect, Scope, Target, Verb
 
@@ -27,6 +28,7 @@ _NETWORK_SOURCES = ("curl", "wget", "fetch", "http", "nc", "ncat", "socat", "ari
 def _shell(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     words = list(inv.args)
     command_string = False  # -c: the first operand is the script (`bash -c -- 'cmd'`, `-xc`)
+    from_stdin = False  # -s: the script is read from standard input, operands are its arguments
     syntax_only = False
     operands: list[Word] = []
     i = 0
@@ -43,6 +45,8 @@ def _shell(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
             command_string = True
         elif not text.startswith("--") and "n" in text[1:]:
             syntax_only = True
+        elif not text.startswith("--") and "s" in text[1:]:
+            from_stdin = True
         i += 1
     if syntax_only:
         return
@@ -53,7 +57,7 @@ def _shell(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         script = operands[0].text if operands else ""
         yield from ctx.run_script(inv, script, via=f"{inv.name} -c")
         return
-    if operands and operands[0].text != "-":
+    if operands and operands[0].text != "-" and not from_stdin:
         yield from run_file(inv, ctx, operands[0].text, via=inv.name)
         return
     yield from _stdin_script(inv, ctx)
@@ -84,6 +88,9 @@ def run_file(
 
 
 def _eval(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
+    if len(inv.args) == 1 and (program := setup_program(inv.args[0])):
+        yield load_setup(inv, program)  # eval "$(pyenv init -)"
+        return
     if any(word.dynamic for word in inv.args):
         yield unknown(inv, "eval runs text only known at run time")
         return
@@ -100,6 +107,9 @@ def _source(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     if not inv.args:
         return
     path = inv.args[0].text
+    if program := setup_program(inv.args[0]):
+        yield load_setup(inv, program)  # source <(kubectl completion bash)
+        return
     if ctx.read_file(path) is None and _ENVIRONMENT_FILES.search(path):
         # A virtualenv's activate or a shell start-up file that is not here to read: it sets the
         # environment of this shell, the usual reason to source a file.

@@ -3,7 +3,7 @@
 ``ssh-keygen -R HOST`` rewrites ``known_hosts`` (``~/.ssh/known_hosts``, or the ``-f`` file): the
 host's recorded key is gone, and the next connection trusts whatever key it is shown, so it is a
 write to that file, judged like any write outside the workspace. Making a key (``-t``/bare) writes
-the ``-f`` file (default ``~/.ssh/id_*``); ``-p`` changes a key file's passphrase in place; listing,
+the ``-f`` file (default ``~/.ssh/id_TYPE``, ``-t``'s type); ``-p`` changes a key file's passphrase in place; listing,
 fingerprints (``-l``), lookups (``-F``) and signature checks read. ``ssh-add -d``/``-D`` removes
 identities from the running agent and ``-x`` locks it: the keys stay on disk, so it is a reversible
 change to this machine's credential store (asked about, since an agent's next pushes and deploys
@@ -38,8 +38,14 @@ def _options(inv: Invocation, valued: frozenset[str]) -> dict[str, str]:
 
 
 def _keygen(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
+    if any(w.text.startswith("--") and w.text != "--" for w in inv.args):
+        # ssh-keygen has no long options: `--help` prints its usage and does nothing else
+        yield effect(inv, Verb.READ, Target("program", inv.name), "show ssh-keygen's usage",
+                     scope=Scope.LOCAL)  # fmt: skip
+        return
     given = _options(inv, _KEYGEN_VALUES)
-    key = given.get("f") or "~/.ssh/id_ed25519"
+    kind = given.get("t", "ed25519").lower().replace("-", "_")
+    key = given.get("f") or f"~/.ssh/id_{kind}"
     if "R" in given:
         written: tuple[str, str] | None = (given.get("f") or "~/.ssh/known_hosts", f"forget the key of {given['R']} in")
     elif "p" in given or ("c" in given and "f" in given):

@@ -100,6 +100,12 @@ def _wrapper(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
                          scope=Scope.LOCAL, tags={"privileged", "root-shell"})  # fmt: skip
     if name == "chroot" and inner:
         inner = inner[1:]
+    if name == "env" and not inner and any(w.text in ("-i", "-", "--ignore-environment")
+                                           for w in inv.args):  # fmt: skip
+        yield effect(inv, Verb.READ, Target("environment", "the variables it sets"),
+                     "print an emptied environment: only the variables on its own command line",
+                     scope=Scope.LOCAL)  # fmt: skip
+        return
     if name == "env" and not inner:
         yield effect(inv, Verb.CREDENTIAL_USE, Target("environment", "all variables"),
                      "print every environment variable, secrets included", scope=Scope.LOCAL,
