@@ -139,7 +139,7 @@ def test_the_stream_marks_where_the_options_ended() -> None:
     items = list(read_options(_words("-m", "x", "--", "a"), {"-m"}, GETOPT))
     assert items == [Option("-m", Word("x")), END, Word("a")]
     git = Syntax(dash_values=True, bundles=True, end_word="--end-of-options")
-    items = list(read_options(_words("--end-of-options", "-f"), (), git))
-    assert items == [Option("--end-of-options"), Word("-f")]
+    items = list(read_options(_words("--end-of-options", "-f", "--", "a"), (), git))
+    assert items == [Option("--end-of-options"), Word("-f"), END, Word("a")]
     found = list(read_options(_words("--har"), (), git, resolve=lambda name: "--hard"))
     assert found == [Option("--hard")]

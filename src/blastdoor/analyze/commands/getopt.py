@@ -84,7 +84,7 @@ class Syntax:
     numbers: bool = False  # -1 is a negative number, an operand, not an option
     bundles: bool = False  # -Atc is -A -t -c, the first valued letter taking the rest or next word
     ordered: bool = False  # the first operand ends the options: the rest are operands
-    end_word: str = ""  # a word that ends the options like --, its operands ordinary ones (git)
+    end_word: str = ""  # ends the options, but not as --: a later -- is still END (git)
 
 
 GETOPT = Syntax(dash_values=True, attached=True, bundles=True)
@@ -149,9 +149,18 @@ def read_options(
     while i < len(args):
         word = args[i]
         text = word.text
-        if text == "--" or (syntax.end_word and text == syntax.end_word):
-            yield END if text == "--" else Option(text)
+        if text == "--":
+            yield END
             yield from args[i + 1 :]
+            return
+        if syntax.end_word and text == syntax.end_word:
+            yield Option(text)
+            after = args[i + 1 :]
+            cut = next((at for at, w in enumerate(after) if w.text == "--"), len(after))
+            yield from after[:cut]
+            if cut < len(after):  # a later -- still parts git's revisions from its paths
+                yield END
+                yield from after[cut + 1 :]
             return
         long = text.startswith("--")
         if not _option_like(text, syntax):
