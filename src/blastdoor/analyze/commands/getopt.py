@@ -19,7 +19,8 @@ operand) and differ in a few places, which a :class:`Syntax` names:
 * whether an option that takes a value takes the next word when that word looks like an option
   itself (``--host --dry-run``). getopt_long, MySQL's my_getopt, optparse, Go's pflag and
   commander take it, whatever it is (``psql -h -c`` connects to a host named ``-c``); argparse,
-  clap, yargs, go-flags and boost refuse it (an error, or the option is left without a value).
+  clap, yargs and go-flags refuse it (an error, or the option is left without a value), and boost
+  and oclif refuse a word that is one of the program's own options.
   Where the program refuses, the next word is read as the option it looks like, which also sees
   what a program that reported an error would not have run: the cautious reading.
 * whether a short option's value may be attached (``-hHOST``), and whether ``-name=value`` splits at
