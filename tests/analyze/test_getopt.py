@@ -1,6 +1,14 @@
 """getopt's reading of bundled short options, as the families share it."""
 
-from blastdoor.analyze.commands.getopt import GETOPT, Syntax, bundle, split_options
+from blastdoor.analyze.commands.getopt import (
+    END,
+    GETOPT,
+    Option,
+    Syntax,
+    bundle,
+    read_options,
+    split_options,
+)
 from blastdoor.analyze.invocation import Word
 
 
@@ -78,3 +86,60 @@ def test_a_guess_decides_for_long_options_not_listed() -> None:
     )
     assert [(o.name, o.text) for o in options] == [("--zone", "eu"), ("--all", "")]
     assert [w.text for w in operands] == ["x"]
+
+
+def test_a_bundling_syntax_reads_each_letter_of_a_bundle() -> None:
+    valued = "-c -h -U -e -u"
+    assert _split(GETOPT, "-Atc", "DROP TABLE t", "shop", valued=valued) == (
+        ["-A", "-t", "-c=DROP TABLE t"],
+        ["shop"],
+    )
+    assert _split(GETOPT, "-XAtcDROP", valued=valued) == (["-X", "-A", "-t", "-c=DROP"], [])
+    assert _split(GETOPT, "-uroot", "-Nse", "SQL", valued=valued) == (
+        ["-u=root", "-N", "-s", "-e=SQL"],
+        [],
+    )
+    # a whole-word syntax reads the same words as options it does not know
+    assert _split(Syntax(dash_values=True), "-Atc", "SQL", valued=valued) == (["-Atc"], ["SQL"])
+
+
+def test_an_optional_letter_takes_only_an_attached_value() -> None:
+    options, operands = split_options(
+        _words("-uroot", "-p", "shop", "-psecret", "-Nse", "SQL"), {"-u", "-e"}, GETOPT,
+        optional={"-p"},
+    )  # fmt: skip
+    assert [(o.name, o.text) for o in options] == [
+        ("-u", "root"),
+        ("-p", ""),
+        ("-p", "secret"),
+        ("-N", ""),
+        ("-s", ""),
+        ("-e", "SQL"),
+    ]
+    assert [w.text for w in operands] == ["shop"]
+
+
+def test_a_bundle_ending_in_a_valued_letter_follows_the_syntax_for_option_like_words() -> None:
+    boost = Syntax(dash_values=False, attached=True, bundles=True)
+    assert _split(boost, "-nq", "--host", "x", valued="-q --host") == (
+        ["-n", "-q", "--host=x"],
+        [],
+    )
+    assert _split(GETOPT, "-nq", "--host", valued="-q --host") == (["-n", "-q=--host"], [])
+    pflag = Syntax(dash_values=True, attached=True, short_equals=True, bundles=True)
+    assert _split(pflag, "-iX=DELETE", valued="-X") == (["-i", "-X=DELETE"], [])
+
+
+def test_an_ordered_syntax_ends_the_options_at_the_first_operand() -> None:
+    redis = Syntax(dash_values=True, ordered=True)
+    assert _split(redis, "-h", "cache", "get", "-h", valued="-h") == (["-h=cache"], ["get", "-h"])
+
+
+def test_the_stream_marks_where_the_options_ended() -> None:
+    items = list(read_options(_words("-m", "x", "--", "a"), {"-m"}, GETOPT))
+    assert items == [Option("-m", Word("x")), END, Word("a")]
+    git = Syntax(dash_values=True, bundles=True, end_word="--end-of-options")
+    items = list(read_options(_words("--end-of-options", "-f", "--", "a"), (), git))
+    assert items == [Option("--end-of-options"), Word("-f"), END, Word("a")]
+    found = list(read_options(_words("--har"), (), git, resolve=lambda name: "--hard"))
+    assert found == [Option("--hard")]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from blastdoor.analyze.commands.db_base import MYSQL_OPTIONAL, parse_line
+from blastdoor.analyze.commands.db_sql_clients import MYSQL_VALUES
+from blastdoor.analyze.invocation import Word
 from blastdoor.judge import judge
 from blastdoor.model import Action
 from blastdoor.policy import load
@@ -197,3 +200,54 @@ def test_a_valued_option_takes_an_option_like_word_only_where_the_client_does(
     command: str, decision: str
 ) -> None:
     assert decide(command) == decision
+
+
+@pytest.mark.parametrize(
+    ("command", "decision"),
+    [
+        # getopt_long (psql, pg_restore, createuser), my_getopt (mysql) and boost (clickhouse)
+        # bundle letters: the last valued one takes the rest of the word or the next word
+        ("psql -Atc 'DROP TABLE users'", "hold"),
+        ("psql -XAtc 'DROP TABLE users' -h db.internal", "hold"),
+        ("psql -h db.internal -cDELETE\\ FROM\\ users", "hold"),
+        ("psql -U postgres -Atc 'SELECT 1'", "allow"),
+        ("mysql -uroot -Nse 'DROP DATABASE prod'", "hold"),
+        ("mysql -uroot -pX -e 'DROP DATABASE prod'", "hold"),
+        ("mysql -Nse 'SELECT 1'", "allow"),
+        ("clickhouse-client -nq 'DROP TABLE logs'", "hold"),
+        ("pg_restore -cd shop dump.pgdump", "hold"),
+        ("createuser -sdr bob", "deny"),
+    ],
+)
+def test_bundled_letters_are_read_as_the_client_reads_them(command: str, decision: str) -> None:
+    assert decide(command) == decision
+
+
+@pytest.mark.parametrize(
+    ("command", "target"),
+    [
+        ("mysql -hdb.internal -uroot -e 'DROP TABLE t'", "db.internal"),
+        # mysql's -p takes only an attached password: shop is the database
+        ("mysql -h db.internal -u root -p shop -e 'DROP TABLE t'", "db.internal/shop"),
+        ("redis-cli -h cache.internal -n 0 flushall", "cache.internal/0"),
+        # redis-cli's command starts at its first operand: -h here is FLUSHALL's, not a host
+        ("redis-cli flushall -h cache.internal", "database"),
+        ("createuser -dl bob", "bob"),  # createuser's -l is --login, not createdb's -l LOCALE
+    ],
+)
+def test_bundles_and_whole_words_name_the_database(command: str, target: str) -> None:
+    decision = judge(Action.shell(command), load())
+    assert [e.target.name for e in decision.effects] == [target]
+
+
+def test_sqlite_options_are_single_dash_names_never_bundles() -> None:
+    decision = judge(Action.shell("sqlite3 -csv -bail app.db 'SELECT 1'"), load())
+    assert decision.kind.value == "allow"
+    assert [e.detail for e in decision.effects] == ["read data"]  # not -c with the SQL "sv"
+
+
+def test_mysql_reads_a_password_only_when_attached() -> None:
+    words = [Word(text) for text in ("-psecretive", "-p", "shop", "-e", "DROP TABLE t")]
+    line = parse_line(words, MYSQL_VALUES, optional=MYSQL_OPTIONAL)
+    assert line.options == [("-p", "secretive"), ("-p", ""), ("-e", "DROP TABLE t")]
+    assert [w.text for w in line.operands] == ["shop"]

@@ -23,6 +23,8 @@ from tests.conftest import decide
         ("repos/o/r/hooks --input hook.json", "POST"),
         ("-X GET search/issues -f q=bug", "GET"),  # an explicit method wins over the fields
         ("--paginate -i repos/o/r/issues", "GET"),
+        ("-iX DELETE repos/o/r", "DELETE"),  # pflag bundles letters: -i -X DELETE
+        ("-iXDELETE repos/o/r", "DELETE"),
     ],
 )
 def test_the_method_is_read_as_gh_and_glab_document_it(args: str, method: str) -> None:

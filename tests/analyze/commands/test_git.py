@@ -86,6 +86,22 @@ def test_git_decisions(command: str, expected: str) -> None:
     assert decide(command).kind.value == expected
 
 
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        # after --end-of-options git reads no option: -fdx is a pathspec, --force a refspec
+        ("git clean --end-of-options -fdx", "allow"),
+        ("git push --end-of-options origin --force", "allow"),
+        ("git clean -fd --end-of-options src", "ask"),
+        # ... and a later -- still parts the revisions from the paths
+        ("git checkout --end-of-options main -- app.py", "ask"),
+        ("git reset --har HEAD~1", "ask"),  # an unambiguous prefix names the long option
+    ],
+)
+def test_git_reads_the_end_of_its_options(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected
+
+
 def test_commit_message_is_data() -> None:
     decision = decide('git commit -m "rm -rf / && git push --force"')
     assert decision.kind.value == "allow"

@@ -8,13 +8,16 @@ from collections.abc import Iterator
 from blastdoor.analyze.commands import CommandFamily
 from blastdoor.analyze.commands.db_base import (
     HELP,
+    MYSQL_OPTIONAL,
     REFUSES_DASHED,
+    WHOLE_WORDS,
     Line,
     database_effect,
     parse_line,
     target_of,
 )
 from blastdoor.analyze.commands.db_sql_clients import MYSQL_VALUES
+from blastdoor.analyze.commands.getopt import GETOPT
 from blastdoor.analyze.invocation import Analysis, Invocation, effect
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
 
@@ -34,7 +37,9 @@ def _pg_target(inv: Invocation, line: Line, *, positional_db: bool = True) -> st
 
 
 def _pg_dump(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-    line = parse_line(inv.args, _PG_TOOL_VALUES)
+    # the PostgreSQL tools bundle letters (getopt_long); the other dumpers' letters are not these
+    syntax = GETOPT if inv.name.startswith("pg_") else WHOLE_WORDS
+    line = parse_line(inv.args, _PG_TOOL_VALUES, syntax)
     if not line.has(*HELP):
         target = (
             _pg_target(inv, line)
@@ -105,7 +110,7 @@ def _mongo_restore(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
 
 
 def _mysqlimport(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-    line = parse_line(inv.args, MYSQL_VALUES)
+    line = parse_line(inv.args, MYSQL_VALUES, optional=MYSQL_OPTIONAL)
     target = target_of(
         inv, host=line.get("-h", "--host"), db=" ".join(w.text for w in line.operands[:1])
     )
@@ -128,10 +133,14 @@ _PG_ADMIN_VALUES = ("-h", "--host", "-p", "--port", "-U", "--username", "--maint
     "--strategy", "--lc-collate", "--lc-ctype", "--icu-locale", "--icu-rules", "--locale-provider",
     "-c", "--connection-limit", "-g", "--role", "--member-of", "-a", "--with-admin", "-m",
     "--with-member")  # fmt: skip
+# createuser's -D (--no-createdb), -E (--encrypted) and -l (--login) are flags
+_CREATEUSER_VALUES = tuple(name for name in _PG_ADMIN_VALUES if name not in ("-D", "-E", "-l"))
 
 
 def _dropdb(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-    line = parse_line(inv.args, _PG_ADMIN_VALUES)
+    line = parse_line(
+        inv.args, _CREATEUSER_VALUES if inv.name == "createuser" else _PG_ADMIN_VALUES
+    )
     if line.has(*HELP) or not line.operands:
         return
     name = line.operands[0].text
@@ -162,7 +171,7 @@ _MYSQLADMIN_READS = frozenset({"status", "ping", "processlist", "variables", "ve
 
 
 def _mysqladmin(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-    line = parse_line(inv.args, MYSQL_VALUES)
+    line = parse_line(inv.args, MYSQL_VALUES, optional=MYSQL_OPTIONAL)
     words = [w.text for w in line.operands]
     host = line.get("-h", "--host")
     for i, command in enumerate(words):

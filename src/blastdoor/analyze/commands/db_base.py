@@ -40,18 +40,43 @@ class Line:
         return [value for flag, value in self.options if flag in names]
 
 
-# Clients whose option parser leaves a valued option without a value rather than take a next
-# word that looks like an option: boost's program_options (clickhouse-client, the old mongo shell),
-# yargs (mongosh) and go-flags (mongorestore, mongoimport). Every other client here reads like
-# getopt_long (psql and the PostgreSQL tools, MySQL's my_getopt, sqlite3, redis-cli, cqlsh's
-# optparse, click), and ``psql -h -c 'DROP ...'`` connects to a host named ``-c``.
+# How each client's option parser reads a line (see getopt.Syntax; GETOPT is the default).
+# getopt_long (psql and the PostgreSQL tools), MySQL's my_getopt, optparse (cqlsh) and click
+# (pgcli, mycli) bundle single letters (``psql -Atc SQL``, ``mysql -uroot -Nse SQL``) and give a
+# valued option the next word whatever it is: ``psql -h -c 'DROP ...'`` connects to a host named
+# ``-c``. The clients below read otherwise.
+BOOST = Syntax(dash_values=False, attached=True, bundles=True)
+"""boost's program_options in its default style (clickhouse-client: ``-nq SQL``): letters bundle,
+and a valued option refuses a next word that is one of its options."""
 REFUSES_DASHED = Syntax(dash_values=False, attached=True)
+"""Whole words, a valued option refusing an option-like next word: the old mongo shell (boost
+with bundling turned off), mongosh (yargs) and go-flags (mongorestore, mongoimport), whose
+single-letter tables are not complete enough here to read bundles."""
+WHOLE_WORDS = Syntax(dash_values=True, attached=True)
+"""Each option word read whole, a two-letter valued option possibly carrying its value
+(``-Sserver``): the clients whose parser or single-letter table is not checked here."""
+SQLITE = Syntax(dash_values=True)
+"""sqlite3 and duckdb: single-dash long options (``-cmd``, ``-bail``, ``-csv``), never bundled and
+never with an attached value, so ``-csv`` is not ``-c sv``."""
+REDIS_CLI = Syntax(dash_values=True, ordered=True)
+"""redis-cli compares whole words (``-n 0``; ``-n0`` is an error) and takes the first operand as
+the command: the words after it are the command's, whatever they look like."""
+MYSQL_OPTIONAL = ("-p",)
+"""my_getopt's options whose value is optional, so only attached: ``-pSECRET``, while ``-p db``
+prompts for the password and connects to ``db``."""
 
 
-def parse_line(args: Sequence[Word], values: Iterable[str], syntax: Syntax = GETOPT) -> Line:
-    """Split ``args`` (options in ``values`` take a value) as a client whose parser reads like
-    ``syntax`` would: getopt_long's reading unless the family says otherwise."""
-    options, operands = split_options(args, frozenset(values), syntax)
+def parse_line(
+    args: Sequence[Word],
+    values: Iterable[str],
+    syntax: Syntax = GETOPT,
+    *,
+    optional: Iterable[str] = (),
+) -> Line:
+    """Split ``args`` (options in ``values`` take a value, those in ``optional`` an attached one)
+    as a client whose parser reads like ``syntax`` would: getopt_long's reading unless the family
+    says otherwise."""
+    options, operands = split_options(args, frozenset(values), syntax, optional=frozenset(optional))
     return Line([(option.name, option.text) for option in options], operands)
 
 

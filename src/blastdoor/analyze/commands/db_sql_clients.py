@@ -10,8 +10,11 @@ from dataclasses import dataclass, replace
 
 from blastdoor.analyze.commands import CommandFamily
 from blastdoor.analyze.commands.db_base import (
+    BOOST,
     HELP,
-    REFUSES_DASHED,
+    MYSQL_OPTIONAL,
+    SQLITE,
+    WHOLE_WORDS,
     Line,
     database_effect,
     file_effects,
@@ -59,7 +62,7 @@ _SQLITE_VALUES = ("-cmd", "-init", "-separator", "-newline", "-nullvalue", "-mma
 
 
 def _sqlite(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-    line = parse_line(inv.args, _SQLITE_VALUES)
+    line = parse_line(inv.args, _SQLITE_VALUES, SQLITE)
     if line.has("-help", "--help", "-version", "--version"):
         return
     operands = [w.text for w in line.operands]
@@ -99,26 +102,32 @@ class SqlClient:
     env_keys: tuple[str, ...] = ()  # environment variables that name the host or database
     lists: tuple[str, ...] = ()  # flags that only list the databases (psql -l)
     file_lists: bool = True  # a file option's value may be a comma-separated list (sqlcmd -i a,b)
-    syntax: Syntax = GETOPT  # how its option parser reads a line
+    syntax: Syntax = WHOLE_WORDS  # how its option parser reads a line (db_base names them)
+    optional: tuple[str, ...] = ()  # short options whose value can only be attached (mysql -pX)
     not_sql: tuple[str, ...] = ()  # flags that make the text something else (mysqlsh --js)
 
 
+# Rows whose parser bundles single letters say so (psql: getopt_long, pgcli: click, mysql:
+# my_getopt, cqlsh: optparse, cockroach: pflag, clickhouse: boost); the other rows' single-letter
+# tables are not complete enough to read a bundle, and their words are read whole.
 _PSQL = SqlClient(sql=("-c", "--command"), files=("-f", "--file"), host=("-h", "--host"),
     db=("-d", "--dbname"), values=("-p", "--port", "-U", "--username", "-v", "--set",
     "--variable", "-o", "--output", "-L", "--log-file", "-P", "--pset", "-F", "--field-separator",
     "-R", "--record-separator", "-T", "--table-attr"), operand="db",
-    env_keys=("PGHOST", "PGDATABASE"), lists=("-l", "--list"), file_lists=False)  # fmt: skip
+    env_keys=("PGHOST", "PGDATABASE"), lists=("-l", "--list"), file_lists=False,
+    syntax=GETOPT)  # fmt: skip
 _MYSQL = SqlClient(sql=("-e", "--execute"), host=("-h", "--host"), db=("-D", "--database"),
-    values=MYSQL_VALUES, dialect="mysql", operand="db", env_keys=("MYSQL_HOST",))  # fmt: skip
+    values=MYSQL_VALUES, dialect="mysql", operand="db", env_keys=("MYSQL_HOST",), syntax=GETOPT,
+    optional=MYSQL_OPTIONAL)  # fmt: skip
 _CLICKHOUSE_CLIENT = SqlClient(sql=("-q", "--query"), files=("--queries-file",),
     host=("-h", "--host"), db=("-d", "--database"), values=("--port", "-u", "--user", "--password",
-    "-f", "--format", "--config-file", "-C"), file_lists=False, syntax=REFUSES_DASHED)  # fmt: skip
+    "-f", "--format", "--config-file", "-C"), file_lists=False, syntax=BOOST)  # fmt: skip
 # `clickhouse client ...`, `clickhouse local ...`, or `clickhouse --query ...`
 _CLICKHOUSE = replace(_CLICKHOUSE_CLIENT, subcommands=("client", "local"), bare=True)
 _CQLSH = SqlClient(sql=("-e", "--execute"), files=("-f", "--file"), db=("-k", "--keyspace"),
     values=("-u", "--username", "-p", "--password", "--cqlversion", "--protocol-version",
     "--connect-timeout", "--request-timeout", "--cqlshrc"), dialect="cql", operand="host",
-    file_lists=False)  # fmt: skip
+    file_lists=False, syntax=GETOPT)  # fmt: skip
 
 
 CLIENTS: dict[str, SqlClient] = {
@@ -135,7 +144,7 @@ CLIENTS: dict[str, SqlClient] = {
                 "-Y", "-z", "-Z"), dialect="tsql"),  # -A -e -L -W -X flags; -k -r take an attached digit
     "cockroach": SqlClient(sql=("-e", "--execute"), files=("-f", "--file"), host=("--host",),
         db=("-d", "--database"), url=("--url",), values=("-u", "--user", "--certs-dir",
-        "--format", "--set"), subcommands=("sql",)),
+        "--format", "--set"), subcommands=("sql",), syntax=GETOPT),  # cobra/pflag
     "snowsql": SqlClient(sql=("-q", "--query"), files=("-f", "--filename"),
         host=("-a", "--accountname"), db=("-d", "--dbname"), values=("-u", "--username", "-s",
         "--schemaname", "-w", "--warehouse", "-r", "--rolename", "-c", "--connection", "-o",
@@ -177,7 +186,7 @@ def client_family(spec: SqlClient) -> Family:
             elif not spec.bare or (first and not first.startswith("-")):
                 return  # another subcommand (`cockroach start`, `clickhouse server`)
         takes = (*spec.sql, *spec.files, *spec.host, *spec.db, *spec.url, *spec.values)
-        line = parse_line(words, takes, spec.syntax)
+        line = parse_line(words, takes, spec.syntax, optional=spec.optional)
         if line.has(*HELP):
             return
         target = _target(inv, spec, line)

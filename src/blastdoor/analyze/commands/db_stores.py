@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from blastdoor.analyze.commands import CommandFamily
 from blastdoor.analyze.commands.db_base import (
     HELP,
+    REDIS_CLI,
     REFUSES_DASHED,
     database_effect,
     parse_line,
@@ -256,7 +257,7 @@ _REDIS_VALUES = ("-h", "-p", "-a", "-n", "-u", "-s", "--user", "--pass", "-r", "
 
 
 def _redis(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-    line = parse_line(inv.args, _REDIS_VALUES)
+    line = parse_line(inv.args, _REDIS_VALUES, REDIS_CLI)
     if line.has(*HELP):
         return
     host = line.get("-h") or ("socket " + line.get("-s") if line.get("-s") else "")

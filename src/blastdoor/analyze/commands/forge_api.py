@@ -4,7 +4,8 @@ Both programs (glab's ``api`` is a port of gh's) take the method from ``-X``/``-
 one the request is a POST when any field (``-f``/``--raw-field``, ``-F``/``--field``) or a body
 file (``--input``) is given, and a GET otherwise, as their manuals say. Their options are read as
 Go's pflag reads them: ``-XDELETE``, ``-X=DELETE``, ``--method=DELETE`` and ``-X DELETE`` are one
-option, and a valued option takes the next word whatever it is.
+option, letters bundle (``-iX DELETE`` is ``-i -X DELETE``; every single-letter option of ``api``
+is listed, so a bundle is read whole), and a valued option takes the next word whatever it is.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ _METHOD = ("-X", "--method")
 _FIELDS = frozenset({"-f", "--raw-field", "-F", "--field"})
 _VALUED = frozenset({*_METHOD, *_FIELDS, "--input", "-H", "--header", "--hostname", "-q", "--jq",
     "-t", "--template", "-p", "--preview", "--cache"})  # fmt: skip
-_PFLAG = Syntax(dash_values=True, attached=True, short_equals=True)
+_PFLAG = Syntax(dash_values=True, attached=True, short_equals=True, bundles=True)
 
 
 @dataclass(frozen=True)

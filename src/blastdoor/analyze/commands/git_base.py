@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from blastdoor.analyze.commands.getopt import bundle
+from blastdoor.analyze.commands.getopt import END, Syntax, read_options
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
 
@@ -43,6 +43,12 @@ def _long(name: str, known: Iterable[str]) -> str:
     return matches[0] if len(matches) == 1 else name
 
 
+_GIT = Syntax(dash_values=True, bundles=True, end_word="--end-of-options")
+"""git's parse-options: letters bundle (``-fd``), a valued option takes the next word whatever it
+is, a long option's optional value comes only after ``=``, and ``--end-of-options`` ends the
+options while the words after it stay revisions (after ``--`` they are paths)."""
+
+
 def parse(
     args: Iterable[Word],
     *,
@@ -54,34 +60,25 @@ def parse(
     """Split ``args`` the way git's parse-options does. ``shorts`` are the one-letter options that
     take a value, ``attached`` those whose optional value can only be attached (``-uno``);
     ``valued`` the long ones that take the next word as their value."""
-    known, takes = tuple(longs), frozenset(valued)
+    known = tuple(longs)
+    letters = {"-" + letter for letter in shorts}
+    optional = {"-" + letter for letter in attached}
     opts = Opts()
-    words = list(args)
-    i = 0
-    while i < len(words):
-        text = words[i].text
-        if opts.dashdash:
-            opts.paths.append(words[i])
-        elif text == "--":
+    for item in read_options(
+        list(args),
+        {*valued, *letters},
+        _GIT,
+        optional=optional,
+        resolve=lambda name: _long(name, known),
+    ):
+        if item is END:
             opts.dashdash = True
-        elif text.startswith("--"):
-            name, eq, value = text.partition("=")
-            name = _long(name, known)
-            if name in takes and not eq and i + 1 < len(words):
-                i += 1
-                value, eq = words[i].text, "="
-            opts.flags.append(name)
-            if eq:
-                opts.values[name] = value
-        elif text.startswith("-") and len(text) > 1:
-            letters, i = bundle(words, i, shorts, attached=attached)
-            for letter, found in letters:
-                opts.flags.append("-" + letter)
-                if letter in shorts or letter in attached:
-                    opts.values["-" + letter] = found.text if found is not None else ""
+        elif isinstance(item, Word):
+            (opts.paths if opts.dashdash else opts.operands).append(item)
         else:
-            opts.operands.append(words[i])
-        i += 1
+            opts.flags.append(item.name)
+            if item.value is not None or item.name in letters or item.name in optional:
+                opts.values[item.name] = item.text
     return opts
 
 

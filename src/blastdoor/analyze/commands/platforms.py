@@ -180,8 +180,14 @@ _VALUE_OPTIONS = frozenset(
 
 # Whether each tool's parser gives a valued option the next word when that word looks like an
 # option (``--app --help``; see getopt.Syntax): Go's pflag (gh, fly, render, supabase), commander
-# (netlify, firebase) and Ruby's OptionParser (gem) take it; oclif (heroku), arg (vercel), clap
-# (railway, cargo) and argparse (twine) refuse it.
+# (netlify, firebase: a required ``<value>`` shifts the next word, only an optional ``[value]``
+# skips an option-like one) and Ruby's OptionParser (gem: a required argument shifts the next
+# word; only a placed ``[VALUE]`` refuses one starting with ``-``) take it, as their sources show.
+# oclif (heroku) refuses a next word that is one of the command's own flags ("expects a value")
+# and takes any other; reading every option-like word as refused is the cautious side of that.
+# arg (vercel: "option requires argument" unless the word is a negative number), clap (railway,
+# cargo: unless the argument allows hyphen values) and argparse (twine: "expected one argument")
+# refuse it.
 _TAKES_DASHED = frozenset({"gh", "fly", "render", "supabase", "netlify", "firebase", "gem"})
 
 

@@ -20,7 +20,11 @@ from blastdoor.analyze.invocation import Analysis, Invocation, Word
 
 PFLAG = Syntax(dash_values=True, short_equals=True, numbers=True)
 """Go's pflag and flag packages (kubectl, docker, terraform, most cloud and SaaS CLIs), and the
-other parsers that read ``-name=value`` and take a valued option's next word whatever it is."""
+other parsers that read ``-name=value`` and take a valued option's next word whatever it is.
+pflag and argparse bundle single letters, but words are read whole here: one table serves CLIs
+whose options are single-dash long names (Go's flag package: terraform's ``-auto-approve``) and
+lists few of each CLI's letters (kubectl's ``-f`` is ``--filename`` to apply, ``--follow`` to
+logs), so a bundle read by letters would give a value to a letter that has none."""
 ARGPARSE = Syntax(dash_values=False, short_equals=True, numbers=True)
 """Python's argparse (aws, gcloud, az): a valued option refuses a next word that looks like an
 option."""
