@@ -146,7 +146,7 @@ def test_a_crash_between_snapshot_and_statement_leaves_the_snapshot_recorded(
     (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
     replit_tables(pg_database)
     add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
-    saved = crash_after_snapshot(env, isolated_home, patch="blastdoor.broker.calls.run_sql", profile="prod-db",
+    saved = crash_after_snapshot(env, isolated_home, patch="blastdoor.broker.sql_run.run_sql", profile="prod-db",
                                  statement="DELETE FROM executives WHERE id > 1000")  # fmt: skip
     assert query(pg_database, "SELECT count(*) FROM executives") == [(1206,)]
     assert saved["parts"][0]["rows"] == 206

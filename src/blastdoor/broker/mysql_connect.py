@@ -7,33 +7,23 @@ quietly connected without it.
 
 The broker talks to the server with PyMySQL (pure Python). ``mysqldump`` / ``mariadb-dump`` and
 the ``mysql`` / ``mariadb`` client get the connection from an option file of their own
-(``--defaults-file``, mode 0600 in a private temporary folder, removed after the run), never in
+(:meth:`Server.option_file`, passed as ``--defaults-file`` by broker/engines/mysql.py), never in
 argv, where ``ps`` would show the password; that file is also the only one they read, so no
 ``~/.my.cnf`` adds to or changes the connection.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from blastdoor.broker.errors import BrokerError
 from blastdoor.errors import error_line, first_line
 
-SCHEMES = ("mysql://", "mariadb://")
 _PARAMETERS = ("unix_socket", "charset")
-TOOL_SECONDS = 3600
 FIX = "a person stores it again with blastdoor profile add ... --replace"
-
-
-def is_mysql(dsn: str) -> bool:
-    return dsn.lower().startswith(SCHEMES)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -117,32 +107,12 @@ def describe(error: BaseException) -> str:
     return error_line(error)
 
 
-def run_tool(target: Server, names: Sequence[str], args: Sequence[str], *, stdin: IO[bytes] | None = None,
-             doing: str) -> None:  # fmt: skip
-    """Run the first of ``names`` found (``mariadb-dump`` or ``mysqldump`` ...) with ``target``'s
-    option file; BrokerError with its first line of complaint when it fails."""
-    program = next((found for name in names if (found := shutil.which(name))), None)
-    if program is None:
-        raise BrokerError(f"neither {' nor '.join(names)} is installed, so Blastdoor cannot {doing}; nothing ran",
-                          hint="install the MariaDB or MySQL client tools (Debian: mariadb-client)")  # fmt: skip
-    with tempfile.TemporaryDirectory(prefix="blastdoor-mysql-") as folder:
-        options = target.option_file(Path(folder))
-        try:
-            done = subprocess.run([program, f"--defaults-file={options}", *args], stdin=stdin, capture_output=True,
-                                  timeout=TOOL_SECONDS, check=False)  # fmt: skip
-        except (OSError, subprocess.TimeoutExpired) as error:
-            raise BrokerError(f"{Path(program).name} could not {doing}: {error}", hint="nothing ran after it") from None
-    if done.returncode != 0:
-        said = first_line(done.stderr.decode("utf-8", "replace"), default=f"exit code {done.returncode}")
-        raise BrokerError(f"{Path(program).name} could not {doing}: {said}", hint="nothing ran after it; fix the cause and retry")
-
-
-def dump_tools(version: str) -> tuple[str, str]:
+def dump_programs(version: str) -> tuple[str, str]:
     """The dump tool names to try, the server's own kind first."""
     return ("mariadb-dump", "mysqldump") if "mariadb" in version.lower() else ("mysqldump", "mariadb-dump")
 
 
-def client_tools(version: str) -> tuple[str, str]:
+def client_programs(version: str) -> tuple[str, str]:
     return ("mariadb", "mysql") if "mariadb" in version.lower() else ("mysql", "mariadb")
 
 

@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from blastdoor.broker import mysql_connect
+from blastdoor.broker.engines import MYSQL, POSTGRESQL, SCHEMES
 from blastdoor.broker.errors import BrokerError
 from blastdoor.broker.scrub import Scrubber
 from blastdoor.credentials import allow_problem, permitted
@@ -27,8 +27,8 @@ VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 MIN_PASSWORD = 4  # shorter passwords would be "removed" from ordinary words
 _LIBPQ = {"host": "PGHOST", "port": "PGPORT", "user": "PGUSER", "password": "PGPASSWORD",
           "dbname": "PGDATABASE", "sslmode": "PGSSLMODE"}  # fmt: skip
-POSTGRES_PREFIXES = ("postgresql://", "postgres://")
-DSN_PREFIXES = (*POSTGRES_PREFIXES, *mysql_connect.SCHEMES, "sqlite:///")
+POSTGRES_PREFIXES = SCHEMES[POSTGRESQL]
+DSN_PREFIXES = (*POSTGRES_PREFIXES, *SCHEMES[MYSQL], "sqlite:///")
 
 
 @dataclass(frozen=True, kw_only=True)

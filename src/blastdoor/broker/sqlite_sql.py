@@ -23,12 +23,7 @@ from blastdoor.broker.sql_run import COMMITTED, FAILED, Printed, SqlOutcome, sho
 from blastdoor.errors import error_line
 from blastdoor.files import sha256_of
 
-SCHEMES = ("sqlite:",)
 BUSY_SECONDS = 10.0
-
-
-def is_sqlite(dsn: str) -> bool:
-    return dsn.lower().startswith(SCHEMES)
 
 
 def database_path(dsn: str) -> Path:
