@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 from tests.broker.conftest import add_profile, cli, entries
-from tests.broker.test_sql import approve
+from tests.broker.test_sql import ALLOW_DESTROY, approve
 
 
 def _database(path: Path) -> str:
@@ -64,3 +64,22 @@ def test_a_missing_database_file_is_one_line_and_never_created(env: dict[str, st
     done = cli(env, "sql", "--profile", "gone", "--", "SELECT 1")
     assert done.returncode == 1 and "does not exist" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "none.db").exists()
+
+
+def test_a_saved_copy_that_changed_is_not_restored(env: dict[str, str], isolated_home: Path, tmp_path: Path) -> None:
+    path = tmp_path / "prod.db"
+    (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
+    add_profile(env, "prod-lite", scope="production", allow=["*"], values={"DATABASE_URL": _database(path)})
+    done = cli(env, "sql", "--profile", "prod-lite", "--", "DELETE FROM users WHERE id > 1")
+    assert done.returncode == 0, done.stderr
+    snapshot = re.search(r"Snapshot (s-[0-9a-f]{12})", done.stderr).group(1)  # type: ignore[union-attr]
+    copy = isolated_home / "snapshots" / f"{snapshot}.sqlite3"
+    with sqlite3.connect(copy) as db:
+        db.execute("UPDATE users SET name = 'forged' WHERE id = 2")
+    db.close()
+    refused = cli(env, "restore", snapshot)
+    assert refused.returncode == 1 and "changed since it was saved" in refused.stderr and "nothing was restored" in refused.stderr
+    assert _names(path) == ["ada"]
+    copy.unlink()
+    gone = cli(env, "restore", snapshot)
+    assert gone.returncode == 1 and "is gone" in gone.stderr and _names(path) == ["ada"]

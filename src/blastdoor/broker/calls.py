@@ -227,6 +227,13 @@ class Broker:
             raise BrokerError(f"snapshot {snapshot} was taken on a {taken_on} database, and profile {profile.name} now "
                               f"reaches a {engine.name} one", hint=f"restore it by hand from {self.snapshots.folder}")  # fmt: skip
         try:
+            engine.check(self.snapshots, manifest)  # every part, before any is put back
+        except Exception as error:
+            message = profile.scrubber.text(getattr(error, "message", str(error)))
+            self.runtime.record(profile.scrubber.value(person_entry("restore", snapshot=snapshot, result="refused", error=message)))
+            raise BrokerError(f"restore of {snapshot} refused: {message}",
+                              hint=getattr(error, "hint", "") or "nothing was restored; fix the cause and retry") from None  # fmt: skip
+        try:
             lines = engine.restore(self.snapshots, manifest)
         except Exception as error:
             message = profile.scrubber.text(getattr(error, "message", str(error)))

@@ -6,7 +6,7 @@ the application's database; ``CHECKSUM TABLE ... EXTENDED`` of the copy is its d
 and databases go to ``mysqldump`` / ``mariadb-dump`` files in ``HOME/snapshots/ID/`` (a table as
 two files: its definition with triggers, then its rows), each set with its sha256.
 
-Restore checks every digest first and restores nothing if one differs. Then, newest part first: a
+Restore checks every digest first (:func:`check`) and restores nothing if one differs. Then, newest part first: a
 dropped table, view or database comes back from its dump (only if it is still gone), a truncated
 table gets its rows back (only if it is still empty), deleted rows are inserted again (rows whose
 primary key is back already are kept; without a key, exactly the missing copies, with ``EXCEPT
@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from blastdoor.broker.errors import BrokerError
 from blastdoor.broker.mysql_connect import client_programs, dump_programs, quote_name
+from blastdoor.broker.snapshot import unrestorable
 from blastdoor.broker.snapshot_plan import ROWS, SCHEMA, Part
 from blastdoor.files import sha256_of
 
@@ -61,13 +62,34 @@ def take(engine: MySQL, snapshots: Snapshots, manifest: dict[str, Any], parts: t
         db.close()
 
 
+def check(engine: MySQL, snapshots: Snapshots, manifest: Mapping[str, Any]) -> None:
+    """Raise unless every part is there as it was saved: the row copies (by ``CHECKSUM TABLE``) and
+    the dump files (by their sha256)."""
+    folder = snapshots.folder / str(manifest["id"])
+    db = engine.server.connect(program="blastdoor-restore", database=False)  # the database may be the part that is gone
+    try:
+        for saved in manifest["parts"]:
+            if saved["kind"] == ROWS:
+                copy = str(saved["copy"]).split(".", 1)[1]
+                if not _exists(db, SNAPSHOT_DATABASE, copy):
+                    raise unrestorable(f"the saved rows of {saved['target']} ({saved['copy']}) are gone")
+                if _checksum(db, copy) != saved.get("checksum"):
+                    raise unrestorable(f"the saved rows of {saved['target']} ({saved['copy']}) changed since they were taken")
+                continue
+            files = [folder / name for name in saved["files"]]
+            missing = [str(file) for file in files if not file.is_file()]
+            if missing or sha256_of(files)[0] != saved["sha256"]:
+                what = f"{missing[0]} is gone" if missing else f"{', '.join(map(str, files))} changed since it was saved"
+                raise unrestorable(f"the saved copy of {saved['target']}: {what}")
+    finally:
+        db.close()
+
+
 def restore(engine: MySQL, snapshots: Snapshots, manifest: Mapping[str, Any]) -> list[str]:
     """Put every part back, newest first; one line per part saying what happened."""
     folder = snapshots.folder / str(manifest["id"])
     db = engine.server.connect(program="blastdoor-restore", database=False)  # the database may be the part that is gone
     try:
-        _check_digests(db, manifest["parts"], folder)
-        db.rollback()  # each part reads the tables afresh
         version = _one(db, "SELECT VERSION()")
         lines = []
         for saved in reversed(manifest["parts"]):
@@ -133,23 +155,6 @@ def _dump(engine: MySQL, version: str, part: Part, database: str, table: str, fo
         engine.tool(tools, [*_DUMP, "--no-create-info", "--skip-triggers", "--complete-insert",
                             f"--result-file={files[1]}", database, table], doing=f"save the rows of {database}.{table}").checked()  # fmt: skip
     return {"files": [file.name for file in files], "sha256": sha256_of(files)[0]}
-
-
-def _check_digests(db: Any, parts: list[dict[str, Any]], folder: Path) -> None:
-    for saved in parts:
-        if saved["kind"] == ROWS:
-            copy = str(saved["copy"]).split(".", 1)[1]
-            if not _exists(db, SNAPSHOT_DATABASE, copy):
-                raise BrokerError(f"the saved rows of {saved['target']} ({saved['copy']}) are gone", hint="nothing was restored")
-            if _checksum(db, copy) != saved.get("checksum"):
-                raise BrokerError(f"the saved rows of {saved['target']} ({saved['copy']}) changed since they were taken",
-                                  hint="nothing was restored; check the copy and restore by hand")  # fmt: skip
-            continue
-        files = [folder / name for name in saved["files"]]
-        missing = [str(file) for file in files if not file.is_file()]
-        if missing or sha256_of(files)[0] != saved["sha256"]:
-            what = f"{missing[0]} is gone" if missing else f"{', '.join(map(str, files))} changed since it was saved"
-            raise BrokerError(f"the saved copy of {saved['target']}: {what}", hint="nothing was restored")
 
 
 def _restore_rows(db: Any, saved: dict[str, Any]) -> str:

@@ -4,7 +4,8 @@ Rows go to a table in the ``blastdoor_snapshots`` schema of the same database
 (``CREATE TABLE ... AS SELECT``); whole tables and schemas go to a ``pg_dump`` custom-format file in
 ``HOME/snapshots/ID/``, outside the database and so outside a ``DROP``'s reach.
 
-Restoring works newest part first: a dropped table or schema comes back with ``pg_restore`` (only
+Restoring first checks every part (the row copies against their digest, the dump files against
+their sha256) and restores nothing if one is gone or changed. Then it works newest part first: a dropped table or schema comes back with ``pg_restore`` (only
 if it is gone), a truncated table gets its rows back (only if it is still empty), deleted rows are
 inserted again (rows whose key is back already are kept and counted as conflicts), and updated rows
 get their old values back by primary key. What cannot be restored automatically is said, with the
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from blastdoor.broker.errors import BrokerError
+from blastdoor.broker.snapshot import unrestorable
 from blastdoor.broker.snapshot_plan import ROWS, SCHEMA, TABLE, Part
 from blastdoor.files import sha256_of
 
@@ -31,6 +33,9 @@ SNAPSHOT_SCHEMA = "blastdoor_snapshots"
 _TABLE_NAME = ("SELECT format('%%I.%%I', n.nspname, c.relname) FROM pg_class c "
                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass(%s)")
 _SCHEMA_NAME = "SELECT quote_ident(nspname) FROM pg_namespace WHERE oid = to_regnamespace(%s)"
+# How values print as text, fixed while a row copy is digested.
+_TEXT_SETTINGS = (("DateStyle", "ISO, MDY"), ("IntervalStyle", "postgres"), ("TimeZone", "UTC"),
+                  ("extra_float_digits", "3"), ("bytea_output", "hex"))  # fmt: skip
 
 
 def take(engine: PostgreSQL, snapshots: Snapshots, manifest: dict[str, Any], parts: tuple[Part, ...]) -> None:
@@ -51,7 +56,7 @@ def take(engine: PostgreSQL, snapshots: Snapshots, manifest: dict[str, Any], par
                 made = db.execute(sql.SQL("CREATE TABLE {}.{} AS SELECT * {}").format(
                     sql.Identifier(SNAPSHOT_SCHEMA), sql.Identifier(copy), sql.SQL(part.source)))  # fmt: skip
                 saved |= {"copy": f"{SNAPSHOT_SCHEMA}.{copy}", "rows": made.rowcount,
-                          "key": _primary_key(db, found[0])}  # fmt: skip
+                          "key": _primary_key(db, found[0]), "sha256": _rows_digest(db, f"{SNAPSHOT_SCHEMA}.{copy}")}  # fmt: skip
             else:
                 _refuse_hidden_losses(db, part, found[0])
                 dumps.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -62,6 +67,26 @@ def take(engine: PostgreSQL, snapshots: Snapshots, manifest: dict[str, Any], par
                 saved |= {"file": str(file), "sha256": _digest(file)}
             manifest["parts"].append(saved)
             snapshots.write(manifest)
+
+
+def check(engine: PostgreSQL, manifest: Mapping[str, Any]) -> None:
+    """Raise unless every part is there as it was saved: the row copies (by their digest, for
+    snapshots that recorded one) and the dump files."""
+    import psycopg
+
+    with psycopg.connect(engine.url, application_name="blastdoor-restore", connect_timeout=10) as db:
+        for saved in manifest["parts"]:
+            if saved["kind"] != ROWS:
+                file = Path(saved["file"])
+                if not file.is_file():
+                    raise unrestorable(f"the saved copy of {saved['target']}: {file} is gone")
+                if saved.get("sha256") and _digest(file) != saved["sha256"]:
+                    raise unrestorable(f"the saved copy of {saved['target']}: {file} changed since it was saved")
+            elif _gone(db, saved["copy"]):
+                raise unrestorable(f"the saved rows of {saved['target']} ({saved['copy']}) are gone")
+            elif saved.get("sha256") and _rows_digest(db, saved["copy"]) != saved["sha256"]:
+                raise unrestorable(f"the saved rows of {saved['target']} ({saved['copy']}) changed since they were taken")
+        db.rollback()
 
 
 def restore(engine: PostgreSQL, manifest: Mapping[str, Any]) -> list[str]:
@@ -99,7 +124,7 @@ def _restore_rows(db: Any, saved: Mapping[str, Any]) -> str:
     from psycopg import sql
 
     target, copy = saved["target"], saved["copy"]
-    if db.execute("SELECT to_regclass(%s)", (target,)).fetchone()[0] is None:
+    if _gone(db, target):
         return f"{target}: the table is gone; its rows are in {copy} (restore the table first)"
     names = _insertable(db, target, copy)
     table, source = _qualified(target), _qualified(copy)
@@ -130,8 +155,6 @@ def _restore_rows(db: Any, saved: Mapping[str, Any]) -> str:
 
 def _restore_dump(db: Any, saved: Mapping[str, Any], engine: PostgreSQL) -> str:
     target, file = saved["target"], saved["file"]
-    if saved.get("sha256") and _digest(Path(file)) != saved["sha256"]:
-        return f"{target}: {file} changed after it was saved; not restored"
     exists = db.execute("SELECT to_regnamespace(%s)" if saved["kind"] == SCHEMA else "SELECT to_regclass(%s)",
                         (target,)).fetchone()[0] is not None  # fmt: skip
     db.rollback()
@@ -151,6 +174,23 @@ def _restore_dump(db: Any, saved: Mapping[str, Any], engine: PostgreSQL) -> str:
                     doing=f"put the rows of {target} back").checked()
         return f"{target}: its rows are back from {file}"
     return f"{target}: the table as it was is in {file}; restore by hand (pg_restore --help)"
+
+
+def _gone(db: Any, table: str) -> bool:
+    return db.execute("SELECT to_regclass(%s)", (table,)).fetchone()[0] is None
+
+
+def _rows_digest(db: Any, copy: str) -> str:
+    """A digest of a row copy's rows, in no particular order: the sha256 of each row's md5 (as text,
+    in fixed settings so another session prints the same), sorted. Duplicate rows count."""
+    from psycopg import sql
+
+    with db.transaction():
+        for setting, value in _TEXT_SETTINGS:
+            db.execute("SELECT set_config(%s, %s, true)", (setting, value))
+        digest = db.execute(sql.SQL("SELECT encode(sha256(convert_to(coalesce(string_agg(md5(t::text), '' ORDER BY "
+                                    "md5(t::text)), ''), 'UTF8')), 'hex') FROM {} AS t").format(_qualified(copy))).fetchone()[0]  # fmt: skip
+    return f"sha256:{digest}"
 
 
 def _primary_key(db: Any, table: str) -> list[str]:

@@ -48,3 +48,9 @@ class Snapshots:
         path = self.manifest_path(str(manifest["id"]))
         write_atomic(path, text)
         return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def unrestorable(problem: str) -> BrokerError:
+    """The error of a snapshot whose saved parts are not as they were saved (found before anything
+    was put back)."""
+    return BrokerError(problem, hint="nothing was restored; check the saved copy, and restore by hand if it is right")

@@ -13,7 +13,7 @@ An engine is bound to one database (``of(url)``) and does, for that database, ea
 brokered call (broker/calls.py)::
 
     plan(text) ─► to_save(plan, effects) ─► take(...) ─► run(text)      blastdoor sql
-    restore(manifest)                                                   blastdoor restore
+    check(manifest) ─► restore(manifest)                                blastdoor restore
     read_dump(path) ─► verify_backup(dump)                              blastdoor backup verify
 
 and runs its command-line programs with the password kept out of argv (``tool``). Its ``name`` is
@@ -73,8 +73,13 @@ class Engine(Protocol):
         before the statement runs when something cannot be saved."""
         ...
 
+    def check(self, snapshots: Snapshots, manifest: Mapping[str, Any]) -> None:
+        """Raise, having changed nothing, unless every saved part is there as it was saved (its
+        digest recorded when it was taken)."""
+        ...
+
     def restore(self, snapshots: Snapshots, manifest: Mapping[str, Any]) -> list[str]:
-        """Put every part back, newest first; one line per part."""
+        """Put every part back, newest first (once :meth:`check` passed); one line per part."""
         ...
 
     def read_dump(self, path: Path) -> Dump:

@@ -68,6 +68,11 @@ class MySQL:
 
         mysql_snapshot.take(self, snapshots, manifest, parts)
 
+    def check(self, snapshots: Snapshots, manifest: Mapping[str, Any]) -> None:
+        from blastdoor.broker import mysql_snapshot
+
+        mysql_snapshot.check(self, snapshots, manifest)
+
     def restore(self, snapshots: Snapshots, manifest: Mapping[str, Any]) -> list[str]:
         from blastdoor.broker import mysql_snapshot
 

@@ -61,6 +61,11 @@ class PostgreSQL:
 
         pg_snapshot.take(self, snapshots, manifest, parts)
 
+    def check(self, snapshots: Snapshots, manifest: Mapping[str, Any]) -> None:
+        from blastdoor.broker import pg_snapshot
+
+        pg_snapshot.check(self, manifest)
+
     def restore(self, snapshots: Snapshots, manifest: Mapping[str, Any]) -> list[str]:
         from blastdoor.broker import pg_snapshot
 

@@ -61,11 +61,21 @@ class SQLite:
         manifest["parts"].append(save_copy(self.url, snapshots.folder / f"{manifest['id']}.sqlite3"))
         snapshots.write(manifest)
 
+    def check(self, snapshots: Snapshots, manifest: Mapping[str, Any]) -> None:
+        from blastdoor.broker.snapshot import unrestorable
+        from blastdoor.files import sha256_of
+
+        for saved in manifest["parts"]:
+            copy = _copy(snapshots, saved)
+            if not copy.is_file():
+                raise unrestorable(f"the saved copy of {saved['target']}: {copy} is gone")
+            if sha256_of([copy])[0] != saved["sha256"]:
+                raise unrestorable(f"the saved copy of {saved['target']}: {copy} changed since it was saved")
+
     def restore(self, snapshots: Snapshots, manifest: Mapping[str, Any]) -> list[str]:
         from blastdoor.broker.sqlite_sql import restore_copy
 
-        return [restore_copy(self.url, snapshots.folder / Path(str(p["file"])).name, str(p["sha256"]))
-                for p in manifest["parts"]]  # fmt: skip
+        return [restore_copy(self.url, _copy(snapshots, saved)) for saved in manifest["parts"]]
 
     def read_dump(self, path: Path) -> Dump:
         raise _no_backups()
@@ -81,6 +91,10 @@ class SQLite:
 
         program = client_tools.find(names, doing=doing, install="install the sqlite3 program (Debian: sqlite3)")
         return client_tools.run(program, [*args, str(database_path(self.url))], doing=doing, stdin=stdin, timeout=timeout)
+
+
+def _copy(snapshots: Snapshots, saved: Mapping[str, Any]) -> Path:
+    return snapshots.folder / Path(str(saved["file"])).name
 
 
 def _no_backups() -> BrokerError:
