@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -126,6 +127,23 @@ def url_passwords(value: str) -> list[str]:
             raw = urlsplit(value).password or ""
             passwords += [raw, unquote(raw)]
     return [p for p in dict.fromkeys(passwords) if len(p) >= MIN_PASSWORD]
+
+
+def absolute_sqlite(values: Mapping[str, str], *, base: Path) -> tuple[dict[str, str], list[str]]:
+    """``values`` with every SQLite URL's relative path made absolute against ``base`` (a broker
+    has no working folder to read it against later), and a line for each one changed. A SQLite URL
+    that cannot be read is refused here, when it is stored."""
+    from blastdoor.broker.sqlite_sql import absolute_url
+
+    stored, notes = dict(values), []
+    for variable, value in values.items():
+        if value[:7].lower() != "sqlite:":
+            continue
+        stored[variable], resolved = absolute_url(value, base=base)
+        if resolved is not None:
+            notes.append(f"{variable}: the relative SQLite path in {value} is stored as the absolute {resolved} "
+                         f"({stored[variable]})")  # fmt: skip
+    return stored, notes
 
 
 def _conninfo(url: str) -> dict[str, str]:
