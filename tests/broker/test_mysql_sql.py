@@ -93,10 +93,10 @@ def test_reads_print_rows_and_what_mysql_commits_on_its_own_is_reported(
     done = cli(env, "sql", "--profile", "dev-my", "--", "SELECT k, v FROM kv ORDER BY k # the keys\n; SELECT 'it''s;' AS said, NULL AS n")
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["k\tv", "a\t1", "b;c\t2", "(2 rows)", "said\tn", "it's;\tNULL", "(1 row)"]
-    # the text is cut where the analysis cuts it, which does not read backslash escapes: a piece cut
-    # inside a string is a syntax error for the server, so nothing runs that was not judged
-    escaped = cli(env, "sql", "--profile", "dev-my", "--", "SELECT 'it\\'s; DROP TABLE kv; --'")
-    assert escaped.returncode == 1 and "syntax" in escaped.stderr
+    # the text is cut where the server cuts it: a backslash escapes a quote, -- needs a space after it
+    escaped = cli(env, "sql", "--profile", "dev-my", "--", "SELECT 'it\\'s; DROP TABLE kv; --' AS said; SELECT 1--1 AS two")
+    assert escaped.returncode == 0, escaped.stderr
+    assert escaped.stdout.splitlines() == ["said", "it's; DROP TABLE kv; --", "(1 row)", "two", "2", "(1 row)"]
     assert mysql_query(mysql_database, "SELECT count(*) FROM kv") == [(2,)]
     # a failing statement rolls back the ones before it, when nothing committed on its own
     failed = cli(env, "sql", "--profile", "dev-my", "--", "UPDATE kv SET v = 10 WHERE k = 'a'; SELECT * FROM nowhere")
@@ -276,3 +276,12 @@ def test_backup_verify_says_it_cannot_read_mysql_dumps_yet(env: dict[str, str], 
     done = cli(env, "backup", "verify", "--profile", "shop", "--dump", str(tmp_path))
     assert done.returncode == 1 and "cannot verify yet" in done.stderr and "Traceback" not in done.stderr, done.stderr
     assert SECRET not in done.stderr + ledger_bytes(isolated_home).decode("latin-1")
+
+
+def test_a_session_that_would_cut_the_text_elsewhere_runs_none_of_it() -> None:
+    from blastdoor.broker.mysql_sql import as_served
+
+    text = "SELECT 'a\\'; DELETE FROM t; SELECT '"
+    assert as_served(text, "STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION") == [text]
+    assert as_served(text, "STRICT_TRANS_TABLES,NO_BACKSLASH_ESCAPES") == []
+    assert as_served("SELECT 'plain'; DELETE FROM t", "NO_BACKSLASH_ESCAPES,ANSI_QUOTES") == ["SELECT 'plain'", "DELETE FROM t"]

@@ -55,7 +55,7 @@ def plan(text: str) -> Plan:
         problems.append("it holds client commands (DELIMITER, \\g, \\ or . lines) that the server would read as SQL")
     if _EXECUTABLE.search(text):
         problems.append("it holds /*! ... */ comments, which MySQL runs or skips by server version; write them as plain SQL")
-    pieces = split_statements(text, hash_comments=True)
+    pieces = split_statements(text, mysql=True)
     return combined([_piece(piece, index) for index, piece in enumerate(pieces)], safe_before=_SAFE_BEFORE, problems=problems)
 
 
