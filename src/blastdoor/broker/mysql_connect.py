@@ -1,9 +1,10 @@
 """Reaching a MySQL or MariaDB server from a profile's ``mysql://`` / ``mariadb://`` URL.
 
-``mysql://USER:PASSWORD@HOST:PORT/DATABASE?unix_socket=PATH&charset=NAME``: the user, password and
-database are percent-decoded (RFC 3986); the port defaults to 3306. Any other query parameter is
-refused rather than ignored: a URL that asks for TLS (``ssl-mode``, ``ssl_ca`` ...) must never be
-quietly connected without it.
+``mysql://USER:PASSWORD@HOST:PORT/DATABASE?unix_socket=PATH&charset=NAME&ssl-mode=...``: the user,
+password and database are percent-decoded (RFC 3986); the port defaults to 3306. TLS is asked for
+with MySQL's own option names (``ssl-mode``, ``ssl-ca``, ``ssl-cert``, ``ssl-key``; ``_`` or ``-``:
+broker/mysql_tls.py). Any other query parameter is refused rather than ignored: a setting a person
+wrote must never be quietly dropped.
 
 The broker talks to the server with PyMySQL (pure Python). ``mysqldump`` / ``mariadb-dump`` and
 the ``mysql`` / ``mariadb`` client get the connection from an option file of their own
@@ -14,15 +15,16 @@ argv, where ``ps`` would show the password; that file is also the only one they 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from blastdoor.broker.errors import BrokerError
+from blastdoor.broker.mysql_tls import OPTIONS, Tls
 from blastdoor.errors import error_line, first_line
 
-_PARAMETERS = ("unix_socket", "charset")
+_PARAMETERS = ("unix_socket", "charset", *OPTIONS)
 FIX = "a person stores it again with blastdoor profile add ... --replace"
 
 
@@ -37,6 +39,7 @@ class Server:
     database: str = ""
     unix_socket: str = ""
     charset: str = "utf8mb4"
+    tls: Tls = field(default_factory=Tls)
 
     def __repr__(self) -> str:
         return f"Server({self.user}@{self.host}:{self.port}/{self.database})"
@@ -53,7 +56,7 @@ class Server:
                                    database=(self.database or None) if database else None,
                                    unix_socket=self.unix_socket or None, charset=self.charset,
                                    client_flag=CLIENT.FOUND_ROWS, autocommit=False, local_infile=False,
-                                   connect_timeout=10, program_name=program)  # fmt: skip
+                                   connect_timeout=10, program_name=program, **self.tls.pymysql())  # fmt: skip
         except pymysql.Error as error:
             raise BrokerError(f"cannot connect to {self.where()}: {describe(error)}",
                               hint="check the profile's URL, and that the server is running") from None  # fmt: skip
@@ -62,14 +65,15 @@ class Server:
         place = self.unix_socket or f"{self.host}:{self.port}"
         return f"MySQL at {place}" + (f" (database {self.database})" if self.database else "")
 
-    def option_file(self, folder: Path) -> Path:
-        """The ``[client]`` option file the command-line tools read instead of any other."""
+    def option_file(self, folder: Path, *, program: str) -> Path:
+        """The ``[client]`` option file ``program`` reads instead of any other."""
         lines = ["[client]", f"user={_quoted(self.user)}", f"password={_quoted(self.password)}",
                  f"default-character-set={self.charset}"]  # fmt: skip
         if self.unix_socket:
             lines += ["protocol=socket", f"socket={_quoted(self.unix_socket)}"]
         else:  # TCP, as PyMySQL uses (the client would take a socket for "localhost")
             lines += ["protocol=tcp", f"host={_quoted(self.host)}", f"port={self.port}"]
+        lines += [f"{name}={_quoted(value)}" if value else name for name, value in self.tls.options(program)]
         path = folder / "client.cnf"
         path.touch(mode=0o600)
         path.write_text("\n".join(lines) + "\n", "utf-8")
@@ -85,18 +89,18 @@ def server(dsn: str) -> Server:
         query = parse_qsl(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query))
     except ValueError:
         raise BrokerError("the profile's MySQL URL cannot be read", hint=FIX) from None
-    options = dict(query)
+    options = {name.replace("_", "-") if name.startswith("ssl") else name: value for name, value in query}
     unknown = sorted(set(options) - set(_PARAMETERS))
     if unknown or len(options) != len(query):
         raise BrokerError(f"the profile's MySQL URL has parameters Blastdoor does not read: {', '.join(unknown) or 'repeated ones'}",
-                          hint=f"it reads only {', '.join(_PARAMETERS)} (TLS options are not read yet; a URL that "
-                          "asks for TLS is refused, not connected without it)")  # fmt: skip
+                          hint=f"it reads {', '.join(_PARAMETERS)} (ssl_* may be written with _); {FIX}")  # fmt: skip
     database = unquote(parts.path.lstrip("/"))
     if "/" in database:
         raise BrokerError("the profile's MySQL URL names a path, not a database", hint="store it as mysql://USER:PASSWORD@HOST:PORT/DATABASE")
     return Server(host=parts.hostname or "localhost", port=port, user=unquote(parts.username or ""),
                   password=unquote(parts.password or ""), database=database,
-                  unix_socket=options.get("unix_socket", ""), charset=options.get("charset") or "utf8mb4")  # fmt: skip
+                  unix_socket=options.get("unix_socket", ""), charset=options.get("charset") or "utf8mb4",
+                  tls=Tls.of(options))  # fmt: skip
 
 
 def describe(error: BaseException) -> str:

@@ -89,7 +89,7 @@ class MySQL:
              timeout: float = client_tools.TOOL_SECONDS) -> client_tools.Ran:  # fmt: skip
         program = client_tools.find(names, doing=doing, install=INSTALL)
         with tempfile.TemporaryDirectory(prefix="blastdoor-mysql-") as folder:
-            options = self.server.option_file(Path(folder))
+            options = self.server.option_file(Path(folder), program=program)
             return client_tools.run(program, [f"--defaults-file={options}", *args], doing=doing, stdin=stdin, timeout=timeout)
 
 
