@@ -136,6 +136,12 @@ def _resolve(node: Any, refs: list[Any]) -> list[Any]:
     return [aliases.get(str(ref.name), ref) if not ref.db and not ref.alias else ref for ref in refs]
 
 
+def rows_source(piece: str, *, deleting: bool) -> str:
+    """``FROM <table reference> [WHERE ...]`` of a one-table DELETE or UPDATE, as the snapshot
+    selects its rows ('' when its shape is not the plain one); the estimate asks about the same."""
+    return _source(_modifiers_blanked(piece), deleting=deleting)
+
+
 def _source(piece: str, *, deleting: bool) -> str:
     """``FROM <table reference> [WHERE ...]`` cut from the statement's own text, or '' when its
     shape is not the plain one (then the whole table is saved)."""

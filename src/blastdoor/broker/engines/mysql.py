@@ -55,7 +55,13 @@ class MySQL:
         return planned.parts
 
     def estimate(self, text: str) -> list[RowEstimate]:
-        return []
+        from blastdoor.broker.mysql_estimate import estimate
+
+        try:
+            target = self.server
+        except BrokerError:
+            return []  # a URL that cannot be read gets no estimate; running it says why
+        return estimate(target, text)
 
     def run(self, text: str, *, tags: Mapping[str, str], scrubber: Scrubber, out: BinaryIO,
             guard_key: Callable[[str], str]) -> SqlOutcome:  # fmt: skip
