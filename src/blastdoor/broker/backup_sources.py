@@ -1,4 +1,4 @@
-"""Backups kept in AWS: pg_dump files in an S3 bucket, and RDS snapshots.
+"""Backups kept in AWS: dump files (pg_dump, mysqldump) in an S3 bucket, and RDS snapshots.
 
 Where a backup lives decides whether it survives the accident it is for. PocketOS's backups were
 inside the volume that was deleted; the DataTalks.Club ``terraform destroy`` took every automated
@@ -168,7 +168,7 @@ def _newest_version(aws: Profile, s3: Any, bucket: str, prefix: str) -> tuple[di
     except Exception as error:
         raise _failed(aws, f"list the dumps in s3://{bucket}/{prefix}", error) from None
     if newest is None:
-        raise BrokerError(f"no dump in s3://{bucket}/{prefix}", hint="point at the prefix pg_dump uploads go to")
+        raise BrokerError(f"no dump in s3://{bucket}/{prefix}", hint="point at the prefix the dumps are uploaded to")
     return newest, newest["Key"] in markers
 
 

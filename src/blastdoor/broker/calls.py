@@ -288,9 +288,6 @@ class Broker:
         if kind == "rds":
             return backup_sources.rds_proof(holder, where, run=run, max_age_hours=hours)
         engine = self.engine(profile)
-        if engine.name == engines.MYSQL:
-            raise BrokerError(f"profile {profile.name} is a MySQL / MariaDB database, whose dumps Blastdoor cannot verify yet",
-                              hint="verify its RDS snapshots (--dump rds:INSTANCE), or check its dumps by hand")  # fmt: skip
         with tempfile.TemporaryDirectory(dir=self.settings.home, prefix="fetched-backup-") as folder:
             fetched = backup_sources.fetch_s3(holder, where, Path(folder), run=run, read=engine.read_dump) if kind == "s3" else None
             found = fetched.dump if fetched else dumps.newest(Path(where).expanduser(), read=engine.read_dump)

@@ -30,6 +30,7 @@ _LIBPQ = {"host": "PGHOST", "port": "PGPORT", "user": "PGUSER", "password": "PGP
           "dbname": "PGDATABASE", "sslmode": "PGSSLMODE"}  # fmt: skip
 POSTGRES_PREFIXES = SCHEMES[POSTGRESQL]
 DSN_PREFIXES = (*POSTGRES_PREFIXES, *SCHEMES[MYSQL], "sqlite:///")
+PROVEN_PREFIXES = (*POSTGRES_PREFIXES, *SCHEMES[MYSQL])  # databases whose backups backup verify proves
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,10 +70,11 @@ class Profile:
 
     def backup_sources(self) -> list[str]:
         """The profiles whose verified backups a destructive action with this one needs: those it
-        names, else itself when it holds a database URL, else none."""
+        names, else itself when it holds a PostgreSQL or MySQL URL (whose backups ``backup verify``
+        proves), else none."""
         if self.backup_proofs:
             return list(self.backup_proofs)
-        return [self.name] if any(value.startswith(POSTGRES_PREFIXES) for value in self.secrets.values()) else []
+        return [self.name] if any(value.startswith(PROVEN_PREFIXES) for value in self.secrets.values()) else []
 
     def permits(self, found: Effect) -> bool:
         """Whether ``found`` is among the actions this credential exists for."""

@@ -1,6 +1,8 @@
 """MySQL and MariaDB: statements planned with the analysis's MySQL parser (broker/mysql_plan.py),
 run one statement per query (broker/mysql_sql.py), saved and restored as row copies in the
-``blastdoor_snapshots`` database and ``mysqldump`` files (broker/mysql_snapshot.py). Its programs
+``blastdoor_snapshots`` database and ``mysqldump`` files (broker/mysql_snapshot.py), estimated by
+the optimizer (broker/mysql_estimate.py), and backups proven by restoring a ``mysqldump`` into a
+throwaway database (broker/mysql_backup.py). Its programs
 read the connection, password included, from an option file of mode 0600 in a private temporary
 folder that is removed after the run (broker/mysql_connect.py).
 """
@@ -38,8 +40,10 @@ def engine(url: str) -> MySQL:
 class MySQL:
     name = MYSQL
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str = "", *, server: Server | None = None) -> None:
         self.url = url
+        if server is not None:
+            self.__dict__["server"] = server  # given, not read from the URL
 
     @cached_property
     def server(self) -> Server:
@@ -85,11 +89,19 @@ class MySQL:
         return mysql_snapshot.restore(self, snapshots, manifest)
 
     def read_dump(self, path: Path) -> Dump:
-        raise _no_dumps()
+        from blastdoor.broker import mysql_backup
+
+        return mysql_backup.read_dump(path)
 
     def verify_backup(self, dump: Dump, *, scratch: Engine | None, tolerance: float, max_age_hours: int,
                       clean: Callable[[str], str]) -> Proof:  # fmt: skip
-        raise _no_dumps()
+        from blastdoor.broker import mysql_backup
+
+        if scratch is not None and not isinstance(scratch, MySQL):
+            raise BrokerError(f"the scratch profile is a {scratch.name} database, not a MySQL / MariaDB one",
+                              hint="name a profile on a MySQL or MariaDB server with --scratch-profile")  # fmt: skip
+        return mysql_backup.verify(self, dump, scratch=scratch.server if scratch else None, tolerance=tolerance,
+                                   max_age_hours=max_age_hours, clean=clean)  # fmt: skip
 
     def tool(self, names: Sequence[str], args: Sequence[str], *, doing: str, stdin: IO[bytes] | None = None,
              timeout: float = client_tools.TOOL_SECONDS) -> client_tools.Ran:  # fmt: skip
@@ -98,7 +110,3 @@ class MySQL:
             options = self.server.option_file(Path(folder), program=program)
             return client_tools.run(program, [f"--defaults-file={options}", *args], doing=doing, stdin=stdin, timeout=timeout)
 
-
-def _no_dumps() -> BrokerError:
-    return BrokerError("this is a MySQL / MariaDB database, whose dumps Blastdoor cannot verify yet",
-                       hint="verify its RDS snapshots (--dump rds:INSTANCE), or check its dumps by hand")  # fmt: skip
