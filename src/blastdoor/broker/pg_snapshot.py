@@ -181,15 +181,17 @@ def _gone(db: Any, table: str) -> bool:
 
 
 def _rows_digest(db: Any, copy: str) -> str:
-    """A digest of a row copy's rows, in no particular order: the sha256 of each row's md5 (as text,
-    in fixed settings so another session prints the same), sorted. Duplicate rows count."""
+    """A digest of a row copy's rows in no particular order: the sha256 of its rows' sha256s (each
+    row as text, printed in fixed settings so another session prints it the same), sorted as bytes.
+    Duplicate rows count."""
     from psycopg import sql
 
     with db.transaction():
         for setting, value in _TEXT_SETTINGS:
             db.execute("SELECT set_config(%s, %s, true)", (setting, value))
-        digest = db.execute(sql.SQL("SELECT encode(sha256(convert_to(coalesce(string_agg(md5(t::text), '' ORDER BY "
-                                    "md5(t::text)), ''), 'UTF8')), 'hex') FROM {} AS t").format(_qualified(copy))).fetchone()[0]  # fmt: skip
+        digest = db.execute(sql.SQL("SELECT encode(sha256(coalesce(string_agg(h, '' ORDER BY h), '')), 'hex') FROM "
+                                    "(SELECT sha256(convert_to(t::text, 'UTF8')) AS h FROM {} AS t) AS rows").format(
+                                        _qualified(copy))).fetchone()[0]  # fmt: skip
     return f"sha256:{digest}"
 
 
