@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from blastdoor.analyze.sql import findings
+from blastdoor.analyze.sql import findings, split_statements
 from tests.conftest import decide
 
 
@@ -61,3 +61,39 @@ def test_mysql_runs_what_its_executable_comments_hold() -> None:
 def test_a_hash_is_an_operator_in_postgresql_not_a_comment() -> None:
     found = findings("DELETE FROM t WHERE id = 1 # 1; COMMIT; DROP TABLE users")
     assert [f.verb.value for f in found] == ["delete", "execute", "destroy"]
+
+
+@pytest.mark.parametrize(("text", "pieces"), [
+    ("SELECT 'it\\'s; DROP TABLE kv; --'", ["SELECT 'it\\'s; DROP TABLE kv; --'"]),  # one literal
+    ("SELECT \"a\\\"; b\"; DELETE FROM t", ["SELECT \"a\\\"; b\"", "DELETE FROM t"]),
+    ("DELETE FROM t WHERE a = 'x\\\\'; DROP TABLE u", ["DELETE FROM t WHERE a = 'x\\\\'", "DROP TABLE u"]),  # \\ ends at the quote
+    ("SELECT 'it''s; fine'; SELECT 2", ["SELECT 'it''s; fine'", "SELECT 2"]),
+    ("SELECT `a\\`; DROP TABLE t", ["SELECT `a\\`", "DROP TABLE t"]),  # no escapes in backquotes
+    ("SELECT 1--1; DROP TABLE t", ["SELECT 1--1", "DROP TABLE t"]),  # -- without a space is two minus signs
+    ("SELECT 1 -- no; DROP TABLE t\n; SELECT 2", ["SELECT 1 -- no; DROP TABLE t", "SELECT 2"]),
+    ("SELECT 1 # no; DROP TABLE t\n; SELECT 2", ["SELECT 1 # no; DROP TABLE t", "SELECT 2"]),
+    ("SELECT $a$; DROP TABLE t; $a$", ["SELECT $a$", "DROP TABLE t", "$a$"]),  # $ quotes nothing in MySQL
+    ("SELECT 1; # done\n-- really", ["SELECT 1"]),  # comments alone are no statement
+])  # fmt: skip
+def test_mysql_text_is_cut_where_the_server_cuts_it(text: str, pieces: list[str]) -> None:
+    assert split_statements(text, mysql=True) == pieces
+
+
+def test_the_session_sql_mode_changes_where_mysql_cuts() -> None:
+    text = "SELECT 'a\\'; DELETE FROM t; SELECT '"
+    assert split_statements(text, mysql=True) == [text]
+    assert split_statements(text, mysql=True, sql_mode="STRICT_TRANS_TABLES,NO_BACKSLASH_ESCAPES") == [
+        "SELECT 'a\\'", "DELETE FROM t", "SELECT '"]  # fmt: skip
+    quoted = 'SELECT "a\\"; DROP TABLE t; --"'
+    assert split_statements(quoted, mysql=True) == [quoted]
+    assert split_statements(quoted, mysql=True, sql_mode="ANSI_QUOTES") == ['SELECT "a\\"', "DROP TABLE t", '--"']
+    # PostgreSQL: standard strings, dollar quotes, and -- always a comment
+    assert split_statements("SELECT 'a\\'; SELECT $x$;$x$; SELECT 1--1") == ["SELECT 'a\\'", "SELECT $x$;$x$", "SELECT 1--1"]
+
+
+def test_a_backslash_escaped_quote_does_not_hide_a_statement_from_the_judge() -> None:
+    # the whole text is one literal for the server, and for the judge
+    assert [f.verb.value for f in findings("SELECT 'it\\'s; DROP TABLE users; --'", dialect="mysql")] == ["read"]
+    # here the literal ends at \\' and the DROP is a statement of its own: judged
+    found = findings("SELECT 'x\\\\'; DROP TABLE users", dialect="mysql")
+    assert [f.verb.value for f in found] == ["read", "destroy"]

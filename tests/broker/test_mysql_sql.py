@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -93,10 +94,10 @@ def test_reads_print_rows_and_what_mysql_commits_on_its_own_is_reported(
     done = cli(env, "sql", "--profile", "dev-my", "--", "SELECT k, v FROM kv ORDER BY k # the keys\n; SELECT 'it''s;' AS said, NULL AS n")
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["k\tv", "a\t1", "b;c\t2", "(2 rows)", "said\tn", "it's;\tNULL", "(1 row)"]
-    # the text is cut where the analysis cuts it, which does not read backslash escapes: a piece cut
-    # inside a string is a syntax error for the server, so nothing runs that was not judged
-    escaped = cli(env, "sql", "--profile", "dev-my", "--", "SELECT 'it\\'s; DROP TABLE kv; --'")
-    assert escaped.returncode == 1 and "syntax" in escaped.stderr
+    # the text is cut where the server cuts it: a backslash escapes a quote, -- needs a space after it
+    escaped = cli(env, "sql", "--profile", "dev-my", "--", "SELECT 'it\\'s; DROP TABLE kv; --' AS said; SELECT 1--1 AS two")
+    assert escaped.returncode == 0, escaped.stderr
+    assert escaped.stdout.splitlines() == ["said", "it's; DROP TABLE kv; --", "(1 row)", "two", "2", "(1 row)"]
     assert mysql_query(mysql_database, "SELECT count(*) FROM kv") == [(2,)]
     # a failing statement rolls back the ones before it, when nothing committed on its own
     failed = cli(env, "sql", "--profile", "dev-my", "--", "UPDATE kv SET v = 10 WHERE k = 'a'; SELECT * FROM nowhere")
@@ -234,14 +235,16 @@ def test_a_lost_connection_is_reported_with_what_is_known(env: dict[str, str], i
     ("wrong-password", "Access denied"),
     ("closed-port", "cannot connect"),
     ("missing-database", "_gone"),
-    ("tls-parameter", "parameters Blastdoor does not read: ssl-mode"),
+    ("unknown-parameter", "parameters Blastdoor does not read: sslmode"),
+    ("tls-file", "cannot read the TLS files"),
 ])  # fmt: skip
 def test_errors_never_carry_the_secret(env: dict[str, str], isolated_home: Path, mysql_database: str,
                                        broken: str, message: str) -> None:  # fmt: skip
     wrong = "Wr0ng-" + SECRET[::-1]
     url = {"syntax": mysql_database, "wrong-password": mysql_database.replace(SECRET, wrong),
            "closed-port": re.sub(r":\d+/", ":1/", mysql_database), "missing-database": mysql_database + "_gone",
-           "tls-parameter": mysql_database + "?ssl-mode=REQUIRED"}[broken]  # fmt: skip
+           "unknown-parameter": mysql_database + "?sslmode=require",  # PostgreSQL's spelling
+           "tls-file": mysql_database + "?ssl_ca=/nonexistent/ca.pem"}[broken]  # fmt: skip
     add_profile(env, "dev-my", scope="development", allow=["*"], values={"DATABASE_URL": url})
     done = cli(env, "sql", "--profile", "dev-my", "--", "SELEC oops" if broken == "syntax" else "SELECT 1")
     assert done.returncode == 1 and message in done.stderr, done.stderr
@@ -271,8 +274,112 @@ def test_the_snapshot_is_checked_before_anything_is_restored(env: dict[str, str]
     assert mysql_query(mysql_database, "SELECT count(*) FROM `company list`") == [(0,)]
 
 
-def test_backup_verify_says_it_cannot_read_mysql_dumps_yet(env: dict[str, str], isolated_home: Path, tmp_path: Path) -> None:
+def test_backup_verify_of_an_empty_folder_is_one_line(env: dict[str, str], isolated_home: Path, tmp_path: Path) -> None:
     add_profile(env, "shop", scope="production", allow=["read"], values={"DATABASE_URL": f"mariadb://shop:{SECRET}@db.internal/shop"})
     done = cli(env, "backup", "verify", "--profile", "shop", "--dump", str(tmp_path))
-    assert done.returncode == 1 and "cannot verify yet" in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 1 and "no dump in" in done.stderr and "Traceback" not in done.stderr, done.stderr
     assert SECRET not in done.stderr + ledger_bytes(isolated_home).decode("latin-1")
+
+
+def test_a_session_that_would_cut_the_text_elsewhere_runs_none_of_it() -> None:
+    from blastdoor.broker.mysql_sql import as_served
+
+    text = "SELECT 'a\\'; DELETE FROM t; SELECT '"
+    assert as_served(text, "STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION") == [text]
+    assert as_served(text, "STRICT_TRANS_TABLES,NO_BACKSLASH_ESCAPES") == []
+    assert as_served("SELECT 'plain'; DELETE FROM t", "NO_BACKSLASH_ESCAPES,ANSI_QUOTES") == ["SELECT 'plain'", "DELETE FROM t"]
+
+
+def _ca(folder: Path) -> Path:
+    """A certificate authority of the test's own, which signed no server's certificate."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "blastdoor test CA")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now)
+                   .not_valid_after(now + datetime.timedelta(days=1))
+                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(key, hashes.SHA256()))  # fmt: skip
+    path = folder / "ca.pem"
+    path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+def test_tls_asked_for_in_the_url_is_enforced(env: dict[str, str], isolated_home: Path, mysql_database: str,
+                                              tmp_path: Path) -> None:  # fmt: skip
+    from blastdoor.broker import engines
+    from blastdoor.broker.errors import BrokerError
+    from tests.broker.conftest import MYSQL_BASE
+
+    offered = mysql_query(MYSQL_BASE, "SHOW VARIABLES LIKE 'have_ssl'") == [("have_ssl", "YES")]
+    ca = _ca(tmp_path)
+    urls = {"required": f"{mysql_database}?ssl-mode=REQUIRED", "verify": f"{mysql_database}?ssl_mode=verify_identity&ssl_ca={ca}",
+            "ca-only": f"{mysql_database}?ssl-ca={ca}", "off": f"{mysql_database}?ssl-mode=DISABLED"}  # fmt: skip
+    for name, url in urls.items():
+        add_profile(env, f"dev-{name}", scope="development", allow=["*"], values={"DATABASE_URL": url})
+    required = cli(env, "sql", "--profile", "dev-required", "--", "SHOW STATUS LIKE 'Ssl_cipher'")
+    if offered:  # encrypted: the server names the cipher
+        assert required.returncode == 0 and re.search(r"Ssl_cipher\t\S+", required.stdout), required.stdout + required.stderr
+    else:
+        assert required.returncode == 1 and "SSL is required but the server doesn't support it" in required.stderr
+    for name in ("verify", "ca-only"):  # no server's certificate is signed by this CA: refused either way
+        refused = cli(env, "sql", "--profile", f"dev-{name}", "--", "SELECT 1")
+        assert refused.returncode == 1 and ("SSL is required" in refused.stderr or "CERTIFICATE_VERIFY_FAILED" in refused.stderr), refused.stderr
+        assert SECRET not in refused.stdout + refused.stderr
+    # the command-line programs are held to the same mode through their option file
+    verifying = engines.of(urls["verify"])
+    assert verifying is not None
+    with pytest.raises(BrokerError, match=r"SSL|certificate"):
+        verifying.tool(["mariadb", "mysql"], ["--batch", "-e", "SELECT 1"], doing="ask").checked()
+    # DISABLED: no TLS, and the programs take it too (a table dumped before a DROP, and restored)
+    assert cli(env, "sql", "--profile", "dev-off", "--", "SHOW STATUS LIKE 'Ssl_cipher'").stdout.splitlines()[1] == "Ssl_cipher\t"
+    mysql_query(mysql_database, "CREATE TABLE kept (id int PRIMARY KEY)")
+    mysql_query(mysql_database, "INSERT INTO kept VALUES (1), (2)")
+    add_profile(env, "prod-off", scope="production", allow=["*"], values={"DATABASE_URL": urls["off"]})
+    (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
+    dropped = cli(env, "sql", "--profile", "prod-off", "--", "DROP TABLE kept")
+    assert dropped.returncode == 0, dropped.stderr
+    assert cli(env, "restore", snapshot_of(dropped.stderr)).returncode == 0
+    assert mysql_query(mysql_database, "SELECT count(*) FROM kept") == [(2,)]
+
+
+@pytest.mark.parametrize("query, said", [
+    ("ssl-mode=SOMETIMES", "ssl-mode=SOMETIMES, which MySQL does not have"),
+    ("ssl-ca=ca.pem", "relative path ca.pem"),
+    ("ssl-key=/k.pem", "ssl-key without ssl-cert"),
+    ("ssl-mode=DISABLED&ssl-ca=/ca.pem", "with ssl-mode=DISABLED, which would not check them"),
+    ("ssl-mode=REQUIRED&ssl_mode=DISABLED", "repeated ones"),
+])  # fmt: skip
+def test_tls_options_that_make_no_sense_are_one_line(query: str, said: str) -> None:
+    from blastdoor.broker.errors import BrokerError
+    from blastdoor.broker.mysql_connect import server
+
+    with pytest.raises(BrokerError) as raised:
+        server(f"mysql://app:{SECRET}@db.internal/shop?{query}")
+    assert said in raised.value.message and SECRET not in raised.value.diagnostics()
+
+
+def test_each_kind_of_program_gets_tls_as_it_reads_it(tmp_path: Path) -> None:
+    from blastdoor.broker.mysql_connect import server
+
+    oracle = tmp_path / "mysqldump"
+    oracle.write_text("#!/bin/sh\necho 'mysqldump  Ver 8.0.36 for Linux on x86_64 (MySQL Community Server - GPL)'\n")
+    oracle.chmod(0o700)
+    mariadb = shutil.which("mariadb-dump") or shutil.which("mysqldump")
+    assert mariadb, "the MariaDB or MySQL client programs are needed"
+    for query, mysql_lines, mariadb_lines in (
+        ("ssl-mode=VERIFY_CA&ssl-ca=/etc/ca.pem", ['ssl-mode="VERIFY_CA"', 'ssl-ca="/etc/ca.pem"'],
+         ["ssl", "ssl-verify-server-cert", 'ssl-ca="/etc/ca.pem"']),
+        ("ssl-mode=REQUIRED", ['ssl-mode="REQUIRED"'], ["ssl", "skip-ssl-verify-server-cert"]),
+        ("ssl-mode=DISABLED", ['ssl-mode="DISABLED"'], ["skip-ssl"]),
+        ("", [], []),
+    ):  # fmt: skip
+        target = server(f"mysql://app:{SECRET}@db.internal/shop?{query}" if query else f"mysql://app:{SECRET}@db.internal/shop")
+        for program, expected in ((str(oracle), mysql_lines), (mariadb, mariadb_lines)):
+            written = target.option_file(tmp_path, program=program).read_text().splitlines()
+            assert written[written.index("port=3306") + 1:] == expected, (program, written)

@@ -146,7 +146,7 @@ def test_a_crash_between_snapshot_and_statement_leaves_the_snapshot_recorded(
     (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
     replit_tables(pg_database)
     add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
-    saved = crash_after_snapshot(env, isolated_home, patch="blastdoor.broker.calls.run_sql", profile="prod-db",
+    saved = crash_after_snapshot(env, isolated_home, patch="blastdoor.broker.sql_run.run_sql", profile="prod-db",
                                  statement="DELETE FROM executives WHERE id > 1000")  # fmt: skip
     assert query(pg_database, "SELECT count(*) FROM executives") == [(1206,)]
     assert saved["parts"][0]["rows"] == 206
@@ -206,3 +206,34 @@ def test_exec_hands_psql_the_database_without_naming_it(env: dict[str, str], iso
     dropped = cli(env, "exec", "--profile", "prod-db", "--", "psql", "-c", "DROP TABLE companies")
     assert dropped.returncode == 5 and "broker.out-of-purpose" in dropped.stderr
     assert query(pg_database, "SELECT count(*) FROM companies") == [(1196,)]
+
+
+def test_every_saved_part_is_checked_before_anything_is_restored(env: dict[str, str], isolated_home: Path, pg_database: str) -> None:
+    import json
+
+    (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
+    replit_tables(pg_database)
+    add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
+    done = cli(env, "sql", "--profile", "prod-db", "--", "DELETE FROM executives WHERE id < 10; TRUNCATE companies")
+    assert done.returncode == 0, done.stderr
+    snapshot = re.search(r"Snapshot (s-[0-9a-f]{12})", done.stderr).group(1)  # type: ignore[union-attr]
+    manifest = json.loads((isolated_home / "snapshots" / f"{snapshot}.json").read_text())
+    rows, dump = manifest["parts"]
+    assert rows["sha256"].startswith("sha256:") and dump["sha256"].startswith("sha256:")
+    # the second part (restored first) tampered with: nothing is restored, not even the first part
+    saved = Path(dump["file"]).read_bytes()
+    Path(dump["file"]).write_bytes(saved[:-1] + bytes([saved[-1] ^ 1]))
+    refused = cli(env, "restore", snapshot)
+    assert refused.returncode == 1 and "changed since it was saved" in refused.stderr and "nothing was restored" in refused.stderr
+    assert query(pg_database, "SELECT count(*) FROM executives UNION ALL SELECT count(*) FROM companies") == [(1197,), (0,)]
+    # the first part (restored last) tampered with: the second is not put back either
+    Path(dump["file"]).write_bytes(saved)
+    query(pg_database, f"UPDATE {rows['copy']} SET name = 'forged' WHERE id = 1")
+    refused = cli(env, "restore", snapshot)
+    assert refused.returncode == 1 and "changed since they were taken" in refused.stderr, refused.stderr
+    assert query(pg_database, "SELECT count(*) FROM executives UNION ALL SELECT count(*) FROM companies") == [(1197,), (0,)]
+    assert [e["result"] for e in entries(isolated_home) if e["type"] == "restore"] == ["refused", "refused"]
+    query(pg_database, f"UPDATE {rows['copy']} SET name = 'exec 1' WHERE id = 1")  # as it was: the digest agrees again
+    restored = cli(env, "restore", snapshot)
+    assert restored.returncode == 0, restored.stderr
+    assert query(pg_database, "SELECT count(*) FROM executives UNION ALL SELECT count(*) FROM companies") == [(1206,), (1196,)]

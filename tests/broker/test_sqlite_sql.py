@@ -7,8 +7,14 @@ import re
 import sqlite3
 from pathlib import Path
 
+import pytest
+
+from blastdoor.broker.profile import Profile
+from blastdoor.broker.vault import Vault
+from blastdoor.config import Settings
+from blastdoor.model import Scope
 from tests.broker.conftest import add_profile, cli, entries
-from tests.broker.test_sql import approve
+from tests.broker.test_sql import ALLOW_DESTROY, approve
 
 
 def _database(path: Path) -> str:
@@ -60,7 +66,63 @@ def test_a_destructive_statement_on_production_is_held_saved_and_restorable(
 
 
 def test_a_missing_database_file_is_one_line_and_never_created(env: dict[str, str], tmp_path: Path) -> None:
-    add_profile(env, "gone", scope="development", allow=["*"], values={"DATABASE_URL": f"sqlite:///{tmp_path}/none.db"})
+    add_profile(env, "gone", scope="development", allow=["*"], values={"DATABASE_URL": f"sqlite:///{tmp_path}/none.db"})  # four slashes
     done = cli(env, "sql", "--profile", "gone", "--", "SELECT 1")
     assert done.returncode == 1 and "does not exist" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "none.db").exists()
+
+
+def test_a_saved_copy_that_changed_is_not_restored(env: dict[str, str], isolated_home: Path, tmp_path: Path) -> None:
+    path = tmp_path / "prod.db"
+    (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
+    add_profile(env, "prod-lite", scope="production", allow=["*"], values={"DATABASE_URL": _database(path)})
+    done = cli(env, "sql", "--profile", "prod-lite", "--", "DELETE FROM users WHERE id > 1")
+    assert done.returncode == 0, done.stderr
+    snapshot = re.search(r"Snapshot (s-[0-9a-f]{12})", done.stderr).group(1)  # type: ignore[union-attr]
+    copy = isolated_home / "snapshots" / f"{snapshot}.sqlite3"
+    with sqlite3.connect(copy) as db:
+        db.execute("UPDATE users SET name = 'forged' WHERE id = 2")
+    db.close()
+    refused = cli(env, "restore", snapshot)
+    assert refused.returncode == 1 and "changed since it was saved" in refused.stderr and "nothing was restored" in refused.stderr
+    assert _names(path) == ["ada"]
+    copy.unlink()
+    gone = cli(env, "restore", snapshot)
+    assert gone.returncode == 1 and "is gone" in gone.stderr and _names(path) == ["ada"]
+
+
+def test_a_relative_path_is_stored_absolute_when_the_profile_is_added(env: dict[str, str], isolated_home: Path,
+                                                                      tmp_path: Path) -> None:  # fmt: skip
+    (tmp_path / "app").mkdir()
+    _database(tmp_path / "app" / "data.db")
+    added = cli(env, "profile", "add", "dev-lite", "--scope", "development", "--purpose", "tests", "--allow", "*",
+                "--secret", "DATABASE_URL", stdin="sqlite:///app/data.db\n", cwd=tmp_path)  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    absolute = tmp_path / "app" / "data.db"
+    assert f"DATABASE_URL: the relative SQLite path in sqlite:///app/data.db is stored as the absolute {absolute}" in added.stdout
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = cli(env, "sql", "--profile", "dev-lite", "--", "SELECT count(*) AS n FROM users", cwd=elsewhere)
+    assert done.returncode == 0 and done.stdout.splitlines()[1] == "3", done.stderr
+    assert Vault.of(Settings.resolve(home=str(isolated_home))).get("dev-lite").dsn() == f"sqlite:///{absolute}"
+
+
+@pytest.mark.parametrize("url, said", [
+    ("sqlite://db.internal/app.db", "names the host 'db.internal'"),
+    ("sqlite:///app.db?mode=ro", "has options"),
+    ("sqlite:///", "names no file"),
+])  # fmt: skip
+def test_a_sqlite_url_that_cannot_be_read_is_refused_when_stored(env: dict[str, str], url: str, said: str) -> None:
+    added = cli(env, "profile", "add", "bad", "--scope", "development", "--purpose", "tests", "--secret", "DATABASE_URL",
+                stdin=url + "\n")  # fmt: skip
+    assert added.returncode == 1 and said in added.stderr and "sqlite:////absolute/path.db" in added.stderr, added.stderr
+
+
+def test_a_stored_relative_path_is_refused_not_guessed(env: dict[str, str], isolated_home: Path, tmp_path: Path) -> None:
+    # a profile stored before relative paths were made absolute: sqlite:///srv/app.db once meant /srv/app.db here
+    stored = Profile(name="old-lite", scope=Scope.DEVELOPMENT, purpose="tests", allow=("*",),
+                     secrets={"DATABASE_URL": "sqlite:///srv/app.db"})  # fmt: skip
+    Vault.of(Settings.resolve(home=str(isolated_home))).add(stored)
+    done = cli(env, "sql", "--profile", "old-lite", "--", "SELECT 1", cwd=tmp_path)
+    assert done.returncode == 1 and "names the relative path srv/app.db" in done.stderr, done.stderr
+    assert "sqlite:////srv/app.db if /srv/app.db is meant" in done.stderr

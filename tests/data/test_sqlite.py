@@ -228,14 +228,14 @@ def test_disable_leaves_nothing_behind(env: dict[str, str], app_db: Path) -> Non
 
 
 @pytest.mark.parametrize(("address", "message"), [
-    ("sqlite:///nowhere/app.db", "no SQLite database at nowhere/app.db"),
+    ("sqlite:///nowhere/app.db", "no SQLite database at {tmp}/nowhere/app.db"),  # relative to the working folder
     ("notes.txt", "neither a PostgreSQL URL nor a SQLite file"),
     ("sqlite:///notes.txt", "notes.txt is not a SQLite database"),
 ])  # fmt: skip
 def test_bad_addresses_get_one_line(env: dict[str, str], tmp_path: Path, address: str, message: str) -> None:
     (tmp_path / "notes.txt").write_text("not a database\n" * 10)
     done = cli(env, "data", "history", "--dsn", address, "--since", "1h", cwd=tmp_path)
-    assert done.returncode == 1 and message in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == 1 and message.format(tmp=tmp_path) in done.stderr and "Traceback" not in done.stderr
 
 
 def test_unknown_tables_and_unenabled_databases(env: dict[str, str], app_db: Path) -> None:

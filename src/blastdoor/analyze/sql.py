@@ -179,9 +179,17 @@ def client_commands(text: str) -> bool:
     return _split_meta(text)[0] != "\n".join(text.splitlines())
 
 
-def split_statements(sql: str, *, hash_comments: bool = False) -> list[str]:
-    """Statements split on ``;`` outside quotes, dollar quotes and comments (``#`` starts a
-    comment only where ``hash_comments`` says so: MySQL; in PostgreSQL it is an operator)."""
+def split_statements(sql: str, *, mysql: bool = False, sql_mode: str = "") -> list[str]:
+    """Statements split on ``;`` outside quotes, comments and dollar quotes, as PostgreSQL reads
+    them; with ``mysql``, as MySQL's and MariaDB's lexer reads them (``sql_mode`` is the session's,
+    default MySQL's): ``#`` starts a comment, ``--`` only when a space or control character follows
+    it, a backslash escapes the next character in ``'...'`` and ``"..."`` (not with
+    ``NO_BACKSLASH_ESCAPES``), ``"..."`` is an identifier with ``ANSI_QUOTES``, and ``$`` quotes
+    nothing. A piece holding only comments is no statement."""
+    modes = {flag.strip().upper() for flag in sql_mode.split(",")}
+    escapes = "'\"" if mysql and "NO_BACKSLASH_ESCAPES" not in modes else ""
+    if "ANSI_QUOTES" in modes:
+        escapes = escapes.replace('"', "")
     parts: list[str] = []
     buf: list[str] = []
     i, n = 0, len(sql)
@@ -189,15 +197,14 @@ def split_statements(sql: str, *, hash_comments: bool = False) -> list[str]:
         ch = sql[i]
         end = i + 1
         if ch in "'\"`":
-            end = sql.find(ch, i + 1)
-            end = n if end < 0 else end + 1
-        elif sql.startswith("--", i) or (hash_comments and ch == "#"):
+            end = _quoted_end(sql, i, escapes=ch in escapes)
+        elif _comment_start(sql, i, mysql=mysql):
             end = sql.find("\n", i)
             end = n if end < 0 else end
         elif sql.startswith("/*", i):
             end = sql.find("*/", i + 2)
             end = n if end < 0 else end + 2
-        elif ch == "$" and (tag := re.match(r"\$[A-Za-z_]*\$", sql[i:])):
+        elif ch == "$" and not mysql and (tag := re.match(r"\$[A-Za-z_]*\$", sql[i:])):
             close = sql.find(tag.group(0), i + len(tag.group(0)))
             end = n if close < 0 else close + len(tag.group(0))
         elif ch == ";":
@@ -208,10 +215,37 @@ def split_statements(sql: str, *, hash_comments: bool = False) -> list[str]:
         buf.append(sql[i:end])
         i = end
     parts.append("".join(buf))
-    return [p.strip() for p in parts if strip_comments(p).strip()]
+    return [p.strip() for p in parts if strip_comments(p, mysql=mysql).strip()]
 
 
-def strip_comments(sql: str) -> str:
+def _quoted_end(sql: str, start: int, *, escapes: bool) -> int:
+    """Where the quoted text opening at ``start`` ends (after its closing quote; the text's end
+    when it has none). A doubled quote stands for itself; with ``escapes``, so does a quote after a
+    backslash."""
+    quote, i, n = sql[start], start + 1, len(sql)
+    while i < n:
+        if escapes and sql[i] == "\\":
+            i += 2
+        elif sql[i] != quote:
+            i += 1
+        elif sql.startswith(quote * 2, i):
+            i += 2
+        else:
+            return i + 1
+    return n
+
+
+def _comment_start(sql: str, i: int, *, mysql: bool) -> bool:
+    """Whether a line comment starts at ``i``: ``--`` (in MySQL only before a space, a control
+    character or the end), or MySQL's ``#``."""
+    if sql.startswith("--", i):
+        return not mysql or i + 2 >= len(sql) or sql[i + 2].isspace() or ord(sql[i + 2]) < 32
+    return mysql and sql[i] == "#"
+
+
+def strip_comments(sql: str, *, mysql: bool = False) -> str:
+    if mysql:
+        return re.sub(r"--(?=[\s\x00-\x1f]|$)[^\n]*|#[^\n]*|/\*.*?\*/", " ", sql, flags=re.DOTALL)
     return re.sub(r"--[^\n]*|/\*.*?\*/", " ", sql, flags=re.DOTALL)
 
 

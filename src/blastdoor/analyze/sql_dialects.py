@@ -74,7 +74,7 @@ def findings(sql: str, dialect: str) -> list[Finding]:
     if mysql:  # MySQL runs what its /*! ... */ comments hold: read it as it runs
         sql = _EXECUTABLE.sub(r" \1 ", sql)
     out: list[Finding] = []
-    for statement in split_statements(sql, hash_comments=mysql):
+    for statement in split_statements(sql, mysql=mysql):
         if dialect in _LONE_NAME_CALLS and lone_word(statement):
             out.append(finding(Verb.EXECUTE_UNKNOWN, f"run the stored procedure {statement.strip()[:60]} "
                                "(a lone name at the start of a batch runs it)", _GONE))  # fmt: skip

@@ -29,7 +29,7 @@ class RowEstimate:
     action: str  # delete, update, empty, drop
     table: str
     rows: int
-    how: str  # "planner" (an estimate, shown as ~N) or "count" (exact)
+    how: str  # "planner" or "statistics" (estimates, shown as ~N), "examined" (an upper bound, "up to N") or "count" (exact)
 
 
 def estimate(dsn: str, sql: str, *, timeout_ms: int = TIMEOUT_MS) -> list[RowEstimate]:
@@ -66,7 +66,7 @@ def annotate(effects: Sequence[Effect], estimates: Sequence[RowEstimate]) -> lis
             out.append(found)
             continue
         rows = sum(e.rows for e in mine)
-        words = "; ".join(f"would {_WORDS[e.action]} {'' if e.how == 'count' else '~'}{e.rows:,} rows "
+        words = "; ".join(f"would {_WORDS[e.action]} {_ABOUT.get(e.how, '~')}{e.rows:,} rows "
                           f"{'from' if e.action != 'update' else 'in'} {e.table}" for e in mine)  # fmt: skip
         out.append(replace(found, detail=f"{found.detail} ({words})", blast=replace(found.blast or Blast(), rows=rows)))
     return out
@@ -74,6 +74,7 @@ def annotate(effects: Sequence[Effect], estimates: Sequence[RowEstimate]) -> lis
 
 _VERBS = {"delete": (Verb.DELETE,), "update": (Verb.MODIFY,), "empty": (Verb.DELETE, Verb.DESTROY), "drop": (Verb.DESTROY, Verb.DELETE)}
 _WORDS = {"delete": "delete", "update": "change", "empty": "empty out", "drop": "drop"}
+_ABOUT = {"count": "", "examined": "up to "}  # else "~": an estimate
 
 
 def _names(table: str, detail: str) -> bool:

@@ -6,8 +6,9 @@ Data flow of one brokered call (``blastdoor exec|sql --profile NAME``)::
     argv or SQL ─► judging.py: analyze → scope from the profile → policy → purpose → approvals
                                    │ allow
                                    ▼
-              sql_run.py: snapshot.py first when the statement destroys data, then run in one
-              transaction  ·  exec_run.py: the program, with only its profile's secrets added
+              engines/: the database's engine (PostgreSQL, MySQL / MariaDB, SQLite) saves what
+              the statement destroys (snapshot.py keeps the manifests), then runs it
+              ·  exec_run.py: the program, with only its profile's secrets added
                                    │
                                    ▼
               scrub.py on everything the child prints  ·  ledger: decision, snapshot, outcome

@@ -1,4 +1,4 @@
-"""Backups kept in AWS: pg_dump files in an S3 bucket, and RDS snapshots.
+"""Backups kept in AWS: dump files (pg_dump, mysqldump) in an S3 bucket, and RDS snapshots.
 
 Where a backup lives decides whether it survives the accident it is for. PocketOS's backups were
 inside the volume that was deleted; the DataTalks.Club ``terraform destroy`` took every automated
@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from blastdoor.broker import aws_sts, dumps
+from blastdoor.broker import aws_sts
 from blastdoor.broker.backup_verify import Proof, too_old
 from blastdoor.broker.dumps import Dump
 from blastdoor.broker.errors import BrokerError
@@ -54,8 +55,8 @@ class Fetched:
     problems: list[str] = field(default_factory=list)
 
 
-def fetch_s3(aws: Profile, where: str, folder: Path, *, run: str) -> Fetched:
-    """Download the newest dump under ``where`` into ``folder``."""
+def fetch_s3(aws: Profile, where: str, folder: Path, *, run: str, read: Callable[[Path], Dump]) -> Fetched:
+    """Download the newest dump under ``where`` into ``folder``, made out by ``read`` (the engine's)."""
     bucket, prefix = _s3_parts(where)
     s3, session = aws_sts.client(aws, "s3", run=run, purpose="backup-verify")
     versioning = _call(aws, f"read the versioning of bucket {bucket}", s3.get_bucket_versioning, Bucket=bucket)
@@ -80,7 +81,7 @@ def fetch_s3(aws: Profile, where: str, folder: Path, *, run: str) -> Fetched:
             handle.write(chunk)
     uploaded = newest["LastModified"].timestamp()
     os.utime(path, (uploaded, uploaded))  # a plain dump's age is its upload time
-    found = dumps.read(path)
+    found = read(path)
     made_from = found.created_from if found.created_from == "archive" else "upload time"
     return Fetched(replace(found, source=f"s3://{bucket}/{key}#{version}", created_from=made_from), facts, problems)
 
@@ -167,7 +168,7 @@ def _newest_version(aws: Profile, s3: Any, bucket: str, prefix: str) -> tuple[di
     except Exception as error:
         raise _failed(aws, f"list the dumps in s3://{bucket}/{prefix}", error) from None
     if newest is None:
-        raise BrokerError(f"no dump in s3://{bucket}/{prefix}", hint="point at the prefix pg_dump uploads go to")
+        raise BrokerError(f"no dump in s3://{bucket}/{prefix}", hint="point at the prefix the dumps are uploaded to")
     return newest, newest["Key"] in markers
 
 

@@ -15,22 +15,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from blastdoor.broker import engines
 from blastdoor.broker.backup_verify import Proof
+from blastdoor.broker.engines import Engine
 from blastdoor.broker.errors import BrokerError
 from blastdoor.broker.exec_run import Outcome, run_program
 from blastdoor.broker.judging import SNAPSHOT_RULE, Judged, judge_brokered
-from blastdoor.broker.mysql_connect import is_mysql
-from blastdoor.broker.profile import POSTGRES_PREFIXES, Profile
+from blastdoor.broker.profile import Profile
 from blastdoor.broker.snapshot import RESTORED, TAKEN, TAKING, Snapshots
 from blastdoor.broker.snapshot_plan import Part
-from blastdoor.broker.sql_run import SqlOutcome, run_sql
-from blastdoor.broker.sqlite_sql import is_sqlite, run_sqlite
+from blastdoor.broker.sql_run import SqlOutcome
 from blastdoor.broker.vault import Vault
 from blastdoor.config import Settings
 from blastdoor.data.target import load_key
 from blastdoor.integrations.service import Runtime
 from blastdoor.ledger.entry import ENTRY_VERSION, now, person_entry
-from blastdoor.model import Action, ActionKind, Context, Scope, Verb
+from blastdoor.model import Action, ActionKind, Context, Scope
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -145,42 +145,32 @@ class Broker:
         return (aws_sts.program_environment(profile, session), profile.secret_values() + session.hidden,
                 session.record)  # fmt: skip
 
-    def sql(self, profile: Profile, text: str, *, caller: Caller, cwd: str, out: BinaryIO) -> SqlResult:
-        from blastdoor.broker import mysql_plan, snapshot_plan
-
-        dsn = profile.dsn()
-        sqlite = is_sqlite(dsn)  # saved whole, so no statement plan is needed (broker/sqlite_sql.py)
-        dialect = "sqlite" if sqlite else "mysql" if is_mysql(dsn) else "postgresql"
-        if dialect == "postgresql" and not dsn.startswith(POSTGRES_PREFIXES):
+    def engine(self, profile: Profile) -> Engine:
+        """The engine of the database ``profile`` reaches (broker/engines/)."""
+        found = engines.of(profile.dsn())
+        if found is None:
             raise BrokerError(f"profile {profile.name} is not a PostgreSQL, MySQL / MariaDB or SQLite database",
                               hint=f"for other databases: blastdoor exec --profile {profile.name} -- CLIENT ...")  # fmt: skip
+        return found
+
+    def sql(self, profile: Profile, text: str, *, caller: Caller, cwd: str, out: BinaryIO) -> SqlResult:
+        engine = self.engine(profile)
         saving = profile.scope is not Scope.DEVELOPMENT
-        planned = None if sqlite else mysql_plan.plan(text) if dialect == "mysql" else snapshot_plan.plan(text)
+        planned = engine.plan(text)
         refuse = ("Blastdoor saves what a statement destroys before it runs with this credential, and cannot here: "
-                  + "; ".join(planned.problems)) if saving and planned and planned.problems else ""  # fmt: skip
-        action = self.action(profile, ActionKind.SQL, text, caller=caller, cwd=cwd, dialect=dialect)
-        judged = judge_brokered(action, profile, self.runtime, refuse=(SNAPSHOT_RULE, refuse),
-                                estimate_with=dsn if dialect == "postgresql" else "")  # fmt: skip
+                  + "; ".join(planned.problems)) if saving and planned.problems else ""  # fmt: skip
+        action = self.action(profile, ActionKind.SQL, text, caller=caller, cwd=cwd, dialect=engine.name)
+        judged = judge_brokered(action, profile, self.runtime, refuse=(SNAPSHOT_RULE, refuse), estimate=engine.estimate)
         entry = self.decision(action, judged, profile, source="broker:sql")
         if not judged.allowed:
             return SqlResult(judged, None)
-        parts = planned.parts if planned else ()
-        # SQLite is saved whole: any change calls for it; PostgreSQL saves the parts the plan names
-        wanted = any(e.verb in (Verb.MODIFY, Verb.DELETE, Verb.DESTROY) for e in judged.decision.effects) if sqlite else bool(parts)
-        snapshot = self._snapshot(profile, action, parts, dsn, request=judged.request) if saving and wanted else ""
+        parts = engine.to_save(planned, judged.decision.effects)
+        snapshot = self._snapshot(profile, action, engine, parts, request=judged.request) if saving and parts else ""
         context = action.context
         tags = {"blastdoor.run_id": context.run_id, "blastdoor.session_id": context.session_id,
                 "blastdoor.request": judged.request, "blastdoor.entry": str(entry), "blastdoor.snapshot_id": snapshot}  # fmt: skip
-        outcome: SqlOutcome
-        if sqlite:
-            outcome = run_sqlite(dsn, text, scrubber=profile.scrubber, out=out)
-        elif dialect == "mysql":
-            from blastdoor.broker.mysql_sql import run_mysql
-
-            outcome = run_mysql(dsn, text, tags=tags, scrubber=profile.scrubber, out=out)
-        else:
-            outcome = run_sql(dsn, text, tags=tags, scrubber=profile.scrubber, out=out,
-                              guard_key=lambda database: load_key(self.settings, database))  # fmt: skip
+        outcome = engine.run(text, tags=tags, scrubber=profile.scrubber, out=out,
+                             guard_key=lambda database: load_key(self.settings, database))  # fmt: skip
         if snapshot:
             self.snapshots.write(self.snapshots.read(snapshot) | {"outcome": outcome.result})
         self.record(profile, action, {"type": "broker-sql", "result": outcome.result, "known": outcome.known,
@@ -189,17 +179,17 @@ class Broker:
                     request=judged.request)  # fmt: skip
         return SqlResult(judged, outcome, snapshot)
 
-    def _snapshot(self, profile: Profile, action: Action, parts: tuple[Part, ...], dsn: str, *, request: str) -> str:
+    def _snapshot(self, profile: Profile, action: Action, engine: Engine, parts: tuple[Part, ...], *, request: str) -> str:
         """Save what the statement will destroy; the snapshot id. Raises (and records) when it cannot."""
         import hashlib
 
         snapshot = f"s-{uuid.uuid4().hex[:12]}"
-        manifest: dict[str, Any] = {"id": snapshot, "profile": profile.name, "state": TAKING, "created": now(),
+        manifest: dict[str, Any] = {"id": snapshot, "profile": profile.name, "kind": engine.name, "state": TAKING, "created": now(),
                                     "run": action.context.run_id, "request": request, "parts": [],
                                     "statement_sha256": "sha256:" + hashlib.sha256(action.input.encode()).hexdigest()}  # fmt: skip
         try:
             self.snapshots.write(manifest)
-            self.snapshots.take(manifest, parts, dsn)
+            engine.take(self.snapshots, manifest, parts)
             manifest["state"] = TAKEN
             digest = self.snapshots.write(manifest)
         except Exception as error:
@@ -231,8 +221,20 @@ class Broker:
             raise BrokerError(f"the broker stopped before the statement of snapshot {snapshot} reported back",
                               hint=f"check whether it ran; if it did, blastdoor restore {snapshot} --force")  # fmt: skip
         profile = self.vault.get(str(manifest.get("profile", "")))
+        engine = self.engine(profile)
+        taken_on = manifest.get("kind") or engines.POSTGRESQL  # manifests without a kind are PostgreSQL's
+        if taken_on != engine.name:
+            raise BrokerError(f"snapshot {snapshot} was taken on a {taken_on} database, and profile {profile.name} now "
+                              f"reaches a {engine.name} one", hint=f"restore it by hand from {self.snapshots.folder}")  # fmt: skip
         try:
-            lines = self.snapshots.restore(manifest, profile.dsn())
+            engine.check(self.snapshots, manifest)  # every part, before any is put back
+        except Exception as error:
+            message = profile.scrubber.text(getattr(error, "message", str(error)))
+            self.runtime.record(profile.scrubber.value(person_entry("restore", snapshot=snapshot, result="refused", error=message)))
+            raise BrokerError(f"restore of {snapshot} refused: {message}",
+                              hint=getattr(error, "hint", "") or "nothing was restored; fix the cause and retry") from None  # fmt: skip
+        try:
+            lines = engine.restore(self.snapshots, manifest)
         except Exception as error:
             message = profile.scrubber.text(getattr(error, "message", str(error)))
             self.runtime.record(profile.scrubber.value(person_entry("restore", snapshot=snapshot, result="failed", error=message)))
@@ -278,20 +280,18 @@ class Broker:
         import tempfile
         from pathlib import Path
 
-        from blastdoor.broker import backup_sources, backup_verify, dumps
+        from blastdoor.broker import backup_sources, dumps
 
         run = f"backup-verify-{uuid.uuid4().hex[:12]}"
         hours = self.settings.backup_max_age_hours
         kind = backup_sources.kind(where)
         if kind == "rds":
             return backup_sources.rds_proof(holder, where, run=run, max_age_hours=hours)
-        if is_mysql(profile.dsn()):
-            raise BrokerError(f"profile {profile.name} is a MySQL / MariaDB database, whose dumps Blastdoor cannot verify yet",
-                              hint="verify its RDS snapshots (--dump rds:INSTANCE), or check its dumps by hand")  # fmt: skip
+        engine = self.engine(profile)
         with tempfile.TemporaryDirectory(dir=self.settings.home, prefix="fetched-backup-") as folder:
-            fetched = backup_sources.fetch_s3(holder, where, Path(folder), run=run) if kind == "s3" else None
-            found = fetched.dump if fetched else dumps.newest(Path(where).expanduser())
-            proof = backup_verify.verify(profile.dsn(), found, scratch=scratch.dsn() if scratch else "", tolerance=tolerance,
+            fetched = backup_sources.fetch_s3(holder, where, Path(folder), run=run, read=engine.read_dump) if kind == "s3" else None
+            found = fetched.dump if fetched else dumps.newest(Path(where).expanduser(), read=engine.read_dump)
+            proof = engine.verify_backup(found, scratch=self.engine(scratch) if scratch else None, tolerance=tolerance,
                                          max_age_hours=hours, clean=clean)  # fmt: skip
         if fetched is None:
             return proof

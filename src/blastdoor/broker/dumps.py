@@ -17,15 +17,14 @@ writes) is refused.
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 import tarfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from blastdoor.broker import client_tools
 from blastdoor.broker.errors import BrokerError
-from blastdoor.errors import first_line
 from blastdoor.files import sha256_of
 
 CUSTOM, DIRECTORY, TAR, PLAIN = "custom", "directory", "tar", "plain"
@@ -51,16 +50,16 @@ class Dump:
                 "created_from": self.created_from, "sha256": self.sha256, "bytes": self.bytes}  # fmt: skip
 
 
-def newest(where: Path) -> Dump:
+def newest(where: Path, *, read: Callable[[Path], Dump]) -> Dump:
     """The dump ``where`` names: the file or dump folder itself, or the newest dump inside a folder
-    of dumps (by file time; the dump's own creation time is read afterwards)."""
+    of dumps (by file time), as ``read`` (the engine's) makes it out, its creation time included."""
     try:
         if not where.exists():
-            raise BrokerError(f"{where} does not exist", hint="name a pg_dump file or the folder the backups are written to")
+            raise BrokerError(f"{where} does not exist", hint="name a dump file or the folder the backups are written to")
         if where.is_dir() and not (where / "toc.dat").is_file():
             candidates = [p for p in _listed(where) if p.is_file() or (p / "toc.dat").is_file()]
             if not candidates:
-                raise BrokerError(f"no dump in {where}", hint="point --dump at the folder pg_dump writes to, or at one dump file")
+                raise BrokerError(f"no dump in {where}", hint="point --dump at the folder the dumps are written to, or at one dump file")
             where = max(candidates, key=lambda p: p.stat().st_mtime)
     except OSError as error:
         raise BrokerError(f"cannot read {where}: {error.strerror or error}", hint="check the path and its permissions") from None
@@ -68,7 +67,7 @@ def newest(where: Path) -> Dump:
 
 
 def read(path: Path) -> Dump:
-    """What ``path`` is, when it was made and its digest (BrokerError when it is no dump)."""
+    """What PostgreSQL dump ``path`` is, when it was made and its digest (BrokerError when it is none)."""
     try:
         kind = _format(path)
         digest, size = _digest(path)
@@ -82,19 +81,17 @@ def read(path: Path) -> Dump:
 
 def archive_time(path: Path) -> datetime | None:
     """The creation time a custom, tar or directory dump records (``pg_restore -l``)."""
-    program = shutil.which("pg_restore")
-    if program is None:
-        raise BrokerError("pg_restore is not installed, so no dump can be read or restored",
-                          hint="install the PostgreSQL client tools matching the server's version")  # fmt: skip
-    try:
-        done = subprocess.run([program, "--list", str(path)], capture_output=True, text=True, timeout=600, check=False)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        raise BrokerError(f"pg_restore --list failed on {path.name}: {error}", hint="check that it is a pg_dump archive") from None
-    if done.returncode != 0:
-        said = first_line(done.stderr)
-        raise BrokerError(f"{path.name} is not a dump pg_restore can read: {said}",
+    from blastdoor.broker.engines.postgresql import INSTALL
+
+    doing = f"read the dump {path.name}"
+    listed = client_tools.run(client_tools.find(["pg_restore"], doing=doing, install=INSTALL), ["--list", str(path)],
+                              doing=doing, timeout=600)  # fmt: skip
+    if listed.code is None:
+        raise BrokerError(f"pg_restore --list failed on {path.name}: {listed.unfinished}", hint="check that it is a pg_dump archive")
+    if not listed.ok:
+        raise BrokerError(f"{path.name} is not a dump pg_restore can read: {listed.said()}",
                           hint="the file may be truncated or not a pg_dump archive")  # fmt: skip
-    found = _CREATED.search(done.stdout)
+    found = _CREATED.search(listed.stdout.decode("utf-8", "replace"))
     if not found or (found.group(2) or "UTC") not in ("UTC", "GMT", "+00", "Z"):
         return None  # another time zone: fall back to the file time rather than guess
     return datetime.strptime(found.group(1), "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)

@@ -16,12 +16,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from blastdoor.broker import backup_proofs
 from blastdoor.broker.profile import Profile
 from blastdoor.broker.sessions import refusal
 from blastdoor.integrations.service import Runtime
 from blastdoor.model import Action, Decision, DecisionKind, Effect, Scope
+
+if TYPE_CHECKING:
+    from blastdoor.analyze.sql_estimate import RowEstimate
+
+Estimator = Callable[[str], "list[RowEstimate]"]
 
 PURPOSE_RULE = "broker.out-of-purpose"
 SESSION_RULE = "broker.session-refused"
@@ -43,13 +49,14 @@ class Judged:
 
 
 def judge_brokered(action: Action, profile: Profile, runtime: Runtime, *, argv: Sequence[str] = (),
-                   refuse: tuple[str, str] = ("", ""), estimate_with: str = "", adds: Sequence[Effect] = ()) -> Judged:  # fmt: skip
+                   refuse: tuple[str, str] = ("", ""), estimate: Estimator | None = None,
+                   adds: Sequence[Effect] = ()) -> Judged:  # fmt: skip
     """The decision for ``action`` run with ``profile``'s credential. ``refuse`` is a (rule, reason)
     found before judging (a statement the broker cannot snapshot) that makes it a deny;
-    ``estimate_with`` is the database URL to ask how many rows SQL would touch; ``adds`` are
+    ``estimate`` asks the database how many rows SQL would touch (its engine's); ``adds`` are
     effects the text cannot show (what a saved plan file does)."""
     policy = runtime.policy(action.context.cwd or "")
-    decision = runtime.judge(action, policy, enrich=_enrich(estimate_with, action.input, adds),
+    decision = runtime.judge(action, policy, enrich=_enrich(estimate, action.input, adds),
                              place=lambda found: _where(found, profile))  # fmt: skip
     session = refusal(argv) if argv and profile.scope is Scope.PRODUCTION else ""
     outside = [found for found in decision.effects if not profile.permits(found)]
@@ -68,16 +75,16 @@ def judge_brokered(action: Action, profile: Profile, runtime: Runtime, *, argv: 
     return Judged(decision, request, policy.digest)
 
 
-def _enrich(url: str, sql: str, adds: Sequence[Effect]) -> Callable[[list[Effect]], list[Effect]] | None:
-    """The step that adds how many rows ``sql`` would touch, asked of ``url``, and ``adds``."""
-    if not url and not adds:
+def _enrich(estimate: Estimator | None, sql: str, adds: Sequence[Effect]) -> Callable[[list[Effect]], list[Effect]] | None:
+    """The step that adds how many rows ``sql`` would touch (``estimate`` asks), and ``adds``."""
+    if estimate is None and not adds:
         return None
 
     def step(effects: list[Effect]) -> list[Effect]:
-        if url:
-            from blastdoor.analyze.sql_estimate import annotate, estimate
+        if estimate is not None:
+            from blastdoor.analyze.sql_estimate import annotate
 
-            effects = annotate(effects, estimate(url, sql))
+            effects = annotate(effects, estimate(sql))
         return [*effects, *adds]
 
     return step

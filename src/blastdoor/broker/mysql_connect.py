@@ -1,39 +1,31 @@
 """Reaching a MySQL or MariaDB server from a profile's ``mysql://`` / ``mariadb://`` URL.
 
-``mysql://USER:PASSWORD@HOST:PORT/DATABASE?unix_socket=PATH&charset=NAME``: the user, password and
-database are percent-decoded (RFC 3986); the port defaults to 3306. Any other query parameter is
-refused rather than ignored: a URL that asks for TLS (``ssl-mode``, ``ssl_ca`` ...) must never be
-quietly connected without it.
+``mysql://USER:PASSWORD@HOST:PORT/DATABASE?unix_socket=PATH&charset=NAME&ssl-mode=...``: the user,
+password and database are percent-decoded (RFC 3986); the port defaults to 3306. TLS is asked for
+with MySQL's own option names (``ssl-mode``, ``ssl-ca``, ``ssl-cert``, ``ssl-key``; ``_`` or ``-``:
+broker/mysql_tls.py). Any other query parameter is refused rather than ignored: a setting a person
+wrote must never be quietly dropped.
 
 The broker talks to the server with PyMySQL (pure Python). ``mysqldump`` / ``mariadb-dump`` and
 the ``mysql`` / ``mariadb`` client get the connection from an option file of their own
-(``--defaults-file``, mode 0600 in a private temporary folder, removed after the run), never in
+(:meth:`Server.option_file`, passed as ``--defaults-file`` by broker/engines/mysql.py), never in
 argv, where ``ps`` would show the password; that file is also the only one they read, so no
 ``~/.my.cnf`` adds to or changes the connection.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from blastdoor.broker.errors import BrokerError
+from blastdoor.broker.mysql_tls import OPTIONS, Tls
 from blastdoor.errors import error_line, first_line
 
-SCHEMES = ("mysql://", "mariadb://")
-_PARAMETERS = ("unix_socket", "charset")
-TOOL_SECONDS = 3600
+_PARAMETERS = ("unix_socket", "charset", *OPTIONS)
 FIX = "a person stores it again with blastdoor profile add ... --replace"
-
-
-def is_mysql(dsn: str) -> bool:
-    return dsn.lower().startswith(SCHEMES)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,6 +39,7 @@ class Server:
     database: str = ""
     unix_socket: str = ""
     charset: str = "utf8mb4"
+    tls: Tls = field(default_factory=Tls)
 
     def __repr__(self) -> str:
         return f"Server({self.user}@{self.host}:{self.port}/{self.database})"
@@ -63,7 +56,7 @@ class Server:
                                    database=(self.database or None) if database else None,
                                    unix_socket=self.unix_socket or None, charset=self.charset,
                                    client_flag=CLIENT.FOUND_ROWS, autocommit=False, local_infile=False,
-                                   connect_timeout=10, program_name=program)  # fmt: skip
+                                   connect_timeout=10, program_name=program, **self.tls.pymysql())  # fmt: skip
         except pymysql.Error as error:
             raise BrokerError(f"cannot connect to {self.where()}: {describe(error)}",
                               hint="check the profile's URL, and that the server is running") from None  # fmt: skip
@@ -72,14 +65,15 @@ class Server:
         place = self.unix_socket or f"{self.host}:{self.port}"
         return f"MySQL at {place}" + (f" (database {self.database})" if self.database else "")
 
-    def option_file(self, folder: Path) -> Path:
-        """The ``[client]`` option file the command-line tools read instead of any other."""
+    def option_file(self, folder: Path, *, program: str) -> Path:
+        """The ``[client]`` option file ``program`` reads instead of any other."""
         lines = ["[client]", f"user={_quoted(self.user)}", f"password={_quoted(self.password)}",
                  f"default-character-set={self.charset}"]  # fmt: skip
         if self.unix_socket:
             lines += ["protocol=socket", f"socket={_quoted(self.unix_socket)}"]
         else:  # TCP, as PyMySQL uses (the client would take a socket for "localhost")
             lines += ["protocol=tcp", f"host={_quoted(self.host)}", f"port={self.port}"]
+        lines += [f"{name}={_quoted(value)}" if value else name for name, value in self.tls.options(program)]
         path = folder / "client.cnf"
         path.touch(mode=0o600)
         path.write_text("\n".join(lines) + "\n", "utf-8")
@@ -95,18 +89,18 @@ def server(dsn: str) -> Server:
         query = parse_qsl(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query))
     except ValueError:
         raise BrokerError("the profile's MySQL URL cannot be read", hint=FIX) from None
-    options = dict(query)
+    options = {name.replace("_", "-") if name.startswith("ssl") else name: value for name, value in query}
     unknown = sorted(set(options) - set(_PARAMETERS))
     if unknown or len(options) != len(query):
         raise BrokerError(f"the profile's MySQL URL has parameters Blastdoor does not read: {', '.join(unknown) or 'repeated ones'}",
-                          hint=f"it reads only {', '.join(_PARAMETERS)} (TLS options are not read yet; a URL that "
-                          "asks for TLS is refused, not connected without it)")  # fmt: skip
+                          hint=f"it reads {', '.join(_PARAMETERS)} (ssl_* may be written with _); {FIX}")  # fmt: skip
     database = unquote(parts.path.lstrip("/"))
     if "/" in database:
         raise BrokerError("the profile's MySQL URL names a path, not a database", hint="store it as mysql://USER:PASSWORD@HOST:PORT/DATABASE")
     return Server(host=parts.hostname or "localhost", port=port, user=unquote(parts.username or ""),
                   password=unquote(parts.password or ""), database=database,
-                  unix_socket=options.get("unix_socket", ""), charset=options.get("charset") or "utf8mb4")  # fmt: skip
+                  unix_socket=options.get("unix_socket", ""), charset=options.get("charset") or "utf8mb4",
+                  tls=Tls.of(options))  # fmt: skip
 
 
 def describe(error: BaseException) -> str:
@@ -117,32 +111,12 @@ def describe(error: BaseException) -> str:
     return error_line(error)
 
 
-def run_tool(target: Server, names: Sequence[str], args: Sequence[str], *, stdin: IO[bytes] | None = None,
-             doing: str) -> None:  # fmt: skip
-    """Run the first of ``names`` found (``mariadb-dump`` or ``mysqldump`` ...) with ``target``'s
-    option file; BrokerError with its first line of complaint when it fails."""
-    program = next((found for name in names if (found := shutil.which(name))), None)
-    if program is None:
-        raise BrokerError(f"neither {' nor '.join(names)} is installed, so Blastdoor cannot {doing}; nothing ran",
-                          hint="install the MariaDB or MySQL client tools (Debian: mariadb-client)")  # fmt: skip
-    with tempfile.TemporaryDirectory(prefix="blastdoor-mysql-") as folder:
-        options = target.option_file(Path(folder))
-        try:
-            done = subprocess.run([program, f"--defaults-file={options}", *args], stdin=stdin, capture_output=True,
-                                  timeout=TOOL_SECONDS, check=False)  # fmt: skip
-        except (OSError, subprocess.TimeoutExpired) as error:
-            raise BrokerError(f"{Path(program).name} could not {doing}: {error}", hint="nothing ran after it") from None
-    if done.returncode != 0:
-        said = first_line(done.stderr.decode("utf-8", "replace"), default=f"exit code {done.returncode}")
-        raise BrokerError(f"{Path(program).name} could not {doing}: {said}", hint="nothing ran after it; fix the cause and retry")
-
-
-def dump_tools(version: str) -> tuple[str, str]:
+def dump_programs(version: str) -> tuple[str, str]:
     """The dump tool names to try, the server's own kind first."""
     return ("mariadb-dump", "mysqldump") if "mariadb" in version.lower() else ("mysqldump", "mariadb-dump")
 
 
-def client_tools(version: str) -> tuple[str, str]:
+def client_programs(version: str) -> tuple[str, str]:
     return ("mariadb", "mysql") if "mariadb" in version.lower() else ("mysql", "mariadb")
 
 

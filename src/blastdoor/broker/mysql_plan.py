@@ -55,7 +55,7 @@ def plan(text: str) -> Plan:
         problems.append("it holds client commands (DELIMITER, \\g, \\ or . lines) that the server would read as SQL")
     if _EXECUTABLE.search(text):
         problems.append("it holds /*! ... */ comments, which MySQL runs or skips by server version; write them as plain SQL")
-    pieces = split_statements(text, hash_comments=True)
+    pieces = split_statements(text, mysql=True)
     return combined([_piece(piece, index) for index, piece in enumerate(pieces)], safe_before=_SAFE_BEFORE, problems=problems)
 
 
@@ -134,6 +134,12 @@ def _resolve(node: Any, refs: list[Any]) -> list[Any]:
 
     aliases = {str(t.alias): t for t in node.find_all(exp.Table) if t.alias}
     return [aliases.get(str(ref.name), ref) if not ref.db and not ref.alias else ref for ref in refs]
+
+
+def rows_source(piece: str, *, deleting: bool) -> str:
+    """``FROM <table reference> [WHERE ...]`` of a one-table DELETE or UPDATE, as the snapshot
+    selects its rows ('' when its shape is not the plain one); the estimate asks about the same."""
+    return _source(_modifiers_blanked(piece), deleting=deleting)
 
 
 def _source(piece: str, *, deleting: bool) -> str:

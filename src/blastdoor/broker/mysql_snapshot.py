@@ -6,7 +6,7 @@ the application's database; ``CHECKSUM TABLE ... EXTENDED`` of the copy is its d
 and databases go to ``mysqldump`` / ``mariadb-dump`` files in ``HOME/snapshots/ID/`` (a table as
 two files: its definition with triggers, then its rows), each set with its sha256.
 
-Restore checks every digest first and restores nothing if one differs. Then, newest part first: a
+Restore checks every digest first (:func:`check`) and restores nothing if one differs. Then, newest part first: a
 dropped table, view or database comes back from its dump (only if it is still gone), a truncated
 table gets its rows back (only if it is still empty), deleted rows are inserted again (rows whose
 primary key is back already are kept; without a key, exactly the missing copies, with ``EXCEPT
@@ -16,23 +16,19 @@ automatically is said, with the table or file that holds the old data.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from blastdoor.broker.errors import BrokerError
-from blastdoor.broker.mysql_connect import (
-    Server,
-    client_tools,
-    dump_tools,
-    quote_name,
-    run_tool,
-    server,
-)
+from blastdoor.broker.mysql_connect import client_programs, dump_programs, quote_name
+from blastdoor.broker.snapshot import unrestorable
 from blastdoor.broker.snapshot_plan import ROWS, SCHEMA, Part
 from blastdoor.files import sha256_of
 
 if TYPE_CHECKING:
+    from blastdoor.broker.engines.mysql import MySQL
     from blastdoor.broker.snapshot import Snapshots
 
 SNAPSHOT_DATABASE = "blastdoor_snapshots"
@@ -40,11 +36,10 @@ _DUMP = ["--single-transaction", "--hex-blob", "--no-tablespaces", "--skip-add-l
 _CASCADING = ("CASCADE", "SET NULL", "SET DEFAULT")
 
 
-def take(snapshots: Snapshots, manifest: dict[str, Any], parts: tuple[Part, ...], dsn: str) -> None:
+def take(engine: MySQL, snapshots: Snapshots, manifest: dict[str, Any], parts: tuple[Part, ...]) -> None:
     """Save every part; the manifest lists what was saved. Raises before the statement runs."""
-    target = server(dsn)
     folder = snapshots.folder / str(manifest["id"])
-    db = target.connect(program="blastdoor-snapshot")
+    db = engine.server.connect(program="blastdoor-snapshot")
     try:
         db.autocommit(True)
         version = _one(db, "SELECT VERSION()")
@@ -60,21 +55,41 @@ def take(snapshots: Snapshots, manifest: dict[str, Any], parts: tuple[Part, ...]
                 saved |= _copy_rows(db, part, database, name, f"{manifest['id']}_{number}".replace("-", "_"))
             else:
                 folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-                saved |= _dump(target, version, part, database, name, folder, number)
+                saved |= _dump(engine, version, part, database, name, folder, number)
             manifest["parts"].append(saved)
             snapshots.write(manifest)
     finally:
         db.close()
 
 
-def restore(snapshots: Snapshots, manifest: dict[str, Any], dsn: str) -> list[str]:
-    """Put every part back, newest first; one line per part saying what happened."""
-    target = server(dsn)
+def check(engine: MySQL, snapshots: Snapshots, manifest: Mapping[str, Any]) -> None:
+    """Raise unless every part is there as it was saved: the row copies (by ``CHECKSUM TABLE``) and
+    the dump files (by their sha256)."""
     folder = snapshots.folder / str(manifest["id"])
-    db = target.connect(program="blastdoor-restore", database=False)  # the database may be the part that is gone
+    db = engine.server.connect(program="blastdoor-restore", database=False)  # the database may be the part that is gone
     try:
-        _check_digests(db, manifest["parts"], folder)
-        db.rollback()  # each part reads the tables afresh
+        for saved in manifest["parts"]:
+            if saved["kind"] == ROWS:
+                copy = str(saved["copy"]).split(".", 1)[1]
+                if not _exists(db, SNAPSHOT_DATABASE, copy):
+                    raise unrestorable(f"the saved rows of {saved['target']} ({saved['copy']}) are gone")
+                if _checksum(db, copy) != saved.get("checksum"):
+                    raise unrestorable(f"the saved rows of {saved['target']} ({saved['copy']}) changed since they were taken")
+                continue
+            files = [folder / name for name in saved["files"]]
+            missing = [str(file) for file in files if not file.is_file()]
+            if missing or sha256_of(files)[0] != saved["sha256"]:
+                what = f"{missing[0]} is gone" if missing else f"{', '.join(map(str, files))} changed since it was saved"
+                raise unrestorable(f"the saved copy of {saved['target']}: {what}")
+    finally:
+        db.close()
+
+
+def restore(engine: MySQL, snapshots: Snapshots, manifest: Mapping[str, Any]) -> list[str]:
+    """Put every part back, newest first; one line per part saying what happened."""
+    folder = snapshots.folder / str(manifest["id"])
+    db = engine.server.connect(program="blastdoor-restore", database=False)  # the database may be the part that is gone
+    try:
         version = _one(db, "SELECT VERSION()")
         lines = []
         for saved in reversed(manifest["parts"]):
@@ -82,7 +97,7 @@ def restore(snapshots: Snapshots, manifest: dict[str, Any], dsn: str) -> list[st
                 lines.append(_restore_rows(db, saved))
                 db.commit()
             else:
-                lines.append(_restore_dump(db, target, version, saved, folder))
+                lines.append(_restore_dump(db, engine, version, saved, folder))
         return lines
     finally:
         db.close()
@@ -125,38 +140,21 @@ def _refuse_cascades(db: Any, database: str, table: str, *, whole: bool) -> None
                           hint="delete from those tables first in statements of their own, or let a person run it after a verified backup")  # fmt: skip
 
 
-def _dump(target: Server, version: str, part: Part, database: str, table: str, folder: Path,
+def _dump(engine: MySQL, version: str, part: Part, database: str, table: str, folder: Path,
           number: int) -> dict[str, Any]:  # fmt: skip
     """Dump a table (definition, then rows) or a whole database into ``folder``."""
-    tools = dump_tools(version)
+    tools = dump_programs(version)
     if part.kind == SCHEMA:
         files = [folder / f"{number}.database.sql"]
-        run_tool(target, tools, [*_DUMP, "--routines", "--events", "--triggers", f"--result-file={files[0]}",
-                                 "--databases", database], doing=f"save the database {database}")  # fmt: skip
+        engine.tool(tools, [*_DUMP, "--routines", "--events", "--triggers", f"--result-file={files[0]}",
+                            "--databases", database], doing=f"save the database {database}").checked()  # fmt: skip
     else:
         files = [folder / f"{number}.definition.sql", folder / f"{number}.rows.sql"]
-        run_tool(target, tools, [*_DUMP, "--no-data", "--triggers", f"--result-file={files[0]}", database, table],
-                 doing=f"save the definition of {database}.{table}")  # fmt: skip
-        run_tool(target, tools, [*_DUMP, "--no-create-info", "--skip-triggers", "--complete-insert",
-                                 f"--result-file={files[1]}", database, table], doing=f"save the rows of {database}.{table}")  # fmt: skip
+        engine.tool(tools, [*_DUMP, "--no-data", "--triggers", f"--result-file={files[0]}", database, table],
+                    doing=f"save the definition of {database}.{table}").checked()  # fmt: skip
+        engine.tool(tools, [*_DUMP, "--no-create-info", "--skip-triggers", "--complete-insert",
+                            f"--result-file={files[1]}", database, table], doing=f"save the rows of {database}.{table}").checked()  # fmt: skip
     return {"files": [file.name for file in files], "sha256": sha256_of(files)[0]}
-
-
-def _check_digests(db: Any, parts: list[dict[str, Any]], folder: Path) -> None:
-    for saved in parts:
-        if saved["kind"] == ROWS:
-            copy = str(saved["copy"]).split(".", 1)[1]
-            if not _exists(db, SNAPSHOT_DATABASE, copy):
-                raise BrokerError(f"the saved rows of {saved['target']} ({saved['copy']}) are gone", hint="nothing was restored")
-            if _checksum(db, copy) != saved.get("checksum"):
-                raise BrokerError(f"the saved rows of {saved['target']} ({saved['copy']}) changed since they were taken",
-                                  hint="nothing was restored; check the copy and restore by hand")  # fmt: skip
-            continue
-        files = [folder / name for name in saved["files"]]
-        missing = [str(file) for file in files if not file.is_file()]
-        if missing or sha256_of(files)[0] != saved["sha256"]:
-            what = f"{missing[0]} is gone" if missing else f"{', '.join(map(str, files))} changed since it was saved"
-            raise BrokerError(f"the saved copy of {saved['target']}: {what}", hint="nothing was restored")
 
 
 def _restore_rows(db: Any, saved: dict[str, Any]) -> str:
@@ -188,20 +186,20 @@ def _restore_rows(db: Any, saved: dict[str, Any]) -> str:
         return f"{saved['target']}: old values of {cursor.rowcount} of {saved['rows']} updated rows put back"
 
 
-def _restore_dump(db: Any, target: Server, version: str, saved: dict[str, Any], folder: Path) -> str:
+def _restore_dump(db: Any, engine: MySQL, version: str, saved: dict[str, Any], folder: Path) -> str:
     database, table = saved["database"], saved["table"]
     files = [folder / name for name in saved["files"]]
     shown = ", ".join(map(str, files))
     exists = _exists(db, database, table)
     db.rollback()
-    tools = client_tools(version)
+    tools = client_programs(version)
     if saved["change"] in ("drop", "drop-schema"):
         if exists:
             return f"{saved['target']}: exists again, so it was left alone; the saved copy is {shown}"
         for file in files:
             with file.open("rb") as stdin:
-                run_tool(target, tools, [f"--database={database}"] if table else [], stdin=stdin,
-                         doing=f"restore {saved['target']} from {file.name}")  # fmt: skip
+                engine.tool(tools, [f"--database={database}"] if table else [], stdin=stdin,
+                            doing=f"restore {saved['target']} from {file.name}").checked()  # fmt: skip
         return f"{saved['target']}: restored from {shown}"
     if saved["change"] == "truncate" and exists:
         if _one(db, f"SELECT EXISTS (SELECT 1 FROM {quote_name(database)}.{quote_name(table)})") == "1":
@@ -209,7 +207,7 @@ def _restore_dump(db: Any, target: Server, version: str, saved: dict[str, Any], 
             return f"{saved['target']}: has rows again, so it was left alone; the saved copy is {shown}"
         db.rollback()
         with files[1].open("rb") as stdin:
-            run_tool(target, tools, [f"--database={database}"], stdin=stdin, doing=f"put the rows of {saved['target']} back")
+            engine.tool(tools, [f"--database={database}"], stdin=stdin, doing=f"put the rows of {saved['target']} back").checked()
         return f"{saved['target']}: its rows are back from {files[1]}"
     return f"{saved['target']}: the table as it was is in {shown}; restore by hand (mariadb {database} < FILE)"
 

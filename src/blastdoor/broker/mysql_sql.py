@@ -1,8 +1,10 @@
 """Running an allowed SQL text on MySQL or MariaDB, and saying exactly what is known after.
 
-The text is cut into statements where the analysis cut it (``split_statements``, MySQL's ``#``
-comments included) and each piece is sent on its own: without ``CLIENT_MULTI_STATEMENTS`` the
-server runs at most one statement per query, so nothing runs that was not judged as a statement.
+The text is cut into statements where the analysis cut it (``split_statements``, reading it as
+MySQL's lexer does: ``#`` comments and backslash escapes included) and each piece is sent on its
+own: without ``CLIENT_MULTI_STATEMENTS`` the server runs at most one statement per query, so
+nothing runs that was not judged as a statement. A session whose ``sql_mode`` reads the text
+otherwise (``ANSI_QUOTES``, ``NO_BACKSLASH_ESCAPES``) and would cut it elsewhere runs none of it.
 The session carries the run's ids as user variables (``@blastdoor_run_id``, ``@blastdoor_session_id``,
 ``@blastdoor_request``, ``@blastdoor_entry``, ``@blastdoor_snapshot_id``) for triggers to read.
 
@@ -85,7 +87,7 @@ def run_mysql(dsn: str, text: str, *, tags: Mapping[str, str], scrubber: Scrubbe
     import pymysql
     from pymysql.constants import SERVER_STATUS
 
-    from blastdoor.analyze.sql import client_commands, split_statements
+    from blastdoor.analyze.sql import client_commands
 
     outcome = MysqlOutcome()
     printed = Printed(scrubber, out)
@@ -102,9 +104,15 @@ def run_mysql(dsn: str, text: str, *, tags: Mapping[str, str], scrubber: Scrubbe
     running = 0
     try:
         with db.cursor() as cursor:
+            cursor.execute("SELECT @@SESSION.sql_mode")
+            pieces = as_served(text, str(cursor.fetchone()[0] or ""))
+            if not pieces:
+                outcome.result, outcome.error = FAILED, ("the server's sql_mode (ANSI_QUOTES or NO_BACKSLASH_ESCAPES) cuts "
+                                                         "this text into statements where the judgement did not; nothing ran")  # fmt: skip
+                return outcome
             cursor.execute("SET " + ", ".join(f"@blastdoor_{name} = %s" for name in TAGS),
                            [tags.get(f"blastdoor.{name}", "") for name in TAGS])  # fmt: skip
-            for number, piece in enumerate(split_statements(text, hash_comments=True), 1):
+            for number, piece in enumerate(pieces, 1):
                 running, words = number, leading_words(piece)
                 outcome.words.append(words)
                 cursor.execute(piece)  # no parameters, so no %-formatting of the text
@@ -127,6 +135,15 @@ def run_mysql(dsn: str, text: str, *, tags: Mapping[str, str], scrubber: Scrubbe
         out.flush()
     outcome.output_sha256 = printed.sha256()
     return outcome
+
+
+def as_served(text: str, sql_mode: str) -> list[str]:
+    """``text``'s statements as they were judged (cut as MySQL reads text by default), or [] when a
+    session in ``sql_mode`` would cut it elsewhere (``ANSI_QUOTES``, ``NO_BACKSLASH_ESCAPES``)."""
+    from blastdoor.analyze.sql import split_statements
+
+    judged = split_statements(text, mysql=True)
+    return judged if split_statements(text, mysql=True, sql_mode=sql_mode) == judged else []
 
 
 def _settle(outcome: MysqlOutcome, db: Any, pending: list[int], running: int) -> None:

@@ -13,10 +13,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from blastdoor.broker import mysql_connect
+from blastdoor.broker.engines import MYSQL, POSTGRESQL, SCHEMES
 from blastdoor.broker.errors import BrokerError
 from blastdoor.broker.scrub import Scrubber
 from blastdoor.credentials import allow_problem, permitted
@@ -27,8 +28,9 @@ VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 MIN_PASSWORD = 4  # shorter passwords would be "removed" from ordinary words
 _LIBPQ = {"host": "PGHOST", "port": "PGPORT", "user": "PGUSER", "password": "PGPASSWORD",
           "dbname": "PGDATABASE", "sslmode": "PGSSLMODE"}  # fmt: skip
-POSTGRES_PREFIXES = ("postgresql://", "postgres://")
-DSN_PREFIXES = (*POSTGRES_PREFIXES, *mysql_connect.SCHEMES, "sqlite:///")
+POSTGRES_PREFIXES = SCHEMES[POSTGRESQL]
+DSN_PREFIXES = (*POSTGRES_PREFIXES, *SCHEMES[MYSQL], "sqlite:///")
+PROVEN_PREFIXES = (*POSTGRES_PREFIXES, *SCHEMES[MYSQL])  # databases whose backups backup verify proves
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,10 +70,11 @@ class Profile:
 
     def backup_sources(self) -> list[str]:
         """The profiles whose verified backups a destructive action with this one needs: those it
-        names, else itself when it holds a database URL, else none."""
+        names, else itself when it holds a PostgreSQL or MySQL URL (whose backups ``backup verify``
+        proves), else none."""
         if self.backup_proofs:
             return list(self.backup_proofs)
-        return [self.name] if any(value.startswith(POSTGRES_PREFIXES) for value in self.secrets.values()) else []
+        return [self.name] if any(value.startswith(PROVEN_PREFIXES) for value in self.secrets.values()) else []
 
     def permits(self, found: Effect) -> bool:
         """Whether ``found`` is among the actions this credential exists for."""
@@ -126,6 +129,23 @@ def url_passwords(value: str) -> list[str]:
             raw = urlsplit(value).password or ""
             passwords += [raw, unquote(raw)]
     return [p for p in dict.fromkeys(passwords) if len(p) >= MIN_PASSWORD]
+
+
+def absolute_sqlite(values: Mapping[str, str], *, base: Path) -> tuple[dict[str, str], list[str]]:
+    """``values`` with every SQLite URL's relative path made absolute against ``base`` (a broker
+    has no working folder to read it against later), and a line for each one changed. A SQLite URL
+    that cannot be read is refused here, when it is stored."""
+    from blastdoor.broker.sqlite_sql import absolute_url
+
+    stored, notes = dict(values), []
+    for variable, value in values.items():
+        if value[:7].lower() != "sqlite:":
+            continue
+        stored[variable], resolved = absolute_url(value, base=base)
+        if resolved is not None:
+            notes.append(f"{variable}: the relative SQLite path in {value} is stored as the absolute {resolved} "
+                         f"({stored[variable]})")  # fmt: skip
+    return stored, notes
 
 
 def _conninfo(url: str) -> dict[str, str]:

@@ -1,57 +1,25 @@
-"""Saving what a SQL statement will destroy, and putting it back (PostgreSQL).
+"""Where snapshots are kept: ``HOME/snapshots/ID.json``, the manifest of each, and beside it
+what the engine saved (``HOME/snapshots/ID/`` for dump files, ``ID.sqlite3`` for a SQLite copy;
+rows copied inside the database are named in the manifest).
 
-Rows go to a table in the ``blastdoor_snapshots`` schema of the same database
-(``CREATE TABLE ... AS SELECT``); whole tables and schemas go to a ``pg_dump`` custom-format file in
-``HOME/snapshots/ID/``, outside the database and so outside a ``DROP``'s reach. A manifest,
-``HOME/snapshots/ID.json``, lists the parts; it is written as ``taking`` before the first part and
-``taken`` after the last, so a broker that died in between leaves a manifest that says so.
-
-Restoring works newest part first: a dropped table or schema comes back with ``pg_restore`` (only
-if it is gone), a truncated table gets its rows back (only if it is still empty), deleted rows are
-inserted again (rows whose key is back already are kept and counted as conflicts), and updated rows
-get their old values back by primary key. What cannot be restored automatically is said, with the
-file or table holding the old data.
+A manifest lists the parts; it is written as ``taking`` before the first part and ``taken`` after
+the last, so a broker that died in between leaves a manifest that says so. Its ``kind`` names the
+engine that took it (broker/engines/; a manifest without one is PostgreSQL's, from before kinds
+were written).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import subprocess
 from collections.abc import Mapping
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from blastdoor.broker import mysql_connect, sqlite_sql
 from blastdoor.broker.errors import BrokerError
-from blastdoor.broker.snapshot_plan import ROWS, SCHEMA, TABLE, Part
-from blastdoor.errors import first_line
-from blastdoor.files import sha256_of, write_atomic
+from blastdoor.files import write_atomic
 
-SNAPSHOT_SCHEMA = "blastdoor_snapshots"
-# The object a name means under the session's search_path, always schema-qualified and quoted.
-_TABLE_NAME = ("SELECT format('%%I.%%I', n.nspname, c.relname) FROM pg_class c "
-               "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass(%s)")
-_SCHEMA_NAME = "SELECT quote_ident(nspname) FROM pg_namespace WHERE oid = to_regnamespace(%s)"
 TAKING, TAKEN, RESTORED = "taking", "taken", "restored"
-
-
-def split_conninfo(dsn: str) -> tuple[str, dict[str, str]]:
-    """The connection string without its password, and the environment that carries it (so the
-    password never appears in a child's argv, where ``ps`` would show it)."""
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    try:
-        params = {k: str(v) for k, v in conninfo_to_dict(dsn).items() if v is not None}
-    except Exception:
-        raise BrokerError("the profile's database URL cannot be read",
-                          hint="a person stores it again with blastdoor profile add ... --replace") from None  # fmt: skip
-    secret_env = {variable: params.pop(key) for key, variable in (("password", "PGPASSWORD"), ("sslpassword", "PGSSLPASSWORD"))
-                  if params.get(key)}  # fmt: skip
-    return make_conninfo(**params), secret_env
 
 
 class Snapshots:
@@ -81,199 +49,8 @@ class Snapshots:
         write_atomic(path, text)
         return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
-    def take(self, manifest: dict[str, Any], parts: tuple[Part, ...], dsn: str) -> None:
-        """Save every part; the manifest lists what was saved. Raises before the statement runs.
-        A SQLite database is saved whole (broker/sqlite_sql.py); MySQL is broker/mysql_snapshot.py."""
-        import psycopg
-        from psycopg import sql
 
-        if mysql_connect.is_mysql(dsn):
-            from blastdoor.broker import mysql_snapshot
-
-            manifest["kind"] = "mysql"
-            mysql_snapshot.take(self, manifest, parts, dsn)
-            return
-        if sqlite_sql.is_sqlite(dsn):
-            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            manifest["kind"] = "sqlite"
-            manifest["parts"].append(sqlite_sql.save_copy(dsn, self.folder / f"{manifest['id']}.sqlite3"))
-            self.write(manifest)
-            return
-
-        conninfo, secret_env = split_conninfo(dsn)
-        dumps = self.folder / str(manifest["id"])
-        with psycopg.connect(dsn, autocommit=True, application_name="blastdoor-snapshot", connect_timeout=10) as db:
-            for number, part in enumerate(parts):
-                found = db.execute(_SCHEMA_NAME if part.kind == SCHEMA else _TABLE_NAME, (part.relation,)).fetchone()
-                if found is None or found[0] is None:
-                    continue  # nothing there to lose (DROP ... IF EXISTS); the statement will say
-                saved: dict[str, Any] = {**asdict(part), "number": number, "target": found[0]}
-                if part.kind == ROWS:
-                    copy = f"{manifest['id']}_{number}".replace("-", "_")
-                    db.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(SNAPSHOT_SCHEMA)))
-                    made = db.execute(sql.SQL("CREATE TABLE {}.{} AS SELECT * {}").format(
-                        sql.Identifier(SNAPSHOT_SCHEMA), sql.Identifier(copy), sql.SQL(part.source)))  # fmt: skip
-                    saved |= {"copy": f"{SNAPSHOT_SCHEMA}.{copy}", "rows": made.rowcount,
-                              "key": _primary_key(db, found[0])}  # fmt: skip
-                else:
-                    _refuse_hidden_losses(db, part, found[0])
-                    dumps.mkdir(mode=0o700, parents=True, exist_ok=True)
-                    file = dumps / f"{number}.dump"
-                    option = "--schema" if part.kind == SCHEMA else "--table"
-                    _tool("pg_dump", ["--format=custom", f"--file={file}", f"--dbname={conninfo}",
-                                      f"{option}={_pattern(found[0])}"], secret_env)  # fmt: skip
-                    saved |= {"file": str(file), "sha256": _digest(file)}
-                manifest["parts"].append(saved)
-                self.write(manifest)
-
-    def restore(self, manifest: dict[str, Any], dsn: str) -> list[str]:
-        """Put every part back, newest first; one line per part saying what happened."""
-        import psycopg
-
-        if manifest.get("kind") == "mysql":
-            from blastdoor.broker import mysql_snapshot
-
-            return mysql_snapshot.restore(self, manifest, dsn)
-        if manifest.get("kind") == "sqlite":
-            return [sqlite_sql.restore_copy(dsn, self.folder / Path(str(p["file"])).name, str(p["sha256"]))
-                    for p in manifest["parts"]]  # fmt: skip
-
-        conninfo, secret_env = split_conninfo(dsn)
-        lines: list[str] = []
-        with psycopg.connect(dsn, application_name="blastdoor-restore", connect_timeout=10) as db:
-            for saved in reversed(manifest["parts"]):
-                if saved["kind"] == ROWS:
-                    lines.append(_restore_rows(db, saved))
-                    db.commit()
-                else:
-                    lines.append(_restore_dump(db, saved, conninfo, secret_env))
-        return lines
-
-
-def _refuse_hidden_losses(db: Any, part: Part, name: str) -> None:
-    """A table dump holds one table: refuse when the statement would also empty others."""
-    if part.kind != TABLE:
-        return
-    children = db.execute("SELECT count(*) FROM pg_inherits WHERE inhparent = %s::regclass", (name,)).fetchone()[0]
-    if children:
-        raise BrokerError(f"{name} has {children} partitions or child tables, which Blastdoor cannot yet save with it",
-                          hint="run the statement on each partition, or take and verify a backup and let a person run it")  # fmt: skip
-    if part.cascade:
-        referring = db.execute("SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND confrelid = %s::regclass "
-                               "AND conrelid <> confrelid", (name,)).fetchone()[0]  # fmt: skip
-        if referring:
-            raise BrokerError(f"CASCADE would also empty or drop the {referring} tables referring to {name}, which are not saved",
-                              hint="name those tables in the statement, or drop CASCADE")  # fmt: skip
-
-
-def _restore_rows(db: Any, saved: Mapping[str, Any]) -> str:
-    from psycopg import sql
-
-    target, copy = saved["target"], saved["copy"]
-    if db.execute("SELECT to_regclass(%s)", (target,)).fetchone()[0] is None:
-        return f"{target}: the table is gone; its rows are in {copy} (restore the table first)"
-    names = _insertable(db, target, copy)
-    table, source = _qualified(target), _qualified(copy)
-    listed = sql.SQL(", ").join(sql.Identifier(name) for name in names)
-    if saved["change"] == "delete":
-        # With a key, rows already back are skipped by ON CONFLICT; without one, EXCEPT ALL puts back
-        # exactly the copies that are missing (a whole-table copy must not duplicate surviving rows).
-        if saved.get("key"):
-            query = sql.SQL("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {} ON CONFLICT DO NOTHING")
-            done = db.execute(query.format(table, listed, listed, source))
-        else:
-            query = sql.SQL("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {} EXCEPT ALL SELECT {} FROM {}")
-            done = db.execute(query.format(table, listed, listed, source, listed, table))
-        kept = saved["rows"] - done.rowcount
-        return f"{target}: {done.rowcount} of {saved['rows']} deleted rows put back" + (
-            f"; {kept} were there again and kept as they are" if kept else "")
-    if not saved.get("key"):
-        return f"{target}: no primary key, so the old values cannot be matched to rows; they are in {copy}"
-    key = saved["key"]
-    if not [n for n in names if n not in key]:
-        return f"{target}: every column is part of the primary key, so old rows cannot be matched; they are in {copy}"
-    assign = sql.SQL(", ").join(sql.SQL("{} = s.{}").format(sql.Identifier(n), sql.Identifier(n))
-                                for n in names if n not in key)  # fmt: skip
-    match = sql.SQL(" AND ").join(sql.SQL("t.{} = s.{}").format(sql.Identifier(k), sql.Identifier(k)) for k in key)
-    done = db.execute(sql.SQL("UPDATE {} AS t SET {} FROM {} AS s WHERE {}").format(table, assign, source, match))
-    return f"{target}: old values of {done.rowcount} of {saved['rows']} updated rows put back"
-
-
-def _restore_dump(db: Any, saved: Mapping[str, Any], conninfo: str, secret_env: Mapping[str, str]) -> str:
-    target, file = saved["target"], saved["file"]
-    if saved.get("sha256") and _digest(Path(file)) != saved["sha256"]:
-        return f"{target}: {file} changed after it was saved; not restored"
-    exists = db.execute("SELECT to_regnamespace(%s)" if saved["kind"] == SCHEMA else "SELECT to_regclass(%s)",
-                        (target,)).fetchone()[0] is not None  # fmt: skip
-    db.rollback()
-    if saved["change"] in ("drop", "drop-schema"):
-        if exists:
-            return f"{target}: exists again, so it was left alone; the saved copy is {file}"
-        _tool("pg_restore", ["--single-transaction", "--no-owner", f"--dbname={conninfo}", file], secret_env)
-        return f"{target}: restored from {file}"
-    if saved["change"] == "truncate" and exists:
-        from psycopg import sql
-
-        if db.execute(sql.SQL("SELECT EXISTS (SELECT FROM {})").format(_qualified(target))).fetchone()[0]:
-            db.rollback()
-            return f"{target}: has rows again, so it was left alone; the saved copy is {file}"
-        db.rollback()
-        _tool("pg_restore", ["--single-transaction", "--data-only", f"--dbname={conninfo}", file], secret_env)
-        return f"{target}: its rows are back from {file}"
-    return f"{target}: the table as it was is in {file}; restore by hand (pg_restore --help)"
-
-
-def _tool(name: str, args: list[str], secret_env: Mapping[str, str]) -> None:
-    program = shutil.which(name)
-    if program is None:
-        raise BrokerError(f"{name} is not installed, so the table cannot be saved before the statement; nothing ran",
-                          hint=f"install the PostgreSQL client tools ({name}) matching the server's version")  # fmt: skip
-    done = subprocess.run([program, *args], env={**os.environ, **secret_env}, capture_output=True,
-                          text=True, timeout=3600, check=False)  # fmt: skip
-    if done.returncode != 0:
-        first = first_line(done.stderr)
-        raise BrokerError(f"{name} failed: {first}", hint="nothing ran after it; fix the cause and retry")
-
-
-def _primary_key(db: Any, table: str) -> list[str]:
-    rows = db.execute("SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
-                      "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = %s::regclass AND i.indisprimary "
-                      "ORDER BY array_position(i.indkey, a.attnum)", (table,)).fetchall()  # fmt: skip
-    return [row[0] for row in rows]
-
-
-def _insertable(db: Any, table: str, copy: str) -> list[str]:
-    """Columns of ``copy`` that ``table`` still has and accepts values for (not generated)."""
-    query = ("SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 "
-             "AND NOT attisdropped AND attgenerated = '' ORDER BY attnum")  # fmt: skip
-    have = {row[0] for row in db.execute(query, (table,)).fetchall()}
-    return [row[0] for row in db.execute(query, (copy,)).fetchall() if row[0] in have]
-
-
-def _qualified(name: str) -> Any:
-    from psycopg import sql
-
-    schema, _, table = _split(name)
-    return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table)) if schema else sql.Identifier(table)
-
-
-def _split(name: str) -> tuple[str, str, str]:
-    """``schema.table`` as PostgreSQL prints a regclass (quoted where needed) → its two names."""
-    import csv
-
-    parts = next(csv.reader([name], delimiter=".", quotechar='"'))
-    return (parts[0], ".", parts[1]) if len(parts) == 2 else ("", "", parts[0])
-
-
-def _pattern(name: str) -> str:
-    """A pg_dump pattern matching exactly the object PostgreSQL printed as ``name``."""
-    schema, _, table = _split(name)
-    return f"{_quote(schema)}.{_quote(table)}" if schema else _quote(table)
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _digest(path: Path) -> str:
-    return sha256_of([path])[0]
+def unrestorable(problem: str) -> BrokerError:
+    """The error of a snapshot whose saved parts are not as they were saved (found before anything
+    was put back)."""
+    return BrokerError(problem, hint="nothing was restored; check the saved copy, and restore by hand if it is right")

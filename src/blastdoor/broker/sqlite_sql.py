@@ -1,4 +1,10 @@
-"""``blastdoor sql`` on a SQLite profile (``DATABASE_URL=sqlite:///PATH``): run, save, restore.
+"""``blastdoor sql`` on a SQLite profile (``DATABASE_URL=sqlite:////ABSOLUTE/PATH``): run, save, restore.
+
+SQLite URLs are read as SQLAlchemy (and so most Python code that takes a database URL) reads them:
+three slashes and a relative path, four slashes and an absolute one (:func:`database_path`, the one
+reader of SQLite URLs for ``blastdoor sql`` and ``blastdoor data``). A relative path means nothing
+to a broker, which has no working folder of its own: ``blastdoor profile add`` stores it made
+absolute against the folder it was run in, and says so.
 
 SQLite has no server to hold a snapshot schema, and one file is the whole database, so what a
 destructive statement may destroy is saved as a consistent copy of that file, taken with SQLite's
@@ -11,11 +17,12 @@ printed as tab-separated lines scrubbed of the profile's secrets, as on PostgreS
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from blastdoor.broker.errors import BrokerError
 from blastdoor.broker.scrub import Scrubber
@@ -23,21 +30,45 @@ from blastdoor.broker.sql_run import COMMITTED, FAILED, Printed, SqlOutcome, sho
 from blastdoor.errors import error_line
 from blastdoor.files import sha256_of
 
-SCHEMES = ("sqlite:",)
 BUSY_SECONDS = 10.0
+FORMS = "sqlite:///relative/path.db or sqlite:////absolute/path.db"
 
 
-def is_sqlite(dsn: str) -> bool:
-    return dsn.lower().startswith(SCHEMES)
+def database_path(url: str, *, base: Path | None = None) -> Path:
+    """The database file a ``sqlite:`` URL names, read as SQLAlchemy reads it: after ``sqlite://``
+    and the empty host comes the path, so ``sqlite:///app.db`` is the relative ``app.db`` (resolved
+    against ``base``: refused without one) and ``sqlite:////srv/app.db`` the absolute /srv/app.db.
+    Percent-escapes are decoded; a host, a query or a URL naming no file is refused."""
+    path = _written_path(url)
+    if path.startswith("/"):
+        return Path(path)
+    if base is None:
+        raise BrokerError(f"the SQLite URL names the relative path {path[:200]}, and nothing says relative to what",
+                          hint=f"store it with its absolute path (four slashes): sqlite:////{path[:200]} if /{path[:200]} is meant")  # fmt: skip
+    return base / path
 
 
-def database_path(dsn: str) -> Path:
-    """The database file a ``sqlite:`` URL names, always absolute (``sqlite:///srv/app.db`` and
-    ``sqlite:////srv/app.db`` both name /srv/app.db: a broker has no working folder of its own)."""
-    path = unquote(urlsplit(dsn).path)
-    if not path.strip("/"):
-        raise BrokerError("the SQLite URL names no file", hint="store it as sqlite:///ABSOLUTE/PATH.db")
-    return Path("/" + path.lstrip("/"))
+def absolute_url(url: str, *, base: Path) -> tuple[str, Path | None]:
+    """``url`` with a relative path made absolute against ``base``, and that path (None when it
+    was absolute already)."""
+    if _written_path(url).startswith("/"):
+        return url, None
+    resolved = Path(os.path.abspath(database_path(url, base=base)))
+    return "sqlite:///" + quote(str(resolved)), resolved
+
+
+def _written_path(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "sqlite" or not url[len("sqlite:"):].startswith("//"):
+        raise BrokerError("a SQLite URL starts with sqlite:///", hint=FORMS)
+    if parts.netloc:
+        raise BrokerError(f"the SQLite URL names the host {parts.netloc[:40]!r}; SQLite has none", hint=FORMS)
+    if parts.query or parts.fragment:
+        raise BrokerError("the SQLite URL has options (after ? or #), which Blastdoor does not read", hint=FORMS)
+    path = unquote(parts.path)[1:]  # the slash that ends the (empty) host part is not the path's
+    if not path.strip("/") or path == ":memory:":
+        raise BrokerError("the SQLite URL names no file", hint=FORMS)
+    return path
 
 
 def _open(path: Path) -> sqlite3.Connection:
@@ -59,10 +90,9 @@ def save_copy(dsn: str, into: Path) -> dict[str, Any]:
             "sha256": sha256_of([into])[0]}  # fmt: skip
 
 
-def restore_copy(dsn: str, copy: Path, expected_sha256: str) -> str:
-    """Put a saved copy back over the database; one line for the report."""
-    if sha256_of([copy])[0] != expected_sha256:
-        raise BrokerError(f"the saved copy {copy.name} changed since it was taken", hint="restore it by hand after checking it")
+def restore_copy(dsn: str, copy: Path) -> str:
+    """Put a saved copy (checked first: broker/engines/sqlite.py) back over the database; one line
+    for the report."""
     target = database_path(dsn)
     with contextlib.closing(sqlite3.connect(f"file:{copy}?mode=ro", uri=True)) as saved, \
             contextlib.closing(_open(target)) as db:  # fmt: skip
@@ -79,7 +109,7 @@ def run_sqlite(dsn: str, text: str, *, scrubber: Scrubber, out: BinaryIO) -> Sql
     try:
         db = _open(database_path(dsn))
     except (BrokerError, sqlite3.Error) as error:
-        outcome.result, outcome.error = FAILED, scrubber.text(getattr(error, "message", str(error)))
+        outcome.result, outcome.error = FAILED, scrubber.text(error.diagnostics() if isinstance(error, BrokerError) else error_line(error))
         return outcome
     try:
         db.execute("BEGIN IMMEDIATE")

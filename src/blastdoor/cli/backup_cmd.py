@@ -1,4 +1,5 @@
-"""``blastdoor backup verify --profile NAME``: prove a database's newest dump restores and holds its rows."""
+"""``blastdoor backup verify --profile NAME``: prove a database's newest dump (PostgreSQL, MySQL /
+MariaDB) restores and holds its rows."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ def register(commands: Any) -> None:
     backup = commands.add_parser("backup", help="prove a backup is real before production state moves")
     actions = backup.add_subparsers(dest="backup_action", metavar="ACTION", required=True)
     verify = actions.add_parser("verify", help="restore the newest dump into a scratch database and count its rows",
-                                description="Restore the newest pg_dump of profile NAME's database (from a folder or a "
-                                "versioned S3 bucket) into a throwaway database, count every table's rows against the "
+                                description="Restore the newest pg_dump or mysqldump of profile NAME's database (from a folder "
+                                "or a versioned S3 bucket) into a throwaway database, count every table's rows against the "
                                 "database, check the dump's age, and record the proof in the ledger; for rds:INSTANCE, "
                                 "check that a fresh snapshot outlives the instance. Exit 0 when the backup is verified, "
                                 "1 when not.")  # fmt: skip

@@ -43,7 +43,7 @@ def register(commands: Any) -> None:
                         "JSON or saved plan file), or an HTTP call as JSON")  # fmt: skip
     parser.add_argument("--target", default="", help="for --kind sql: the database DSN or URL; for terraform_plan: the workspace")
     parser.add_argument("--estimate", default="", metavar="URL",
-                        help="for --kind sql: a read-only PostgreSQL URL of the target, to say how many rows "
+                        help="for --kind sql: a read-only PostgreSQL or MySQL / MariaDB URL of the target, to say how many rows "
                         "each statement would touch (EXPLAIN or a count, rolled back)")  # fmt: skip
     parser.add_argument(
         "--batch",
@@ -87,9 +87,11 @@ def _estimates(args: argparse.Namespace, text: str) -> Any:
         return None
     if args.kind != "sql":
         raise InputError("--estimate works with --kind sql", hint="e.g. blastdoor check --kind sql --estimate URL -- 'DELETE ...'")
-    from blastdoor.analyze.sql_estimate import annotate, estimate
+    from blastdoor.analyze.sql_estimate import annotate
+    from blastdoor.broker import engines
 
-    return lambda effects: annotate(effects, estimate(args.estimate, text))
+    engine = engines.of(args.estimate)  # PostgreSQL and MySQL / MariaDB estimate; others give none
+    return lambda effects: annotate(effects, engine.estimate(text) if engine else [])
 
 
 def run(args: argparse.Namespace) -> int:

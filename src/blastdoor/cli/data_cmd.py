@@ -56,7 +56,7 @@ def register(commands: Any) -> None:
 
 
 def _target(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("--dsn", default="", help="the database: postgresql://USER[:PASSWORD]@HOST[:PORT]/DB or sqlite:///PATH")
+    parser.add_argument("--dsn", default="", help="the database: postgresql://USER[:PASSWORD]@HOST[:PORT]/DB, sqlite:///RELATIVE/PATH or sqlite:////ABSOLUTE/PATH")
     parser.add_argument("--profile", default="", help="or a broker profile holding its URL")
     return parser
 

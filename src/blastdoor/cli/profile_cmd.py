@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from blastdoor.cli.common import is_text, settings
@@ -63,7 +64,13 @@ def _vault(args: argparse.Namespace) -> Any:
 
 
 def _add(args: argparse.Namespace) -> int:
-    from blastdoor.broker.profile import Profile, check_allow, check_name, check_variable
+    from blastdoor.broker.profile import (
+        Profile,
+        absolute_sqlite,
+        check_allow,
+        check_name,
+        check_variable,
+    )
     from blastdoor.hardened.client import relayed
     from blastdoor.ledger.entry import now
     from blastdoor.ledger.ledger import Ledger
@@ -75,7 +82,9 @@ def _add(args: argparse.Namespace) -> int:
     proofs = tuple(check_name(other) for other in dict.fromkeys(args.backup_proof))
     dumps = _dumps(args.dumps)
     role = _role(args.aws_role, variables, args.aws_minutes)
-    values = _values(variables, from_env=args.from_env, from_json=args.values_json)
+    values, notes = absolute_sqlite(_values(variables, from_env=args.from_env, from_json=args.values_json), base=Path.cwd())
+    for note in notes:
+        print(note)
     code = relayed("profile-add", name=name, scope=args.scope, purpose=args.purpose, allow=list(allow),
                     secret=variables, backup_proof=list(proofs), dumps=dumps, aws_role=role,
                     aws_minutes=str(args.aws_minutes) if role else "", replace=args.replace, values=values)  # fmt: skip

@@ -1,7 +1,9 @@
 """Which database a ``data`` command works on: ``--dsn URL`` or a broker profile's URL.
 
-PostgreSQL is addressed as ``postgresql://...``; SQLite as ``sqlite:///PATH`` (``sqlite:////abs``
-for an absolute path, as SQLAlchemy writes it) or as the path of an existing SQLite file.
+PostgreSQL is addressed as ``postgresql://...``; SQLite as ``sqlite:///relative/path`` or
+``sqlite:////absolute/path`` (as SQLAlchemy writes them; the broker reads them the same way:
+broker/sqlite_sql.py), or as the path of an existing SQLite file. A relative path given with
+``--dsn`` is relative to the working folder; a profile's is stored absolute.
 
 A profile's password never reaches the screen: every message is scrubbed with the profile's
 scrubber (a bare ``--dsn`` has its password masked the same way). The guard key, which lets the
@@ -33,6 +35,7 @@ class Target:
     dsn: str
     label: str  # what the ledger and messages call it: profile:NAME or the URL without its password
     scrubber: Scrubber
+    base: Path | None = None  # what a relative SQLite path is relative to (None: it may not be relative)
 
     @property
     def engine(self) -> str:
@@ -42,8 +45,10 @@ class Target:
     def sqlite_path(self) -> Path | None:
         """The file a SQLite address names (None for any other address); a bare path's header is
         read once per target."""
-        if self.dsn.startswith("sqlite:///"):
-            return Path(self.dsn.removeprefix("sqlite:///"))
+        if self.dsn[:7].lower() == "sqlite:":
+            from blastdoor.broker.sqlite_sql import database_path
+
+            return database_path(self.dsn, base=self.base)
         if "://" in self.dsn:
             return None
         path = Path(self.dsn)
@@ -107,7 +112,7 @@ def resolve(settings: Settings, *, dsn: str = "", profile: str = "") -> Target:
         return Target(stored.dsn(), stored.label, stored.scrubber)
     secrets = _passwords(dsn)
     scrubber = Scrubber(secrets)
-    return Target(dsn, scrubber.text(dsn), scrubber)
+    return Target(dsn, scrubber.text(dsn), scrubber, base=Path.cwd())
 
 
 def _passwords(dsn: str) -> list[tuple[str, str]]:

@@ -1,0 +1,75 @@
+"""Running a database's command-line programs (``pg_dump``, ``pg_restore``, ``psql``,
+``mariadb-dump`` / ``mysqldump``, ``mariadb`` / ``mysql``) with the password kept out of argv.
+
+Every user of the machine can read every process's argv (``ps``), so each engine hands its
+programs the secret the way they read it privately (PostgreSQL: ``PGPASSWORD`` in the environment;
+MySQL: an option file of mode 0600) and passes the rest through here. :func:`find` picks the first
+installed program of a list (a BrokerError saying what to install when none is);
+:func:`run` runs it under a time limit and reports how it ended; what it said is the caller's to
+judge (:meth:`Ran.checked` turns a failure into the one-line error most callers want).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from blastdoor.broker.errors import BrokerError
+from blastdoor.errors import first_line
+
+TOOL_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class Ran:
+    """How one program run ended."""
+
+    program: str  # its file name (mariadb-dump, pg_restore ...)
+    doing: str  # what it was run to do, in words ("save public.orders")
+    code: int | None  # its exit code; None when it could not start or did not finish in time
+    stdout: bytes = b""
+    stderr: bytes = b""
+    unfinished: str = ""  # why it did not start or finish
+
+    @property
+    def ok(self) -> bool:
+        return self.code == 0
+
+    def said(self) -> str:
+        """Its complaint in one line: the first line of what it wrote to stderr, else its exit code."""
+        if self.code is None:
+            return f"did not finish ({self.unfinished})"
+        return first_line(self.stderr.decode("utf-8", "replace"), default=f"exit code {self.code}")
+
+    def checked(self) -> Ran:
+        """Itself when it succeeded; else a BrokerError saying what it could not do."""
+        if not self.ok:
+            raise BrokerError(f"{self.program} could not {self.doing}: {self.said()}",
+                              hint="nothing ran after it; fix the cause and retry")  # fmt: skip
+        return self
+
+
+def find(names: Sequence[str], *, doing: str, install: str) -> str:
+    """The path of the first of ``names`` that is installed."""
+    program = next((found for name in names if (found := shutil.which(name))), None)
+    if program is None:
+        missing = f"{names[0]} is not installed" if len(names) == 1 else f"neither {' nor '.join(names)} is installed"
+        raise BrokerError(f"{missing}, so Blastdoor cannot {doing}; nothing ran", hint=install)
+    return program
+
+
+def run(program: str, args: Sequence[str], *, doing: str, env: Mapping[str, str] | None = None,
+        stdin: IO[bytes] | None = None, timeout: float = TOOL_SECONDS) -> Ran:  # fmt: skip
+    """Run ``program`` with ``args`` (never a secret) to do ``doing``, ``env`` added to the environment."""
+    name = Path(program).name
+    try:
+        done = subprocess.run([program, *args], env={**os.environ, **(env or {})}, stdin=stdin, capture_output=True,
+                              timeout=timeout, check=False)  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return Ran(name, doing, None, unfinished=first_line(str(error)))
+    return Ran(name, doing, done.returncode, done.stdout, done.stderr)

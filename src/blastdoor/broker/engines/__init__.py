@@ -1,0 +1,117 @@
+"""The database engines ``blastdoor sql``, ``restore`` and ``backup verify`` work with: one protocol,
+one module per engine, chosen once from the URL's scheme.
+
+==============  ==========================================  ======================================
+engine          URL                                         module
+==============  ==========================================  ======================================
+``postgresql``  ``postgresql://`` ``postgres://``           :mod:`.postgresql`
+``mysql``       ``mysql://`` ``mariadb://``                 :mod:`.mysql` (MySQL and MariaDB)
+``sqlite``      ``sqlite:///relative`` ``sqlite:////abs``   :mod:`.sqlite`
+==============  ==========================================  ======================================
+
+An engine is bound to one database (``of(url)``) and does, for that database, each step of a
+brokered call (broker/calls.py)::
+
+    plan(text) ─► to_save(plan, effects) ─► take(...) ─► run(text)      blastdoor sql
+    check(manifest) ─► restore(manifest)                                blastdoor restore
+    read_dump(path) ─► verify_backup(dump)                              blastdoor backup verify
+
+and runs its command-line programs with the password kept out of argv (``tool``). Its ``name`` is
+the SQL dialect the analysis reads the text as, and the ``kind`` a snapshot manifest records.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, Protocol
+
+from blastdoor.broker.client_tools import TOOL_SECONDS, Ran
+
+if TYPE_CHECKING:
+    from blastdoor.analyze.sql_estimate import RowEstimate
+    from blastdoor.broker.backup_verify import Proof
+    from blastdoor.broker.dumps import Dump
+    from blastdoor.broker.scrub import Scrubber
+    from blastdoor.broker.snapshot import Snapshots
+    from blastdoor.broker.snapshot_plan import Part, Plan
+    from blastdoor.broker.sql_run import SqlOutcome
+    from blastdoor.model import Effect
+
+POSTGRESQL, MYSQL, SQLITE = "postgresql", "mysql", "sqlite"
+SCHEMES: Mapping[str, tuple[str, ...]] = {POSTGRESQL: ("postgresql://", "postgres://"), MYSQL: ("mysql://", "mariadb://"),
+                                          SQLITE: ("sqlite:",)}  # fmt: skip
+
+
+class Engine(Protocol):
+    """One database, as the broker works with it."""
+
+    name: str  # postgresql | mysql | sqlite
+
+    def plan(self, text: str) -> Plan:
+        """What the text destroys that can be saved first, and why what cannot be saved cannot
+        (its problems: the broker refuses to run such a text past development)."""
+        ...
+
+    def to_save(self, planned: Plan, effects: Sequence[Effect]) -> tuple[Part, ...]:
+        """The parts to save before the text runs, now that it is judged (``effects``)."""
+        ...
+
+    def estimate(self, text: str) -> list[RowEstimate]:
+        """How many rows each destructive statement would touch, asked without running it ([]
+        when unknown)."""
+        ...
+
+    def run(self, text: str, *, tags: Mapping[str, str], scrubber: Scrubber, out: BinaryIO,
+            guard_key: Callable[[str], str]) -> SqlOutcome:  # fmt: skip
+        """Run the text, print its rows to ``out`` scrubbed, and say what is known to have stayed."""
+        ...
+
+    def take(self, snapshots: Snapshots, manifest: dict[str, Any], parts: tuple[Part, ...]) -> None:
+        """Save every part, listing each in ``manifest["parts"]`` (written as it goes); raises
+        before the statement runs when something cannot be saved."""
+        ...
+
+    def check(self, snapshots: Snapshots, manifest: Mapping[str, Any]) -> None:
+        """Raise, having changed nothing, unless every saved part is there as it was saved (its
+        digest recorded when it was taken)."""
+        ...
+
+    def restore(self, snapshots: Snapshots, manifest: Mapping[str, Any]) -> list[str]:
+        """Put every part back, newest first (once :meth:`check` passed); one line per part."""
+        ...
+
+    def read_dump(self, path: Path) -> Dump:
+        """What backup file ``path`` is, when it was made and its digest (raises when it is none)."""
+        ...
+
+    def verify_backup(self, dump: Dump, *, scratch: Engine | None, tolerance: float, max_age_hours: int,
+                      clean: Callable[[str], str]) -> Proof:  # fmt: skip
+        """Restore ``dump`` into a throwaway database (on ``scratch``'s server, default this one),
+        count its rows against this database, and drop it."""
+        ...
+
+    def tool(self, names: Sequence[str], args: Sequence[str], *, doing: str, stdin: IO[bytes] | None = None,
+             timeout: float = TOOL_SECONDS) -> Ran:  # fmt: skip
+        """Run the first installed program of ``names`` against this database, the password
+        handed over privately; BrokerError (saying what it could not ``doing``) when none is
+        installed."""
+        ...
+
+
+def engine_name(url: str) -> str:
+    """The engine a database URL is for ('' for none of them)."""
+    lowered = url[:16].lower()
+    return next((name for name, prefixes in SCHEMES.items() if lowered.startswith(prefixes)), "")
+
+
+def of(url: str) -> Engine | None:
+    """The engine bound to the database ``url`` names (None when no engine reads that scheme). Each
+    engine's module is imported only when a URL asks for it, and exposes ``engine(url)``."""
+    name = engine_name(url)
+    if not name:
+        return None
+    module = importlib.import_module(f"{__name__}.{name}")
+    found: Engine = module.engine(url)
+    return found

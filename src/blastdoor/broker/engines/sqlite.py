@@ -1,0 +1,102 @@
+"""SQLite: one file is the whole database, so what a statement may destroy is saved as a copy of the
+file, whole (broker/sqlite_sql.py), whenever the judged text changes anything; statements run in
+one transaction. SQLite has no server, no password and no planner estimate Blastdoor reads, and
+Blastdoor does not yet prove SQLite backups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
+
+from blastdoor.broker import client_tools
+from blastdoor.broker.engines import SQLITE, Engine
+from blastdoor.broker.errors import BrokerError
+from blastdoor.broker.snapshot_plan import Part, Plan
+from blastdoor.model import Verb
+
+if TYPE_CHECKING:
+    from blastdoor.analyze.sql_estimate import RowEstimate
+    from blastdoor.broker.backup_verify import Proof
+    from blastdoor.broker.dumps import Dump
+    from blastdoor.broker.scrub import Scrubber
+    from blastdoor.broker.snapshot import Snapshots
+    from blastdoor.broker.sql_run import SqlOutcome
+    from blastdoor.model import Effect
+
+WHOLE = Part(kind="database", change="any change", relation="")
+_CHANGES = (Verb.MODIFY, Verb.DELETE, Verb.DESTROY)
+
+
+def engine(url: str) -> SQLite:
+    return SQLite(url)
+
+
+class SQLite:
+    name = SQLITE
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def plan(self, text: str) -> Plan:
+        return Plan()  # nothing to read: the file is saved whole
+
+    def to_save(self, planned: Plan, effects: Sequence[Effect]) -> tuple[Part, ...]:
+        return (WHOLE,) if any(found.verb in _CHANGES for found in effects) else ()
+
+    def estimate(self, text: str) -> list[RowEstimate]:
+        return []
+
+    def run(self, text: str, *, tags: Mapping[str, str], scrubber: Scrubber, out: BinaryIO,
+            guard_key: Callable[[str], str]) -> SqlOutcome:  # fmt: skip
+        from blastdoor.broker.sqlite_sql import run_sqlite
+
+        return run_sqlite(self.url, text, scrubber=scrubber, out=out)
+
+    def take(self, snapshots: Snapshots, manifest: dict[str, Any], parts: tuple[Part, ...]) -> None:
+        from blastdoor.broker.sqlite_sql import save_copy
+
+        snapshots.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        manifest["parts"].append(save_copy(self.url, snapshots.folder / f"{manifest['id']}.sqlite3"))
+        snapshots.write(manifest)
+
+    def check(self, snapshots: Snapshots, manifest: Mapping[str, Any]) -> None:
+        from blastdoor.broker.snapshot import unrestorable
+        from blastdoor.files import sha256_of
+
+        for saved in manifest["parts"]:
+            copy = _copy(snapshots, saved)
+            if not copy.is_file():
+                raise unrestorable(f"the saved copy of {saved['target']}: {copy} is gone")
+            if sha256_of([copy])[0] != saved["sha256"]:
+                raise unrestorable(f"the saved copy of {saved['target']}: {copy} changed since it was saved")
+
+    def restore(self, snapshots: Snapshots, manifest: Mapping[str, Any]) -> list[str]:
+        from blastdoor.broker.sqlite_sql import restore_copy
+
+        return [restore_copy(self.url, _copy(snapshots, saved)) for saved in manifest["parts"]]
+
+    def read_dump(self, path: Path) -> Dump:
+        raise _no_backups()
+
+    def verify_backup(self, dump: Dump, *, scratch: Engine | None, tolerance: float, max_age_hours: int,
+                      clean: Callable[[str], str]) -> Proof:  # fmt: skip
+        raise _no_backups()
+
+    def tool(self, names: Sequence[str], args: Sequence[str], *, doing: str, stdin: IO[bytes] | None = None,
+             timeout: float = client_tools.TOOL_SECONDS) -> client_tools.Ran:  # fmt: skip
+        """``sqlite3 ARGS... FILE``: options first, the database file last (no secret to hide)."""
+        from blastdoor.broker.sqlite_sql import database_path
+
+        program = client_tools.find(names, doing=doing, install="install the sqlite3 program (Debian: sqlite3)")
+        return client_tools.run(program, [*args, str(database_path(self.url))], doing=doing, stdin=stdin, timeout=timeout)
+
+
+def _copy(snapshots: Snapshots, saved: Mapping[str, Any]) -> Path:
+    return snapshots.folder / Path(str(saved["file"])).name
+
+
+def _no_backups() -> BrokerError:
+    return BrokerError("Blastdoor cannot verify the backups of a SQLite database yet",
+                       hint="check a copy by hand: sqlite3 COPY 'PRAGMA integrity_check'")  # fmt: skip

@@ -1,0 +1,211 @@
+"""``blastdoor backup verify`` on MySQL / MariaDB: the newest ``mysqldump`` / ``mariadb-dump`` of the
+profile's database restored into a throwaway database on the same server (or ``--scratch-profile``'s),
+its tables counted against the database's (the rules: broker/backup_verify.py).
+
+A dump is a script the ``mysql`` client runs, and in MySQL one connection reaches every database
+its user may: a dump made with ``--databases`` says ``USE shop`` and would restore itself over the
+real database, and a hostile one could do anything the profile's user can. So the restore runs as a
+user made for it, allowed into the scratch database only (``GRANT ALL ON scratch.*``; no global
+privilege, no other database), and ``--binary-mode`` turns off the client's own commands (``\\!``
+runs a shell, ``source`` reads a file, ``connect`` goes elsewhere). A dump that says ``USE`` or
+creates or drops a database on a line of its own is refused first with a clear word; one that hides
+it is stopped by the privileges. ``DEFINER=`user`@`host``` clauses (views, triggers, routines) are
+rewritten to ``DEFINER=CURRENT_USER`` on the way in, since only a privileged user may name another
+definer. The scratch database and the user are dropped afterwards whatever happened; the admin (the
+profile's user, or ``--scratch-profile``'s) needs to create and drop both.
+
+The source is only read, in one consistent-snapshot read-only transaction, so every table is
+counted at the same moment. A dump made with comments ends with ``-- Dump completed on ...``: one
+that does not did not finish. Its age is its file time (the completion line has no time zone).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from blastdoor.broker.backup_verify import Proof, compared
+from blastdoor.broker.dumps import Dump
+from blastdoor.broker.errors import BrokerError
+from blastdoor.broker.mysql_connect import Server, client_programs, describe, quote_name
+from blastdoor.errors import first_line
+from blastdoor.files import sha256_of
+
+if TYPE_CHECKING:
+    from blastdoor.broker.engines.mysql import MySQL
+
+FORMAT = "mysqldump"
+RESTORE_SECONDS = 24 * 3600
+_HEADERS = (b"-- MySQL dump", b"-- MariaDB dump")
+_SANDBOX = b"/*M!999999\\- enable the sandbox mode */"  # MariaDB's dumps begin with it since 2024
+_LEAVING = re.compile(rb"^\s*(USE\s|(CREATE|DROP|ALTER)\s+(DATABASE|SCHEMA)\b)", re.IGNORECASE)
+_DEFINER = re.compile(rb"DEFINER\s*=\s*`(?:[^`]|``)*`@`(?:[^`]|``)*`")
+_SCRATCH_HINT = "name a server where this user may create databases and users with --scratch-profile NAME"
+
+
+def read_dump(path: Path) -> Dump:
+    """What ``path`` is (a mysqldump script), when it was made (its file time) and its digest."""
+    try:
+        if not path.is_file():
+            raise BrokerError(f"{path} is not a regular file", hint="name a mysqldump file")
+        with path.open("rb") as handle:
+            head = handle.read(8192)
+        digest, size = sha256_of([path])
+        stamp = path.stat().st_mtime
+    except OSError as error:
+        raise BrokerError(f"cannot read {path}: {error.strerror or error}", hint="check the path and its permissions") from None
+    if b"\0" in head or not head.strip():
+        raise BrokerError(f"{path.name} is not a MySQL dump (empty or binary)", hint="name a mysqldump file (plain SQL, not compressed)")
+    lines = [line.strip() for line in head.splitlines()[:5] if line.strip() and line.strip() != _SANDBOX]
+    if not lines or not (lines[0].startswith(_HEADERS) or lines[0].startswith(b"/*!40101 SET")):
+        raise BrokerError(f"{path.name} is text but not a mysqldump script", hint="name a dump made by mysqldump or mariadb-dump")
+    return Dump(path=path, format=FORMAT, created=datetime.fromtimestamp(stamp, UTC), created_from="file time",
+                sha256=digest, bytes=size)  # fmt: skip
+
+
+def verify(engine: MySQL, dump: Dump, *, scratch: Server | None, tolerance: float, max_age_hours: int,
+           clean: Callable[[str], str]) -> Proof:  # fmt: skip
+    """Restore ``dump`` into a throwaway database on ``scratch`` (default: ``engine``'s server) as a
+    user allowed nowhere else, count, compare with ``engine``'s database, and drop both."""
+    from blastdoor.broker.engines.mysql import MySQL
+
+    source = engine.server
+    if not source.database:
+        raise BrokerError("the profile's MySQL URL names no database, so there is nothing to compare the dump with",
+                          hint="store the URL with its database: mysql://USER:PASSWORD@HOST/DATABASE")  # fmt: skip
+    unfinished = _check(dump.path)
+    checked = datetime.now(UTC)
+    counted = _counts(source, source.database, consistent=True)
+    admin = scratch or replace(source, database="")
+    name = f"blastdoor_verify_{secrets.token_hex(6)}"
+    db = admin.connect(program="blastdoor-backup-verify", database=False)
+    try:
+        db.autocommit(True)
+        host = _one(db, "SELECT SUBSTRING_INDEX(USER(), '@', -1)")  # where the server sees this machine
+        version = _one(db, "SELECT VERSION()")
+        password = secrets.token_urlsafe(24)
+        user = f"{quote_name(name)}@{_string(db, host)}"
+        with _failing("cannot create a scratch database and its user", hint=_SCRATCH_HINT):
+            _run(db, f"CREATE DATABASE {quote_name(name)}")
+            _run(db, f"CREATE USER {user} IDENTIFIED BY {_string(db, password)}")
+            _run(db, f"GRANT ALL ON {quote_name(name)}.* TO {user}")
+        try:
+            restorer = MySQL(server=replace(admin, user=name, password=password, database=name))
+            restore_error = _restore(restorer, dump, client_programs(version), database=name)
+            backup = _counts(admin, name, consistent=False)
+        finally:
+            with _failing(f"cannot drop the scratch database {name} and its user", hint="drop them by hand"):
+                _run(db, f"DROP DATABASE IF EXISTS {quote_name(name)}")
+                _run(db, f"DROP USER IF EXISTS {user}")
+    finally:
+        db.close()
+    proof = compared(dump, checked=checked, source=counted, backup=backup, restore_error=restore_error,
+                     tolerance=tolerance, max_age_hours=max_age_hours, clean=clean)  # fmt: skip
+    return replace(proof, problems=(*proof.problems, unfinished)) if unfinished else proof
+
+
+def _check(path: Path) -> str:
+    """Refuse a dump that would leave the scratch database on a line of its own; the problem of
+    one that did not finish ('' when it did, or cannot say: made without comments)."""
+    header, last = False, b""
+    try:
+        with path.open("rb") as handle:
+            for number, line in enumerate(handle, 1):
+                if _LEAVING.match(line):
+                    said = line.strip()[:60].decode("utf-8", "replace")
+                    raise BrokerError(f"{path.name} line {number} ('{said}') names a database of its own, as a dump made with "
+                                      "--databases or --all-databases does; it would not restore into a scratch database",
+                                      hint="verify a dump of the one database: mysqldump [OPTIONS] DATABASE (no --databases)")  # fmt: skip
+                header = header or (number <= 5 and line.startswith(_HEADERS))
+                last = line.strip() or last
+    except OSError as error:
+        raise BrokerError(f"cannot read {path}: {error.strerror or error}", hint="check the path and its permissions") from None
+    if header and not last.startswith(b"-- Dump completed"):
+        return "the dump did not finish: it does not end with the '-- Dump completed' line"
+    return ""
+
+
+def _restore(restorer: MySQL, dump: Dump, programs: tuple[str, str], *, database: str) -> str:
+    """Run the dump with the client, as ``restorer``'s user; the first error it reported ('' when none)."""
+    with _fed(dump.path) as stdin:
+        ran = restorer.tool(programs, ["--binary-mode", "--batch", "--local-infile=0", f"--database={database}"], stdin=stdin,
+                            doing="restore the dump", timeout=RESTORE_SECONDS)  # fmt: skip
+    if ran.ok or ran.code is None:
+        return "" if ran.ok else f"{ran.program} {ran.said()}"
+    errors = [line for line in ran.stderr.decode("utf-8", "replace").splitlines() if "ERROR" in line]
+    return first_line(errors[0]) if errors else ran.said()
+
+
+@contextlib.contextmanager
+def _fed(path: Path) -> Iterator[IO[bytes]]:
+    """A pipe the dump flows through, its definers made the restoring user, written by a thread so
+    no copy of the data lands on disk."""
+    reading, writing = os.pipe()
+
+    def pump() -> None:
+        with contextlib.suppress(OSError), path.open("rb") as source, os.fdopen(writing, "wb") as sink:
+            for line in source:
+                if line.lstrip().startswith((b"/*!", b"CREATE")):
+                    line = _DEFINER.sub(b"DEFINER=CURRENT_USER", line)
+                sink.write(line)
+
+    thread = threading.Thread(target=pump, name="blastdoor-dump-feed", daemon=True)
+    thread.start()
+    with os.fdopen(reading, "rb") as stdin:
+        yield stdin
+    thread.join()
+
+
+def _counts(server: Server, database: str, *, consistent: bool) -> dict[str, int]:
+    """Exact row counts of every base table of ``database``, in one snapshot when ``consistent``."""
+    db = replace(server, database=database).connect(program="blastdoor-backup-verify")
+    with _failing("cannot count the rows", hint="the profile needs to read every table"):
+        try:
+            with db.cursor() as cursor:
+                cursor.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY" if consistent else "START TRANSACTION")
+                cursor.execute("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
+                               "AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME", (database,))  # fmt: skip
+                tables = [str(row[0]) for row in cursor.fetchall()]
+                counts = {}
+                for table in tables:
+                    cursor.execute(f"SELECT COUNT(*) FROM {quote_name(database)}.{quote_name(table)}")
+                    counts[table] = int(cursor.fetchone()[0])
+            db.rollback()
+        finally:
+            db.close()
+    return counts
+
+
+@contextlib.contextmanager
+def _failing(what: str, *, hint: str) -> Iterator[None]:
+    """A database error inside the block as one line: ``WHAT: (code) the server's message``."""
+    import pymysql
+
+    try:
+        yield
+    except pymysql.Error as error:
+        raise BrokerError(f"{what}: {describe(error)}", hint=hint) from None
+
+
+def _run(db: Any, statement: str) -> None:
+    with db.cursor() as cursor:
+        cursor.execute(statement)
+
+
+def _one(db: Any, query: str) -> str:
+    with db.cursor() as cursor:
+        cursor.execute(query)
+        return str(cursor.fetchone()[0])
+
+
+def _string(db: Any, value: str) -> str:
+    """``value`` as a quoted SQL string literal, escaped by the driver for this connection."""
+    return str(db.escape(value))

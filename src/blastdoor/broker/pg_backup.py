@@ -1,0 +1,114 @@
+"""``blastdoor backup verify`` on PostgreSQL: a ``pg_dump`` restored into a throwaway database and
+counted against the database (the rules: broker/backup_verify.py).
+
+The scratch database is made on the source's server unless ``scratch`` names another server, and
+is dropped afterwards whatever happened. The source is only read, in one read-only
+repeatable-read transaction, so every table is counted at the same moment. Blastdoor's own schemas
+(``blastdoor_*``) are left out of the comparison. A plain dump is read first and refused when it
+would make psql do more than run SQL (broker/dumps.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from blastdoor.broker.backup_verify import Proof, compared
+from blastdoor.broker.dumps import PLAIN, Dump, check_plain
+from blastdoor.broker.errors import BrokerError
+from blastdoor.errors import error_line, first_line
+
+if TYPE_CHECKING:
+    from blastdoor.broker.engines.postgresql import PostgreSQL
+
+RESTORE_SECONDS = 24 * 3600
+_TABLES = """SELECT n.nspname, c.relname, format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+                AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT LIKE 'blastdoor\\_%'
+              ORDER BY 1, 2"""
+
+
+def verify(engine: PostgreSQL, dump: Dump, *, scratch: str = "", tolerance: float = 0.1, max_age_hours: int = 24,
+           clean: Callable[[str], str] = str) -> Proof:  # fmt: skip
+    """Restore ``dump`` into a new database on ``scratch``'s server (default: ``engine``'s), count,
+    compare with ``engine``'s database and drop it."""
+    from blastdoor.broker.engines.postgresql import PostgreSQL
+
+    if dump.format == PLAIN:
+        check_plain(dump.path)
+    checked = datetime.now(UTC)
+    source = _counts(engine.url, read_only=True)
+    name = f"blastdoor_verify_{secrets.token_hex(6)}"
+    server = scratch or engine.url
+    _admin(server, f'CREATE DATABASE "{name}"', doing="create a scratch database")
+    try:
+        restore_error = _restore(dump, PostgreSQL(_with_database(server, name)))
+        backup = _counts(_with_database(server, name), read_only=False)
+    finally:
+        _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', doing=f"drop the scratch database {name}")
+    return compared(dump, checked=checked, source=source, backup=backup, restore_error=restore_error,
+                    tolerance=tolerance, max_age_hours=max_age_hours, clean=clean)  # fmt: skip
+
+
+@contextlib.contextmanager
+def _failing(what: str, *, hint: str) -> Iterator[None]:
+    """A database error inside the block as one line: ``WHAT: the driver's message``."""
+    import psycopg
+
+    try:
+        yield
+    except psycopg.Error as error:
+        raise BrokerError(f"{what}: {error_line(error, limit=300)}", hint=hint) from None
+
+
+def _connect(dsn: str, *, autocommit: bool) -> Any:
+    import psycopg
+
+    with _failing("cannot connect to the database", hint="check that the server is up and the profile's URL is right"):
+        return psycopg.connect(dsn, autocommit=autocommit, connect_timeout=10)
+
+
+def _counts(dsn: str, *, read_only: bool) -> dict[str, int]:
+    """Exact row counts of every ordinary table, as one snapshot."""
+    from psycopg import sql
+
+    with _connect(dsn, autocommit=False) as db, _failing("cannot count the rows", hint="the profile needs to read every table"):
+        if read_only:
+            db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        counts = {}
+        for schema, table, name in db.execute(_TABLES).fetchall():
+            query = sql.SQL("SELECT count(*) FROM ONLY {}").format(sql.Identifier(schema, table))
+            counts[name] = int(db.execute(query).fetchone()[0])
+        db.rollback()
+    return counts
+
+
+def _admin(server: str, statement: str, *, doing: str) -> None:
+    with _connect(server, autocommit=True) as db, \
+            _failing(f"cannot {doing}", hint="name a server where this role may create databases with --scratch-profile NAME"):  # fmt: skip
+        db.execute(statement)
+
+
+def _with_database(dsn: str, name: str) -> str:
+    from psycopg.conninfo import make_conninfo
+
+    return make_conninfo(dsn, dbname=name)
+
+
+def _restore(dump: Dump, target: PostgreSQL) -> str:
+    """Restore ``dump`` into ``target``; the first error it reported ('' when none)."""
+    if dump.format == PLAIN:
+        program, args = "psql", ["--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", f"--file={dump.path}"]
+    else:
+        program, args = "pg_restore", ["--no-owner", "--no-privileges", str(dump.path)]
+    ran = target.tool([program], args, doing="restore the dump", timeout=RESTORE_SECONDS)
+    if ran.code is None:
+        return f"{program} did not finish: {ran.unfinished}"
+    if ran.ok:
+        return ""
+    said = ran.stderr.decode("utf-8", "replace")
+    errors = [line for line in said.splitlines() if "error" in line.lower()]
+    return first_line(errors[0] if errors else said)

@@ -1,0 +1,80 @@
+"""The engine protocol (broker/engines/): one engine per URL scheme, and every engine's programs
+run with the password kept out of argv."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from blastdoor.broker import engines
+from blastdoor.broker.errors import BrokerError
+from tests.broker.conftest import SECRET
+
+
+@pytest.mark.parametrize("url, name", [
+    ("postgresql://u:p@db/app", "postgresql"), ("postgres://db/app", "postgresql"), ("POSTGRESQL://db/app", "postgresql"),
+    ("mysql://u@db/app", "mysql"), ("mariadb://u@db/app", "mysql"), ("sqlite:////srv/app.db", "sqlite"),
+    ("redis://db/0", ""), ("mongodb://db/app", ""), ("/srv/app.db", ""),
+])  # fmt: skip
+def test_the_engine_is_chosen_once_from_the_scheme(url: str, name: str) -> None:
+    found = engines.of(url)
+    assert (found.name if found else "") == name
+
+
+def _argv_printer(folder: Path) -> str:
+    """A program that prints its arguments, the PGPASSWORD it got, and for an option file it is
+    given, the file's mode and whether it holds the password."""
+    script = folder / "show-args"
+    script.write_text("#!/bin/sh\nprintf 'arg %s\\n' \"$@\"\nprintf 'env %s\\n' \"$PGPASSWORD\"\n"
+                      "for a in \"$@\"; do case $a in --defaults-file=*) f=${a#--defaults-file=}; "
+                      "printf 'mode %s\\n' $(stat -c %a \"$f\"); grep -c 'password=\"" + SECRET + "\"' \"$f\";; esac; done\n")  # fmt: skip
+    script.chmod(0o700)
+    return str(script)
+
+
+def test_postgresql_programs_get_the_password_in_their_environment_only(tmp_path: Path) -> None:
+    engine = engines.of(f"postgresql://app:{SECRET}@db.internal:5433/shop")
+    assert engine is not None
+    ran = engine.tool([_argv_printer(tmp_path)], ["--format=custom"], doing="show").checked()
+    printed = ran.stdout.decode()
+    arguments = [line for line in printed.splitlines() if line.startswith("arg ")]
+    assert arguments[0] == "arg --format=custom" and "dbname=shop" in arguments[1] and "port=5433" in arguments[1]
+    assert SECRET not in "".join(arguments) and f"env {SECRET}" in printed
+
+
+def test_mysql_programs_read_the_password_from_a_private_option_file(tmp_path: Path) -> None:
+    engine = engines.of(f"mysql://app:{SECRET}@db.internal:3307/shop")
+    assert engine is not None
+    printed = engine.tool([_argv_printer(tmp_path)], ["--no-data"], doing="show").checked().stdout.decode()
+    arguments = [line for line in printed.splitlines() if line.startswith("arg ")]
+    assert arguments[0].startswith("arg --defaults-file=") and arguments[1:] == ["arg --no-data"]
+    assert SECRET not in "".join(arguments) and "mode 600\n1\n" in printed
+    assert not Path(arguments[0].removeprefix("arg --defaults-file=")).exists()  # removed after the run
+
+
+def test_sqlite_programs_get_the_file_last(tmp_path: Path) -> None:
+    with sqlite3.connect(tmp_path / "app.db") as db:
+        db.execute("CREATE TABLE users (id INTEGER)")
+        db.execute("INSERT INTO users VALUES (1), (2)")
+    db.close()
+    engine = engines.of(f"sqlite:///{tmp_path}/app.db")
+    assert engine is not None
+    (tmp_path / "count.sql").write_text("SELECT count(*) FROM users;")
+    with (tmp_path / "count.sql").open("rb") as stdin:
+        ran = engine.tool(["sqlite3"], ["-readonly", "-batch"], stdin=stdin, doing="count")
+    assert ran.checked().stdout.decode().strip() == "2"
+
+
+def test_a_missing_program_or_a_failing_one_is_one_line(tmp_path: Path) -> None:
+    engine = engines.of(f"mysql://app:{SECRET}@127.0.0.1:1/shop")
+    assert engine is not None
+    with pytest.raises(BrokerError, match="neither no-such-dump nor no-such-dump-2 is installed, so Blastdoor cannot save x; nothing ran"):
+        engine.tool(["no-such-dump", "no-such-dump-2"], [], doing="save x")
+    failing = tmp_path / "fails"
+    failing.write_text("#!/bin/sh\necho 'first complaint' >&2\necho second >&2\nexit 3\n")
+    failing.chmod(0o700)
+    with pytest.raises(BrokerError) as raised:
+        engine.tool([str(failing)], [], doing="save x").checked()
+    assert raised.value.message == "fails could not save x: first complaint" and SECRET not in str(raised.value)
