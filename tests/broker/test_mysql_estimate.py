@@ -4,6 +4,7 @@ of the optimizer without running it, in the broker's decision and in ``check --e
 from __future__ import annotations
 
 import json
+import re
 
 from blastdoor.broker.mysql_connect import server
 from blastdoor.broker.mysql_estimate import estimate
@@ -44,10 +45,17 @@ def test_the_broker_and_check_say_how_many_rows(env: dict[str, str], mysql_datab
     add_profile(env, "prod-my", scope="production", allow=["*"], values={"DATABASE_URL": mysql_database})
     held = cli(env, "sql", "--profile", "prod-my", "--", "DELETE FROM executives; TRUNCATE `company list`")
     assert held.returncode == 4, held.stderr
-    assert "would delete up to 1,206 rows from executives" in held.stderr, held.stderr
+    assert _deletes_about_1206(held.stderr), held.stderr  # the optimizer's figure: an estimate, not a count
     assert "would empty out 1,196 rows from company list" in held.stderr  # counted: exact
     done = cli(env, "check", "--json", "--no-record", "--kind", "sql", "--target",
                "mysql://db.prod.internal/app", "--estimate", mysql_database, "--", "DELETE FROM executives")  # fmt: skip
     (effect,) = json.loads(done.stdout)["effects"]
-    assert "would delete up to 1,206 rows from executives" in effect["detail"] and effect["blast"]["rows"] == 1206
+    assert _deletes_about_1206(effect["detail"]) and 1150 <= effect["blast"]["rows"] <= 1300
     assert SECRET not in done.stdout + done.stderr + held.stdout + held.stderr
+
+
+def _deletes_about_1206(text: str) -> bool:
+    """InnoDB's row figure for a whole-table DELETE comes from sampled statistics, so it may be off
+    by a few rows from the real 1,206."""
+    found = re.search(r"would delete up to ([\d,]+) rows from executives", text)
+    return found is not None and 1150 <= int(found.group(1).replace(",", "")) <= 1300
