@@ -73,6 +73,24 @@ def test_rsync_dry_run_only_reads(command: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("command", "expected"),
     [
+        # --remove-source-files takes each source away, as mv does
+        ("rsync -a --remove-source-files ~/ host:/backup/", "deny"),
+        ("rsync -a --remove-source-files /srv/data/ /tmp/x/", "deny"),
+        ("mv /srv/data /tmp/x", "deny"),  # the same move
+        ("rsync -a --remove-sent-files /etc/ /tmp/x/", "deny"),  # rsync's older name for it
+        ("rsync -av --remove-source-files ~/.ssh/ host:/keys/", "deny"),
+        ("rsync -a --remove-source-files host:/srv/data/ /tmp/x/", "hold"),  # gone from the host
+        ("rsync -a host:/srv/data/ /tmp/x/", "allow"),  # copied: the host keeps them
+        ("rsync -a --remove-source-files ./dist/ host:/x/", "allow"),
+    ],
+)
+def test_rsync_moving_files_takes_them_from_the_source(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected, command
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
         ("chmod -R /usr", "ask"),  # no mode: every operand is a path chmod would be given
         ("chmod --reference=a.txt /etc/hosts", "ask"),
         ("chmod -R u+rwX,go-w ./src", "allow"),
