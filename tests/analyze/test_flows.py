@@ -61,22 +61,24 @@ def test_secrets_in_pipes_that_stay_on_the_machine(command: str, expected: str) 
     ("command", "expected"),
     [
         # a listing of every variable, narrowed to variables that hold no credential
-        ("printenv | grep JAVA_HOME", "allow"),
-        ("env | grep -i locale", "allow"),
         ("set | grep '^BASH_VERSINFO='", "allow"),
-        ("env | sort | grep ^LANG", "allow"),
+        ("env | sort | grep ^LANG=", "allow"),
+        ("printenv | grep -i ^java_home=", "allow"),
+        ("env | grep -e ^LANG= -e ^HOME= -", "allow"),  # - is the listing
+        ("env | grep -m1 -n --color=always ^PATH=", "allow"),
+        ("env | rg --no-config ^PATH=", "allow"),
         ("declare -p | grep -c PROMPT", "allow"),  # a count: no line is shown
-        ("env | cut -d= -f1", "allow"),  # names only
-        ("export -p | awk -F= '{ print $1 }'", "allow"),
-        ("set | awk 'BEGIN { FS=\"=\" } /^[A-Z]/ { print $1 }' | sort", "allow"),
-        ("v=$(env | grep EDITOR= | cut -d= -f2)", "allow"),
+        ("env | grep -qi lang", "allow"),
+        ("env | cut -s -d= -f1", "allow"),  # the names of the lines with an =
+        ("env | cut --only-delimited --delimiter== --fields=1", "allow"),
+        ("export -p | awk -F= '/=/ { print $1 }'", "allow"),
+        ("set | awk 'BEGIN { FS=\"=\" } NF > 1 { print $1 }' | sort", "allow"),
         ("env -i", "allow"),  # an emptied environment: nothing of the agent's is printed
         ("env - PAGER=less", "allow"),
         # still every secret, or the credentials themselves
         ("env | grep -v LANG", "ask"),  # every other variable
-        ("env | grep -B2 -A2 LANG", "ask"),  # its neighbours too
-        ("env | grep STRIPE", "ask"),  # a credential namespace: STRIPE_SECRET_KEY and friends
-        ("printenv | grep gh", "ask"),  # GH_TOKEN; too short to narrow anyway
+        ("env | grep -B2 -A2 ^LANG=", "ask"),  # its neighbours too
+        ("env | grep STRIPE", "ask"),  # STRIPE_SECRET_KEY and friends
         ("set | grep API_KEY", "ask"),
         ("env | grep 'A.*'", "ask"),  # not a plain name
         ("env | awk -F= '{ print $2 }'", "ask"),  # the values
@@ -85,10 +87,62 @@ def test_secrets_in_pipes_that_stay_on_the_machine(command: str, expected: str) 
         ("env -u LANG", "ask"),
         ("env | grep '' /dev/stdin", "ask"),  # /dev/stdin is the listing itself
         ("env | awk '{ print }' -", "ask"),
+        ("v=$(env | grep EDITOR= | cut -d= -f2)", "ask"),  # the values of the lines with EDITOR=
     ],
 )
 def test_a_listing_of_every_variable_narrowed(command: str, expected: str) -> None:
     assert decide(command).kind.value == expected, command
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        # part of a name, or a name that is only a prefix: more variables than it says
+        "env | grep OKEN",
+        "env | grep KEN=",
+        "env | grep WORD",
+        "env | grep ECRET",
+        "env | grep API",
+        "env | grep -i pass",
+        "env | grep URL",  # DATABASE_URL, password and all
+        "env | grep '^.*N='",
+        "env | grep ^HOME",  # HOMEBREW_GITHUB_API_TOKEN
+        "printenv | grep JAVA_HOME",  # and any value that mentions it
+        "env | grep ^DB_PASS=",  # one variable, but a password
+        "env | fgrep ^PATH=",  # plain text: ^PATH= anywhere in a line
+        "env | grep -F ^PATH=",
+        # an option it does not know, or one that takes a value it misreads
+        "env | grep -d skip TOKEN",
+        "env | grep --exclude x TOKEN",
+        "env | grep -5 ^PATH=",  # five lines of context
+        "env | grep --cont=3 ^PATH=",
+        "env | rg --passthru PATH",
+        "env | rg ^PATH=",  # RIPGREP_CONFIG_PATH may add --passthru
+        # another file than the listing
+        "env | grep TOKEN //dev/stdin",
+        "env | grep TOKEN /dev/fd/00",
+        "env | grep ^PATH= notes.txt",
+        # awk: an assignment operand, a program from elsewhere, ENVIRON, lines without an =
+        "env | awk -F= '/=/ {print $1}' a=b",
+        "env | awk '{print}' a=b",
+        "env | awk -F= -f all.awk '/=/ {print $1}'",
+        "env | awk -F= --source='{print}' '/=/ {print $1}'",
+        "env | awk -F= -e'{print}' '/=/ {print $1}'",
+        "env | awk -F= -v FS=, '/=/ {print $1}'",
+        "env | awk -F= '/=/ {print ENVIRON[\"GITHUB_TOKEN\"]}'",
+        "env | awk -F= '{print $1}'",  # a PEM key's lines have no =: printed whole
+        "export -p | awk -F= '{ print $1 }'",
+        "env | awk -F= '/=/\n{print $1}'",  # two rules: /=/ alone prints the line
+        "env | awk -F= '/=/ {print\n$1}'",  # print alone prints the line
+        # cut: the rest of the line, another delimiter, lines without an =
+        "env | cut -d= -f1 --complement",
+        "env | cut -s -d= -d, -f1",
+        "env | cut -d= -f1",
+        "env | cut -s -d= -f1 notes.txt",
+    ],
+)
+def test_a_listing_filtered_by_what_may_keep_a_secret_is_asked(command: str) -> None:
+    assert decide(command).kind.value == "ask", command
 
 
 def test_sql_piped_from_a_file_is_read_from_disk(tmp_path: Path) -> None:

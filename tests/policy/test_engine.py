@@ -68,6 +68,8 @@ def test_freeze_denies_writes_to_production() -> None:
     assert load(frozen=True).decide([effect]).kind.value == "deny"
     assert load(frozen=False).decide([effect]).kind.value == "hold"
     assert judge(Action.shell("rm -rf build"), load(frozen=True)).kind.value == "allow"
+    results = judge(Action.shell("kubectl exec pod -- rm -rf /data/results.out"), load(frozen=True))
+    assert results.kind.value == "deny"  # not build output: the freeze holds
     del action
 
 

@@ -1,15 +1,27 @@
-"""Filters that pass on only part of a variable listing.
+"""Filters that pass on only a harmless part of a variable listing.
 
 ``env``, ``printenv``, bare ``set`` and ``export -p`` print every variable, secrets included. Piped
-into a filter that keeps only some variables or only their names, the secrets never reach the
-agent: ``env | grep ^PATH=`` prints one variable, ``env | cut -d= -f1`` and ``set | awk -F=
-'{print $1}'`` print names only, ``env | grep -c HOME`` a count.
+into a filter that provably keeps no secret-looking variable's value, the secrets never reach the
+agent. The filters are read against an allowlist that fails closed: a filter narrows the listing
+only when every option it is given is one this module knows to be harmless, it reads no file but
+the listing (no operand other than ``-``), no word is known only at run time, and what it keeps is
+one of:
 
-A ``grep`` narrows the listing when its one pattern names variables no credential lives under: a
-plain name (``PATH``, ``^GOROOT``, ``SSH_CLIENT=``), not one that looks like a secret
-(``TOKEN``), nor a credential namespace or a prefix of one (``AWS``, ``GIT``, ``DB``) whose
-variables commonly hold keys, nor one or two letters that match nearly any line. Inverted,
-context-printing or whole-input matching (``-v``, ``-A``, ``-z``) keep it all.
+* nothing of the lines: a count, a yes/no or the word ``(standard input)`` (``grep -c``, ``-q``,
+  ``-l``, ``-L``);
+* the lines of variables named in full, anchored and with their ``=``, whose names hold no
+  credential (``grep ^PATH=``, ``grep -e ^LANG= -e ^HOME=``). ``grep PATH`` or ``grep ^HOME``
+  would also print ``HOMEBREW_GITHUB_API_TOKEN=...`` or a ``DATABASE_URL`` with its password;
+* the part before the first ``=`` of the lines that have one (``cut -s -d= -f1``, ``awk -F= '/=/
+  { print $1 }'``): the names. A line without ``=`` is printed whole by ``cut`` (without ``-s``) and
+  by an awk with no such condition, and ``env`` prints a multi-line value (a PEM key) as lines of
+  its own.
+
+Left over: a later line of a multi-line value that itself contains ``=`` (the padded last line of
+a base64 key body) still shows its part before the ``=`` through a names-only filter.
+
+``rg`` reads options from the file ``RIPGREP_CONFIG_PATH`` names (``--passthru`` prints every
+line), so it narrows only with ``--no-config``.
 """
 
 from __future__ import annotations
@@ -17,39 +29,78 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from blastdoor.analyze.commands.getopt import GETOPT, Option, split_options
 from blastdoor.analyze.commands.secrets import is_secret_variable
 from blastdoor.analyze.invocation import Invocation, Word
 
 # The label flows.secret_label gives a stream that carries every variable.
 ENVIRONMENT = "the secrets in the environment"
 
-# Prefixes of variables that commonly hold credentials (AWS_SECRET_ACCESS_KEY, GH_TOKEN, PGPASSWORD,
-# DB_PASS, SSH_PRIVATE_KEY, TF_VAR_...): a grep for one of them prints those too.
-_NAMESPACES = (
-    "AWS", "AZURE", "ARM", "GCP", "GOOGLE", "GCLOUD", "GITHUB", "GH", "GITLAB", "BITBUCKET", "NPM",
-    "PYPI", "TWINE", "DOCKER", "OPENAI", "ANTHROPIC", "HF", "HUGGINGFACE", "STRIPE", "SLACK",
-    "TWILIO", "SENDGRID", "HEROKU", "VERCEL", "NETLIFY", "SUPABASE", "SENTRY", "DATADOG",
-    "CLOUDFLARE", "DIGITALOCEAN", "VAULT", "DB", "DATABASE", "POSTGRES", "PG", "MYSQL", "MONGO",
-    "REDIS", "SMTP", "SSH", "GPG", "JWT", "OP", "DOPPLER", "TF", "CI", "SECRETS",
-)  # fmt: skip
-_NAME = re.compile(r"(\^?)(?:\.\*)?([A-Za-z_][A-Za-z0-9_]*)(?:\.\*)?(=?)\$?")
+_NAMED_LINE = re.compile(r"\^([A-Za-z_][A-Za-z0-9_]*)=")
+# Parts of names that hold a credential though the secret-variable test lets them by (DB_PASS,
+# SMTP_PWD, a wallet's SEED or MNEMONIC, a webhook's HMAC).
+_CREDENTIAL_PART = re.compile(r"PASS|PWD|SALT|SEED|MNEMONIC|HMAC", re.IGNORECASE)
 
-# grep options that take the next word, and the letters that keep every line or another file's.
-_GREP_VALUES = frozenset({"-e", "-f", "-m", "-A", "-B", "-C", "-d", "-D", "--regexp", "--file",
-                          "--max-count", "--after-context", "--before-context", "--context",
-                          "--label", "--binary-files", "--devices", "--directories"})  # fmt: skip
-_GREP_WIDENS = frozenset("vABCfrRz")
-_GREP_WIDENS_LONG = ("--invert", "--after", "--before", "--context", "--file", "--recursive",
-                     "--dereference-recursive", "--null-data")  # fmt: skip
-_GREP_SILENT = frozenset("cqlL")  # a count, a yes/no or file names: no line is printed
-_STDIN = frozenset({"-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"})  # names of the listing
-_AWK_UNSAFE = re.compile(r"\$\s*(?!1\b)[\w(]|\bsystem\b|\bgetline\b|[|>]|\bprint\s*(?:[;}]|$)")
+# GNU grep (and egrep, fgrep): the options that change neither which lines are printed beyond
+# the matching ones nor where grep reads from. Everything else (-v, -A/-B/-C/-NUM, -z, -r, -f,
+# --include, -d, -D, --binary-files ...) fails closed.
+_GREP_SAME = frozenset({
+    "-E", "-G", "-P", "--extended-regexp", "--basic-regexp", "--perl-regexp",
+    "-i", "-y", "--ignore-case", "--no-ignore-case", "-w", "--word-regexp", "-x", "--line-regexp",
+    "-s", "--no-messages", "-H", "-h", "--with-filename", "--no-filename", "-n", "--line-number",
+    "-b", "--byte-offset", "-a", "--text", "-U", "--binary", "-T", "--initial-tab", "-Z", "--null",
+    "--line-buffered", "-o", "--only-matching", "--color", "--colour", "-m", "--max-count",
+    "--label",
+})  # fmt: skip
+_GREP_SILENT = frozenset({"-c", "--count", "-q", "--quiet", "--silent", "-l",
+                          "--files-with-matches", "-L", "--files-without-match"})  # fmt: skip
+_GREP_FIXED = frozenset({"-F", "--fixed-strings"})
+_GREP_PATTERN = frozenset({"-e", "--regexp"})
+_GREP_VALUED = frozenset({"-e", "--regexp", "-m", "--max-count", "--label", "-f", "--file",
+                          "-A", "-B", "-C", "--after-context", "--before-context", "--context",
+                          "-d", "--directories", "-D", "--devices", "--binary-files", "--include",
+                          "--exclude", "--exclude-dir", "--exclude-from", "--group-separator"})  # fmt: skip
+
+# ripgrep: as grep, where its options mean the same (-s is --case-sensitive there).
+_RG_SAME = frozenset({
+    "--no-config", "-i", "--ignore-case", "-s", "--case-sensitive", "-S", "--smart-case", "-w",
+    "--word-regexp", "-x", "--line-regexp", "-n", "--line-number", "-N", "--no-line-number",
+    "-H", "--with-filename", "-I", "--no-filename", "-o", "--only-matching", "-m", "--max-count",
+    "--color", "--no-messages", "-a", "--text",
+})  # fmt: skip
+_RG_SILENT = frozenset({"-c", "--count", "--count-matches", "-q", "--quiet", "-l",
+                        "--files-with-matches", "--files-without-match"})  # fmt: skip
+_RG_VALUED = frozenset({"-e", "--regexp", "-m", "--max-count", "--color", "-f", "--file", "-A",
+                        "-B", "-C", "--after-context", "--before-context", "--context", "-g",
+                        "--glob", "-t", "--type", "-T", "--type-not", "--pre", "-E",
+                        "--encoding", "-r", "--replace", "-j", "--threads", "-M",
+                        "--max-columns", "--max-depth", "--path-separator"})  # fmt: skip
+
+# cut: the delimiter, the field and --only-delimited, each once; awk: -F alone.
+_CUT_VALUED = frozenset({"-d", "--delimiter", "-f", "--fields", "-b", "--bytes", "-c",
+                         "--characters", "--output-delimiter"})  # fmt: skip
+_CUT_NAMES = {"-d": "-d", "--delimiter": "-d", "-f": "-f", "--fields": "-f", "-s": "-s",
+              "--only-delimited": "-s"}  # fmt: skip
+
+# An awk program that prints the name of each line with an "=" and nothing else: an optional
+# BEGIN { FS = "=" }, a condition that the line has a second field, and { print $1 }. A newline
+# between a condition and its action makes them two rules (the condition alone prints the line),
+# and one after print ends it (print alone prints the line): neither is allowed there.
+_AWK_BEGIN = r'BEGIN[ \t]*\{\s*FS[ \t]*=[ \t]*"="[ \t]*;?\s*\}'
+_AWK_GUARD = r"(?:/=/|NF[ \t]*>[ \t]*1|NF[ \t]*>=[ \t]*2)"
+_AWK_PRINT = r"\{\s*print[ \t]*(?:\$1|\([ \t]*\$1[ \t]*\))[ \t]*;?\s*\}"
+_AWK_NAMES = re.compile(rf"\s*(?P<begin>{_AWK_BEGIN}[\s;]*)?{_AWK_GUARD}[ \t]*{_AWK_PRINT}[\s;]*")
 
 
 def narrows_listing(inv: Invocation) -> bool:
-    """Whether ``inv``, reading a listing of every variable, prints only harmless parts of it."""
-    if inv.name in ("grep", "egrep", "fgrep", "rg"):
-        return _grep_narrows(inv.args)
+    """Whether ``inv``, reading a listing of every variable, provably prints no secret-looking
+    variable's value."""
+    if any(word.dynamic for word in inv.args):
+        return False
+    if inv.name in ("grep", "egrep", "fgrep"):
+        return _grep_narrows(inv.args, fixed=inv.name == "fgrep")
+    if inv.name == "rg":
+        return _rg_narrows(inv.args)
     if inv.name == "cut":
         return _cut_names(inv.args)
     if inv.name in ("awk", "gawk", "mawk", "nawk"):
@@ -57,96 +108,95 @@ def narrows_listing(inv: Invocation) -> bool:
     return False
 
 
-def _grep_narrows(args: Sequence[Word]) -> bool:
+def _grep_narrows(args: Sequence[Word], *, fixed: bool) -> bool:
+    options, operands = split_options(args, _GREP_VALUED, GETOPT)
+    return _matcher_narrows(options, operands, _GREP_SAME, _GREP_SILENT, fixed=fixed)
+
+
+def _rg_narrows(args: Sequence[Word]) -> bool:
+    options, operands = split_options(args, _RG_VALUED, GETOPT)
+    if not any(option.name == "--no-config" for option in options):
+        return False  # RIPGREP_CONFIG_PATH may name more options
+    return _matcher_narrows(options, operands, _RG_SAME, _RG_SILENT, fixed=False)
+
+
+def _matcher_narrows(
+    options: Sequence[Option],
+    operands: Sequence[Word],
+    same: frozenset[str],
+    silent: frozenset[str],
+    *,
+    fixed: bool,
+) -> bool:
+    """Shared by grep and rg: every option known, no file but the listing, and either no line
+    printed or only lines of harmless variables named in full."""
     patterns: list[str] = []
-    operands: list[str] = []
-    letters: set[str] = set()
-    texts = [w.text for w in args]
-    i = 0
-    while i < len(texts):
-        text = texts[i]
-        if text.startswith("--"):
-            if text.startswith(_GREP_WIDENS_LONG):
+    quiet = False
+    for option in options:
+        if option.name in _GREP_PATTERN:
+            if option.value is None:
                 return False
-            if text in ("--count", "--quiet", "--silent", "--files-with-matches"):
-                letters.add("c")
-            if text in ("--regexp", "-e") and i + 1 < len(texts):
-                patterns.append(texts[i + 1])
-            elif text.startswith("--regexp="):
-                patterns.append(text.split("=", 1)[1])
-            i += 2 if text in _GREP_VALUES else 1
-            continue
-        if text.startswith("-") and len(text) > 1:
-            flags = text[1:]
-            for index, letter in enumerate(flags):
-                if letter in _GREP_WIDENS:
-                    return False
-                letters.add(letter)
-                if letter in "em":  # takes a value: the rest of the word or the next word
-                    value = flags[index + 1 :]
-                    if not value and i + 1 < len(texts):
-                        i += 1
-                        value = texts[i]
-                    if letter == "e":
-                        patterns.append(value)
-                    break
-            i += 1
-            continue
-        operands.append(text)
-        i += 1
+            patterns.append(option.value.text)
+        elif option.name in _GREP_FIXED:
+            fixed = True  # the pattern is plain text: ^ and = anywhere in a line
+        elif option.name in silent:
+            quiet = True
+        elif option.name not in same:
+            return False
+    files = list(operands) if patterns else list(operands[1:])
     if not patterns and operands:
-        patterns, operands = operands[:1], operands[1:]
-    if operands and not _STDIN & set(operands):
-        return True  # it reads the files named, not the listing
-    if letters & _GREP_SILENT:
+        patterns = [operands[0].text]
+    if not patterns or any(word.text != "-" for word in files):
+        return False
+    if quiet:
         return True
-    return len(patterns) == 1 and _harmless_name(patterns[0])
+    return not fixed and all(_harmless_line(pattern) for pattern in patterns)
 
 
-def _harmless_name(pattern: str) -> bool:
-    """Whether the lines matching ``pattern`` are variables that hold no credential."""
-    match = _NAME.fullmatch(pattern)
+def _harmless_line(pattern: str) -> bool:
+    """Whether ``pattern`` matches only the line of one variable whose name holds no credential:
+    ``^NAME=``. (A pattern with a newline is several patterns, one of them possibly empty.)"""
+    match = _NAMED_LINE.fullmatch(pattern)
     if match is None:
         return False
-    anchored, name, ends = match.group(1) == "^", match.group(2), match.group(3) == "="
-    if is_secret_variable(name):
-        return False
-    if anchored and ends:
-        return True  # exactly the variable named
-    stem = name.upper().rstrip("_")
-    return len(stem) >= 3 and not any(space.startswith(stem) for space in _NAMESPACES)
+    name = match.group(1)
+    if name.upper() in ("PWD", "OLDPWD"):
+        return True  # the working directories
+    return not is_secret_variable(name) and not _CREDENTIAL_PART.search(name)
 
 
 def _cut_names(args: Sequence[Word]) -> bool:
-    """``cut -d= -f1``: the part before the first ``=``, the variable's name."""
-    texts = [w.text for w in args]
-    joined = " ".join(texts).replace("--delimiter=", "-d").replace("--fields=", "-f")
-    delimiter = re.search(r"-d\s?(\S)", joined)
-    fields = re.search(r"-f\s?(\S+)", joined)
-    return bool(delimiter and delimiter.group(1) == "=" and fields and fields.group(1) == "1")
+    """``cut -s -d= -f1``: the part before the first ``=`` of the lines that have one."""
+    options, operands = split_options(args, _CUT_VALUED, GETOPT)
+    seen: dict[str, str] = {}
+    for option in options:
+        name = _CUT_NAMES.get(option.name)
+        if name is None or name in seen:
+            return False  # --complement, -z, bytes or characters, a second -d or -f ...
+        seen[name] = option.text
+    return seen == {"-d": "=", "-f": "1", "-s": ""} and all(w.text == "-" for w in operands)
 
 
 def _awk_names(args: Sequence[Word]) -> bool:
-    """``awk -F= '{print $1}'`` (or ``BEGIN {FS="="}``): it prints the names and nothing else."""
-    texts = [w.text for w in args]
-    separator = ""
-    program = ""
-    i = 0
-    while i < len(texts):
-        text = texts[i]
-        if text == "-F" and i + 1 < len(texts):
-            separator, i = texts[i + 1], i + 2
-            continue
-        if text.startswith("-F"):
-            separator = text[2:]
-        elif text.startswith("-"):
-            if text in ("-v", "-f") and i + 1 < len(texts):
-                i += 1
-        elif not program:
-            program = text
-        elif text not in _STDIN:
-            return True  # a file operand: it reads that file, not the listing
-        i += 1
-    if re.search(r"\bFS\s*=\s*\"=\"", program):
-        separator = "="
-    return separator == "=" and "{" in program and not _AWK_UNSAFE.search(program)
+    """``awk -F= '/=/ { print $1 }'`` (or ``BEGIN { FS = "=" } NF > 1 { print $1 }``): the names
+    of the lines with an ``=`` and nothing else. No other option (-f, -e, --source, -v, -i ...)
+    and no operand but the program and ``-`` (``a=b`` is an assignment, and awk still reads the
+    listing)."""
+    separator: str | None = None
+    words = [word.text for word in args]
+    while words and words[0].startswith("-") and words[0] != "-":
+        text = words.pop(0)
+        if text == "--":
+            break
+        if text in ("-F", "--field-separator") and words and separator is None:
+            separator = words.pop(0)
+        elif text.startswith(("-F", "--field-separator=")) and separator is None:
+            separator = text.removeprefix("--field-separator=").removeprefix("-F")
+        else:
+            return False
+    if not words or any(word != "-" for word in words[1:]):
+        return False
+    match = _AWK_NAMES.fullmatch(words[0])
+    if match is None:
+        return False
+    return separator == "=" or (separator is None and match.group("begin") is not None)

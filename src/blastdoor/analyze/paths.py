@@ -43,12 +43,15 @@ REGENERABLE_NAMES = frozenset({
     "cmake-build-debug", "cmake-build-release", "storybook-static", "site", "public/build", ".expo",
     "logs", ".sass-cache", ".nyc_output", "deps", "lib-cov", "elm-stuff", ".stack-work", "pkg",
     ".eslintcache", ".stylelintcache", ".prettiercache", ".DS_Store",
+    # a compiler's default output, Go's coverage and profile files as its documentation names
+    # them (go test -coverprofile=c.out, -cpuprofile cpu.out), gprof's data; not any *.out, which
+    # is as often nohup's log, a batch job's results or a model
+    "a.out", "coverage.out", "cover.out", "c.out", "cpu.out", "mem.out", "gmon.out",
 })  # fmt: skip
-# Files a build, a test or a profiler writes (.out: a.out, go test -coverprofile=coverage.out;
-# .node: a compiled Node.js addon).
+# Files a build, a test or a profiler writes (.node: a compiled Node.js addon).
 REGENERABLE_SUFFIXES = (
     ".pyc", ".pyo", ".o", ".obj", ".a", ".so", ".class", ".log", ".tmp", ".egg-info", ".whl",
-    ".tsbuildinfo", ".map", ".lock.tmp", ".orig", ".rej", ".bak", ".swp", ".out", ".lcov",
+    ".tsbuildinfo", ".map", ".lock.tmp", ".orig", ".rej", ".bak", ".swp", ".lcov",
     ".gcda", ".gcno", ".prof", ".node",
 )  # fmt: skip
 

@@ -49,6 +49,23 @@ def test_default_decisions(command: str, expected: str) -> None:
     assert decide(command).kind.value == expected, decide(command).reasons
 
 
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        # build and test output by name: a compiler's a.out, Go's coverage profile
+        ("rm -f a.out ./build/a.out", "allow"),
+        ("rm -rf coverage.out c.out", "allow"),
+        ("find . -name a.out -delete", "allow"),
+        # any other *.out may be a log, a job's results or a model: not rebuilt by anything
+        ("rm -rf ./results.out", "ask"),
+        ("find . -name '*.out' -delete", "ask"),
+        ("kubectl exec pod -- rm -rf /data/model.out", "hold"),
+    ],
+)
+def test_only_known_out_files_are_regenerable(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected, command
+
+
 def test_workspace_paths_follow_the_working_directory() -> None:
     assert decide("rm -rf /home/me/project/src", cwd="/home/me/project").kind.value == "ask"
     assert decide("rm -rf /home/me/other", cwd="/home/me/project").kind.value == "deny"
@@ -68,6 +85,24 @@ def test_workspace_paths_follow_the_working_directory() -> None:
 )
 def test_rsync_dry_run_only_reads(command: str, expected: str) -> None:
     assert decide(command).kind.value == expected
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        # --remove-source-files takes each source away, as mv does
+        ("rsync -a --remove-source-files ~/ host:/backup/", "deny"),
+        ("rsync -a --remove-source-files /srv/data/ /tmp/x/", "deny"),
+        ("mv /srv/data /tmp/x", "deny"),  # the same move
+        ("rsync -a --remove-sent-files /etc/ /tmp/x/", "deny"),  # rsync's older name for it
+        ("rsync -av --remove-source-files ~/.ssh/ host:/keys/", "deny"),
+        ("rsync -a --remove-source-files host:/srv/data/ /tmp/x/", "hold"),  # gone from the host
+        ("rsync -a host:/srv/data/ /tmp/x/", "allow"),  # copied: the host keeps them
+        ("rsync -a --remove-source-files ./dist/ host:/x/", "allow"),
+    ],
+)
+def test_rsync_moving_files_takes_them_from_the_source(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected, command
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.conftest import decide
@@ -91,3 +93,39 @@ def test_flushing_the_firewall_is_a_system_disruption() -> None:
 )
 def test_route_changes(command: str, expected: str) -> None:
     assert decide(command).kind.value == expected, command
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        # -batch FILE runs each line of FILE as an ip command; unseen, it is not a read
+        ("ip -b FILE", "ask"),
+        ("ip -batch FILE", "ask"),
+        ("ip --batch FILE", "ask"),
+        ("ip -force -batch -", "ask"),  # standard input, and nothing is piped in
+        ("ip -ba FILE link show", "ask"),  # with a batch file ip runs only that
+        ("ip -br a", "allow"),  # -br is -brief, not -batch
+        # a word is the first option it abbreviates, in ip's order: -f is -family, -h -human
+        ("ip -f inet addr flush dev eth0", "deny"),
+        ("ip -h link set eth0 down", "deny"),
+        ("ip -fo link set eth0 down", "deny"),
+        ("ip -net ns1 link set eth0 down", "deny"),
+        ("ip -V link set eth0 down", "allow"),  # prints its version and exits
+    ],
+)
+def test_ip_options_and_batch_files(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected, command
+
+
+def test_an_ip_batch_file_is_read_line_by_line(tmp_path: Path) -> None:
+    (tmp_path / "show.ip").write_text("link show\n# link set eth0 down\naddr show lo\n")
+    (tmp_path / "down.ip").write_text("link show\nlink \\\n set eth0 down\n")
+    (tmp_path / "quoted.ip").write_text("link set 'eth0' down\n")
+    (tmp_path / "nested.ip").write_text("-b down.ip\n")  # ip reads no options in a batch line
+    cwd = str(tmp_path)
+    assert decide("ip -b show.ip", cwd=cwd).kind.value == "allow"
+    assert decide("ip -force -batch down.ip", cwd=cwd).kind.value == "deny"
+    assert decide("ip -b - < down.ip", cwd=cwd).kind.value == "deny"
+    assert decide("printf 'route del default\\n' | ip -b -", cwd=cwd).kind.value == "deny"
+    assert decide("ip -b quoted.ip", cwd=cwd).kind.value == "deny"
+    assert decide("ip -b nested.ip", cwd=cwd).kind.value == "allow"  # Object "-b" is unknown

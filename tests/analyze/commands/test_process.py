@@ -133,8 +133,15 @@ def test_killing_by_name_follows_what_the_name_is(command: str, expected: str) -
         # ordinary programs, and listings picked by something Blastdoor cannot read, stay allowed
         ("ps aux | grep -i celery | awk '{print $2}' | xargs kill -9", "allow"),
         ("for p in $(pgrep -f 'gunicorn app:api'); do kill $p; done", "allow"),
-        ("ps aux --sort=-%mem | head -3 | awk '{print $2}' | xargs kill", "allow"),
-        ("ps aux | awk '$3 > 90 {print $2}' | xargs kill", "allow"),
+        # some of every process, picked at run time: whatever they serve stops
+        ("ps aux --sort=-%mem | head -3 | awk '{print $2}' | xargs kill", "ask"),
+        ("ps aux | awk '$3 > 90 {print $2}' | xargs kill", "ask"),
+        # a stage after the listing only passes on some of its lines: still those processes
+        ("kill -9 $(pgrep sshd || true)", "deny"),
+        ("kill -9 $(pgrep sshd | head -1)", "deny"),
+        ("pid=$(pgrep -x sshd | tail -n 1); kill $pid", "deny"),
+        ("kill $(pgrep dockerd; pgrep containerd)", "deny"),
+        ("kill $(pgrep -f 'node server.js' | head -1)", "allow"),
         ("lsof -ti tcp:8080 | xargs kill", "allow"),
         ("for p in $(cat worker.pids); do kill $p; done", "allow"),
         ("docker ps -q | xargs docker stop", "allow"),

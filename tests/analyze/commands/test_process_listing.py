@@ -24,6 +24,16 @@ from blastdoor.analyze.commands.process_listing import process_listing
         ("$(LC_ALL=C pgrep -x sshd 2>/dev/null)", ("sshd",)),
         ("$(ps aux 2>&1 | grep \"[c]rond\" | awk '{print $2}')", ("crond",)),
         ("echo $(pgrep 'a|b)c')", ("a", "b)c")),  # a parenthesis in quotes does not end $(...)
+        # what a script prints is what each of its commands prints
+        ("$(pgrep sshd || true)", ("sshd",)),
+        ("$(pgrep sshd && pgrep cron)", ("sshd", "cron")),
+        ("ps aux | grep x; echo done", ("x",)),
+        ("$(while true; do pgrep sshd; done)", ("sshd",)),
+        ("$({ pidof dockerd; } 2>/dev/null)", ("dockerd",)),
+        # a stage Blastdoor cannot read passes on some of the lines: still those processes
+        ("$(pgrep sshd | head -1)", ("sshd",)),
+        ("ps -C mysqld -o pid= | awk '$1 > 100'", ("mysqld",)),
+        ("ps aux | grep nginx | head -n 1 | awk '{print $2}'", ("nginx",)),
     ],
 )
 def test_a_listing_filtered_by_name_names_those_processes(
@@ -44,7 +54,21 @@ def test_a_listing_filtered_by_name_names_those_processes(
 )
 def test_a_listing_nothing_narrows_to_a_name_is_every_process(text: str) -> None:
     listing = process_listing(text)
-    assert listing is not None and listing.every
+    assert listing is not None and listing.every and not listing.chosen
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ps aux | head -n 5",  # the first few, whatever they are
+        "ps aux | awk '$4 > 10.0 {print $2}'",  # a condition on memory use
+        "ps aux | grep node /tmp/list.txt",  # grep reads a file (Blastdoor cannot say what)
+        "$(ps -e -o pid= | head -1 || true)",
+    ],
+)
+def test_a_listing_of_every_process_a_stage_picks_from(text: str) -> None:
+    listing = process_listing(text)
+    assert listing is not None and listing.every and listing.chosen
 
 
 @pytest.mark.parametrize(
@@ -53,13 +77,8 @@ def test_a_listing_nothing_narrows_to_a_name_is_every_process(text: str) -> None
         "$(cat app.pid)",
         "$(docker ps -q)",  # container ids, not processes
         "ps -p 4242 -o pid=",  # picked by PID
-        "ps aux | head -n 5",  # the first few, whatever they are
-        "ps aux | awk '$4 > 10.0 {print $2}'",  # a condition on memory use
-        "ps aux | grep node /tmp/list.txt",  # grep reads a file, not the listing
         "pgrep -c nginx",  # a count
-        "ps aux | grep x; echo done",
-        "$(pgrep sshd && pgrep cron)",
-        "$(while true; do pgrep sshd; done)",
+        "$(ssh web1 pgrep nginx | head -1)",  # another machine's processes
         "$(pgrep 'sshd)",  # does not parse
     ],
 )

@@ -207,13 +207,7 @@ def _move_copy(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     sources = operands if target_dir else operands[:-1]
     moving = inv.name == "mv"
     if moving:
-        for word in sources:
-            info = path_info(word, ctx)
-            if info.dangerous or paths.PROTECTED in info.tags:
-                verb = Verb.DISABLE_GUARD if paths.PROTECTED in info.tags else Verb.DELETE
-                yield effect(inv, verb, Target("path", info.resolved), f"move {word.text} away",
-                             scope=Scope.LOCAL, reversibility=Reversibility.RECOVERABLE_WITH_BACKUP,
-                             tags=info.tags | {"recursive"})  # fmt: skip
+        yield from _moved_away(inv, ctx, sources)
     if dest.text == "/dev/null" and moving:
         yield from delete_effects(inv, ctx, sources, recursive=True, how="move into /dev/null")
         return
@@ -221,6 +215,18 @@ def _move_copy(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
                          overwrite=not (flags & {"-n", "--no-clobber", "-i", "--interactive", "-b", "--backup"}))  # fmt: skip
     if found is not None:
         yield found
+
+
+def _moved_away(inv: Invocation, ctx: Analysis, sources: Iterable[Word]) -> Iterator[Effect]:
+    """What moving ``sources`` elsewhere takes from where they were: a dangerous or protected path
+    is gone from its place (the data lives on at the destination)."""
+    for word in sources:
+        info = path_info(word, ctx)
+        if info.dangerous or paths.PROTECTED in info.tags:
+            verb = Verb.DISABLE_GUARD if paths.PROTECTED in info.tags else Verb.DELETE
+            yield effect(inv, verb, Target("path", info.resolved), f"move {word.text} away",
+                         scope=Scope.LOCAL, reversibility=Reversibility.RECOVERABLE_WITH_BACKUP,
+                         tags=info.tags | {"recursive"})  # fmt: skip
 
 
 def _in_place(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
@@ -368,7 +374,11 @@ def _rsync(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
             inv, Verb.READ, Target("path", dest.text), f"show what rsync would copy to {dest.text}"
         )
         return
-    # --del is --delete-during (rsync(1)); --remove-source-files moves, like mv: nothing is lost
+    # --remove-source-files (--remove-sent-files in old rsync) moves the files, like mv: they are
+    # gone from each source
+    if flags & {"--remove-source-files", "--remove-sent-files"}:
+        yield from _rsync_moved_away(inv, ctx, operands[:-1])
+    # --del is --delete-during (rsync(1))
     deleting = any(f.startswith("--delete") or f == "--del" for f in flags)
     host, colon, _ = dest.text.partition(":")
     if colon and "/" not in host:
@@ -389,6 +399,19 @@ def _rsync(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     found = write_effect(inv, ctx, dest, how="copy files over", overwrite=True)
     if found is not None:
         yield found
+
+
+def _rsync_moved_away(inv: Invocation, ctx: Analysis, sources: list[Word]) -> Iterator[Effect]:
+    local: list[Word] = []
+    for word in sources:
+        host, colon, _ = word.text.partition(":")
+        if not (colon and "/" not in host):
+            local.append(word)
+            continue
+        yield effect(inv, Verb.DELETE, Target("host", word.text), f"move the files away from {word.text}",
+                     reversibility=Reversibility.RECOVERABLE_WITH_BACKUP,
+                     tags={"remote", "recursive", f"host={host.rpartition('@')[2]}"})  # fmt: skip
+    yield from _moved_away(inv, ctx, local)
 
 
 FAMILIES = (

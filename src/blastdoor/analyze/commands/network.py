@@ -5,15 +5,17 @@ Listing rules or addresses reads. Flushing every firewall rule, setting a chain'
 dropping all traffic (``--panic-on``), turning the firewall off, taking an interface down,
 flushing its addresses, routes or routing rules or deleting the default route cuts the machine off
 (or opens it up) at once: a change tagged ``system-disruption``. Any other rule, address or route
-change is a ``system-config`` change of this host.
+change is a ``system-config`` change of this host. ``ip -batch FILE`` runs each line of FILE as an
+ip command: each is judged, or the whole is unknown when FILE cannot be read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 from blastdoor.analyze.commands import CommandFamily
-from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
+from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect, unknown
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
 
 DISRUPTION = "system-disruption"
@@ -154,9 +156,15 @@ def _firewall_cmd(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
 _FWCMD_READS = frozenset(
     {"--state", "--check-config", "--help", "--version", "--zone", "--permanent"}
 )
-_IP_VALUED = frozenset(
-    {"-n", "-netns", "-f", "-family", "-b", "-batch", "-rc", "-rcvbuf", "-l", "-loops"}
-)
+# ip's options in the order ip/ip.c tries them; the first one a word abbreviates is taken. The
+# address family letters (-4, -6, -0 ...) are matched whole.
+_IP_OPTIONS = (
+    "-loops", "-family", "-human", "-human-readable", "-iec", "-stats", "-statistics", "-details",
+    "-resolve", "-oneline", "-timestamp", "-tshort", "-Version", "-force", "-batch", "-brief",
+    "-json", "-pretty", "-rcvbuf", "-color", "-help", "-netns", "-Numeric", "-all", "-echo",
+)  # fmt: skip
+_IP_EXACT = frozenset({"-4", "-6", "-0", "-I", "-D", "-M", "-B"})
+_IP_VALUED = frozenset({"-loops", "-family", "-batch", "-rcvbuf", "-netns"})
 # ip(8) takes any prefix of an object or a command and picks the first match in its own order
 # (``ip r g`` is ``ip route get``, ``ip m`` is ``ip maddress``, ``ip mo`` is ``ip monitor``).
 _IP_OBJECTS = (
@@ -187,7 +195,14 @@ _IP_SET_FIRST = ("add", "set", "change", "replace", "delete", "del", "flush", "r
 
 
 def _ip(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-    words = _ip_operands(inv.args)
+    options = _ip_options(inv.args)
+    if options.exits:
+        yield _read(inv, "ip's version or usage")
+        return
+    if options.batch is not None:
+        yield from _ip_batch(inv, ctx, options.batch)
+        return
+    words = options.operands
     obj = words[0] if words else ""
     kind = _ip_object(obj) if obj else ""
     if kind is None:
@@ -225,18 +240,90 @@ def _ip_command(kind: str, word: str) -> str:
     return next((full for full in order if full.startswith(word)), word) if word else "show"
 
 
-def _ip_operands(args: Sequence[Word]) -> list[str]:
+@dataclass(frozen=True)
+class _IpOptions:
+    operands: list[str]
+    batch: str | None  # -batch FILE: the file (or - for standard input) whose commands ip runs
+    exits: bool  # -Version or -help: ip prints and exits before anything else
+
+
+def _ip_options(args: Sequence[Word]) -> _IpOptions:
+    """Read ip's options as ip(8) does (iproute2 ip/ip.c): up to the first word not starting with
+    ``-``, or ``--``; ``--name`` is ``-name``; a word is the first option in :data:`_IP_OPTIONS`
+    it abbreviates (``-b`` and ``-ba`` are ``-batch``, ``-br`` is ``-brief``, ``-f`` is
+    ``-family``)."""
     texts = [word.text for word in args]
-    operands: list[str] = []
+    batch: str | None = None
     i = 0
-    while i < len(texts):
+    while i < len(texts) and texts[i].startswith("-"):
         text = texts[i]
-        if text.startswith("-") and not operands:
-            i += 2 if text in _IP_VALUED else 1
-            continue
-        operands.append(text)
         i += 1
-    return operands
+        if text == "--":
+            break
+        option = text[1:] if text.startswith("--") else text
+        if option in _IP_EXACT:
+            continue
+        name = next((n for n in _IP_OPTIONS if n.startswith(option)), "")
+        if name in ("-Version", "-help"):
+            return _IpOptions([], None, exits=True)
+        if name in _IP_VALUED:
+            if name == "-batch" and i < len(texts):
+                batch = texts[i]
+            i += 1
+    return _IpOptions(texts[i:], batch, exits=False)
+
+
+def _ip_batch(inv: Invocation, ctx: Analysis, source: str) -> Iterator[Effect]:
+    """``ip -batch FILE``: each line of FILE (``-``: standard input) is an ip command."""
+    text = inv.stdin.text if source == "-" else ctx.read_file(source)
+    where = (inv.stdin.source or "standard input") if source == "-" else f"the file {source}"
+    lines = None if text is None else _ip_batch_lines(text)
+    if lines is None:
+        yield unknown(inv, f"ip runs the commands in {where}, which Blastdoor cannot read")
+        return
+    for words in lines:
+        # a line is an object and its command: ip reads no options there (-- says so)
+        yield from ctx.run_argv(inv, [Word(w) for w in ("ip", "--", *words)], via="ip -batch")
+
+
+def _ip_batch_lines(text: str) -> list[list[str]] | None:
+    """The commands of an ip batch file, split as ip splits them: ``#`` ends a line, a ``\\`` at
+    its end joins the next, a word may be quoted with ``'`` or ``"``; None when a quote is left
+    open (ip stops there with an error, after running the lines before it)."""
+    commands: list[list[str]] = []
+    pending = ""
+    for raw in text.splitlines():
+        line, hash_, _ = raw.partition("#")
+        if not hash_ and line.endswith("\\"):
+            pending += line[:-1]
+            continue
+        words = _ip_split(pending + line)
+        pending = ""
+        if words is None:
+            return None
+        if words:
+            commands.append(words)
+    words = _ip_split(pending)
+    if words is None:
+        return None
+    return commands + ([words] if words else [])
+
+
+def _ip_split(line: str) -> list[str] | None:
+    words: list[str] = []
+    rest = line.lstrip(" \t\r")
+    while rest:
+        if rest[0] in "'\"":
+            end = rest.find(rest[0], 1)
+            if end < 0:
+                return None
+            words.append(rest[1:end])
+            rest = rest[end + 1 :]
+        else:
+            word, _, rest = rest.replace("\t", " ").replace("\r", " ").partition(" ")
+            words.append(word)
+        rest = rest.lstrip(" \t\r")
+    return words
 
 
 def _ip_object(obj: str) -> str | None:

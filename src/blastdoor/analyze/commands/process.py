@@ -120,7 +120,13 @@ def _kill(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
 
 def _listed(inv: Invocation, listed: Listing, signal: str) -> Iterator[Effect]:
     """Signalling the PIDs a process listing printed (``$(pgrep NAME)``, ``ps aux | grep NAME``)."""
-    if listed.every:
+    if listed.every and listed.chosen:
+        # some of every process, chosen at run time (the first few, those over a CPU share):
+        # which ones, and so what stops, only the machine can say
+        yield effect(inv, Verb.MODIFY, Target("service", f"the processes `{listed.text}` picks"),
+                     f"send {signal} to the processes `{listed.text}` picks at run time, which may "
+                     "be any on the machine: whatever they serve stops", tags={"service"})  # fmt: skip
+    elif listed.every:
         yield machine(
             inv,
             f"send {signal} to every process `{listed.text}` lists (nothing narrows it to a "

@@ -5,9 +5,12 @@ $2}' | xargs kill``, a loop over ``$(ps -eo pid,comm | awk '/cron/ {print $1}')`
 processes the listing selects. :func:`process_listing` parses the listing's shell text with
 tree-sitter-bash, as the walker does, and reads the names it is filtered by (``pgrep NAME``,
 ``ps -C NAME``, ``grep NAME``, ``awk '/NAME/'``, ``awk '$2 == "NAME"'``), or no name at all when
-nothing narrows it (every process). A stage it cannot read (``head``, ``awk '$3 > 50'``, a filter
-on PIDs) makes the listing unreadable (None): the kill is then judged like any other kill of
-processes only known at run time.
+nothing narrows it (every process). A stage after the listing can only pass on some of its lines:
+one it cannot read (``head``, ``awk '$3 > 50'``, a filter on PIDs) keeps the names known so far,
+or, on a listing of every process, leaves which processes are picked to run time (``chosen``).
+A script of several commands (``pgrep sshd || true``, ``pgrep a; pgrep b``) prints what each
+prints. Only a script whose first stage is no listing (``cat app.pid``) is not one (None): its
+kill is judged like any other kill of processes only known at run time.
 """
 
 from __future__ import annotations
@@ -42,52 +45,94 @@ _PGREP_VALUED = frozenset({"-u", "-U", "-g", "-G", "-P", "-s", "-t", "-F", "-d",
 
 @dataclass(frozen=True)
 class Listing:
-    """The processes a listing selects: by these names, or every process when there are none."""
+    """The processes a listing selects: those called one of ``names``, and every process when
+    ``every`` (nothing narrows part of it to a name). ``chosen``: a stage Blastdoor cannot read
+    (``head``, ``awk '$3 > 50'``) keeps only some of the lines, which of them known at run time."""
 
     names: tuple[str, ...]
     text: str
+    every: bool = False
+    chosen: bool = False
 
-    @property
-    def every(self) -> bool:
-        return not self.names
+
+@dataclass(frozen=True)
+class _Found:
+    names: tuple[str, ...] = ()
+    every: bool = False
+    chosen: bool = False
+
+    def __or__(self, other: _Found) -> _Found:
+        return _Found(
+            (*self.names, *other.names), self.every or other.every, self.chosen or other.chosen
+        )
 
 
 def process_listing(text: str) -> Listing | None:
-    """The listing ``text`` stands for (``$(...)``, ``<(...)``, backticks or a bare pipeline), or
-    None when it is not a process listing Blastdoor can read."""
+    """The listing ``text`` stands for (``$(...)``, ``<(...)``, backticks or a bare script), or
+    None when it is not a process listing Blastdoor can read.
+
+    What the script prints is what each of its commands prints: ``$(pgrep sshd || true)`` and
+    ``$(pgrep a; pgrep b)`` list what each listing in them lists. A stage after the listing can
+    only pass on some of its lines: one Blastdoor cannot read keeps the names known so far."""
     if not _QUICK.search(text):
         return None
-    found = _pipeline(parse(text))
-    if found is None:
-        return None
-    inner, stages = found
-    names = _source(stages[0])
-    if names is None:
-        return None
-    for stage in stages[1:]:
-        more = _filter(stage)
-        if more is None:
-            return None
-        names = [*names, *more]
-    return Listing(tuple(dict.fromkeys(n for n in names if n)), inner)
-
-
-def _pipeline(root: Node) -> tuple[str, list[list[str]]] | None:
-    """The text and the stages' words of the one pipeline ``root`` lists processes with: the body
-    of its first ``$(...)``, ``<(...)`` or backticks, or else the whole script. None when that is
-    not one pipeline of simple commands (``a; b``, ``a && b``, a loop) or does not parse."""
+    root = parse(text)
     if root.has_error:
         return None
     body = _first_substitution(root) or root
-    statements = [child for child in body.named_children if child.type != "comment"]
-    if len(statements) != 1:
+    found = _output(body)
+    if found is None:
         return None
-    statement = statements[0]
-    parts = statement.named_children if statement.type == "pipeline" else [statement]
-    stages = [_words(part) for part in parts]
-    if any(stage is None for stage in stages):
+    names = tuple(dict.fromkeys(n for n in found.names if n))
+    return Listing(names, _inner(body), every=found.every or not names, chosen=found.chosen)
+
+
+def _inner(body: Node) -> str:
+    """The script inside ``body``, without ``$(``, ``<(`` or backticks around it."""
+    parts = [child for child in body.named_children if child.type != "comment"]
+    if not parts:
+        return text_of(body)
+    raw = body.text or b""
+    start, end = parts[0].start_byte - body.start_byte, parts[-1].end_byte - body.start_byte
+    return raw[start:end].decode("utf-8", "replace")
+
+
+def _output(node: Node) -> _Found | None:
+    """What the processes the lines ``node`` prints stand for, or None when none of it is a
+    process listing."""
+    if node.type in ("command", "redirected_statement"):
+        words = _words(node)
+        if words is None:  # a redirected loop or group: what its commands print
+            body = node.child_by_field_name("body")
+            return _output(body) if body is not None else None
+        names = _source(words)
+        return None if names is None else _Found(tuple(names), every=not names)
+    if node.type == "pipeline":
+        return _pipeline(node)
+    found: _Found | None = None
+    for child in node.named_children:
+        if child.type in _NOT_WORDS:
+            continue
+        part = _output(child)
+        if part is not None:
+            found = part if found is None else found | part
+    return found
+
+
+def _pipeline(node: Node) -> _Found | None:
+    """A listing's first stage and what the stages after it keep of its lines."""
+    first, *rest = [child for child in node.named_children if child.type != "comment"]
+    found = _output(first)
+    if found is None:
         return None
-    return text_of(statement), [stage for stage in stages if stage is not None]
+    for stage in rest:
+        words = _words(stage)
+        more = _filter(words) if words is not None else None
+        if more is None:
+            found = _Found(found.names, found.every, chosen=True)
+        elif more:  # narrowed to these names
+            found = _Found((*found.names, *more), every=False, chosen=found.chosen)
+    return found
 
 
 def _first_substitution(root: Node) -> Node | None:
