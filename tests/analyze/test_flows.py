@@ -69,10 +69,6 @@ def test_secrets_in_pipes_that_stay_on_the_machine(command: str, expected: str) 
         ("env | rg --no-config ^PATH=", "allow"),
         ("declare -p | grep -c PROMPT", "allow"),  # a count: no line is shown
         ("env | grep -qi lang", "allow"),
-        ("env | cut -s -d= -f1", "allow"),  # the names of the lines with an =
-        ("env | cut --only-delimited --delimiter== --fields=1", "allow"),
-        ("export -p | awk -F= '/=/ { print $1 }'", "allow"),
-        ("set | awk 'BEGIN { FS=\"=\" } NF > 1 { print $1 }' | sort", "allow"),
         ("env -i", "allow"),  # an emptied environment: nothing of the agent's is printed
         ("env - PAGER=less", "allow"),
         # still every secret, or the credentials themselves
@@ -134,6 +130,11 @@ def test_a_listing_of_every_variable_narrowed(command: str, expected: str) -> No
         "export -p | awk -F= '{ print $1 }'",
         "env | awk -F= '/=/\n{print $1}'",  # two rules: /=/ alone prints the line
         "env | awk -F= '/=/ {print\n$1}'",  # print alone prints the line
+        # names only: the padded last line of a multi-line base64 value shows what precedes its =
+        "env | cut -s -d= -f1",
+        "env | cut --only-delimited --delimiter== --fields=1",
+        "export -p | awk -F= '/=/ { print $1 }'",
+        "set | awk 'BEGIN { FS=\"=\" } NF > 1 { print $1 }' | sort",
         # cut: the rest of the line, another delimiter, lines without an =
         "env | cut -d= -f1 --complement",
         "env | cut -s -d= -d, -f1",

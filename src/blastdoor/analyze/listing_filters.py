@@ -12,13 +12,9 @@ one of:
 * the lines of variables named in full, anchored and with their ``=``, whose names hold no
   credential (``grep ^PATH=``, ``grep -e ^LANG= -e ^HOME=``). ``grep PATH`` or ``grep ^HOME``
   would also print ``HOMEBREW_GITHUB_API_TOKEN=...`` or a ``DATABASE_URL`` with its password;
-* the part before the first ``=`` of the lines that have one (``cut -s -d= -f1``, ``awk -F= '/=/
-  { print $1 }'``): the names. A line without ``=`` is printed whole by ``cut`` (without ``-s``) and
-  by an awk with no such condition, and ``env`` prints a multi-line value (a PEM key) as lines of
-  its own.
-
-Left over: a later line of a multi-line value that itself contains ``=`` (the padded last line of
-a base64 key body) still shows its part before the ``=`` through a names-only filter.
+Names-only filters (``cut -s -d= -f1``, ``awk -F= '/=/ { print $1 }'``) do not narrow: ``env``
+prints a multi-line value (a PEM key) as lines of its own, and a later line holding an ``=`` (the
+padded last line of a base64 body) shows everything before it, up to 64 characters of the key.
 
 ``rg`` reads options from the file ``RIPGREP_CONFIG_PATH`` names (``--passthru`` prints every
 line), so it narrows only with ``--no-config``.
@@ -76,22 +72,6 @@ _RG_VALUED = frozenset({"-e", "--regexp", "-m", "--max-count", "--color", "-f", 
                         "--encoding", "-r", "--replace", "-j", "--threads", "-M",
                         "--max-columns", "--max-depth", "--path-separator"})  # fmt: skip
 
-# cut: the delimiter, the field and --only-delimited, each once; awk: -F alone.
-_CUT_VALUED = frozenset({"-d", "--delimiter", "-f", "--fields", "-b", "--bytes", "-c",
-                         "--characters", "--output-delimiter"})  # fmt: skip
-_CUT_NAMES = {"-d": "-d", "--delimiter": "-d", "-f": "-f", "--fields": "-f", "-s": "-s",
-              "--only-delimited": "-s"}  # fmt: skip
-
-# An awk program that prints the name of each line with an "=" and nothing else: an optional
-# BEGIN { FS = "=" }, a condition that the line has a second field, and { print $1 }. A newline
-# between a condition and its action makes them two rules (the condition alone prints the line),
-# and one after print ends it (print alone prints the line): neither is allowed there.
-_AWK_BEGIN = r'BEGIN[ \t]*\{\s*FS[ \t]*=[ \t]*"="[ \t]*;?\s*\}'
-_AWK_GUARD = r"(?:/=/|NF[ \t]*>[ \t]*1|NF[ \t]*>=[ \t]*2)"
-_AWK_PRINT = r"\{\s*print[ \t]*(?:\$1|\([ \t]*\$1[ \t]*\))[ \t]*;?\s*\}"
-_AWK_NAMES = re.compile(rf"\s*(?P<begin>{_AWK_BEGIN}[\s;]*)?{_AWK_GUARD}[ \t]*{_AWK_PRINT}[\s;]*")
-
-
 def narrows_listing(inv: Invocation) -> bool:
     """Whether ``inv``, reading a listing of every variable, provably prints no secret-looking
     variable's value."""
@@ -101,10 +81,6 @@ def narrows_listing(inv: Invocation) -> bool:
         return _grep_narrows(inv.args, fixed=inv.name == "fgrep")
     if inv.name == "rg":
         return _rg_narrows(inv.args)
-    if inv.name == "cut":
-        return _cut_names(inv.args)
-    if inv.name in ("awk", "gawk", "mawk", "nawk"):
-        return _awk_names(inv.args)
     return False
 
 
@@ -163,40 +139,3 @@ def _harmless_line(pattern: str) -> bool:
     if name.upper() in ("PWD", "OLDPWD"):
         return True  # the working directories
     return not is_secret_variable(name) and not _CREDENTIAL_PART.search(name)
-
-
-def _cut_names(args: Sequence[Word]) -> bool:
-    """``cut -s -d= -f1``: the part before the first ``=`` of the lines that have one."""
-    options, operands = split_options(args, _CUT_VALUED, GETOPT)
-    seen: dict[str, str] = {}
-    for option in options:
-        name = _CUT_NAMES.get(option.name)
-        if name is None or name in seen:
-            return False  # --complement, -z, bytes or characters, a second -d or -f ...
-        seen[name] = option.text
-    return seen == {"-d": "=", "-f": "1", "-s": ""} and all(w.text == "-" for w in operands)
-
-
-def _awk_names(args: Sequence[Word]) -> bool:
-    """``awk -F= '/=/ { print $1 }'`` (or ``BEGIN { FS = "=" } NF > 1 { print $1 }``): the names
-    of the lines with an ``=`` and nothing else. No other option (-f, -e, --source, -v, -i ...)
-    and no operand but the program and ``-`` (``a=b`` is an assignment, and awk still reads the
-    listing)."""
-    separator: str | None = None
-    words = [word.text for word in args]
-    while words and words[0].startswith("-") and words[0] != "-":
-        text = words.pop(0)
-        if text == "--":
-            break
-        if text in ("-F", "--field-separator") and words and separator is None:
-            separator = words.pop(0)
-        elif text.startswith(("-F", "--field-separator=")) and separator is None:
-            separator = text.removeprefix("--field-separator=").removeprefix("-F")
-        else:
-            return False
-    if not words or any(word != "-" for word in words[1:]):
-        return False
-    match = _AWK_NAMES.fullmatch(words[0])
-    if match is None:
-        return False
-    return separator == "=" or (separator is None and match.group("begin") is not None)
