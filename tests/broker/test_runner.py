@@ -74,3 +74,31 @@ def test_nothing_the_program_leaves_behind_outlives_it(served: str, tmp_path: Pa
 def test_a_signal_is_reported_as_128_plus_its_number(served: str, tmp_path: Path) -> None:
     code, _out, _err = _run(served, ["sh", "-c", "kill -TERM $$"], tmp_path)
     assert code == 128 + 15
+
+
+def test_a_file_handed_over_is_a_private_copy_removed_afterwards(served: str, tmp_path: Path) -> None:
+    source = tmp_path / "plan.tfplan"
+    source.write_bytes(b"PK\x03\x04 the plan")
+    script = 'echo "$(stat -c %a "$(dirname "$1")") $(stat -c %a "$1")"; echo "$1"; cat "$1"'
+    out, err = tmp_path / "out", tmp_path / "err"
+    fd = os.open(source, os.O_RDONLY)
+    try:
+        with out.open("wb") as o, err.open("wb") as e:
+            code = runner.run(served, ["sh", "-c", script, "sh", str(source)], env={"PATH": "/usr/bin:/bin"},
+                              cwd=str(tmp_path), stdout=o.fileno(), stderr=e.fileno(), files={4: fd})  # fmt: skip
+    finally:
+        os.close(fd)
+    modes, path, content = out.read_text().splitlines()
+    assert code == 0 and err.read_text() == ""
+    assert modes == "700 600" and path.endswith("/0-plan.tfplan") and content == "PK\x03\x04 the plan"
+    assert not Path(path).parent.exists()  # removed once the program ended
+
+
+def test_files_must_match_their_descriptors(served: str, tmp_path: Path) -> None:
+    payload = b'{"argv": ["cat", "x"], "env": {}, "cwd": "/", "files": [1, 1]}'
+    with socket.socket(socket.AF_UNIX) as sock, (tmp_path / "o").open("wb") as o:
+        sock.connect(served)
+        socket.send_fds(sock, [len(payload).to_bytes(8, "big")], [o.fileno(), o.fileno(), o.fileno()])
+        sock.sendall(payload)
+        answer = sock.recv(4096)
+    assert b"files does not name one argv word per file descriptor" in answer

@@ -91,7 +91,6 @@ class Broker:
         """Judge, record and (when allowed) run ``argv``; ``runner`` names the hardened runner's
         socket, which runs it under a user of its own (hardened/runner.py)."""
         import shlex
-        import shutil
 
         from blastdoor.broker import plan_pin
 
@@ -107,23 +106,17 @@ class Broker:
         if not judged.allowed:
             return ExecResult(judged, None)
         aws: dict[str, str] = {}
-        shared = None
         try:
-            if runner and pinned is not None:
-                argv, shared = plan_pin.readable_copy(pinned)
             if profile.aws_role:
                 environment, hidden, aws = self._role_session(profile, action, request=judged.request, entry=entry)
             else:
                 environment, hidden = profile.environment(), profile.secret_values()
             outcome = run_program(argv, secrets=environment, hidden=hidden, cwd=cwd, stdout=stdout, stderr=stderr,
-                                  runner=runner)  # fmt: skip
+                                  runner=runner, files={pinned.at: pinned.path} if pinned else {})  # fmt: skip
         except Exception as error:
             self.record(profile, action, {"type": "broker-exec", "result": "not-started", "error": str(error)},
                         request=judged.request)  # fmt: skip
             raise
-        finally:
-            if shared is not None:
-                shutil.rmtree(shared, ignore_errors=True)
         self.record(profile, action, {
             "type": "broker-exec", "result": "exited", "exit": outcome.exit_code, "plan": pinned.digest if pinned else "",
             "aws": aws, "runner": bool(runner),

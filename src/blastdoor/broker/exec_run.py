@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, BinaryIO
 
 from blastdoor.broker.errors import BrokerError
@@ -32,13 +33,15 @@ class Outcome:
     seconds: float
 
 
-def run_program(argv: Sequence[str], *, secrets: Mapping[str, str], hidden: Sequence[tuple[str, str]],
-                cwd: str, stdout: BinaryIO, stderr: BinaryIO, runner: str = "") -> Outcome:  # fmt: skip
+def run_program(argv: Sequence[str], *, secrets: Mapping[str, str], hidden: Sequence[tuple[str, str]], cwd: str,
+                stdout: BinaryIO, stderr: BinaryIO, runner: str = "", files: Mapping[int, Path] | None = None) -> Outcome:  # fmt: skip
     """Run ``argv`` with ``secrets`` added to its environment; ``hidden`` are the (name, value)
     pairs removed from its output. With ``runner`` (hardened mode) the runner at that socket starts
-    it under the runner's user, with a plain environment and the secrets."""
+    it under the runner's user, with a plain environment and the secrets; ``files`` are the argv
+    words naming files of this user's (a pinned plan) that the runner's user gets private copies of."""
     if runner:
-        return _through_runner(runner, argv, secrets=secrets, hidden=hidden, cwd=cwd, stdout=stdout, stderr=stderr)
+        return _through_runner(runner, argv, secrets=secrets, hidden=hidden, cwd=cwd, stdout=stdout, stderr=stderr,
+                               files=files or {})  # fmt: skip
     env = {**os.environ, **secrets}
     started = time.monotonic()
     try:
@@ -64,22 +67,37 @@ def run_program(argv: Sequence[str], *, secrets: Mapping[str, str], hidden: Sequ
 RUNNER_ENV = ("PATH", "LANG", "LC_ALL", "TZ")  # all the daemon passes on besides the secrets
 
 
-def _through_runner(runner: str, argv: Sequence[str], *, secrets: Mapping[str, str],
-                    hidden: Sequence[tuple[str, str]], cwd: str, stdout: BinaryIO, stderr: BinaryIO) -> Outcome:  # fmt: skip
+def _through_runner(runner: str, argv: Sequence[str], *, secrets: Mapping[str, str], hidden: Sequence[tuple[str, str]],
+                    cwd: str, stdout: BinaryIO, stderr: BinaryIO, files: Mapping[int, Path]) -> Outcome:  # fmt: skip
     from blastdoor.hardened import runner as runner_socket
 
     env = {k: v for k in RUNNER_ENV if (v := os.environ.get(k))} | {"HOME": "/nonexistent", **secrets}
     started = time.monotonic()
+    handed = _opened(files)
     (out_r, out_w), (err_r, err_w) = os.pipe(), os.pipe()
     pumps = _pumps(os.fdopen(out_r, "rb"), os.fdopen(err_r, "rb"), stdout, stderr, hidden)
     try:
-        code = runner_socket.run(runner, argv, env=env, cwd=cwd, stdout=out_w, stderr=err_w)
+        code = runner_socket.run(runner, argv, env=env, cwd=cwd, stdout=out_w, stderr=err_w, files=handed)
     finally:
-        os.close(out_w)
-        os.close(err_w)
+        for fd in (out_w, err_w, *handed.values()):
+            os.close(fd)
         for pump in pumps:  # a process the program left holding the pipes is not waited for
             pump.join(timeout=30)
     return _outcome(code, pumps, started)
+
+
+def _opened(files: Mapping[int, Path]) -> dict[int, int]:
+    """A read-only descriptor for each file, by argv position (what the runner copies from)."""
+    opened: dict[int, int] = {}
+    try:
+        for position, path in files.items():
+            opened[position] = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as error:
+        for fd in opened.values():
+            os.close(fd)
+        raise BrokerError(f"cannot open {path.name} to hand it to the runner: {error.strerror or error}",
+                          hint="run the call again; the pinned copy is made anew") from None  # fmt: skip
+    return opened
 
 
 def _pumps(out: IO[bytes], err: IO[bytes], stdout: BinaryIO, stderr: BinaryIO,

