@@ -8,12 +8,14 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from blastdoor.broker.interrupts import Relay
 from blastdoor.errors import BlastdoorError
 from blastdoor.hardened import runner
 
@@ -102,3 +104,35 @@ def test_files_must_match_their_descriptors(served: str, tmp_path: Path) -> None
         sock.sendall(payload)
         answer = sock.recv(4096)
     assert b"files does not name one argv word per file descriptor" in answer
+
+
+def _interrupted(served: str, tmp_path: Path, script: str, times: int) -> tuple[int, str]:
+    """Run ``script`` in the runner; once it printed "ready", note ``times`` interrupts, a second
+    apart. Its exit code and its output."""
+    out = tmp_path / "out"
+    relay, answer = Relay(), {}
+    with out.open("wb") as o:
+        call = threading.Thread(target=lambda: answer.update(code=runner.run(
+            served, ["sh", "-c", script], env={"PATH": "/usr/bin:/bin"}, cwd=str(tmp_path), stdout=o.fileno(),
+            stderr=o.fileno(), interrupts=relay)))  # fmt: skip
+        call.start()
+        deadline = time.monotonic() + 30
+        while b"ready" not in out.read_bytes() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for number in range(times):
+            relay.note()
+            if number + 1 < times:
+                time.sleep(1.0)
+                assert call.is_alive()  # a first interrupt the program ignores leaves it running
+        call.join(timeout=30)
+    return answer["code"], out.read_text()
+
+
+def test_an_interrupt_reaches_the_program_as_sigint(served: str, tmp_path: Path) -> None:
+    code, out = _interrupted(served, tmp_path, 'trap "echo stopping; exit 4" INT; echo ready; while :; do sleep 0.1; done', 1)
+    assert (code, out) == (4, "ready\nstopping\n")
+
+
+def test_a_second_interrupt_kills_it(served: str, tmp_path: Path) -> None:
+    code, out = _interrupted(served, tmp_path, 'trap "" INT; echo ready; while :; do sleep 0.1; done', 2)
+    assert (code, out) == (128 + 9, "ready\n")

@@ -4,11 +4,17 @@ the runner's user alone, and a Ctrl-C stops the program and is recorded."""
 from __future__ import annotations
 
 import hashlib
+import os
+import select
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.broker.conftest import SECRET
+from tests.broker.test_interrupts import IGNORES, PROGRAM, STOPS
 from tests.hardened.conftest import Machine
 
 CONFIG = 'resource "terraform_data" "web" { input = "w1" }\n'
@@ -69,3 +75,38 @@ def test_a_pinned_plan_is_readable_by_the_runner_alone_and_removed_after(machine
     assert not copy.parent.exists()  # removed when the program ended
     outcome = [e for e in machine.entries() if e.get("session") == "s-plan" and e["type"] == "broker-exec"][-1]
     assert outcome["plan"] == "sha256:" + hashlib.sha256((work / "tfplan").read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize(("on_sigint", "signals", "code"), [(STOPS, 1, 3), (IGNORES, 2, 128 + signal.SIGKILL)],
+                         ids=["stops-on-sigint", "ignores-sigint"])  # fmt: skip
+def test_ctrl_c_stops_the_program_the_runner_runs(machine: Machine, on_sigint: str, signals: int, code: int) -> None:
+    """The agent's Ctrl-C travels to the daemon and on to the runner, which signals the program
+    under the runner's user: SIGINT first, SIGKILL on a second one. The call is recorded as
+    interrupted, and the agent's exec exits with 130 and one line."""
+    _profile(machine, "ci-token")
+    work = machine.folder / "interrupt-work"
+    work.mkdir(mode=0o755, exist_ok=True)
+    (work / "waits.py").write_text(PROGRAM.format(on_sigint=on_sigint))
+    session = f"s-ctrl-c-{signals}"
+    started = machine.start(machine.agent, "exec", "--profile", "ci-token", "--session", session, "--", "python3",
+                            "waits.py", cwd=work)  # fmt: skip
+    try:
+        assert started.stdout is not None
+        ready, _, _ = select.select([started.stdout], [], [], 60)
+        assert ready and os.read(started.stdout.fileno(), 5) == b"ready", "the program did not start"
+        for number in range(signals):
+            started.send_signal(signal.SIGINT)  # to the agent's blastdoor exec alone, as a Ctrl-C would
+            if number + 1 < signals:
+                time.sleep(1.0)
+                assert started.poll() is None  # the program ignores the first; the call waits for it
+        out, err = started.communicate(timeout=60)
+    finally:
+        if started.poll() is None:
+            started.kill()
+    assert started.returncode == 130, err
+    assert err == f"blastdoor: interrupted; python3 was stopped (exit {code}) and the ledger records the call as interrupted\n"
+    assert "never interrupted" not in out
+    left = subprocess.run(["pgrep", "-f", "python3 waits.py"], capture_output=True, text=True, check=False)
+    assert left.stdout == ""  # nothing of the program is left
+    outcome = [e for e in machine.entries() if e.get("session") == session and e["type"] == "broker-exec"][-1]
+    assert outcome["result"] == "interrupted" and outcome["exit"] == code and outcome["runner"] is True

@@ -7,8 +7,9 @@ daemon's home. It serves one peer only, the daemon's user (checked by the socket
 credentials, behind a folder only that user's group can enter), and does one thing: start a
 program with the argv, environment and folder it is given, its output on the two descriptors
 passed with the request (SCM_RIGHTS), its input closed, in a session of its own; then answer with
-the exit code. When the program ends, or the daemon's side hangs up, whatever is left of the
-program's process group is killed.
+the exit code. While it runs, the daemon's side may pass on a Ctrl-C (one byte, :data:`INTERRUPT`):
+the first reaches the program's process group as SIGINT, the next as SIGKILL. When the program
+ends, or the daemon's side hangs up, whatever is left of the program's process group is killed.
 
 Files the program needs but the runner's user may not read (a pinned Terraform plan, kept in the
 daemon's home) come as further descriptors, each standing for one argv word. The runner copies
@@ -46,6 +47,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from blastdoor.broker.interrupts import Relay
 from blastdoor.errors import BlastdoorError
 from blastdoor.integrations import hook_client
 
@@ -53,6 +55,7 @@ MAX_REQUEST = 4 << 20
 MAX_FILES = 4  # file descriptors besides the two outputs
 MAX_FILE_BYTES = 256 * 1024 * 1024  # a pinned plan's limit (broker/plan_pin.py)
 COPIES_PREFIX = "blastdoor-files-"
+INTERRUPT = b"i"  # sent by the daemon's side while the program runs: a Ctrl-C to pass on
 SWEEP_ROUNDS = 50
 _ONE_AT_A_TIME = threading.Lock()
 CONNECT_SECONDS = 10.0
@@ -69,11 +72,12 @@ def runner_socket(daemon_socket: Path) -> Path:
 
 
 def run(path: str, argv: Sequence[str], *, env: Mapping[str, str], cwd: str, stdout: int, stderr: int,
-        files: Mapping[int, int] | None = None) -> int:  # fmt: skip
+        files: Mapping[int, int] | None = None, interrupts: Relay | None = None) -> int:  # fmt: skip
     """Have the runner at ``path`` run ``argv``; its exit code (128+N for signal N). ``files`` maps
     argv positions to readable descriptors of files the runner's user may not open itself: the
-    program gets a private copy of each in that word's place. Raises BlastdoorError when the
-    runner cannot be reached or cannot start the program."""
+    program gets a private copy of each in that word's place. ``interrupts`` noted meanwhile are
+    passed on (:data:`INTERRUPT`). Raises BlastdoorError when the runner cannot be reached or
+    cannot start the program."""
     files = dict(files or {})
     payload = json.dumps({"argv": list(argv), "env": dict(env), "cwd": cwd, "files": list(files)}).encode()
     try:
@@ -88,7 +92,8 @@ def run(path: str, argv: Sequence[str], *, env: Mapping[str, str], cwd: str, std
             sock.sendall(payload)
         except (BrokenPipeError, ConnectionResetError):
             pass  # refused before it read the request: its answer says why
-        answer = _line(sock)
+        with (interrupts or Relay()).passing_to(lambda _number: _interrupt(sock)):
+            answer = _line(sock)
         if not answer:
             raise OSError("no answer")
     except OSError as error:
@@ -100,6 +105,11 @@ def run(path: str, argv: Sequence[str], *, env: Mapping[str, str], cwd: str, std
         return int(answer["exit"])
     raise BlastdoorError(str(answer.get("error", "the runner's answer is malformed"))[:300],
                          hint="check the program's name and that the runner user may enter its folder")  # fmt: skip
+
+
+def _interrupt(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # gone: its answer (or its silence) tells
+        sock.send(INTERRUPT)
 
 
 def _line(sock: socket.socket) -> dict[str, Any]:
@@ -248,8 +258,10 @@ def _request(data: bytes, *, files: int) -> tuple[list[str], dict[str, str], str
 
 
 def _wait(child: subprocess.Popen[bytes], conn: socket.socket) -> int:
-    """The program's exit code; it is stopped when the daemon's side hangs up first. Either way
-    what is left of its process group is killed."""
+    """The program's exit code. Each :data:`INTERRUPT` the daemon's side sends is passed on to the
+    program's process group, the first as SIGINT, the next as SIGKILL; it is killed when the
+    daemon's side hangs up first. Either way what is left of its process group is killed."""
+    asked = 0
     try:
         while True:
             try:
@@ -257,8 +269,11 @@ def _wait(child: subprocess.Popen[bytes], conn: socket.socket) -> int:
                 break
             except subprocess.TimeoutExpired:
                 readable, _, _ = select.select([conn], [], [], 0)
-                if readable and not conn.recv(1, socket.MSG_PEEK):
-                    os.killpg(child.pid, signal.SIGKILL)
+                said = conn.recv(1) if readable else None
+                asked += said == INTERRUPT
+                if said is not None:  # an interrupt, or the daemon's side hung up (b"")
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(child.pid, signal.SIGINT if said == INTERRUPT and asked == 1 else signal.SIGKILL)
     finally:
         with contextlib.suppress(OSError):
             os.killpg(child.pid, signal.SIGKILL)
