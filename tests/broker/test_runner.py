@@ -4,6 +4,7 @@ it leaves behind outlives it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -20,8 +21,8 @@ from blastdoor.errors import BlastdoorError
 from blastdoor.hardened import runner
 
 
-@pytest.fixture
-def served() -> Iterator[str]:
+@contextlib.contextmanager
+def _serving() -> Iterator[str]:
     """A runner in a process of its own, serving this user."""
     path = Path(f"/tmp/bd-runner-{os.getpid()}-{time.monotonic_ns()}.sock")
     code = f"from pathlib import Path; from blastdoor.hardened import runner; runner.serve(Path({str(path)!r}), peer_uid={os.getuid()})"
@@ -35,6 +36,19 @@ def served() -> Iterator[str]:
         process.terminate()
         process.wait(timeout=20)
     assert not path.exists()  # the runner removes its socket when stopped
+
+
+@pytest.fixture
+def served() -> Iterator[str]:
+    with _serving() as path:
+        yield path
+
+
+@pytest.fixture
+def second() -> Iterator[str]:
+    """Another runner: with ``served``, a pool of two."""
+    with _serving() as path:
+        yield path
 
 
 def _run(path: str, argv: list[str], tmp_path: Path, env: dict[str, str] | None = None) -> tuple[int, str, str]:
@@ -136,3 +150,36 @@ def test_an_interrupt_reaches_the_program_as_sigint(served: str, tmp_path: Path)
 def test_a_second_interrupt_kills_it(served: str, tmp_path: Path) -> None:
     code, out = _interrupted(served, tmp_path, 'trap "" INT; echo ready; while :; do sleep 0.1; done', 2)
     assert (code, out) == (128 + 9, "ready\n")
+
+
+def _in_background(path: str, argv: list[str], tmp_path: Path, name: str) -> threading.Thread:
+    """``argv`` run by the runner(s) at ``path`` on a thread, its output in ``tmp_path / name``."""
+    (tmp_path / name).touch()
+
+    def call() -> None:
+        with (tmp_path / name).open("wb") as output:
+            runner.run(path, argv, env={"PATH": "/usr/bin:/bin"}, cwd=str(tmp_path), stdout=output.fileno(),
+                       stderr=output.fileno())  # fmt: skip
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    return thread
+
+
+def test_a_pool_runs_the_program_on_a_free_runner_and_waits_when_none_is(served: str, second: str, tmp_path: Path) -> None:
+    go = tmp_path / "go"
+    busy = _in_background(served, ["sh", "-c", f"echo busy; while [ ! -e {go} ]; do sleep 0.05; done"], tmp_path, "busy")
+    deadline = time.monotonic() + 30
+    while b"busy" not in (tmp_path / "busy").read_bytes() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # the first runner is busy: the pool's second one runs it at once
+    assert _run(f"{served}{os.pathsep}{second}", ["echo", "ran"], tmp_path)[:2] == (0, "ran\n")
+    assert busy.is_alive()
+    # a runner that is busy and alone is waited for
+    queued = _in_background(served, ["echo", "queued"], tmp_path, "queued")
+    time.sleep(1.0)
+    assert queued.is_alive() and (tmp_path / "queued").read_bytes() == b""
+    go.touch()
+    for thread in (busy, queued):
+        thread.join(timeout=30)
+    assert (tmp_path / "queued").read_bytes() == b"queued\n"

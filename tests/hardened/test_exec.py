@@ -110,3 +110,42 @@ def test_ctrl_c_stops_the_program_the_runner_runs(machine: Machine, on_sigint: s
     assert left.stdout == ""  # nothing of the program is left
     outcome = [e for e in machine.entries() if e.get("session") == session and e["type"] == "broker-exec"][-1]
     assert outcome["result"] == "interrupted" and outcome["exit"] == code and outcome["runner"] is True
+
+
+WHO_WAITS = """import os, pwd, time
+print(pwd.getpwuid(os.getuid()).pw_name, oct(os.umask(0)), flush=True)
+deadline = time.time() + 60
+while not os.path.exists("go") and time.time() < deadline:
+    time.sleep(0.05)
+"""
+
+
+def test_two_programs_run_side_by_side_each_under_a_runner_of_its_own(machine: Machine) -> None:
+    """The pool (install's default: two runners): a second call does not wait for the first, and
+    each runs under a user of its own, so neither can read the other's environment."""
+    import pwd
+
+    _profile(machine, "ci-token")
+    work = machine.folder / "pool-work"
+    work.mkdir(mode=0o755, exist_ok=True)
+    (work / "go").unlink(missing_ok=True)
+    (work / "who.py").write_text(WHO_WAITS)
+    calls = [machine.start(machine.agent, "exec", "--profile", "ci-token", "--", "python3", "who.py", cwd=work)
+             for _ in range(2)]  # fmt: skip
+    try:
+        users = []
+        for started in calls:  # both say who they are before either may end: they run at once
+            assert started.stdout is not None
+            ready, _, _ = select.select([started.stdout], [], [], 60)
+            assert ready, "the second program waited for the first"
+            users.append(started.stdout.readline().split())
+        (work / "go").touch()
+        for started in calls:
+            started.communicate(timeout=60)
+            assert started.returncode == 0
+    finally:
+        for started in calls:
+            if started.poll() is None:
+                started.kill()
+    daemon_user = pwd.getpwuid(machine.home.stat().st_uid).pw_name
+    assert sorted(users) == [[f"{daemon_user}-run0", "0o7"], [f"{daemon_user}-run1", "0o7"]]

@@ -90,8 +90,8 @@ class Broker:
 
     def exec(self, profile: Profile, argv: Sequence[str], *, caller: Caller, cwd: str, stdout: BinaryIO,
              stderr: BinaryIO, runner: str = "", interrupts: Relay | None = None) -> ExecResult:  # fmt: skip
-        """Judge, record and (when allowed) run ``argv``; ``runner`` names the hardened runner's
-        socket, which runs it under a user of its own (hardened/runner.py). ``interrupts`` (Ctrl-C)
+        """Judge, record and (when allowed) run ``argv``; ``runner`` names the hardened runners'
+        sockets, one of which runs it under a user of its own (hardened/runner.py). ``interrupts`` (Ctrl-C)
         noted before the program starts keep it from starting; later ones are passed on to it.
         Either way the outcome entry says ``interrupted``."""
         import shlex

@@ -48,8 +48,9 @@ def run_program(argv: Sequence[str], *, secrets: Mapping[str, str], hidden: Sequ
                 stdout: BinaryIO, stderr: BinaryIO, runner: str = "", files: Mapping[int, Path] | None = None,
                 interrupts: Relay | None = None) -> Outcome:  # fmt: skip
     """Run ``argv`` with ``secrets`` added to its environment; ``hidden`` are the (name, value)
-    pairs removed from its output. With ``runner`` (hardened mode) the runner at that socket starts
-    it under the runner's user, with a plain environment and the secrets; ``files`` are the argv
+    pairs removed from its output. With ``runner`` (hardened mode: the runners' sockets, joined by
+    ``os.pathsep``) a free runner starts it under its user, with a plain environment and the
+    secrets; ``files`` are the argv
     words naming files of this user's (a pinned plan) that the runner's user gets private copies of.
     ``interrupts`` noted while it runs are passed on to it: SIGINT, then SIGKILL."""
     interrupts = interrupts or Relay()

@@ -24,8 +24,8 @@ def register(commands: Any) -> None:
                               "is allowed (or approved), run it with the secrets in its environment only, "
                               "scrubbing them from its output.")  # fmt: skip
     _common(run)
-    # Set by the hardened daemon only: the agent's folder, and the runner that starts the program
-    # under a user of its own (hardened/runner.py).
+    # Set by the hardened daemon only: the agent's folder, and the runners' sockets (os.pathsep
+    # between them), one of which starts the program under a user of its own (hardened/runner.py).
     run.add_argument("--cwd", default="", help=argparse.SUPPRESS)
     run.add_argument("--runner", default="", help=argparse.SUPPRESS)
     run.add_argument("command", nargs=argparse.REMAINDER, help="the program and its arguments, after --")

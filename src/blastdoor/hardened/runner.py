@@ -2,7 +2,7 @@
 
 The daemon's user owns the keys, the ledger and the stored credentials, so a program it starts
 with inputs an agent controls (a Terraform provider, a script) must not run as that user. The
-runner is a small resident process running as ``<user>-run``, a user with no access to the
+runner is a small resident process running as ``<user>-runN``, a user with no access to the
 daemon's home. It serves one peer only, the daemon's user (checked by the socket's peer
 credentials, behind a folder only that user's group can enter), and does one thing: start a
 program with the argv, environment and folder it is given, its output on the two descriptors
@@ -18,15 +18,21 @@ another user of the machine can read it), puts the copy's path in that word, and
 folder when the program ends. No path to the file is ever readable by anyone else, and the
 daemon needs no group or folder shared with the runner.
 
-Programs run one at a time, and after each one every other process of the runner's user is
+Each runner runs one program at a time, and after each one every other process of its user is
 killed: a child that left the process group (``setsid``, a double fork) would otherwise live on
 as the same user and could read the environment, secrets included, of the next program. That
-sweep runs only under a dedicated user (never as root, never as the daemon's user).
+sweep runs only under a dedicated user (never as root, never as the daemon's user). So that
+programs need not queue behind each other, ``install --system`` starts a pool of runners, each
+under a user of its own (``<user>-run0``, ``<user>-run1``, ...; they share the group
+``<user>-run`` for the files their programs write, umask 0007): the daemon's side asks each in
+turn and the first free one runs the program. A program's leftovers cannot read a program that
+another runner runs meanwhile (another uid: no ``/proc/PID/environ``, no signals).
 
 Wire format, one request per connection: 8 bytes (big-endian length) sent with the two output
 descriptors and any file descriptors, then that many bytes of JSON ``{"argv", "env", "cwd",
-"files"}`` (``files``: the argv positions the file descriptors stand for, in their order). The
-answer is one line of JSON: ``{"exit": N}`` or ``{"error": "..."}``.
+"files", "wait"}`` (``files``: the argv positions the file descriptors stand for, in their order;
+``wait``: false to be told ``{"busy": true}`` at once when this runner is running a program). The
+answer is one line of JSON: ``{"exit": N}``, ``{"busy": true}`` or ``{"error": "..."}``.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import select
 import shutil
 import signal
@@ -62,37 +69,69 @@ CONNECT_SECONDS = 10.0
 HEADER = 8
 
 
-def runner_socket(daemon_socket: Path) -> Path:
-    """The runner's socket for the daemon listening on ``daemon_socket`` (``run/blastdoor`` →
-    ``run/blastdoor-runner``)."""
-    return daemon_socket.parent.parent / f"{daemon_socket.parent.name}-runner" / "runner.sock"
+def runner_socket(daemon_socket: Path, index: int = 0) -> Path:
+    """Runner ``index``'s socket for the daemon listening on ``daemon_socket`` (``run/blastdoor`` →
+    ``run/blastdoor-runner0``), in a folder of its own."""
+    return daemon_socket.parent.parent / f"{daemon_socket.parent.name}-runner{index}" / "runner.sock"
+
+
+def runner_sockets(daemon_socket: Path) -> list[Path]:
+    """The pool's sockets: one per runner folder ``install --system`` made, counting from 0."""
+    found: list[Path] = []
+    while (path := runner_socket(daemon_socket, len(found))).parent.is_dir():
+        found.append(path)
+    return found
 
 
 # ---------------------------------------------------------------- the daemon's side (client)
 
 
-def run(path: str, argv: Sequence[str], *, env: Mapping[str, str], cwd: str, stdout: int, stderr: int,
+def run(paths: str, argv: Sequence[str], *, env: Mapping[str, str], cwd: str, stdout: int, stderr: int,
         files: Mapping[int, int] | None = None, interrupts: Relay | None = None) -> int:  # fmt: skip
-    """Have the runner at ``path`` run ``argv``; its exit code (128+N for signal N). ``files`` maps
-    argv positions to readable descriptors of files the runner's user may not open itself: the
-    program gets a private copy of each in that word's place. ``interrupts`` noted meanwhile are
-    passed on (:data:`INTERRUPT`). Raises BlastdoorError when the runner cannot be reached or
-    cannot start the program."""
+    """Have a runner run ``argv``; its exit code (128+N for signal N). ``paths`` is the runner's
+    socket, or a pool's sockets joined by ``os.pathsep``: the first free runner runs it, and when
+    all are busy it waits for one of them. ``files`` maps argv positions to readable descriptors of
+    files the runner's user may not open itself: the program gets a private copy of each in that
+    word's place. ``interrupts`` noted meanwhile are passed on (:data:`INTERRUPT`). Raises
+    BlastdoorError when no runner can be reached or the program cannot start."""
+    pool = [path for path in paths.split(os.pathsep) if path]
     files = dict(files or {})
-    payload = json.dumps({"argv": list(argv), "env": dict(env), "cwd": cwd, "files": list(files)}).encode()
+    request = {"argv": list(argv), "env": dict(env), "cwd": cwd, "files": list(files)}
+    fds, busy, unreachable = [stdout, stderr, *files.values()], [], None
+    for path in pool:  # the first free one
+        try:
+            answer = _ask(path, request | {"wait": len(pool) == 1}, fds, interrupts or Relay())
+        except _Unreachable as error:
+            unreachable = error
+            continue
+        if answer.get("busy") is not True:
+            return _exit_code(answer)
+        busy.append(path)
+    if not busy:
+        raise unreachable or BlastdoorError("no runner is named", hint="run blastdoor install --system again")
+    return _exit_code(_ask(random.choice(busy), request | {"wait": True}, fds, interrupts or Relay()))  # all busy: wait
+
+
+class _Unreachable(BlastdoorError):
+    pass
+
+
+def _ask(path: str, request: Mapping[str, Any], fds: list[int], interrupts: Relay) -> dict[str, Any]:
+    """One request to the runner at ``path``, and its answer."""
+    payload = json.dumps(request).encode()
     try:
         sock = socket.socket(fileno=hook_client.connect(path, CONNECT_SECONDS).detach())  # the full socket API
     except OSError as error:
-        raise BlastdoorError(f"the runner at {path} is not answering ({error.strerror or error})",
-                             hint="a person restarts hardened mode: sudo blastdoor install --system") from None  # fmt: skip
+        raise _Unreachable(f"the runner at {path} is not answering ({error.strerror or error})",
+                           hint="a person restarts hardened mode: sudo blastdoor install --system") from None  # fmt: skip
     try:
         sock.settimeout(None)  # the answer comes when the program ends
         try:
-            socket.send_fds(sock, [len(payload).to_bytes(HEADER, "big")], [stdout, stderr, *files.values()])
+            socket.send_fds(sock, [len(payload).to_bytes(HEADER, "big")], fds)
             sock.sendall(payload)
         except (BrokenPipeError, ConnectionResetError):
             pass  # refused before it read the request: its answer says why
-        with (interrupts or Relay()).passing_to(lambda _number: _interrupt(sock)):
+        with interrupts.passing_to(lambda _number: _interrupt(sock)):
             answer = _line(sock)
         if not answer:
             raise OSError("no answer")
@@ -101,6 +140,10 @@ def run(path: str, argv: Sequence[str], *, env: Mapping[str, str], cwd: str, std
                              hint="a person restarts hardened mode: sudo blastdoor install --system") from None  # fmt: skip
     finally:
         sock.close()
+    return answer
+
+
+def _exit_code(answer: Mapping[str, Any]) -> int:
     if isinstance(answer.get("exit"), int):
         return int(answer["exit"])
     raise BlastdoorError(str(answer.get("error", "the runner's answer is malformed"))[:300],
@@ -135,6 +178,7 @@ def serve(path: Path, *, peer_uid: int) -> None:
     """Serve at ``path`` until SIGTERM, for the user ``peer_uid`` only."""
     if dedicated(peer_uid):
         _remove_stale_copies()
+        os.umask(0o007)  # what programs write: for the pool's group (one user runs what another wrote), not others
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -179,12 +223,17 @@ def _serve_one(conn: socket.socket, peer_uid: int) -> None:
         if size > MAX_REQUEST:
             _answer(conn, {"error": f"the request is larger than {MAX_REQUEST} bytes"})
             return
-        argv, env, cwd, positions = _request(hook_client.recv_exact(conn, size), files=len(fds) - 2)
-        taken, fds = fds, []  # _run_one closes them
-        with _ONE_AT_A_TIME:
+        argv, env, cwd, positions, wait = _request(hook_client.recv_exact(conn, size), files=len(fds) - 2)
+        if not _ONE_AT_A_TIME.acquire(blocking=wait):
+            _answer(conn, {"busy": True})  # the daemon's side asks another runner of the pool
+            return
+        try:
+            taken, fds = fds, []  # _run_one closes them
             code = _run_one(conn, argv, env=env, cwd=cwd, fds=taken, positions=positions)
             if dedicated(peer_uid):
                 sweep()
+        finally:
+            _ONE_AT_A_TIME.release()
         if code is not None:
             _answer(conn, {"exit": code})
     except (OSError, ValueError) as error:
@@ -238,10 +287,10 @@ def _private_copies(argv: list[str], positions: list[int], fds: list[int]) -> Pa
     return folder
 
 
-def _request(data: bytes, *, files: int) -> tuple[list[str], dict[str, str], str, list[int]]:
+def _request(data: bytes, *, files: int) -> tuple[list[str], dict[str, str], str, list[int], bool]:
     found = json.loads(data)
     argv, env, cwd = found.get("argv"), found.get("env"), found.get("cwd")
-    positions = found.get("files", [])
+    positions, wait = found.get("files", []), found.get("wait", True) is not False
     if not (
         isinstance(argv, list) and argv and all(isinstance(a, str) and "\0" not in a for a in argv)
     ):
@@ -254,7 +303,7 @@ def _request(data: bytes, *, files: int) -> tuple[list[str], dict[str, str], str
     if not (isinstance(positions, list) and len(positions) == files and len(set(positions)) == files
             and all(type(p) is int and 0 < p < len(argv) for p in positions)):  # fmt: skip
         raise ValueError("files does not name one argv word per file descriptor")
-    return argv, env, cwd, positions
+    return argv, env, cwd, positions, wait
 
 
 def _wait(child: subprocess.Popen[bytes], conn: socket.socket) -> int:

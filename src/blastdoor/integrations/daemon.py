@@ -193,9 +193,10 @@ def _answer(conn: socket.socket, runtime: Runtime, *, shared: Path | None) -> bo
         reply = Reply("", 1, "blastdoor: the daemon serves only its own user\n")
     elif operation:
         from blastdoor.hardened import ops
-        from blastdoor.hardened.runner import runner_socket
+        from blastdoor.hardened.runner import runner_sockets
 
-        answered = ops.answer(request[len(hook_client.OP_PROTOCOL) + 1:], peer, runtime, runner=str(runner_socket(shared))) if shared and peer else Reply(
+        pool = os.pathsep.join(str(path) for path in runner_sockets(shared)) if shared else ""
+        answered = ops.answer(request[len(hook_client.OP_PROTOCOL) + 1:], peer, runtime, runner=pool) if shared and peer else Reply(
             "", 2, "blastdoor: only the hardened daemon takes operations\n")  # fmt: skip
         if not isinstance(answered, Reply):
             home = str(runtime.settings.home)
