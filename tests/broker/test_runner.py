@@ -4,22 +4,25 @@ it leaves behind outlives it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from blastdoor.broker.interrupts import Relay
 from blastdoor.errors import BlastdoorError
 from blastdoor.hardened import runner
 
 
-@pytest.fixture
-def served() -> Iterator[str]:
+@contextlib.contextmanager
+def _serving() -> Iterator[str]:
     """A runner in a process of its own, serving this user."""
     path = Path(f"/tmp/bd-runner-{os.getpid()}-{time.monotonic_ns()}.sock")
     code = f"from pathlib import Path; from blastdoor.hardened import runner; runner.serve(Path({str(path)!r}), peer_uid={os.getuid()})"
@@ -33,6 +36,19 @@ def served() -> Iterator[str]:
         process.terminate()
         process.wait(timeout=20)
     assert not path.exists()  # the runner removes its socket when stopped
+
+
+@pytest.fixture
+def served() -> Iterator[str]:
+    with _serving() as path:
+        yield path
+
+
+@pytest.fixture
+def second() -> Iterator[str]:
+    """Another runner: with ``served``, a pool of two."""
+    with _serving() as path:
+        yield path
 
 
 def _run(path: str, argv: list[str], tmp_path: Path, env: dict[str, str] | None = None) -> tuple[int, str, str]:
@@ -74,3 +90,96 @@ def test_nothing_the_program_leaves_behind_outlives_it(served: str, tmp_path: Pa
 def test_a_signal_is_reported_as_128_plus_its_number(served: str, tmp_path: Path) -> None:
     code, _out, _err = _run(served, ["sh", "-c", "kill -TERM $$"], tmp_path)
     assert code == 128 + 15
+
+
+def test_a_file_handed_over_is_a_private_copy_removed_afterwards(served: str, tmp_path: Path) -> None:
+    source = tmp_path / "plan.tfplan"
+    source.write_bytes(b"PK\x03\x04 the plan")
+    script = 'echo "$(stat -c %a "$(dirname "$1")") $(stat -c %a "$1")"; echo "$1"; cat "$1"'
+    out, err = tmp_path / "out", tmp_path / "err"
+    fd = os.open(source, os.O_RDONLY)
+    try:
+        with out.open("wb") as o, err.open("wb") as e:
+            code = runner.run(served, ["sh", "-c", script, "sh", str(source)], env={"PATH": "/usr/bin:/bin"},
+                              cwd=str(tmp_path), stdout=o.fileno(), stderr=e.fileno(), files={4: fd})  # fmt: skip
+    finally:
+        os.close(fd)
+    modes, path, content = out.read_text().splitlines()
+    assert code == 0 and err.read_text() == ""
+    assert modes == "700 600" and path.endswith("/0-plan.tfplan") and content == "PK\x03\x04 the plan"
+    assert not Path(path).parent.exists()  # removed once the program ended
+
+
+def test_files_must_match_their_descriptors(served: str, tmp_path: Path) -> None:
+    payload = b'{"argv": ["cat", "x"], "env": {}, "cwd": "/", "files": [1, 1]}'
+    with socket.socket(socket.AF_UNIX) as sock, (tmp_path / "o").open("wb") as o:
+        sock.connect(served)
+        socket.send_fds(sock, [len(payload).to_bytes(8, "big")], [o.fileno(), o.fileno(), o.fileno()])
+        sock.sendall(payload)
+        answer = sock.recv(4096)
+    assert b"files does not name one argv word per file descriptor" in answer
+
+
+def _interrupted(served: str, tmp_path: Path, script: str, times: int) -> tuple[int, str]:
+    """Run ``script`` in the runner; once it printed "ready", note ``times`` interrupts, a second
+    apart. Its exit code and its output."""
+    out = tmp_path / "out"
+    relay, answer = Relay(), {}
+    with out.open("wb") as o:
+        call = threading.Thread(target=lambda: answer.update(code=runner.run(
+            served, ["sh", "-c", script], env={"PATH": "/usr/bin:/bin"}, cwd=str(tmp_path), stdout=o.fileno(),
+            stderr=o.fileno(), interrupts=relay)))  # fmt: skip
+        call.start()
+        deadline = time.monotonic() + 30
+        while b"ready" not in out.read_bytes() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for number in range(times):
+            relay.note()
+            if number + 1 < times:
+                time.sleep(1.0)
+                assert call.is_alive()  # a first interrupt the program ignores leaves it running
+        call.join(timeout=30)
+    return answer["code"], out.read_text()
+
+
+def test_an_interrupt_reaches_the_program_as_sigint(served: str, tmp_path: Path) -> None:
+    code, out = _interrupted(served, tmp_path, 'trap "echo stopping; exit 4" INT; echo ready; while :; do sleep 0.1; done', 1)
+    assert (code, out) == (4, "ready\nstopping\n")
+
+
+def test_a_second_interrupt_kills_it(served: str, tmp_path: Path) -> None:
+    code, out = _interrupted(served, tmp_path, 'trap "" INT; echo ready; while :; do sleep 0.1; done', 2)
+    assert (code, out) == (128 + 9, "ready\n")
+
+
+def _in_background(path: str, argv: list[str], tmp_path: Path, name: str) -> threading.Thread:
+    """``argv`` run by the runner(s) at ``path`` on a thread, its output in ``tmp_path / name``."""
+    (tmp_path / name).touch()
+
+    def call() -> None:
+        with (tmp_path / name).open("wb") as output:
+            runner.run(path, argv, env={"PATH": "/usr/bin:/bin"}, cwd=str(tmp_path), stdout=output.fileno(),
+                       stderr=output.fileno())  # fmt: skip
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    return thread
+
+
+def test_a_pool_runs_the_program_on_a_free_runner_and_waits_when_none_is(served: str, second: str, tmp_path: Path) -> None:
+    go = tmp_path / "go"
+    busy = _in_background(served, ["sh", "-c", f"echo busy; while [ ! -e {go} ]; do sleep 0.05; done"], tmp_path, "busy")
+    deadline = time.monotonic() + 30
+    while b"busy" not in (tmp_path / "busy").read_bytes() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # the first runner is busy: the pool's second one runs it at once
+    assert _run(f"{served}{os.pathsep}{second}", ["echo", "ran"], tmp_path)[:2] == (0, "ran\n")
+    assert busy.is_alive()
+    # a runner that is busy and alone is waited for
+    queued = _in_background(served, ["echo", "queued"], tmp_path, "queued")
+    time.sleep(1.0)
+    assert queued.is_alive() and (tmp_path / "queued").read_bytes() == b""
+    go.touch()
+    for thread in (busy, queued):
+        thread.join(timeout=30)
+    assert (tmp_path / "queued").read_bytes() == b"queued\n"

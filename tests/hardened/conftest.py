@@ -132,7 +132,7 @@ def machine() -> Iterator[Machine]:
         root = folder / "root"
         done = subprocess.run([python, "-m", "blastdoor", "install", "--system", "--root", str(root), "--system-user", names[0],
                                "--python", python], capture_output=True, text=True, timeout=180, check=False)  # fmt: skip
-        made += [names[0], f"{names[0]}-run"]
+        made += [names[0], f"{names[0]}-run0", f"{names[0]}-run1"]  # the daemon's user, the runners' (install's default: 2)
         assert done.returncode == 0, done.stdout + done.stderr
         subprocess.run(["usermod", "-aG", f"{names[0]}-approvers", alice.name], check=True)  # a person's step
         home = root / "var/lib/blastdoor"
@@ -148,5 +148,6 @@ def machine() -> Iterator[Machine]:
         for name in made:
             subprocess.run(["userdel", name], capture_output=True, check=False)
             subprocess.run(["groupdel", name], capture_output=True, check=False)
-        subprocess.run(["groupdel", f"{names[0]}-approvers"], capture_output=True, check=False)
+        for group in (f"{names[0]}-approvers", f"{names[0]}-run"):
+            subprocess.run(["groupdel", group], capture_output=True, check=False)
         shutil.rmtree(folder, ignore_errors=True)

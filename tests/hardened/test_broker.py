@@ -102,7 +102,9 @@ def test_exec_runs_the_program_as_the_runner_never_as_the_daemon(machine: Machin
     daemon_user = pwd.getpwuid(machine.home.stat().st_uid).pw_name
     assert done.returncode == 0, done.stdout + done.stderr
     # the secret reached the program, not its output; the program ran as the runner, who cannot read the home
-    assert done.stdout.splitlines() == ["True", "[secret removed: API_TOKEN]", f"{daemon_user}-run", "the home is closed"]
+    lines = done.stdout.splitlines()
+    assert lines[:2] + lines[3:] == ["True", "[secret removed: API_TOKEN]", "the home is closed"]
+    assert lines[2] in (f"{daemon_user}-run0", f"{daemon_user}-run1")  # a runner of the pool
     assert SECRET not in done.stdout + done.stderr
     entries = [e for e in machine.entries() if e.get("session") == "s-runner"]
     assert [e["uid"] for e in entries if e["type"] == "decision"] == [machine.agent.uid]
@@ -180,7 +182,7 @@ def test_only_the_daemons_user_reaches_the_runner(machine: Machine) -> None:
     from blastdoor.errors import BlastdoorError
     from blastdoor.hardened.runner import run, runner_socket
 
-    path = runner_socket(machine.socket)
+    path = runner_socket(machine.socket, 0)
     # the agent's user cannot even reach the socket: its folder admits only the daemon's group
     probe = machine.python_as(machine.agent, "-c", f"import socket; socket.socket(socket.AF_UNIX).connect({str(path)!r})")
     assert probe.returncode != 0 and "PermissionError" in probe.stderr
@@ -191,3 +193,34 @@ def test_only_the_daemons_user_reaches_the_runner(machine: Machine) -> None:
             run(str(path), ["id"], env={}, cwd="/", stdout=out, stderr=out)
     finally:
         os.close(out)
+
+
+def test_ctrl_c_on_sql_leaves_the_statement_to_the_daemon(machine: Machine, pg_database: str) -> None:  # noqa: F811
+    """A statement is not cut off halfway: the agent's client says so and exits 130; the daemon
+    runs it to its end and records it."""
+    import signal
+    import time
+
+    added = machine.run(machine.alice, "profile", "add", "slow-db", "--scope", "development", "--purpose", "tests",
+                        "--allow", "*", "--secret", "DATABASE_URL", "--replace", stdin=pg_database + "\n")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+
+    def recorded(kind: str) -> list[dict[str, object]]:
+        return [e for e in machine.entries() if e.get("session") == "s-sql-ctrl-c" and e["type"] == kind]
+
+    def wait_for(kind: str) -> list[dict[str, object]]:
+        deadline = time.monotonic() + 30
+        while not (found := recorded(kind)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return found
+
+    started = machine.start(machine.agent, "sql", "--profile", "slow-db", "--session", "s-sql-ctrl-c", "--",
+                            "SELECT 'slept' FROM pg_sleep(3)", cwd=machine.folder)  # fmt: skip
+    assert wait_for("decision"), "the daemon never judged the statement"  # the client now waits for its end
+    started.send_signal(signal.SIGINT)
+    out, err = started.communicate(timeout=60)
+    assert started.returncode == 130 and "slept" not in out
+    assert err == "blastdoor: interrupted; the daemon runs the call to its end and records how it ended\n"
+    assert not recorded("broker-sql")  # the statement was still running when the client left
+    ended = wait_for("broker-sql")
+    assert ended and ended[-1]["result"] == "committed"

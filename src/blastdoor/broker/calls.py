@@ -3,7 +3,8 @@
 Each call writes, in order: the decision (source ``broker:exec`` or ``broker:sql``, with the
 profile as the credential used), then for SQL that destroys data a ``snapshot`` entry, then the
 outcome (``broker-exec`` / ``broker-sql``). A decision entry with no outcome after it means the
-broker stopped before it knew how the call ended. Every string is scrubbed of the profile's
+broker stopped before it knew how the call ended; an ``exec`` a Ctrl-C stopped has the outcome
+``interrupted`` (with ``started: false`` when the program never started). Every string is scrubbed of the profile's
 secrets before the ledger's own redaction sees it.
 """
 
@@ -20,6 +21,7 @@ from blastdoor.broker.backup_verify import Proof
 from blastdoor.broker.engines import Engine
 from blastdoor.broker.errors import BrokerError
 from blastdoor.broker.exec_run import Outcome, run_program
+from blastdoor.broker.interrupts import Relay
 from blastdoor.broker.judging import SNAPSHOT_RULE, Judged, judge_brokered
 from blastdoor.broker.profile import Profile
 from blastdoor.broker.snapshot import RESTORED, TAKEN, TAKING, Snapshots
@@ -86,12 +88,13 @@ class Broker:
                                  target=profile.label, dialect=dialect, uid=caller.uid)  # fmt: skip
         return Action(kind=kind, input=profile.scrubber.text(text), context=context)
 
-    def exec(self, profile: Profile, argv: Sequence[str], *, caller: Caller, cwd: str,
-             stdout: BinaryIO, stderr: BinaryIO, runner: str = "") -> ExecResult:  # fmt: skip
-        """Judge, record and (when allowed) run ``argv``; ``runner`` names the hardened runner's
-        socket, which runs it under a user of its own (hardened/runner.py)."""
+    def exec(self, profile: Profile, argv: Sequence[str], *, caller: Caller, cwd: str, stdout: BinaryIO,
+             stderr: BinaryIO, runner: str = "", interrupts: Relay | None = None) -> ExecResult:  # fmt: skip
+        """Judge, record and (when allowed) run ``argv``; ``runner`` names the hardened runners'
+        sockets, one of which runs it under a user of its own (hardened/runner.py). ``interrupts`` (Ctrl-C)
+        noted before the program starts keep it from starting; later ones are passed on to it.
+        Either way the outcome entry says ``interrupted``."""
         import shlex
-        import shutil
 
         from blastdoor.broker import plan_pin
 
@@ -106,26 +109,26 @@ class Broker:
         entry = self.decision(action, judged, profile, source="broker:exec")
         if not judged.allowed:
             return ExecResult(judged, None)
+        interrupts = interrupts or Relay()
+        if interrupts.count:
+            self.record(profile, action, {"type": "broker-exec", "result": "interrupted", "started": False},
+                        request=judged.request)  # fmt: skip
+            return ExecResult(judged, Outcome.not_started())
         aws: dict[str, str] = {}
-        shared = None
         try:
-            if runner and pinned is not None:
-                argv, shared = plan_pin.readable_copy(pinned)
             if profile.aws_role:
                 environment, hidden, aws = self._role_session(profile, action, request=judged.request, entry=entry)
             else:
                 environment, hidden = profile.environment(), profile.secret_values()
             outcome = run_program(argv, secrets=environment, hidden=hidden, cwd=cwd, stdout=stdout, stderr=stderr,
-                                  runner=runner)  # fmt: skip
+                                  runner=runner, files={pinned.at: pinned.path} if pinned else {}, interrupts=interrupts)  # fmt: skip
         except Exception as error:
             self.record(profile, action, {"type": "broker-exec", "result": "not-started", "error": str(error)},
                         request=judged.request)  # fmt: skip
             raise
-        finally:
-            if shared is not None:
-                shutil.rmtree(shared, ignore_errors=True)
         self.record(profile, action, {
-            "type": "broker-exec", "result": "exited", "exit": outcome.exit_code, "plan": pinned.digest if pinned else "",
+            "type": "broker-exec", "result": "interrupted" if outcome.interrupted else "exited", "exit": outcome.exit_code,
+            "plan": pinned.digest if pinned else "",
             "aws": aws, "runner": bool(runner),
             "stdout_sha256": outcome.stdout_sha256, "stderr_sha256": outcome.stderr_sha256,
             "output_bytes": outcome.output_bytes, "ms": round(outcome.seconds * 1000),

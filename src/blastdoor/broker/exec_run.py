@@ -7,6 +7,8 @@ stream and digested after scrubbing, so the ledger's digest matches what the age
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import os
 import signal
@@ -15,9 +17,11 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, BinaryIO
 
 from blastdoor.broker.errors import BrokerError
+from blastdoor.broker.interrupts import EXIT_INTERRUPTED, Relay
 from blastdoor.broker.scrub import Scrubber
 
 CHUNK = 64 * 1024
@@ -30,15 +34,29 @@ class Outcome:
     stderr_sha256: str
     output_bytes: int
     seconds: float
+    interrupted: bool = False  # a Ctrl-C was passed on to the program (broker/interrupts.py)
+    started: bool = True
+
+    @classmethod
+    def not_started(cls) -> Outcome:
+        """A call interrupted before its program started."""
+        empty = hashlib.sha256(b"").hexdigest()
+        return cls(EXIT_INTERRUPTED, empty, empty, output_bytes=0, seconds=0.0, interrupted=True, started=False)
 
 
-def run_program(argv: Sequence[str], *, secrets: Mapping[str, str], hidden: Sequence[tuple[str, str]],
-                cwd: str, stdout: BinaryIO, stderr: BinaryIO, runner: str = "") -> Outcome:  # fmt: skip
+def run_program(argv: Sequence[str], *, secrets: Mapping[str, str], hidden: Sequence[tuple[str, str]], cwd: str,
+                stdout: BinaryIO, stderr: BinaryIO, runner: str = "", files: Mapping[int, Path] | None = None,
+                interrupts: Relay | None = None) -> Outcome:  # fmt: skip
     """Run ``argv`` with ``secrets`` added to its environment; ``hidden`` are the (name, value)
-    pairs removed from its output. With ``runner`` (hardened mode) the runner at that socket starts
-    it under the runner's user, with a plain environment and the secrets."""
+    pairs removed from its output. With ``runner`` (hardened mode: the runners' sockets, joined by
+    ``os.pathsep``) a free runner starts it under its user, with a plain environment and the
+    secrets; ``files`` are the argv
+    words naming files of this user's (a pinned plan) that the runner's user gets private copies of.
+    ``interrupts`` noted while it runs are passed on to it: SIGINT, then SIGKILL."""
+    interrupts = interrupts or Relay()
     if runner:
-        return _through_runner(runner, argv, secrets=secrets, hidden=hidden, cwd=cwd, stdout=stdout, stderr=stderr)
+        return _through_runner(runner, argv, secrets=secrets, hidden=hidden, cwd=cwd, stdout=stdout, stderr=stderr,
+                               files=files or {}, interrupts=interrupts)  # fmt: skip
     env = {**os.environ, **secrets}
     started = time.monotonic()
     try:
@@ -51,35 +69,89 @@ def run_program(argv: Sequence[str], *, secrets: Mapping[str, str], hidden: Sequ
                           hint="check that it is an executable program") from None  # fmt: skip
     assert child.stdout is not None and child.stderr is not None
     pumps = _pumps(child.stdout, child.stderr, stdout, stderr, hidden)
-    try:
+    with interrupts.passing_to(functools.partial(_stop, child)):
         code = child.wait()
-    except KeyboardInterrupt:
-        child.send_signal(signal.SIGINT)
-        code = child.wait()
+        _drain(pumps, interrupts)
+    return _outcome(128 - code if code < 0 else code, pumps, started, interrupted=interrupts.count > 0)
+
+
+PUMP_SECONDS = 30
+
+
+def _drain(pumps: list[_Pump], interrupts: Relay) -> None:
+    """Wait for the output to end; once interrupted, for PUMP_SECONDS at most (a process the
+    program left holding its pipes is not waited for)."""
+    deadline = 0.0
     for pump in pumps:
-        pump.join()
-    return _outcome(128 - code if code < 0 else code, pumps, started)
+        while pump.is_alive():
+            pump.join(0.2)
+            if interrupts.count:
+                deadline = deadline or time.monotonic() + PUMP_SECONDS
+                if time.monotonic() > deadline:
+                    return
+
+
+def _stop(child: subprocess.Popen[bytes], number: int) -> None:
+    """Pass interrupt ``number`` on to ``child``, which runs in this process's group: the first as
+    SIGINT, unless a Ctrl-C typed at this group's terminal already reached it (two would make
+    Terraform quit at once, mid-change), the next ones as SIGKILL."""
+    with contextlib.suppress(ProcessLookupError):
+        if number > 1:
+            child.kill()
+        elif not _typed_at_terminal():
+            child.send_signal(signal.SIGINT)
+
+
+def _typed_at_terminal() -> bool:
+    """Whether this process is in its terminal's foreground group, so a Ctrl-C typed there
+    signalled the whole group, the program included."""
+    try:
+        terminal = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
+    except OSError:
+        return False  # no controlling terminal: the interrupt was sent to this process alone
+    try:
+        return os.tcgetpgrp(terminal) == os.getpgrp()
+    except OSError:
+        return False
+    finally:
+        os.close(terminal)
 
 
 RUNNER_ENV = ("PATH", "LANG", "LC_ALL", "TZ")  # all the daemon passes on besides the secrets
 
 
-def _through_runner(runner: str, argv: Sequence[str], *, secrets: Mapping[str, str],
-                    hidden: Sequence[tuple[str, str]], cwd: str, stdout: BinaryIO, stderr: BinaryIO) -> Outcome:  # fmt: skip
+def _through_runner(runner: str, argv: Sequence[str], *, secrets: Mapping[str, str], hidden: Sequence[tuple[str, str]],
+                    cwd: str, stdout: BinaryIO, stderr: BinaryIO, files: Mapping[int, Path], interrupts: Relay) -> Outcome:  # fmt: skip
     from blastdoor.hardened import runner as runner_socket
 
     env = {k: v for k in RUNNER_ENV if (v := os.environ.get(k))} | {"HOME": "/nonexistent", **secrets}
     started = time.monotonic()
+    handed = _opened(files)
     (out_r, out_w), (err_r, err_w) = os.pipe(), os.pipe()
     pumps = _pumps(os.fdopen(out_r, "rb"), os.fdopen(err_r, "rb"), stdout, stderr, hidden)
     try:
-        code = runner_socket.run(runner, argv, env=env, cwd=cwd, stdout=out_w, stderr=err_w)
+        code = runner_socket.run(runner, argv, env=env, cwd=cwd, stdout=out_w, stderr=err_w, files=handed,
+                                 interrupts=interrupts)  # fmt: skip
     finally:
-        os.close(out_w)
-        os.close(err_w)
+        for fd in (out_w, err_w, *handed.values()):
+            os.close(fd)
         for pump in pumps:  # a process the program left holding the pipes is not waited for
-            pump.join(timeout=30)
-    return _outcome(code, pumps, started)
+            pump.join(timeout=PUMP_SECONDS)
+    return _outcome(code, pumps, started, interrupted=interrupts.count > 0)
+
+
+def _opened(files: Mapping[int, Path]) -> dict[int, int]:
+    """A read-only descriptor for each file, by argv position (what the runner copies from)."""
+    opened: dict[int, int] = {}
+    try:
+        for position, path in files.items():
+            opened[position] = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as error:
+        for fd in opened.values():
+            os.close(fd)
+        raise BrokerError(f"cannot open {path.name} to hand it to the runner: {error.strerror or error}",
+                          hint="run the call again; the pinned copy is made anew") from None  # fmt: skip
+    return opened
 
 
 def _pumps(out: IO[bytes], err: IO[bytes], stdout: BinaryIO, stderr: BinaryIO,
@@ -91,9 +163,10 @@ def _pumps(out: IO[bytes], err: IO[bytes], stdout: BinaryIO, stderr: BinaryIO,
     return pumps
 
 
-def _outcome(code: int, pumps: list[_Pump], started: float) -> Outcome:
+def _outcome(code: int, pumps: list[_Pump], started: float, *, interrupted: bool) -> Outcome:
     return Outcome(exit_code=code, stdout_sha256=pumps[0].digest.hexdigest(), stderr_sha256=pumps[1].digest.hexdigest(),
-                   output_bytes=pumps[0].size + pumps[1].size, seconds=time.monotonic() - started)  # fmt: skip
+                   output_bytes=pumps[0].size + pumps[1].size, seconds=time.monotonic() - started,
+                   interrupted=interrupted)  # fmt: skip
 
 
 class _Pump(threading.Thread):

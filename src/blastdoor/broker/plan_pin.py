@@ -12,7 +12,9 @@ Applying a saved plan *pins* it: the broker copies the file into its home under 
 resource judged as :mod:`blastdoor.analyze.terraform_plan` judges it), and runs ``apply`` on the
 copy. The approval request names the copy, so its digest is the plan's; a plan re-made or swapped
 after the approval is another file, another digest, another approval, and a swap between judging
-and running changes nothing, because the copy is what runs.
+and running changes nothing, because the copy is what runs. In hardened mode the runner's user
+cannot read the home: the copy is handed to the runner as an open descriptor, and the runner gives
+the program a private copy of it (hardened/runner.py), so no copy is ever readable by other users.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class Call:
 @dataclass(frozen=True)
 class Pinned:
     argv: tuple[str, ...]  # what runs: the plan operand replaced by the pinned copy
+    at: int  # the plan operand's position in argv
     original: str  # the plan file as the caller named it
     path: Path  # the pinned copy
     digest: str
@@ -109,7 +112,7 @@ def pin(argv: Sequence[str], *, cwd: str, home: Path, stateful: Sequence[str] = 
     if not path.exists() or sha256_of([path])[0] != "sha256:" + digest:  # a stored copy changed since: replace it
         write_atomic(path, data, mode=0o600, sync=True)
     runs = (*argv[:position], str(path), *argv[position + 1:])
-    return Pinned(argv=runs, original=original, path=path, digest="sha256:" + digest,
+    return Pinned(argv=runs, at=position, original=original, path=path, digest="sha256:" + digest,
                   effects=tuple(_effects(path, workdir, original, stateful)))  # fmt: skip
 
 
@@ -142,16 +145,3 @@ def _effects(path: Path, workdir: str, original: str, stateful: Sequence[str]) -
         placeholder = Invocation(words=(), text=evidence)
         return [unknown(placeholder, f"apply a plan Blastdoor could not read: {error}", tags={"terraform", "plan"})]
 
-
-def readable_copy(pinned: Pinned) -> tuple[tuple[str, ...], Path]:
-    """For the runner's user (hardened mode), who cannot read the home: ``pinned``'s argv naming a
-    copy in a fresh folder only this user may write, and that folder (removed once the program ends)."""
-    import shutil
-    import tempfile
-
-    folder = Path(tempfile.mkdtemp(prefix="blastdoor-plan-"))
-    folder.chmod(0o755)
-    copy = folder / pinned.path.name
-    shutil.copyfile(pinned.path, copy)
-    copy.chmod(0o644)
-    return tuple(str(copy) if word == str(pinned.path) else word for word in pinned.argv), folder

@@ -1,7 +1,8 @@
 """``blastdoor exec|sql --profile NAME``: an agent's way to act with a credential it never holds.
 
 Exit codes: the program's own when it ran; 4 held (the message names the approval request), 5
-denied, 1 error. What the agent reads is written for it, like a hook's answer.
+denied, 130 interrupted (Ctrl-C: the program is stopped and the call recorded as interrupted), 1
+error. What the agent reads is written for it, like a hook's answer.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ def register(commands: Any) -> None:
                               "is allowed (or approved), run it with the secrets in its environment only, "
                               "scrubbing them from its output.")  # fmt: skip
     _common(run)
-    # Set by the hardened daemon only: the agent's folder, and the runner that starts the program
-    # under a user of its own (hardened/runner.py).
+    # Set by the hardened daemon only: the agent's folder, and the runners' sockets (os.pathsep
+    # between them), one of which starts the program under a user of its own (hardened/runner.py).
     run.add_argument("--cwd", default="", help=argparse.SUPPRESS)
     run.add_argument("--runner", default="", help=argparse.SUPPRESS)
     run.add_argument("command", nargs=argparse.REMAINDER, help="the program and its arguments, after --")
@@ -71,6 +72,7 @@ def _relayed_caller(args: argparse.Namespace) -> dict[str, str]:
 
 def _exec(args: argparse.Namespace) -> int:
     from blastdoor.broker.calls import Broker
+    from blastdoor.broker.interrupts import EXIT_INTERRUPTED, Relay, caught
     from blastdoor.hardened.client import relayed
 
     argv = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -78,12 +80,17 @@ def _exec(args: argparse.Namespace) -> int:
         raise InputError("no command given", hint="write it after --, e.g. blastdoor exec --profile prod-db -- psql -c 'select 1'")
     if (code := relayed("exec", profile=args.profile, argv=argv, cwd=os.getcwd(), **_relayed_caller(args))) is not None:
         return code
-    with Broker(settings(args)) as broker:
+    with caught(Relay()) as interrupts, Broker(settings(args)) as broker:  # Ctrl-C: the program is stopped, and recorded
         profile = broker.profile(args.profile)
-        result = broker.exec(profile, argv, caller=_caller(args), cwd=args.cwd or os.getcwd(),
-                             stdout=sys.stdout.buffer, stderr=sys.stderr.buffer, runner=args.runner)  # fmt: skip
+        result = broker.exec(profile, argv, caller=_caller(args), cwd=args.cwd or os.getcwd(), stdout=sys.stdout.buffer,
+                             stderr=sys.stderr.buffer, runner=args.runner, interrupts=interrupts)  # fmt: skip
     if result.outcome is None:
         return _stopped(result.judged)
+    if result.outcome.interrupted:
+        name, code = os.path.basename(argv[0])[:100], result.outcome.exit_code
+        what = f"{name} was stopped (exit {code})" if result.outcome.started else f"{name} did not start"
+        print(f"blastdoor: interrupted; {what} and the ledger records the call as interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return result.outcome.exit_code
 
 

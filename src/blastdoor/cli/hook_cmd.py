@@ -35,6 +35,8 @@ def register(commands: Any) -> None:
     )
     daemon.add_argument("--for-user", default="", metavar="NAME",
                         help="runner: the daemon's user, the only one it serves")  # fmt: skip
+    daemon.add_argument("--index", type=int, default=0, metavar="N",
+                        help="runner: which runner of the pool this is (its socket's folder)")  # fmt: skip
     daemon.set_defaults(handler=_daemon)
 
 
@@ -106,5 +108,5 @@ def _runner(args: argparse.Namespace) -> int:
     if os.geteuid() in (0, served):
         raise HomeError("the runner runs as a user of its own, neither root nor the daemon's",
                         hint="run it as the runner user (blastdoor install --system does)")  # fmt: skip
-    runner.serve(runner.runner_socket(Path(args.system)), peer_uid=served)
+    runner.serve(runner.runner_socket(Path(args.system), args.index), peer_uid=served)
     return 0

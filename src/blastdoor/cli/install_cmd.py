@@ -30,6 +30,9 @@ def register(commands: Any) -> None:
             parser.add_argument("--system-user", default="blastdoor", help="--system: the OS user (default blastdoor)")
             parser.add_argument("--no-start", action="store_true", help="--system: do not start the daemon")
             parser.add_argument("--python", default="", help="--system: the interpreter the daemon runs under (default this one)")
+            parser.add_argument("--runners", type=int, default=2, metavar="N",
+                                help="--system: brokered programs that may run side by side, each under a runner user "
+                                "of its own (default 2)")  # fmt: skip
         where = parser.add_mutually_exclusive_group()
         where.add_argument(
             "--project",
@@ -109,8 +112,10 @@ def _install_system(args: argparse.Namespace) -> int:
 
     from blastdoor.hardened.install import install
 
-    system = install(Path(args.root), user=args.system_user, python=args.python or sys.executable, start=not args.no_start)
-    print(f"hardened mode: home {system.home} owned by {system.user}, daemon on {system.socket}")
+    system = install(Path(args.root), user=args.system_user, python=args.python or sys.executable, start=not args.no_start,
+                     runners=args.runners)  # fmt: skip
+    print(f"hardened mode: home {system.home} owned by {system.user}, daemon on {system.socket}, "
+          f"{args.runners} runner{'s' if args.runners != 1 else ''} ({system.user}-run0 ...)")  # fmt: skip
     print("  every blastdoor command on this machine now asks the daemon; install agent hooks with --managed")
     return 0
 

@@ -1,6 +1,7 @@
 """``blastdoor``: the command line. Thin: parse options, call one library function, render.
 
-Exit codes (docs/cli.md): 0 allow (or observe mode), 3 ask, 4 hold, 5 deny, 1 error, 2 usage.
+Exit codes (docs/cli.md): 0 allow (or observe mode), 3 ask, 4 hold, 5 deny, 1 error, 2 usage,
+130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from blastdoor.errors import BlastdoorError
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("blastdoor: interrupted", file=sys.stderr)
-        return EXIT_ERROR
+        return EXIT_INTERRUPTED
 
 
 def entry() -> None:

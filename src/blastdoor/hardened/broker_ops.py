@@ -26,6 +26,7 @@ import contextlib
 import functools
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -34,6 +35,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from blastdoor.broker.interrupts import EXIT_INTERRUPTED, Relay
 from blastdoor.errors import BlastdoorError
 from blastdoor.hardened.client import BROKERED_SECONDS
 from blastdoor.integrations.daemon import Peer
@@ -53,11 +55,20 @@ class Deferred:
     uid: int
     stdin: str = ""
     env: dict[str, str] = field(default_factory=dict)
+    interruptible: bool = False  # the caller's Ctrl-C reaches the call (exec), else it runs to its end
 
-    def stream(self, home: str, emit: Emit) -> None:
+    def stream(self, home: str, emit: Emit, interrupts: Relay | None = None) -> None:
         """Run the call, passing on what it prints as it prints it (``emit(STDOUT | STDERR,
         chunk)``: the program's output is already scrubbed by the call), then ``emit(EXIT,
-        code)``. A caller that went away stops nothing: the call runs to its end and records it."""
+        code)``. A caller that went away stops nothing: the call runs to its end and records it.
+        When interruptible, each of ``interrupts`` reaches the call as SIGINT, which it passes on
+        to its program and records (broker/interrupts.py)."""
+        interrupts = interrupts if interrupts is not None and self.interruptible else Relay()
+        if interrupts.count:
+            emit(STDERR, b"blastdoor: interrupted before the call started\n")
+            emit(EXIT, str(EXIT_INTERRUPTED).encode())
+            self.release()
+            return
         # -I: nothing in the environment or a folder can stand in for Blastdoor's own modules
         command = [sys.executable, "-I", "-m", "blastdoor", "--home", home, *self.argv]
         try:
@@ -75,14 +86,15 @@ class Deferred:
                 pump.start()
             _feed(child, self.stdin.encode("utf-8", "replace"))
             try:
-                code = child.wait(timeout=BROKERED_SECONDS)
+                with interrupts.passing_to(lambda _number: _interrupt(child)):
+                    code = child.wait(timeout=BROKERED_SECONDS)
             except subprocess.TimeoutExpired:
                 child.kill()
                 code = child.wait()
                 emit(STDERR, f"blastdoor: the call ran longer than {BROKERED_SECONDS} s and was stopped\n".encode())
             for pump in pumps:
                 pump.join()
-            emit(EXIT, str(code).encode())
+            emit(EXIT, str(128 - code if code < 0 else code).encode())
         finally:
             self.release()
 
@@ -92,6 +104,11 @@ class Deferred:
 
 Emit = Callable[[bytes, bytes], None]
 CHUNK = 64 * 1024
+
+
+def _interrupt(child: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        child.send_signal(signal.SIGINT)  # the call counts them: SIGINT to its program, then SIGKILL
 
 
 def _pump(pipe: IO[bytes] | None, tag: bytes, emit: Emit) -> None:
@@ -220,7 +237,7 @@ def _exec(call: Mapping[str, Any], peer: Peer, runner: str) -> Deferred:
     if not argv or not cwd.startswith("/"):
         raise BlastdoorError("the call names no program or no absolute folder")
     return Deferred(["exec", f"--profile={_text(call, 'profile', limit=64)}", *_caller(call), f"--uid={peer.uid}",
-                     f"--cwd={cwd}", f"--runner={runner}", "--", *argv], peer.uid)  # fmt: skip
+                     f"--cwd={cwd}", f"--runner={runner}", "--", *argv], peer.uid, interruptible=True)  # fmt: skip
 
 
 _OPEN = {"sql": _sql, "profile-list": _profile_list, "profile-show": _profile_show}

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import _socket
+import contextlib
+import functools
 import json
 from typing import Any, BinaryIO
 
+from blastdoor.broker.interrupts import Relay
 from blastdoor.errors import HomeError
 from blastdoor.hardened.layout import System
 from blastdoor.integrations import hook_client
@@ -16,16 +19,19 @@ MAX_GATHERED = 16 * 1024 * 1024  # of a streamed output nobody passes on, what i
 
 
 def call(system: System, op: str, *, timeout: float = TIMEOUT_SECONDS, out: BinaryIO | None = None,
-         err: BinaryIO | None = None, **fields: Any) -> tuple[int, str, str]:  # fmt: skip
+         err: BinaryIO | None = None, interrupts: Relay | None = None, **fields: Any) -> tuple[int, str, str]:  # fmt: skip
     """(exit code, stdout, stderr) of ``op`` run by the daemon for this process's user. A brokered
     call's output streams in as the call prints it: passed on to ``out`` / ``err`` as it comes
-    when they are given (and then not returned), else gathered."""
+    when they are given (and then not returned), else gathered. ``interrupts`` noted meanwhile
+    are sent to the daemon, two at most (SIGINT, then SIGKILL for the program); a third one stops
+    waiting (KeyboardInterrupt)."""
     message = hook_client.OP_PROTOCOL + b"\0" + json.dumps({"op": op, **fields}).encode()
     try:
         sock = hook_client.connect(str(system.socket), timeout)
         try:
             hook_client.send_frame(sock, message)
-            code, stdout, stderr = _answer(sock, out, err)
+            with (interrupts or Relay()).passing_to(functools.partial(_interrupt, sock)):
+                code, stdout, stderr = _answer(sock, out, err)
         finally:
             sock.close()
     except OSError as error:
@@ -34,6 +40,13 @@ def call(system: System, op: str, *, timeout: float = TIMEOUT_SECONDS, out: Bina
     if not code.lstrip(b"-").isdigit():
         raise HomeError("the daemon's answer is malformed", hint="is this Blastdoor the daemon's version?")
     return int(code), stdout.decode("utf-8", "replace"), stderr.decode("utf-8", "replace")
+
+
+def _interrupt(sock: _socket.socket, number: int) -> None:
+    if number > 2:
+        raise KeyboardInterrupt  # the daemon does not answer them: stop waiting
+    with contextlib.suppress(OSError):  # gone: the answer that does not come says so
+        hook_client.send_frame(sock, hook_client.INTERRUPT)
 
 
 def _answer(sock: _socket.socket, out: BinaryIO | None, err: BinaryIO | None) -> tuple[bytes, bytes, bytes]:
@@ -68,12 +81,17 @@ def ask(system: System, op: str, **fields: Any) -> str:
     return out
 
 
+INTERRUPTIBLE = frozenset({"exec"})  # brokered calls a Ctrl-C stops; the others run to their end
+
+
 def relayed(op: str, **fields: Any) -> int | None:
     """In hardened mode, for any user but the daemon's: run brokered call ``op`` in the daemon and
     pass on what it prints as it prints it; its exit code. None otherwise: the caller does the work
-    itself."""
+    itself. A Ctrl-C reaches an ``exec`` (which then says so and exits 130); any other call runs
+    on in the daemon, and this process says so and exits 130."""
     import sys
 
+    from blastdoor.broker.interrupts import EXIT_INTERRUPTED, caught
     from blastdoor.hardened.layout import served_by_daemon
 
     system = served_by_daemon()
@@ -81,7 +99,14 @@ def relayed(op: str, **fields: Any) -> int | None:
         return None
     sys.stdout.flush()
     sys.stderr.flush()
-    code, out, err = call(system, op, timeout=BROKERED_SECONDS, out=sys.stdout.buffer, err=sys.stderr.buffer, **fields)
+    interrupts = Relay()
+    try:
+        with caught(interrupts) if op in INTERRUPTIBLE else contextlib.nullcontext(interrupts):
+            code, out, err = call(system, op, timeout=BROKERED_SECONDS, out=sys.stdout.buffer, err=sys.stderr.buffer,
+                                  interrupts=interrupts, **fields)  # fmt: skip
+    except KeyboardInterrupt:
+        print("blastdoor: interrupted; the daemon runs the call to its end and records how it ended", file=sys.stderr)
+        return EXIT_INTERRUPTED
     sys.stdout.write(out)  # an answer that was not streamed: a refusal
     sys.stderr.write(err)
     return code

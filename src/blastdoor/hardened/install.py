@@ -1,14 +1,16 @@
 """``blastdoor install --system``: the ``blastdoor`` OS user, its home, the daemon and its socket.
 
 Run as root. It creates the system user (``useradd --system``, no login shell) unless it exists,
-the runner's user ``<user>-run`` (brokered programs run as it, never as the daemon's user), the
-group ``<user>-approvers`` (its members may enroll as approvers; it starts empty), the home
-(mode 0700, owned by that user: ledger, keys, policy, profiles), the socket's folder (mode
-0755: every user may connect; the daemon tells them apart by peer credentials), writes
+the runners' users ``<user>-run0`` ... ``<user>-run{N-1}`` in the group ``<user>-run`` (brokered
+programs run as them, never as the daemon's user; ``runners`` of them, so that programs run side
+by side), the group ``<user>-approvers`` (its members may enroll as approvers; it starts empty),
+the home (mode 0700, owned by that user: ledger, keys, policy, profiles), the socket's folder
+(mode 0755: every user may connect; the daemon tells them apart by peer credentials), writes
 ``etc/blastdoor/system.toml`` (root's, 0644) and the systemd units, initialises the home *as that
-user*, and starts the runner (as the runner's user, its socket in a folder only the daemon's group
+user*, and starts the runners (each as its user, its socket in a folder only the daemon's group
 may enter) and the daemon (as that user). Run again, it changes nothing that is already right and
-restarts nothing that is running.
+restarts nothing that is running; with fewer runners than before, the surplus runners' folders
+are removed, so the daemon no longer uses them.
 
 ``root`` puts everything below another folder than ``/`` (a test, a container image being built).
 """
@@ -30,10 +32,12 @@ from blastdoor.hardened.layout import System
 from blastdoor.hardened.runner import runner_socket
 
 START_SECONDS = 30.0
+RUNNERS = 2  # runners in the pool, unless install is told otherwise
+MAX_RUNNERS = 32
 UNIT = """[Unit]
 Description=Blastdoor daemon (hardened mode): judges, records and approves agents' actions
-After=network.target blastdoor-runner.service
-Wants=blastdoor-runner.service
+After=network.target {runners}
+Wants={runners}
 
 [Service]
 User={user}
@@ -46,14 +50,15 @@ NoNewPrivileges=yes
 WantedBy=multi-user.target
 """
 RUNNER_UNIT = """[Unit]
-Description=Blastdoor runner (hardened mode): starts brokered programs under a user of its own
+Description=Blastdoor runner %i (hardened mode): starts brokered programs under a user of its own
 Before=blastdoor.service
 
 [Service]
-User={runner}
-ExecStart={python} -m blastdoor daemon runner --system {socket} --for-user {user}
+User={user}-run%i
+Group={user}-run
+ExecStart={python} -m blastdoor daemon runner --system {socket} --for-user {user} --index %i
 Restart=always
-UMask=0077
+UMask=0007
 NoNewPrivileges=yes
 
 [Install]
@@ -61,45 +66,68 @@ WantedBy=multi-user.target
 """
 
 
-def install(root: Path, *, user: str, python: str = sys.executable, start: bool = True) -> System:
-    """Set up (or check) hardened mode below ``root``; the daemon runs under ``python``."""
+def install(root: Path, *, user: str, python: str = sys.executable, start: bool = True, runners: int = RUNNERS) -> System:
+    """Set up (or check) hardened mode below ``root``; the daemon runs under ``python``, beside a
+    pool of ``runners`` runners."""
     if os.geteuid() != 0:
         raise HomeError("hardened mode is set up by root", hint="run: sudo blastdoor install --system")
+    if not 1 <= runners <= MAX_RUNNERS:
+        raise HomeError(f"the pool needs 1 to {MAX_RUNNERS} runners, not {runners}", hint="for example --runners 2")
     system = System.under(root, user)
     uid, gid = _user(user, system.home)
-    run_uid, run_gid = _user(runner_user(user), Path("/nonexistent"))
+    _group(runner_group(user))
+    pool = [_user(runner_user(user, index), Path("/nonexistent"), group=runner_group(user)) for index in range(runners)]
     _group(f"{user}-approvers")
-    _check_python(python, uid, gid)
-    _check_python(python, run_uid, run_gid)
+    for ids in ((uid, gid), *pool):
+        _check_python(python, *ids)
     system.home.mkdir(parents=True, exist_ok=True)
     os.chown(system.home, uid, gid)
     system.home.chmod(0o700)
     system.socket.parent.mkdir(parents=True, exist_ok=True)
     os.chown(system.socket.parent, uid, gid)
     system.socket.parent.chmod(0o755)
-    runner = runner_socket(system.socket).parent  # the runner makes its socket here; only the daemon's group enters
-    runner.mkdir(parents=True, exist_ok=True)
-    os.chown(runner, run_uid, gid)
-    runner.chmod(0o710)
+    _runner_folders(system, pool, gid)
     etc = root / "etc" / "blastdoor"
     etc.mkdir(parents=True, exist_ok=True)
     write_atomic(etc / "system.toml", system.text(), mode=0o644, sync=True)
     units = root / "etc" / "systemd" / "system"
     units.mkdir(parents=True, exist_ok=True)
-    write_atomic(units / "blastdoor.service", UNIT.format(user=user, python=python, home=system.home,
-                                                         socket=system.socket), mode=0o644)  # fmt: skip
-    write_atomic(units / "blastdoor-runner.service", RUNNER_UNIT.format(runner=runner_user(user), python=python,
-                                                                       socket=system.socket, user=user), mode=0o644)  # fmt: skip
+    instances = " ".join(f"blastdoor-runner@{index}.service" for index in range(runners))
+    write_atomic(units / "blastdoor.service", UNIT.format(user=user, python=python, home=system.home, socket=system.socket,
+                                                         runners=instances), mode=0o644)  # fmt: skip
+    write_atomic(units / "blastdoor-runner@.service", RUNNER_UNIT.format(python=python, socket=system.socket, user=user),
+                 mode=0o644)  # fmt: skip
     _as(uid, gid, [python, "-m", "blastdoor", "--home", str(system.home), "init"])
     if start:
-        _start_runner(system, python, run_uid, run_gid, log_owner=uid)
+        for index, (run_uid, run_gid) in enumerate(pool):
+            _start_runner(system, python, run_uid, run_gid, index, log_owner=uid)
         _start(system, python, uid, gid)
     return system
 
 
-def runner_user(user: str) -> str:
-    """The user brokered programs run as: not the daemon's, so they cannot read its home."""
+def runner_user(user: str, index: int) -> str:
+    """The users brokered programs run as: not the daemon's, so they cannot read its home; one per
+    runner of the pool."""
+    return f"{user}-run{index}"
+
+
+def runner_group(user: str) -> str:
+    """The pool's group: what one runner's program writes, another's may change (umask 0007)."""
     return f"{user}-run"
+
+
+def _runner_folders(system: System, pool: list[tuple[int, int]], gid: int) -> None:
+    """A folder per runner, for its socket: the runner's, entered by the daemon's group alone (0710).
+    Folders of runners beyond the pool are removed: the daemon uses the folders it finds."""
+    for index, (run_uid, _run_gid) in enumerate(pool):
+        folder = runner_socket(system.socket, index).parent
+        folder.mkdir(parents=True, exist_ok=True)
+        os.chown(folder, run_uid, gid)
+        folder.chmod(0o710)
+    index = len(pool)
+    while (surplus := runner_socket(system.socket, index).parent).is_dir():
+        shutil.rmtree(surplus, ignore_errors=True)
+        index += 1
 
 
 def _check_python(python: str, uid: int, gid: int) -> None:
@@ -117,7 +145,8 @@ def _check_python(python: str, uid: int, gid: int) -> None:
                         "/opt/blastdoor/bin/pip install blastdoor), or name such an interpreter with --python")  # fmt: skip
 
 
-def _user(name: str, home: Path) -> tuple[int, int]:
+def _user(name: str, home: Path, *, group: str = "") -> tuple[int, int]:
+    """The system user ``name`` (made when missing): its uid and gid, ``group`` or its own group."""
     try:
         found = pwd.getpwnam(name)
     except KeyError:
@@ -127,7 +156,8 @@ def _user(name: str, home: Path) -> tuple[int, int]:
                             hint=f"create a system user named {name} and run this again") from None  # fmt: skip
         shell = "/usr/sbin/nologin" if os.path.exists("/usr/sbin/nologin") else "/bin/false"
         done = subprocess.run([program, "--system", "--home-dir", str(home), "--no-create-home", "--shell", shell,
-                               "--user-group", name], capture_output=True, text=True, check=False)  # fmt: skip
+                               *(["--gid", group] if group else ["--user-group"]), name],
+                              capture_output=True, text=True, check=False)  # fmt: skip
         if done.returncode != 0:
             raise HomeError(f"useradd failed: {done.stderr.strip()[:200]}", hint=f"create the system user {name} by hand") from None
         found = pwd.getpwnam(name)
@@ -135,7 +165,7 @@ def _user(name: str, home: Path) -> tuple[int, int]:
 
 
 def _group(name: str) -> None:
-    """The group whose members may enroll as approvers (made empty; a person adds people)."""
+    """A system group (made empty when missing): the approvers' (a person adds people), the runners'."""
     import grp
 
     try:
@@ -173,13 +203,13 @@ def _start(system: System, python: str, uid: int, gid: int) -> None:
     _wait_for(lambda: running(system), "the daemon", system.home / "daemon.log")
 
 
-def _start_runner(system: System, python: str, uid: int, gid: int, *, log_owner: int) -> None:
-    path = runner_socket(system.socket)
+def _start_runner(system: System, python: str, uid: int, gid: int, index: int, *, log_owner: int) -> None:
+    path, log = runner_socket(system.socket, index), system.home / f"runner{index}.log"
     if _answers(path):
         return
-    _spawn([python, "-m", "blastdoor", "daemon", "runner", "--system", str(system.socket), "--for-user", system.user],
-           uid, gid, log=system.home / "runner.log", log_owner=log_owner)  # fmt: skip
-    _wait_for(lambda: _answers(path), "the runner", system.home / "runner.log")
+    _spawn([python, "-m", "blastdoor", "daemon", "runner", "--system", str(system.socket), "--for-user", system.user,
+            "--index", str(index)], uid, gid, log=log, log_owner=log_owner)  # fmt: skip
+    _wait_for(lambda: _answers(path), f"runner {index}", log)
 
 
 def _answers(path: Path) -> bool:

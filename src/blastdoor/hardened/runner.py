@@ -2,22 +2,37 @@
 
 The daemon's user owns the keys, the ledger and the stored credentials, so a program it starts
 with inputs an agent controls (a Terraform provider, a script) must not run as that user. The
-runner is a small resident process running as ``<user>-run``, a user with no access to the
+runner is a small resident process running as ``<user>-runN``, a user with no access to the
 daemon's home. It serves one peer only, the daemon's user (checked by the socket's peer
 credentials, behind a folder only that user's group can enter), and does one thing: start a
 program with the argv, environment and folder it is given, its output on the two descriptors
 passed with the request (SCM_RIGHTS), its input closed, in a session of its own; then answer with
-the exit code. When the program ends, or the daemon's side hangs up, whatever is left of the
-program's process group is killed.
+the exit code. While it runs, the daemon's side may pass on a Ctrl-C (one byte, :data:`INTERRUPT`):
+the first reaches the program's process group as SIGINT, the next as SIGKILL. When the program
+ends, or the daemon's side hangs up, whatever is left of the program's process group is killed.
 
-Programs run one at a time, and after each one every other process of the runner's user is
+Files the program needs but the runner's user may not read (a pinned Terraform plan, kept in the
+daemon's home) come as further descriptors, each standing for one argv word. The runner copies
+each into a fresh folder of its own (mode 0700 under its own user, so neither the agent's user nor
+another user of the machine can read it), puts the copy's path in that word, and removes the
+folder when the program ends. No path to the file is ever readable by anyone else, and the
+daemon needs no group or folder shared with the runner.
+
+Each runner runs one program at a time, and after each one every other process of its user is
 killed: a child that left the process group (``setsid``, a double fork) would otherwise live on
 as the same user and could read the environment, secrets included, of the next program. That
-sweep runs only under a dedicated user (never as root, never as the daemon's user).
+sweep runs only under a dedicated user (never as root, never as the daemon's user). So that
+programs need not queue behind each other, ``install --system`` starts a pool of runners, each
+under a user of its own (``<user>-run0``, ``<user>-run1``, ...; they share the group
+``<user>-run`` for the files their programs write, umask 0007): the daemon's side asks each in
+turn and the first free one runs the program. A program's leftovers cannot read a program that
+another runner runs meanwhile (another uid: no ``/proc/PID/environ``, no signals).
 
-Wire format, one request per connection: 8 bytes (big-endian length) sent with the two
-descriptors, then that many bytes of JSON ``{"argv", "env", "cwd"}``. The answer is one line of
-JSON: ``{"exit": N}`` or ``{"error": "..."}``.
+Wire format, one request per connection: 8 bytes (big-endian length) sent with the two output
+descriptors and any file descriptors, then that many bytes of JSON ``{"argv", "env", "cwd",
+"files", "wait"}`` (``files``: the argv positions the file descriptors stand for, in their order;
+``wait``: false to be told ``{"busy": true}`` at once when this runner is running a program). The
+answer is one line of JSON: ``{"exit": N}``, ``{"busy": true}`` or ``{"error": "..."}``.
 """
 
 from __future__ import annotations
@@ -25,55 +40,99 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import select
+import shutil
 import signal
 import socket
 import struct
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from blastdoor.broker.interrupts import Relay
 from blastdoor.errors import BlastdoorError
 from blastdoor.integrations import hook_client
 
 MAX_REQUEST = 4 << 20
+MAX_FILES = 4  # file descriptors besides the two outputs
+MAX_FILE_BYTES = 256 * 1024 * 1024  # a pinned plan's limit (broker/plan_pin.py)
+COPIES_PREFIX = "blastdoor-files-"
+INTERRUPT = b"i"  # sent by the daemon's side while the program runs: a Ctrl-C to pass on
 SWEEP_ROUNDS = 50
 _ONE_AT_A_TIME = threading.Lock()
 CONNECT_SECONDS = 10.0
 HEADER = 8
 
 
-def runner_socket(daemon_socket: Path) -> Path:
-    """The runner's socket for the daemon listening on ``daemon_socket`` (``run/blastdoor`` →
-    ``run/blastdoor-runner``)."""
-    return daemon_socket.parent.parent / f"{daemon_socket.parent.name}-runner" / "runner.sock"
+def runner_socket(daemon_socket: Path, index: int = 0) -> Path:
+    """Runner ``index``'s socket for the daemon listening on ``daemon_socket`` (``run/blastdoor`` →
+    ``run/blastdoor-runner0``), in a folder of its own."""
+    return daemon_socket.parent.parent / f"{daemon_socket.parent.name}-runner{index}" / "runner.sock"
+
+
+def runner_sockets(daemon_socket: Path) -> list[Path]:
+    """The pool's sockets: one per runner folder ``install --system`` made, counting from 0."""
+    found: list[Path] = []
+    while (path := runner_socket(daemon_socket, len(found))).parent.is_dir():
+        found.append(path)
+    return found
 
 
 # ---------------------------------------------------------------- the daemon's side (client)
 
 
-def run(
-    path: str, argv: Sequence[str], *, env: Mapping[str, str], cwd: str, stdout: int, stderr: int
-) -> int:
-    """Have the runner at ``path`` run ``argv``; its exit code (128+N for signal N). Raises
-    BlastdoorError when the runner cannot be reached or cannot start the program."""
-    payload = json.dumps({"argv": list(argv), "env": dict(env), "cwd": cwd}).encode()
+def run(paths: str, argv: Sequence[str], *, env: Mapping[str, str], cwd: str, stdout: int, stderr: int,
+        files: Mapping[int, int] | None = None, interrupts: Relay | None = None) -> int:  # fmt: skip
+    """Have a runner run ``argv``; its exit code (128+N for signal N). ``paths`` is the runner's
+    socket, or a pool's sockets joined by ``os.pathsep``: the first free runner runs it, and when
+    all are busy it waits for one of them. ``files`` maps argv positions to readable descriptors of
+    files the runner's user may not open itself: the program gets a private copy of each in that
+    word's place. ``interrupts`` noted meanwhile are passed on (:data:`INTERRUPT`). Raises
+    BlastdoorError when no runner can be reached or the program cannot start."""
+    pool = [path for path in paths.split(os.pathsep) if path]
+    files = dict(files or {})
+    request = {"argv": list(argv), "env": dict(env), "cwd": cwd, "files": list(files)}
+    fds, busy, unreachable = [stdout, stderr, *files.values()], [], None
+    for path in pool:  # the first free one
+        try:
+            answer = _ask(path, request | {"wait": len(pool) == 1}, fds, interrupts or Relay())
+        except _Unreachable as error:
+            unreachable = error
+            continue
+        if answer.get("busy") is not True:
+            return _exit_code(answer)
+        busy.append(path)
+    if not busy:
+        raise unreachable or BlastdoorError("no runner is named", hint="run blastdoor install --system again")
+    return _exit_code(_ask(random.choice(busy), request | {"wait": True}, fds, interrupts or Relay()))  # all busy: wait
+
+
+class _Unreachable(BlastdoorError):
+    pass
+
+
+def _ask(path: str, request: Mapping[str, Any], fds: list[int], interrupts: Relay) -> dict[str, Any]:
+    """One request to the runner at ``path``, and its answer."""
+    payload = json.dumps(request).encode()
     try:
         sock = socket.socket(fileno=hook_client.connect(path, CONNECT_SECONDS).detach())  # the full socket API
     except OSError as error:
-        raise BlastdoorError(f"the runner at {path} is not answering ({error.strerror or error})",
-                             hint="a person restarts hardened mode: sudo blastdoor install --system") from None  # fmt: skip
+        raise _Unreachable(f"the runner at {path} is not answering ({error.strerror or error})",
+                           hint="a person restarts hardened mode: sudo blastdoor install --system") from None  # fmt: skip
     try:
         sock.settimeout(None)  # the answer comes when the program ends
         try:
-            socket.send_fds(sock, [len(payload).to_bytes(HEADER, "big")], [stdout, stderr])
+            socket.send_fds(sock, [len(payload).to_bytes(HEADER, "big")], fds)
             sock.sendall(payload)
         except (BrokenPipeError, ConnectionResetError):
             pass  # refused before it read the request: its answer says why
-        answer = _line(sock)
+        with interrupts.passing_to(lambda _number: _interrupt(sock)):
+            answer = _line(sock)
         if not answer:
             raise OSError("no answer")
     except OSError as error:
@@ -81,10 +140,19 @@ def run(
                              hint="a person restarts hardened mode: sudo blastdoor install --system") from None  # fmt: skip
     finally:
         sock.close()
+    return answer
+
+
+def _exit_code(answer: Mapping[str, Any]) -> int:
     if isinstance(answer.get("exit"), int):
         return int(answer["exit"])
     raise BlastdoorError(str(answer.get("error", "the runner's answer is malformed"))[:300],
                          hint="check the program's name and that the runner user may enter its folder")  # fmt: skip
+
+
+def _interrupt(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # gone: its answer (or its silence) tells
+        sock.send(INTERRUPT)
 
 
 def _line(sock: socket.socket) -> dict[str, Any]:
@@ -108,6 +176,9 @@ def _line(sock: socket.socket) -> dict[str, Any]:
 
 def serve(path: Path, *, peer_uid: int) -> None:
     """Serve at ``path`` until SIGTERM, for the user ``peer_uid`` only."""
+    if dedicated(peer_uid):
+        _remove_stale_copies()
+        os.umask(0o007)  # what programs write: for the pool's group (one user runs what another wrote), not others
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -144,29 +215,27 @@ def _serve_one(conn: socket.socket, peer_uid: int) -> None:
         if uid != peer_uid:
             _answer(conn, {"error": "the runner serves only the Blastdoor daemon's user"})
             return
-        head, fds, _flags, _addr = socket.recv_fds(conn, HEADER, 2)
-        if len(head) != HEADER or len(fds) != 2:
+        head, fds, _flags, _addr = socket.recv_fds(conn, HEADER, 2 + MAX_FILES)
+        if len(head) != HEADER or len(fds) < 2:
             _answer(conn, {"error": "the request lacks its output descriptors"})
             return
         size = int.from_bytes(head, "big")
         if size > MAX_REQUEST:
             _answer(conn, {"error": f"the request is larger than {MAX_REQUEST} bytes"})
             return
-        argv, env, cwd = _request(hook_client.recv_exact(conn, size))
-        with _ONE_AT_A_TIME:
-            try:
-                child = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=fds[0], stderr=fds[1],
-                                         start_new_session=True, close_fds=True)  # fmt: skip
-            except OSError as error:
-                _answer(conn, {"error": f"cannot start {argv[0][:200]!r}: {error.strerror or error}"})
-                return
-            for fd in fds:
-                os.close(fd)
-            fds = []
-            code = _wait(child, conn)
+        argv, env, cwd, positions, wait = _request(hook_client.recv_exact(conn, size), files=len(fds) - 2)
+        if not _ONE_AT_A_TIME.acquire(blocking=wait):
+            _answer(conn, {"busy": True})  # the daemon's side asks another runner of the pool
+            return
+        try:
+            taken, fds = fds, []  # _run_one closes them
+            code = _run_one(conn, argv, env=env, cwd=cwd, fds=taken, positions=positions)
             if dedicated(peer_uid):
                 sweep()
-        _answer(conn, {"exit": code})
+        finally:
+            _ONE_AT_A_TIME.release()
+        if code is not None:
+            _answer(conn, {"exit": code})
     except (OSError, ValueError) as error:
         with contextlib.suppress(OSError):
             _answer(conn, {"error": f"the runner refused a malformed request ({error})"})
@@ -176,9 +245,52 @@ def _serve_one(conn: socket.socket, peer_uid: int) -> None:
         conn.close()
 
 
-def _request(data: bytes) -> tuple[list[str], dict[str, str], str]:
+def _run_one(conn: socket.socket, argv: list[str], *, env: dict[str, str], cwd: str, fds: list[int],
+             positions: list[int]) -> int | None:  # fmt: skip
+    """Run one program with private copies of its files; its exit code, or None when it could not
+    start (the error is answered). Closes ``fds``; the copies are removed when the program ends."""
+    folder = None
+    try:
+        try:
+            folder = _private_copies(argv, positions, fds[2:]) if positions else None
+            child = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=fds[0], stderr=fds[1],
+                                     start_new_session=True, close_fds=True)  # fmt: skip
+        except OSError as error:
+            what = f"start {argv[0][:200]!r}" if folder or not positions else "copy the files handed over"
+            _answer(conn, {"error": f"cannot {what}: {error.strerror or error}"})
+            return None
+        finally:
+            for fd in fds:
+                os.close(fd)
+        return _wait(child, conn)
+    finally:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _private_copies(argv: list[str], positions: list[int], fds: list[int]) -> Path:
+    """Copy what each descriptor reads into a fresh folder only this user may enter, and name the
+    copy in its argv word (the file's own name is kept: Terraform reads a plan by its path)."""
+    folder = Path(tempfile.mkdtemp(prefix=COPIES_PREFIX))  # mode 0700, this user's
+    try:
+        for index, (position, fd) in enumerate(zip(positions, fds, strict=True)):
+            copy = folder / f"{index}-{os.path.basename(argv[position])[-100:] or 'file'}"
+            with open(os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as target:
+                while chunk := os.read(fd, 1 << 20):
+                    if target.tell() + len(chunk) > MAX_FILE_BYTES:
+                        raise OSError(f"a file handed over is larger than {MAX_FILE_BYTES:,} bytes")
+                    target.write(chunk)
+            argv[position] = str(copy)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return folder
+
+
+def _request(data: bytes, *, files: int) -> tuple[list[str], dict[str, str], str, list[int], bool]:
     found = json.loads(data)
     argv, env, cwd = found.get("argv"), found.get("env"), found.get("cwd")
+    positions, wait = found.get("files", []), found.get("wait", True) is not False
     if not (
         isinstance(argv, list) and argv and all(isinstance(a, str) and "\0" not in a for a in argv)
     ):
@@ -188,12 +300,17 @@ def _request(data: bytes) -> tuple[list[str], dict[str, str], str]:
         raise ValueError("env is not a map of names to values")
     if not (isinstance(cwd, str) and cwd.startswith("/") and "\0" not in cwd):
         raise ValueError("cwd is not an absolute path")
-    return argv, env, cwd
+    if not (isinstance(positions, list) and len(positions) == files and len(set(positions)) == files
+            and all(type(p) is int and 0 < p < len(argv) for p in positions)):  # fmt: skip
+        raise ValueError("files does not name one argv word per file descriptor")
+    return argv, env, cwd, positions, wait
 
 
 def _wait(child: subprocess.Popen[bytes], conn: socket.socket) -> int:
-    """The program's exit code; it is stopped when the daemon's side hangs up first. Either way
-    what is left of its process group is killed."""
+    """The program's exit code. Each :data:`INTERRUPT` the daemon's side sends is passed on to the
+    program's process group, the first as SIGINT, the next as SIGKILL; it is killed when the
+    daemon's side hangs up first. Either way what is left of its process group is killed."""
+    asked = 0
     try:
         while True:
             try:
@@ -201,8 +318,11 @@ def _wait(child: subprocess.Popen[bytes], conn: socket.socket) -> int:
                 break
             except subprocess.TimeoutExpired:
                 readable, _, _ = select.select([conn], [], [], 0)
-                if readable and not conn.recv(1, socket.MSG_PEEK):
-                    os.killpg(child.pid, signal.SIGKILL)
+                said = conn.recv(1) if readable else None
+                asked += said == INTERRUPT
+                if said is not None:  # an interrupt, or the daemon's side hung up (b"")
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(child.pid, signal.SIGINT if said == INTERRUPT and asked == 1 else signal.SIGKILL)
     finally:
         with contextlib.suppress(OSError):
             os.killpg(child.pid, signal.SIGKILL)
@@ -223,6 +343,14 @@ def sweep() -> None:
         except (ProcessLookupError, PermissionError):
             return  # nothing left to signal (or nothing this user may signal)
         time.sleep(0.01)
+
+
+def _remove_stale_copies() -> None:
+    """Copies a runner that stopped mid-call left behind (only this user's: only it can enter them)."""
+    for folder in Path(tempfile.gettempdir()).glob(COPIES_PREFIX + "*"):
+        with contextlib.suppress(OSError):
+            if folder.lstat().st_uid == os.getuid() and folder.is_dir() and not folder.is_symlink():
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def _answer(conn: socket.socket, message: Mapping[str, Any]) -> None:

@@ -37,6 +37,7 @@ from blastdoor.integrations.service import Runtime, handle
 from blastdoor.ledger.appender import Running
 
 if TYPE_CHECKING:
+    from blastdoor.broker.interrupts import Relay
     from blastdoor.hardened.broker_ops import Deferred
 
 IDLE_SECONDS = 900.0
@@ -192,9 +193,10 @@ def _answer(conn: socket.socket, runtime: Runtime, *, shared: Path | None) -> bo
         reply = Reply("", 1, "blastdoor: the daemon serves only its own user\n")
     elif operation:
         from blastdoor.hardened import ops
-        from blastdoor.hardened.runner import runner_socket
+        from blastdoor.hardened.runner import runner_sockets
 
-        answered = ops.answer(request[len(hook_client.OP_PROTOCOL) + 1:], peer, runtime, runner=str(runner_socket(shared))) if shared and peer else Reply(
+        pool = os.pathsep.join(str(path) for path in runner_sockets(shared)) if shared else ""
+        answered = ops.answer(request[len(hook_client.OP_PROTOCOL) + 1:], peer, runtime, runner=pool) if shared and peer else Reply(
             "", 2, "blastdoor: only the hardened daemon takes operations\n")  # fmt: skip
         if not isinstance(answered, Reply):
             home = str(runtime.settings.home)
@@ -223,9 +225,12 @@ def _send(conn: socket.socket, reply: Reply) -> None:
 
 
 def _stream(conn: socket.socket, call: Deferred, home: str) -> None:
-    """On a thread of its own: run a brokered call, passing on its output as it comes, then close.
-    A client that hangs up is no longer written to; the call still runs to its end."""
-    lock, gone = threading.Lock(), threading.Event()
+    """On a thread of its own: run a brokered call, passing on its output as it comes, and the
+    caller's Ctrl-C to it (broker/interrupts.py), then close. A client that hangs up is no longer
+    written to; the call still runs to its end."""
+    from blastdoor.broker.interrupts import Relay
+
+    lock, gone, interrupts = threading.Lock(), threading.Event(), Relay()
 
     def emit(tag: bytes, data: bytes) -> None:
         with lock:
@@ -239,9 +244,20 @@ def _stream(conn: socket.socket, call: Deferred, home: str) -> None:
     try:
         conn.settimeout(None)
         emit(b"", hook_client.STREAMED)  # then tagged frames (hook_client.py has the format)
-        call.stream(home, emit)
+        with contextlib.suppress(RuntimeError):  # no thread to be had: the call runs, uninterruptible
+            threading.Thread(target=_listen, args=(conn, interrupts), daemon=True).start()
+        call.stream(home, emit, interrupts)
     finally:
+        with contextlib.suppress(OSError):
+            conn.shutdown(socket.SHUT_RDWR)  # wakes the listener
         conn.close()
+
+
+def _listen(conn: socket.socket, interrupts: Relay) -> None:
+    """Note each INTERRUPT frame the caller sends, until it hangs up or the call ends."""
+    with contextlib.suppress(OSError):
+        while hook_client.recv_frame(conn, 64) == hook_client.INTERRUPT:
+            interrupts.note()
 
 
 def stop(settings: Settings) -> int | None:

@@ -33,10 +33,12 @@ SOCKET_NAME = "hook.sock"
 # Hardened mode's other calls (hardened/client.py) come on the same socket: request =
 # frame(OP_PROTOCOL NUL a JSON object); the reply is the one above, or, for a brokered call,
 # streamed: frame(STREAMED), then frames of a tag and a chunk of output (STDOUT, STDERR), the last
-# one EXIT and the exit code in ASCII. Both sides take these from here, a module that costs nothing
-# to import.
+# one EXIT and the exit code in ASCII. While a brokered ``exec`` streams, the caller may send
+# frame(INTERRUPT) for each Ctrl-C (broker/interrupts.py). Both sides take these from here, a module
+# that costs nothing to import.
 OP_PROTOCOL = b"blastdoor-op/1"
 STREAMED = b"\0streamed"
+INTERRUPT = b"\0interrupt"
 STDOUT, STDERR, EXIT = b"1", b"2", b"x"
 
 

@@ -1,0 +1,108 @@
+"""Ctrl-C during ``blastdoor exec`` (single-user mode), with real processes and real signals: the
+program is stopped (SIGINT, then SIGKILL), the ledger says the call was interrupted, and exec
+exits with 130 and one line. Hardened mode's path is in tests/hardened/test_exec.py."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.approvals.terminal import on_terminal
+from tests.broker.conftest import add_profile, entries
+
+# prints "ready" once its SIGINT handling is in place, then waits; what it does on SIGINT is the test's
+PROGRAM = """import os, signal, sys, time
+{on_sigint}
+sys.stdout.write("ready"); sys.stdout.flush()
+deadline = time.time() + 60
+while time.time() < deadline:
+    time.sleep(0.05)
+print("never interrupted")
+"""
+STOPS = """def stop(*_):
+    print(" got SIGINT", flush=True)
+    sys.exit(3)
+signal.signal(signal.SIGINT, stop)"""
+IGNORES = "signal.signal(signal.SIGINT, signal.SIG_IGN)"
+COUNTS = """count = 0
+def note(*_):
+    global count
+    count += 1
+    if count == 1:
+        signal.alarm(2)
+def report(*_):
+    print(f" {count} SIGINT", flush=True)
+    sys.exit(0)
+signal.signal(signal.SIGINT, note)
+signal.signal(signal.SIGALRM, report)"""
+
+
+def _started(env: dict[str, str], tmp_path: Path, on_sigint: str, session: str) -> subprocess.Popen[bytes]:
+    """``blastdoor exec`` of the program, in a session of its own (no terminal: a signal reaches
+    blastdoor alone), once the program said it is ready."""
+    add_profile(env, "dev", scope="development", allow=["*"], values={"API_TOKEN": "t0ken-value-1"})
+    (tmp_path / "waits.py").write_text(PROGRAM.format(on_sigint=on_sigint))
+    started = subprocess.Popen([sys.executable, "-m", "blastdoor", "exec", "--profile", "dev", "--session", session, "--",
+                                sys.executable, "waits.py"], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
+    assert started.stdout is not None
+    ready, _, _ = select.select([started.stdout], [], [], 60)
+    assert ready and os.read(started.stdout.fileno(), 5) == b"ready", "the program did not start"
+    return started
+
+
+def _outcome(home: Path, session: str) -> dict[str, object]:
+    return next(e for e in entries(home) if e["type"] == "broker-exec" and e.get("session") == session)
+
+
+def test_ctrl_c_stops_the_program_and_is_recorded(env: dict[str, str], isolated_home: Path, tmp_path: Path) -> None:
+    started = _started(env, tmp_path, STOPS, "s-stop")
+    os.kill(started.pid, signal.SIGINT)
+    out, err = started.communicate(timeout=60)
+    assert started.returncode == 130
+    assert out == b" got SIGINT\n"  # the program got the SIGINT and stopped its own way
+    name = Path(sys.executable).name
+    assert err.decode() == f"blastdoor: interrupted; {name} was stopped (exit 3) and the ledger records the call as interrupted\n"
+    outcome = _outcome(isolated_home, "s-stop")
+    assert outcome["result"] == "interrupted" and outcome["exit"] == 3
+
+
+def test_a_second_ctrl_c_kills_a_program_that_ignores_the_first(env: dict[str, str], isolated_home: Path,
+                                                                tmp_path: Path) -> None:  # fmt: skip
+    started = _started(env, tmp_path, IGNORES, "s-kill")
+    os.kill(started.pid, signal.SIGINT)
+    time.sleep(1.0)
+    assert started.poll() is None  # the program ignores SIGINT, and blastdoor waits for it
+    os.kill(started.pid, signal.SIGINT)
+    out, err = started.communicate(timeout=60)
+    assert started.returncode == 130 and b"never interrupted" not in out
+    assert err.decode().count("\n") == 1 and "was stopped (exit 137)" in err.decode()
+    outcome = _outcome(isolated_home, "s-kill")
+    assert outcome["result"] == "interrupted" and outcome["exit"] == 128 + signal.SIGKILL
+
+
+def test_ctrl_c_typed_at_a_terminal_reaches_the_program_once(env: dict[str, str], isolated_home: Path,
+                                                             tmp_path: Path) -> None:  # fmt: skip
+    """The terminal signals its whole foreground group, the program included: blastdoor does not
+    add a second SIGINT, which would make Terraform quit at once instead of finishing its change."""
+    add_profile(env, "dev", scope="development", allow=["*"], values={"API_TOKEN": "t0ken-value-1"})
+    (tmp_path / "counts.py").write_text(PROGRAM.format(on_sigint=COUNTS))
+    code, screen = on_terminal(["exec", "--profile", "dev", "--session", "s-tty", "--", sys.executable,
+                                str(tmp_path / "counts.py")], [("ready", "\x03")], home=None, env=env)  # fmt: skip
+    assert code == 130, screen
+    assert "\n 1 SIGINT\n" in screen and "interrupted" in screen.splitlines()[-1], screen
+    assert _outcome(isolated_home, "s-tty")["result"] == "interrupted"
+
+
+def test_without_a_ctrl_c_the_outcome_is_exited(env: dict[str, str], isolated_home: Path, tmp_path: Path) -> None:
+    add_profile(env, "dev", scope="development", allow=["*"], values={"API_TOKEN": "t0ken-value-1"})
+    done = subprocess.run([sys.executable, "-m", "blastdoor", "exec", "--profile", "dev", "--session", "s-plain", "--",
+                           sys.executable, "-c", "raise SystemExit(7)"], env=env, cwd=tmp_path, capture_output=True,
+                          timeout=60, check=False)  # fmt: skip
+    assert done.returncode == 7 and done.stderr == b""
+    assert _outcome(isolated_home, "s-plain")["result"] == "exited"
