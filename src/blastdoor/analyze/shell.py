@@ -153,12 +153,12 @@ class ShellWalker:
     # -- entry point -----------------------------------------------------------------------
     def walk_script(self, script: str) -> None:
         root = parse(script)
-        if (typed := typed_line(script, bash_error=root.has_error, via=self._via)) is not None:
-            self.effects.extend(typed)  # `CREATE INDEX i ON t(c)`, `db.x.drop()`: not bash
-            return
         if root.has_error and (fixed := repaired(script)) != script:
             again = parse(fixed)  # valid bash tree-sitter-bash rejects (bash_repair.py)
             root = root if again.has_error else again
+        if (typed := typed_line(script, bash_error=root.has_error, via=self._via)) is not None:
+            self.effects.extend(typed)  # `CREATE INDEX i ON t(c)`, `db.x.drop()`: not bash
+            return
         if root.has_error:
             where = first_error(root)
             self.effects.append(
