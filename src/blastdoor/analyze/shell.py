@@ -80,6 +80,9 @@ class ShellWalker:
         self.assigned: set[str] = set()  # variables this script sets itself (not the environment's)
         self.exported: set[str] = set()  # variables it exports (`export A=1`, `declare -x A`)
         self.stand_ins: dict[str, str] = {}  # variables standing for a process listing's lines
+        # Of those, the ones that stand for nothing more than a run-time value (`X=$(uname)`):
+        # `$X` is a run-time word, and a value made from it is no listing's line.
+        self.run_time: set[str] = set()
         self._words = WordResolver(
             self.variables, self._substitution, self.assigned, self.stand_ins
         )
@@ -282,11 +285,13 @@ class ShellWalker:
         redirects: list[Redirect] = []
         fed: Stdin | None = None
         then: list[Node] = []
+        values: list[tuple[str, Word, Node]] = []
         for child in [*node.named_children, *outer]:
             kind = child.type
             if kind == "variable_assignment":
                 name, value = self._assignment(child)
                 assignments[name] = value.text
+                values.append((name, value, child))
             elif kind in REDIRECT_NODES:
                 found = self._reader.read([child])
                 redirects.extend(found.redirects)
@@ -302,7 +307,8 @@ class ShellWalker:
             elif kind != "comment":
                 words.extend(self._reader.words_of(child))
         if not words:
-            self.variables.update(assignments)
+            for name, value, child in values:
+                self._set(name, value, child)
             return self._then(then, NO_STDIN)
         inv = Invocation(
             words=tuple(words),
@@ -407,11 +413,19 @@ class ShellWalker:
 
     def _assign(self, node: Node) -> None:
         name, value = self._assignment(node)
-        if not name:
-            return
-        origin = listing_origin(value, node, self.stand_ins)
+        if name:
+            self._set(name, value, node)
+
+    def _set(self, name: str, value: Word, node: Node) -> None:
+        """``name=value``. A value only known at run time (``X=$(uname)``) stays one: ``$X``
+        expands to a run-time word, never to a program literally named ``$(uname)``."""
+        listings = {n: o for n, o in self.stand_ins.items() if n not in self.run_time}
+        origin = listing_origin(value, node, listings)
         if origin:
             self._stand_in(name, origin)
+        elif value.dynamic:
+            self._stand_in(name, value.text)
+            self.run_time.add(name)
         else:
             self.variables[name] = value.text
             self.stand_ins.pop(name, None)
@@ -420,6 +434,7 @@ class ShellWalker:
         """``name`` stands for values only known at run time that come from ``origin``."""
         self.variables.pop(name, None)
         self.stand_ins[name] = origin
+        self.run_time.discard(name)
         self.assigned.add(name)
 
     def _for(self, node: Node) -> None:
@@ -461,6 +476,7 @@ class ShellWalker:
         a child only exported variables and ``export -f`` functions; seeing all of them is the
         cautious reading). Only ``eval`` and ``source`` run in this shell itself."""
         saved, dirs, stand_ins = dict(self.variables), self._dirs.copy(), dict(self.stand_ins)
+        run_time = set(self.run_time)
         functions, aliases, exported = dict(self.functions), dict(self.aliases), set(self.exported)
         try:
             yield
@@ -473,6 +489,8 @@ class ShellWalker:
             self.variables.update(saved)
             self.stand_ins.clear()
             self.stand_ins.update(stand_ins)
+            self.run_time.clear()
+            self.run_time.update(run_time)
             self._dirs = dirs
 
     @contextmanager
