@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from blastdoor.analyze.shell import analyze_shell
@@ -401,3 +403,24 @@ def test_a_sourced_script_sets_this_shell() -> None:
     files = {"./go.sh": "cd build\n"}  # read relative to the working directory
     decision = judge(Action.shell(". ./go.sh; rm -rf *", cwd="/home/u/proj"), load(), files=files.get)
     assert decision.kind.value == "allow"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "export BASH_ENV=./evil.sh; bash -c true",
+        "BASH_ENV=./evil.sh bash -c true",
+        "BASH_ENV=./evil.sh; export BASH_ENV",
+        "set -a; BASH_ENV=./evil.sh; ./build.sh",
+        'declare -x "BASH_ENV=./evil.sh"',
+    ],
+)
+def test_an_exported_bash_env_runs_its_file(tmp_path: Path, command: str) -> None:
+    # Every non-interactive bash started with BASH_ENV set runs that file first.
+    (tmp_path / "evil.sh").write_text("rm -rf ~\n")
+    assert judge(Action.shell(command, cwd=str(tmp_path)), load()).kind.value == "deny"
+    assert decide(command).kind.value == "ask"  # no working directory to read it from
+
+
+def test_a_quoted_assignment_in_a_declaration_assigns() -> None:
+    assert decide('f() { local "X=rm -rf /"; $X; }; f').kind.value == "deny"

@@ -27,6 +27,7 @@ from blastdoor.analyze.commands import lookup
 from blastdoor.analyze.commands.db_typed import typed_line
 from blastdoor.analyze.commands.filesystem import redirect_effects
 from blastdoor.analyze.commands.generic import ordinary_program
+from blastdoor.analyze.declarations import allexport, assignment, exporting, is_name, words_of
 from blastdoor.analyze.directories import MOVES, Directories
 from blastdoor.analyze.flows import PRINTS_SECRET, carried, exfiltration, keeps_secret, secret_read
 from blastdoor.analyze.functions import aliases_defined, forks_itself, recursion
@@ -80,6 +81,7 @@ class ShellWalker:
         self._kept = False  # the last command took a secret on stdin and printed none of it
         self.assigned: set[str] = set()  # variables this script sets itself (not the environment's)
         self.exported: set[str] = set()  # variables it exports (`export A=1`, `declare -x A`)
+        self.allexport = False  # `set -a`: every variable assigned is exported
         self.stand_ins: dict[str, str] = {}  # variables standing for a process listing's lines
         # Of those, the ones that stand for nothing more than a run-time value (`X=$(uname)`):
         # `$X` is a run-time word, and a value made from it is no listing's line.
@@ -104,7 +106,9 @@ class ShellWalker:
 
     @property
     def exports(self) -> Mapping[str, str]:
-        return {name: self.variables[name] for name in self.exported if name in self.variables}
+        # A name exported with a value only known at run time (`read X; export X`) keeps it as
+        # shell text (`$X`, `$(cmd)`), so a consumer that reads it as a command sees it unknown.
+        return {name: self._value(name).text for name in self.exported}
 
     def read_file(self, path: str) -> str | None:
         where = self._dirs.file(path)
@@ -320,6 +324,9 @@ class ShellWalker:
             via=self._via,
         )
         found_effects = self._dispatch(inv)
+        for name, value, _ in values:
+            if name == "BASH_ENV":  # `BASH_ENV=./x.sh cmd`: a bash cmd starts runs x.sh first
+                found_effects += self._startup_file(inv, value)
         found_effects += exfiltration(inv, inv.stdin, found_effects)
         self._kept = bool(inv.stdin.secret) and keeps_secret(inv)
         if fed is not None and fed.secret and fed.source.startswith("file "):  # grep KEY < .env
@@ -350,26 +357,77 @@ class ShellWalker:
         return Invocation(words=(), text=text_of(stage)[:200], via=self._via)
 
     def _declaration(self, node: Node) -> Stdin:
-        """``export A=1``, ``declare -p``, ``local x``: assignments, and the listings that print
-        every variable (``export -p``, ``declare -x``) go to their family."""
-        words = [Word(text_of(node.children[0]))] if node.children else []
-        exports = words[:1] == [Word("export")] or any(
-            text_of(c).startswith("-") and "x" in text_of(c) for c in node.named_children
-        )
-        for child in node.named_children:
-            if child.type == "variable_assignment":
-                self._assign(child)
-                name = child.child_by_field_name("name")
-                if exports and name is not None:
-                    self.exported.add(text_of(name))
+        """``export A=1``, ``local x``, ``declare -x "A=$v"``: assignments and exports, read word by
+        word as bash reads them (``declarations``); the listings that print every variable
+        (``export -p``, ``declare -x``) go to their family."""
+        command = text_of(node.children[0]) if node.children else ""
+        groups = words_of(node.named_children)
+        options = [text_of(g[0]) for g in groups if len(g) == 1 and text_of(g[0])[:1] in "-+"]
+        exports = exporting(command, options)
+        words = [Word(command)] if command else []
+        assigned = False
+        for group in groups:
+            if len(group) == 1 and group[0].type == "variable_assignment":
+                name, value = self._assignment(group[0])
+                found: tuple[str, Word] | None = (name, value) if name else None
             else:
-                words.append(self._words.word(child))
-                if exports and child.type == "variable_name":
-                    self.exported.add(text_of(child))
-        if not any(child.type == "variable_assignment" for child in node.named_children):
+                word = self._group_word(group)
+                found = assignment(word) if word.text[:1] not in "-+" else None
+                if found is None:
+                    words.append(word)
+                    if exports is not None and is_name(word):
+                        self._exported(word.text, exports, node)
+                    continue
+            assigned = True
+            if found is not None:
+                self.assigned.add(found[0])
+                self._set(*found, group[0] if len(group) == 1 else node, export=exports is True)
+                if exports is False:
+                    self.exported.discard(found[0])
+        if not assigned:
             inv = Invocation(words=tuple(words), text=text_of(node), via=self._via)
             self.effects.extend(self._dispatch(inv))
         return NO_STDIN
+
+    def _group_word(self, group: Sequence[Node]) -> Word:
+        """The one word the touching nodes ``group`` make (``A"=./x"``)."""
+        parts = [self._words.word(node) for node in group]
+        if len(parts) == 1:
+            return parts[0]
+        return Word(
+            "".join(part.text for part in parts),
+            any(part.dynamic for part in parts),
+            frozenset().union(*(part.variables for part in parts)),
+            splits=any(part.splits for part in parts),
+        )
+
+    def _exported(self, name: str, exports: bool, node: Node) -> None:
+        if exports:
+            self._export(name, node)
+        else:
+            self.exported.discard(name)
+
+    def _export(self, name: str, node: Node) -> None:
+        """``name`` reaches the programs started from here on. A bash among them first runs the
+        file ``BASH_ENV`` names, so exporting it runs that file."""
+        self.exported.add(name)
+        if name == "BASH_ENV":
+            inv = Invocation(words=(), text=text_of(node), via=self._via)
+            self.effects.extend(self._startup_file(inv, self._value(name)))
+
+    def _value(self, name: str) -> Word:
+        """What ``$name`` holds: known, a run-time value, or one only the environment knows."""
+        if name in self.variables:
+            return Word(self.variables[name])
+        if name in self.stand_ins:
+            return Word(self.stand_ins[name], True)
+        return Word(f"${name}", True)
+
+    def _startup_file(self, inv: Invocation, path: Word) -> list[Effect]:
+        """The file a non-interactive bash runs before its script: ``BASH_ENV``."""
+        if not path.dynamic and not path.text:
+            return []
+        return self.run_argv(inv, [Word("bash"), path], via="BASH_ENV")
 
     def _dispatch(self, inv: Invocation) -> list[Effect]:
         effects = list(redirect_effects(inv, self)) if inv.redirects else []
@@ -403,6 +461,8 @@ class ShellWalker:
             return effects
         if inv.name in MOVES:
             self._dirs.move(inv, cwd=self._cwd, env=self._env)
+        if inv.name == "set" and (state := allexport(inv.argv[1:])) is not None:
+            self.allexport = state
         family = lookup(inv.name)
         if family is None:
             effects.append(ordinary_program(inv))
@@ -424,9 +484,10 @@ class ShellWalker:
         if name:
             self._set(name, value, node)
 
-    def _set(self, name: str, value: Word, node: Node) -> None:
-        """``name=value``. A value only known at run time (``X=$(uname)``) stays one: ``$X``
-        expands to a run-time word, never to a program literally named ``$(uname)``."""
+    def _set(self, name: str, value: Word, node: Node, *, export: bool = False) -> None:
+        """``name=value``, exported when ``export`` or under ``set -a``. A value only known at run
+        time (``X=$(uname)``) stays one: ``$X`` expands to a run-time word, never to a program
+        literally named ``$(uname)``."""
         listings = {n: o for n, o in self.stand_ins.items() if n not in self.run_time}
         origin = listing_origin(value, node, listings)
         if origin:
@@ -437,6 +498,8 @@ class ShellWalker:
         else:
             self.variables[name] = value.text
             self.stand_ins.pop(name, None)
+        if export or self.allexport:
+            self._export(name, node)
 
     def _stand_in(self, name: str, origin: str) -> None:
         """``name`` stands for values only known at run time that come from ``origin``."""
@@ -486,6 +549,7 @@ class ShellWalker:
         saved, dirs, stand_ins = dict(self.variables), self._dirs.copy(), dict(self.stand_ins)
         run_time = set(self.run_time)
         functions, aliases, exported = dict(self.functions), dict(self.aliases), set(self.exported)
+        allexport = self.allexport
         try:
             yield
             self._uncalled(
@@ -493,6 +557,7 @@ class ShellWalker:
             )
         finally:
             self.functions, self.aliases, self.exported = functions, aliases, exported
+            self.allexport = allexport
             self.variables.clear()
             self.variables.update(saved)
             self.stand_ins.clear()
