@@ -424,3 +424,33 @@ def test_an_exported_bash_env_runs_its_file(tmp_path: Path, command: str) -> Non
 
 def test_a_quoted_assignment_in_a_declaration_assigns() -> None:
     assert decide('f() { local "X=rm -rf /"; $X; }; f').kind.value == "deny"
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        # bash runs the command as written: no alias on the line that defines it, none at all
+        # without expand_aliases (a script, bash -c)
+        ("alias rm=true; rm -rf /", "deny"),
+        ("alias rm=true\nrm -rf /", "deny"),
+        ("alias sudo=true; sudo rm -rf /", "deny"),
+        ("alias git=true; git push --force origin main", "hold"),
+        # where the shell does expand it, that reading counts too
+        ("alias nuke='rm -rf'\nnuke /", "deny"),
+        ("alias ll='ls -la'\nll", "allow"),
+    ],
+)
+def test_an_alias_counts_besides_the_command_as_written(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected, command
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "alias x='cd /tmp/scratch'; x; rm -rf *",
+        "alias x='cd /tmp/scratch'\nx && rm -rf *",
+    ],
+)
+def test_an_alias_reading_does_not_move_the_shell(command: str) -> None:
+    # Without expansion `x` runs nothing and rm empties the workspace, not the scratch folder.
+    assert decide(command, cwd="/home/u/proj").kind.value == "ask"

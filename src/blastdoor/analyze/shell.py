@@ -41,6 +41,7 @@ from blastdoor.analyze.invocation import (
     names_its_program,
     unknown,
 )
+from blastdoor.analyze.paths import UNKNOWN_DIR
 from blastdoor.analyze.pipes import static_output
 from blastdoor.analyze.redirects import REDIRECT_NODES, HeadReader, RedirectReader
 from blastdoor.analyze.redirects import FileReader as FileReader  # re-exported for judge.py
@@ -446,8 +447,7 @@ class ShellWalker:
             )
         alias = self.aliases.get(head.text)
         if alias is not None and inv.via[-1:] != ("alias",):
-            words = [Word(w) for w in alias] + list(inv.args)
-            return effects + self.run_argv(inv, words, via="alias", stdin=inv.stdin)
+            effects += self._aliased(inv, alias)
         body = self.functions.get(head.text)
         if body is not None:
             self.called.add(body)
@@ -469,6 +469,23 @@ class ShellWalker:
         else:
             effects.extend(family(inv, self))
         return effects
+
+    def _aliased(self, inv: Invocation, alias: Sequence[str]) -> list[Effect]:
+        """The alias reading of ``inv``, judged besides the command as written.
+
+        bash expands an alias only where ``expand_aliases`` is on (not in a script or ``bash -c``)
+        and only in a line read after the one that defined it (``alias rm=true; rm -rf /`` runs
+        rm), so the command as written always counts and the alias reading counts too, in case
+        the shell expands it. The alias reading does not move this shell for the rest of the
+        line: where it would (``alias x='cd /'``), where the shell is is no longer known."""
+        here = self._dirs.here
+        with self._own_variables():
+            words = [Word(w) for w in alias] + list(inv.args)
+            found = self.run_argv(inv, words, via="alias", stdin=inv.stdin)
+            moved = self._dirs.here != here
+        if moved:
+            self._dirs.here = UNKNOWN_DIR
+        return found
 
     # -- variables, loops, aliases ---------------------------------------------------------
     def _assignment(self, node: Node) -> tuple[str, Word]:
