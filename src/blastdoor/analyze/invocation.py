@@ -169,10 +169,13 @@ class Analysis(Where, Protocol):
         via: str,
         stdin: Stdin | None = None,
         stand_ins: Mapping[str, str] | None = None,
+        assignments: Mapping[str, str] | None = None,
     ) -> list[Effect]:
         """Analyze ``words`` as a command run by ``inv`` (``sudo``, ``xargs``, ``find -exec``).
         ``stand_ins`` are variables that stand for values only known at run time while it runs
-        (name → the run-time word's text: xargs' input inside ``sh -c '... {} ...'``)."""
+        (name → the run-time word's text: xargs' input inside ``sh -c '... {} ...'``);
+        ``assignments`` are variables set for that command alone (``env A=1 cmd``), as a
+        ``VAR=x`` prefix sets them."""
         ...
 
     def run_script(

@@ -132,23 +132,31 @@ class ShellWalker:
         via: str,
         stdin: Stdin | None = None,
         stand_ins: Mapping[str, str] | None = None,
+        assignments: Mapping[str, str] | None = None,
     ) -> list[Effect]:
         if not words:
             return []
         inner = Invocation(
             words=tuple(words),
             text=shlex.join(w.text for w in words),
+            assignments=dict(assignments or {}),
             stdin=stdin or NO_STDIN,
             via=(*inv.via, via),
         )
         if len(inner.via) > MAX_DEPTH:
             return [unknown(inner, "commands are nested too deeply to follow", tags={"nesting"})]
+        bash_env = inner.assignments.get("BASH_ENV")
+        startup = (  # `env BASH_ENV=./x.sh cmd`; one `inv` got already counted
+            self._startup_file(inner, Word(bash_env))
+            if bash_env is not None and bash_env != inv.assignments.get("BASH_ENV")
+            else []
+        )
         if not stand_ins:
-            return self._dispatch(inner)
+            return startup + self._dispatch(inner)
         with self._own_variables():  # a process of its own: the stand-ins end with it
             for name, origin in stand_ins.items():
                 self._stand_in(name, origin)
-            return self._dispatch(inner)
+            return startup + self._dispatch(inner)
 
     def run_script(self, inv: Invocation, script: str, *, via: str, same_shell: bool = False) -> list[Effect]:
         chain = (*inv.via, via)
