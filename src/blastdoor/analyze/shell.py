@@ -27,6 +27,7 @@ from blastdoor.analyze.commands import lookup
 from blastdoor.analyze.commands.db_typed import typed_line
 from blastdoor.analyze.commands.filesystem import redirect_effects
 from blastdoor.analyze.commands.generic import ordinary_program
+from blastdoor.analyze.declarations import allexport, assignment, exporting, is_name, words_of
 from blastdoor.analyze.directories import MOVES, Directories
 from blastdoor.analyze.flows import PRINTS_SECRET, carried, exfiltration, keeps_secret, secret_read
 from blastdoor.analyze.functions import aliases_defined, forks_itself, recursion
@@ -36,9 +37,11 @@ from blastdoor.analyze.invocation import (
     Redirect,
     Stdin,
     Word,
+    names_a_program_file,
     names_its_program,
     unknown,
 )
+from blastdoor.analyze.paths import UNKNOWN_DIR
 from blastdoor.analyze.pipes import static_output
 from blastdoor.analyze.redirects import REDIRECT_NODES, HeadReader, RedirectReader
 from blastdoor.analyze.redirects import FileReader as FileReader  # re-exported for judge.py
@@ -79,7 +82,11 @@ class ShellWalker:
         self._kept = False  # the last command took a secret on stdin and printed none of it
         self.assigned: set[str] = set()  # variables this script sets itself (not the environment's)
         self.exported: set[str] = set()  # variables it exports (`export A=1`, `declare -x A`)
+        self.allexport = False  # `set -a`: every variable assigned is exported
         self.stand_ins: dict[str, str] = {}  # variables standing for a process listing's lines
+        # Of those, the ones that stand for nothing more than a run-time value (`X=$(uname)`):
+        # `$X` is a run-time word, and a value made from it is no listing's line.
+        self.run_time: set[str] = set()
         self._words = WordResolver(
             self.variables, self._substitution, self.assigned, self.stand_ins
         )
@@ -100,7 +107,9 @@ class ShellWalker:
 
     @property
     def exports(self) -> Mapping[str, str]:
-        return {name: self.variables[name] for name in self.exported if name in self.variables}
+        # A name exported with a value only known at run time (`read X; export X`) keeps it as
+        # shell text (`$X`, `$(cmd)`), so a consumer that reads it as a command sees it unknown.
+        return {name: self._value(name).text for name in self.exported}
 
     def read_file(self, path: str) -> str | None:
         where = self._dirs.file(path)
@@ -123,23 +132,31 @@ class ShellWalker:
         via: str,
         stdin: Stdin | None = None,
         stand_ins: Mapping[str, str] | None = None,
+        assignments: Mapping[str, str] | None = None,
     ) -> list[Effect]:
         if not words:
             return []
         inner = Invocation(
             words=tuple(words),
             text=shlex.join(w.text for w in words),
+            assignments=dict(assignments or {}),
             stdin=stdin or NO_STDIN,
             via=(*inv.via, via),
         )
         if len(inner.via) > MAX_DEPTH:
             return [unknown(inner, "commands are nested too deeply to follow", tags={"nesting"})]
+        bash_env = inner.assignments.get("BASH_ENV")
+        startup = (  # `env BASH_ENV=./x.sh cmd`; one `inv` got already counted
+            self._startup_file(inner, Word(bash_env))
+            if bash_env is not None and bash_env != inv.assignments.get("BASH_ENV")
+            else []
+        )
         if not stand_ins:
-            return self._dispatch(inner)
+            return startup + self._dispatch(inner)
         with self._own_variables():  # a process of its own: the stand-ins end with it
             for name, origin in stand_ins.items():
                 self._stand_in(name, origin)
-            return self._dispatch(inner)
+            return startup + self._dispatch(inner)
 
     def run_script(self, inv: Invocation, script: str, *, via: str, same_shell: bool = False) -> list[Effect]:
         chain = (*inv.via, via)
@@ -153,12 +170,12 @@ class ShellWalker:
     # -- entry point -----------------------------------------------------------------------
     def walk_script(self, script: str) -> None:
         root = parse(script)
-        if (typed := typed_line(script, bash_error=root.has_error, via=self._via)) is not None:
-            self.effects.extend(typed)  # `CREATE INDEX i ON t(c)`, `db.x.drop()`: not bash
-            return
         if root.has_error and (fixed := repaired(script)) != script:
             again = parse(fixed)  # valid bash tree-sitter-bash rejects (bash_repair.py)
             root = root if again.has_error else again
+        if (typed := typed_line(script, bash_error=root.has_error, via=self._via)) is not None:
+            self.effects.extend(typed)  # `CREATE INDEX i ON t(c)`, `db.x.drop()`: not bash
+            return
         if root.has_error:
             where = first_error(root)
             self.effects.append(
@@ -282,11 +299,13 @@ class ShellWalker:
         redirects: list[Redirect] = []
         fed: Stdin | None = None
         then: list[Node] = []
+        values: list[tuple[str, Word, Node]] = []
         for child in [*node.named_children, *outer]:
             kind = child.type
             if kind == "variable_assignment":
                 name, value = self._assignment(child)
                 assignments[name] = value.text
+                values.append((name, value, child))
             elif kind in REDIRECT_NODES:
                 found = self._reader.read([child])
                 redirects.extend(found.redirects)
@@ -302,7 +321,8 @@ class ShellWalker:
             elif kind != "comment":
                 words.extend(self._reader.words_of(child))
         if not words:
-            self.variables.update(assignments)
+            for name, value, child in values:
+                self._set(name, value, child)
             return self._then(then, NO_STDIN)
         inv = Invocation(
             words=tuple(words),
@@ -313,6 +333,9 @@ class ShellWalker:
             via=self._via,
         )
         found_effects = self._dispatch(inv)
+        for name, value, _ in values:
+            if name == "BASH_ENV":  # `BASH_ENV=./x.sh cmd`: a bash cmd starts runs x.sh first
+                found_effects += self._startup_file(inv, value)
         found_effects += exfiltration(inv, inv.stdin, found_effects)
         self._kept = bool(inv.stdin.secret) and keeps_secret(inv)
         if fed is not None and fed.secret and fed.source.startswith("file "):  # grep KEY < .env
@@ -343,39 +366,96 @@ class ShellWalker:
         return Invocation(words=(), text=text_of(stage)[:200], via=self._via)
 
     def _declaration(self, node: Node) -> Stdin:
-        """``export A=1``, ``declare -p``, ``local x``: assignments, and the listings that print
-        every variable (``export -p``, ``declare -x``) go to their family."""
-        words = [Word(text_of(node.children[0]))] if node.children else []
-        exports = words[:1] == [Word("export")] or any(
-            text_of(c).startswith("-") and "x" in text_of(c) for c in node.named_children
-        )
-        for child in node.named_children:
-            if child.type == "variable_assignment":
-                self._assign(child)
-                name = child.child_by_field_name("name")
-                if exports and name is not None:
-                    self.exported.add(text_of(name))
+        """``export A=1``, ``local x``, ``declare -x "A=$v"``: assignments and exports, read word by
+        word as bash reads them (``declarations``); the listings that print every variable
+        (``export -p``, ``declare -x``) go to their family."""
+        command = text_of(node.children[0]) if node.children else ""
+        groups = words_of(node.named_children)
+        options = [text_of(g[0]) for g in groups if len(g) == 1 and text_of(g[0])[:1] in "-+"]
+        exports = exporting(command, options)
+        words = [Word(command)] if command else []
+        assigned = False
+        for group in groups:
+            if len(group) == 1 and group[0].type == "variable_assignment":
+                name, value = self._assignment(group[0])
+                found: tuple[str, Word] | None = (name, value) if name else None
             else:
-                words.append(self._words.word(child))
-                if exports and child.type == "variable_name":
-                    self.exported.add(text_of(child))
-        if not any(child.type == "variable_assignment" for child in node.named_children):
+                word = self._group_word(group)
+                found = assignment(word) if word.text[:1] not in "-+" else None
+                if found is None:
+                    words.append(word)
+                    if exports is not None and is_name(word):
+                        self._exported(word.text, exports, node)
+                    continue
+            assigned = True
+            if found is not None:
+                self.assigned.add(found[0])
+                self._set(*found, group[0] if len(group) == 1 else node, export=exports is True)
+                if exports is False:
+                    self.exported.discard(found[0])
+        if not assigned:
             inv = Invocation(words=tuple(words), text=text_of(node), via=self._via)
             self.effects.extend(self._dispatch(inv))
         return NO_STDIN
+
+    def _group_word(self, group: Sequence[Node]) -> Word:
+        """The one word the touching nodes ``group`` make (``A"=./x"``)."""
+        parts = [self._words.word(node) for node in group]
+        if len(parts) == 1:
+            return parts[0]
+        return Word(
+            "".join(part.text for part in parts),
+            any(part.dynamic for part in parts),
+            frozenset().union(*(part.variables for part in parts)),
+            splits=any(part.splits for part in parts),
+        )
+
+    def _exported(self, name: str, exports: bool, node: Node) -> None:
+        if exports:
+            self._export(name, node)
+        else:
+            self.exported.discard(name)
+
+    def _export(self, name: str, node: Node) -> None:
+        """``name`` reaches the programs started from here on. A bash among them first runs the
+        file ``BASH_ENV`` names, so exporting it runs that file."""
+        self.exported.add(name)
+        if name == "BASH_ENV":
+            inv = Invocation(words=(), text=text_of(node), via=self._via)
+            self.effects.extend(self._startup_file(inv, self._value(name)))
+
+    def _value(self, name: str) -> Word:
+        """What ``$name`` holds: known, a run-time value, or one only the environment knows."""
+        if name in self.variables:
+            return Word(self.variables[name])
+        if name in self.stand_ins:
+            return Word(self.stand_ins[name], True)
+        return Word(f"${name}", True)
+
+    def _startup_file(self, inv: Invocation, path: Word) -> list[Effect]:
+        """The file a non-interactive bash runs before its script: ``BASH_ENV``."""
+        if not path.dynamic and not path.text:
+            return []
+        return self.run_argv(inv, [Word("bash"), path], via="BASH_ENV")
 
     def _dispatch(self, inv: Invocation) -> list[Effect]:
         effects = list(redirect_effects(inv, self)) if inv.redirects else []
         head = inv.words[0]
         if head.dynamic and not names_its_program(head):
+            if not names_a_program_file(head):
+                effects.append(
+                    unknown(inv, f"the program name {head.text!r} is only known at run time")
+                )
+                return effects
+            # `$DIR/bin/rm`: the unquoted folder may split into another program and arguments;
+            # when it does not, the named file runs. Both readings count.
             effects.append(
-                unknown(inv, f"the program name {head.text!r} is only known at run time")
+                unknown(inv, f"the folder in {head.text!r} is only known at run time and may "
+                             "split into another program and its arguments")  # fmt: skip
             )
-            return effects
         alias = self.aliases.get(head.text)
         if alias is not None and inv.via[-1:] != ("alias",):
-            words = [Word(w) for w in alias] + list(inv.args)
-            return effects + self.run_argv(inv, words, via="alias", stdin=inv.stdin)
+            effects += self._aliased(inv, alias)
         body = self.functions.get(head.text)
         if body is not None:
             self.called.add(body)
@@ -389,12 +469,31 @@ class ShellWalker:
             return effects
         if inv.name in MOVES:
             self._dirs.move(inv, cwd=self._cwd, env=self._env)
+        if inv.name == "set" and (state := allexport(inv.argv[1:])) is not None:
+            self.allexport = state
         family = lookup(inv.name)
         if family is None:
             effects.append(ordinary_program(inv))
         else:
             effects.extend(family(inv, self))
         return effects
+
+    def _aliased(self, inv: Invocation, alias: Sequence[str]) -> list[Effect]:
+        """The alias reading of ``inv``, judged besides the command as written.
+
+        bash expands an alias only where ``expand_aliases`` is on (not in a script or ``bash -c``)
+        and only in a line read after the one that defined it (``alias rm=true; rm -rf /`` runs
+        rm), so the command as written always counts and the alias reading counts too, in case
+        the shell expands it. The alias reading does not move this shell for the rest of the
+        line: where it would (``alias x='cd /'``), where the shell is is no longer known."""
+        here = self._dirs.here
+        with self._own_variables():
+            words = [Word(w) for w in alias] + list(inv.args)
+            found = self.run_argv(inv, words, via="alias", stdin=inv.stdin)
+            moved = self._dirs.here != here
+        if moved:
+            self._dirs.here = UNKNOWN_DIR
+        return found
 
     # -- variables, loops, aliases ---------------------------------------------------------
     def _assignment(self, node: Node) -> tuple[str, Word]:
@@ -407,19 +506,31 @@ class ShellWalker:
 
     def _assign(self, node: Node) -> None:
         name, value = self._assignment(node)
-        if not name:
-            return
-        origin = listing_origin(value, node, self.stand_ins)
+        if name:
+            self._set(name, value, node)
+
+    def _set(self, name: str, value: Word, node: Node, *, export: bool = False) -> None:
+        """``name=value``, exported when ``export`` or under ``set -a``. A value only known at run
+        time (``X=$(uname)``) stays one: ``$X`` expands to a run-time word, never to a program
+        literally named ``$(uname)``."""
+        listings = {n: o for n, o in self.stand_ins.items() if n not in self.run_time}
+        origin = listing_origin(value, node, listings)
         if origin:
             self._stand_in(name, origin)
+        elif value.dynamic:
+            self._stand_in(name, value.text)
+            self.run_time.add(name)
         else:
             self.variables[name] = value.text
             self.stand_ins.pop(name, None)
+        if export or self.allexport:
+            self._export(name, node)
 
     def _stand_in(self, name: str, origin: str) -> None:
         """``name`` stands for values only known at run time that come from ``origin``."""
         self.variables.pop(name, None)
         self.stand_ins[name] = origin
+        self.run_time.discard(name)
         self.assigned.add(name)
 
     def _for(self, node: Node) -> None:
@@ -461,7 +572,9 @@ class ShellWalker:
         a child only exported variables and ``export -f`` functions; seeing all of them is the
         cautious reading). Only ``eval`` and ``source`` run in this shell itself."""
         saved, dirs, stand_ins = dict(self.variables), self._dirs.copy(), dict(self.stand_ins)
+        run_time = set(self.run_time)
         functions, aliases, exported = dict(self.functions), dict(self.aliases), set(self.exported)
+        allexport = self.allexport
         try:
             yield
             self._uncalled(
@@ -469,10 +582,13 @@ class ShellWalker:
             )
         finally:
             self.functions, self.aliases, self.exported = functions, aliases, exported
+            self.allexport = allexport
             self.variables.clear()
             self.variables.update(saved)
             self.stand_ins.clear()
             self.stand_ins.update(stand_ins)
+            self.run_time.clear()
+            self.run_time.update(run_time)
             self._dirs = dirs
 
     @contextmanager

@@ -14,6 +14,7 @@ import re
 import shlex
 from collections.abc import Callable, Mapping, MutableMapping
 from collections.abc import Set as AbstractSet
+from typing import NamedTuple
 
 from tree_sitter import Node
 
@@ -27,8 +28,17 @@ _SIMPLE_ESCAPES = {
     "r": "\r", "t": "\t", "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?",
 }  # fmt: skip
 
-# Unquoted expansions whose value bash splits into words.
-_SPLIT = frozenset({"simple_expansion", "expansion", "command_substitution"})
+_BLANKS = re.compile(r"[ \t\n]+")
+
+
+class _Part(NamedTuple):
+    """A piece of a word: its text, whether it is only known at run time, and whether bash splits
+    it into words (an unquoted expansion or command substitution)."""
+
+    text: str
+    dynamic: bool
+    splits: bool = False
+
 
 SubstitutionWalker = Callable[[Node], str | None]
 """Walks a command substitution's body and returns its output when statically known."""
@@ -89,52 +99,61 @@ class WordResolver:
     def _word(self, node: Node, kind: str) -> Word:
         if kind == "word":
             return plain_word(node)
-        parts = self._parts(node, kind)
-        outside = variables_in(node) - self.assigned
-        if len(parts) == 1:
-            return Word(parts[0][0], parts[0][1], outside)
-        return Word("".join(text for text, _ in parts), any(dyn for _, dyn in parts), outside)
+        return self._joined(node, self._parts(node, kind))
 
-    def _parts(self, node: Node, kind: str) -> list[tuple[str, bool]]:
+    def _joined(self, node: Node, parts: list[_Part]) -> Word:
+        outside = variables_in(node) - self.assigned
+        splits = any(part.dynamic and part.splits for part in parts)
+        if len(parts) == 1:
+            return Word(parts[0].text, parts[0].dynamic, outside, splits=splits)
+        text = "".join(part.text for part in parts)
+        return Word(text, any(part.dynamic for part in parts), outside, splits=splits)
+
+    def _parts(self, node: Node, kind: str) -> list[_Part]:
         if kind == "word" or kind == "number":
-            return [(_unescape(text_of(node)), False)]
+            return [_Part(_unescape(text_of(node)), False)]
         if kind == "raw_string":
-            return [(text_of(node)[1:-1], False)]
+            return [_Part(text_of(node)[1:-1], False)]
         if kind == "ansi_c_string":
-            return [(decode_ansi_c(text_of(node)[2:-1]), False)]
+            return [_Part(decode_ansi_c(text_of(node)[2:-1]), False)]
         if kind == "translated_string":  # $"..."
-            return self._children_parts(node.named_children[0]) if node.named_children else []
+            return self._quoted(node.named_children[0]) if node.named_children else []
         if kind == "string":
-            return self._children_parts(node)
+            return self._quoted(node)
         if kind == "string_content":
             text = text_of(node)
-            return [(_ESCAPE_IN_DOUBLE.sub(r"\1", text) if "\\" in text else text, False)]
+            return [_Part(_ESCAPE_IN_DOUBLE.sub(r"\1", text) if "\\" in text else text, False)]
         if kind == "concatenation":
             return self._children_parts(node)
         if kind in ("simple_expansion", "expansion"):
-            return [self._expansion(node)]
+            return [_Part(*self._expansion(node), splits=True)]
         if kind in ("command_substitution", "process_substitution"):
             output = self.walk(node)
+            splits = kind == "command_substitution"  # <(...) is one path, /dev/fd/N
             if output is None:
-                return [(text_of(node), True)]
-            return [(output, False)]
+                return [_Part(text_of(node), True, splits)]
+            return [_Part(output, False, splits)]
         if kind == "arithmetic_expansion":  # `$((1 + $(cmd)))` still runs cmd
             self._walk_nested(node)
-            return [(text_of(node), True)]
+            return [_Part(text_of(node), True)]
         if kind == "brace_expression":
-            return [(text_of(node), False)]
+            return [_Part(text_of(node), False)]
         # Anything else (globs, extglobs, array literals): keep the source text as it is.
-        return [(text_of(node), False)]
+        return [_Part(text_of(node), False)]
 
-    def _children_parts(self, node: Node) -> list[tuple[str, bool]]:
-        parts: list[tuple[str, bool]] = []
+    def _quoted(self, node: Node) -> list[_Part]:
+        """The parts inside double quotes: nothing in them is split."""
+        return [part._replace(splits=False) for part in self._children_parts(node)]
+
+    def _children_parts(self, node: Node) -> list[_Part]:
+        parts: list[_Part] = []
         for child in node.children:
             kind = child.type
             if kind == '"':
                 continue
             if not child.is_named:
                 # Literal characters tree-sitter keeps anonymous (like "$" at the end of a string).
-                parts.append((text_of(child), False))
+                parts.append(_Part(text_of(child), False))
                 continue
             parts.extend(self._parts(child, kind))
         return parts
@@ -172,12 +191,37 @@ class WordResolver:
 
     def split(self, node: Node) -> list[Word]:
         """The words an unquoted expansion becomes: bash splits its value on blanks, and an empty
-        value is no word at all (``W='rm -rf ~'; $W`` runs rm)."""
+        value is no word at all (``W='rm -rf ~'; $W`` runs rm). Inside a longer word the text
+        around the expansion joins its first and last field (``X='rm -rf /srv '; ${X}x`` runs
+        ``rm -rf /srv x``)."""
         kind = node.type
-        word = self._word(node, kind)
-        if kind not in _SPLIT or word.dynamic:
+        if kind == "word":
+            return [plain_word(node)]
+        parts = self._parts(node, kind)
+        word = self._joined(node, parts)
+        if word.dynamic or not any(part.splits for part in parts):
             return [word]
-        return [Word(part, False, word.variables) for part in word.text.split()]
+        return [Word(field, False, word.variables) for field in _fields(parts)]
+
+
+def _fields(parts: list[_Part]) -> list[str]:
+    """The fields bash makes of a word's static parts, splitting those that split on blanks (the
+    default ``IFS``). A quoted empty part still makes a field (``""$X``)."""
+    fields: list[str] = []
+    current: str | None = None  # the field being built; None before its first character
+    for part in parts:
+        if not part.splits:
+            current = (current or "") + part.text
+            continue
+        for index, piece in enumerate(_BLANKS.split(part.text)):
+            if index and current is not None:  # a run of blanks ends the field before it
+                fields.append(current)
+                current = None
+            if piece:
+                current = (current or "") + piece
+    if current is not None:
+        fields.append(current)
+    return fields
 
 
 def variables_in(node: Node) -> frozenset[str]:

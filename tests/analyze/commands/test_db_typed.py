@@ -102,3 +102,35 @@ def test_coreutils_truncate_is_still_a_file_write(command: str) -> None:
 def test_a_line_bash_rejects_is_read_as_sql_only_when_all_of_it_is_sql() -> None:
     assert decide("CREATE TABLE notes (id int, body text)") == "allow"
     assert decide("DELETE FROM notes WHERE id = 3; rm -rf ~ (") == "deny"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        # bash runs what follows the `;`; the database would read it as a comment.
+        "SELECT * FROM t -- ; rm -rf ~ \\",
+        "SELECT * FROM t -- ; rm -rf ~ <<EOF",
+        "INSERT INTO t VALUES 1 -- ; rm -rf ~ \\",
+        "SELECT * FROM t /* ; rm -rf ~ */ \\",
+        # A syntax error only without extglob: a shell that has it on runs the rm.
+        "SELECT @(x) FROM t -- ; rm -rf ~",
+    ],
+)
+def test_text_bash_would_run_is_not_database_text(command: str) -> None:
+    assert decide(command) == "deny"
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        # bash rejects the line, but a shell set up otherwise might not: read as commands.
+        ("SELECT count(*) FROM t -- ; rm -rf ~", "deny"),
+        ("SELECT count(*) FROM t /* x */", "ask"),
+    ],
+)
+def test_database_text_with_a_comment_is_not_read_as_such(command: str, expected: str) -> None:
+    decision = judged(command)
+    assert decision.kind.value == expected, decision.reasons
+    assert not any(
+        "typed-at-shell" in e.tags or "database text" in e.detail for e in decision.effects
+    )

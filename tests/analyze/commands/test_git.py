@@ -126,6 +126,21 @@ def test_ssh_command_setting_is_a_command() -> None:
         ("export GIT_SSH_COMMAND=./wrap; git ls-remote origin", "ask"),  # no working directory
         ("GIT_SSH_COMMAND='rm -rf ~'; git fetch", "allow"),
         ("(export GIT_SSH_COMMAND='rm -rf ~'); git fetch", "allow"),
+        # bash finds NAME=value in the word after quote removal
+        ('export "GIT_SSH_COMMAND=rm -rf ~"; git fetch', "deny"),
+        ('export GIT_SSH_COMMAND"=rm -rf ~"; git fetch', "deny"),
+        ("declare -x 'GIT_PAGER=rm -rf ~'; git log", "deny"),
+        # set -a exports every variable assigned after it
+        ("set -a; GIT_SSH_COMMAND='rm -rf ~'; git fetch", "deny"),
+        ("set -o allexport; GIT_PAGER='rm -rf ~'; git log", "deny"),
+        ("set -euao pipefail; GIT_PAGER='rm -rf ~'; git log", "deny"),
+        ("(set -a); GIT_PAGER='rm -rf ~'; git log", "allow"),
+        # exported with a value only known at run time: git runs that unknown program
+        ("read GIT_SSH_COMMAND; export GIT_SSH_COMMAND; git fetch", "ask"),
+        ("export GIT_PAGER; git log", "ask"),  # whatever this shell had set before
+        ("export GIT_SSH_COMMAND=$(cat ssh.txt); git fetch", "ask"),
+        # export -n takes the export back
+        ("export GIT_SSH_COMMAND='rm -rf ~'; export -n GIT_SSH_COMMAND; git fetch", "allow"),
     ],
 )
 def test_an_exported_program_variable_is_a_command(command: str, expected: str) -> None:

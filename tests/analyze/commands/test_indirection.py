@@ -155,3 +155,29 @@ def test_just_runs_recipe_lines_with_the_shell_the_justfile_sets(tmp_path: Path)
     assert decide("just ok", python) == "allow"
     assert decide("just wipe", pwsh) == "ask"  # a shell Blastdoor does not read
     assert decide("just wipe", bash) == "deny"
+
+
+@pytest.mark.parametrize(
+    ("shell", "expected"),
+    [
+        ('["bash", "payload.sh"]', "deny"),  # bash runs payload.sh, the line is its argument
+        ('["sh", "payload.sh", "-c"]', "deny"),
+        ('["bash", "-c", "rm -rf ~; :"]', "deny"),  # the command string is the shell's own
+        ('["bash", "-o", "pipefail", "-c", "rm -rf ~"]', "deny"),
+        ('["bash"]', "ask"),  # no -c: the line names a script file
+        ('["bash", "-o", "pipefail", "-euc"]', "allow"),
+        ('["zsh", "-cu"]', "allow"),
+    ],
+)
+def test_a_sh_like_shell_runs_the_line_only_after_options_with_c(
+    tmp_path: Path, shell: str, expected: str
+) -> None:
+    (tmp_path / "justfile").write_text(f"set shell := {shell}\nbuild:\n    echo hi\n")
+    (tmp_path / "payload.sh").write_text("rm -rf ~\n")
+    assert decide("just build", tmp_path) == expected
+
+
+def test_a_shell_given_on_the_command_line_keeps_its_arguments(tmp_path: Path) -> None:
+    (tmp_path / "justfile").write_text("build:\n    echo hi\n")
+    (tmp_path / "payload.sh").write_text("rm -rf ~\n")
+    assert decide("just --shell bash --shell-arg payload.sh build", tmp_path) == "deny"

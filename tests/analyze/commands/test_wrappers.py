@@ -82,3 +82,33 @@ def test_xargs_input_in_a_command_string_is_the_input_a_direct_command_gets(
 
     assert targets(nested) == targets(direct)
     assert decide(nested, cwd="/home/u/proj").kind == decide(direct, cwd="/home/u/proj").kind
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        # NAME=value before the wrapped command is its environment, as a VAR=x prefix is
+        "env GIT_SSH_COMMAND='rm -rf ~' git fetch",
+        "sudo GIT_SSH_COMMAND='rm -rf ~' git fetch",
+        # and a wrapper's own prefix reaches the program it runs
+        "GIT_SSH_COMMAND='rm -rf ~' timeout 60 git fetch",
+        "GIT_PAGER='rm -rf ~' env git log",
+        "env A=1 sudo GIT_PAGER='rm -rf ~' git log",
+    ],
+)
+def test_a_wrapped_program_gets_the_variables_set_for_it(command: str) -> None:
+    assert decide(command).kind.value == "deny", command
+
+
+@pytest.mark.parametrize(
+    "command", ["env BASH_ENV=./evil.sh bash -c true", "sudo BASH_ENV=./evil.sh ./build.sh"]
+)
+def test_a_bash_env_given_through_a_wrapper_runs_its_file(command: str) -> None:
+    decision = decide(command)
+    assert decision.kind.value == "ask", decision.reasons
+    assert sum("./evil.sh" in e.detail for e in decision.effects) == 1
+
+
+def test_sudo_reads_an_assignment_as_environment_not_as_the_program() -> None:
+    decision = decide("sudo EDITOR=vim visudo")
+    assert [e.target.name for e in decision.effects if e.target.kind == "program"] == ["visudo"]

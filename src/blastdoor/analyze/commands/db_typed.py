@@ -13,10 +13,11 @@ known; typed at the shell they run nothing.
 
 A line is database text only in the shape the language requires (``DELETE FROM t``, ``UPDATE t
 SET``, ``DROP <kind> <name>``, ``SELECT ... FROM``, ``WITH x AS (`` ...); a read is recognised only
-where bash cannot parse the line (``SELECT count(*) FROM t``), as a word followed by ``(`` is no
-command, and PostgreSQL's parser then says whether the statement hides a write. ``truncate`` is SQL only without options (coreutils refuses to
-run without ``-s`` or ``-r``, see ``filesystem``) and only as ``truncate table t`` or in capitals
-(``TRUNCATE t``): a lower-case ``truncate app.log`` is a file command missing its size.
+where bash itself rejects the line (``SELECT count(*) FROM t``, asked through ``bash_syntax``), as
+a word followed by ``(`` is no command, and PostgreSQL's parser then says whether the statement
+hides a write. ``truncate`` is SQL only without options (coreutils refuses to run without ``-s``
+or ``-r``, see ``filesystem``) and only as ``truncate table t`` or in capitals (``TRUNCATE t``): a
+lower-case ``truncate app.log`` is a file command missing its size.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 
+from blastdoor.analyze.bash_syntax import bash_rejects
 from blastdoor.analyze.commands import CommandFamily
 from blastdoor.analyze.commands.db_stores import mongo_effects, redis_command
 from blastdoor.analyze.commands.generic import ordinary_program
@@ -50,6 +52,8 @@ SQL_SHAPE = re.compile(
 SQL_KEYWORDS = ("delete", "drop", "update", "alter", "grant", "revoke", "insert", "create")
 _REDIS_SHAPE = re.compile(r"(?i)^\s*(flushall|flushdb)(\s+(a?sync))?\s*;?\s*$")
 _MONGO_SHAPE = re.compile(r"^\s*db(\.[\w$-]+)*\.\w+\s*\(.*\)\s*;?\s*$")
+# A comment (SQL's, MySQL's) or a second statement: what the shell would make of the rest.
+_HIDES_COMMANDS = re.compile(r"--|/\*|#|;\s*\S")
 _REASON = (
     "(database text typed at the shell: the shell runs nothing, but this is what the agent "
     "would send next, to a database Blastdoor cannot name)"
@@ -98,16 +102,26 @@ def _kept(found: list[Effect]) -> list[Effect]:
 
 def typed_line(script: str, *, bash_error: bool, via: tuple[str, ...] = ()) -> list[Effect] | None:
     """Effects of a one-line script that is database text bash cannot run (``CREATE INDEX i ON
-    t(c)``, ``db.users.drop()``), or None when it is something else. A line bash parses is
-    database text only as a mongo shell call (``db.x.f(...)``): a word followed by ``(...)`` is
-    never a bash command, though tree-sitter-bash may read one without an error."""
-    if "\n" in script.strip() or not (bash_error or _MONGO_SHAPE.match(script)):
+    t(c)``, ``db.users.drop()``), or None when it is something else.
+
+    ``bash_error`` says tree-sitter-bash failed on the line even after ``bash_repair``; a mongo
+    shell call (``db.x.f(...)``) is tried even without it, as tree-sitter-bash may read one without
+    an error. Either way the line is database text only when bash itself rejects it, so that none
+    of it runs, and when it has no comment or second statement: ``SELECT * FROM t -- ; rm -rf ~``
+    hides from the database what bash would run, and a shell set up differently (``extglob``) may
+    accept what this bash refused."""
+    line = script.strip()
+    if "\n" in line or not (bash_error or _MONGO_SHAPE.match(line)):
+        return None
+    if _HIDES_COMMANDS.search(line):
         return None
     first = script.split(None, 1)[0] if script.split() else ""
     inv = Invocation(words=(Word(first),), text=script.strip(), via=via)
     whole = database_text(inv, script)
     if whole is None or any(e.verb is Verb.EXECUTE_UNKNOWN for e in whole):
         return None  # part of it is not database text: the parse error stands
+    if not bash_rejects(line):
+        return None  # bash would run it (asked last: it starts a process)
     return _kept(whole) or [_nothing(inv)]
 
 

@@ -4,9 +4,11 @@ Recipes are the indented lines under ``name params: dependencies``; ``{{param}}`
 given on the command line, ``{{var}}`` a ``var := "value"`` from the file, and anything else a
 neutral word. Dependencies run first (two levels deep). A shebang recipe is read as code in its
 language. Other recipe lines run through ``sh -cu`` unless ``set shell := ["PROGRAM", ARGS...]``
-(or ``--shell``/``--shell-arg``) names another program: each line is then judged as that program
-run with the line as its last argument (``python3 -c LINE``), and a program Blastdoor has no
-family for makes the line unknown.
+(or ``--shell``/``--shell-arg``) says otherwise. A sh-like shell whose arguments are options ending
+the list with ``-c`` (``["bash", "-euc"]``) runs each line as its script; any other shell line is
+judged as that program run with the line as its last argument (``python3 -c LINE``, ``bash
+payload.sh LINE``, ``bash -c SCRIPT LINE``), and a program Blastdoor has no family for makes the
+line unknown.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ _JUST_HEADER = re.compile(r"^@?([A-Za-z_][\w-]*)((?:\s+[^:]*?)?)\s*:(?!=)\s*(.*)
 _JUST_ASSIGN = re.compile(r"^(?:export\s+)?([A-Za-z_][\w-]*)\s*:=\s*(.*)$")
 _JUST_SHELL = re.compile(r"^set\s+shell\s*:=\s*\[(.*)\]\s*(?:#.*)?$")
 _SH_LIKE = re.compile(r"(ba|z|da|k|mk|a)?sh")
+_SHELL_VALUED = frozenset({"-o", "+o", "-O", "+O"})  # a shell option's name follows
+_OPTION_LETTERS = re.compile(r"[-+][A-Za-z]+")
 
 
 def parse_justfile(text: str) -> Justfile:
@@ -193,12 +197,30 @@ def _run_line(
 ) -> Iterator[Effect]:
     """One recipe line, run as just runs it: ``SHELL ARGS... LINE``."""
     program = posixpath.basename(shell[0]) if shell else "sh"
-    if _SH_LIKE.fullmatch(program):
+    if not shell or (_SH_LIKE.fullmatch(program) and _runs_its_operand(shell[1:])):
         yield from ctx.run_script(inv, line, via=via)
     elif lookup(program) is not None:
         yield from ctx.run_argv(inv, [Word(w) for w in (*shell, line)], via=via)
     else:
         yield unknown(inv, f"{via} runs its lines with {program}, which Blastdoor does not read")
+
+
+def _runs_its_operand(args: Sequence[str]) -> bool:
+    """Whether a sh-like shell given ``args`` runs the line after them as its command string:
+    options only (``-cu``, ``-euc``, ``-o pipefail -c``), one of them ``-c``. Any other word is the
+    command string or a script file itself (``["bash", "payload.sh"]`` runs payload.sh with the
+    line as its argument)."""
+    command, valued = False, False
+    for arg in args:
+        if valued:
+            valued = False
+        elif arg in _SHELL_VALUED:
+            valued = True
+        elif _OPTION_LETTERS.fullmatch(arg):
+            command = command or (arg[0] == "-" and "c" in arg)
+        else:
+            return False
+    return command and not valued
 
 
 def _shebang(inv: Invocation, ctx: Analysis, lines: list[str], *, via: str) -> Iterator[Effect]:

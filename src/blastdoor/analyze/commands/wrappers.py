@@ -6,6 +6,7 @@ is judged as ``rm -rf /`` (plus the privilege it runs with).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 
 from blastdoor.analyze.commands import CommandFamily
@@ -37,6 +38,7 @@ _VALUE_OPTIONS: dict[str, frozenset[str]] = {
     "sg": frozenset(),
 }  # fmt: skip
 _FIRST_OPERAND_IS_ARG = frozenset({"timeout", "chrt", "taskset", "flock", "sg"})
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _PRIVILEGED = frozenset({"sudo", "doas", "runuser", "pkexec", "su", "sg", "chroot"})
 _SIMPLE = frozenset({
     "nohup", "time", "command", "builtin", "setsid", "unbuffer", "caffeinate", "catchsegv",
@@ -47,9 +49,15 @@ _SIMPLE = frozenset({
 PROGRAMS = (frozenset(_VALUE_OPTIONS) | _PRIVILEGED | _SIMPLE) - {"then", "do", "else"}
 
 
-def _split_options(name: str, args: Sequence[Word]) -> list[Word]:
+def _split_options(
+    name: str, args: Sequence[Word], assignments: dict[str, str] | None = None
+) -> list[Word]:
+    """The wrapped command: ``args`` without the wrapper's options. ``NAME=value`` words before it
+    (``env A=1 cmd``, ``sudo A=1 cmd``) go into ``assignments``: they are the command's
+    environment, not its name."""
     values = _VALUE_OPTIONS.get(name, frozenset())
     rest = list(args)
+    found = assignments if assignments is not None else {}
     while rest:
         text = rest[0].text
         if text == "--":
@@ -57,6 +65,12 @@ def _split_options(name: str, args: Sequence[Word]) -> list[Word]:
             break
         if name == "env" and (text == "-" or ("=" in text and not text.startswith("-"))):
             rest.pop(0)  # `env -` is `env -i`; NAME=value sets a variable
+            if text != "-":
+                found[text.partition("=")[0]] = text.partition("=")[2]
+            continue
+        if name == "sudo" and _ASSIGNMENT.match(text):
+            rest.pop(0)
+            found[text.partition("=")[0]] = text.partition("=")[2]
             continue
         if not text.startswith("-") or text == "-":
             break
@@ -88,7 +102,8 @@ def _wrapper(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
                 inv, " ".join(w.text for w in inv.args[split + 1 :]), via="env -S"
             )
             return
-    inner = _split_options(name, inv.args)
+    assignments = dict(inv.assignments)  # the wrapped program inherits the wrapper's variables
+    inner = _split_options(name, inv.args, assignments)
     if name in _PRIVILEGED:
         yield _privilege(inv)
         if (
@@ -115,7 +130,7 @@ def _wrapper(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         yield from ctx.run_script(inv, inner[0].text, via="watch")
         return
     if inner:
-        yield from ctx.run_argv(inv, inner, via=name, stdin=inv.stdin)
+        yield from ctx.run_argv(inv, inner, via=name, stdin=inv.stdin, assignments=assignments)
 
 
 def _su(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
