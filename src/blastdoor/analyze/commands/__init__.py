@@ -28,6 +28,7 @@ BUILTIN_MODULES = (
     "blastdoor.analyze.commands.dns",
     "blastdoor.analyze.commands.persistence",
     "blastdoor.analyze.commands.secrets",
+    "blastdoor.analyze.commands.transfers",
     "blastdoor.analyze.commands.ssh_keys",
     "blastdoor.analyze.commands.infra",
     "blastdoor.analyze.commands.kube",
