@@ -58,6 +58,25 @@ def test_mysql_runs_what_its_executable_comments_hold() -> None:
     assert decide("mysql -h db.prod.internal app -e '/*!50000 DROP TABLE users */'").kind.value == "hold"
 
 
+@pytest.mark.parametrize(("text", "pieces"), [
+    # an opener inside a string opens nothing; the comment after it ends at its own */
+    ("SELECT '/*!' /* c */ ; DROP TABLE orders", ["SELECT '/*!' /* c */", "DROP TABLE orders"]),
+    ("/*!40101 SET a = 1; SET b = 2 */; SELECT 1", ["/**/ SET a = 1", "SET b = 2 /**/", "SELECT 1"]),
+    ("/*! SELECT '*/'; DROP TABLE t */", ["/**/ SELECT '*/'", "DROP TABLE t /**/"]),  # its */ is the first outside a string
+    ("/*M!100100 DROP TABLE t */ /* c */ SELECT 1", ["/**/ DROP TABLE t /**/ /* c */ SELECT 1"]),
+    ("SELECT 1--/*! 1 */", ["SELECT 1--/**/ 1 /**/"]),  # -- before it stays two minus signs, as for the server
+    ("/*!50000 */; /*! -- */", []),
+])  # fmt: skip
+def test_mysql_executable_comments_are_opened_where_the_server_opens_them(text: str, pieces: list[str]) -> None:
+    assert split_statements(text, mysql=True) == pieces
+
+
+def test_an_opener_inside_a_string_does_not_hide_the_statements_after_it() -> None:
+    found = findings("SELECT '/*!' /* c */ ; DROP TABLE orders", dialect="mysql")
+    assert [f.verb.value for f in found] == ["read", "destroy"]
+    assert decide("mysql -h prod-db.example.com shop -e \"SELECT '/*!' /* c */ ; DROP TABLE orders\"").kind.value == "hold"
+
+
 def test_a_hash_is_an_operator_in_postgresql_not_a_comment() -> None:
     found = findings("DELETE FROM t WHERE id = 1 # 1; COMMIT; DROP TABLE users")
     assert [f.verb.value for f in found] == ["delete", "execute", "destroy"]

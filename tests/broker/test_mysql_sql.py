@@ -116,6 +116,20 @@ def test_reads_print_rows_and_what_mysql_commits_on_its_own_is_reported(
     assert mysql_query(mysql_database, "SELECT v FROM kv ORDER BY k") == [(20,), (30,)]
 
 
+def test_what_an_executable_comment_holds_runs_only_as_judged(env: dict[str, str], isolated_home: Path,
+                                                              mysql_database: str) -> None:  # fmt: skip
+    mysql_query(mysql_database, "CREATE TABLE keep (x int)")
+    add_profile(env, "mydev", scope="development", allow=["read"], values={"DATABASE_URL": mysql_database})
+    # '/*!' is a string: the comment after it ends at its own */, and the DROP is a statement the judge sees
+    hidden = cli(env, "sql", "--profile", "mydev", "--", "SELECT '/*!' /* c */ ; DROP TABLE keep")
+    assert hidden.returncode == 5 and "broker.out-of-purpose" in hidden.stderr, hidden.stderr
+    assert mysql_query(mysql_database, "SHOW TABLES LIKE 'keep'") == [("keep",)]
+    # what the server is sent is the text as judged, its executable comments opened, whatever their version
+    ran = cli(env, "sql", "--profile", "mydev", "--", "SELECT 1 /*!99999 + 1 */ AS n; SELECT 1--/*! 1 */ AS two")
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.splitlines() == ["n", "2", "(1 row)", "two", "2", "(1 row)"]
+
+
 def test_updated_truncated_and_dropped_database_come_back(env: dict[str, str], isolated_home: Path, mysql_database: str) -> None:
     (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
     replit_tables(mysql_database)

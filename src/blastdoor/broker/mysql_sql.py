@@ -1,8 +1,8 @@
 """Running an allowed SQL text on MySQL or MariaDB, and saying exactly what is known after.
 
 The text is cut into statements where the analysis cut it (``split_statements``, reading it as
-MySQL's lexer does: ``#`` comments and backslash escapes included) and each piece is sent on its
-own: without ``CLIENT_MULTI_STATEMENTS`` the server runs at most one statement per query, so
+MySQL's lexer does: ``#`` comments and backslash escapes included, ``/*! ... */`` comments opened)
+and each piece, as judged, is sent on its own: without ``CLIENT_MULTI_STATEMENTS`` the server runs at most one statement per query, so
 nothing runs that was not judged as a statement. A session whose ``sql_mode`` reads the text
 otherwise (``ANSI_QUOTES``, ``NO_BACKSLASH_ESCAPES``) and would cut it elsewhere runs none of it.
 The session carries the run's ids as user variables (``@blastdoor_run_id``, ``@blastdoor_session_id``,
