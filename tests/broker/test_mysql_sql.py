@@ -288,6 +288,37 @@ def test_the_snapshot_is_checked_before_anything_is_restored(env: dict[str, str]
     assert mysql_query(mysql_database, "SELECT count(*) FROM `company list`") == [(0,)]
 
 
+def test_a_snapshot_goes_back_only_into_the_database_it_was_taken_in(env: dict[str, str], isolated_home: Path,
+                                                                     mysql_database: str) -> None:  # fmt: skip
+    import json
+
+    (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
+    replit_tables(mysql_database)
+    add_profile(env, "prod-my", scope="production", allow=["*"], values={"DATABASE_URL": mysql_database})
+    done = cli(env, "sql", "--profile", "prod-my", "--", "DELETE FROM executives WHERE id > 1000")
+    assert done.returncode == 0, done.stderr
+    snapshot = snapshot_of(done.stderr)
+    manifest_path = isolated_home / "snapshots" / f"{snapshot}.json"
+    manifest = json.loads(manifest_path.read_text())
+    name = mysql_database.rsplit("/", 1)[1]
+    assert manifest["identity"]["database"] == name and manifest["identity"]["server"]
+    # the profile stored again for another database on the same server (this user may use blastdoor_snapshots)
+    elsewhere = mysql_database.rsplit("/", 1)[0] + "/blastdoor_snapshots"
+    add_profile(env, "prod-my", scope="production", allow=["*"], values={"DATABASE_URL": elsewhere}, extra=("--replace",))
+    refused = cli(env, "restore", snapshot)
+    assert refused.returncode == 1 and f"was taken in database {name}, server " in refused.stderr, refused.stderr
+    assert "now reaches database blastdoor_snapshots, server " in refused.stderr
+    add_profile(env, "prod-my", scope="production", allow=["*"], values={"DATABASE_URL": mysql_database}, extra=("--replace",))
+    # another server (here: its recorded id changed by hand) is refused as well
+    manifest_path.write_text(json.dumps(manifest | {"identity": {"database": name, "server": "MySQL server 0-elsewhere"}}))
+    moved = cli(env, "restore", snapshot)
+    assert moved.returncode == 1 and "server MySQL server 0-elsewhere" in moved.stderr, moved.stderr
+    assert mysql_query(mysql_database, "SELECT count(*) FROM executives") == [(1000,)]
+    manifest_path.write_text(json.dumps(manifest))
+    restored = cli(env, "restore", snapshot)
+    assert restored.returncode == 0 and mysql_query(mysql_database, "SELECT count(*) FROM executives") == [(1206,)], restored.stderr
+
+
 def test_backup_verify_of_an_empty_folder_is_one_line(env: dict[str, str], isolated_home: Path, tmp_path: Path) -> None:
     add_profile(env, "shop", scope="production", allow=["read"], values={"DATABASE_URL": f"mariadb://shop:{SECRET}@db.internal/shop"})
     done = cli(env, "backup", "verify", "--profile", "shop", "--dump", str(tmp_path))

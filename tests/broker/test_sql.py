@@ -237,3 +237,31 @@ def test_every_saved_part_is_checked_before_anything_is_restored(env: dict[str, 
     restored = cli(env, "restore", snapshot)
     assert restored.returncode == 0, restored.stderr
     assert query(pg_database, "SELECT count(*) FROM executives UNION ALL SELECT count(*) FROM companies") == [(1206,), (1196,)]
+
+
+def test_a_snapshot_goes_back_only_into_the_database_it_was_taken_in(env: dict[str, str], isolated_home: Path,
+                                                                     pg_database: str) -> None:  # fmt: skip
+    (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
+    replit_tables(pg_database)
+    add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
+    done = cli(env, "sql", "--profile", "prod-db", "--", "DELETE FROM executives WHERE id < 10; DROP TABLE companies")
+    assert done.returncode == 0, done.stderr
+    snapshot = re.search(r"Snapshot (s-[0-9a-f]{12})", done.stderr).group(1)  # type: ignore[union-attr]
+    server, name = pg_database.rsplit("/", 1)
+    other = f"{name}_other"
+    query(f"{server}/postgres", f"CREATE DATABASE {other}")
+    try:
+        query(f"{server}/{other}", "CREATE TABLE executives (id int PRIMARY KEY, name text, title text)")
+        add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": f"{server}/{other}"},
+                    extra=("--replace",))  # fmt: skip
+        refused = cli(env, "restore", snapshot)
+        assert refused.returncode == 1 and f"database {name}, server PostgreSQL system" in refused.stderr, refused.stderr
+        assert f"now reaches database {other}, server PostgreSQL system" in refused.stderr and SECRET not in refused.stderr
+        assert query(f"{server}/{other}", "SELECT count(*) FROM executives UNION ALL SELECT count(*) FROM pg_tables "
+                                          "WHERE tablename = 'companies'") == [(0,), (0,)]  # fmt: skip
+    finally:
+        query(f"{server}/postgres", f"DROP DATABASE {other} WITH (FORCE)")
+    add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database}, extra=("--replace",))
+    restored = cli(env, "restore", snapshot)
+    assert restored.returncode == 0, restored.stderr
+    assert query(pg_database, "SELECT count(*) FROM executives UNION ALL SELECT count(*) FROM companies") == [(1206,), (1196,)]

@@ -91,6 +91,45 @@ def test_a_saved_copy_that_changed_is_not_restored(env: dict[str, str], isolated
     assert gone.returncode == 1 and "is gone" in gone.stderr and _names(path) == ["ada"]
 
 
+def test_a_snapshot_goes_back_only_into_the_file_it_was_taken_from(env: dict[str, str], isolated_home: Path,
+                                                                    tmp_path: Path) -> None:  # fmt: skip
+    import json
+
+    (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
+    first, second = tmp_path / "a.db", tmp_path / "b.db"
+    add_profile(env, "prod-lite", scope="production", allow=["*"], values={"DATABASE_URL": _database(first)})
+    _database(second)
+    done = cli(env, "sql", "--profile", "prod-lite", "--", "DELETE FROM users WHERE id > 1")
+    assert done.returncode == 0, done.stderr
+    snapshot = re.search(r"Snapshot (s-[0-9a-f]{12})", done.stderr).group(1)  # type: ignore[union-attr]
+    with sqlite3.connect(second) as db:
+        db.execute("UPDATE users SET name = 'bea' WHERE id = 1")
+    db.close()
+    # the profile stored again, now reaching b.db: a.db's copy must not replace it
+    add_profile(env, "prod-lite", scope="production", allow=["*"], values={"DATABASE_URL": f"sqlite:///{second}"},
+                extra=("--replace",))  # fmt: skip
+    refused = cli(env, "restore", snapshot)
+    assert refused.returncode == 1 and f"was taken in file {first}, and profile prod-lite now reaches file {second}" in refused.stderr, refused.stderr
+    assert _names(second) == ["bea", "grace", "linus"] and _names(first) == ["ada"]
+    # a snapshot from before snapshots recorded their database is refused, with the way to do it by hand
+    manifest_path = isolated_home / "snapshots" / f"{snapshot}.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest_path.write_text(json.dumps({k: v for k, v in manifest.items() if k != "identity"}))
+    add_profile(env, "prod-lite", scope="production", allow=["*"], values={"DATABASE_URL": f"sqlite:///{first}"},
+                extra=("--replace",))  # fmt: skip
+    old = cli(env, "restore", snapshot)
+    assert old.returncode == 1 and "does not say which database it was taken in" in old.stderr, old.stderr
+    assert f"listed in {manifest_path}" in old.stderr and _names(first) == ["ada"]
+    # another path to the same file is the same database
+    manifest_path.write_text(json.dumps(manifest))
+    (tmp_path / "link").symlink_to(tmp_path)
+    add_profile(env, "prod-lite", scope="production", allow=["*"], values={"DATABASE_URL": f"sqlite:///{tmp_path}/link/a.db"},
+                extra=("--replace",))  # fmt: skip
+    restored = cli(env, "restore", snapshot)
+    assert restored.returncode == 0 and _names(first) == ["ada", "grace", "linus"], restored.stderr
+    assert [e["result"] for e in entries(isolated_home) if e["type"] == "restore"] == ["refused", "refused", "done"]
+
+
 def test_a_relative_path_is_stored_absolute_when_the_profile_is_added(env: dict[str, str], isolated_home: Path,
                                                                       tmp_path: Path) -> None:  # fmt: skip
     (tmp_path / "app").mkdir()

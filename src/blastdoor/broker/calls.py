@@ -13,6 +13,7 @@ import os
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from blastdoor.broker import engines
@@ -188,6 +189,7 @@ class Broker:
                                     "run": action.context.run_id, "request": request, "parts": [],
                                     "statement_sha256": "sha256:" + hashlib.sha256(action.input.encode()).hexdigest()}  # fmt: skip
         try:
+            manifest["identity"] = engine.identity()
             self.snapshots.write(manifest)
             engine.take(self.snapshots, manifest, parts)
             manifest["state"] = TAKEN
@@ -227,6 +229,7 @@ class Broker:
             raise BrokerError(f"snapshot {snapshot} was taken on a {taken_on} database, and profile {profile.name} now "
                               f"reaches a {engine.name} one", hint=f"restore it by hand from {self.snapshots.folder}")  # fmt: skip
         try:
+            _same_database(manifest, engine, profile, listed=self.snapshots.manifest_path(snapshot))
             engine.check(self.snapshots, manifest)  # every part, before any is put back
         except Exception as error:
             message = profile.scrubber.text(getattr(error, "message", str(error)))
@@ -278,7 +281,6 @@ class Broker:
                clean: Any) -> Proof:  # fmt: skip
         import dataclasses
         import tempfile
-        from pathlib import Path
 
         from blastdoor.broker import backup_sources, dumps
 
@@ -311,3 +313,23 @@ class Broker:
                    "scope": profile.scope.value, "agent": context.agent, "session": context.session_id,
                    "run": context.run_id, "tool_use": context.tool_use_id, "request": request, **fields}  # fmt: skip
         self.runtime.record(profile.scrubber.value({k: v for k, v in payload.items() if v not in ("", None, {})}))
+
+
+def _same_database(manifest: Mapping[str, Any], engine: Engine, profile: Profile, *, listed: Path) -> None:
+    """Refuse, having changed nothing, unless ``profile`` still reaches the database the snapshot
+    was taken in (a profile stored again may point elsewhere: the snapshot must not overwrite that).
+    ``listed`` is the manifest, which lists the saved parts for a person to put back by hand."""
+    snapshot, taken_in = manifest["id"], manifest.get("identity")
+    if not isinstance(taken_in, dict) or not taken_in:
+        raise BrokerError(f"snapshot {snapshot} does not say which database it was taken in (it was taken before "
+                          "snapshots recorded that), so Blastdoor cannot tell that the profile still reaches it",
+                          hint=f"put its parts back by hand: they are listed in {listed}")  # fmt: skip
+    now = engine.identity()
+    if now != taken_in:
+        raise BrokerError(f"snapshot {snapshot} was taken in {_described(taken_in)}, and profile {profile.name} now "
+                          f"reaches {_described(now)}",
+                          hint=f"point the profile back at that database, or put the parts listed in {listed} back by hand")  # fmt: skip
+
+
+def _described(identity: Mapping[str, Any]) -> str:
+    return ", ".join(f"{key} {value}" for key, value in sorted(identity.items()))

@@ -62,6 +62,21 @@ def take(engine: MySQL, snapshots: Snapshots, manifest: dict[str, Any], parts: t
         db.close()
 
 
+def identity(engine: MySQL) -> dict[str, str]:
+    """The server's own id and the URL's database. MySQL has ``@@server_uuid``; MariaDB has none,
+    so its host name, port, data folder and ``@@server_id`` stand for it."""
+    db = engine.server.connect(program="blastdoor-snapshot", database=False)
+    try:
+        found = dict(_all(db, "SHOW GLOBAL VARIABLES WHERE Variable_name IN "
+                              "('server_uuid', 'hostname', 'port', 'datadir', 'server_id')", None))  # fmt: skip
+    finally:
+        db.close()
+    said = {str(name).lower(): str(value) for name, value in found.items()}
+    server = (f"MySQL server {said['server_uuid']}" if said.get("server_uuid") else
+              f"MariaDB at {said.get('hostname')}:{said.get('port')} in {said.get('datadir')} (server id {said.get('server_id')})")  # fmt: skip
+    return {"server": server, "database": engine.server.database}
+
+
 def check(engine: MySQL, snapshots: Snapshots, manifest: Mapping[str, Any]) -> None:
     """Raise unless every part is there as it was saved: the row copies (by ``CHECKSUM TABLE``) and
     the dump files (by their sha256)."""

@@ -69,6 +69,17 @@ def take(engine: PostgreSQL, snapshots: Snapshots, manifest: dict[str, Any], par
             snapshots.write(manifest)
 
 
+def identity(engine: PostgreSQL) -> dict[str, str]:
+    """The cluster's system identifier (made by initdb, the same on its physical replicas) and the
+    database's name."""
+    import psycopg
+
+    with psycopg.connect(engine.url, application_name="blastdoor-snapshot", connect_timeout=10) as db:
+        system, database = db.execute("SELECT system_identifier, current_database() FROM pg_control_system()").fetchone() or ("?", "?")
+        db.rollback()
+    return {"server": f"PostgreSQL system {system}", "database": str(database)}
+
+
 def check(engine: PostgreSQL, manifest: Mapping[str, Any]) -> None:
     """Raise unless every part is there as it was saved: the row copies (by their digest, for
     snapshots that recorded one) and the dump files."""

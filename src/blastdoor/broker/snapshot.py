@@ -5,7 +5,8 @@ rows copied inside the database are named in the manifest).
 A manifest lists the parts; it is written as ``taking`` before the first part and ``taken`` after
 the last, so a broker that died in between leaves a manifest that says so. Its ``kind`` names the
 engine that took it (broker/engines/; a manifest without one is PostgreSQL's, from before kinds
-were written).
+were written), and its ``identity`` the database it was taken in (``Engine.identity``): a restore
+puts it back there only.
 """
 
 from __future__ import annotations

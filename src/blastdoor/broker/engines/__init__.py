@@ -12,8 +12,8 @@ engine          URL                                         module
 An engine is bound to one database (``of(url)``) and does, for that database, each step of a
 brokered call (broker/calls.py)::
 
-    plan(text) ─► to_save(plan, effects) ─► take(...) ─► run(text)      blastdoor sql
-    check(manifest) ─► restore(manifest)                                blastdoor restore
+    plan(text) ─► to_save(plan, effects) ─► identity() ─► take(...) ─► run(text)      blastdoor sql
+    identity() ─► check(manifest) ─► restore(manifest)                                blastdoor restore
     read_dump(path) ─► verify_backup(dump)                              blastdoor backup verify
 
 and runs its command-line programs with the password kept out of argv (``tool``). Its ``name`` is
@@ -66,6 +66,12 @@ class Engine(Protocol):
     def run(self, text: str, *, tags: Mapping[str, str], scrubber: Scrubber, out: BinaryIO,
             guard_key: Callable[[str], str]) -> SqlOutcome:  # fmt: skip
         """Run the text, print its rows to ``out`` scrubbed, and say what is known to have stayed."""
+        ...
+
+    def identity(self) -> dict[str, str]:
+        """What tells this database apart from every other (a SQLite file's resolved path; a
+        server's own id and the database's name): recorded with a snapshot, and compared before
+        the snapshot is put back, so it goes back only where it was taken."""
         ...
 
     def take(self, snapshots: Snapshots, manifest: dict[str, Any], parts: tuple[Part, ...]) -> None:

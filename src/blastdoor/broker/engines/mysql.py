@@ -73,6 +73,11 @@ class MySQL:
 
         return run_mysql(self.url, text, tags=tags, scrubber=scrubber, out=out)
 
+    def identity(self) -> dict[str, str]:
+        from blastdoor.broker import mysql_snapshot
+
+        return mysql_snapshot.identity(self)
+
     def take(self, snapshots: Snapshots, manifest: dict[str, Any], parts: tuple[Part, ...]) -> None:
         from blastdoor.broker import mysql_snapshot
 

@@ -56,6 +56,11 @@ class PostgreSQL:
 
         return run_sql(self.url, text, tags=tags, scrubber=scrubber, out=out, guard_key=guard_key)
 
+    def identity(self) -> dict[str, str]:
+        from blastdoor.broker import pg_snapshot
+
+        return pg_snapshot.identity(self)
+
     def take(self, snapshots: Snapshots, manifest: dict[str, Any], parts: tuple[Part, ...]) -> None:
         from blastdoor.broker import pg_snapshot
 

@@ -54,6 +54,13 @@ class SQLite:
 
         return run_sqlite(self.url, text, scrubber=scrubber, out=out)
 
+    def identity(self) -> dict[str, str]:
+        import os
+
+        from blastdoor.broker.sqlite_sql import database_path
+
+        return {"file": os.path.realpath(database_path(self.url))}
+
     def take(self, snapshots: Snapshots, manifest: dict[str, Any], parts: tuple[Part, ...]) -> None:
         from blastdoor.broker.sqlite_sql import save_copy
 
