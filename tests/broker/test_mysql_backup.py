@@ -81,6 +81,29 @@ def test_a_restorable_dump_is_proven_and_recorded(env: dict[str, str], isolated_
     assert (isolated_home / "backup-proofs.json").exists()
 
 
+def test_a_dump_of_routines_made_under_another_character_set_is_verified(env: dict[str, str], isolated_home: Path,
+                                                                          tmp_path: Path, mysql_database: str,
+                                                                          scratch: str) -> None:  # fmt: skip
+    replit_tables(mysql_database)
+    name = server(mysql_database).database
+    for statement in (f"ALTER DATABASE `{name}` CHARACTER SET latin1", "CREATE PROCEDURE p() SELECT 1",
+                      f"ALTER DATABASE `{name}` CHARACTER SET utf8mb4"):  # fmt: skip
+        mysql_query(mysql_database, statement)
+    path = dump(mysql_database, tmp_path / "routines.sql", "--routines")
+    assert f"ALTER DATABASE `{name}` CHARACTER SET latin1".encode() in path.read_bytes()  # mysqldump's own lines
+    add_profile(env, "prod-my", scope="production", allow=["read"], values={"DATABASE_URL": mysql_database})
+    done = cli(env, "backup", "verify", "--profile", "prod-my", "--dump", str(path), "--scratch-profile", scratch)
+    assert done.returncode == 0 and "verified: 2 tables" in done.stdout, done.stdout + done.stderr
+    assert mysql_query(MYSQL_BASE, f"SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '{name}'") == [
+        ("utf8mb4",)]  # the source database was not touched  # fmt: skip
+    assert scratch_left() == []
+    # an ALTER DATABASE of another kind still names a database of its own: refused
+    text = path.read_bytes()
+    path.write_bytes(text.replace(b"-- Dumping routines", f"ALTER DATABASE `{name}` READ ONLY = 1;\n-- Dumping routines".encode()))
+    refused = cli(env, "backup", "verify", "--profile", "prod-my", "--dump", str(path), "--scratch-profile", scratch)
+    assert refused.returncode == 1 and "names a database of its own" in refused.stderr, refused.stderr
+
+
 def test_a_backup_missing_rows_tables_or_its_end_is_not_verified(env: dict[str, str], isolated_home: Path, tmp_path: Path,
                                                                  mysql_database: str, scratch: str) -> None:  # fmt: skip
     replit_tables(mysql_database)

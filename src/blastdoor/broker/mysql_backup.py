@@ -8,10 +8,12 @@ real database, and a hostile one could do anything the profile's user can. So th
 user made for it, allowed into the scratch database only (``GRANT ALL ON scratch.*``; no global
 privilege, no other database), and ``--binary-mode`` turns off the client's own commands (``\\!``
 runs a shell, ``source`` reads a file, ``connect`` goes elsewhere). A dump that says ``USE`` or
-creates or drops a database on a line of its own is refused first with a clear word; one that hides
-it is stopped by the privileges. ``DEFINER=`user`@`host``` clauses (views, triggers, routines) are
-rewritten to ``DEFINER=CURRENT_USER`` on the way in, since only a privileged user may name another
-definer. The scratch database and the user are dropped afterwards whatever happened; the admin (the
+creates, drops or alters a database on a line of its own is refused first with a clear word; one that
+hides it is stopped by the privileges. Two kinds of line are rewritten on the way in:
+``DEFINER=`user`@`host``` clauses (views, triggers, routines) become ``DEFINER=CURRENT_USER``, since
+only a privileged user may name another definer; and the ``ALTER DATABASE `db` CHARACTER SET ...``
+lines ``--routines`` writes around a routine made under another character set lose their name, so
+they change the database being restored into (the scratch one). The scratch database and the user are dropped afterwards whatever happened; the admin (the
 profile's user, or ``--scratch-profile``'s) needs to create and drop both.
 
 The source is only read, in one consistent-snapshot read-only transaction, so every table is
@@ -46,7 +48,10 @@ FORMAT = "mysqldump"
 RESTORE_SECONDS = 24 * 3600
 _HEADERS = (b"-- MySQL dump", b"-- MariaDB dump")
 _SANDBOX = b"/*M!999999\\- enable the sandbox mode */"  # MariaDB's dumps begin with it since 2024
-_LEAVING = re.compile(rb"^\s*(USE\s|(CREATE|DROP|ALTER)\s+(DATABASE|SCHEMA)\b)", re.IGNORECASE)
+_LEAVING = re.compile(rb"^\s*(USE\s|(CREATE|DROP)\s+(DATABASE|SCHEMA)\b|ALTER\s+(DATABASE|SCHEMA)\s+(?!CHARACTER\s|COLLATE\s))",
+                      re.IGNORECASE)  # fmt: skip
+# mysqldump's ALTER DATABASE `db` CHARACTER SET cs COLLATE co ; (routines made under another character set)
+_CHARSET = re.compile(rb"^(\s*ALTER\s+(?:DATABASE|SCHEMA)\s+)`(?:[^`]|``)*`\s+(?=(?:CHARACTER\s+SET|COLLATE)\s)", re.IGNORECASE)
 _DEFINER = re.compile(rb"DEFINER\s*=\s*`(?:[^`]|``)*`@`(?:[^`]|``)*`")
 _SCRATCH_HINT = "name a server where this user may create databases and users with --scratch-profile NAME"
 
@@ -119,7 +124,7 @@ def _check(path: Path) -> str:
     try:
         with path.open("rb") as handle:
             for number, line in enumerate(handle, 1):
-                if _LEAVING.match(line):
+                if _LEAVING.match(_for_scratch(line)):
                     said = line.strip()[:60].decode("utf-8", "replace")
                     raise BrokerError(f"{path.name} line {number} ('{said}') names a database of its own, as a dump made with "
                                       "--databases or --all-databases does; it would not restore into a scratch database",
@@ -153,15 +158,21 @@ def _fed(path: Path) -> Iterator[IO[bytes]]:
     def pump() -> None:
         with contextlib.suppress(OSError), path.open("rb") as source, os.fdopen(writing, "wb") as sink:
             for line in source:
-                if line.lstrip().startswith((b"/*!", b"CREATE")):
-                    line = _DEFINER.sub(b"DEFINER=CURRENT_USER", line)
-                sink.write(line)
+                sink.write(_for_scratch(line))
 
     thread = threading.Thread(target=pump, name="blastdoor-dump-feed", daemon=True)
     thread.start()
     with os.fdopen(reading, "rb") as stdin:
         yield stdin
     thread.join()
+
+
+def _for_scratch(line: bytes) -> bytes:
+    """A dump line as it is restored: definers made the restoring user, and a character set
+    change of the dumped database made one of the database restored into."""
+    if line.lstrip().startswith((b"/*!", b"CREATE")):
+        return _DEFINER.sub(b"DEFINER=CURRENT_USER", line)
+    return _CHARSET.sub(rb"\1", line)
 
 
 def _counts(server: Server, database: str, *, consistent: bool) -> dict[str, int]:
