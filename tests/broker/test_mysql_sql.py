@@ -319,6 +319,36 @@ def test_a_snapshot_goes_back_only_into_the_database_it_was_taken_in(env: dict[s
     assert restored.returncode == 0 and mysql_query(mysql_database, "SELECT count(*) FROM executives") == [(1206,)], restored.stderr
 
 
+def swap(url: str, table: str) -> None:
+    for renamed in ("name TO swap", "title TO name", "swap TO title"):
+        mysql_query(url, f"ALTER TABLE {table} RENAME COLUMN {renamed}")
+
+
+def test_a_row_copy_whose_columns_were_swapped_is_not_restored(env: dict[str, str], isolated_home: Path,
+                                                                mysql_database: str) -> None:  # fmt: skip
+    (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
+    replit_tables(mysql_database)
+    mysql_query(mysql_database, "UPDATE executives SET title = NULL WHERE id = 3")
+    add_profile(env, "prod-my", scope="production", allow=["*"], values={"DATABASE_URL": mysql_database})
+    done = cli(env, "sql", "--profile", "prod-my", "--", "UPDATE executives SET name = 'gone', title = 'gone' WHERE id < 10")
+    assert done.returncode == 0, done.stderr
+    snapshot = snapshot_of(done.stderr)
+    copy = f"blastdoor_snapshots.{snapshot.replace('-', '_')}_0"
+    # CHECKSUM TABLE reads neither names nor types: the old values would have gone back swapped
+    swap(mysql_database, copy)
+    refused = cli(env, "restore", snapshot)
+    assert refused.returncode == 1 and "changed since they were taken" in refused.stderr, refused.stdout + refused.stderr
+    assert mysql_query(mysql_database, "SELECT count(*) FROM executives WHERE name = 'gone'") == [(9,)]
+    swap(mysql_database, copy)
+    # a NULL is not the text '-' or an empty string, nor a value moved into the next column
+    mysql_query(mysql_database, f"UPDATE {copy} SET title = '' WHERE id = 3")
+    assert cli(env, "restore", snapshot).returncode == 1
+    mysql_query(mysql_database, f"UPDATE {copy} SET title = NULL WHERE id = 3")
+    restored = cli(env, "restore", snapshot)
+    assert restored.returncode == 0 and "old values of 9 of 9 updated rows put back" in restored.stdout, restored.stderr
+    assert mysql_query(mysql_database, "SELECT title FROM executives WHERE id = 3") == [(None,)]
+
+
 def test_backup_verify_of_an_empty_folder_is_one_line(env: dict[str, str], isolated_home: Path, tmp_path: Path) -> None:
     add_profile(env, "shop", scope="production", allow=["read"], values={"DATABASE_URL": f"mariadb://shop:{SECRET}@db.internal/shop"})
     done = cli(env, "backup", "verify", "--profile", "shop", "--dump", str(tmp_path))

@@ -265,3 +265,19 @@ def test_a_snapshot_goes_back_only_into_the_database_it_was_taken_in(env: dict[s
     restored = cli(env, "restore", snapshot)
     assert restored.returncode == 0, restored.stderr
     assert query(pg_database, "SELECT count(*) FROM executives UNION ALL SELECT count(*) FROM companies") == [(1206,), (1196,)]
+
+
+def test_a_row_copy_whose_columns_were_swapped_is_not_restored(env: dict[str, str], isolated_home: Path, pg_database: str) -> None:
+    (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
+    replit_tables(pg_database)
+    add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
+    done = cli(env, "sql", "--profile", "prod-db", "--", "UPDATE executives SET name = 'gone', title = 'gone' WHERE id < 10")
+    assert done.returncode == 0, done.stderr
+    snapshot = re.search(r"Snapshot (s-[0-9a-f]{12})", done.stderr).group(1)  # type: ignore[union-attr]
+    copy = f"blastdoor_snapshots.{snapshot.replace('-', '_')}_0"
+    # every row prints the same, only the names changed places: the old values would go back swapped
+    query(pg_database, f"ALTER TABLE {copy} RENAME COLUMN name TO swap; ALTER TABLE {copy} RENAME COLUMN title TO name; "
+                       f"ALTER TABLE {copy} RENAME COLUMN swap TO title")  # fmt: skip
+    refused = cli(env, "restore", snapshot)
+    assert refused.returncode == 1 and "changed since they were taken" in refused.stderr, refused.stdout + refused.stderr
+    assert query(pg_database, "SELECT count(*) FROM executives WHERE name = 'gone'") == [(9,)]

@@ -2,7 +2,7 @@
 
 Rows (``DELETE``, ``UPDATE``) are copied into a table of their own in the ``blastdoor_snapshots``
 database on the same server (``CREATE TABLE ... AS SELECT``), outside the reach of a ``DROP`` of
-the application's database; ``CHECKSUM TABLE ... EXTENDED`` of the copy is its digest. Whole tables
+the application's database, with a digest of its columns and rows (snapshot.rows_digest). Whole tables
 and databases go to ``mysqldump`` / ``mariadb-dump`` files in ``HOME/snapshots/ID/`` (a table as
 two files: its definition with triggers, then its rows), each set with its sha256.
 
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from blastdoor.broker.errors import BrokerError
 from blastdoor.broker.mysql_connect import client_programs, dump_programs, quote_name
-from blastdoor.broker.snapshot import unrestorable
+from blastdoor.broker.snapshot import rows_digest, unrestorable
 from blastdoor.broker.snapshot_plan import ROWS, SCHEMA, Part
 from blastdoor.files import sha256_of
 
@@ -78,8 +78,8 @@ def identity(engine: MySQL) -> dict[str, str]:
 
 
 def check(engine: MySQL, snapshots: Snapshots, manifest: Mapping[str, Any]) -> None:
-    """Raise unless every part is there as it was saved: the row copies (by ``CHECKSUM TABLE``) and
-    the dump files (by their sha256)."""
+    """Raise unless every part is there as it was saved: the row copies (by their digest) and the
+    dump files (by their sha256)."""
     folder = snapshots.folder / str(manifest["id"])
     db = engine.server.connect(program="blastdoor-restore", database=False)  # the database may be the part that is gone
     try:
@@ -88,7 +88,7 @@ def check(engine: MySQL, snapshots: Snapshots, manifest: Mapping[str, Any]) -> N
                 copy = str(saved["copy"]).split(".", 1)[1]
                 if not _exists(db, SNAPSHOT_DATABASE, copy):
                     raise unrestorable(f"the saved rows of {saved['target']} ({saved['copy']}) are gone")
-                if _checksum(db, copy) != saved.get("checksum"):
+                if _rows_digest(db, copy) != saved.get("sha256"):
                     raise unrestorable(f"the saved rows of {saved['target']} ({saved['copy']}) changed since they were taken")
                 continue
             files = [folder / name for name in saved["files"]]
@@ -139,7 +139,7 @@ def _copy_rows(db: Any, part: Part, database: str, table: str, copy: str) -> dic
         cursor.execute(f"CREATE TABLE {qualified} AS SELECT * {part.source}")
         rows = cursor.rowcount
     return {"copy": f"{SNAPSHOT_DATABASE}.{copy}", "rows": rows, "key": _primary_key(db, database, table),
-            "checksum": _checksum(db, copy)}  # fmt: skip
+            "sha256": _rows_digest(db, copy)}  # fmt: skip
 
 
 def _refuse_cascades(db: Any, database: str, table: str, *, whole: bool) -> None:
@@ -248,9 +248,29 @@ def _columns(db: Any, database: str, table: str) -> list[str]:
     return [str(row[0]) for row in rows]
 
 
-def _checksum(db: Any, copy: str) -> str:
-    rows = _all(db, f"CHECKSUM TABLE {quote_name(SNAPSHOT_DATABASE)}.{quote_name(copy)} EXTENDED", None)
-    return str(rows[0][1]) if rows else ""
+def _rows_digest(db: Any, copy: str) -> str:
+    """A row copy's digest (snapshot.rows_digest): its columns' names and types, and each row's
+    sha256 (every value as its bytes in hex, NULL as ``-``, joined by commas; ``TIMESTAMP`` values
+    read in UTC), streamed from the server sorted."""
+    import hashlib
+
+    import pymysql
+
+    columns = [(str(name), str(kind)) for name, kind in _all(
+        db, "SELECT COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s "
+            "ORDER BY ORDINAL_POSITION", (SNAPSHOT_DATABASE, copy))]  # fmt: skip
+    values = ", ".join(f"IF({quote_name(name)} IS NULL, '-', HEX(CAST({quote_name(name)} AS BINARY)))" for name, _ in columns)
+    rows = hashlib.sha256()
+    with db.cursor(pymysql.cursors.SSCursor) as cursor:
+        cursor.execute("SET @blastdoor_zone = @@session.time_zone, time_zone = '+00:00'")
+        try:
+            cursor.execute(f"SELECT UNHEX(SHA2(CONCAT_WS(',', {values}), 256)) AS h "
+                           f"FROM {quote_name(SNAPSHOT_DATABASE)}.{quote_name(copy)} ORDER BY h")  # fmt: skip
+            for (found,) in cursor:
+                rows.update(found)
+        finally:
+            cursor.execute("SET time_zone = @blastdoor_zone")
+    return rows_digest(columns, rows.digest())
 
 
 def _one(db: Any, query: str) -> str:

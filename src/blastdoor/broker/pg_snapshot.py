@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from blastdoor.broker.errors import BrokerError
-from blastdoor.broker.snapshot import unrestorable
+from blastdoor.broker.snapshot import rows_digest, unrestorable
 from blastdoor.broker.snapshot_plan import ROWS, SCHEMA, TABLE, Part
 from blastdoor.files import sha256_of
 
@@ -81,8 +81,8 @@ def identity(engine: PostgreSQL) -> dict[str, str]:
 
 
 def check(engine: PostgreSQL, manifest: Mapping[str, Any]) -> None:
-    """Raise unless every part is there as it was saved: the row copies (by their digest, for
-    snapshots that recorded one) and the dump files."""
+    """Raise unless every part is there as it was saved: the row copies (by their digest) and the
+    dump files (by their sha256)."""
     import psycopg
 
     with psycopg.connect(engine.url, application_name="blastdoor-restore", connect_timeout=10) as db:
@@ -95,7 +95,7 @@ def check(engine: PostgreSQL, manifest: Mapping[str, Any]) -> None:
                     raise unrestorable(f"the saved copy of {saved['target']}: {file} changed since it was saved")
             elif _gone(db, saved["copy"]):
                 raise unrestorable(f"the saved rows of {saved['target']} ({saved['copy']}) are gone")
-            elif saved.get("sha256") and _rows_digest(db, saved["copy"]) != saved["sha256"]:
+            elif _rows_digest(db, saved["copy"]) != saved.get("sha256"):
                 raise unrestorable(f"the saved rows of {saved['target']} ({saved['copy']}) changed since they were taken")
         db.rollback()
 
@@ -192,18 +192,20 @@ def _gone(db: Any, table: str) -> bool:
 
 
 def _rows_digest(db: Any, copy: str) -> str:
-    """A digest of a row copy's rows in no particular order: the sha256 of its rows' sha256s (each
-    row as text, printed in fixed settings so another session prints it the same), sorted as bytes.
-    Duplicate rows count."""
+    """A row copy's digest (snapshot.rows_digest): its columns' names and types, and its rows in no
+    particular order, each row's sha256 taken of it as text printed in fixed settings (so another
+    session prints it the same); duplicate rows count."""
     from psycopg import sql
 
     with db.transaction():
         for setting, value in _TEXT_SETTINGS:
             db.execute("SELECT set_config(%s, %s, true)", (setting, value))
-        digest = db.execute(sql.SQL("SELECT encode(sha256(coalesce(string_agg(h, '' ORDER BY h), '')), 'hex') FROM "
-                                    "(SELECT sha256(convert_to(t::text, 'UTF8')) AS h FROM {} AS t) AS rows").format(
-                                        _qualified(copy))).fetchone()[0]  # fmt: skip
-    return f"sha256:{digest}"
+        columns = db.execute("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = %s::regclass "
+                             "AND attnum > 0 AND NOT attisdropped ORDER BY attnum", (copy,)).fetchall()  # fmt: skip
+        rows = db.execute(sql.SQL("SELECT sha256(coalesce(string_agg(h, '' ORDER BY h), '')) FROM "
+                                  "(SELECT sha256(convert_to(t::text, 'UTF8')) AS h FROM {} AS t) AS rows").format(
+                                      _qualified(copy))).fetchone()[0]  # fmt: skip
+    return rows_digest(columns, bytes(rows))
 
 
 def _primary_key(db: Any, table: str) -> list[str]:

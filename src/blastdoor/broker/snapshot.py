@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,3 +55,11 @@ def unrestorable(problem: str) -> BrokerError:
     """The error of a snapshot whose saved parts are not as they were saved (found before anything
     was put back)."""
     return BrokerError(problem, hint="nothing was restored; check the saved copy, and restore by hand if it is right")
+
+
+def rows_digest(columns: Sequence[tuple[str, str]], rows: bytes) -> str:
+    """A row copy's digest: the sha256 of its columns (each name and type, in order) and of ``rows``,
+    the sha256 of its rows' sha256s sorted as bytes (each engine has the server make those). The
+    columns count: values swapped between two columns by renaming them would go back swapped."""
+    listed = json.dumps([[name, kind] for name, kind in columns]).encode()
+    return "sha256:" + hashlib.sha256(listed + b"\n" + rows).hexdigest()
