@@ -36,6 +36,16 @@ def cli(env: dict[str, str], *args: str, stdin: str = "", cwd: Path | None = Non
                           env=env, cwd=cwd, timeout=120, check=False)  # fmt: skip
 
 
+def cli_in_a_deleted_folder(env: dict[str, str], folder: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """``cli`` run from ``folder``, deleted once the process is in it (a terminal left in a removed folder)."""
+    folder.mkdir()
+    script = 'cd "$1" && rmdir "$1" && shift && exec "$@"'
+    paths = [os.path.abspath(path) for path in env.get("PYTHONPATH", "").split(os.pathsep) if path]  # read from nowhere else
+    return subprocess.run(["sh", "-c", script, "sh", str(folder), sys.executable, "-m", "blastdoor", *args], input=stdin,
+                          capture_output=True, text=True, env=env | {"PYTHONPATH": os.pathsep.join(paths)}, timeout=120,
+                          check=False)  # fmt: skip
+
+
 def add_profile(env: dict[str, str], name: str, *, scope: str, allow: list[str], values: dict[str, str],
                 purpose: str = "tests", extra: tuple[str, ...] = ()) -> None:  # fmt: skip
     args = ["profile", "add", name, "--scope", scope, "--purpose", purpose, *extra]

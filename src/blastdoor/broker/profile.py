@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -131,10 +131,11 @@ def url_passwords(value: str) -> list[str]:
     return [p for p in dict.fromkeys(passwords) if len(p) >= MIN_PASSWORD]
 
 
-def absolute_sqlite(values: Mapping[str, str], *, base: Path) -> tuple[dict[str, str], list[str]]:
-    """``values`` with every SQLite URL's relative path made absolute against ``base`` (a broker
-    has no working folder to read it against later), and a line for each one changed. A SQLite URL
-    that cannot be read is refused here, when it is stored."""
+def absolute_sqlite(values: Mapping[str, str], *, base: Callable[[], Path]) -> tuple[dict[str, str], list[str]]:
+    """``values`` with every SQLite URL's relative path made absolute against the folder ``base``
+    gives, asked only for such a path (a broker has no working folder to read it against later),
+    and a line for each one changed. A SQLite URL that cannot be read is refused here, when it is
+    stored."""
     from blastdoor.broker.sqlite_sql import absolute_url
 
     stored, notes = dict(values), []

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -35,7 +35,7 @@ class Target:
     dsn: str
     label: str  # what the ledger and messages call it: profile:NAME or the URL without its password
     scrubber: Scrubber
-    base: Path | None = None  # what a relative SQLite path is relative to (None: it may not be relative)
+    base: Callable[[], Path] | None = None  # gives the folder a relative SQLite path is relative to (None: it may not be relative)
 
     @property
     def engine(self) -> str:
@@ -112,7 +112,9 @@ def resolve(settings: Settings, *, dsn: str = "", profile: str = "") -> Target:
         return Target(stored.dsn(), stored.label, stored.scrubber)
     secrets = _passwords(dsn)
     scrubber = Scrubber(secrets)
-    return Target(dsn, scrubber.text(dsn), scrubber, base=Path.cwd())
+    from blastdoor.broker.sqlite_sql import working_folder
+
+    return Target(dsn, scrubber.text(dsn), scrubber, base=working_folder)
 
 
 def _passwords(dsn: str) -> list[tuple[str, str]]:
