@@ -65,6 +65,18 @@ def test_a_destructive_statement_on_production_is_held_saved_and_restorable(
     assert kinds == ["snapshot", "broker-sql", "restore"]
 
 
+def test_the_scheme_is_read_alike_everywhere_whatever_its_case(env: dict[str, str], isolated_home: Path, tmp_path: Path) -> None:
+    url = _database(tmp_path / "app.db").replace("sqlite:", "SQLite:", 1)
+    add_profile(env, "dev-lite", scope="development", allow=["*"], values={"DATABASE_URL": url})
+    done = cli(env, "sql", "--profile", "dev-lite", "--", "SELECT count(*) AS n FROM users")
+    assert done.returncode == 0 and done.stdout.splitlines()[:2] == ["n", "3"], done.stderr
+    history = cli(env, "data", "enable", "--profile", "dev-lite")
+    assert history.returncode == 0, history.stderr
+    # a profile's other values: the first database URL counts, whatever case its scheme is written in
+    add_profile(env, "dev-lite", scope="development", allow=["*"], values={"APP_DB": url, "OTHER": "x"}, extra=("--replace",))
+    assert cli(env, "sql", "--profile", "dev-lite", "--", "SELECT 1").returncode == 0
+
+
 def test_a_missing_database_file_is_one_line_and_never_created(env: dict[str, str], tmp_path: Path) -> None:
     add_profile(env, "gone", scope="development", allow=["*"], values={"DATABASE_URL": f"sqlite:///{tmp_path}/none.db"})  # four slashes
     done = cli(env, "sql", "--profile", "gone", "--", "SELECT 1")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from blastdoor.broker.engines import MYSQL, POSTGRESQL, SCHEMES
+from blastdoor.broker.engines import MYSQL, POSTGRESQL, SQLITE, engine_name
 from blastdoor.broker.errors import BrokerError
 from blastdoor.broker.scrub import Scrubber
 from blastdoor.credentials import allow_problem, permitted
@@ -28,9 +28,7 @@ VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 MIN_PASSWORD = 4  # shorter passwords would be "removed" from ordinary words
 _LIBPQ = {"host": "PGHOST", "port": "PGPORT", "user": "PGUSER", "password": "PGPASSWORD",
           "dbname": "PGDATABASE", "sslmode": "PGSSLMODE"}  # fmt: skip
-POSTGRES_PREFIXES = SCHEMES[POSTGRESQL]
-DSN_PREFIXES = (*POSTGRES_PREFIXES, *SCHEMES[MYSQL], "sqlite:///")
-PROVEN_PREFIXES = (*POSTGRES_PREFIXES, *SCHEMES[MYSQL])  # databases whose backups backup verify proves
+PROVEN = frozenset({POSTGRESQL, MYSQL})  # the engines whose backups backup verify proves
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,17 +72,18 @@ class Profile:
         proves), else none."""
         if self.backup_proofs:
             return list(self.backup_proofs)
-        return [self.name] if any(value.startswith(PROVEN_PREFIXES) for value in self.secrets.values()) else []
+        return [self.name] if any(engine_name(value) in PROVEN for value in self.secrets.values()) else []
 
     def permits(self, found: Effect) -> bool:
         """Whether ``found`` is among the actions this credential exists for."""
         return permitted(self.allow, found)
 
     def dsn(self) -> str:
-        """The database this profile reaches: DATABASE_URL, else the first secret shaped like a DSN."""
+        """The database this profile reaches: DATABASE_URL, else the first secret (by name) that is
+        a database URL of an engine the broker has (broker/engines/)."""
         for name in ("DATABASE_URL", *sorted(self.secrets)):
             value = self.secrets.get(name, "")
-            if value.startswith(DSN_PREFIXES):
+            if engine_name(value):
                 return value
         raise BrokerError(f"profile {self.name} holds no database URL",
                           hint="add one with: blastdoor profile add NAME --secret DATABASE_URL ... --replace")  # fmt: skip
@@ -109,7 +108,7 @@ class Profile:
 
     def _postgres(self) -> dict[str, str]:
         """The connection parameters of the profile's PostgreSQL URL ({} when it has none)."""
-        url = next((v for v in self.secrets.values() if v.startswith(POSTGRES_PREFIXES)), "")
+        url = next((v for v in self.secrets.values() if engine_name(v) == POSTGRESQL), "")
         return _conninfo(url) if url else {}
 
     @property
@@ -121,7 +120,7 @@ def url_passwords(value: str) -> list[str]:
     """The passwords inside a URL-shaped value (userinfo, percent-decoded, and libpq's
     ``?password=`` for PostgreSQL URLs), each a secret of its own."""
     passwords = []
-    if value.startswith(POSTGRES_PREFIXES):
+    if engine_name(value) == POSTGRESQL:
         params = _conninfo(value)
         passwords += [params.get("password", ""), params.get("sslpassword", "")]
     if "://" in value:
@@ -140,7 +139,7 @@ def absolute_sqlite(values: Mapping[str, str], *, base: Callable[[], Path]) -> t
 
     stored, notes = dict(values), []
     for variable, value in values.items():
-        if value[:7].lower() != "sqlite:":
+        if engine_name(value) != SQLITE:
             continue
         stored[variable], resolved = absolute_url(value, base=base)
         if resolved is not None:
