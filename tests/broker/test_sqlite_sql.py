@@ -163,10 +163,26 @@ def test_a_relative_path_is_stored_absolute_when_the_profile_is_added(env: dict[
     ("sqlite:///app.db?mode=ro", "has options"),
     ("sqlite:///", "names no file"),
 ])  # fmt: skip
-def test_a_sqlite_url_that_cannot_be_read_is_refused_when_stored(env: dict[str, str], url: str, said: str) -> None:
-    added = cli(env, "profile", "add", "bad", "--scope", "development", "--purpose", "tests", "--secret", "DATABASE_URL",
-                stdin=url + "\n")  # fmt: skip
-    assert added.returncode == 1 and said in added.stderr and "sqlite:////absolute/path.db" in added.stderr, added.stderr
+def test_a_sqlite_database_url_that_cannot_be_read_is_stored_as_given_and_refused_by_sql(
+    env: dict[str, str], isolated_home: Path, url: str, said: str
+) -> None:
+    added = cli(env, "profile", "add", "odd", "--scope", "development", "--purpose", "tests", "--allow", "*",
+                "--secret", "DATABASE_URL", stdin=url + "\n")  # fmt: skip
+    assert added.returncode == 0 and said in added.stdout and "stored as given" in added.stdout, added.stdout + added.stderr
+    assert Vault.of(Settings.resolve(home=str(isolated_home))).get("odd").dsn() == url
+    done = cli(env, "sql", "--profile", "odd", "--", "SELECT 1")
+    assert done.returncode == 1 and said in done.stderr, done.stderr
+
+
+def test_only_the_database_url_is_read_as_one(env: dict[str, str], isolated_home: Path, tmp_path: Path) -> None:
+    # a program's own SQLite setting beside the database URL is the program's business: stored as given
+    url = _database(tmp_path / "app.db")
+    values = {"DATABASE_URL": url, "CACHE_URL": "sqlite:///cache.db?check_same_thread=false", "JOBS_URL": "sqlite:///jobs.db"}
+    add_profile(env, "dev-lite", scope="development", allow=["*"], values=values)
+    stored = Vault.of(Settings.resolve(home=str(isolated_home))).get("dev-lite")
+    assert dict(stored.secrets) == values
+    same = 'test "$CACHE_URL" = "sqlite:///cache.db?check_same_thread=false" && test "$JOBS_URL" = sqlite:///jobs.db'
+    assert cli(env, "exec", "--profile", "dev-lite", "--", "sh", "-c", same).returncode == 0
 
 
 def test_a_stored_relative_path_is_refused_not_guessed(env: dict[str, str], isolated_home: Path, tmp_path: Path) -> None:

@@ -79,12 +79,9 @@ class Profile:
         return permitted(self.allow, found)
 
     def dsn(self) -> str:
-        """The database this profile reaches: DATABASE_URL, else the first secret (by name) that is
-        a database URL of an engine the broker has (broker/engines/)."""
-        for name in ("DATABASE_URL", *sorted(self.secrets)):
-            value = self.secrets.get(name, "")
-            if engine_name(value):
-                return value
+        """The database this profile reaches (:func:`database_variable`)."""
+        if variable := database_variable(self.secrets):
+            return self.secrets[variable]
         raise BrokerError(f"profile {self.name} holds no database URL",
                           hint="add one with: blastdoor profile add NAME --secret DATABASE_URL ... --replace")  # fmt: skip
 
@@ -130,22 +127,34 @@ def url_passwords(value: str) -> list[str]:
     return [p for p in dict.fromkeys(passwords) if len(p) >= MIN_PASSWORD]
 
 
-def absolute_sqlite(values: Mapping[str, str], *, base: Callable[[], Path]) -> tuple[dict[str, str], list[str]]:
-    """``values`` with every SQLite URL's relative path made absolute against the folder ``base``
-    gives, asked only for such a path (a broker has no working folder to read it against later),
-    and a line for each one changed. A SQLite URL that cannot be read is refused here, when it is
-    stored."""
-    from blastdoor.broker.sqlite_sql import absolute_url
+def database_variable(secrets: Mapping[str, str]) -> str:
+    """The variable holding the database a profile reaches (``blastdoor sql``, ``restore``, ``data``):
+    DATABASE_URL, else the first (by name) that is a database URL of an engine the broker has
+    (broker/engines/); '' when none is."""
+    return next((name for name in ("DATABASE_URL", *sorted(secrets)) if engine_name(secrets.get(name, ""))), "")
 
-    stored, notes = dict(values), []
-    for variable, value in values.items():
-        if engine_name(value) != SQLITE:
-            continue
-        stored[variable], resolved = absolute_url(value, base=base)
-        if resolved is not None:
-            notes.append(f"{variable}: the relative SQLite path in {value} is stored as the absolute {resolved} "
-                         f"({stored[variable]})")  # fmt: skip
-    return stored, notes
+
+def absolute_sqlite(values: Mapping[str, str], *, base: Callable[[], Path]) -> tuple[dict[str, str], list[str]]:
+    """``values`` as stored, and a line for each one changed or worth a word. Only the database URL
+    (:func:`database_variable`) is read: when it is a SQLite URL with a relative path, the path is
+    made absolute against the folder ``base`` gives (a broker has no working folder to read it
+    against later); when it is one Blastdoor cannot read (options, a host), it is stored as given,
+    for programs run with ``blastdoor exec``, and said so: ``blastdoor sql`` refuses it. Other
+    values are stored as given."""
+    from blastdoor.broker.sqlite_sql import absolute_url, url_problem
+
+    stored = dict(values)
+    variable = database_variable(values)
+    value = values.get(variable, "")
+    if engine_name(value) != SQLITE:
+        return stored, []
+    if problem := url_problem(value):
+        return stored, [f"{variable}: {problem}, so blastdoor sql and blastdoor data will refuse it; it is stored as given "
+                        "for programs run with blastdoor exec"]  # fmt: skip
+    stored[variable], resolved = absolute_url(value, base=base)
+    if resolved is None:
+        return stored, []
+    return stored, [f"{variable}: the relative SQLite path in {value} is stored as the absolute {resolved} ({stored[variable]})"]
 
 
 def _conninfo(url: str) -> dict[str, str]:

@@ -69,6 +69,15 @@ def working_folder() -> Path:
                           hint="run it from a folder that exists, or give the absolute path: sqlite:////ABSOLUTE/PATH") from None  # fmt: skip
 
 
+def url_problem(url: str) -> str:
+    """Why Blastdoor cannot read the SQLite URL ``url`` ('' when it can)."""
+    try:
+        _written_path(url)
+    except BrokerError as error:
+        return error.message
+    return ""
+
+
 def _written_path(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme.lower() != "sqlite" or not url[len("sqlite:"):].startswith("//"):
