@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -207,7 +207,9 @@ class Broker:
                                       "a broker-sql entry follows once it has run"}, request=request)  # fmt: skip
         return snapshot
 
-    def restore(self, snapshot: str, *, force: bool = False) -> list[str]:
+    def restore(self, snapshot: str, *, force: bool = False, shown: Callable[[str], object] = lambda line: None) -> list[str]:
+        """Put snapshot ``snapshot`` back; a line per part, each handed to ``shown`` as soon as that
+        part is back (so a failure part-way leaves what was put back said)."""
         manifest = self.snapshots.read(snapshot)
         if manifest.get("state") == RESTORED:
             raise BrokerError(f"snapshot {snapshot} was restored already ({manifest.get('restored', '')})",
@@ -236,13 +238,21 @@ class Broker:
             self.runtime.record(profile.scrubber.value(person_entry("restore", snapshot=snapshot, result="refused", error=message)))
             raise BrokerError(f"restore of {snapshot} refused: {message}",
                               hint=getattr(error, "hint", "") or "nothing was restored; fix the cause and retry") from None  # fmt: skip
+        lines: list[str] = []
         try:
-            lines = engine.restore(self.snapshots, manifest)
+            for line in engine.restore(self.snapshots, manifest):
+                lines.append(profile.scrubber.text(line))
+                shown(lines[-1])
         except Exception as error:
             message = profile.scrubber.text(getattr(error, "message", str(error)))
-            self.runtime.record(profile.scrubber.value(person_entry("restore", snapshot=snapshot, result="failed", error=message)))
-            raise BrokerError(f"restore of {snapshot} failed: {message}",
-                              hint="parts listed before the failure were put back; fix the cause and retry") from None  # fmt: skip
+            self.runtime.record(profile.scrubber.value(person_entry("restore", snapshot=snapshot, result="failed", error=message,
+                                                                    report=lines)))  # fmt: skip
+            parts = len(manifest["parts"])
+            back = (f"{len(lines)} of its {parts} parts were put back first, as listed above and in the ledger's restore entry"
+                    if lines else "no part was put back")  # fmt: skip
+            raise BrokerError(f"restore of {snapshot} failed at part {len(lines) + 1} of {parts}: {message}",
+                              hint=f"{back}; fix the cause and retry (a part already back is found so and left alone, "
+                              "or given the same old values again)") from None  # fmt: skip
         manifest |= {"state": RESTORED, "restored": now()}
         self.snapshots.write(manifest)
         self.runtime.record(profile.scrubber.value(person_entry("restore", snapshot=snapshot, result="done", report=lines)))

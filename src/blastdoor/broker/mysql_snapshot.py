@@ -16,7 +16,7 @@ automatically is said, with the table or file that holds the old data.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -100,20 +100,19 @@ def check(engine: MySQL, snapshots: Snapshots, manifest: Mapping[str, Any]) -> N
         db.close()
 
 
-def restore(engine: MySQL, snapshots: Snapshots, manifest: Mapping[str, Any]) -> list[str]:
-    """Put every part back, newest first; one line per part saying what happened."""
+def restore(engine: MySQL, snapshots: Snapshots, manifest: Mapping[str, Any]) -> Iterator[str]:
+    """Put every part back, newest first; a line per part saying what happened, once it has."""
     folder = snapshots.folder / str(manifest["id"])
     db = engine.server.connect(program="blastdoor-restore", database=False)  # the database may be the part that is gone
     try:
         version = _one(db, "SELECT VERSION()")
-        lines = []
         for saved in reversed(manifest["parts"]):
             if saved["kind"] == ROWS:
-                lines.append(_restore_rows(db, saved))
+                line = _restore_rows(db, saved)
                 db.commit()
+                yield line
             else:
-                lines.append(_restore_dump(db, engine, version, saved, folder))
-        return lines
+                yield _restore_dump(db, engine, version, saved, folder)
     finally:
         db.close()
 

@@ -14,7 +14,7 @@ file or table holding the old data.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -100,19 +100,18 @@ def check(engine: PostgreSQL, manifest: Mapping[str, Any]) -> None:
         db.rollback()
 
 
-def restore(engine: PostgreSQL, manifest: Mapping[str, Any]) -> list[str]:
-    """Put every part back, newest first; one line per part saying what happened."""
+def restore(engine: PostgreSQL, manifest: Mapping[str, Any]) -> Iterator[str]:
+    """Put every part back, newest first; a line per part saying what happened, once it has."""
     import psycopg
 
-    lines: list[str] = []
     with psycopg.connect(engine.url, application_name="blastdoor-restore", connect_timeout=10) as db:
         for saved in reversed(manifest["parts"]):
             if saved["kind"] == ROWS:
-                lines.append(_restore_rows(db, saved))
+                line = _restore_rows(db, saved)
                 db.commit()
+                yield line
             else:
-                lines.append(_restore_dump(db, saved, engine))
-    return lines
+                yield _restore_dump(db, saved, engine)
 
 
 def _refuse_hidden_losses(db: Any, part: Part, name: str) -> None:

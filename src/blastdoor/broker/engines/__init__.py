@@ -23,7 +23,7 @@ the SQL dialect the analysis reads the text as, and the ``kind`` a snapshot mani
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, Protocol
 
@@ -84,8 +84,9 @@ class Engine(Protocol):
         digest recorded when it was taken)."""
         ...
 
-    def restore(self, snapshots: Snapshots, manifest: Mapping[str, Any]) -> list[str]:
-        """Put every part back, newest first (once :meth:`check` passed); one line per part."""
+    def restore(self, snapshots: Snapshots, manifest: Mapping[str, Any]) -> Iterator[str]:
+        """Put every part back, newest first (once :meth:`check` passed), with a line for each part
+        as soon as it is back: when one fails, the lines before say what was put back."""
         ...
 
     def read_dump(self, path: Path) -> Dump:

@@ -10,7 +10,7 @@ folder that is removed after the run (broker/mysql_connect.py).
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
@@ -88,7 +88,7 @@ class MySQL:
 
         mysql_snapshot.check(self, snapshots, manifest)
 
-    def restore(self, snapshots: Snapshots, manifest: Mapping[str, Any]) -> list[str]:
+    def restore(self, snapshots: Snapshots, manifest: Mapping[str, Any]) -> Iterator[str]:
         from blastdoor.broker import mysql_snapshot
 
         return mysql_snapshot.restore(self, snapshots, manifest)

@@ -6,7 +6,7 @@ with ``pg_restore`` (broker/pg_backup.py). Its programs get the password as ``PG
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
@@ -71,7 +71,7 @@ class PostgreSQL:
 
         pg_snapshot.check(self, manifest)
 
-    def restore(self, snapshots: Snapshots, manifest: Mapping[str, Any]) -> list[str]:
+    def restore(self, snapshots: Snapshots, manifest: Mapping[str, Any]) -> Iterator[str]:
         from blastdoor.broker import pg_snapshot
 
         return pg_snapshot.restore(self, manifest)

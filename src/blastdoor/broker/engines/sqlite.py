@@ -6,7 +6,7 @@ Blastdoor does not yet prove SQLite backups.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
@@ -79,10 +79,11 @@ class SQLite:
             if sha256_of([copy])[0] != saved["sha256"]:
                 raise unrestorable(f"the saved copy of {saved['target']}: {copy} changed since it was saved")
 
-    def restore(self, snapshots: Snapshots, manifest: Mapping[str, Any]) -> list[str]:
+    def restore(self, snapshots: Snapshots, manifest: Mapping[str, Any]) -> Iterator[str]:
         from blastdoor.broker.sqlite_sql import restore_copy
 
-        return [restore_copy(self.url, _copy(snapshots, saved)) for saved in manifest["parts"]]
+        for saved in manifest["parts"]:
+            yield restore_copy(self.url, _copy(snapshots, saved))
 
     def read_dump(self, path: Path) -> Dump:
         raise _no_backups()
