@@ -93,6 +93,10 @@ def test_a_hash_is_an_operator_in_postgresql_not_a_comment() -> None:
     ("SELECT 1 # no; DROP TABLE t\n; SELECT 2", ["SELECT 1 # no; DROP TABLE t", "SELECT 2"]),
     ("SELECT $a$; DROP TABLE t; $a$", ["SELECT $a$", "DROP TABLE t", "$a$"]),  # $ quotes nothing in MySQL
     ("SELECT 1; # done\n-- really", ["SELECT 1"]),  # comments alone are no statement
+    ("SELECT 1 --\u00a0; DROP TABLE t", ["SELECT 1 --\u00a0", "DROP TABLE t"]),  # a no-break space is no space to MySQL
+    ("SELECT 1 --\u2003; DROP TABLE t", ["SELECT 1 --\u2003", "DROP TABLE t"]),
+    ("SELECT 1 --\x7f; DROP TABLE t\n; SELECT 2", ["SELECT 1 --\x7f; DROP TABLE t", "SELECT 2"]),  # DEL is a control character
+    ("SELECT 1 --\x0b; DROP TABLE t\n; SELECT 2", ["SELECT 1 --\x0b; DROP TABLE t", "SELECT 2"]),
 ])  # fmt: skip
 def test_mysql_text_is_cut_where_the_server_cuts_it(text: str, pieces: list[str]) -> None:
     assert split_statements(text, mysql=True) == pieces
@@ -108,6 +112,11 @@ def test_the_session_sql_mode_changes_where_mysql_cuts() -> None:
     assert split_statements(quoted, mysql=True, sql_mode="ANSI_QUOTES") == ['SELECT "a\\"', "DROP TABLE t", '--"']
     # PostgreSQL: standard strings, dollar quotes, and -- always a comment
     assert split_statements("SELECT 'a\\'; SELECT $x$;$x$; SELECT 1--1") == ["SELECT 'a\\'", "SELECT $x$;$x$", "SELECT 1--1"]
+
+
+def test_a_unicode_space_after_two_dashes_does_not_hide_a_statement_from_the_judge() -> None:
+    # the mysql client and the server cut this at the ; (the no-break space is no space to them)
+    assert decide("mysql -h prod-db.example.com shop -e 'SELECT 1 --\u00a0; DROP TABLE orders'").kind.value == "hold"
 
 
 def test_a_backslash_escaped_quote_does_not_hide_a_statement_from_the_judge() -> None:

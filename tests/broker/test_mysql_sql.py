@@ -356,6 +356,20 @@ def test_backup_verify_of_an_empty_folder_is_one_line(env: dict[str, str], isola
     assert SECRET not in done.stderr + ledger_bytes(isolated_home).decode("latin-1")
 
 
+@pytest.mark.parametrize("after", [" ", "\t", "\x0b", "\x1c", "\x7f", "\u00a0", "\u2003", "\u0085", "x"])
+def test_two_dashes_start_a_comment_where_the_server_says_they_do(mysql_database: str, after: str) -> None:
+    import pymysql
+
+    from blastdoor.analyze.sql import split_statements
+
+    judged = split_statements(f"SELECT 2 --{after}1; SELECT 3", mysql=True)
+    try:
+        served = mysql_query(mysql_database, f"SELECT 2 --{after}1")  # 2 when the rest is a comment
+    except pymysql.Error:
+        served = []
+    assert (served == [(2,)]) == (judged == [f"SELECT 2 --{after}1; SELECT 3"]), (judged, served)
+
+
 def test_a_session_that_would_cut_the_text_elsewhere_runs_none_of_it() -> None:
     from blastdoor.broker.mysql_sql import as_served
 

@@ -185,7 +185,7 @@ def split_statements(sql: str, *, mysql: bool = False, sql_mode: str = "") -> li
     default MySQL's): ``#`` starts a comment, ``--`` only when a space or control character follows
     it, a backslash escapes the next character in ``'...'`` and ``"..."`` (not with
     ``NO_BACKSLASH_ESCAPES``), ``"..."`` is an identifier with ``ANSI_QUOTES``, and ``$`` quotes
-    nothing. A piece holding only comments is no statement.
+    nothing. A piece holding only comments and ASCII spaces is no statement.
 
     MySQL runs what an executable comment (``/*! ... */``, ``/*!50100 ... */``, MariaDB's
     ``/*M!100100 ... */``) holds, lexing it as any other text: so here its opener and its closing
@@ -224,13 +224,14 @@ def split_statements(sql: str, *, mysql: bool = False, sql_mode: str = "") -> li
             parts.append("".join(buf) if code else "")
             buf, code, i = [], False, i + 1
             continue
-        code = code or not (comment or token or ch.isspace())
+        code = code or not (comment or token or ch in _SPACES)
         buf.append(token or sql[i:end])
         i = end
     parts.append("".join(buf) if code else "")
-    return [p.strip() for p in parts if p]
+    return [p.strip(_SPACES) for p in parts if p]
 
 
+_SPACES = " \t\n\r\f\v"  # what the servers' lexers skip as space: ASCII only
 _DOLLAR_TAG = re.compile(r"\$[A-Za-z_]*\$")
 # A MySQL executable comment's opener: /*! or MariaDB's /*M!, and the version it needs (up to 6 digits).
 _EXECUTABLE = re.compile(r"/\*M?!\d{0,6}")
@@ -255,16 +256,16 @@ def _quoted_end(sql: str, start: int, *, escapes: bool) -> int:
 
 
 def _comment_start(sql: str, i: int, *, mysql: bool) -> bool:
-    """Whether a line comment starts at ``i``: ``--`` (in MySQL only before a space, a control
-    character or the end), or MySQL's ``#``."""
+    """Whether a line comment starts at ``i``: ``--`` (in MySQL only before a space, an ASCII
+    control character or the end, as the server and the mysql client check it: byte by byte, so a
+    no-break space or any other non-ASCII space does not count), or MySQL's ``#``."""
     if sql.startswith("--", i):
-        return not mysql or i + 2 >= len(sql) or sql[i + 2].isspace() or ord(sql[i + 2]) < 32
+        return not mysql or i + 2 >= len(sql) or sql[i + 2] == " " or ord(sql[i + 2]) < 32 or sql[i + 2] == "\x7f"
     return mysql and sql[i] == "#"
 
 
-def strip_comments(sql: str, *, mysql: bool = False) -> str:
-    if mysql:
-        return re.sub(r"--(?=[\s\x00-\x1f]|$)[^\n]*|#[^\n]*|/\*.*?\*/", " ", sql, flags=re.DOTALL)
+def strip_comments(sql: str) -> str:
+    """``sql`` with PostgreSQL's comments turned into spaces."""
     return re.sub(r"--[^\n]*|/\*.*?\*/", " ", sql, flags=re.DOTALL)
 
 
