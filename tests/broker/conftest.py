@@ -46,6 +46,27 @@ def cli_in_a_deleted_folder(env: dict[str, str], folder: Path, *args: str, stdin
                           check=False)  # fmt: skip
 
 
+def limited_python(code: str, *args: str, megabytes: int = 256) -> subprocess.CompletedProcess[str]:
+    """``code`` run by a Python whose address space is capped at ``megabytes`` (RLIMIT_AS): what
+    reads a file whole fails there with MemoryError."""
+    import resource
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (megabytes << 20, megabytes << 20))
+
+    paths = [os.path.abspath(path) for path in os.environ.get("PYTHONPATH", "").split(os.pathsep) if path]
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300, check=False,
+                          preexec_fn=cap, env=os.environ | {"PYTHONPATH": os.pathsep.join(paths)})  # fmt: skip
+
+
+def sparse_file(path: Path, head: bytes, size: int) -> Path:
+    """``head``, then NUL bytes up to ``size`` with no newline among them (sparse: no disk used)."""
+    with path.open("wb") as handle:
+        handle.write(head)
+        handle.truncate(size)
+    return path
+
+
 def add_profile(env: dict[str, str], name: str, *, scope: str, allow: list[str], values: dict[str, str],
                 purpose: str = "tests", extra: tuple[str, ...] = ()) -> None:  # fmt: skip
     args = ["profile", "add", name, "--scope", scope, "--purpose", purpose, *extra]

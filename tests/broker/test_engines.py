@@ -78,3 +78,15 @@ def test_a_missing_program_or_a_failing_one_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(BrokerError) as raised:
         engine.tool([str(failing)], [], doing="save x").checked()
     assert raised.value.message == "fails could not save x: first complaint" and SECRET not in str(raised.value)
+
+
+def test_only_the_head_of_what_a_program_writes_is_kept(tmp_path: Path) -> None:
+    from blastdoor.broker import client_tools
+
+    loud = tmp_path / "loud"
+    loud.write_text("#!/bin/sh\nhead -c 50000000 /dev/zero\nhead -c 50000000 /dev/zero >&2\nexit 2\n")
+    loud.chmod(0o700)
+    ran = client_tools.run(str(loud), [], doing="print")  # as a dump printing rows without end would
+    assert ran.code == 2 and len(ran.stdout) == len(ran.stderr) == client_tools.KEPT_BYTES
+    slow = client_tools.run("sleep", ["5"], doing="wait", timeout=0.2)
+    assert slow.code is None and slow.said() == "did not finish (timed out after 0.2 seconds)"

@@ -20,7 +20,9 @@ from tests.broker.conftest import (
     cli,
     entries,
     ledger_bytes,
+    limited_python,
     mysql_query,
+    sparse_file,
 )
 from tests.broker.test_mysql_sql import replit_tables
 
@@ -175,3 +177,14 @@ def test_without_rights_to_make_a_scratch_database_the_error_says_what_to_do(env
     assert "--scratch-profile NAME" in done.stderr and SECRET not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert scratch_left() == []
+
+
+def test_a_dump_without_newlines_is_not_read_whole(tmp_path: Path) -> None:
+    path = sparse_file(tmp_path / "one-line.sql", b"-- MariaDB dump 10.19\n-- Host: x\nINSERT INTO t VALUES ('", 512 << 20)
+    read = ("import sys; from pathlib import Path; from blastdoor.broker.mysql_backup import _check, _fed\n"
+            "print(_check(Path(sys.argv[1])))\n"
+            "with _fed(Path(sys.argv[1])) as stdin:\n"
+            "    print(sum(len(block) for block in iter(lambda: stdin.read(1 << 20), b'')))\n")  # fmt: skip
+    done = limited_python(read, str(path))  # 256 MiB of address space for a 512 MiB line
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["the dump did not finish: it does not end with the '-- Dump completed' line", str(512 << 20)]

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 FORMAT = "mysqldump"
 RESTORE_SECONDS = 24 * 3600
+LINE_BYTES = 1 << 22
 _HEADERS = (b"-- MySQL dump", b"-- MariaDB dump")
 _SANDBOX = b"/*M!999999\\- enable the sandbox mode */"  # MariaDB's dumps begin with it since 2024
 _LEAVING = re.compile(rb"^\s*(USE\s|(CREATE|DROP)\s+(DATABASE|SCHEMA)\b|ALTER\s+(DATABASE|SCHEMA)\s+(?!CHARACTER\s|COLLATE\s))",
@@ -123,7 +124,7 @@ def _check(path: Path) -> str:
     header, last = False, b""
     try:
         with path.open("rb") as handle:
-            for number, line in enumerate(handle, 1):
+            for number, line in enumerate(_lines(handle), 1):
                 if _LEAVING.match(_for_scratch(line)):
                     said = line.strip()[:60].decode("utf-8", "replace")
                     raise BrokerError(f"{path.name} line {number} ('{said}') names a database of its own, as a dump made with "
@@ -157,7 +158,7 @@ def _fed(path: Path) -> Iterator[IO[bytes]]:
 
     def pump() -> None:
         with contextlib.suppress(OSError), path.open("rb") as source, os.fdopen(writing, "wb") as sink:
-            for line in source:
+            for line in _lines(source):
                 sink.write(_for_scratch(line))
 
     thread = threading.Thread(target=pump, name="blastdoor-dump-feed", daemon=True)
@@ -165,6 +166,12 @@ def _fed(path: Path) -> Iterator[IO[bytes]]:
     with os.fdopen(reading, "rb") as stdin:
         yield stdin
     thread.join()
+
+
+def _lines(handle: IO[bytes]) -> Iterator[bytes]:
+    """The file's lines, a line longer than ``LINE_BYTES`` in pieces of that size (a dump with no
+    newline is not read whole; mysqldump's lines are at most about 1 MiB, --net-buffer-length)."""
+    return iter(lambda: handle.readline(LINE_BYTES), b"")
 
 
 def _for_scratch(line: bytes) -> bytes:
