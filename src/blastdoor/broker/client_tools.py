@@ -49,6 +49,17 @@ class Ran:
             return f"did not finish ({self.unfinished})"
         return first_line(self.stderr.decode("utf-8", "replace"), default=f"exit code {self.code}")
 
+    def failure(self) -> str:
+        """'' when it succeeded; else why not in one line: the first line of its complaint that
+        names an error (a restore's may begin with notices), else :meth:`said`."""
+        if self.ok:
+            return ""
+        if self.code is not None:
+            errors = [line for line in self.stderr.decode("utf-8", "replace").splitlines() if "error" in line.lower()]
+            if errors:
+                return first_line(errors[0])
+        return f"{self.program}: {self.said()}"
+
     def checked(self) -> Ran:
         """Itself when it succeeded; else a BrokerError saying what it could not do."""
         if not self.ok:

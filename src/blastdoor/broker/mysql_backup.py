@@ -34,18 +34,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from blastdoor.broker.backup_verify import Proof, compared
+from blastdoor.broker.backup_verify import RESTORE_SECONDS, Proof, compared
 from blastdoor.broker.dumps import Dump
-from blastdoor.broker.errors import BrokerError
-from blastdoor.broker.mysql_connect import Server, client_programs, describe, quote_name
-from blastdoor.errors import first_line
+from blastdoor.broker.errors import BrokerError, failing
+from blastdoor.broker.mysql_connect import (
+    Server,
+    client_programs,
+    describe,
+    fetch_value,
+    quote_name,
+)
 from blastdoor.files import sha256_of
 
 if TYPE_CHECKING:
     from blastdoor.broker.engines.mysql import MySQL
 
 FORMAT = "mysqldump"
-RESTORE_SECONDS = 24 * 3600
 LINE_BYTES = 1 << 22
 _HEADERS = (b"-- MySQL dump", b"-- MariaDB dump")
 _SANDBOX = b"/*M!999999\\- enable the sandbox mode */"  # MariaDB's dumps begin with it since 2024
@@ -95,8 +99,8 @@ def verify(engine: MySQL, dump: Dump, *, scratch: Server | None, tolerance: floa
     db = admin.connect(program="blastdoor-backup-verify", database=False)
     try:
         db.autocommit(True)
-        host = _one(db, "SELECT SUBSTRING_INDEX(USER(), '@', -1)")  # where the server sees this machine
-        version = _one(db, "SELECT VERSION()")
+        host = fetch_value(db, "SELECT SUBSTRING_INDEX(USER(), '@', -1)")  # where the server sees this machine
+        version = fetch_value(db, "SELECT VERSION()")
         password = secrets.token_urlsafe(24)
         user = f"{quote_name(name)}@{_string(db, host)}"
         with _failing("cannot create a scratch database and its user", hint=_SCRATCH_HINT):
@@ -142,12 +146,8 @@ def _check(path: Path) -> str:
 def _restore(restorer: MySQL, dump: Dump, programs: tuple[str, str], *, database: str) -> str:
     """Run the dump with the client, as ``restorer``'s user; the first error it reported ('' when none)."""
     with _fed(dump.path) as stdin:
-        ran = restorer.tool(programs, ["--binary-mode", "--batch", "--local-infile=0", f"--database={database}"], stdin=stdin,
-                            doing="restore the dump", timeout=RESTORE_SECONDS)  # fmt: skip
-    if ran.ok or ran.code is None:
-        return "" if ran.ok else f"{ran.program} {ran.said()}"
-    errors = [line for line in ran.stderr.decode("utf-8", "replace").splitlines() if "ERROR" in line]
-    return first_line(errors[0]) if errors else ran.said()
+        return restorer.tool(programs, ["--binary-mode", "--batch", "--local-infile=0", f"--database={database}"],
+                             stdin=stdin, doing="restore the dump", timeout=RESTORE_SECONDS).failure()  # fmt: skip
 
 
 @contextlib.contextmanager
@@ -202,26 +202,16 @@ def _counts(server: Server, database: str, *, consistent: bool) -> dict[str, int
     return counts
 
 
-@contextlib.contextmanager
-def _failing(what: str, *, hint: str) -> Iterator[None]:
+def _failing(what: str, *, hint: str) -> contextlib.AbstractContextManager[None]:
     """A database error inside the block as one line: ``WHAT: (code) the server's message``."""
     import pymysql
 
-    try:
-        yield
-    except pymysql.Error as error:
-        raise BrokerError(f"{what}: {describe(error)}", hint=hint) from None
+    return failing(what, hint=hint, errors=pymysql.Error, said=describe)
 
 
 def _run(db: Any, statement: str) -> None:
     with db.cursor() as cursor:
         cursor.execute(statement)
-
-
-def _one(db: Any, query: str) -> str:
-    with db.cursor() as cursor:
-        cursor.execute(query)
-        return str(cursor.fetchone()[0])
 
 
 def _string(db: Any, value: str) -> str:

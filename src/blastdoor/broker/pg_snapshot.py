@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from blastdoor.broker.errors import BrokerError
-from blastdoor.broker.snapshot import rows_digest, unrestorable
+from blastdoor.broker.snapshot import check_files, check_rows, rows_digest, split_name
 from blastdoor.broker.snapshot_plan import ROWS, SCHEMA, TABLE, Part
 from blastdoor.files import sha256_of
 
@@ -64,7 +64,7 @@ def take(engine: PostgreSQL, snapshots: Snapshots, manifest: dict[str, Any], par
                 option = "--schema" if part.kind == SCHEMA else "--table"
                 engine.tool(["pg_dump"], ["--format=custom", f"--file={file}", f"{option}={_pattern(found[0])}"],
                             doing=f"save {found[0]} before the statement").checked()  # fmt: skip
-                saved |= {"file": str(file), "sha256": _digest(file)}
+                saved |= {"file": str(file), "sha256": sha256_of([file])[0]}
             manifest["parts"].append(saved)
             snapshots.write(manifest)
 
@@ -88,15 +88,10 @@ def check(engine: PostgreSQL, manifest: Mapping[str, Any]) -> None:
     with psycopg.connect(engine.url, application_name="blastdoor-restore", connect_timeout=10) as db:
         for saved in manifest["parts"]:
             if saved["kind"] != ROWS:
-                file = Path(saved["file"])
-                if not file.is_file():
-                    raise unrestorable(f"the saved copy of {saved['target']}: {file} is gone")
-                if saved.get("sha256") and _digest(file) != saved["sha256"]:
-                    raise unrestorable(f"the saved copy of {saved['target']}: {file} changed since it was saved")
-            elif _gone(db, saved["copy"]):
-                raise unrestorable(f"the saved rows of {saved['target']} ({saved['copy']}) are gone")
-            elif _rows_digest(db, saved["copy"]) != saved.get("sha256"):
-                raise unrestorable(f"the saved rows of {saved['target']} ({saved['copy']}) changed since they were taken")
+                check_files(saved["target"], [Path(saved["file"])], saved.get("sha256"))
+                continue
+            digest = None if _gone(db, saved["copy"]) else _rows_digest(db, saved["copy"])
+            check_rows(saved["target"], saved["copy"], digest, saved.get("sha256"))
         db.rollback()
 
 
@@ -225,27 +220,22 @@ def _insertable(db: Any, table: str, copy: str) -> list[str]:
 def _qualified(name: str) -> Any:
     from psycopg import sql
 
-    schema, _, table = _split(name)
+    schema, table = _schema_and_table(name)
     return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table)) if schema else sql.Identifier(table)
 
 
-def _split(name: str) -> tuple[str, str, str]:
-    """``schema.table`` as PostgreSQL prints a regclass (quoted where needed) → its two names."""
-    import csv
-
-    parts = next(csv.reader([name], delimiter=".", quotechar='"'))
-    return (parts[0], ".", parts[1]) if len(parts) == 2 else ("", "", parts[0])
+def _schema_and_table(name: str) -> tuple[str, str]:
+    """``schema.table`` as PostgreSQL prints a regclass (quoted where needed) → its two names ('' schema for none)."""
+    parts = split_name(name, quote='"')
+    return (parts[0], parts[1]) if len(parts) == 2 else ("", parts[0])
 
 
 def _pattern(name: str) -> str:
     """A pg_dump pattern matching exactly the object PostgreSQL printed as ``name``."""
-    schema, _, table = _split(name)
+    schema, table = _schema_and_table(name)
     return f"{_quote(schema)}.{_quote(table)}" if schema else _quote(table)
 
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
-
-def _digest(path: Path) -> str:
-    return sha256_of([path])[0]

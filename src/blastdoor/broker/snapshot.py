@@ -51,6 +51,35 @@ class Snapshots:
         return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
+def check_files(target: str, files: Sequence[Path], sha256: object) -> None:
+    """Raise (:func:`unrestorable`) unless every saved file of ``target`` is there with the sha256
+    recorded for them when they were saved."""
+    from blastdoor.files import sha256_of
+
+    missing = [file for file in files if not file.is_file()]
+    if missing:
+        raise unrestorable(f"the saved copy of {target}: {missing[0]} is gone")
+    if sha256_of(list(files))[0] != sha256:
+        raise unrestorable(f"the saved copy of {target}: {', '.join(map(str, files))} changed since it was saved")
+
+
+def check_rows(target: str, copy: str, digest: str | None, recorded: object) -> None:
+    """Raise (:func:`unrestorable`) unless the row copy ``copy`` of ``target`` is there (``digest``
+    is its digest now, None when it is gone) with the digest recorded when it was taken."""
+    if digest is None:
+        raise unrestorable(f"the saved rows of {target} ({copy}) are gone")
+    if digest != recorded:
+        raise unrestorable(f"the saved rows of {target} ({copy}) changed since they were taken")
+
+
+def split_name(name: str, *, quote: str) -> list[str]:
+    """A qualified name (``schema.table``, each part quoted with ``quote`` where needed, a quote
+    inside doubled) → its parts, unquoted."""
+    import csv
+
+    return next(csv.reader([name], delimiter=".", quotechar=quote))
+
+
 def unrestorable(problem: str) -> BrokerError:
     """The error of a snapshot whose saved parts are not as they were saved (found before anything
     was put back)."""

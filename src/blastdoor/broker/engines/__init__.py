@@ -16,8 +16,9 @@ brokered call (broker/calls.py)::
     identity() ─► check(manifest) ─► restore(manifest)                                blastdoor restore
     read_dump(path) ─► verify_backup(dump)                              blastdoor backup verify
 
-and runs its command-line programs with the password kept out of argv (``tool``). Its ``name`` is
-the SQL dialect the analysis reads the text as, and the ``kind`` a snapshot manifest records.
+Its ``name`` is the SQL dialect the analysis reads the text as, and the ``kind`` a snapshot
+manifest records. The PostgreSQL and MySQL engines also run their command-line programs with the
+password kept out of argv (their ``tool``, broker/client_tools.py), and share :class:`ServerEngine`.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, Self
 
-from blastdoor.broker.client_tools import TOOL_SECONDS, Ran
+from blastdoor.broker.errors import BrokerError
 
 if TYPE_CHECKING:
     from blastdoor.analyze.sql_estimate import RowEstimate
@@ -99,12 +100,23 @@ class Engine(Protocol):
         count its rows against this database, and drop it."""
         ...
 
-    def tool(self, names: Sequence[str], args: Sequence[str], *, doing: str, stdin: IO[bytes] | None = None,
-             timeout: float = TOOL_SECONDS) -> Ran:  # fmt: skip
-        """Run the first installed program of ``names`` against this database, the password
-        handed over privately; BrokerError (saying what it could not ``doing``) when none is
-        installed."""
-        ...
+
+class ServerEngine:
+    """What the engines of database servers (PostgreSQL, MySQL) share: their plan names every part
+    to save, and a backup is restored on a server of their own kind (``title`` names it)."""
+
+    name = ""
+    title = ""
+
+    def to_save(self, planned: Plan, effects: Sequence[Effect]) -> tuple[Part, ...]:
+        return planned.parts
+
+    def scratch_of(self, scratch: Engine | None) -> Self | None:
+        """``scratch`` (the engine of ``--scratch-profile``), refused unless it is of this kind."""
+        if scratch is None or isinstance(scratch, type(self)):
+            return scratch
+        raise BrokerError(f"the scratch profile is a {scratch.name} database, not a {self.title} one",
+                          hint=f"name a profile on a {self.title} server with --scratch-profile")  # fmt: skip
 
 
 def engine_name(url: str) -> str:
