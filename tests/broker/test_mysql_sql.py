@@ -379,6 +379,32 @@ def test_a_session_that_would_cut_the_text_elsewhere_runs_none_of_it() -> None:
     assert as_served("SELECT 'plain'; DELETE FROM t", "NO_BACKSLASH_ESCAPES,ANSI_QUOTES") == ["SELECT 'plain'", "DELETE FROM t"]
 
 
+@pytest.mark.parametrize("mode", ["", "NO_BACKSLASH_ESCAPES", "ANSI_QUOTES"])
+def test_the_session_s_own_sql_mode_is_read_and_checked_against_how_the_server_cuts(mysql_database: str, mode: str) -> None:
+    import pymysql
+
+    from blastdoor.broker.mysql_connect import server
+    from blastdoor.broker.mysql_sql import served_pieces
+
+    text = "SELECT 'a\\'', \"b\\\"\" AS said; SELECT 2 AS two"  # SELECT 'a\'', "b\"" AS said; SELECT 2 AS two
+    db = server(mysql_database).connect(program="blastdoor-tests")
+    try:
+        with db.cursor() as cursor:
+            if mode:
+                cursor.execute(f"SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',{mode}')")
+            pieces = served_pieces(cursor, text)  # what run_mysql reads before it runs anything
+            if not mode:
+                assert pieces == ["SELECT 'a\\'', \"b\\\"\" AS said", "SELECT 2 AS two"]
+                cursor.execute(pieces[0])  # the server reads the first piece as the one statement it was judged to be
+                assert cursor.fetchall() == (("a'", 'b"'),)
+                return
+            assert pieces == []  # this session would cut the text elsewhere: none of it runs
+            with pytest.raises(pymysql.Error, match="1064"):  # the server agrees: the judged piece is not one statement here
+                cursor.execute("SELECT 'a\\'', \"b\\\"\" AS said")
+    finally:
+        db.close()
+
+
 def _ca(folder: Path) -> Path:
     """A certificate authority of the test's own, which signed no server's certificate."""
     import datetime
