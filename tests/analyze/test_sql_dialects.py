@@ -58,6 +58,25 @@ def test_mysql_runs_what_its_executable_comments_hold() -> None:
     assert decide("mysql -h db.prod.internal app -e '/*!50000 DROP TABLE users */'").kind.value == "hold"
 
 
+@pytest.mark.parametrize(("text", "pieces"), [
+    # an opener inside a string opens nothing; the comment after it ends at its own */
+    ("SELECT '/*!' /* c */ ; DROP TABLE orders", ["SELECT '/*!' /* c */", "DROP TABLE orders"]),
+    ("/*!40101 SET a = 1; SET b = 2 */; SELECT 1", ["/**/ SET a = 1", "SET b = 2 /**/", "SELECT 1"]),
+    ("/*! SELECT '*/'; DROP TABLE t */", ["/**/ SELECT '*/'", "DROP TABLE t /**/"]),  # its */ is the first outside a string
+    ("/*M!100100 DROP TABLE t */ /* c */ SELECT 1", ["/**/ DROP TABLE t /**/ /* c */ SELECT 1"]),
+    ("SELECT 1--/*! 1 */", ["SELECT 1--/**/ 1 /**/"]),  # -- before it stays two minus signs, as for the server
+    ("/*!50000 */; /*! -- */", []),
+])  # fmt: skip
+def test_mysql_executable_comments_are_opened_where_the_server_opens_them(text: str, pieces: list[str]) -> None:
+    assert split_statements(text, mysql=True) == pieces
+
+
+def test_an_opener_inside_a_string_does_not_hide_the_statements_after_it() -> None:
+    found = findings("SELECT '/*!' /* c */ ; DROP TABLE orders", dialect="mysql")
+    assert [f.verb.value for f in found] == ["read", "destroy"]
+    assert decide("mysql -h prod-db.example.com shop -e \"SELECT '/*!' /* c */ ; DROP TABLE orders\"").kind.value == "hold"
+
+
 def test_a_hash_is_an_operator_in_postgresql_not_a_comment() -> None:
     found = findings("DELETE FROM t WHERE id = 1 # 1; COMMIT; DROP TABLE users")
     assert [f.verb.value for f in found] == ["delete", "execute", "destroy"]
@@ -74,6 +93,10 @@ def test_a_hash_is_an_operator_in_postgresql_not_a_comment() -> None:
     ("SELECT 1 # no; DROP TABLE t\n; SELECT 2", ["SELECT 1 # no; DROP TABLE t", "SELECT 2"]),
     ("SELECT $a$; DROP TABLE t; $a$", ["SELECT $a$", "DROP TABLE t", "$a$"]),  # $ quotes nothing in MySQL
     ("SELECT 1; # done\n-- really", ["SELECT 1"]),  # comments alone are no statement
+    ("SELECT 1 --\u00a0; DROP TABLE t", ["SELECT 1 --\u00a0", "DROP TABLE t"]),  # a no-break space is no space to MySQL
+    ("SELECT 1 --\u2003; DROP TABLE t", ["SELECT 1 --\u2003", "DROP TABLE t"]),
+    ("SELECT 1 --\x7f; DROP TABLE t\n; SELECT 2", ["SELECT 1 --\x7f; DROP TABLE t", "SELECT 2"]),  # DEL is a control character
+    ("SELECT 1 --\x0b; DROP TABLE t\n; SELECT 2", ["SELECT 1 --\x0b; DROP TABLE t", "SELECT 2"]),
 ])  # fmt: skip
 def test_mysql_text_is_cut_where_the_server_cuts_it(text: str, pieces: list[str]) -> None:
     assert split_statements(text, mysql=True) == pieces
@@ -89,6 +112,11 @@ def test_the_session_sql_mode_changes_where_mysql_cuts() -> None:
     assert split_statements(quoted, mysql=True, sql_mode="ANSI_QUOTES") == ['SELECT "a\\"', "DROP TABLE t", '--"']
     # PostgreSQL: standard strings, dollar quotes, and -- always a comment
     assert split_statements("SELECT 'a\\'; SELECT $x$;$x$; SELECT 1--1") == ["SELECT 'a\\'", "SELECT $x$;$x$", "SELECT 1--1"]
+
+
+def test_a_unicode_space_after_two_dashes_does_not_hide_a_statement_from_the_judge() -> None:
+    # the mysql client and the server cut this at the ; (the no-break space is no space to them)
+    assert decide("mysql -h prod-db.example.com shop -e 'SELECT 1 --\u00a0; DROP TABLE orders'").kind.value == "hold"
 
 
 def test_a_backslash_escaped_quote_does_not_hide_a_statement_from_the_judge() -> None:

@@ -36,6 +36,37 @@ def cli(env: dict[str, str], *args: str, stdin: str = "", cwd: Path | None = Non
                           env=env, cwd=cwd, timeout=120, check=False)  # fmt: skip
 
 
+def cli_in_a_deleted_folder(env: dict[str, str], folder: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """``cli`` run from ``folder``, deleted once the process is in it (a terminal left in a removed folder)."""
+    folder.mkdir()
+    script = 'cd "$1" && rmdir "$1" && shift && exec "$@"'
+    paths = [os.path.abspath(path) for path in env.get("PYTHONPATH", "").split(os.pathsep) if path]  # read from nowhere else
+    return subprocess.run(["sh", "-c", script, "sh", str(folder), sys.executable, "-m", "blastdoor", *args], input=stdin,
+                          capture_output=True, text=True, env=env | {"PYTHONPATH": os.pathsep.join(paths)}, timeout=120,
+                          check=False)  # fmt: skip
+
+
+def limited_python(code: str, *args: str, megabytes: int = 256) -> subprocess.CompletedProcess[str]:
+    """``code`` run by a Python whose address space is capped at ``megabytes`` (RLIMIT_AS): what
+    reads a file whole fails there with MemoryError."""
+    import resource
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (megabytes << 20, megabytes << 20))
+
+    paths = [os.path.abspath(path) for path in os.environ.get("PYTHONPATH", "").split(os.pathsep) if path]
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300, check=False,
+                          preexec_fn=cap, env=os.environ | {"PYTHONPATH": os.pathsep.join(paths)})  # fmt: skip
+
+
+def sparse_file(path: Path, head: bytes, size: int) -> Path:
+    """``head``, then NUL bytes up to ``size`` with no newline among them (sparse: no disk used)."""
+    with path.open("wb") as handle:
+        handle.write(head)
+        handle.truncate(size)
+    return path
+
+
 def add_profile(env: dict[str, str], name: str, *, scope: str, allow: list[str], values: dict[str, str],
                 purpose: str = "tests", extra: tuple[str, ...] = ()) -> None:  # fmt: skip
     args = ["profile", "add", name, "--scope", scope, "--purpose", purpose, *extra]

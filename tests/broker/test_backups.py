@@ -11,7 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.broker.conftest import SECRET, add_profile, cli, entries, ledger_bytes, query
+from tests.broker.conftest import (
+    SECRET,
+    add_profile,
+    cli,
+    entries,
+    ledger_bytes,
+    limited_python,
+    query,
+    sparse_file,
+)
 from tests.ledger.conftest import PG_BASE
 
 pytestmark = pytest.mark.skipif(shutil.which("pg_dump") is None and os.environ.get("CI") != "true",
@@ -158,11 +167,14 @@ def test_database_errors_during_a_check_are_one_line_with_what_to_do(env: dict[s
         add_profile(env, "prod-db", scope="production", allow=["read"], values={"DATABASE_URL": pg_database})
         add_profile(env, "limited", scope="production", allow=["read"], values={"DATABASE_URL": limited})
         add_profile(env, "gone", scope="production", allow=["read"], values={"DATABASE_URL": re.sub(r":\d+/", ":1/", pg_database)})
+        add_profile(env, "shop-my", scope="production", allow=["read"], values={"DATABASE_URL": "mysql://shop@db.internal/shop"})
         for profile, scratch, said, hint in (
             ("gone", [], "cannot connect to the database: ", "check that the server is up"),
             ("limited", [], "cannot count the rows: permission denied", "the profile needs to read every table"),
             ("prod-db", ["--scratch-profile", "limited"], "cannot create a scratch database: permission denied",
              "--scratch-profile NAME"),
+            ("prod-db", ["--scratch-profile", "shop-my"], "the scratch profile is a mysql database, not a PostgreSQL one",
+             "name a profile on a PostgreSQL server with --scratch-profile"),
         ):  # fmt: skip
             done = cli(env, "backup", "verify", "--profile", profile, "--dump", str(path), *scratch)
             assert done.returncode == 1 and said in done.stderr and hint in done.stderr, done.stderr
@@ -171,3 +183,10 @@ def test_database_errors_during_a_check_are_one_line_with_what_to_do(env: dict[s
         assert scratch_databases() == []
     finally:
         query(pg_database, f"DROP OWNED BY {role}; DROP ROLE {role}")
+
+
+def test_a_plain_dump_without_newlines_is_not_read_whole(tmp_path: Path) -> None:
+    path = sparse_file(tmp_path / "one-line.sql", b"--\n-- PostgreSQL database dump\n--\nSELECT '", 512 << 20)
+    done = limited_python("import sys; from pathlib import Path; from blastdoor.broker.dumps import check_plain\n"
+                          "check_plain(Path(sys.argv[1])); print('read')", str(path))  # fmt: skip
+    assert done.returncode == 0 and done.stdout == "read\n", done.stderr

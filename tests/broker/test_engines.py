@@ -3,7 +3,6 @@ run with the password kept out of argv."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -54,19 +53,6 @@ def test_mysql_programs_read_the_password_from_a_private_option_file(tmp_path: P
     assert not Path(arguments[0].removeprefix("arg --defaults-file=")).exists()  # removed after the run
 
 
-def test_sqlite_programs_get_the_file_last(tmp_path: Path) -> None:
-    with sqlite3.connect(tmp_path / "app.db") as db:
-        db.execute("CREATE TABLE users (id INTEGER)")
-        db.execute("INSERT INTO users VALUES (1), (2)")
-    db.close()
-    engine = engines.of(f"sqlite:///{tmp_path}/app.db")
-    assert engine is not None
-    (tmp_path / "count.sql").write_text("SELECT count(*) FROM users;")
-    with (tmp_path / "count.sql").open("rb") as stdin:
-        ran = engine.tool(["sqlite3"], ["-readonly", "-batch"], stdin=stdin, doing="count")
-    assert ran.checked().stdout.decode().strip() == "2"
-
-
 def test_a_missing_program_or_a_failing_one_is_one_line(tmp_path: Path) -> None:
     engine = engines.of(f"mysql://app:{SECRET}@127.0.0.1:1/shop")
     assert engine is not None
@@ -78,3 +64,32 @@ def test_a_missing_program_or_a_failing_one_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(BrokerError) as raised:
         engine.tool([str(failing)], [], doing="save x").checked()
     assert raised.value.message == "fails could not save x: first complaint" and SECRET not in str(raised.value)
+
+
+def test_only_the_head_of_what_a_program_writes_is_kept(tmp_path: Path) -> None:
+    from blastdoor.broker import client_tools
+
+    loud = tmp_path / "loud"
+    loud.write_text("#!/bin/sh\nhead -c 50000000 /dev/zero\nhead -c 50000000 /dev/zero >&2\nexit 2\n")
+    loud.chmod(0o700)
+    ran = client_tools.run(str(loud), [], doing="print")  # as a dump printing rows without end would
+    assert ran.code == 2 and len(ran.stdout) == len(ran.stderr) == client_tools.KEPT_BYTES
+    slow = client_tools.run("sleep", ["5"], doing="wait", timeout=0.2)
+    assert slow.code is None and slow.said() == "did not finish (timed out after 0.2 seconds)"
+
+
+def test_why_a_program_failed_is_its_first_error_line(tmp_path: Path) -> None:
+    from blastdoor.broker import client_tools
+
+    def ran(script: str) -> client_tools.Ran:
+        program = tmp_path / "restorer"
+        program.write_text("#!/bin/sh\n" + script)
+        program.chmod(0o700)
+        return client_tools.run(str(program), [], doing="restore")
+
+    assert ran("echo 'NOTICE: made' >&2\necho 'ERROR 1064 at line 3: bad' >&2\nexit 1\n").failure() == "ERROR 1064 at line 3: bad"
+    assert ran("echo 'pg_restore: error: could not execute query' >&2\nexit 1\n").failure() == (
+        "pg_restore: error: could not execute query")  # fmt: skip
+    assert ran("echo 'no such file' >&2\nexit 2\n").failure() == "restorer: no such file"
+    assert ran("exit 3\n").failure() == "restorer: exit code 3"
+    assert ran("echo 'WARNING: fine' >&2\n").failure() == ""

@@ -20,7 +20,9 @@ from tests.broker.conftest import (
     cli,
     entries,
     ledger_bytes,
+    limited_python,
     mysql_query,
+    sparse_file,
 )
 from tests.broker.test_mysql_sql import replit_tables
 
@@ -79,6 +81,29 @@ def test_a_restorable_dump_is_proven_and_recorded(env: dict[str, str], isolated_
     assert SECRET not in ledger_bytes(isolated_home).decode("latin-1") + done.stdout + done.stderr
     # the proof now stands behind the profile's destructive production actions
     assert (isolated_home / "backup-proofs.json").exists()
+
+
+def test_a_dump_of_routines_made_under_another_character_set_is_verified(env: dict[str, str], isolated_home: Path,
+                                                                          tmp_path: Path, mysql_database: str,
+                                                                          scratch: str) -> None:  # fmt: skip
+    replit_tables(mysql_database)
+    name = server(mysql_database).database
+    for statement in (f"ALTER DATABASE `{name}` CHARACTER SET latin1", "CREATE PROCEDURE p() SELECT 1",
+                      f"ALTER DATABASE `{name}` CHARACTER SET utf8mb4"):  # fmt: skip
+        mysql_query(mysql_database, statement)
+    path = dump(mysql_database, tmp_path / "routines.sql", "--routines")
+    assert f"ALTER DATABASE `{name}` CHARACTER SET latin1".encode() in path.read_bytes()  # mysqldump's own lines
+    add_profile(env, "prod-my", scope="production", allow=["read"], values={"DATABASE_URL": mysql_database})
+    done = cli(env, "backup", "verify", "--profile", "prod-my", "--dump", str(path), "--scratch-profile", scratch)
+    assert done.returncode == 0 and "verified: 2 tables" in done.stdout, done.stdout + done.stderr
+    assert mysql_query(MYSQL_BASE, f"SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '{name}'") == [
+        ("utf8mb4",)]  # the source database was not touched  # fmt: skip
+    assert scratch_left() == []
+    # an ALTER DATABASE of another kind still names a database of its own: refused
+    text = path.read_bytes()
+    path.write_bytes(text.replace(b"-- Dumping routines", f"ALTER DATABASE `{name}` READ ONLY = 1;\n-- Dumping routines".encode()))
+    refused = cli(env, "backup", "verify", "--profile", "prod-my", "--dump", str(path), "--scratch-profile", scratch)
+    assert refused.returncode == 1 and "names a database of its own" in refused.stderr, refused.stderr
 
 
 def test_a_backup_missing_rows_tables_or_its_end_is_not_verified(env: dict[str, str], isolated_home: Path, tmp_path: Path,
@@ -152,3 +177,14 @@ def test_without_rights_to_make_a_scratch_database_the_error_says_what_to_do(env
     assert "--scratch-profile NAME" in done.stderr and SECRET not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert scratch_left() == []
+
+
+def test_a_dump_without_newlines_is_not_read_whole(tmp_path: Path) -> None:
+    path = sparse_file(tmp_path / "one-line.sql", b"-- MariaDB dump 10.19\n-- Host: x\nINSERT INTO t VALUES ('", 512 << 20)
+    read = ("import sys; from pathlib import Path; from blastdoor.broker.mysql_backup import _check, _fed\n"
+            "print(_check(Path(sys.argv[1])))\n"
+            "with _fed(Path(sys.argv[1])) as stdin:\n"
+            "    print(sum(len(block) for block in iter(lambda: stdin.read(1 << 20), b'')))\n")  # fmt: skip
+    done = limited_python(read, str(path))  # 256 MiB of address space for a 512 MiB line
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["the dump did not finish: it does not end with the '-- Dump completed' line", str(512 << 20)]

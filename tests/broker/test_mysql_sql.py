@@ -116,6 +116,20 @@ def test_reads_print_rows_and_what_mysql_commits_on_its_own_is_reported(
     assert mysql_query(mysql_database, "SELECT v FROM kv ORDER BY k") == [(20,), (30,)]
 
 
+def test_what_an_executable_comment_holds_runs_only_as_judged(env: dict[str, str], isolated_home: Path,
+                                                              mysql_database: str) -> None:  # fmt: skip
+    mysql_query(mysql_database, "CREATE TABLE keep (x int)")
+    add_profile(env, "mydev", scope="development", allow=["read"], values={"DATABASE_URL": mysql_database})
+    # '/*!' is a string: the comment after it ends at its own */, and the DROP is a statement the judge sees
+    hidden = cli(env, "sql", "--profile", "mydev", "--", "SELECT '/*!' /* c */ ; DROP TABLE keep")
+    assert hidden.returncode == 5 and "broker.out-of-purpose" in hidden.stderr, hidden.stderr
+    assert mysql_query(mysql_database, "SHOW TABLES LIKE 'keep'") == [("keep",)]
+    # what the server is sent is the text as judged, its executable comments opened, whatever their version
+    ran = cli(env, "sql", "--profile", "mydev", "--", "SELECT 1 /*!99999 + 1 */ AS n; SELECT 1--/*! 1 */ AS two")
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.splitlines() == ["n", "2", "(1 row)", "two", "2", "(1 row)"]
+
+
 def test_updated_truncated_and_dropped_database_come_back(env: dict[str, str], isolated_home: Path, mysql_database: str) -> None:
     (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
     replit_tables(mysql_database)
@@ -274,11 +288,86 @@ def test_the_snapshot_is_checked_before_anything_is_restored(env: dict[str, str]
     assert mysql_query(mysql_database, "SELECT count(*) FROM `company list`") == [(0,)]
 
 
+def test_a_snapshot_goes_back_only_into_the_database_it_was_taken_in(env: dict[str, str], isolated_home: Path,
+                                                                     mysql_database: str) -> None:  # fmt: skip
+    import json
+
+    (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
+    replit_tables(mysql_database)
+    add_profile(env, "prod-my", scope="production", allow=["*"], values={"DATABASE_URL": mysql_database})
+    done = cli(env, "sql", "--profile", "prod-my", "--", "DELETE FROM executives WHERE id > 1000")
+    assert done.returncode == 0, done.stderr
+    snapshot = snapshot_of(done.stderr)
+    manifest_path = isolated_home / "snapshots" / f"{snapshot}.json"
+    manifest = json.loads(manifest_path.read_text())
+    name = mysql_database.rsplit("/", 1)[1]
+    assert manifest["identity"]["database"] == name and manifest["identity"]["server"]
+    # the profile stored again for another database on the same server (this user may use blastdoor_snapshots)
+    elsewhere = mysql_database.rsplit("/", 1)[0] + "/blastdoor_snapshots"
+    add_profile(env, "prod-my", scope="production", allow=["*"], values={"DATABASE_URL": elsewhere}, extra=("--replace",))
+    refused = cli(env, "restore", snapshot)
+    assert refused.returncode == 1 and f"was taken in database {name}, server " in refused.stderr, refused.stderr
+    assert "now reaches database blastdoor_snapshots, server " in refused.stderr
+    add_profile(env, "prod-my", scope="production", allow=["*"], values={"DATABASE_URL": mysql_database}, extra=("--replace",))
+    # another server (here: its recorded id changed by hand) is refused as well
+    manifest_path.write_text(json.dumps(manifest | {"identity": {"database": name, "server": "MySQL server 0-elsewhere"}}))
+    moved = cli(env, "restore", snapshot)
+    assert moved.returncode == 1 and "server MySQL server 0-elsewhere" in moved.stderr, moved.stderr
+    assert mysql_query(mysql_database, "SELECT count(*) FROM executives") == [(1000,)]
+    manifest_path.write_text(json.dumps(manifest))
+    restored = cli(env, "restore", snapshot)
+    assert restored.returncode == 0 and mysql_query(mysql_database, "SELECT count(*) FROM executives") == [(1206,)], restored.stderr
+
+
+def swap(url: str, table: str) -> None:
+    for renamed in ("name TO swap", "title TO name", "swap TO title"):
+        mysql_query(url, f"ALTER TABLE {table} RENAME COLUMN {renamed}")
+
+
+def test_a_row_copy_whose_columns_were_swapped_is_not_restored(env: dict[str, str], isolated_home: Path,
+                                                                mysql_database: str) -> None:  # fmt: skip
+    (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
+    replit_tables(mysql_database)
+    mysql_query(mysql_database, "UPDATE executives SET title = NULL WHERE id = 3")
+    add_profile(env, "prod-my", scope="production", allow=["*"], values={"DATABASE_URL": mysql_database})
+    done = cli(env, "sql", "--profile", "prod-my", "--", "UPDATE executives SET name = 'gone', title = 'gone' WHERE id < 10")
+    assert done.returncode == 0, done.stderr
+    snapshot = snapshot_of(done.stderr)
+    copy = f"blastdoor_snapshots.{snapshot.replace('-', '_')}_0"
+    # CHECKSUM TABLE reads neither names nor types: the old values would have gone back swapped
+    swap(mysql_database, copy)
+    refused = cli(env, "restore", snapshot)
+    assert refused.returncode == 1 and "changed since they were taken" in refused.stderr, refused.stdout + refused.stderr
+    assert mysql_query(mysql_database, "SELECT count(*) FROM executives WHERE name = 'gone'") == [(9,)]
+    swap(mysql_database, copy)
+    # a NULL is not the text '-' or an empty string, nor a value moved into the next column
+    mysql_query(mysql_database, f"UPDATE {copy} SET title = '' WHERE id = 3")
+    assert cli(env, "restore", snapshot).returncode == 1
+    mysql_query(mysql_database, f"UPDATE {copy} SET title = NULL WHERE id = 3")
+    restored = cli(env, "restore", snapshot)
+    assert restored.returncode == 0 and "old values of 9 of 9 updated rows put back" in restored.stdout, restored.stderr
+    assert mysql_query(mysql_database, "SELECT title FROM executives WHERE id = 3") == [(None,)]
+
+
 def test_backup_verify_of_an_empty_folder_is_one_line(env: dict[str, str], isolated_home: Path, tmp_path: Path) -> None:
     add_profile(env, "shop", scope="production", allow=["read"], values={"DATABASE_URL": f"mariadb://shop:{SECRET}@db.internal/shop"})
     done = cli(env, "backup", "verify", "--profile", "shop", "--dump", str(tmp_path))
     assert done.returncode == 1 and "no dump in" in done.stderr and "Traceback" not in done.stderr, done.stderr
     assert SECRET not in done.stderr + ledger_bytes(isolated_home).decode("latin-1")
+
+
+@pytest.mark.parametrize("after", [" ", "\t", "\x0b", "\x1c", "\x7f", "\u00a0", "\u2003", "\u0085", "x"])
+def test_two_dashes_start_a_comment_where_the_server_says_they_do(mysql_database: str, after: str) -> None:
+    import pymysql
+
+    from blastdoor.analyze.sql import split_statements
+
+    judged = split_statements(f"SELECT 2 --{after}1; SELECT 3", mysql=True)
+    try:
+        served = mysql_query(mysql_database, f"SELECT 2 --{after}1")  # 2 when the rest is a comment
+    except pymysql.Error:
+        served = []
+    assert (served == [(2,)]) == (judged == [f"SELECT 2 --{after}1; SELECT 3"]), (judged, served)
 
 
 def test_a_session_that_would_cut_the_text_elsewhere_runs_none_of_it() -> None:
@@ -288,6 +377,32 @@ def test_a_session_that_would_cut_the_text_elsewhere_runs_none_of_it() -> None:
     assert as_served(text, "STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION") == [text]
     assert as_served(text, "STRICT_TRANS_TABLES,NO_BACKSLASH_ESCAPES") == []
     assert as_served("SELECT 'plain'; DELETE FROM t", "NO_BACKSLASH_ESCAPES,ANSI_QUOTES") == ["SELECT 'plain'", "DELETE FROM t"]
+
+
+@pytest.mark.parametrize("mode", ["", "NO_BACKSLASH_ESCAPES", "ANSI_QUOTES"])
+def test_the_session_s_own_sql_mode_is_read_and_checked_against_how_the_server_cuts(mysql_database: str, mode: str) -> None:
+    import pymysql
+
+    from blastdoor.broker.mysql_connect import server
+    from blastdoor.broker.mysql_sql import served_pieces
+
+    text = "SELECT 'a\\'', \"b\\\"\" AS said; SELECT 2 AS two"  # SELECT 'a\'', "b\"" AS said; SELECT 2 AS two
+    db = server(mysql_database).connect(program="blastdoor-tests")
+    try:
+        with db.cursor() as cursor:
+            if mode:
+                cursor.execute(f"SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',{mode}')")
+            pieces = served_pieces(cursor, text)  # what run_mysql reads before it runs anything
+            if not mode:
+                assert pieces == ["SELECT 'a\\'', \"b\\\"\" AS said", "SELECT 2 AS two"]
+                cursor.execute(pieces[0])  # the server reads the first piece as the one statement it was judged to be
+                assert cursor.fetchall() == (("a'", 'b"'),)
+                return
+            assert pieces == []  # this session would cut the text elsewhere: none of it runs
+            with pytest.raises(pymysql.Error, match="1064"):  # the server agrees: the judged piece is not one statement here
+                cursor.execute("SELECT 'a\\'', \"b\\\"\" AS said")
+    finally:
+        db.close()
 
 
 def _ca(folder: Path) -> Path:

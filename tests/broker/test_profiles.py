@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.broker.conftest import SECRET, add_profile, cli, entries, ledger_bytes
+from tests.broker.conftest import (
+    SECRET,
+    add_profile,
+    cli,
+    cli_in_a_deleted_folder,
+    entries,
+    ledger_bytes,
+)
 
 URL = f"postgresql://app:{SECRET}@prod-db.internal:5432/app"
 
@@ -62,3 +69,15 @@ def test_an_agent_cannot_store_or_restore(env: dict[str, str]) -> None:
         done = cli(env, "check", "--no-record", "--", command)
         assert done.returncode == 5 and "guard.self-protection" in done.stdout
     assert cli(env, "check", "--no-record", "--", "blastdoor profile list").returncode == 0
+
+
+def test_a_deleted_working_folder_matters_only_to_a_relative_sqlite_path(env: dict[str, str], isolated_home: Path,
+                                                                         tmp_path: Path) -> None:  # fmt: skip
+    add = ("profile", "add", "p", "--scope", "development", "--purpose", "x", "--secret", "DATABASE_URL", "--replace")
+    stored = cli_in_a_deleted_folder(env, tmp_path / "gone", *add, stdin=URL + "\n")
+    assert stored.returncode == 0 and "stored profile p" in stored.stdout, stored.stderr
+    absolute = cli_in_a_deleted_folder(env, tmp_path / "gone", *add, stdin="sqlite:////srv/app.db\n")
+    assert absolute.returncode == 0, absolute.stderr
+    relative = cli_in_a_deleted_folder(env, tmp_path / "gone", *add, stdin="sqlite:///app.db\n")
+    assert relative.returncode == 1 and "the working folder it is relative to cannot be read" in relative.stderr
+    assert len(relative.stderr.strip().splitlines()) == 1, relative.stderr

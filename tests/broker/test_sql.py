@@ -237,3 +237,68 @@ def test_every_saved_part_is_checked_before_anything_is_restored(env: dict[str, 
     restored = cli(env, "restore", snapshot)
     assert restored.returncode == 0, restored.stderr
     assert query(pg_database, "SELECT count(*) FROM executives UNION ALL SELECT count(*) FROM companies") == [(1206,), (1196,)]
+
+
+def test_a_snapshot_goes_back_only_into_the_database_it_was_taken_in(env: dict[str, str], isolated_home: Path,
+                                                                     pg_database: str) -> None:  # fmt: skip
+    (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
+    replit_tables(pg_database)
+    add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
+    done = cli(env, "sql", "--profile", "prod-db", "--", "DELETE FROM executives WHERE id < 10; DROP TABLE companies")
+    assert done.returncode == 0, done.stderr
+    snapshot = re.search(r"Snapshot (s-[0-9a-f]{12})", done.stderr).group(1)  # type: ignore[union-attr]
+    server, name = pg_database.rsplit("/", 1)
+    other = f"{name}_other"
+    query(f"{server}/postgres", f"CREATE DATABASE {other}")
+    try:
+        query(f"{server}/{other}", "CREATE TABLE executives (id int PRIMARY KEY, name text, title text)")
+        add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": f"{server}/{other}"},
+                    extra=("--replace",))  # fmt: skip
+        refused = cli(env, "restore", snapshot)
+        assert refused.returncode == 1 and f"database {name}, server PostgreSQL system" in refused.stderr, refused.stderr
+        assert f"now reaches database {other}, server PostgreSQL system" in refused.stderr and SECRET not in refused.stderr
+        assert query(f"{server}/{other}", "SELECT count(*) FROM executives UNION ALL SELECT count(*) FROM pg_tables "
+                                          "WHERE tablename = 'companies'") == [(0,), (0,)]  # fmt: skip
+    finally:
+        query(f"{server}/postgres", f"DROP DATABASE {other} WITH (FORCE)")
+    add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database}, extra=("--replace",))
+    restored = cli(env, "restore", snapshot)
+    assert restored.returncode == 0, restored.stderr
+    assert query(pg_database, "SELECT count(*) FROM executives UNION ALL SELECT count(*) FROM companies") == [(1206,), (1196,)]
+
+
+def test_a_row_copy_whose_columns_were_swapped_is_not_restored(env: dict[str, str], isolated_home: Path, pg_database: str) -> None:
+    (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
+    replit_tables(pg_database)
+    add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
+    done = cli(env, "sql", "--profile", "prod-db", "--", "UPDATE executives SET name = 'gone', title = 'gone' WHERE id < 10")
+    assert done.returncode == 0, done.stderr
+    snapshot = re.search(r"Snapshot (s-[0-9a-f]{12})", done.stderr).group(1)  # type: ignore[union-attr]
+    copy = f"blastdoor_snapshots.{snapshot.replace('-', '_')}_0"
+    # every row prints the same, only the names changed places: the old values would go back swapped
+    query(pg_database, f"ALTER TABLE {copy} RENAME COLUMN name TO swap; ALTER TABLE {copy} RENAME COLUMN title TO name; "
+                       f"ALTER TABLE {copy} RENAME COLUMN swap TO title")  # fmt: skip
+    refused = cli(env, "restore", snapshot)
+    assert refused.returncode == 1 and "changed since they were taken" in refused.stderr, refused.stdout + refused.stderr
+    assert query(pg_database, "SELECT count(*) FROM executives WHERE name = 'gone'") == [(9,)]
+
+
+def test_a_restore_that_fails_part_way_says_what_was_put_back(env: dict[str, str], isolated_home: Path, pg_database: str) -> None:
+    (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
+    replit_tables(pg_database)
+    add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
+    done = cli(env, "sql", "--profile", "prod-db", "--", "DELETE FROM executives WHERE id < 10; TRUNCATE companies")
+    assert done.returncode == 0, done.stderr
+    snapshot = re.search(r"Snapshot (s-[0-9a-f]{12})", done.stderr).group(1)  # type: ignore[union-attr]
+    query(pg_database, "ALTER TABLE executives ADD CONSTRAINT later CHECK (id >= 10) NOT VALID")  # the deleted rows cannot go back
+    failed = cli(env, "restore", snapshot)
+    assert failed.returncode == 1 and failed.stdout.splitlines() == ["public.companies: its rows are back from " +
+                                                                     str(isolated_home / "snapshots" / snapshot / "1.dump")]  # fmt: skip
+    assert "failed at part 2 of 2" in failed.stderr and "1 of its 2 parts were put back first" in failed.stderr, failed.stderr
+    report = [e for e in entries(isolated_home) if e["type"] == "restore"][-1]
+    assert report["result"] == "failed" and report["report"] == failed.stdout.splitlines()
+    query(pg_database, "ALTER TABLE executives DROP CONSTRAINT later")
+    again = cli(env, "restore", snapshot)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines()[0].startswith("public.companies: has rows again, so it was left alone")
+    assert query(pg_database, "SELECT count(*) FROM executives UNION ALL SELECT count(*) FROM companies") == [(1206,), (1196,)]

@@ -65,6 +65,18 @@ def test_a_destructive_statement_on_production_is_held_saved_and_restorable(
     assert kinds == ["snapshot", "broker-sql", "restore"]
 
 
+def test_the_scheme_is_read_alike_everywhere_whatever_its_case(env: dict[str, str], isolated_home: Path, tmp_path: Path) -> None:
+    url = _database(tmp_path / "app.db").replace("sqlite:", "SQLite:", 1)
+    add_profile(env, "dev-lite", scope="development", allow=["*"], values={"DATABASE_URL": url})
+    done = cli(env, "sql", "--profile", "dev-lite", "--", "SELECT count(*) AS n FROM users")
+    assert done.returncode == 0 and done.stdout.splitlines()[:2] == ["n", "3"], done.stderr
+    history = cli(env, "data", "enable", "--profile", "dev-lite")
+    assert history.returncode == 0, history.stderr
+    # a profile's other values: the first database URL counts, whatever case its scheme is written in
+    add_profile(env, "dev-lite", scope="development", allow=["*"], values={"APP_DB": url, "OTHER": "x"}, extra=("--replace",))
+    assert cli(env, "sql", "--profile", "dev-lite", "--", "SELECT 1").returncode == 0
+
+
 def test_a_missing_database_file_is_one_line_and_never_created(env: dict[str, str], tmp_path: Path) -> None:
     add_profile(env, "gone", scope="development", allow=["*"], values={"DATABASE_URL": f"sqlite:///{tmp_path}/none.db"})  # four slashes
     done = cli(env, "sql", "--profile", "gone", "--", "SELECT 1")
@@ -91,6 +103,45 @@ def test_a_saved_copy_that_changed_is_not_restored(env: dict[str, str], isolated
     assert gone.returncode == 1 and "is gone" in gone.stderr and _names(path) == ["ada"]
 
 
+def test_a_snapshot_goes_back_only_into_the_file_it_was_taken_from(env: dict[str, str], isolated_home: Path,
+                                                                    tmp_path: Path) -> None:  # fmt: skip
+    import json
+
+    (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
+    first, second = tmp_path / "a.db", tmp_path / "b.db"
+    add_profile(env, "prod-lite", scope="production", allow=["*"], values={"DATABASE_URL": _database(first)})
+    _database(second)
+    done = cli(env, "sql", "--profile", "prod-lite", "--", "DELETE FROM users WHERE id > 1")
+    assert done.returncode == 0, done.stderr
+    snapshot = re.search(r"Snapshot (s-[0-9a-f]{12})", done.stderr).group(1)  # type: ignore[union-attr]
+    with sqlite3.connect(second) as db:
+        db.execute("UPDATE users SET name = 'bea' WHERE id = 1")
+    db.close()
+    # the profile stored again, now reaching b.db: a.db's copy must not replace it
+    add_profile(env, "prod-lite", scope="production", allow=["*"], values={"DATABASE_URL": f"sqlite:///{second}"},
+                extra=("--replace",))  # fmt: skip
+    refused = cli(env, "restore", snapshot)
+    assert refused.returncode == 1 and f"was taken in file {first}, and profile prod-lite now reaches file {second}" in refused.stderr, refused.stderr
+    assert _names(second) == ["bea", "grace", "linus"] and _names(first) == ["ada"]
+    # a snapshot from before snapshots recorded their database is refused, with the way to do it by hand
+    manifest_path = isolated_home / "snapshots" / f"{snapshot}.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest_path.write_text(json.dumps({k: v for k, v in manifest.items() if k != "identity"}))
+    add_profile(env, "prod-lite", scope="production", allow=["*"], values={"DATABASE_URL": f"sqlite:///{first}"},
+                extra=("--replace",))  # fmt: skip
+    old = cli(env, "restore", snapshot)
+    assert old.returncode == 1 and "does not say which database it was taken in" in old.stderr, old.stderr
+    assert f"listed in {manifest_path}" in old.stderr and _names(first) == ["ada"]
+    # another path to the same file is the same database
+    manifest_path.write_text(json.dumps(manifest))
+    (tmp_path / "link").symlink_to(tmp_path)
+    add_profile(env, "prod-lite", scope="production", allow=["*"], values={"DATABASE_URL": f"sqlite:///{tmp_path}/link/a.db"},
+                extra=("--replace",))  # fmt: skip
+    restored = cli(env, "restore", snapshot)
+    assert restored.returncode == 0 and _names(first) == ["ada", "grace", "linus"], restored.stderr
+    assert [e["result"] for e in entries(isolated_home) if e["type"] == "restore"] == ["refused", "refused", "done"]
+
+
 def test_a_relative_path_is_stored_absolute_when_the_profile_is_added(env: dict[str, str], isolated_home: Path,
                                                                       tmp_path: Path) -> None:  # fmt: skip
     (tmp_path / "app").mkdir()
@@ -112,10 +163,26 @@ def test_a_relative_path_is_stored_absolute_when_the_profile_is_added(env: dict[
     ("sqlite:///app.db?mode=ro", "has options"),
     ("sqlite:///", "names no file"),
 ])  # fmt: skip
-def test_a_sqlite_url_that_cannot_be_read_is_refused_when_stored(env: dict[str, str], url: str, said: str) -> None:
-    added = cli(env, "profile", "add", "bad", "--scope", "development", "--purpose", "tests", "--secret", "DATABASE_URL",
-                stdin=url + "\n")  # fmt: skip
-    assert added.returncode == 1 and said in added.stderr and "sqlite:////absolute/path.db" in added.stderr, added.stderr
+def test_a_sqlite_database_url_that_cannot_be_read_is_stored_as_given_and_refused_by_sql(
+    env: dict[str, str], isolated_home: Path, url: str, said: str
+) -> None:
+    added = cli(env, "profile", "add", "odd", "--scope", "development", "--purpose", "tests", "--allow", "*",
+                "--secret", "DATABASE_URL", stdin=url + "\n")  # fmt: skip
+    assert added.returncode == 0 and said in added.stdout and "stored as given" in added.stdout, added.stdout + added.stderr
+    assert Vault.of(Settings.resolve(home=str(isolated_home))).get("odd").dsn() == url
+    done = cli(env, "sql", "--profile", "odd", "--", "SELECT 1")
+    assert done.returncode == 1 and said in done.stderr, done.stderr
+
+
+def test_only_the_database_url_is_read_as_one(env: dict[str, str], isolated_home: Path, tmp_path: Path) -> None:
+    # a program's own SQLite setting beside the database URL is the program's business: stored as given
+    url = _database(tmp_path / "app.db")
+    values = {"DATABASE_URL": url, "CACHE_URL": "sqlite:///cache.db?check_same_thread=false", "JOBS_URL": "sqlite:///jobs.db"}
+    add_profile(env, "dev-lite", scope="development", allow=["*"], values=values)
+    stored = Vault.of(Settings.resolve(home=str(isolated_home))).get("dev-lite")
+    assert dict(stored.secrets) == values
+    same = 'test "$CACHE_URL" = "sqlite:///cache.db?check_same_thread=false" && test "$JOBS_URL" = sqlite:///jobs.db'
+    assert cli(env, "exec", "--profile", "dev-lite", "--", "sh", "-c", same).returncode == 0
 
 
 def test_a_stored_relative_path_is_refused_not_guessed(env: dict[str, str], isolated_home: Path, tmp_path: Path) -> None:

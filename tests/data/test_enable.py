@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.broker.conftest import SECRET, cli, entries, ledger_bytes, query
+from tests.broker.conftest import SECRET, cli, cli_in_a_deleted_folder, entries, ledger_bytes, query
 from tests.data.conftest import replit_tables, with_run
 
 HISTORY = "blastdoor_history.changes"
@@ -153,3 +153,13 @@ def test_a_role_that_may_not_read_history_gets_one_line_that_says_so(env: dict[s
         assert f"could not {doing} on " in refused.stderr and "permission denied" in refused.stderr, refused.stderr
         assert hint in refused.stderr and SECRET not in refused.stderr
         assert len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_a_deleted_working_folder_matters_only_to_a_relative_sqlite_path(env: dict[str, str], tmp_path: Path,
+                                                                         pg_database: str) -> None:  # fmt: skip
+    postgres = cli_in_a_deleted_folder(env, tmp_path / "gone", "data", "verify", "--dsn", pg_database)
+    assert postgres.returncode == 1 and "row history is not enabled" in postgres.stderr, postgres.stderr
+    relative = cli_in_a_deleted_folder(env, tmp_path / "gone", "data", "verify", "--dsn", "sqlite:///app.db")
+    assert relative.returncode == 1 and "the working folder it is relative to cannot be read" in relative.stderr
+    for done in (postgres, relative):
+        assert len(done.stderr.strip().splitlines()) == 1 and SECRET not in done.stderr, done.stderr

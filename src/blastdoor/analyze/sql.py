@@ -185,37 +185,57 @@ def split_statements(sql: str, *, mysql: bool = False, sql_mode: str = "") -> li
     default MySQL's): ``#`` starts a comment, ``--`` only when a space or control character follows
     it, a backslash escapes the next character in ``'...'`` and ``"..."`` (not with
     ``NO_BACKSLASH_ESCAPES``), ``"..."`` is an identifier with ``ANSI_QUOTES``, and ``$`` quotes
-    nothing. A piece holding only comments is no statement."""
+    nothing. A piece holding only comments and ASCII spaces is no statement.
+
+    MySQL runs what an executable comment (``/*! ... */``, ``/*!50100 ... */``, MariaDB's
+    ``/*M!100100 ... */``) holds, lexing it as any other text: so here its opener and its closing
+    ``*/`` (the first one outside a string or a comment of its own) each become an empty comment
+    ``/**/``, and what is between is read as statements, whatever the version number says. The
+    pieces are the text as judged, and as the broker sends it: the server then runs what was
+    judged. (An empty comment parts words as the executable comment did; a space would not do:
+    ``--`` before it would start a comment.)"""
     modes = {flag.strip().upper() for flag in sql_mode.split(",")}
     escapes = "'\"" if mysql and "NO_BACKSLASH_ESCAPES" not in modes else ""
     if "ANSI_QUOTES" in modes:
         escapes = escapes.replace('"', "")
     parts: list[str] = []
     buf: list[str] = []
+    code = False  # whether the piece holds anything but comments and spaces
+    executable = False  # inside a MySQL /*! ... */, whose */ ends it
     i, n = 0, len(sql)
     while i < n:
-        ch = sql[i]
-        end = i + 1
+        ch, end, comment, token = sql[i], i + 1, False, ""
         if ch in "'\"`":
             end = _quoted_end(sql, i, escapes=ch in escapes)
         elif _comment_start(sql, i, mysql=mysql):
-            end = sql.find("\n", i)
+            end, comment = sql.find("\n", i), True
             end = n if end < 0 else end
+        elif mysql and (opener := _EXECUTABLE.match(sql, i)):
+            executable, end, token = True, opener.end(), _EMPTY_COMMENT
+        elif executable and sql.startswith("*/", i):
+            executable, end, token = False, i + 2, _EMPTY_COMMENT
         elif sql.startswith("/*", i):
-            end = sql.find("*/", i + 2)
+            end, comment = sql.find("*/", i + 2), True
             end = n if end < 0 else end + 2
-        elif ch == "$" and not mysql and (tag := re.match(r"\$[A-Za-z_]*\$", sql[i:])):
-            close = sql.find(tag.group(0), i + len(tag.group(0)))
-            end = n if close < 0 else close + len(tag.group(0))
+        elif ch == "$" and not mysql and (tag := _DOLLAR_TAG.match(sql, i)):
+            end = sql.find(tag.group(0), tag.end())
+            end = n if end < 0 else end + len(tag.group(0))
         elif ch == ";":
-            parts.append("".join(buf))
-            buf = []
-            i += 1
+            parts.append("".join(buf) if code else "")
+            buf, code, i = [], False, i + 1
             continue
-        buf.append(sql[i:end])
+        code = code or not (comment or token or ch in _SPACES)
+        buf.append(token or sql[i:end])
         i = end
-    parts.append("".join(buf))
-    return [p.strip() for p in parts if strip_comments(p, mysql=mysql).strip()]
+    parts.append("".join(buf) if code else "")
+    return [p.strip(_SPACES) for p in parts if p]
+
+
+_SPACES = " \t\n\r\f\v"  # what the servers' lexers skip as space: ASCII only
+_DOLLAR_TAG = re.compile(r"\$[A-Za-z_]*\$")
+# A MySQL executable comment's opener: /*! or MariaDB's /*M!, and the version it needs (up to 6 digits).
+_EXECUTABLE = re.compile(r"/\*M?!\d{0,6}")
+_EMPTY_COMMENT = "/**/"
 
 
 def _quoted_end(sql: str, start: int, *, escapes: bool) -> int:
@@ -236,16 +256,16 @@ def _quoted_end(sql: str, start: int, *, escapes: bool) -> int:
 
 
 def _comment_start(sql: str, i: int, *, mysql: bool) -> bool:
-    """Whether a line comment starts at ``i``: ``--`` (in MySQL only before a space, a control
-    character or the end), or MySQL's ``#``."""
+    """Whether a line comment starts at ``i``: ``--`` (in MySQL only before a space, an ASCII
+    control character or the end, as the server and the mysql client check it: byte by byte, so a
+    no-break space or any other non-ASCII space does not count), or MySQL's ``#``."""
     if sql.startswith("--", i):
-        return not mysql or i + 2 >= len(sql) or sql[i + 2].isspace() or ord(sql[i + 2]) < 32
+        return not mysql or i + 2 >= len(sql) or sql[i + 2] == " " or ord(sql[i + 2]) < 32 or sql[i + 2] == "\x7f"
     return mysql and sql[i] == "#"
 
 
-def strip_comments(sql: str, *, mysql: bool = False) -> str:
-    if mysql:
-        return re.sub(r"--(?=[\s\x00-\x1f]|$)[^\n]*|#[^\n]*|/\*.*?\*/", " ", sql, flags=re.DOTALL)
+def strip_comments(sql: str) -> str:
+    """``sql`` with PostgreSQL's comments turned into spaces."""
     return re.sub(r"--[^\n]*|/\*.*?\*/", " ", sql, flags=re.DOTALL)
 
 

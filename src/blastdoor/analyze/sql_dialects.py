@@ -10,7 +10,6 @@ A dialect sqlglot does not know gives findings that say so.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -41,7 +40,6 @@ ALIASES = {
 _DATA_KINDS = frozenset(
     {"TABLE", "DATABASE", "SCHEMA", "MATERIALIZED VIEW", "TABLESPACE", "SEQUENCE"}
 )
-_EXECUTABLE = re.compile(r"/\*M?!\d{0,6}(.*?)\*/", re.DOTALL)
 _LONE_NAME_CALLS = frozenset({"tsql"})  # T-SQL runs a lone procedure name at the start of a batch
 _HARMLESS = (
     "Use",
@@ -70,11 +68,9 @@ def known(dialect: str) -> str:
 
 def findings(sql: str, dialect: str) -> list[Finding]:
     """One finding per statement of ``sql``, read as ``dialect`` (a name :func:`known` accepts)."""
-    mysql = dialect == "mysql"
-    if mysql:  # MySQL runs what its /*! ... */ comments hold: read it as it runs
-        sql = _EXECUTABLE.sub(r" \1 ", sql)
     out: list[Finding] = []
-    for statement in split_statements(sql, mysql=mysql):
+    # MySQL's pieces come with what its /*! ... */ comments hold opened, as the server runs it
+    for statement in split_statements(sql, mysql=dialect == "mysql"):
         if dialect in _LONE_NAME_CALLS and lone_word(statement):
             out.append(finding(Verb.EXECUTE_UNKNOWN, f"run the stored procedure {statement.strip()[:60]} "
                                "(a lone name at the start of a batch runs it)", _GONE))  # fmt: skip

@@ -33,11 +33,12 @@ class RowEstimate:
 
 
 def estimate(dsn: str, sql: str, *, timeout_ms: int = TIMEOUT_MS) -> list[RowEstimate]:
-    """The rows each data-changing statement of ``sql`` would touch on ``dsn`` ([] when unknown)."""
+    """The rows each data-changing statement of ``sql`` would touch on the PostgreSQL database
+    ``dsn`` ([] when unknown). The broker's engines (broker/engines/) say which URLs are PostgreSQL's."""
     import psycopg
 
     wanted = list(_targets(sql))
-    if not wanted or not dsn.startswith(("postgresql://", "postgres://")):
+    if not wanted:
         return []
     found: list[RowEstimate] = []
     try:

@@ -22,6 +22,7 @@ from typing import Any
 from blastdoor.broker.dumps import Dump
 
 MAX_TABLES_RECORDED = 2_000
+RESTORE_SECONDS = 24 * 3600  # how long a dump may take to restore
 
 
 @dataclass(frozen=True)

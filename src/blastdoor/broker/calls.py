@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from blastdoor.broker import engines
@@ -191,6 +192,7 @@ class Broker:
                                     "run": action.context.run_id, "request": request, "parts": [],
                                     "statement_sha256": "sha256:" + hashlib.sha256(action.input.encode()).hexdigest()}  # fmt: skip
         try:
+            manifest["identity"] = engine.identity()
             self.snapshots.write(manifest)
             engine.take(self.snapshots, manifest, parts)
             manifest["state"] = TAKEN
@@ -208,7 +210,9 @@ class Broker:
                                       "a broker-sql entry follows once it has run"}, request=request)  # fmt: skip
         return snapshot
 
-    def restore(self, snapshot: str, *, force: bool = False) -> list[str]:
+    def restore(self, snapshot: str, *, force: bool = False, shown: Callable[[str], object] = lambda line: None) -> list[str]:
+        """Put snapshot ``snapshot`` back; a line per part, each handed to ``shown`` as soon as that
+        part is back (so a failure part-way leaves what was put back said)."""
         manifest = self.snapshots.read(snapshot)
         if manifest.get("state") == RESTORED:
             raise BrokerError(f"snapshot {snapshot} was restored already ({manifest.get('restored', '')})",
@@ -230,19 +234,28 @@ class Broker:
             raise BrokerError(f"snapshot {snapshot} was taken on a {taken_on} database, and profile {profile.name} now "
                               f"reaches a {engine.name} one", hint=f"restore it by hand from {self.snapshots.folder}")  # fmt: skip
         try:
+            _same_database(manifest, engine, profile, listed=self.snapshots.manifest_path(snapshot))
             engine.check(self.snapshots, manifest)  # every part, before any is put back
         except Exception as error:
             message = profile.scrubber.text(getattr(error, "message", str(error)))
             self.runtime.record(profile.scrubber.value(person_entry("restore", snapshot=snapshot, result="refused", error=message)))
             raise BrokerError(f"restore of {snapshot} refused: {message}",
                               hint=getattr(error, "hint", "") or "nothing was restored; fix the cause and retry") from None  # fmt: skip
+        lines: list[str] = []
         try:
-            lines = engine.restore(self.snapshots, manifest)
+            for line in engine.restore(self.snapshots, manifest):
+                lines.append(profile.scrubber.text(line))
+                shown(lines[-1])
         except Exception as error:
             message = profile.scrubber.text(getattr(error, "message", str(error)))
-            self.runtime.record(profile.scrubber.value(person_entry("restore", snapshot=snapshot, result="failed", error=message)))
-            raise BrokerError(f"restore of {snapshot} failed: {message}",
-                              hint="parts listed before the failure were put back; fix the cause and retry") from None  # fmt: skip
+            self.runtime.record(profile.scrubber.value(person_entry("restore", snapshot=snapshot, result="failed", error=message,
+                                                                    report=lines)))  # fmt: skip
+            parts = len(manifest["parts"])
+            back = (f"{len(lines)} of its {parts} parts were put back first, as listed above and in the ledger's restore entry"
+                    if lines else "no part was put back")  # fmt: skip
+            raise BrokerError(f"restore of {snapshot} failed at part {len(lines) + 1} of {parts}: {message}",
+                              hint=f"{back}; fix the cause and retry (a part already back is found so and left alone, "
+                              "or given the same old values again)") from None  # fmt: skip
         manifest |= {"state": RESTORED, "restored": now()}
         self.snapshots.write(manifest)
         self.runtime.record(profile.scrubber.value(person_entry("restore", snapshot=snapshot, result="done", report=lines)))
@@ -281,7 +294,6 @@ class Broker:
                clean: Any) -> Proof:  # fmt: skip
         import dataclasses
         import tempfile
-        from pathlib import Path
 
         from blastdoor.broker import backup_sources, dumps
 
@@ -314,3 +326,23 @@ class Broker:
                    "scope": profile.scope.value, "agent": context.agent, "session": context.session_id,
                    "run": context.run_id, "tool_use": context.tool_use_id, "request": request, **fields}  # fmt: skip
         self.runtime.record(profile.scrubber.value({k: v for k, v in payload.items() if v not in ("", None, {})}))
+
+
+def _same_database(manifest: Mapping[str, Any], engine: Engine, profile: Profile, *, listed: Path) -> None:
+    """Refuse, having changed nothing, unless ``profile`` still reaches the database the snapshot
+    was taken in (a profile stored again may point elsewhere: the snapshot must not overwrite that).
+    ``listed`` is the manifest, which lists the saved parts for a person to put back by hand."""
+    snapshot, taken_in = manifest["id"], manifest.get("identity")
+    if not isinstance(taken_in, dict) or not taken_in:
+        raise BrokerError(f"snapshot {snapshot} does not say which database it was taken in (it was taken before "
+                          "snapshots recorded that), so Blastdoor cannot tell that the profile still reaches it",
+                          hint=f"put its parts back by hand: they are listed in {listed}")  # fmt: skip
+    now = engine.identity()
+    if now != taken_in:
+        raise BrokerError(f"snapshot {snapshot} was taken in {_described(taken_in)}, and profile {profile.name} now "
+                          f"reaches {_described(now)}",
+                          hint=f"point the profile back at that database, or put the parts listed in {listed} back by hand")  # fmt: skip
+
+
+def _described(identity: Mapping[str, Any]) -> str:
+    return ", ".join(f"{key} {value}" for key, value in sorted(identity.items()))

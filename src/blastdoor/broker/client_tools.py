@@ -5,8 +5,8 @@ Every user of the machine can read every process's argv (``ps``), so each engine
 programs the secret the way they read it privately (PostgreSQL: ``PGPASSWORD`` in the environment;
 MySQL: an option file of mode 0600) and passes the rest through here. :func:`find` picks the first
 installed program of a list (a BrokerError saying what to install when none is);
-:func:`run` runs it under a time limit and reports how it ended; what it said is the caller's to
-judge (:meth:`Ran.checked` turns a failure into the one-line error most callers want).
+:func:`run` runs it under a time limit and reports how it ended, keeping the head of what it
+wrote; what it said is the caller's to judge (:meth:`Ran.checked` turns a failure into the one-line error most callers want).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,8 @@ from blastdoor.broker.errors import BrokerError
 from blastdoor.errors import first_line
 
 TOOL_SECONDS = 3600
+KEPT_BYTES = 1 << 20  # of a program's output, and of its complaints: enough for any message, never the data
+_BLOCK = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,17 @@ class Ran:
             return f"did not finish ({self.unfinished})"
         return first_line(self.stderr.decode("utf-8", "replace"), default=f"exit code {self.code}")
 
+    def failure(self) -> str:
+        """'' when it succeeded; else why not in one line: the first line of its complaint that
+        names an error (a restore's may begin with notices), else :meth:`said`."""
+        if self.ok:
+            return ""
+        if self.code is not None:
+            errors = [line for line in self.stderr.decode("utf-8", "replace").splitlines() if "error" in line.lower()]
+            if errors:
+                return first_line(errors[0])
+        return f"{self.program}: {self.said()}"
+
     def checked(self) -> Ran:
         """Itself when it succeeded; else a BrokerError saying what it could not do."""
         if not self.ok:
@@ -65,11 +79,36 @@ def find(names: Sequence[str], *, doing: str, install: str) -> str:
 
 def run(program: str, args: Sequence[str], *, doing: str, env: Mapping[str, str] | None = None,
         stdin: IO[bytes] | None = None, timeout: float = TOOL_SECONDS) -> Ran:  # fmt: skip
-    """Run ``program`` with ``args`` (never a secret) to do ``doing``, ``env`` added to the environment."""
+    """Run ``program`` with ``args`` (never a secret) to do ``doing``, ``env`` added to the
+    environment. Of what it writes, the first ``KEPT_BYTES`` of each stream are kept and the rest
+    read and dropped: a dump being restored may print rows without end (``SELECT REPEAT(...)``)."""
     name = Path(program).name
     try:
-        done = subprocess.run([program, *args], env={**os.environ, **(env or {})}, stdin=stdin, capture_output=True,
-                              timeout=timeout, check=False)  # fmt: skip
-    except (OSError, subprocess.TimeoutExpired) as error:
+        child = subprocess.Popen([program, *args], env={**os.environ, **(env or {})}, stdin=stdin,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    except OSError as error:
         return Ran(name, doing, None, unfinished=first_line(str(error)))
-    return Ran(name, doing, done.returncode, done.stdout, done.stderr)
+    kept = (bytearray(), bytearray())
+    readers = [threading.Thread(target=_keep_head, args=(pipe, into), daemon=True)
+               for pipe, into in zip((child.stdout, child.stderr), kept, strict=True)]  # fmt: skip
+    for reader in readers:
+        reader.start()
+    try:
+        code: int | None = child.wait(timeout=timeout)
+        unfinished = ""
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+        code, unfinished = None, f"timed out after {timeout:g} seconds"
+    for reader in readers:
+        reader.join()
+    return Ran(name, doing, code, bytes(kept[0]), bytes(kept[1]), unfinished=unfinished)
+
+
+def _keep_head(pipe: IO[bytes] | None, into: bytearray) -> None:
+    """Read ``pipe`` to its end, keeping its first ``KEPT_BYTES`` in ``into``."""
+    if pipe is None:
+        return
+    with pipe:
+        while block := pipe.read(_BLOCK):
+            into += block[: max(0, KEPT_BYTES - len(into))]

@@ -32,6 +32,7 @@ _CREATED = re.compile(r"^;\s*Archive created at (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)
 _COPY_FROM_STDIN = re.compile(r"^COPY\s.+\sFROM\s+stdin;\s*$", re.IGNORECASE)
 _ALLOWED_META = ("\\restrict ", "\\unrestrict ")
 MAX_DUMPS_LISTED = 10_000
+LINE_CHARS = 1 << 22  # the longest piece of a line read at once
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,9 @@ def check_plain(path: Path) -> None:
     in_copy = False
     try:
         with path.open("r", encoding="utf-8", errors="replace") as handle:
-            for number, line in enumerate(handle, 1):
+            # a line longer than LINE_CHARS comes in pieces, each read as a line: a dump with no
+            # newline is not read whole, and a piece that starts with a backslash is refused too
+            for number, line in enumerate(iter(lambda: handle.readline(LINE_CHARS), ""), 1):
                 if in_copy:
                     in_copy = line.rstrip("\r\n") != "\\."
                 elif _COPY_FROM_STDIN.match(line):

@@ -8,10 +8,12 @@ real database, and a hostile one could do anything the profile's user can. So th
 user made for it, allowed into the scratch database only (``GRANT ALL ON scratch.*``; no global
 privilege, no other database), and ``--binary-mode`` turns off the client's own commands (``\\!``
 runs a shell, ``source`` reads a file, ``connect`` goes elsewhere). A dump that says ``USE`` or
-creates or drops a database on a line of its own is refused first with a clear word; one that hides
-it is stopped by the privileges. ``DEFINER=`user`@`host``` clauses (views, triggers, routines) are
-rewritten to ``DEFINER=CURRENT_USER`` on the way in, since only a privileged user may name another
-definer. The scratch database and the user are dropped afterwards whatever happened; the admin (the
+creates, drops or alters a database on a line of its own is refused first with a clear word; one that
+hides it is stopped by the privileges. Two kinds of line are rewritten on the way in:
+``DEFINER=`user`@`host``` clauses (views, triggers, routines) become ``DEFINER=CURRENT_USER``, since
+only a privileged user may name another definer; and the ``ALTER DATABASE `db` CHARACTER SET ...``
+lines ``--routines`` writes around a routine made under another character set lose their name, so
+they change the database being restored into (the scratch one). The scratch database and the user are dropped afterwards whatever happened; the admin (the
 profile's user, or ``--scratch-profile``'s) needs to create and drop both.
 
 The source is only read, in one consistent-snapshot read-only transaction, so every table is
@@ -32,21 +34,29 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from blastdoor.broker.backup_verify import Proof, compared
+from blastdoor.broker.backup_verify import RESTORE_SECONDS, Proof, compared
 from blastdoor.broker.dumps import Dump
-from blastdoor.broker.errors import BrokerError
-from blastdoor.broker.mysql_connect import Server, client_programs, describe, quote_name
-from blastdoor.errors import first_line
+from blastdoor.broker.errors import BrokerError, failing
+from blastdoor.broker.mysql_connect import (
+    Server,
+    client_programs,
+    describe,
+    fetch_value,
+    quote_name,
+)
 from blastdoor.files import sha256_of
 
 if TYPE_CHECKING:
     from blastdoor.broker.engines.mysql import MySQL
 
 FORMAT = "mysqldump"
-RESTORE_SECONDS = 24 * 3600
+LINE_BYTES = 1 << 22
 _HEADERS = (b"-- MySQL dump", b"-- MariaDB dump")
 _SANDBOX = b"/*M!999999\\- enable the sandbox mode */"  # MariaDB's dumps begin with it since 2024
-_LEAVING = re.compile(rb"^\s*(USE\s|(CREATE|DROP|ALTER)\s+(DATABASE|SCHEMA)\b)", re.IGNORECASE)
+_LEAVING = re.compile(rb"^\s*(USE\s|(CREATE|DROP)\s+(DATABASE|SCHEMA)\b|ALTER\s+(DATABASE|SCHEMA)\s+(?!CHARACTER\s|COLLATE\s))",
+                      re.IGNORECASE)  # fmt: skip
+# mysqldump's ALTER DATABASE `db` CHARACTER SET cs COLLATE co ; (routines made under another character set)
+_CHARSET = re.compile(rb"^(\s*ALTER\s+(?:DATABASE|SCHEMA)\s+)`(?:[^`]|``)*`\s+(?=(?:CHARACTER\s+SET|COLLATE)\s)", re.IGNORECASE)
 _DEFINER = re.compile(rb"DEFINER\s*=\s*`(?:[^`]|``)*`@`(?:[^`]|``)*`")
 _SCRATCH_HINT = "name a server where this user may create databases and users with --scratch-profile NAME"
 
@@ -89,8 +99,8 @@ def verify(engine: MySQL, dump: Dump, *, scratch: Server | None, tolerance: floa
     db = admin.connect(program="blastdoor-backup-verify", database=False)
     try:
         db.autocommit(True)
-        host = _one(db, "SELECT SUBSTRING_INDEX(USER(), '@', -1)")  # where the server sees this machine
-        version = _one(db, "SELECT VERSION()")
+        host = fetch_value(db, "SELECT SUBSTRING_INDEX(USER(), '@', -1)")  # where the server sees this machine
+        version = fetch_value(db, "SELECT VERSION()")
         password = secrets.token_urlsafe(24)
         user = f"{quote_name(name)}@{_string(db, host)}"
         with _failing("cannot create a scratch database and its user", hint=_SCRATCH_HINT):
@@ -118,8 +128,8 @@ def _check(path: Path) -> str:
     header, last = False, b""
     try:
         with path.open("rb") as handle:
-            for number, line in enumerate(handle, 1):
-                if _LEAVING.match(line):
+            for number, line in enumerate(_lines(handle), 1):
+                if _LEAVING.match(_for_scratch(line)):
                     said = line.strip()[:60].decode("utf-8", "replace")
                     raise BrokerError(f"{path.name} line {number} ('{said}') names a database of its own, as a dump made with "
                                       "--databases or --all-databases does; it would not restore into a scratch database",
@@ -136,12 +146,8 @@ def _check(path: Path) -> str:
 def _restore(restorer: MySQL, dump: Dump, programs: tuple[str, str], *, database: str) -> str:
     """Run the dump with the client, as ``restorer``'s user; the first error it reported ('' when none)."""
     with _fed(dump.path) as stdin:
-        ran = restorer.tool(programs, ["--binary-mode", "--batch", "--local-infile=0", f"--database={database}"], stdin=stdin,
-                            doing="restore the dump", timeout=RESTORE_SECONDS)  # fmt: skip
-    if ran.ok or ran.code is None:
-        return "" if ran.ok else f"{ran.program} {ran.said()}"
-    errors = [line for line in ran.stderr.decode("utf-8", "replace").splitlines() if "ERROR" in line]
-    return first_line(errors[0]) if errors else ran.said()
+        return restorer.tool(programs, ["--binary-mode", "--batch", "--local-infile=0", f"--database={database}"],
+                             stdin=stdin, doing="restore the dump", timeout=RESTORE_SECONDS).failure()  # fmt: skip
 
 
 @contextlib.contextmanager
@@ -152,16 +158,28 @@ def _fed(path: Path) -> Iterator[IO[bytes]]:
 
     def pump() -> None:
         with contextlib.suppress(OSError), path.open("rb") as source, os.fdopen(writing, "wb") as sink:
-            for line in source:
-                if line.lstrip().startswith((b"/*!", b"CREATE")):
-                    line = _DEFINER.sub(b"DEFINER=CURRENT_USER", line)
-                sink.write(line)
+            for line in _lines(source):
+                sink.write(_for_scratch(line))
 
     thread = threading.Thread(target=pump, name="blastdoor-dump-feed", daemon=True)
     thread.start()
     with os.fdopen(reading, "rb") as stdin:
         yield stdin
     thread.join()
+
+
+def _lines(handle: IO[bytes]) -> Iterator[bytes]:
+    """The file's lines, a line longer than ``LINE_BYTES`` in pieces of that size (a dump with no
+    newline is not read whole; mysqldump's lines are at most about 1 MiB, --net-buffer-length)."""
+    return iter(lambda: handle.readline(LINE_BYTES), b"")
+
+
+def _for_scratch(line: bytes) -> bytes:
+    """A dump line as it is restored: definers made the restoring user, and a character set
+    change of the dumped database made one of the database restored into."""
+    if line.lstrip().startswith((b"/*!", b"CREATE")):
+        return _DEFINER.sub(b"DEFINER=CURRENT_USER", line)
+    return _CHARSET.sub(rb"\1", line)
 
 
 def _counts(server: Server, database: str, *, consistent: bool) -> dict[str, int]:
@@ -184,26 +202,16 @@ def _counts(server: Server, database: str, *, consistent: bool) -> dict[str, int
     return counts
 
 
-@contextlib.contextmanager
-def _failing(what: str, *, hint: str) -> Iterator[None]:
+def _failing(what: str, *, hint: str) -> contextlib.AbstractContextManager[None]:
     """A database error inside the block as one line: ``WHAT: (code) the server's message``."""
     import pymysql
 
-    try:
-        yield
-    except pymysql.Error as error:
-        raise BrokerError(f"{what}: {describe(error)}", hint=hint) from None
+    return failing(what, hint=hint, errors=pymysql.Error, said=describe)
 
 
 def _run(db: Any, statement: str) -> None:
     with db.cursor() as cursor:
         cursor.execute(statement)
-
-
-def _one(db: Any, query: str) -> str:
-    with db.cursor() as cursor:
-        cursor.execute(query)
-        return str(cursor.fetchone()[0])
 
 
 def _string(db: Any, value: str) -> str:

@@ -127,6 +127,19 @@ def _quoted(value: str) -> str:
     return f'"{escaped}"'
 
 
+def fetch(db: Any, query: str, args: Any = None) -> list[tuple[Any, ...]]:
+    """Every row ``query`` returns on the PyMySQL connection ``db``."""
+    with db.cursor() as cursor:
+        cursor.execute(query, args)
+        return list(cursor.fetchall())
+
+
+def fetch_value(db: Any, query: str, args: Any = None) -> str:
+    """The first column of the first row ``query`` returns, as text ('' for no row)."""
+    found = fetch(db, query, args)
+    return str(found[0][0]) if found else ""
+
+
 def quote_name(name: str) -> str:
     """A MySQL identifier in backquotes (a backquote inside doubled)."""
     return "`" + name.replace("`", "``") + "`"

@@ -14,8 +14,8 @@ The text is cut where the analysis and the runner cut it (``split_statements``);
 Problems (the broker refuses to run them with a credential that reaches past development):
 statements that run code or overwrite rows (``CALL``, ``PREPARE``/``EXECUTE``, ``REPLACE``,
 ``INSERT ... ON DUPLICATE KEY UPDATE``, ``CREATE OR REPLACE TABLE``), transaction control (the
-broker runs the text in a transaction of its own), ``/*! ... */`` comments (run or skipped by server
-version), client commands, statements not known to be harmless, and text the parser cannot read
+broker runs the text in a transaction of its own), ``/*! ... */`` comments (the pieces read here hold
+them opened, as the server will run them; a person writes what they hold as plain SQL), client commands, statements not known to be harmless, and text the parser cannot read
 that does more than read.
 """
 
@@ -54,7 +54,7 @@ def plan(text: str) -> Plan:
     if client_commands(text):
         problems.append("it holds client commands (DELIMITER, \\g, \\ or . lines) that the server would read as SQL")
     if _EXECUTABLE.search(text):
-        problems.append("it holds /*! ... */ comments, which MySQL runs or skips by server version; write them as plain SQL")
+        problems.append("it holds /*! ... */ comments, which the broker runs whatever the server's version; write them as plain SQL")
     pieces = split_statements(text, mysql=True)
     return combined([_piece(piece, index) for index, piece in enumerate(pieces)], safe_before=_SAFE_BEFORE, problems=problems)
 

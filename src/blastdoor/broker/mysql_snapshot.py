@@ -2,7 +2,7 @@
 
 Rows (``DELETE``, ``UPDATE``) are copied into a table of their own in the ``blastdoor_snapshots``
 database on the same server (``CREATE TABLE ... AS SELECT``), outside the reach of a ``DROP`` of
-the application's database; ``CHECKSUM TABLE ... EXTENDED`` of the copy is its digest. Whole tables
+the application's database, with a digest of its columns and rows (snapshot.rows_digest). Whole tables
 and databases go to ``mysqldump`` / ``mariadb-dump`` files in ``HOME/snapshots/ID/`` (a table as
 two files: its definition with triggers, then its rows), each set with its sha256.
 
@@ -16,14 +16,20 @@ automatically is said, with the table or file that holds the old data.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from blastdoor.broker.errors import BrokerError
-from blastdoor.broker.mysql_connect import client_programs, dump_programs, quote_name
-from blastdoor.broker.snapshot import unrestorable
+from blastdoor.broker.mysql_connect import (
+    client_programs,
+    dump_programs,
+    fetch,
+    fetch_value,
+    quote_name,
+)
+from blastdoor.broker.snapshot import check_files, check_rows, rows_digest, split_name
 from blastdoor.broker.snapshot_plan import ROWS, SCHEMA, Part
 from blastdoor.files import sha256_of
 
@@ -42,7 +48,7 @@ def take(engine: MySQL, snapshots: Snapshots, manifest: dict[str, Any], parts: t
     db = engine.server.connect(program="blastdoor-snapshot")
     try:
         db.autocommit(True)
-        version = _one(db, "SELECT VERSION()")
+        version = fetch_value(db, "SELECT VERSION()")
         manifest["server"] = version
         for number, part in enumerate(parts):
             found = _locate(db, part)
@@ -62,54 +68,62 @@ def take(engine: MySQL, snapshots: Snapshots, manifest: dict[str, Any], parts: t
         db.close()
 
 
+def identity(engine: MySQL) -> dict[str, str]:
+    """The server's own id and the URL's database. MySQL has ``@@server_uuid``; MariaDB has none,
+    so its host name, port, data folder and ``@@server_id`` stand for it."""
+    db = engine.server.connect(program="blastdoor-snapshot", database=False)
+    try:
+        found = dict(fetch(db, "SHOW GLOBAL VARIABLES WHERE Variable_name IN "
+                              "('server_uuid', 'hostname', 'port', 'datadir', 'server_id')", None))  # fmt: skip
+    finally:
+        db.close()
+    said = {str(name).lower(): str(value) for name, value in found.items()}
+    server = (f"MySQL server {said['server_uuid']}" if said.get("server_uuid") else
+              f"MariaDB at {said.get('hostname')}:{said.get('port')} in {said.get('datadir')} (server id {said.get('server_id')})")  # fmt: skip
+    return {"server": server, "database": engine.server.database}
+
+
 def check(engine: MySQL, snapshots: Snapshots, manifest: Mapping[str, Any]) -> None:
-    """Raise unless every part is there as it was saved: the row copies (by ``CHECKSUM TABLE``) and
-    the dump files (by their sha256)."""
+    """Raise unless every part is there as it was saved: the row copies (by their digest) and the
+    dump files (by their sha256)."""
     folder = snapshots.folder / str(manifest["id"])
     db = engine.server.connect(program="blastdoor-restore", database=False)  # the database may be the part that is gone
     try:
         for saved in manifest["parts"]:
-            if saved["kind"] == ROWS:
-                copy = str(saved["copy"]).split(".", 1)[1]
-                if not _exists(db, SNAPSHOT_DATABASE, copy):
-                    raise unrestorable(f"the saved rows of {saved['target']} ({saved['copy']}) are gone")
-                if _checksum(db, copy) != saved.get("checksum"):
-                    raise unrestorable(f"the saved rows of {saved['target']} ({saved['copy']}) changed since they were taken")
+            if saved["kind"] != ROWS:
+                check_files(saved["target"], [folder / name for name in saved["files"]], saved.get("sha256"))
                 continue
-            files = [folder / name for name in saved["files"]]
-            missing = [str(file) for file in files if not file.is_file()]
-            if missing or sha256_of(files)[0] != saved["sha256"]:
-                what = f"{missing[0]} is gone" if missing else f"{', '.join(map(str, files))} changed since it was saved"
-                raise unrestorable(f"the saved copy of {saved['target']}: {what}")
+            copy = str(saved["copy"]).split(".", 1)[1]
+            digest = _rows_digest(db, copy) if _exists(db, SNAPSHOT_DATABASE, copy) else None
+            check_rows(saved["target"], saved["copy"], digest, saved.get("sha256"))
     finally:
         db.close()
 
 
-def restore(engine: MySQL, snapshots: Snapshots, manifest: Mapping[str, Any]) -> list[str]:
-    """Put every part back, newest first; one line per part saying what happened."""
+def restore(engine: MySQL, snapshots: Snapshots, manifest: Mapping[str, Any]) -> Iterator[str]:
+    """Put every part back, newest first; a line per part saying what happened, once it has."""
     folder = snapshots.folder / str(manifest["id"])
     db = engine.server.connect(program="blastdoor-restore", database=False)  # the database may be the part that is gone
     try:
-        version = _one(db, "SELECT VERSION()")
-        lines = []
+        version = fetch_value(db, "SELECT VERSION()")
         for saved in reversed(manifest["parts"]):
             if saved["kind"] == ROWS:
-                lines.append(_restore_rows(db, saved))
+                line = _restore_rows(db, saved)
                 db.commit()
+                yield line
             else:
-                lines.append(_restore_dump(db, engine, version, saved, folder))
-        return lines
+                yield _restore_dump(db, engine, version, saved, folder)
     finally:
         db.close()
 
 
 def _locate(db: Any, part: Part) -> tuple[str, str] | None:
     """(database, table) the part names as the server resolves it ('' table for a database)."""
-    names = split_name(part.relation)
+    names = split_name(part.relation, quote="`")  # as the plan writes it: `db`.`table`
     if part.kind == SCHEMA:
         return (names[-1], "") if _exists(db, names[-1], "") else None
     schema, table = (names[0], names[1]) if len(names) == 2 else (None, names[0])
-    rows = _all(db, "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES "
+    rows = fetch(db, "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES "
                     "WHERE TABLE_SCHEMA = COALESCE(%s, DATABASE()) AND TABLE_NAME = %s", (schema, table))  # fmt: skip
     exact = [row for row in rows if row[1] == table] or rows
     return (str(exact[0][0]), str(exact[0][1])) if exact else None
@@ -124,13 +138,13 @@ def _copy_rows(db: Any, part: Part, database: str, table: str, copy: str) -> dic
         cursor.execute(f"CREATE TABLE {qualified} AS SELECT * {part.source}")
         rows = cursor.rowcount
     return {"copy": f"{SNAPSHOT_DATABASE}.{copy}", "rows": rows, "key": _primary_key(db, database, table),
-            "checksum": _checksum(db, copy)}  # fmt: skip
+            "sha256": _rows_digest(db, copy)}  # fmt: skip
 
 
 def _refuse_cascades(db: Any, database: str, table: str, *, whole: bool) -> None:
     """Deleting rows that others refer to ``ON DELETE CASCADE`` / ``SET NULL`` changes rows that are
     not saved: refuse (within one table saved whole, the copy holds them all)."""
-    rows = _all(db, "SELECT CONSTRAINT_SCHEMA, TABLE_NAME, DELETE_RULE FROM information_schema.REFERENTIAL_CONSTRAINTS "
+    rows = fetch(db, "SELECT CONSTRAINT_SCHEMA, TABLE_NAME, DELETE_RULE FROM information_schema.REFERENTIAL_CONSTRAINTS "
                     "WHERE UNIQUE_CONSTRAINT_SCHEMA = %s AND REFERENCED_TABLE_NAME = %s", (database, table))  # fmt: skip
     reaching = sorted({f"{row[0]}.{row[1]} ({row[2]})" for row in rows if str(row[2]).upper() in _CASCADING
                        and not (whole and (row[0], row[1]) == (database, table))})  # fmt: skip
@@ -202,7 +216,7 @@ def _restore_dump(db: Any, engine: MySQL, version: str, saved: dict[str, Any], f
                             doing=f"restore {saved['target']} from {file.name}").checked()  # fmt: skip
         return f"{saved['target']}: restored from {shown}"
     if saved["change"] == "truncate" and exists:
-        if _one(db, f"SELECT EXISTS (SELECT 1 FROM {quote_name(database)}.{quote_name(table)})") == "1":
+        if fetch_value(db, f"SELECT EXISTS (SELECT 1 FROM {quote_name(database)}.{quote_name(table)})") == "1":
             db.rollback()
             return f"{saved['target']}: has rows again, so it was left alone; the saved copy is {shown}"
         db.rollback()
@@ -214,43 +228,45 @@ def _restore_dump(db: Any, engine: MySQL, version: str, saved: dict[str, Any], f
 
 def _exists(db: Any, database: str, table: str) -> bool:
     if not table:
-        return bool(_all(db, "SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s", (database,)))
-    rows = _all(db, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
+        return bool(fetch(db, "SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s", (database,)))
+    rows = fetch(db, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
                 (database, table))  # fmt: skip
     return any(row[0] == table for row in rows)
 
 
 def _primary_key(db: Any, database: str, table: str) -> list[str]:
-    rows = _all(db, "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = %s "
+    rows = fetch(db, "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = %s "
                     "AND TABLE_NAME = %s AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION", (database, table))  # fmt: skip
     return [str(row[0]) for row in rows]
 
 
 def _columns(db: Any, database: str, table: str) -> list[str]:
     """Columns that take values (not generated), in order."""
-    rows = _all(db, "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s "
+    rows = fetch(db, "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s "
                     "AND COALESCE(GENERATION_EXPRESSION, '') = '' ORDER BY ORDINAL_POSITION", (database, table))  # fmt: skip
     return [str(row[0]) for row in rows]
 
 
-def _checksum(db: Any, copy: str) -> str:
-    rows = _all(db, f"CHECKSUM TABLE {quote_name(SNAPSHOT_DATABASE)}.{quote_name(copy)} EXTENDED", None)
-    return str(rows[0][1]) if rows else ""
+def _rows_digest(db: Any, copy: str) -> str:
+    """A row copy's digest (snapshot.rows_digest): its columns' names and types, and each row's
+    sha256 (every value as its bytes in hex, NULL as ``-``, joined by commas; ``TIMESTAMP`` values
+    read in UTC), streamed from the server sorted."""
+    import hashlib
 
+    import pymysql
 
-def _one(db: Any, query: str) -> str:
-    rows = _all(db, query, None)
-    return str(rows[0][0]) if rows else ""
-
-
-def _all(db: Any, query: str, args: Any) -> list[tuple[Any, ...]]:
-    with db.cursor() as cursor:
-        cursor.execute(query, args)
-        return list(cursor.fetchall())
-
-
-def split_name(relation: str) -> list[str]:
-    """```db`.`table``` (as the plan writes it) → its names, backquotes undone."""
-    import csv
-
-    return next(csv.reader([relation], delimiter=".", quotechar="`"))
+    columns = [(str(name), str(kind)) for name, kind in fetch(
+        db, "SELECT COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s "
+            "ORDER BY ORDINAL_POSITION", (SNAPSHOT_DATABASE, copy))]  # fmt: skip
+    values = ", ".join(f"IF({quote_name(name)} IS NULL, '-', HEX(CAST({quote_name(name)} AS BINARY)))" for name, _ in columns)
+    rows = hashlib.sha256()
+    with db.cursor(pymysql.cursors.SSCursor) as cursor:
+        cursor.execute("SET @blastdoor_zone = @@session.time_zone, time_zone = '+00:00'")
+        try:
+            cursor.execute(f"SELECT UNHEX(SHA2(CONCAT_WS(',', {values}), 256)) AS h "
+                           f"FROM {quote_name(SNAPSHOT_DATABASE)}.{quote_name(copy)} ORDER BY h")  # fmt: skip
+            for (found,) in cursor:
+                rows.update(found)
+        finally:
+            cursor.execute("SET time_zone = @blastdoor_zone")
+    return rows_digest(columns, rows.digest())

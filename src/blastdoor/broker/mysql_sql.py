@@ -1,8 +1,8 @@
 """Running an allowed SQL text on MySQL or MariaDB, and saying exactly what is known after.
 
 The text is cut into statements where the analysis cut it (``split_statements``, reading it as
-MySQL's lexer does: ``#`` comments and backslash escapes included) and each piece is sent on its
-own: without ``CLIENT_MULTI_STATEMENTS`` the server runs at most one statement per query, so
+MySQL's lexer does: ``#`` comments and backslash escapes included, ``/*! ... */`` comments opened)
+and each piece, as judged, is sent on its own: without ``CLIENT_MULTI_STATEMENTS`` the server runs at most one statement per query, so
 nothing runs that was not judged as a statement. A session whose ``sql_mode`` reads the text
 otherwise (``ANSI_QUOTES``, ``NO_BACKSLASH_ESCAPES``) and would cut it elsewhere runs none of it.
 The session carries the run's ids as user variables (``@blastdoor_run_id``, ``@blastdoor_session_id``,
@@ -104,8 +104,7 @@ def run_mysql(dsn: str, text: str, *, tags: Mapping[str, str], scrubber: Scrubbe
     running = 0
     try:
         with db.cursor() as cursor:
-            cursor.execute("SELECT @@SESSION.sql_mode")
-            pieces = as_served(text, str(cursor.fetchone()[0] or ""))
+            pieces = served_pieces(cursor, text)
             if not pieces:
                 outcome.result, outcome.error = FAILED, ("the server's sql_mode (ANSI_QUOTES or NO_BACKSLASH_ESCAPES) cuts "
                                                          "this text into statements where the judgement did not; nothing ran")  # fmt: skip
@@ -135,6 +134,13 @@ def run_mysql(dsn: str, text: str, *, tags: Mapping[str, str], scrubber: Scrubbe
         out.flush()
     outcome.output_sha256 = printed.sha256()
     return outcome
+
+
+def served_pieces(cursor: Any, text: str) -> list[str]:
+    """``text``'s statements as judged, when this session (its ``@@SESSION.sql_mode``, read on
+    ``cursor``) cuts the text the same way; [] when it would not (:func:`as_served`)."""
+    cursor.execute("SELECT @@SESSION.sql_mode")
+    return as_served(text, str(cursor.fetchone()[0] or ""))
 
 
 def as_served(text: str, sql_mode: str) -> list[str]:

@@ -12,19 +12,18 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from blastdoor.broker.backup_verify import Proof, compared
+from blastdoor.broker.backup_verify import RESTORE_SECONDS, Proof, compared
 from blastdoor.broker.dumps import PLAIN, Dump, check_plain
-from blastdoor.broker.errors import BrokerError
-from blastdoor.errors import error_line, first_line
+from blastdoor.broker.errors import failing
+from blastdoor.errors import error_line
 
 if TYPE_CHECKING:
     from blastdoor.broker.engines.postgresql import PostgreSQL
 
-RESTORE_SECONDS = 24 * 3600
 _TABLES = """SELECT n.nspname, c.relname, format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
               WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
                 AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT LIKE 'blastdoor\\_%'
@@ -53,15 +52,11 @@ def verify(engine: PostgreSQL, dump: Dump, *, scratch: str = "", tolerance: floa
                     tolerance=tolerance, max_age_hours=max_age_hours, clean=clean)  # fmt: skip
 
 
-@contextlib.contextmanager
-def _failing(what: str, *, hint: str) -> Iterator[None]:
+def _failing(what: str, *, hint: str) -> contextlib.AbstractContextManager[None]:
     """A database error inside the block as one line: ``WHAT: the driver's message``."""
     import psycopg
 
-    try:
-        yield
-    except psycopg.Error as error:
-        raise BrokerError(f"{what}: {error_line(error, limit=300)}", hint=hint) from None
+    return failing(what, hint=hint, errors=psycopg.Error, said=lambda error: error_line(error, limit=300))
 
 
 def _connect(dsn: str, *, autocommit: bool) -> Any:
@@ -104,11 +99,4 @@ def _restore(dump: Dump, target: PostgreSQL) -> str:
         program, args = "psql", ["--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", f"--file={dump.path}"]
     else:
         program, args = "pg_restore", ["--no-owner", "--no-privileges", str(dump.path)]
-    ran = target.tool([program], args, doing="restore the dump", timeout=RESTORE_SECONDS)
-    if ran.code is None:
-        return f"{program} did not finish: {ran.unfinished}"
-    if ran.ok:
-        return ""
-    said = ran.stderr.decode("utf-8", "replace")
-    errors = [line for line in said.splitlines() if "error" in line.lower()]
-    return first_line(errors[0] if errors else said)
+    return target.tool([program], args, doing="restore the dump", timeout=RESTORE_SECONDS).failure()

@@ -14,13 +14,13 @@ file or table holding the old data.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from blastdoor.broker.errors import BrokerError
-from blastdoor.broker.snapshot import unrestorable
+from blastdoor.broker.snapshot import check_files, check_rows, rows_digest, split_name
 from blastdoor.broker.snapshot_plan import ROWS, SCHEMA, TABLE, Part
 from blastdoor.files import sha256_of
 
@@ -64,44 +64,49 @@ def take(engine: PostgreSQL, snapshots: Snapshots, manifest: dict[str, Any], par
                 option = "--schema" if part.kind == SCHEMA else "--table"
                 engine.tool(["pg_dump"], ["--format=custom", f"--file={file}", f"{option}={_pattern(found[0])}"],
                             doing=f"save {found[0]} before the statement").checked()  # fmt: skip
-                saved |= {"file": str(file), "sha256": _digest(file)}
+                saved |= {"file": str(file), "sha256": sha256_of([file])[0]}
             manifest["parts"].append(saved)
             snapshots.write(manifest)
 
 
+def identity(engine: PostgreSQL) -> dict[str, str]:
+    """The cluster's system identifier (made by initdb, the same on its physical replicas) and the
+    database's name."""
+    import psycopg
+
+    with psycopg.connect(engine.url, application_name="blastdoor-snapshot", connect_timeout=10) as db:
+        system, database = db.execute("SELECT system_identifier, current_database() FROM pg_control_system()").fetchone() or ("?", "?")
+        db.rollback()
+    return {"server": f"PostgreSQL system {system}", "database": str(database)}
+
+
 def check(engine: PostgreSQL, manifest: Mapping[str, Any]) -> None:
-    """Raise unless every part is there as it was saved: the row copies (by their digest, for
-    snapshots that recorded one) and the dump files."""
+    """Raise unless every part is there as it was saved: the row copies (by their digest) and the
+    dump files (by their sha256)."""
     import psycopg
 
     with psycopg.connect(engine.url, application_name="blastdoor-restore", connect_timeout=10) as db:
         for saved in manifest["parts"]:
             if saved["kind"] != ROWS:
-                file = Path(saved["file"])
-                if not file.is_file():
-                    raise unrestorable(f"the saved copy of {saved['target']}: {file} is gone")
-                if saved.get("sha256") and _digest(file) != saved["sha256"]:
-                    raise unrestorable(f"the saved copy of {saved['target']}: {file} changed since it was saved")
-            elif _gone(db, saved["copy"]):
-                raise unrestorable(f"the saved rows of {saved['target']} ({saved['copy']}) are gone")
-            elif saved.get("sha256") and _rows_digest(db, saved["copy"]) != saved["sha256"]:
-                raise unrestorable(f"the saved rows of {saved['target']} ({saved['copy']}) changed since they were taken")
+                check_files(saved["target"], [Path(saved["file"])], saved.get("sha256"))
+                continue
+            digest = None if _gone(db, saved["copy"]) else _rows_digest(db, saved["copy"])
+            check_rows(saved["target"], saved["copy"], digest, saved.get("sha256"))
         db.rollback()
 
 
-def restore(engine: PostgreSQL, manifest: Mapping[str, Any]) -> list[str]:
-    """Put every part back, newest first; one line per part saying what happened."""
+def restore(engine: PostgreSQL, manifest: Mapping[str, Any]) -> Iterator[str]:
+    """Put every part back, newest first; a line per part saying what happened, once it has."""
     import psycopg
 
-    lines: list[str] = []
     with psycopg.connect(engine.url, application_name="blastdoor-restore", connect_timeout=10) as db:
         for saved in reversed(manifest["parts"]):
             if saved["kind"] == ROWS:
-                lines.append(_restore_rows(db, saved))
+                line = _restore_rows(db, saved)
                 db.commit()
+                yield line
             else:
-                lines.append(_restore_dump(db, saved, engine))
-    return lines
+                yield _restore_dump(db, saved, engine)
 
 
 def _refuse_hidden_losses(db: Any, part: Part, name: str) -> None:
@@ -181,18 +186,20 @@ def _gone(db: Any, table: str) -> bool:
 
 
 def _rows_digest(db: Any, copy: str) -> str:
-    """A digest of a row copy's rows in no particular order: the sha256 of its rows' sha256s (each
-    row as text, printed in fixed settings so another session prints it the same), sorted as bytes.
-    Duplicate rows count."""
+    """A row copy's digest (snapshot.rows_digest): its columns' names and types, and its rows in no
+    particular order, each row's sha256 taken of it as text printed in fixed settings (so another
+    session prints it the same); duplicate rows count."""
     from psycopg import sql
 
     with db.transaction():
         for setting, value in _TEXT_SETTINGS:
             db.execute("SELECT set_config(%s, %s, true)", (setting, value))
-        digest = db.execute(sql.SQL("SELECT encode(sha256(coalesce(string_agg(h, '' ORDER BY h), '')), 'hex') FROM "
-                                    "(SELECT sha256(convert_to(t::text, 'UTF8')) AS h FROM {} AS t) AS rows").format(
-                                        _qualified(copy))).fetchone()[0]  # fmt: skip
-    return f"sha256:{digest}"
+        columns = db.execute("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = %s::regclass "
+                             "AND attnum > 0 AND NOT attisdropped ORDER BY attnum", (copy,)).fetchall()  # fmt: skip
+        rows = db.execute(sql.SQL("SELECT sha256(coalesce(string_agg(h, '' ORDER BY h), '')) FROM "
+                                  "(SELECT sha256(convert_to(t::text, 'UTF8')) AS h FROM {} AS t) AS rows").format(
+                                      _qualified(copy))).fetchone()[0]  # fmt: skip
+    return rows_digest(columns, bytes(rows))
 
 
 def _primary_key(db: Any, table: str) -> list[str]:
@@ -213,27 +220,22 @@ def _insertable(db: Any, table: str, copy: str) -> list[str]:
 def _qualified(name: str) -> Any:
     from psycopg import sql
 
-    schema, _, table = _split(name)
+    schema, table = _schema_and_table(name)
     return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table)) if schema else sql.Identifier(table)
 
 
-def _split(name: str) -> tuple[str, str, str]:
-    """``schema.table`` as PostgreSQL prints a regclass (quoted where needed) → its two names."""
-    import csv
-
-    parts = next(csv.reader([name], delimiter=".", quotechar='"'))
-    return (parts[0], ".", parts[1]) if len(parts) == 2 else ("", "", parts[0])
+def _schema_and_table(name: str) -> tuple[str, str]:
+    """``schema.table`` as PostgreSQL prints a regclass (quoted where needed) → its two names ('' schema for none)."""
+    parts = split_name(name, quote='"')
+    return (parts[0], parts[1]) if len(parts) == 2 else ("", parts[0])
 
 
 def _pattern(name: str) -> str:
     """A pg_dump pattern matching exactly the object PostgreSQL printed as ``name``."""
-    schema, _, table = _split(name)
+    schema, table = _schema_and_table(name)
     return f"{_quote(schema)}.{_quote(table)}" if schema else _quote(table)
 
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
-
-def _digest(path: Path) -> str:
-    return sha256_of([path])[0]

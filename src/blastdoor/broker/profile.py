@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from blastdoor.broker.engines import MYSQL, POSTGRESQL, SCHEMES
+from blastdoor.broker.engines import MYSQL, POSTGRESQL, SQLITE, engine_name
 from blastdoor.broker.errors import BrokerError
 from blastdoor.broker.scrub import Scrubber
 from blastdoor.credentials import allow_problem, permitted
@@ -28,9 +28,7 @@ VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 MIN_PASSWORD = 4  # shorter passwords would be "removed" from ordinary words
 _LIBPQ = {"host": "PGHOST", "port": "PGPORT", "user": "PGUSER", "password": "PGPASSWORD",
           "dbname": "PGDATABASE", "sslmode": "PGSSLMODE"}  # fmt: skip
-POSTGRES_PREFIXES = SCHEMES[POSTGRESQL]
-DSN_PREFIXES = (*POSTGRES_PREFIXES, *SCHEMES[MYSQL], "sqlite:///")
-PROVEN_PREFIXES = (*POSTGRES_PREFIXES, *SCHEMES[MYSQL])  # databases whose backups backup verify proves
+PROVEN = frozenset({POSTGRESQL, MYSQL})  # the engines whose backups backup verify proves
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,18 +72,16 @@ class Profile:
         proves), else none."""
         if self.backup_proofs:
             return list(self.backup_proofs)
-        return [self.name] if any(value.startswith(PROVEN_PREFIXES) for value in self.secrets.values()) else []
+        return [self.name] if any(engine_name(value) in PROVEN for value in self.secrets.values()) else []
 
     def permits(self, found: Effect) -> bool:
         """Whether ``found`` is among the actions this credential exists for."""
         return permitted(self.allow, found)
 
     def dsn(self) -> str:
-        """The database this profile reaches: DATABASE_URL, else the first secret shaped like a DSN."""
-        for name in ("DATABASE_URL", *sorted(self.secrets)):
-            value = self.secrets.get(name, "")
-            if value.startswith(DSN_PREFIXES):
-                return value
+        """The database this profile reaches (:func:`database_variable`)."""
+        if variable := database_variable(self.secrets):
+            return self.secrets[variable]
         raise BrokerError(f"profile {self.name} holds no database URL",
                           hint="add one with: blastdoor profile add NAME --secret DATABASE_URL ... --replace")  # fmt: skip
 
@@ -109,7 +105,7 @@ class Profile:
 
     def _postgres(self) -> dict[str, str]:
         """The connection parameters of the profile's PostgreSQL URL ({} when it has none)."""
-        url = next((v for v in self.secrets.values() if v.startswith(POSTGRES_PREFIXES)), "")
+        url = next((v for v in self.secrets.values() if engine_name(v) == POSTGRESQL), "")
         return _conninfo(url) if url else {}
 
     @property
@@ -121,7 +117,7 @@ def url_passwords(value: str) -> list[str]:
     """The passwords inside a URL-shaped value (userinfo, percent-decoded, and libpq's
     ``?password=`` for PostgreSQL URLs), each a secret of its own."""
     passwords = []
-    if value.startswith(POSTGRES_PREFIXES):
+    if engine_name(value) == POSTGRESQL:
         params = _conninfo(value)
         passwords += [params.get("password", ""), params.get("sslpassword", "")]
     if "://" in value:
@@ -131,21 +127,34 @@ def url_passwords(value: str) -> list[str]:
     return [p for p in dict.fromkeys(passwords) if len(p) >= MIN_PASSWORD]
 
 
-def absolute_sqlite(values: Mapping[str, str], *, base: Path) -> tuple[dict[str, str], list[str]]:
-    """``values`` with every SQLite URL's relative path made absolute against ``base`` (a broker
-    has no working folder to read it against later), and a line for each one changed. A SQLite URL
-    that cannot be read is refused here, when it is stored."""
-    from blastdoor.broker.sqlite_sql import absolute_url
+def database_variable(secrets: Mapping[str, str]) -> str:
+    """The variable holding the database a profile reaches (``blastdoor sql``, ``restore``, ``data``):
+    DATABASE_URL, else the first (by name) that is a database URL of an engine the broker has
+    (broker/engines/); '' when none is."""
+    return next((name for name in ("DATABASE_URL", *sorted(secrets)) if engine_name(secrets.get(name, ""))), "")
 
-    stored, notes = dict(values), []
-    for variable, value in values.items():
-        if value[:7].lower() != "sqlite:":
-            continue
-        stored[variable], resolved = absolute_url(value, base=base)
-        if resolved is not None:
-            notes.append(f"{variable}: the relative SQLite path in {value} is stored as the absolute {resolved} "
-                         f"({stored[variable]})")  # fmt: skip
-    return stored, notes
+
+def absolute_sqlite(values: Mapping[str, str], *, base: Callable[[], Path]) -> tuple[dict[str, str], list[str]]:
+    """``values`` as stored, and a line for each one changed or worth a word. Only the database URL
+    (:func:`database_variable`) is read: when it is a SQLite URL with a relative path, the path is
+    made absolute against the folder ``base`` gives (a broker has no working folder to read it
+    against later); when it is one Blastdoor cannot read (options, a host), it is stored as given,
+    for programs run with ``blastdoor exec``, and said so: ``blastdoor sql`` refuses it. Other
+    values are stored as given."""
+    from blastdoor.broker.sqlite_sql import absolute_url, url_problem
+
+    stored = dict(values)
+    variable = database_variable(values)
+    value = values.get(variable, "")
+    if engine_name(value) != SQLITE:
+        return stored, []
+    if problem := url_problem(value):
+        return stored, [f"{variable}: {problem}, so blastdoor sql and blastdoor data will refuse it; it is stored as given "
+                        "for programs run with blastdoor exec"]  # fmt: skip
+    stored[variable], resolved = absolute_url(value, base=base)
+    if resolved is None:
+        return stored, []
+    return stored, [f"{variable}: the relative SQLite path in {value} is stored as the absolute {resolved} ({stored[variable]})"]
 
 
 def _conninfo(url: str) -> dict[str, str]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import quote, unquote, urlsplit
@@ -34,27 +34,48 @@ BUSY_SECONDS = 10.0
 FORMS = "sqlite:///relative/path.db or sqlite:////absolute/path.db"
 
 
-def database_path(url: str, *, base: Path | None = None) -> Path:
+def database_path(url: str, *, base: Callable[[], Path] | None = None) -> Path:
     """The database file a ``sqlite:`` URL names, read as SQLAlchemy reads it: after ``sqlite://``
     and the empty host comes the path, so ``sqlite:///app.db`` is the relative ``app.db`` (resolved
-    against ``base``: refused without one) and ``sqlite:////srv/app.db`` the absolute /srv/app.db.
-    Percent-escapes are decoded; a host, a query or a URL naming no file is refused."""
+    against the folder ``base`` gives, asked only then: refused without one) and
+    ``sqlite:////srv/app.db`` the absolute /srv/app.db. Percent-escapes are decoded; a host, a
+    query or a URL naming no file is refused."""
     path = _written_path(url)
     if path.startswith("/"):
         return Path(path)
     if base is None:
         raise BrokerError(f"the SQLite URL names the relative path {path[:200]}, and nothing says relative to what",
                           hint=f"store it with its absolute path (four slashes): sqlite:////{path[:200]} if /{path[:200]} is meant")  # fmt: skip
-    return base / path
+    return Path(os.path.abspath(base() / path))
 
 
-def absolute_url(url: str, *, base: Path) -> tuple[str, Path | None]:
-    """``url`` with a relative path made absolute against ``base``, and that path (None when it
-    was absolute already)."""
+def absolute_url(url: str, *, base: Callable[[], Path]) -> tuple[str, Path | None]:
+    """``url`` with a relative path made absolute against the folder ``base`` gives, and that path
+    (None when it was absolute already)."""
     if _written_path(url).startswith("/"):
         return url, None
-    resolved = Path(os.path.abspath(database_path(url, base=base)))
+    resolved = database_path(url, base=base)
     return "sqlite:///" + quote(str(resolved)), resolved
+
+
+def working_folder() -> Path:
+    """This process's working folder, which a relative SQLite path given on the command line is
+    read against (BrokerError when it was deleted or cannot be read)."""
+    try:
+        return Path.cwd()
+    except OSError as error:
+        raise BrokerError(f"the SQLite URL names a relative path, and the working folder it is relative to cannot be read "
+                          f"({error.strerror or error})",
+                          hint="run it from a folder that exists, or give the absolute path: sqlite:////ABSOLUTE/PATH") from None  # fmt: skip
+
+
+def url_problem(url: str) -> str:
+    """Why Blastdoor cannot read the SQLite URL ``url`` ('' when it can)."""
+    try:
+        _written_path(url)
+    except BrokerError as error:
+        return error.message
+    return ""
 
 
 def _written_path(url: str) -> str:

@@ -132,8 +132,7 @@ def _restore(args: argparse.Namespace) -> int:
         return code
 
     with Broker(settings(args)) as broker:
-        for line in broker.restore(args.snapshot, force=args.force):
-            print(line)
+        broker.restore(args.snapshot, force=args.force, shown=lambda line: print(line, flush=True))
     return 0
 
 

@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 from blastdoor.cli.common import is_text, settings
@@ -71,6 +70,7 @@ def _add(args: argparse.Namespace) -> int:
         check_name,
         check_variable,
     )
+    from blastdoor.broker.sqlite_sql import working_folder
     from blastdoor.hardened.client import relayed
     from blastdoor.ledger.entry import now
     from blastdoor.ledger.ledger import Ledger
@@ -82,7 +82,7 @@ def _add(args: argparse.Namespace) -> int:
     proofs = tuple(check_name(other) for other in dict.fromkeys(args.backup_proof))
     dumps = _dumps(args.dumps)
     role = _role(args.aws_role, variables, args.aws_minutes)
-    values, notes = absolute_sqlite(_values(variables, from_env=args.from_env, from_json=args.values_json), base=Path.cwd())
+    values, notes = absolute_sqlite(_values(variables, from_env=args.from_env, from_json=args.values_json), base=working_folder)
     for note in notes:
         print(note)
     code = relayed("profile-add", name=name, scope=args.scope, purpose=args.purpose, allow=list(allow),

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from blastdoor.broker.engines import POSTGRESQL, SQLITE, engine_name
 from blastdoor.broker.scrub import Scrubber
 from blastdoor.config import Settings
 from blastdoor.data.errors import DataError
@@ -35,17 +36,17 @@ class Target:
     dsn: str
     label: str  # what the ledger and messages call it: profile:NAME or the URL without its password
     scrubber: Scrubber
-    base: Path | None = None  # what a relative SQLite path is relative to (None: it may not be relative)
+    base: Callable[[], Path] | None = None  # gives the folder a relative SQLite path is relative to (None: it may not be relative)
 
     @property
     def engine(self) -> str:
-        return "sqlite" if self.sqlite_path is not None else "postgresql"
+        return SQLITE if self.sqlite_path is not None else POSTGRESQL
 
     @cached_property
     def sqlite_path(self) -> Path | None:
         """The file a SQLite address names (None for any other address); a bare path's header is
         read once per target."""
-        if self.dsn[:7].lower() == "sqlite:":
+        if engine_name(self.dsn) == SQLITE:
             from blastdoor.broker.sqlite_sql import database_path
 
             return database_path(self.dsn, base=self.base)
@@ -61,9 +62,7 @@ class Target:
     def connect(self, *, autocommit: bool = False) -> Any:
         import psycopg
 
-        from blastdoor.broker.profile import POSTGRES_PREFIXES
-
-        if not self.dsn.startswith(POSTGRES_PREFIXES):
+        if engine_name(self.dsn) != POSTGRESQL:
             raise DataError(f"{self.label} is neither a PostgreSQL URL nor a SQLite file",
                             hint="give --dsn postgresql://USER@HOST/DB, --dsn sqlite:///PATH, or a profile holding one")  # fmt: skip
         try:
@@ -112,7 +111,9 @@ def resolve(settings: Settings, *, dsn: str = "", profile: str = "") -> Target:
         return Target(stored.dsn(), stored.label, stored.scrubber)
     secrets = _passwords(dsn)
     scrubber = Scrubber(secrets)
-    return Target(dsn, scrubber.text(dsn), scrubber, base=Path.cwd())
+    from blastdoor.broker.sqlite_sql import working_folder
+
+    return Target(dsn, scrubber.text(dsn), scrubber, base=working_folder)
 
 
 def _passwords(dsn: str) -> list[tuple[str, str]]:

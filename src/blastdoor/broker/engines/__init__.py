@@ -12,22 +12,23 @@ engine          URL                                         module
 An engine is bound to one database (``of(url)``) and does, for that database, each step of a
 brokered call (broker/calls.py)::
 
-    plan(text) ─► to_save(plan, effects) ─► take(...) ─► run(text)      blastdoor sql
-    check(manifest) ─► restore(manifest)                                blastdoor restore
+    plan(text) ─► to_save(plan, effects) ─► identity() ─► take(...) ─► run(text)      blastdoor sql
+    identity() ─► check(manifest) ─► restore(manifest)                                blastdoor restore
     read_dump(path) ─► verify_backup(dump)                              blastdoor backup verify
 
-and runs its command-line programs with the password kept out of argv (``tool``). Its ``name`` is
-the SQL dialect the analysis reads the text as, and the ``kind`` a snapshot manifest records.
+Its ``name`` is the SQL dialect the analysis reads the text as, and the ``kind`` a snapshot
+manifest records. The PostgreSQL and MySQL engines also run their command-line programs with the
+password kept out of argv (their ``tool``, broker/client_tools.py), and share :class:`ServerEngine`.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, Self
 
-from blastdoor.broker.client_tools import TOOL_SECONDS, Ran
+from blastdoor.broker.errors import BrokerError
 
 if TYPE_CHECKING:
     from blastdoor.analyze.sql_estimate import RowEstimate
@@ -68,6 +69,12 @@ class Engine(Protocol):
         """Run the text, print its rows to ``out`` scrubbed, and say what is known to have stayed."""
         ...
 
+    def identity(self) -> dict[str, str]:
+        """What tells this database apart from every other (a SQLite file's resolved path; a
+        server's own id and the database's name): recorded with a snapshot, and compared before
+        the snapshot is put back, so it goes back only where it was taken."""
+        ...
+
     def take(self, snapshots: Snapshots, manifest: dict[str, Any], parts: tuple[Part, ...]) -> None:
         """Save every part, listing each in ``manifest["parts"]`` (written as it goes); raises
         before the statement runs when something cannot be saved."""
@@ -78,8 +85,9 @@ class Engine(Protocol):
         digest recorded when it was taken)."""
         ...
 
-    def restore(self, snapshots: Snapshots, manifest: Mapping[str, Any]) -> list[str]:
-        """Put every part back, newest first (once :meth:`check` passed); one line per part."""
+    def restore(self, snapshots: Snapshots, manifest: Mapping[str, Any]) -> Iterator[str]:
+        """Put every part back, newest first (once :meth:`check` passed), with a line for each part
+        as soon as it is back: when one fails, the lines before say what was put back."""
         ...
 
     def read_dump(self, path: Path) -> Dump:
@@ -92,12 +100,23 @@ class Engine(Protocol):
         count its rows against this database, and drop it."""
         ...
 
-    def tool(self, names: Sequence[str], args: Sequence[str], *, doing: str, stdin: IO[bytes] | None = None,
-             timeout: float = TOOL_SECONDS) -> Ran:  # fmt: skip
-        """Run the first installed program of ``names`` against this database, the password
-        handed over privately; BrokerError (saying what it could not ``doing``) when none is
-        installed."""
-        ...
+
+class ServerEngine:
+    """What the engines of database servers (PostgreSQL, MySQL) share: their plan names every part
+    to save, and a backup is restored on a server of their own kind (``title`` names it)."""
+
+    name = ""
+    title = ""
+
+    def to_save(self, planned: Plan, effects: Sequence[Effect]) -> tuple[Part, ...]:
+        return planned.parts
+
+    def scratch_of(self, scratch: Engine | None) -> Self | None:
+        """``scratch`` (the engine of ``--scratch-profile``), refused unless it is of this kind."""
+        if scratch is None or isinstance(scratch, type(self)):
+            return scratch
+        raise BrokerError(f"the scratch profile is a {scratch.name} database, not a {self.title} one",
+                          hint=f"name a profile on a {self.title} server with --scratch-profile")  # fmt: skip
 
 
 def engine_name(url: str) -> str:

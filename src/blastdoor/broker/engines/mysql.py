@@ -10,13 +10,13 @@ folder that is removed after the run (broker/mysql_connect.py).
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 from blastdoor.broker import client_tools
-from blastdoor.broker.engines import MYSQL, Engine
+from blastdoor.broker.engines import MYSQL, Engine, ServerEngine
 from blastdoor.broker.errors import BrokerError
 from blastdoor.broker.mysql_connect import Server, server
 
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from blastdoor.broker.snapshot import Snapshots
     from blastdoor.broker.snapshot_plan import Part, Plan
     from blastdoor.broker.sql_run import SqlOutcome
-    from blastdoor.model import Effect
 
 INSTALL = "install the MariaDB or MySQL client tools (Debian: mariadb-client)"
 
@@ -37,8 +36,8 @@ def engine(url: str) -> MySQL:
     return MySQL(url)
 
 
-class MySQL:
-    name = MYSQL
+class MySQL(ServerEngine):
+    name, title = MYSQL, "MySQL / MariaDB"
 
     def __init__(self, url: str = "", *, server: Server | None = None) -> None:
         self.url = url
@@ -55,9 +54,6 @@ class MySQL:
 
         return plan(text)
 
-    def to_save(self, planned: Plan, effects: Sequence[Effect]) -> tuple[Part, ...]:
-        return planned.parts
-
     def estimate(self, text: str) -> list[RowEstimate]:
         from blastdoor.broker.mysql_estimate import estimate
 
@@ -73,6 +69,11 @@ class MySQL:
 
         return run_mysql(self.url, text, tags=tags, scrubber=scrubber, out=out)
 
+    def identity(self) -> dict[str, str]:
+        from blastdoor.broker import mysql_snapshot
+
+        return mysql_snapshot.identity(self)
+
     def take(self, snapshots: Snapshots, manifest: dict[str, Any], parts: tuple[Part, ...]) -> None:
         from blastdoor.broker import mysql_snapshot
 
@@ -83,7 +84,7 @@ class MySQL:
 
         mysql_snapshot.check(self, snapshots, manifest)
 
-    def restore(self, snapshots: Snapshots, manifest: Mapping[str, Any]) -> list[str]:
+    def restore(self, snapshots: Snapshots, manifest: Mapping[str, Any]) -> Iterator[str]:
         from blastdoor.broker import mysql_snapshot
 
         return mysql_snapshot.restore(self, snapshots, manifest)
@@ -97,10 +98,8 @@ class MySQL:
                       clean: Callable[[str], str]) -> Proof:  # fmt: skip
         from blastdoor.broker import mysql_backup
 
-        if scratch is not None and not isinstance(scratch, MySQL):
-            raise BrokerError(f"the scratch profile is a {scratch.name} database, not a MySQL / MariaDB one",
-                              hint="name a profile on a MySQL or MariaDB server with --scratch-profile")  # fmt: skip
-        return mysql_backup.verify(self, dump, scratch=scratch.server if scratch else None, tolerance=tolerance,
+        server = self.scratch_of(scratch)
+        return mysql_backup.verify(self, dump, scratch=server.server if server else None, tolerance=tolerance,
                                    max_age_hours=max_age_hours, clean=clean)  # fmt: skip
 
     def tool(self, names: Sequence[str], args: Sequence[str], *, doing: str, stdin: IO[bytes] | None = None,

@@ -6,12 +6,12 @@ with ``pg_restore`` (broker/pg_backup.py). Its programs get the password as ``PG
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 from blastdoor.broker import client_tools
-from blastdoor.broker.engines import POSTGRESQL, Engine
+from blastdoor.broker.engines import POSTGRESQL, Engine, ServerEngine
 from blastdoor.broker.errors import BrokerError
 
 if TYPE_CHECKING:
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from blastdoor.broker.snapshot import Snapshots
     from blastdoor.broker.snapshot_plan import Part, Plan
     from blastdoor.broker.sql_run import SqlOutcome
-    from blastdoor.model import Effect
 
 INSTALL = "install the PostgreSQL client tools (Debian: postgresql-client) matching the server's version"
 
@@ -31,8 +30,8 @@ def engine(url: str) -> PostgreSQL:
     return PostgreSQL(url)
 
 
-class PostgreSQL:
-    name = POSTGRESQL
+class PostgreSQL(ServerEngine):
+    name, title = POSTGRESQL, "PostgreSQL"
 
     def __init__(self, url: str) -> None:
         self.url = url  # a postgresql:// URL or a libpq keyword string
@@ -41,9 +40,6 @@ class PostgreSQL:
         from blastdoor.broker.snapshot_plan import plan
 
         return plan(text)
-
-    def to_save(self, planned: Plan, effects: Sequence[Effect]) -> tuple[Part, ...]:
-        return planned.parts
 
     def estimate(self, text: str) -> list[RowEstimate]:
         from blastdoor.analyze.sql_estimate import estimate
@@ -56,6 +52,11 @@ class PostgreSQL:
 
         return run_sql(self.url, text, tags=tags, scrubber=scrubber, out=out, guard_key=guard_key)
 
+    def identity(self) -> dict[str, str]:
+        from blastdoor.broker import pg_snapshot
+
+        return pg_snapshot.identity(self)
+
     def take(self, snapshots: Snapshots, manifest: dict[str, Any], parts: tuple[Part, ...]) -> None:
         from blastdoor.broker import pg_snapshot
 
@@ -66,7 +67,7 @@ class PostgreSQL:
 
         pg_snapshot.check(self, manifest)
 
-    def restore(self, snapshots: Snapshots, manifest: Mapping[str, Any]) -> list[str]:
+    def restore(self, snapshots: Snapshots, manifest: Mapping[str, Any]) -> Iterator[str]:
         from blastdoor.broker import pg_snapshot
 
         return pg_snapshot.restore(self, manifest)
@@ -80,10 +81,8 @@ class PostgreSQL:
                       clean: Callable[[str], str]) -> Proof:  # fmt: skip
         from blastdoor.broker import pg_backup
 
-        if scratch is not None and not isinstance(scratch, PostgreSQL):
-            raise BrokerError(f"the scratch profile is a {scratch.name} database, not a PostgreSQL one",
-                              hint="name a profile on a PostgreSQL server with --scratch-profile")  # fmt: skip
-        return pg_backup.verify(self, dump, scratch=scratch.url if scratch else "", tolerance=tolerance,
+        server = self.scratch_of(scratch)
+        return pg_backup.verify(self, dump, scratch=server.url if server else "", tolerance=tolerance,
                                 max_age_hours=max_age_hours, clean=clean)  # fmt: skip
 
     def tool(self, names: Sequence[str], args: Sequence[str], *, doing: str, stdin: IO[bytes] | None = None,

@@ -6,11 +6,10 @@ Blastdoor does not yet prove SQLite backups.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from blastdoor.broker import client_tools
 from blastdoor.broker.engines import SQLITE, Engine
 from blastdoor.broker.errors import BrokerError
 from blastdoor.broker.snapshot_plan import Part, Plan
@@ -54,6 +53,13 @@ class SQLite:
 
         return run_sqlite(self.url, text, scrubber=scrubber, out=out)
 
+    def identity(self) -> dict[str, str]:
+        import os
+
+        from blastdoor.broker.sqlite_sql import database_path
+
+        return {"file": os.path.realpath(database_path(self.url))}
+
     def take(self, snapshots: Snapshots, manifest: dict[str, Any], parts: tuple[Part, ...]) -> None:
         from blastdoor.broker.sqlite_sql import save_copy
 
@@ -62,20 +68,16 @@ class SQLite:
         snapshots.write(manifest)
 
     def check(self, snapshots: Snapshots, manifest: Mapping[str, Any]) -> None:
-        from blastdoor.broker.snapshot import unrestorable
-        from blastdoor.files import sha256_of
+        from blastdoor.broker.snapshot import check_files
 
         for saved in manifest["parts"]:
-            copy = _copy(snapshots, saved)
-            if not copy.is_file():
-                raise unrestorable(f"the saved copy of {saved['target']}: {copy} is gone")
-            if sha256_of([copy])[0] != saved["sha256"]:
-                raise unrestorable(f"the saved copy of {saved['target']}: {copy} changed since it was saved")
+            check_files(saved["target"], [_copy(snapshots, saved)], saved["sha256"])
 
-    def restore(self, snapshots: Snapshots, manifest: Mapping[str, Any]) -> list[str]:
+    def restore(self, snapshots: Snapshots, manifest: Mapping[str, Any]) -> Iterator[str]:
         from blastdoor.broker.sqlite_sql import restore_copy
 
-        return [restore_copy(self.url, _copy(snapshots, saved)) for saved in manifest["parts"]]
+        for saved in manifest["parts"]:
+            yield restore_copy(self.url, _copy(snapshots, saved))
 
     def read_dump(self, path: Path) -> Dump:
         raise _no_backups()
@@ -83,14 +85,6 @@ class SQLite:
     def verify_backup(self, dump: Dump, *, scratch: Engine | None, tolerance: float, max_age_hours: int,
                       clean: Callable[[str], str]) -> Proof:  # fmt: skip
         raise _no_backups()
-
-    def tool(self, names: Sequence[str], args: Sequence[str], *, doing: str, stdin: IO[bytes] | None = None,
-             timeout: float = client_tools.TOOL_SECONDS) -> client_tools.Ran:  # fmt: skip
-        """``sqlite3 ARGS... FILE``: options first, the database file last (no secret to hide)."""
-        from blastdoor.broker.sqlite_sql import database_path
-
-        program = client_tools.find(names, doing=doing, install="install the sqlite3 program (Debian: sqlite3)")
-        return client_tools.run(program, [*args, str(database_path(self.url))], doing=doing, stdin=stdin, timeout=timeout)
 
 
 def _copy(snapshots: Snapshots, saved: Mapping[str, Any]) -> Path:
