@@ -74,6 +74,7 @@ class SQLiteStore(Store):
         self._path = path
         self._db = connection
         self._lock_path = path.with_name(path.name + ".lock")
+        self._lock_file: int | None = None  # opened on first use and kept (opening it cost more than locking it)
         self._spool = Spool(path.with_name(path.name + ".spool"))  # where writers wait (group commit)
 
     @classmethod
@@ -113,12 +114,29 @@ class SQLiteStore(Store):
             raise LedgerError(f"the ledger database {self._path} failed ({doing}): {error}",
                               hint="check the disk and the file's permissions") from None  # fmt: skip
 
+    def _lock(self, *, wait: bool = True) -> bool:
+        """Take the writers' lock (a ``flock`` on the lock file); False when ``wait`` is False and
+        another writer holds it. Released with :meth:`_unlock`."""
+        if self._lock_file is None:
+            self._lock_file = os.open(self._lock_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o666)
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _unlock(self) -> None:
+        if self._lock_file is not None:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        """The writers' lock file, held exclusively for the block."""
-        with open(self._lock_path, "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        """The writers' lock, held exclusively for the block."""
+        self._lock()
+        try:
             yield
+        finally:
+            self._unlock()
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -193,18 +211,19 @@ class SQLiteStore(Store):
 
     def append_entries(self, items: Sequence[Pending], extend: GroupExtender,
                        frontier_seqs: Callable[[int], list[int]]) -> Group:  # fmt: skip
-        with self._errors("append"), open(self._lock_path, "a") as lock:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:  # another writer is appending: join the next group
+        with self._errors("append"):
+            if not self._lock(wait=False):  # another writer is appending: join the next group
                 try:
                     self.spool(items)
                 except LedgerError:  # no spool (disk, permissions): wait and append alone
-                    fcntl.flock(lock, fcntl.LOCK_EX)
-                    return self._lead([], items, extend, frontier_seqs)
-                fcntl.flock(lock, fcntl.LOCK_EX)
-                return self._group([item.id for item in items], extend, frontier_seqs)
-            return self._lead([], items, extend, frontier_seqs)
+                    with self._locked():
+                        return self._lead([], items, extend, frontier_seqs)
+                with self._locked():
+                    return self._group([item.id for item in items], extend, frontier_seqs)
+            try:
+                return self._lead([], items, extend, frontier_seqs)
+            finally:
+                self._unlock()
 
     def append_group(self, ids: Sequence[str], extend: GroupExtender,
                      frontier_seqs: Callable[[int], list[int]]) -> Group:  # fmt: skip
@@ -360,3 +379,6 @@ class SQLiteStore(Store):
 
     def close(self) -> None:
         self._db.close()
+        if self._lock_file is not None:
+            os.close(self._lock_file)
+            self._lock_file = None
