@@ -23,7 +23,7 @@ from blastdoor.ledger.merkle import (
     root,
     subtree_keys,
 )
-from blastdoor.ledger.merkle_verify import verify_consistency, verify_inclusion
+from blastdoor.ledger.merkle_verify import TAMPER_HINT, verify_consistency, verify_inclusion
 
 # --- A naive reference, written straight from RFC 9162, section 2.1, over a list of leaf hashes ---
 
@@ -401,6 +401,16 @@ def test_trivial_consistency_claims_must_be_true() -> None:
         verify_consistency(old_size=1, new_size=2, old_root=one, new_root=two, proof=[])
     with pytest.raises(ProofError):  # a tree does not shrink
         verify_consistency(old_size=2, new_size=1, old_root=two, new_root=one, proof=[])
+
+
+def test_a_proof_that_does_not_check_out_says_not_to_trust_it() -> None:
+    one, two = ref_mth(LEAVES[:1]), ref_mth(LEAVES[:2])
+    with pytest.raises(ProofError) as consistency:
+        verify_consistency(old_size=2, new_size=2, old_root=one, new_root=two, proof=[])
+    with pytest.raises(ProofError) as inclusion:
+        verify_inclusion(leaf=LEAVES[0], index=0, size=2, proof=[LEAVES[0]], root=two)
+    for raised in (consistency, inclusion):
+        assert raised.value.hint == TAMPER_HINT and raised.value.diagnostics().endswith(f"({TAMPER_HINT})")
 
 
 def test_proof_requests_outside_the_tree_are_refused() -> None:

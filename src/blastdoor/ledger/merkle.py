@@ -23,8 +23,6 @@ from blastdoor.ledger.entry import leaf_hash as leaf_hash  # re-exported: the 0x
 HASH_SIZE = 32  # SHA-256, the hash RFC 6962 fixes (RFC 9162, section 2.1.1, with SHA-256)
 EMPTY_ROOT = hashlib.sha256(b"").digest()  # RFC 9162, section 2.1.1: MTH({}) = HASH()
 
-_TAMPER_HINT = "the ledger or the proof changed after the root was recorded; do not trust it"
-
 Key = tuple[int, int]  # (level, index) of a complete aligned subtree
 Span = tuple[int, int]  # [start, end) of a leaf range
 
