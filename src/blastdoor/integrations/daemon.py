@@ -21,7 +21,6 @@ import fcntl
 import os
 import signal
 import socket
-import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -167,12 +166,9 @@ def _bind(server: socket.socket, path: str) -> None:
 
 
 def _peer(conn: socket.socket) -> Peer | None:
-    """Who is at the other end, as the kernel says (Linux's SO_PEERCRED: pid, uid, gid)."""
-    if not hasattr(socket, "SO_PEERCRED"):
-        return None
-    raw = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    pid, uid, gid = struct.unpack("3i", raw)
-    return Peer(pid=pid, uid=uid, gid=gid)
+    """Who is at the other end, as the kernel says."""
+    found = hook_client.peer_credentials(conn)
+    return Peer(pid=found[0], uid=found[1], gid=found[2]) if found else None
 
 
 def _answer(conn: socket.socket, runtime: Runtime, *, shared: Path | None) -> bool:

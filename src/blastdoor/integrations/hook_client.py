@@ -105,6 +105,21 @@ def connect(path: str, timeout: float) -> _socket.socket:
     return sock
 
 
+# --- Unix sockets between Blastdoor's own processes (this client and the daemon, the hardened
+# runner, the ledger's appender and its writers): here, because this file imports nothing else.
+
+
+def peer_credentials(sock: _socket.socket) -> tuple[int, int, int] | None:
+    """(pid, uid, gid) of the process at the other end of ``sock``, as the kernel says (Linux's
+    SO_PEERCRED); None where the system cannot tell."""
+    option = getattr(_socket, "SO_PEERCRED", None)
+    if option is None:
+        return None
+    raw = sock.getsockopt(_socket.SOL_SOCKET, option, 12)  # struct ucred: three 32-bit ints
+    pid, uid, gid = (int.from_bytes(raw[at : at + 4], sys.byteorder, signed=True) for at in (0, 4, 8))
+    return pid, uid, gid
+
+
 def ask_daemon(
     path: str, agent: str, raw: bytes, cwd: str, timeout: float
 ) -> tuple[int, bytes, bytes]:

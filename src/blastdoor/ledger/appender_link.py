@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from blastdoor.integrations.hook_client import peer_credentials
 from blastdoor.ledger.store import LedgerError, Pending
 
 HELLO = b"blastdoor-ledger/1"
@@ -201,16 +202,8 @@ class AppenderLink:
             self._sock = None
 
 
-def peer_uid(sock: _socket.socket) -> int | None:
-    """The user at the other end (Linux's SO_PEERCRED); None where the system cannot tell."""
-    if not hasattr(_socket, "SO_PEERCRED"):
-        return None
-    raw = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, struct.calcsize("3i"))
-    return int(struct.unpack("3i", raw)[1])
-
-
 def trusted(sock: _socket.socket) -> bool:
     """Whether the other end runs as this user or root (or the system cannot tell): a writer hands
     entries to no one else, and an appender takes them from no one else."""
-    uid = peer_uid(sock)
-    return uid is None or uid in (os.geteuid(), 0)
+    found = peer_credentials(sock)
+    return found is None or found[1] in (os.geteuid(), 0)
