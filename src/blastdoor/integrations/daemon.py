@@ -116,7 +116,7 @@ def serve(settings: Settings, *, idle: float = IDLE_SECONDS, shared: Path | None
         server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         old_mask = os.umask(0o111 if shared else 0o177)  # shared: every user may connect, and is told apart
         try:
-            _bind(server, path)
+            hook_client.reach(path, server.bind)
         finally:
             os.umask(old_mask)
         server.listen(64)
@@ -151,18 +151,6 @@ def serve(settings: Settings, *, idle: float = IDLE_SECONDS, shared: Path | None
                 os.unlink(path)
             server.close()
     return True
-
-
-def _bind(server: socket.socket, path: str) -> None:
-    if len(path.encode()) < 100:
-        server.bind(path)
-        return
-    here = os.getcwd()
-    os.chdir(os.path.dirname(path))
-    try:
-        server.bind(os.path.basename(path))
-    finally:
-        os.chdir(here)
 
 
 def _peer(conn: socket.socket) -> Peer | None:

@@ -40,13 +40,13 @@ from dataclasses import dataclass, field
 
 from blastdoor.config import Settings
 from blastdoor.errors import BlastdoorError
+from blastdoor.integrations.hook_client import reach
 from blastdoor.ledger.appender_link import (
     HELLO,
     MAX_FRAME,
     decode_request,
     encode_answer,
     frame,
-    short_path,
     time_limits,
     trusted,
 )
@@ -275,7 +275,7 @@ def listening(settings: Settings) -> Iterator[Appender | None]:
             os.unlink(path)  # left by an appender that was killed: this one holds the lock now
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            listener.bind(short_path(path))
+            reach(str(path), listener.bind)  # a long path through its folder
             os.chmod(path, 0o600)
             listener.listen(128)
             with Ledger.open(settings, through_appender=False) as ledger:
