@@ -29,6 +29,7 @@ from blastdoor.ledger.store import (
     StoredCheckpoint,
     edge,
     first_time,
+    prune_below,
 )
 
 if TYPE_CHECKING:
@@ -41,10 +42,11 @@ _LOCK_CLASS = 0x6C6467  # advisory lock namespace for "ldg"; the second key is t
 # Migration 3: the ids noted with entries (store.py), and an append in one round trip for a writer
 # that holds the ledger's end in memory: under the writers' lock, and only if the ledger still
 # ends where the writer believes and none of the ids is noted yet; otherwise nothing happens and
-# the writer appends the usual way. A VOLATILE function reads with a fresh snapshot per statement,
-# so the checks see everything committed before the lock was granted. The entries come as one JSON
-# array of [time, body, leaf hash, chain hash, nodes (hex), id or null], the cheapest parameter to
-# send from Python (arrays of bytea and text cost twice the client's CPU).
+# the writer appends the usual way. Old noted ids are removed as store.prune_below says. A VOLATILE
+# function reads with a fresh snapshot per statement, so the checks see everything committed
+# before the lock was granted. The entries come as one JSON array of [time, body, leaf hash, chain
+# hash, nodes (hex), id or null], the cheapest parameter to send from Python (arrays of bytea and
+# text cost twice the client's CPU).
 APPEND_AFTER = f"""
         CREATE TABLE ledger_spooled (
             seq BIGINT PRIMARY KEY,
@@ -222,8 +224,8 @@ class PostgresStore(Store):
                 self._insert(cursor, new)
                 taken = list(zip((item.id for item in fresh), (row.seq for row in new[len(new) - len(fresh):]), strict=True))
                 cursor.execute("DELETE FROM ledger_spooled WHERE seq >= %s", (new[0].seq,))  # left by removed entries
-                if new[-1].seq // PRUNE_EVERY != (new[0].seq - 1) // PRUNE_EVERY:  # not OR'ed: an OR scans the table
-                    cursor.execute("DELETE FROM ledger_spooled WHERE seq < %s", (new[-1].seq - RESULTS_KEPT,))
+                if (below := prune_below(new[0].seq - 1, new[-1].seq)) is not None:  # not OR'ed: an OR scans the table
+                    cursor.execute("DELETE FROM ledger_spooled WHERE seq < %s", (below,))
                 cursor.executemany("INSERT INTO ledger_spooled (id, seq) VALUES (%s, %s)", taken)
                 noted |= dict(taken)
             rows = {row.seq: row for row in new}

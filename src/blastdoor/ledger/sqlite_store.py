@@ -23,8 +23,6 @@ from blastdoor.ledger.entry import GENESIS_CHAIN
 from blastdoor.ledger.sqlite_spool import SPOOLED_TABLE, Spool, rows_of
 from blastdoor.ledger.store import (
     APPROVAL_TABLES,
-    PRUNE_EVERY,
-    RESULTS_KEPT,
     Extender,
     Group,
     GroupExtender,
@@ -35,6 +33,7 @@ from blastdoor.ledger.store import (
     StoredCheckpoint,
     edge,
     first_time,
+    prune_below,
 )
 
 MIGRATIONS: tuple[tuple[int, str], ...] = (
@@ -246,8 +245,7 @@ class SQLiteStore(Store):
             if ids:  # REPLACE: a row left by an entry that was removed gives way
                 db.executemany("INSERT OR REPLACE INTO ledger_spooled (seq, id) VALUES (?, ?)",
                                zip((row.seq for row in rows[len(rows) - len(ids) :]), ids, strict=True))  # fmt: skip
-                if rows[-1].seq // PRUNE_EVERY != head.size // PRUNE_EVERY:
-                    db.execute("DELETE FROM ledger_spooled WHERE seq < ?", (rows[-1].seq - RESULTS_KEPT,))
+                self._prune(head.size, rows[-1].seq)
         return True
 
     def _group(self, ids: Sequence[str], extend: GroupExtender, frontier_seqs: Callable[[int], list[int]]) -> Group:
@@ -291,11 +289,16 @@ class SQLiteStore(Store):
         if not fresh:
             return new, before
         noted = new[len(new) - len(plain) - len(fresh) : len(new) - len(plain)]
-        self._db.execute("DELETE FROM ledger_spooled WHERE seq >= ? OR seq < ?",  # left by removed entries; old
-                         (new[0].seq, new[-1].seq - RESULTS_KEPT))  # fmt: skip
+        self._db.execute("DELETE FROM ledger_spooled WHERE seq >= ?", (new[0].seq,))  # left by removed entries
+        self._prune(new[0].seq - 1, new[-1].seq)
         taken = {item.id: row.seq for item, row in zip(fresh, noted, strict=True)}
         self._db.executemany("INSERT INTO ledger_spooled (seq, id) VALUES (?, ?)", [(seq, i) for i, seq in taken.items()])
         return new, before | taken
+
+    def _prune(self, before: int, after: int) -> None:
+        """Inside the write transaction: remove old noted ids when :func:`prune_below` says so."""
+        if (below := prune_below(before, after)) is not None:
+            self._db.execute("DELETE FROM ledger_spooled WHERE seq < ?", (below,))
 
     @staticmethod
     def _insert(db: sqlite3.Connection, rows: Sequence[Row]) -> None:
