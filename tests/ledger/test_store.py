@@ -13,7 +13,8 @@ from blastdoor.config import Settings
 from blastdoor.ledger import chain, store
 from blastdoor.ledger.entry import canonical, now
 from blastdoor.ledger.ledger import Ledger
-from blastdoor.ledger.store import Pending, prune_below
+from blastdoor.ledger.store import LedgerError, Pending, prune_below
+from tests.ledger.conftest import Raw
 
 
 def test_old_ids_are_removed_once_per_prune_every_entries() -> None:
@@ -63,3 +64,18 @@ def test_the_one_statement_append_prunes_by_the_same_rule(
             head = chain.Head.of(size, list(ledger.store.rows(chain.frontier_seqs(size)).values()))
             assert ledger.store.append_after(head, head.grow([(now(), _item(n).body)])[0], [f"id-{n}"])
         assert _noted(ledger) == [f"id-{n}" for n in range(3, 10)]
+
+
+def test_a_failing_one_statement_append_is_a_one_line_error(ledger: Ledger, raw: Callable[[], Raw]) -> None:
+    ledger.append([_item(0)], once=True)
+    size = ledger.store.size()
+    head = chain.Head.of(size, list(ledger.store.rows(chain.frontier_seqs(size)).values()))
+    rows = head.grow([(now(), _item(1).body)])[0]
+    assert ledger.store.append_after(head, rows, ["id-1"])  # prepared on PostgreSQL, then used
+    head = chain.Head.of(size + 1, list(ledger.store.rows(chain.frontier_seqs(size + 1)).values()))
+    raw().run("DROP TABLE ledger_spooled" + (" CASCADE" if ledger.store.url.startswith("postgres") else ""))
+    with pytest.raises(LedgerError) as failed:
+        ledger.store.append_after(head, head.grow([(now(), _item(2).body)])[0], ["id-2"])
+    assert "(append): " in failed.value.diagnostics() and "ledger_spooled" in failed.value.diagnostics()
+    assert "\n" not in failed.value.diagnostics()
+    assert ledger.store.size() == size + 1  # nothing of the failed append is there
