@@ -235,17 +235,21 @@ class SQLiteStore(Store):
             return self._lead([], items, extend, frontier_seqs, once=True)
 
     def append_after(self, head: Head, rows: Sequence[Row], ids: Sequence[str]) -> bool:
-        with self._errors("append"), self._locked(), self._transaction() as db:
-            last = db.execute("SELECT seq, chain_hash FROM ledger_entries ORDER BY seq DESC LIMIT 1").fetchone()
-            if ((int(last[0]), bytes(last[1])) if last else (0, GENESIS_CHAIN)) != (head.size, head.chain):
-                return False  # another writer moved the end (spooled entries wait for the lock: they are next)
-            if rows[0].seq != head.size + 1 or (ids and self._results(db, ids)):
+        with self._errors("append"), self._locked():
+            try:
+                with self._transaction() as db:
+                    last = db.execute("SELECT seq, chain_hash FROM ledger_entries ORDER BY seq DESC LIMIT 1").fetchone()
+                    if ((int(last[0]), bytes(last[1])) if last else (0, GENESIS_CHAIN)) != (head.size, head.chain):
+                        return False  # another writer moved the end (spooled entries wait for the lock: they are next)
+                    if rows[0].seq != head.size + 1:
+                        return False
+                    self._insert(db, rows)
+                    if ids:  # a row left by an entry that was removed gives way; a noted id does not
+                        db.executemany("INSERT INTO ledger_spooled (seq, id) VALUES (?, ?) ON CONFLICT (seq) DO UPDATE SET id = excluded.id",
+                                       zip((row.seq for row in rows[len(rows) - len(ids) :]), ids, strict=True))  # fmt: skip
+                        self._prune(head.size, rows[-1].seq)
+            except sqlite3.IntegrityError:  # an id was noted already: rolled back, nothing appended
                 return False
-            self._insert(db, rows)
-            if ids:  # REPLACE: a row left by an entry that was removed gives way
-                db.executemany("INSERT OR REPLACE INTO ledger_spooled (seq, id) VALUES (?, ?)",
-                               zip((row.seq for row in rows[len(rows) - len(ids) :]), ids, strict=True))  # fmt: skip
-                self._prune(head.size, rows[-1].seq)
         return True
 
     def _group(self, ids: Sequence[str], extend: GroupExtender, frontier_seqs: Callable[[int], list[int]]) -> Group:
