@@ -534,3 +534,13 @@ def test_a_million_leaf_proof_is_one_small_fetch() -> None:
     assert len(proof) == 20  # ceil(log2(1e6)), the depth of this leaf's path
     consistency_proof(src, 654_321, 1_000_000)
     assert len(src.calls) == 2 and len(src.calls[1]) <= 40
+
+
+def test_a_copied_frontier_grows_apart_from_the_original() -> None:
+    frontier = Frontier()
+    for leaf in LEAVES[:5]:
+        frontier.push(leaf)
+    copy = frontier.copy()
+    copy.push(LEAVES[5])
+    assert (frontier.size, frontier.root()) == (5, ref_mth(LEAVES[:5]))
+    assert (copy.size, copy.root()) == (6, ref_mth(LEAVES[:6]))

@@ -250,6 +250,10 @@ class Frontier:
         """RFC 9162, section 2.1.1: MTH of all leaves pushed so far."""
         return _fold(self._peaks) if self._peaks else EMPTY_ROOT
 
+    def copy(self) -> Frontier:
+        """A frontier of the same tree that changes apart from this one."""
+        return self._of(self._size, list(self._peaks))
+
     def to_bytes(self) -> bytes:
         """The peaks, concatenated (32 bytes per set bit of the size); the size is kept apart."""
         return b"".join(self._peaks)
