@@ -9,7 +9,9 @@ synchronous_commit on). The three alternate within each round. Reported: medians
 the median of each round's ratio mode / bare. Then: verify throughput on a ledger of --verify-size entries,
 inclusion-proof time at --proof-size entries (built with group commit), bytes per entry.
 
-    python bench/ledger.py [--writers 4] [--seconds 5] [--rounds 3] [--postgres URL]
+    python bench/ledger.py [--writers 4] [--seconds 5] [--rounds 3] [--postgres URL] [--appends-only]
+
+It prints a Markdown table, ready to paste into docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -177,11 +179,21 @@ def appends(name: str, url: str, home: str, args: argparse.Namespace) -> None:
             rates["appender"].append(_run(_ledger_writer, (home, url, True), args.writers, args.seconds))
         rates["direct"].append(_run(_ledger_writer, (home, url, False), args.writers, args.seconds))
         rates["bare"].append(_run(_bare_writer, (url, body), args.writers, args.seconds))
-    print(f"{name}, {args.writers} writers, entry body {len(body)} bytes:")
-    for mode in ("appender", "direct", "bare"):
+    for mode, label in (("appender", "through the appender"), ("direct", "direct"), ("bare", "bare fsynced INSERT")):
         ratios = [rate / bare for rate, bare in zip(rates[mode], rates["bare"], strict=True)]
-        print(f"  {mode:<8} {statistics.median(rates[mode]):>8,.0f} appends/s (rounds {', '.join(f'{r:,.0f}' for r in rates[mode])})"
-              + ("" if mode == "bare" else f"; ratio to bare {statistics.median(ratios):.2f} (rounds {', '.join(f'{r:.2f}' for r in ratios)})"))  # fmt: skip
+        rounds = ", ".join(f"{rate:,.0f}" for rate in rates[mode])
+        if mode == "bare":
+            _row(f"{name}, {label}", f"{statistics.median(rates[mode]):,.0f}/s ({rounds})")
+        else:
+            bold = "**" if mode == "appender" else ""
+            _row(f"{name}, {args.writers} writers, {label}",
+                 f"{bold}{statistics.median(rates[mode]):,.0f} appends/s{bold} ({rounds}); "
+                 f"ratio {bold}{statistics.median(ratios):.2f}{bold} ({', '.join(f'{ratio:.2f}' for ratio in ratios)})")  # fmt: skip
+
+
+def _row(measure: str, result: str) -> None:
+    """One row of the results table, as docs/benchmarks.md has it."""
+    print(f"| {measure} | {result} |", flush=True)
 
 
 def verify_and_prove(home: str, args: argparse.Namespace) -> None:
@@ -220,17 +232,13 @@ def verify_and_prove(home: str, args: argparse.Namespace) -> None:
                 verifier.PER_READER = saved
                 assert report.ok
     bytes_per_entry = os.path.getsize(url.removeprefix("sqlite:///")) / size
-    print(
-        f"built {size:,} entries (20,000 per transaction, hashing and Merkle nodes included) in {built:.1f} s"
-    )
-    print(f"inclusion proof at {size:,} entries: median {statistics.median(timings) * 1000:.2f} ms, "
-          f"max {max(timings) * 1000:.2f} ms over {len(timings)} proofs")  # fmt: skip
     one, many = statistics.median(alone), statistics.median(split)
-    print(f"verify: {size / many:,.0f} entries/s with {report.readers} readers (median {many:.1f} s); "
-          f"one reader {size / one:,.0f}/s ({one:.1f} s) in the same run; ratio {one / many:.2f}")  # fmt: skip
-    print(
-        f"storage: {bytes_per_entry:,.0f} bytes per entry in SQLite (body {len(canonical(payload))} bytes)"
-    )
+    _row(f"verify, {size:,} entries", f"{size / many:,.0f} entries/s with {report.readers} reader(s) ({many:.1f} s); "
+         f"one reader {size / one:,.0f}/s ({one:.1f} s) in the same run; ratio {one / many:.2f}")  # fmt: skip
+    _row(f"inclusion proof, {size:,} entries", f"median {statistics.median(timings) * 1000:.2f} ms, "
+         f"max {max(timings) * 1000:.2f} ms ({len(timings)} proofs)")  # fmt: skip
+    _row("storage", f"{bytes_per_entry:,.0f} bytes per entry in SQLite ({len(canonical(payload))}-byte body)")
+    print(f"(the {size:,}-entry ledger was built in {built:.1f} s, 20,000 entries per transaction, hashes and Merkle nodes included)")
 
 
 def main() -> None:
@@ -242,7 +250,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--postgres", default=PG_DEFAULT, help="PostgreSQL URL ('' to skip)")
     parser.add_argument("--proof-size", type=int, default=1_000_000)
+    parser.add_argument("--appends-only", action="store_true", help="skip verify, proofs and storage")
     args = parser.parse_args()
+    print(f"{time.strftime('%Y-%m-%d %H:%M')}, `python bench/ledger.py {' '.join(sys.argv[1:])}` on {os.cpu_count()} cores; "
+          f"load average {os.getloadavg()[0]:.2f} at the start")  # fmt: skip
+    print("\n| measure | result |\n|---|---|")
     with tempfile.TemporaryDirectory(prefix="bd-bench-") as home:
         ensure_home(_settings(home, f"sqlite:///{home}/ledger.db"))
         appends("SQLite", f"sqlite:///{home}/ledger.db", home, args)
@@ -255,7 +267,9 @@ def main() -> None:
 
                 with psycopg.connect(args.postgres, autocommit=True) as pg:
                     pg.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        verify_and_prove(home, args)
+        if not args.appends_only:
+            verify_and_prove(home, args)
+    print(f"\nload average {os.getloadavg()[0]:.2f} at the end; ratios are to the bare INSERT of the same round")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from blastdoor.ledger.merkle import (
     root,
     subtree_keys,
 )
-from blastdoor.ledger.merkle_verify import verify_consistency, verify_inclusion
+from blastdoor.ledger.merkle_verify import TAMPER_HINT, verify_consistency, verify_inclusion
 
 # --- A naive reference, written straight from RFC 9162, section 2.1, over a list of leaf hashes ---
 
@@ -403,6 +403,16 @@ def test_trivial_consistency_claims_must_be_true() -> None:
         verify_consistency(old_size=2, new_size=1, old_root=two, new_root=one, proof=[])
 
 
+def test_a_proof_that_does_not_check_out_says_not_to_trust_it() -> None:
+    one, two = ref_mth(LEAVES[:1]), ref_mth(LEAVES[:2])
+    with pytest.raises(ProofError) as consistency:
+        verify_consistency(old_size=2, new_size=2, old_root=one, new_root=two, proof=[])
+    with pytest.raises(ProofError) as inclusion:
+        verify_inclusion(leaf=LEAVES[0], index=0, size=2, proof=[LEAVES[0]], root=two)
+    for raised in (consistency, inclusion):
+        assert raised.value.hint == TAMPER_HINT and raised.value.diagnostics().endswith(f"({TAMPER_HINT})")
+
+
 def test_proof_requests_outside_the_tree_are_refused() -> None:
     src = source(10)
     for index, size in ((10, 10), (-1, 10), (0, 0)):
@@ -524,3 +534,13 @@ def test_a_million_leaf_proof_is_one_small_fetch() -> None:
     assert len(proof) == 20  # ceil(log2(1e6)), the depth of this leaf's path
     consistency_proof(src, 654_321, 1_000_000)
     assert len(src.calls) == 2 and len(src.calls[1]) <= 40
+
+
+def test_a_copied_frontier_grows_apart_from_the_original() -> None:
+    frontier = Frontier()
+    for leaf in LEAVES[:5]:
+        frontier.push(leaf)
+    copy = frontier.copy()
+    copy.push(LEAVES[5])
+    assert (frontier.size, frontier.root()) == (5, ref_mth(LEAVES[:5]))
+    assert (copy.size, copy.root()) == (6, ref_mth(LEAVES[:6]))

@@ -45,7 +45,6 @@ import select
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import tempfile
 import threading
@@ -209,10 +208,8 @@ def _serve_one(conn: socket.socket, peer_uid: int) -> None:
     fds: list[int] = []
     try:
         conn.settimeout(30)
-        _pid, uid, _gid = struct.unpack(
-            "3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
-        )
-        if uid != peer_uid:
+        found = hook_client.peer_credentials(conn)
+        if found is None or found[1] != peer_uid:
             _answer(conn, {"error": "the runner serves only the Blastdoor daemon's user"})
             return
         head, fds, _flags, _addr = socket.recv_fds(conn, HEADER, 2 + MAX_FILES)

@@ -21,7 +21,6 @@ import fcntl
 import os
 import signal
 import socket
-import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -118,7 +117,7 @@ def serve(settings: Settings, *, idle: float = IDLE_SECONDS, shared: Path | None
         server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         old_mask = os.umask(0o111 if shared else 0o177)  # shared: every user may connect, and is told apart
         try:
-            _bind(server, path)
+            hook_client.reach(path, server.bind)
         finally:
             os.umask(old_mask)
         server.listen(64)
@@ -155,25 +154,10 @@ def serve(settings: Settings, *, idle: float = IDLE_SECONDS, shared: Path | None
     return True
 
 
-def _bind(server: socket.socket, path: str) -> None:
-    if len(path.encode()) < 100:
-        server.bind(path)
-        return
-    here = os.getcwd()
-    os.chdir(os.path.dirname(path))
-    try:
-        server.bind(os.path.basename(path))
-    finally:
-        os.chdir(here)
-
-
 def _peer(conn: socket.socket) -> Peer | None:
-    """Who is at the other end, as the kernel says (Linux's SO_PEERCRED: pid, uid, gid)."""
-    if not hasattr(socket, "SO_PEERCRED"):
-        return None
-    raw = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    pid, uid, gid = struct.unpack("3i", raw)
-    return Peer(pid=pid, uid=uid, gid=gid)
+    """Who is at the other end, as the kernel says."""
+    found = hook_client.peer_credentials(conn)
+    return Peer(pid=found[0], uid=found[1], gid=found[2]) if found else None
 
 
 def _answer(conn: socket.socket, runtime: Runtime, *, shared: Path | None) -> bool:

@@ -17,6 +17,13 @@ import _socket
 import os
 import sys
 
+TYPE_CHECKING = False  # what ``typing`` says, without importing it (which costs a hook ~20 ms)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar
+
+    Reached = TypeVar("Reached")
+
 _signal = __import__("_signal")  # the C module: ``signal`` and ``socket`` would import enum
 
 PROTOCOL = b"blastdoor-hook/1"
@@ -88,23 +95,54 @@ def socket_path(home: str) -> str:
 
 
 def connect(path: str, timeout: float) -> _socket.socket:
-    """A connection to the daemon's socket (paths over the 108-byte limit are reached relatively)."""
+    """A connection to the daemon's socket (a long path is reached with :func:`reach`)."""
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     sock.settimeout(timeout)
     try:
-        if len(path.encode()) < 100:
-            sock.connect(path)
-        else:
-            here = os.getcwd()
-            os.chdir(os.path.dirname(path))
-            try:
-                sock.connect(os.path.basename(path))
-            finally:
-                os.chdir(here)
+        reach(path, sock.connect)
     except BaseException:
         sock.close()
         raise
     return sock
+
+
+# --- Unix sockets between Blastdoor's own processes (this client and the daemon, the hardened
+# runner, the ledger's appender and its writers): here, because this file imports nothing else.
+
+
+def reach(path: str, act: Callable[[str], Reached]) -> Reached:
+    """``act(name)``, a ``bind`` or ``connect``, with a name that reaches the Unix socket ``path``.
+    Socket names are limited to 107 bytes, so a longer path is reached through its folder: on
+    Linux by the folder's descriptor (``/proc/self/fd/N/NAME``, which, unlike a chdir, is safe
+    while other threads run; the descriptor is kept for the process's life, one per folder),
+    elsewhere by changing into the folder for the call."""
+    if len(os.fsencode(path)) < 100:
+        return act(path)
+    folder, name = os.path.split(path)
+    if sys.platform.startswith("linux"):
+        if folder not in _FOLDERS:
+            _FOLDERS[folder] = os.open(folder, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        return act(f"/proc/self/fd/{_FOLDERS[folder]}/{name}")
+    here = os.getcwd()
+    os.chdir(folder)
+    try:
+        return act(name)
+    finally:
+        os.chdir(here)
+
+
+_FOLDERS: dict[str, int] = {}
+
+
+def peer_credentials(sock: _socket.socket) -> tuple[int, int, int] | None:
+    """(pid, uid, gid) of the process at the other end of ``sock``, as the kernel says (Linux's
+    SO_PEERCRED); None where the system cannot tell."""
+    option = getattr(_socket, "SO_PEERCRED", None)
+    if option is None:
+        return None
+    raw = sock.getsockopt(_socket.SOL_SOCKET, option, 12)  # struct ucred: three 32-bit ints
+    pid, uid, gid = (int.from_bytes(raw[at : at + 4], sys.byteorder, signed=True) for at in (0, 4, 8))
+    return pid, uid, gid
 
 
 def ask_daemon(

@@ -40,13 +40,13 @@ from dataclasses import dataclass, field
 
 from blastdoor.config import Settings
 from blastdoor.errors import BlastdoorError
+from blastdoor.integrations.hook_client import reach
 from blastdoor.ledger.appender_link import (
     HELLO,
     MAX_FRAME,
     decode_request,
     encode_answer,
     frame,
-    short_path,
     time_limits,
     trusted,
 )
@@ -54,6 +54,7 @@ from blastdoor.ledger.ledger import Ledger, appender_socket
 from blastdoor.ledger.store import Pending
 
 BATCH_LIMIT = 2_000  # entries in one transaction; requests beyond wait for the next
+READ_SIZE = 1 << 16  # bytes read from a writer at a time (a larger request takes several reads)
 SEND_SECONDS = 5.0  # a writer that does not read its answers for this long is dropped
 _ID = re.compile(r"[\x21-\x7e]{1,128}")
 _JSON = json.JSONDecoder()
@@ -83,6 +84,7 @@ class Appender:
         self._selector = selectors.DefaultSelector()
         self._wake, self._waker = socket.socketpair()
         self._stopping = False
+        self._buffer = memoryview(bytearray(READ_SIZE))  # every read lands here: no new buffer per read
 
     def stop(self) -> None:
         """Stop after the batch in hand (safe from a signal handler or another thread)."""
@@ -134,13 +136,13 @@ class Appender:
 
     def _receive(self, writer: _Writer, batch: list[_Request]) -> None:
         try:
-            data = writer.sock.recv(1 << 20)
+            size = writer.sock.recv_into(self._buffer)
         except OSError:
-            data = b""
-        if not data:  # the writer left; anything it sent whole is in the batch already
+            size = 0
+        if not size:  # the writer left; anything it sent whole is in the batch already
             self._drop(writer)
             return
-        writer.inbox += data
+        writer.inbox += self._buffer[:size]
         while len(writer.inbox) >= 4:
             size = int.from_bytes(writer.inbox[:4], "big")
             if size > MAX_FRAME:
@@ -273,7 +275,7 @@ def listening(settings: Settings) -> Iterator[Appender | None]:
             os.unlink(path)  # left by an appender that was killed: this one holds the lock now
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            listener.bind(short_path(path))
+            reach(str(path), listener.bind)  # a long path through its folder
             os.chmod(path, 0o600)
             listener.listen(128)
             with Ledger.open(settings, through_appender=False) as ledger:

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from blastdoor.integrations.hook_client import peer_credentials, reach
 from blastdoor.ledger.store import LedgerError, Pending
 
 HELLO = b"blastdoor-ledger/1"
@@ -125,23 +126,6 @@ def time_limits(sock: _socket.socket, seconds: float) -> None:
     sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_SNDTIMEO, value)
 
 
-def short_path(path: Path) -> str:
-    """``path`` as ``connect`` and ``bind`` can take it: Unix socket names are limited to 107
-    bytes, so a longer one is reached through its folder's descriptor (Linux's /proc/self/fd),
-    which, unlike a chdir, is safe while other threads run. The caller closes nothing: the
-    descriptor is kept for the process's life, one per folder."""
-    text = str(path)
-    if len(os.fsencode(text)) < 100:
-        return text
-    folder = str(path.parent)
-    if folder not in _FOLDERS:
-        _FOLDERS[folder] = os.open(folder, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-    return f"/proc/self/fd/{_FOLDERS[folder]}/{path.name}"
-
-
-_FOLDERS: dict[str, int] = {}
-
-
 class AppenderLink:
     """One writer's connection to its home's appender, opened on first use and kept."""
 
@@ -182,7 +166,7 @@ class AppenderLink:
         sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)  # not ``socket``: its import costs more
         time_limits(sock, ANSWER_SECONDS)
         try:
-            sock.connect(short_path(self._path))
+            reach(str(self._path), sock.connect)  # a long path through its folder
             if not trusted(sock):
                 raise OSError("the socket belongs to another user")
             sock.sendall(frame(HELLO + b"\0" + self._identity.encode()))
@@ -201,16 +185,8 @@ class AppenderLink:
             self._sock = None
 
 
-def peer_uid(sock: _socket.socket) -> int | None:
-    """The user at the other end (Linux's SO_PEERCRED); None where the system cannot tell."""
-    if not hasattr(_socket, "SO_PEERCRED"):
-        return None
-    raw = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, struct.calcsize("3i"))
-    return int(struct.unpack("3i", raw)[1])
-
-
 def trusted(sock: _socket.socket) -> bool:
     """Whether the other end runs as this user or root (or the system cannot tell): a writer hands
     entries to no one else, and an appender takes them from no one else."""
-    uid = peer_uid(sock)
-    return uid is None or uid in (os.geteuid(), 0)
+    found = peer_credentials(sock)
+    return found is None or found[1] in (os.geteuid(), 0)

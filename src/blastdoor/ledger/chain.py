@@ -70,7 +70,7 @@ class Head:
     def grow(self, bodies: Sequence[tuple[str, bytes]]) -> tuple[list[Row], Head]:
         """The rows that append ``bodies`` (``(time, canonical bytes)`` pairs), and the head after
         them; this head is left as it was."""
-        frontier = Frontier.from_bytes(self.size, self.frontier.to_bytes())
+        frontier = self.frontier.copy()
         previous, rows = self.chain, []
         for offset, (time, body) in enumerate(bodies, start=self.size + 1):
             leaf = leaf_hash(body)

@@ -40,13 +40,14 @@ def canonical(payload: Mapping[str, Any]) -> bytes:
     the ``rfc8785`` library; the two are compared on generated payloads in the tests."""
     value = dict(payload)
     if _plain(value):
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        return _PLAIN_JSON.encode(value).encode("utf-8")
     import rfc8785
 
     return rfc8785.dumps(value)
 
 
 _SAFE_INTEGER = 2**53 - 1
+_PLAIN_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)  # made once: it keeps no state
 
 
 def _plain(value: Any) -> bool:

@@ -23,8 +23,6 @@ from blastdoor.ledger.entry import leaf_hash as leaf_hash  # re-exported: the 0x
 HASH_SIZE = 32  # SHA-256, the hash RFC 6962 fixes (RFC 9162, section 2.1.1, with SHA-256)
 EMPTY_ROOT = hashlib.sha256(b"").digest()  # RFC 9162, section 2.1.1: MTH({}) = HASH()
 
-_TAMPER_HINT = "the ledger or the proof changed after the root was recorded; do not trust it"
-
 Key = tuple[int, int]  # (level, index) of a complete aligned subtree
 Span = tuple[int, int]  # [start, end) of a leaf range
 
@@ -251,6 +249,10 @@ class Frontier:
     def root(self) -> bytes:
         """RFC 9162, section 2.1.1: MTH of all leaves pushed so far."""
         return _fold(self._peaks) if self._peaks else EMPTY_ROOT
+
+    def copy(self) -> Frontier:
+        """A frontier of the same tree that changes apart from this one."""
+        return self._of(self._size, list(self._peaks))
 
     def to_bytes(self) -> bytes:
         """The peaks, concatenated (32 bytes per set bit of the size); the size is kept apart."""

@@ -6,7 +6,10 @@ from __future__ import annotations
 import hmac
 from collections.abc import Sequence
 
-from blastdoor.ledger.merkle import _TAMPER_HINT, EMPTY_ROOT, HASH_SIZE, ProofError, node_hash
+from blastdoor.ledger.merkle import EMPTY_ROOT, HASH_SIZE, ProofError, node_hash
+
+# What to do about a proof that does not check out: the hint of every ProofError raised below.
+TAMPER_HINT = "the ledger or the proof changed after the root was recorded; do not trust it"
 
 
 def _require_hash(what: str, value: bytes) -> None:
@@ -32,7 +35,7 @@ def verify_inclusion(
         _require_hash(f"inclusion proof hash {position}", hash_)
     # 1. If leaf_index is greater than or equal to tree_size, fail.
     if not 0 <= index < size:
-        raise ProofError(f"leaf {index} cannot be in a tree of {size} leaves", hint=_TAMPER_HINT)
+        raise ProofError(f"leaf {index} cannot be in a tree of {size} leaves", hint=TAMPER_HINT)
     # 2. Set fn to leaf_index and sn to tree_size - 1.
     fn, sn = index, size - 1
     # 3. Set r to hash.
@@ -41,7 +44,7 @@ def verify_inclusion(
     for p in proof:
         # 4a. If sn is 0, stop the iteration and fail.
         if sn == 0:
-            raise ProofError("inclusion proof is longer than the tree is deep", hint=_TAMPER_HINT)
+            raise ProofError("inclusion proof is longer than the tree is deep", hint=TAMPER_HINT)
         # 4b. If LSB(fn) is set, or fn equals sn:
         if fn & 1 or fn == sn:
             # 4b.i. Set r to HASH(0x01 || p || r).
@@ -56,11 +59,11 @@ def verify_inclusion(
         fn, sn = fn >> 1, sn >> 1
     # 5. Succeed only if sn is 0 and r equals root_hash.
     if sn != 0:
-        raise ProofError("inclusion proof is shorter than the tree is deep", hint=_TAMPER_HINT)
+        raise ProofError("inclusion proof is shorter than the tree is deep", hint=TAMPER_HINT)
     if not _same(r, root):
         raise ProofError(
             f"leaf {index} and its inclusion proof do not lead to the root of the {size}-leaf tree",
-            hint=_TAMPER_HINT,
+            hint=TAMPER_HINT,
         )
 
 
@@ -71,12 +74,12 @@ def _verify_trivial_consistency(
     if proof:
         raise ProofError(
             f"a consistency proof from size {old_size} to {new_size} must be empty",
-            hint=_TAMPER_HINT,
+            hint=TAMPER_HINT,
         )
     if old_size == 0 and not _same(old_root, EMPTY_ROOT):
-        raise ProofError("the root of the empty tree is not SHA-256 of nothing", hint=_TAMPER_HINT)
+        raise ProofError("the root of the empty tree is not SHA-256 of nothing", hint=TAMPER_HINT)
     if old_size == new_size and not _same(old_root, new_root):
-        raise ProofError(f"two different roots for one tree size {old_size}", hint=_TAMPER_HINT)
+        raise ProofError(f"two different roots for one tree size {old_size}", hint=TAMPER_HINT)
 
 
 def verify_consistency(
@@ -91,13 +94,13 @@ def verify_consistency(
     for position, hash_ in enumerate(proof):
         _require_hash(f"consistency proof hash {position}", hash_)
     if not 0 <= old_size <= new_size:
-        raise ProofError(f"tree size went from {old_size} to {new_size}", hint=_TAMPER_HINT)
+        raise ProofError(f"tree size went from {old_size} to {new_size}", hint=TAMPER_HINT)
     if old_size in (0, new_size):
         _verify_trivial_consistency(old_size, new_size, old_root, new_root, proof)
         return
     # 1. If consistency_path is an empty array, stop and fail.
     if not proof:
-        raise ProofError("the consistency proof is empty", hint=_TAMPER_HINT)
+        raise ProofError("the consistency proof is empty", hint=TAMPER_HINT)
     path = list(proof)
     # 2. If first is an exact power of 2, prepend first_hash to consistency_path.
     if old_size & (old_size - 1) == 0:
@@ -113,7 +116,7 @@ def verify_consistency(
     for c in path[1:]:
         # 6a. If sn is 0, stop the iteration and fail.
         if sn == 0:
-            raise ProofError("consistency proof is longer than the tree is deep", hint=_TAMPER_HINT)
+            raise ProofError("consistency proof is longer than the tree is deep", hint=TAMPER_HINT)
         # 6b. If LSB(fn) is set, or fn equals sn:
         if fn & 1 or fn == sn:
             # 6b.i-ii. Set fr to HASH(0x01 || c || fr) and sr to HASH(0x01 || c || sr).
@@ -130,5 +133,5 @@ def verify_consistency(
     if sn != 0 or not _same(fr, old_root) or not _same(sr, new_root):
         raise ProofError(
             f"the {new_size}-leaf tree does not extend the recorded {old_size}-leaf tree",
-            hint=_TAMPER_HINT,
+            hint=TAMPER_HINT,
         )

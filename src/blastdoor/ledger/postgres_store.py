@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from blastdoor.errors import first_line
 from blastdoor.ledger.store import (
     APPROVAL_TABLES,
     PRUNE_EVERY,
@@ -29,22 +30,27 @@ from blastdoor.ledger.store import (
     StoredCheckpoint,
     edge,
     first_time,
+    prune_below,
 )
 
 if TYPE_CHECKING:
     import psycopg
+    from psycopg.pq.abc import PGresult
 
     from blastdoor.ledger.chain import Head
 
 _LOCK_CLASS = 0x6C6467  # advisory lock namespace for "ldg"; the second key is the schema's hash
+_APPEND_AFTER = b"blastdoor_append_after"  # the prepared statement's name on the store's connection
+_APPEND_AFTER_TYPES = [20, 17, 25, 25]  # bigint, bytea, text, text (PostgreSQL's type ids)
 
 # Migration 3: the ids noted with entries (store.py), and an append in one round trip for a writer
 # that holds the ledger's end in memory: under the writers' lock, and only if the ledger still
 # ends where the writer believes and none of the ids is noted yet; otherwise nothing happens and
-# the writer appends the usual way. A VOLATILE function reads with a fresh snapshot per statement,
-# so the checks see everything committed before the lock was granted. The entries come as one JSON
-# array of [time, body, leaf hash, chain hash, nodes (hex), id or null], the cheapest parameter to
-# send from Python (arrays of bytea and text cost twice the client's CPU).
+# the writer appends the usual way. Old noted ids are removed as store.prune_below says. A VOLATILE
+# function reads with a fresh snapshot per statement, so the checks see everything committed
+# before the lock was granted. The entries come as one JSON array of [time, body, leaf hash, chain
+# hash, nodes (hex), id or null], the cheapest parameter to send from Python (arrays of bytea and
+# text cost twice the client's CPU).
 APPEND_AFTER = f"""
         CREATE TABLE ledger_spooled (
             seq BIGINT PRIMARY KEY,
@@ -136,6 +142,7 @@ class PostgresStore(Store):
         self.url = _redacted(url)
         self._schema = schema
         self._db = connection
+        self._append_after_prepared = False  # ledger_append_after's statement, prepared on first use
 
     @classmethod
     def open(cls, url: str) -> PostgresStore:
@@ -222,8 +229,8 @@ class PostgresStore(Store):
                 self._insert(cursor, new)
                 taken = list(zip((item.id for item in fresh), (row.seq for row in new[len(new) - len(fresh):]), strict=True))
                 cursor.execute("DELETE FROM ledger_spooled WHERE seq >= %s", (new[0].seq,))  # left by removed entries
-                if new[-1].seq // PRUNE_EVERY != (new[0].seq - 1) // PRUNE_EVERY:  # not OR'ed: an OR scans the table
-                    cursor.execute("DELETE FROM ledger_spooled WHERE seq < %s", (new[-1].seq - RESULTS_KEPT,))
+                if (below := prune_below(new[0].seq - 1, new[-1].seq)) is not None:  # not OR'ed: an OR scans the table
+                    cursor.execute("DELETE FROM ledger_spooled WHERE seq < %s", (below,))
                 cursor.executemany("INSERT INTO ledger_spooled (id, seq) VALUES (%s, %s)", taken)
                 noted |= dict(taken)
             rows = {row.seq: row for row in new}
@@ -234,17 +241,33 @@ class PostgresStore(Store):
         return Group([rows[noted[i]] for i in ids], new)
 
     def append_after(self, head: Head, rows: Sequence[Row], ids: Sequence[str]) -> bool:
-        """One statement, so one round trip and one commit (the connection is in autocommit)."""
+        """One statement, so one round trip and one commit (the connection is in autocommit). It
+        goes through libpq directly, as a prepared statement with binary parameters: psycopg's
+        own execute cost the appender, which makes this call for every batch, three times the CPU
+        (~65 us a call against ~20, docs/benchmarks.md)."""
         import json
+
 
         noted = [None] * (len(rows) - len(ids)) + list(ids)  # the ids belong to the last rows
         batch = json.dumps([[r.time, r.body.decode("utf-8"), r.leaf_hash.hex(), r.chain_hash.hex(), r.nodes.hex(), i]
                             for r, i in zip(rows, noted, strict=True)], ensure_ascii=False)  # fmt: skip
-        with self._errors("append"):
-            found = self._db.execute(
-                "SELECT ledger_append_after(%b, %b, %b, %b)", (head.size, head.chain, self._schema, batch)
-            ).fetchone()
-        return bool(found and found[0])
+        connection = self._db.pgconn  # idle: every other use of the connection ends its transaction
+        if not self._append_after_prepared:
+            self._check(connection.prepare(_APPEND_AFTER, b"SELECT ledger_append_after($1, $2, $3, $4)", _APPEND_AFTER_TYPES))
+            self._append_after_prepared = True
+        values = [head.size.to_bytes(8, "big", signed=True), head.chain, self._schema.encode(), batch.encode()]
+        found = self._check(connection.exec_prepared(_APPEND_AFTER, values, [1, 1, 1, 1]))
+        return bool(found.ntuples == 1 and found.get_value(0, 0) == b"t")
+
+    def _check(self, result: PGresult) -> PGresult:
+        """``result`` of a statement sent through libpq, or the one-line LedgerError it failed with."""
+        from psycopg import pq
+
+        if result.status not in (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK):
+            message = (result.error_message or b"no answer").decode("utf-8", "replace").strip()
+            raise LedgerError(f"the ledger database {self.url} failed (append): {first_line(message)}",
+                              hint="check the server and the connection's permissions")  # fmt: skip
+        return result
 
     @staticmethod
     def _last(cursor: psycopg.Cursor[Any]) -> psycopg.Cursor[Any]:

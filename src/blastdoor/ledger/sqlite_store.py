@@ -23,8 +23,6 @@ from blastdoor.ledger.entry import GENESIS_CHAIN
 from blastdoor.ledger.sqlite_spool import SPOOLED_TABLE, Spool, rows_of
 from blastdoor.ledger.store import (
     APPROVAL_TABLES,
-    PRUNE_EVERY,
-    RESULTS_KEPT,
     Extender,
     Group,
     GroupExtender,
@@ -35,6 +33,7 @@ from blastdoor.ledger.store import (
     StoredCheckpoint,
     edge,
     first_time,
+    prune_below,
 )
 
 MIGRATIONS: tuple[tuple[int, str], ...] = (
@@ -74,6 +73,7 @@ class SQLiteStore(Store):
         self._path = path
         self._db = connection
         self._lock_path = path.with_name(path.name + ".lock")
+        self._lock_file: int | None = None  # opened on first use and kept (opening it cost more than locking it)
         self._spool = Spool(path.with_name(path.name + ".spool"))  # where writers wait (group commit)
 
     @classmethod
@@ -113,12 +113,29 @@ class SQLiteStore(Store):
             raise LedgerError(f"the ledger database {self._path} failed ({doing}): {error}",
                               hint="check the disk and the file's permissions") from None  # fmt: skip
 
+    def _lock(self, *, wait: bool = True) -> bool:
+        """Take the writers' lock (a ``flock`` on the lock file); False when ``wait`` is False and
+        another writer holds it. Released with :meth:`_unlock`."""
+        if self._lock_file is None:
+            self._lock_file = os.open(self._lock_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o666)
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _unlock(self) -> None:
+        if self._lock_file is not None:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        """The writers' lock file, held exclusively for the block."""
-        with open(self._lock_path, "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        """The writers' lock, held exclusively for the block."""
+        self._lock()
+        try:
             yield
+        finally:
+            self._unlock()
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -193,18 +210,19 @@ class SQLiteStore(Store):
 
     def append_entries(self, items: Sequence[Pending], extend: GroupExtender,
                        frontier_seqs: Callable[[int], list[int]]) -> Group:  # fmt: skip
-        with self._errors("append"), open(self._lock_path, "a") as lock:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:  # another writer is appending: join the next group
+        with self._errors("append"):
+            if not self._lock(wait=False):  # another writer is appending: join the next group
                 try:
                     self.spool(items)
                 except LedgerError:  # no spool (disk, permissions): wait and append alone
-                    fcntl.flock(lock, fcntl.LOCK_EX)
-                    return self._lead([], items, extend, frontier_seqs)
-                fcntl.flock(lock, fcntl.LOCK_EX)
-                return self._group([item.id for item in items], extend, frontier_seqs)
-            return self._lead([], items, extend, frontier_seqs)
+                    with self._locked():
+                        return self._lead([], items, extend, frontier_seqs)
+                with self._locked():
+                    return self._group([item.id for item in items], extend, frontier_seqs)
+            try:
+                return self._lead([], items, extend, frontier_seqs)
+            finally:
+                self._unlock()
 
     def append_group(self, ids: Sequence[str], extend: GroupExtender,
                      frontier_seqs: Callable[[int], list[int]]) -> Group:  # fmt: skip
@@ -217,18 +235,21 @@ class SQLiteStore(Store):
             return self._lead([], items, extend, frontier_seqs, once=True)
 
     def append_after(self, head: Head, rows: Sequence[Row], ids: Sequence[str]) -> bool:
-        with self._errors("append"), self._locked(), self._transaction() as db:
-            last = db.execute("SELECT seq, chain_hash FROM ledger_entries ORDER BY seq DESC LIMIT 1").fetchone()
-            if ((int(last[0]), bytes(last[1])) if last else (0, GENESIS_CHAIN)) != (head.size, head.chain):
-                return False  # another writer moved the end (spooled entries wait for the lock: they are next)
-            if rows[0].seq != head.size + 1 or (ids and self._results(db, ids)):
+        with self._errors("append"), self._locked():
+            try:
+                with self._transaction() as db:
+                    last = db.execute("SELECT seq, chain_hash FROM ledger_entries ORDER BY seq DESC LIMIT 1").fetchone()
+                    if ((int(last[0]), bytes(last[1])) if last else (0, GENESIS_CHAIN)) != (head.size, head.chain):
+                        return False  # another writer moved the end (spooled entries wait for the lock: they are next)
+                    if rows[0].seq != head.size + 1:
+                        return False
+                    self._insert(db, rows)
+                    if ids:  # a row left by an entry that was removed gives way; a noted id does not
+                        db.executemany("INSERT INTO ledger_spooled (seq, id) VALUES (?, ?) ON CONFLICT (seq) DO UPDATE SET id = excluded.id",
+                                       zip((row.seq for row in rows[len(rows) - len(ids) :]), ids, strict=True))  # fmt: skip
+                        self._prune(head.size, rows[-1].seq)
+            except sqlite3.IntegrityError:  # an id was noted already: rolled back, nothing appended
                 return False
-            self._insert(db, rows)
-            if ids:  # REPLACE: a row left by an entry that was removed gives way
-                db.executemany("INSERT OR REPLACE INTO ledger_spooled (seq, id) VALUES (?, ?)",
-                               zip((row.seq for row in rows[len(rows) - len(ids) :]), ids, strict=True))  # fmt: skip
-                if rows[-1].seq // PRUNE_EVERY != head.size // PRUNE_EVERY:
-                    db.execute("DELETE FROM ledger_spooled WHERE seq < ?", (rows[-1].seq - RESULTS_KEPT,))
         return True
 
     def _group(self, ids: Sequence[str], extend: GroupExtender, frontier_seqs: Callable[[int], list[int]]) -> Group:
@@ -272,11 +293,16 @@ class SQLiteStore(Store):
         if not fresh:
             return new, before
         noted = new[len(new) - len(plain) - len(fresh) : len(new) - len(plain)]
-        self._db.execute("DELETE FROM ledger_spooled WHERE seq >= ? OR seq < ?",  # left by removed entries; old
-                         (new[0].seq, new[-1].seq - RESULTS_KEPT))  # fmt: skip
+        self._db.execute("DELETE FROM ledger_spooled WHERE seq >= ?", (new[0].seq,))  # left by removed entries
+        self._prune(new[0].seq - 1, new[-1].seq)
         taken = {item.id: row.seq for item, row in zip(fresh, noted, strict=True)}
         self._db.executemany("INSERT INTO ledger_spooled (seq, id) VALUES (?, ?)", [(seq, i) for i, seq in taken.items()])
         return new, before | taken
+
+    def _prune(self, before: int, after: int) -> None:
+        """Inside the write transaction: remove old noted ids when :func:`prune_below` says so."""
+        if (below := prune_below(before, after)) is not None:
+            self._db.execute("DELETE FROM ledger_spooled WHERE seq < ?", (below,))
 
     @staticmethod
     def _insert(db: sqlite3.Connection, rows: Sequence[Row]) -> None:
@@ -360,3 +386,6 @@ class SQLiteStore(Store):
 
     def close(self) -> None:
         self._db.close()
+        if self._lock_file is not None:
+            os.close(self._lock_file)
+            self._lock_file = None

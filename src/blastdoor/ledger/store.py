@@ -120,6 +120,14 @@ RESULTS_KEPT = 100_000
 PRUNE_EVERY = 1_024  # noted ids older than RESULTS_KEPT entries are removed once per this many entries
 
 
+def prune_below(before: int, after: int) -> int | None:
+    """When an append takes the ledger from ``before`` to ``after`` entries across a multiple of
+    PRUNE_EVERY, the entry id below which noted ids are removed (those of all but the newest
+    RESULTS_KEPT entries); None otherwise. Every append that notes ids follows this rule
+    (PostgreSQL's ``ledger_append_after`` in SQL, postgres_store.py)."""
+    return after - RESULTS_KEPT if after // PRUNE_EVERY != before // PRUNE_EVERY else None
+
+
 def edge(last: Sequence[Row], frontier_seqs: Callable[[int], list[int]],
          rows: Callable[[Sequence[int]], dict[int, Row]]) -> tuple[int, list[Row]]:  # fmt: skip
     """What every store's append reads under its write lock: the ledger's size (the id of ``last``,
