@@ -23,19 +23,19 @@ from blastdoor.hardened import runner
 
 @contextlib.contextmanager
 def _serving() -> Iterator[str]:
-    """A runner in a process of its own, serving this user."""
+    """A runner in a process of its own, serving this user, on a socket bound here and handed to it
+    (as install --system and systemd do)."""
     path = Path(f"/tmp/bd-runner-{os.getpid()}-{time.monotonic_ns()}.sock")
-    code = f"from pathlib import Path; from blastdoor.hardened import runner; runner.serve(Path({str(path)!r}), peer_uid={os.getuid()})"
-    process = subprocess.Popen([sys.executable, "-c", code])
-    deadline = time.monotonic() + 20
-    while not path.exists() and time.monotonic() < deadline:
-        time.sleep(0.02)
+    server = runner.bind(path, group=os.getgid())
+    code = f"from blastdoor.hardened import runner; runner.serve(runner.given_socket({server.fileno()}), peer_uid={os.getuid()})"
+    process = subprocess.Popen([sys.executable, "-c", code], pass_fds=(server.fileno(),))
+    server.close()
     try:
         yield str(path)
     finally:
         process.terminate()
         process.wait(timeout=20)
-    assert not path.exists()  # the runner removes its socket when stopped
+        path.unlink()
 
 
 @pytest.fixture

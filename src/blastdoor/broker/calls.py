@@ -122,8 +122,9 @@ class Broker:
                 environment, hidden = profile.environment(), profile.secret_values()
             outcome = run_program(argv, secrets=environment, hidden=hidden, cwd=cwd, stdout=stdout, stderr=stderr,
                                   runner=runner, files={pinned.at: pinned.path} if pinned else {}, interrupts=interrupts)  # fmt: skip
-        except Exception as error:
-            self.record(profile, action, {"type": "broker-exec", "result": "not-started", "error": str(error)},
+        except Exception as error:  # a runner that stopped answering once it had the program: how it ended is lost
+            result = "lost" if getattr(error, "started", False) else "not-started"
+            self.record(profile, action, {"type": "broker-exec", "result": result, "error": str(error)},
                         request=judged.request)  # fmt: skip
             raise
         self.record(profile, action, {

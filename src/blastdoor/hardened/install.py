@@ -29,7 +29,7 @@ from pathlib import Path
 from blastdoor.errors import HomeError
 from blastdoor.files import write_atomic
 from blastdoor.hardened.layout import System
-from blastdoor.hardened.runner import runner_socket
+from blastdoor.hardened.runner import bind, runner_socket
 
 START_SECONDS = 30.0
 RUNNERS = 2  # runners in the pool, unless install is told otherwise
@@ -51,6 +51,8 @@ WantedBy=multi-user.target
 """
 RUNNER_UNIT = """[Unit]
 Description=Blastdoor runner %i (hardened mode): starts brokered programs under a user of its own
+Requires=blastdoor-runner@%i.socket
+After=blastdoor-runner@%i.socket
 Before=blastdoor.service
 
 [Service]
@@ -60,9 +62,26 @@ ExecStart={python} -m blastdoor daemon runner --system {socket} --for-user {user
 Restart=always
 UMask=0007
 NoNewPrivileges=yes
+RestrictSUIDSGID=yes
+PrivateTmp=yes
 
 [Install]
 WantedBy=multi-user.target
+"""
+# root binds the socket in a folder the runner's user cannot write, and hands it to the runner
+RUNNER_SOCKET_UNIT = """[Unit]
+Description=Blastdoor runner %i's socket (hardened mode): bound by root, the daemon's group connects
+
+[Socket]
+ListenStream={folder}%i/runner.sock
+SocketUser=root
+SocketGroup={group}
+SocketMode=0660
+DirectoryMode=0710
+Service=blastdoor-runner@%i.service
+
+[Install]
+WantedBy=sockets.target
 """
 
 
@@ -97,6 +116,9 @@ def install(root: Path, *, user: str, python: str = sys.executable, start: bool 
                                                          runners=instances), mode=0o644)  # fmt: skip
     write_atomic(units / "blastdoor-runner@.service", RUNNER_UNIT.format(python=python, socket=system.socket, user=user),
                  mode=0o644)  # fmt: skip
+    folder = str(runner_socket(system.socket, 0).parent).removesuffix("0")
+    write_atomic(units / "blastdoor-runner@.socket", RUNNER_SOCKET_UNIT.format(folder=folder, group=_group_name(gid)),
+                 mode=0o644)  # fmt: skip
     _as(uid, gid, [python, "-m", "blastdoor", "--home", str(system.home), "init"])
     if start:
         for index, (run_uid, run_gid) in enumerate(pool):
@@ -117,17 +139,28 @@ def runner_group(user: str) -> str:
 
 
 def _runner_folders(system: System, pool: list[tuple[int, int]], gid: int) -> None:
-    """A folder per runner, for its socket: the runner's, entered by the daemon's group alone (0710).
-    Folders of runners beyond the pool are removed: the daemon uses the folders it finds."""
-    for index, (run_uid, _run_gid) in enumerate(pool):
+    """A folder per runner, for its socket: root's, entered by the daemon's group alone (0710). The
+    runner's user may not write it, so a program it runs can neither remove the socket nor bind
+    one of its own there. Folders of runners beyond the pool are removed: the daemon uses the
+    folders it finds."""
+    for index in range(len(pool)):
         folder = runner_socket(system.socket, index).parent
         folder.mkdir(parents=True, exist_ok=True)
-        os.chown(folder, run_uid, gid)
+        os.chown(folder, 0, gid)
         folder.chmod(0o710)
     index = len(pool)
     while (surplus := runner_socket(system.socket, index).parent).is_dir():
         shutil.rmtree(surplus, ignore_errors=True)
         index += 1
+
+
+def _group_name(gid: int) -> str:
+    import grp
+
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
 
 
 def _check_python(python: str, uid: int, gid: int) -> None:
@@ -204,11 +237,17 @@ def _start(system: System, python: str, uid: int, gid: int) -> None:
 
 
 def _start_runner(system: System, python: str, uid: int, gid: int, index: int, *, log_owner: int) -> None:
+    """Bind runner ``index``'s socket (as root, for the daemon's group) and start the runner with it."""
     path, log = runner_socket(system.socket, index), system.home / f"runner{index}.log"
     if _answers(path):
         return
-    _spawn([python, "-m", "blastdoor", "daemon", "runner", "--system", str(system.socket), "--for-user", system.user,
-            "--index", str(index)], uid, gid, log=log, log_owner=log_owner)  # fmt: skip
+    server = bind(path, group=pwd.getpwuid(log_owner).pw_gid)
+    try:
+        _spawn([python, "-m", "blastdoor", "daemon", "runner", "--system", str(system.socket), "--for-user", system.user,
+                "--index", str(index), "--listen-fd", str(server.fileno())], uid, gid, log=log, log_owner=log_owner,
+               keep=server.fileno())  # fmt: skip
+    finally:
+        server.close()  # the runner holds it now
     _wait_for(lambda: _answers(path), f"runner {index}", log)
 
 
@@ -222,13 +261,14 @@ def _answers(path: Path) -> bool:
     return True
 
 
-def _spawn(argv: list[str], uid: int, gid: int, *, log: Path, log_owner: int) -> None:
+def _spawn(argv: list[str], uid: int, gid: int, *, log: Path, log_owner: int, keep: int | None = None) -> None:
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "HOME": "/nonexistent"}
     handle = open(log, "ab")  # noqa: SIM115  (handed to the child, closed below)
     try:
         os.chown(log, log_owner, -1)
         subprocess.Popen(argv, user=uid, group=gid, extra_groups=[], env=env, cwd="/", stdin=subprocess.DEVNULL,
-                         stdout=handle, stderr=handle, start_new_session=True, close_fds=True)  # fmt: skip
+                         stdout=handle, stderr=handle, start_new_session=True, close_fds=True,
+                         pass_fds=() if keep is None else (keep,))  # fmt: skip
     finally:
         handle.close()
 

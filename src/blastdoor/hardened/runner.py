@@ -4,7 +4,11 @@ The daemon's user owns the keys, the ledger and the stored credentials, so a pro
 with inputs an agent controls (a Terraform provider, a script) must not run as that user. The
 runner is a small resident process running as ``<user>-runN``, a user with no access to the
 daemon's home. It serves one peer only, the daemon's user (checked by the socket's peer
-credentials, behind a folder only that user's group can enter), and does one thing: start a
+credentials). Root binds its socket (``install --system``, or systemd's ``blastdoor-runner@.socket``)
+in a folder only the daemon's group may enter and the runner's user may not write, and hands the
+runner the listening descriptor: a program the runner starts runs as the same user, and must not
+be able to put a socket of its own in that place. The runner makes itself undumpable, so such a
+program can neither read its memory nor take its descriptors. It does one thing: start a
 program with the argv, environment and folder it is given, its output on the two descriptors
 passed with the request (SCM_RIGHTS), its input closed, in a session of its own; then answer with
 the exit code. While it runs, the daemon's side may pass on a Ctrl-C (one byte, :data:`INTERRUPT`):
@@ -116,6 +120,12 @@ class _Unreachable(BlastdoorError):
     pass
 
 
+class Lost(BlastdoorError):
+    """The runner stopped answering after it was given the program: it may have run."""
+
+    started = True
+
+
 def _ask(path: str, request: Mapping[str, Any], fds: list[int], interrupts: Relay) -> dict[str, Any]:
     """One request to the runner at ``path``, and its answer."""
     payload = json.dumps(request).encode()
@@ -136,7 +146,7 @@ def _ask(path: str, request: Mapping[str, Any], fds: list[int], interrupts: Rela
         if not answer:
             raise OSError("no answer")
     except OSError as error:
-        raise BlastdoorError(f"the runner at {path} stopped answering ({error.strerror or error})",
+        raise Lost(f"the runner at {path} stopped answering ({error.strerror or error})",
                              hint="a person restarts hardened mode: sudo blastdoor install --system") from None  # fmt: skip
     finally:
         sock.close()
@@ -174,35 +184,81 @@ def _line(sock: socket.socket) -> dict[str, Any]:
 # ---------------------------------------------------------------- the runner's side (server)
 
 
-def serve(path: Path, *, peer_uid: int) -> None:
-    """Serve at ``path`` until SIGTERM, for the user ``peer_uid`` only."""
-    if dedicated(peer_uid):
-        _remove_stale_copies()
-        os.umask(0o007)  # what programs write: for the pool's group (one user runs what another wrote), not others
+def bind(path: Path, *, group: int) -> socket.socket:
+    """A listening socket at ``path`` that the daemon's group may connect to (0660), made by root
+    (``install --system``) in a folder the runner's user cannot write: the runner gets the socket,
+    never the folder, so nothing it runs can put a socket of its own in that place."""
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    old = os.umask(0o111)  # the folder's mode and the peer check decide who gets in
     try:
-        server.bind(str(path))
-    finally:
-        os.umask(old)
-    server.listen(16)
+        old = os.umask(0o177)
+        try:
+            server.bind(str(path))
+        finally:
+            os.umask(old)
+        os.chown(path, os.geteuid(), group)
+        path.chmod(0o660)
+        server.listen(16)
+    except BaseException:
+        server.close()
+        raise
+    return server
+
+
+def given_socket(fd: int | None) -> socket.socket:
+    """The listening socket this runner was started with: descriptor ``fd`` (``install --system``),
+    else the one systemd passes (``LISTEN_FDS=1``: descriptor 3). Raises BlastdoorError otherwise:
+    a runner never binds a socket itself."""
+    if fd is None and os.environ.get("LISTEN_FDS") == "1" and os.environ.get("LISTEN_PID") in (None, str(os.getpid())):
+        fd = 3
+    if fd is None:
+        raise BlastdoorError("the runner was started without its socket",
+                             hint="systemd (blastdoor-runner@.socket) or blastdoor install --system starts it")  # fmt: skip
+    try:
+        server = socket.socket(fileno=fd)
+    except OSError as error:
+        raise BlastdoorError(f"descriptor {fd} is not the runner's socket ({error.strerror or error})",
+                             hint="systemd (blastdoor-runner@.socket) or blastdoor install --system starts it") from None  # fmt: skip
+    if server.family != socket.AF_UNIX or server.type != socket.SOCK_STREAM:
+        raise BlastdoorError(f"descriptor {fd} is not a Unix stream socket", hint="start the runner through its socket unit")
+    os.set_inheritable(fd, False)  # no program it starts gets it
+    return server
+
+
+def serve(server: socket.socket, *, peer_uid: int) -> None:
+    """Serve on the listening socket ``server`` until SIGTERM, for the user ``peer_uid`` only.
+
+    First the runner makes itself undumpable: a program it ran, under the same user, may neither
+    ptrace it, read its memory (``/proc/PID/mem``: the requests, secrets included) nor take its
+    descriptors (``pidfd_getfd``: the listening socket)."""
+    _undumpable()
+    if dedicated(peer_uid):
+        _remove_stale_copies()
+        os.umask(0o007)  # what programs write: for the pool's group (one user runs what another wrote), not others
 
     def stop(_signum: int, _frame: object) -> None:
         server.close()
 
     signal.signal(signal.SIGTERM, stop)
-    try:
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                break
-            threading.Thread(target=_serve_one, args=(conn, peer_uid), daemon=True).start()
-    finally:
-        with contextlib.suppress(OSError):
-            path.unlink()
+    while True:
+        try:
+            conn, _ = server.accept()
+        except OSError:
+            break
+        threading.Thread(target=_serve_one, args=(conn, peer_uid), daemon=True).start()
+
+
+PR_SET_DUMPABLE = 4
+
+
+def _undumpable() -> None:
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        raise BlastdoorError(f"the runner cannot make itself undumpable ({os.strerror(ctypes.get_errno())})",
+                             hint="the runner needs Linux")  # fmt: skip
 
 
 def _serve_one(conn: socket.socket, peer_uid: int) -> None:
