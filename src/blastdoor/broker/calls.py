@@ -127,6 +127,10 @@ class Broker:
             self.record(profile, action, {"type": "broker-exec", "result": result, "error": str(error)},
                         request=judged.request)  # fmt: skip
             raise
+        if not outcome.started:  # an interrupt came while it waited for a runner, or just before it started
+            self.record(profile, action, {"type": "broker-exec", "result": "interrupted", "started": False, "aws": aws,
+                                          "runner": bool(runner)}, request=judged.request)  # fmt: skip
+            return ExecResult(judged, outcome)
         self.record(profile, action, {
             "type": "broker-exec", "result": "interrupted" if outcome.interrupted else "exited", "exit": outcome.exit_code,
             "plan": pinned.digest if pinned else "",

@@ -130,14 +130,18 @@ def _through_runner(runner: str, argv: Sequence[str], *, secrets: Mapping[str, s
     (out_r, out_w), (err_r, err_w) = os.pipe(), os.pipe()
     pumps = _pumps(os.fdopen(out_r, "rb"), os.fdopen(err_r, "rb"), stdout, stderr, hidden)
     try:
-        code = runner_socket.run(runner, argv, env=env, cwd=cwd, stdout=out_w, stderr=err_w, files=handed,
-                                 interrupts=interrupts)  # fmt: skip
+        ran = runner_socket.run(runner, argv, env=env, cwd=cwd, stdout=out_w, stderr=err_w, files=handed,
+                                interrupts=interrupts)  # fmt: skip
+    except runner_socket.NotStarted:
+        ran = None
     finally:
         for fd in (out_w, err_w, *handed.values()):
             os.close(fd)
         for pump in pumps:  # a process the program left holding the pipes is not waited for
             pump.join(timeout=PUMP_SECONDS)
-    return _outcome(code, pumps, started, interrupted=interrupts.count > 0)
+    if ran is None:
+        return Outcome.not_started()
+    return _outcome(ran.exit, pumps, started, interrupted=ran.interrupted)
 
 
 def _opened(files: Mapping[int, Path]) -> dict[int, int]:
