@@ -283,3 +283,27 @@ def test_a_queued_call_takes_whichever_runner_frees_first(served: str, second: s
         assert busy[1 - first_free][0].is_alive()  # the other is still busy
         busy[1 - first_free][1].touch()
         busy[1 - first_free][0].join(timeout=30)
+
+
+SETID = """import os, shutil, stat
+shutil.copy("/bin/true", "p")
+for what, action in (("chmod 4755", lambda: os.chmod("p", 0o4755)), ("chmod 2755", lambda: os.chmod("p", 0o2755)),
+                     ("fchmod", lambda: os.fchmod(os.open("p", os.O_RDONLY), stat.S_ISUID | 0o755)),
+                     ("create 4755", lambda: os.open("q", os.O_CREAT | os.O_WRONLY, 0o4755)),
+                     ("mkdir 2775", lambda: os.mkdir("d", 0o2775))):
+    try:
+        action()
+        print(what, "done")
+    except PermissionError:
+        print(what, "refused")
+print("modes", oct(os.stat("p").st_mode), os.path.exists("q"), os.path.exists("d"))
+"""
+
+
+def test_a_program_cannot_make_a_set_user_id_file(served: str, tmp_path: Path) -> None:
+    (tmp_path / "setid.py").write_text(SETID)
+    code, out, err = _run(served, [sys.executable, "setid.py"], tmp_path)
+    assert code == 0, err
+    assert out.splitlines() == ["chmod 4755 refused", "chmod 2755 refused", "fchmod refused", "create 4755 refused",
+                                "mkdir 2775 refused", "modes 0o100755 False False"]  # fmt: skip
+

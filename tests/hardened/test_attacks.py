@@ -4,9 +4,15 @@ still be served by a real runner (or refused cleanly), never by anything the pro
 
 from __future__ import annotations
 
+import grp
 import hashlib
+import os
 import pwd
+import socket
+import stat
 import subprocess
+
+import pytest
 
 from blastdoor.hardened.runner import runner_socket
 from tests.hardened.conftest import Machine
@@ -127,3 +133,55 @@ def test_a_program_cannot_take_over_its_runners_socket_or_read_the_runner(machin
     for index in range(2):  # the sockets' folders stay root's, for the daemon's group to enter
         folder = runner_socket(machine.socket, index).parent.stat()
         assert (folder.st_uid, folder.st_mode & 0o777) == (0, 0o710)
+
+
+def test_a_runner_without_its_filter_does_not_start(machine: Machine) -> None:
+    """Fail closed: a runner that cannot forbid set-user-ID files says so in one line and serves nothing."""
+    from blastdoor.hardened import runner
+
+    path = machine.folder / "filterless.sock"
+    server = runner.bind(path, group=0)
+    code = ("import sys; from blastdoor.hardened import nosuid; nosuid.LIBRARY = 'libseccomp-missing.so.9'; "
+            "from blastdoor.cli.main import main; sys.exit(main(sys.argv[1:]))")  # fmt: skip
+    try:
+        done = subprocess.run([machine.python, "-c", code, "daemon", "runner", "--system", str(machine.socket),
+                               "--for-user", _daemon_user(machine), "--listen-fd", str(server.fileno())],
+                              pass_fds=(server.fileno(),), user=machine.agent.uid, group=machine.agent.gid,
+                              extra_groups=[], capture_output=True, text=True, timeout=60, check=False, cwd="/")  # fmt: skip
+    finally:
+        server.close()
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert "libseccomp-missing.so.9 is missing, so programs could make set-user-ID files" in done.stderr
+    with socket.socket(socket.AF_UNIX) as sock, pytest.raises(ConnectionRefusedError):
+        sock.connect(str(path))
+
+
+SETUID_COPY = """import os, shutil, stat, sys
+shutil.copy(sys.executable, "p")
+for what, action in (("chmod", lambda: os.chmod("p", 0o4755)), ("chmod-g", lambda: os.chmod("p", 0o2755)),
+                     ("create", lambda: os.open("q", os.O_CREAT | os.O_WRONLY, 0o6755))):
+    try:
+        action()
+        print(what, "done", flush=True)
+    except PermissionError:
+        print(what, "refused", flush=True)
+"""
+
+
+def test_a_program_cannot_leave_the_agent_a_set_user_id_copy(machine: Machine) -> None:
+    """The agent's folder is writable by the runners' group; a program run there tries to leave a
+    set-user-ID copy of Python that the agent's user would then run as the runner's user."""
+    _profile(machine, "ci-token")
+    work = machine.folder / "setuid-work"
+    work.mkdir(exist_ok=True)
+    os.chown(work, machine.agent.uid, grp.getgrnam(f"{_daemon_user(machine)}-run").gr_gid)
+    work.chmod(0o775)  # the daemon reads its policy file; the runners write
+    (work / "setid_copy.py").write_text(SETUID_COPY)
+    done = machine.run(machine.agent, "exec", "--profile", "ci-token", "--", "python3", "setid_copy.py", cwd=work)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.split("\n")[:3] == ["chmod refused", "chmod-g refused", "create refused"], done.stdout
+    copy = (work / "p").stat()
+    assert copy.st_mode & (stat.S_ISUID | stat.S_ISGID) == 0 and not (work / "q").exists()
+    ran = subprocess.run([str(work / "p"), "-c", "import os; print(os.geteuid())"], user=machine.agent.uid,
+                         group=machine.agent.gid, extra_groups=[], capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert ran.stdout.strip() == str(machine.agent.uid), ran.stderr  # the copy runs as the agent, not as a runner

@@ -293,7 +293,12 @@ def serve(server: socket.socket, *, peer_uid: int) -> None:
 
     First the runner makes itself undumpable: a program it ran, under the same user, may neither
     ptrace it, read its memory (``/proc/PID/mem``: the requests, secrets included) nor take its
-    descriptors (``pidfd_getfd``: the listening socket)."""
+    descriptors (``pidfd_getfd``: the listening socket). Before that it forbids itself and all it
+    starts to make set-user-ID or set-group-ID files (hardened/nosuid.py), and refuses to serve
+    when it cannot (:class:`~blastdoor.hardened.nosuid.Unavailable`)."""
+    from blastdoor.hardened import nosuid
+
+    nosuid.forbid_setid_files()
     _undumpable()
     if dedicated(peer_uid):
         _remove_stale_copies()
