@@ -106,10 +106,11 @@ class Broker:
         action = self.action(profile, ActionKind.SHELL, shlex.join(argv), caller=caller, cwd=cwd)
         judged = judge_brokered(action, profile, self.runtime, argv=argv, refuse=(plan_pin.RULE, refused),
                                 adds=pinned.effects if pinned else ())  # fmt: skip
+        interrupts = interrupts or Relay()
+        interrupts.hold()  # from the decision on, an interrupt never raises: the outcome is always written
         entry = self.decision(action, judged, profile, source="broker:exec")
         if not judged.allowed:
             return ExecResult(judged, None)
-        interrupts = interrupts or Relay()
         if interrupts.count:
             self.record(profile, action, {"type": "broker-exec", "result": "interrupted", "started": False},
                         request=judged.request)  # fmt: skip
