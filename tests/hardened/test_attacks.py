@@ -11,6 +11,7 @@ import pwd
 import socket
 import stat
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -185,3 +186,42 @@ def test_a_program_cannot_leave_the_agent_a_set_user_id_copy(machine: Machine) -
     ran = subprocess.run([str(work / "p"), "-c", "import os; print(os.geteuid())"], user=machine.agent.uid,
                          group=machine.agent.gid, extra_groups=[], capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
     assert ran.stdout.strip() == str(machine.agent.uid), ran.stderr  # the copy runs as the agent, not as a runner
+
+
+LEAVES_AND_KILLS = """import os, signal, time
+if os.fork() == 0:  # a process of the runner's user that outlives the call, in a session of its own
+    os.setsid()
+    null = os.open("/dev/null", os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    time.sleep(120)
+    os._exit(0)
+time.sleep(0.3)
+print("left", [pid for pid in os.listdir("/proc") if pid.isdigit() and os.stat(f"/proc/{pid}").st_uid == os.getuid()
+               and int(pid) not in (os.getpid(), os.getppid())][0], flush=True)
+os.kill(os.getppid(), signal.SIGKILL)  # the runner: no sweep after this call
+"""
+
+
+def test_a_runner_sweeps_its_user_when_it_starts(machine: Machine) -> None:
+    """A runner killed mid-call could not sweep what the call left; the runner started in its
+    place kills it before it takes its first call."""
+    _profile(machine, "ci-token")
+    work = machine.folder / "sweep-work"
+    work.mkdir(mode=0o755, exist_ok=True)
+    (work / "leaves.py").write_text(LEAVES_AND_KILLS)
+    try:
+        done = machine.run(machine.agent, "exec", "--profile", "ci-token", "--", "python3", "leaves.py", cwd=work)
+        assert "stopped answering" in done.stderr, done.stdout + done.stderr
+        left = int(done.stdout.split()[1])
+        assert _state(left) not in ("gone", "Z")  # its runner is gone, so nothing swept it
+    finally:
+        _reinstall(machine)  # starts the runner again
+    assert _state(left) in ("gone", "Z")
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return "gone"

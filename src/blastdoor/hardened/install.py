@@ -120,11 +120,36 @@ def install(root: Path, *, user: str, python: str = sys.executable, start: bool 
     write_atomic(units / "blastdoor-runner@.socket", RUNNER_SOCKET_UNIT.format(folder=folder, group=_group_name(gid)),
                  mode=0o644)  # fmt: skip
     _as(uid, gid, [python, "-m", "blastdoor", "--home", str(system.home), "init"])
-    if start:
+    if start and _systemd(root):
+        _start_units(system, runners)
+    elif start:
         for index, (run_uid, run_gid) in enumerate(pool):
             _start_runner(system, python, run_uid, run_gid, index, log_owner=uid)
         _start(system, python, uid, gid)
     return system
+
+
+def _systemd(root: Path) -> bool:
+    """Whether systemd runs this machine and this install is the machine's own: then it starts
+    and supervises the daemon and the runners (a runner that dies is started again, on the socket
+    systemd keeps listening on)."""
+    return root == Path("/") and Path("/run/systemd/system").is_dir() and shutil.which("systemctl") is not None
+
+
+def _start_units(system: System, runners: int) -> None:
+    _systemctl("daemon-reload")
+    for index in range(runners):
+        _systemctl("enable", "--now", f"blastdoor-runner@{index}.socket")
+        _systemctl("enable", f"blastdoor-runner@{index}.service")
+    _systemctl("enable", "--now", "blastdoor.service")
+    _wait_for(lambda: running(system), "the daemon", "journalctl -u blastdoor.service")
+
+
+def _systemctl(*args: str) -> None:
+    done = subprocess.run(["systemctl", *args], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise HomeError(f"systemctl {' '.join(args)} failed: {done.stderr.strip()[:200]}",
+                        hint="see journalctl -u blastdoor.service and the blastdoor-runner@ units")  # fmt: skip
 
 
 def runner_user(user: str, index: int) -> str:
@@ -233,7 +258,7 @@ def _start(system: System, python: str, uid: int, gid: int) -> None:
         return
     _spawn([python, "-m", "blastdoor", "--home", str(system.home), "daemon", "run", "--system", str(system.socket)],
            uid, gid, log=system.home / "daemon.log", log_owner=uid)  # fmt: skip
-    _wait_for(lambda: running(system), "the daemon", system.home / "daemon.log")
+    _wait_for(lambda: running(system), "the daemon", str(system.home / "daemon.log"))
 
 
 def _start_runner(system: System, python: str, uid: int, gid: int, index: int, *, log_owner: int) -> None:
@@ -248,17 +273,15 @@ def _start_runner(system: System, python: str, uid: int, gid: int, index: int, *
                keep=server.fileno())  # fmt: skip
     finally:
         server.close()  # the runner holds it now
-    _wait_for(lambda: _answers(path), f"runner {index}", log)
+    _wait_for(lambda: _answers(path), f"runner {index}", str(log))
 
 
 def _answers(path: Path) -> bool:
-    from blastdoor.integrations import hook_client
+    """Whether a runner serves at ``path``: it answers (root is refused, which is an answer). A
+    socket that only accepts (bound, its runner not yet serving) is not enough."""
+    from blastdoor.hardened.runner import ping
 
-    try:
-        hook_client.connect(str(path), 1.0).close()
-    except OSError:
-        return False
-    return True
+    return ping(str(path))
 
 
 def _spawn(argv: list[str], uid: int, gid: int, *, log: Path, log_owner: int, keep: int | None = None) -> None:
@@ -273,7 +296,7 @@ def _spawn(argv: list[str], uid: int, gid: int, *, log: Path, log_owner: int, ke
         handle.close()
 
 
-def _wait_for(ready: Callable[[], bool], what: str, log: Path) -> None:
+def _wait_for(ready: Callable[[], bool], what: str, log: str) -> None:
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
         if ready():

@@ -191,6 +191,18 @@ def _claim(path: str) -> socket.socket | None:
     raise _Unreachable(f"the runner at {path} did not answer", hint=RESTART_HINT)
 
 
+def ping(path: str, seconds: float = 1.0) -> bool:
+    """Whether a runner serves at ``path``: it answers a claim at all (a busy one, or one that
+    refuses the asker, answers too)."""
+    try:
+        with socket.socket(fileno=hook_client.connect(path, seconds).detach()) as sock:
+            sock.settimeout(seconds)
+            sock.sendall(_message({"claim": True}))
+            return bool(_line(sock))
+    except OSError:
+        return False
+
+
 def _hand_over(path: str, sock: socket.socket, request: Mapping[str, Any], fds: list[int],
                interrupts: Relay) -> dict[str, Any]:  # fmt: skip
     """Send the call to the runner that holds itself for it; its answer."""
@@ -300,7 +312,8 @@ def serve(server: socket.socket, *, peer_uid: int) -> None:
 
     nosuid.forbid_setid_files()
     _undumpable()
-    if dedicated(peer_uid):
+    if dedicated(peer_uid):  # what a runner that stopped (or was killed) mid-call left: gone before the first call
+        sweep()
         _remove_stale_copies()
         os.umask(0o007)  # what programs write: for the pool's group (one user runs what another wrote), not others
 
