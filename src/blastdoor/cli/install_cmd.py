@@ -113,7 +113,7 @@ def _install_system(args: argparse.Namespace) -> int:
     from blastdoor.hardened.install import install
 
     system = install(Path(args.root), user=args.system_user, python=args.python or sys.executable, start=not args.no_start,
-                     runners=args.runners)  # fmt: skip
+                     runners=args.runners, say=lambda line: print(f"  {line}"))  # fmt: skip
     print(f"hardened mode: home {system.home} owned by {system.user}, daemon on {system.socket}, "
           f"{args.runners} runner{'s' if args.runners != 1 else ''} ({system.user}-run0 ...)")  # fmt: skip
     print("  every blastdoor command on this machine now asks the daemon; install agent hooks with --managed")

@@ -8,9 +8,10 @@ the home (mode 0700, owned by that user: ledger, keys, policy, profiles), the so
 (mode 0755: every user may connect; the daemon tells them apart by peer credentials), writes
 ``etc/blastdoor/system.toml`` (root's, 0644) and the systemd units, initialises the home *as that
 user*, and starts the runners (each as its user, its socket in a folder only the daemon's group
-may enter) and the daemon (as that user). Run again, it changes nothing that is already right and
-restarts nothing that is running; with fewer runners than before, the surplus runners' folders
-are removed, so the daemon no longer uses them.
+may enter) and the daemon (as that user). Run again, it changes nothing that is already right;
+what an older install left, runners beyond a smaller pool, and a daemon and runners started with
+other code or units are taken care of by upgrade.py. Under systemd (``root`` ``/``), the units
+start and supervise the daemon and the runners; otherwise install starts them itself.
 
 ``root`` puts everything below another folder than ``/`` (a test, a container image being built).
 """
@@ -28,6 +29,7 @@ from pathlib import Path
 
 from blastdoor.errors import HomeError
 from blastdoor.files import write_atomic
+from blastdoor.hardened import upgrade
 from blastdoor.hardened.layout import System
 from blastdoor.hardened.runner import bind, runner_socket
 
@@ -85,20 +87,26 @@ WantedBy=sockets.target
 """
 
 
-def install(root: Path, *, user: str, python: str = sys.executable, start: bool = True, runners: int = RUNNERS) -> System:
-    """Set up (or check) hardened mode below ``root``; the daemon runs under ``python``, beside a
-    pool of ``runners`` runners."""
+def install(root: Path, *, user: str, python: str = sys.executable, start: bool = True, runners: int = RUNNERS,
+            say: Callable[[str], None] = lambda _line: None) -> System:  # fmt: skip
+    """Set up (or check, or upgrade) hardened mode below ``root``; the daemon runs under ``python``,
+    beside a pool of ``runners`` runners. ``say`` is told what an upgrade changed (upgrade.py)."""
     if os.geteuid() != 0:
         raise HomeError("hardened mode is set up by root", hint="run: sudo blastdoor install --system")
     if not 1 <= runners <= MAX_RUNNERS:
         raise HomeError(f"the pool needs 1 to {MAX_RUNNERS} runners, not {runners}", hint="for example --runners 2")
     system = System.under(root, user)
+    systemd = start and _systemd(root)
     uid, gid = _user(user, system.home)
     _group(runner_group(user))
     pool = [_user(runner_user(user, index), Path("/nonexistent"), group=runner_group(user)) for index in range(runners)]
     _group(f"{user}-approvers")
     for ids in ((uid, gid), *pool):
         _check_python(python, *ids)
+    units = root / "etc" / "systemd" / "system"
+    units.mkdir(parents=True, exist_ok=True)
+    upgrade.remove_old_runner(system, units, systemd=systemd, say=say)
+    upgrade.remove_surplus(system, runners, systemd=systemd, say=say)
     system.home.mkdir(parents=True, exist_ok=True)
     os.chown(system.home, uid, gid)
     system.home.chmod(0o700)
@@ -109,24 +117,32 @@ def install(root: Path, *, user: str, python: str = sys.executable, start: bool 
     etc = root / "etc" / "blastdoor"
     etc.mkdir(parents=True, exist_ok=True)
     write_atomic(etc / "system.toml", system.text(), mode=0o644, sync=True)
-    units = root / "etc" / "systemd" / "system"
-    units.mkdir(parents=True, exist_ok=True)
-    instances = " ".join(f"blastdoor-runner@{index}.service" for index in range(runners))
-    write_atomic(units / "blastdoor.service", UNIT.format(user=user, python=python, home=system.home, socket=system.socket,
-                                                         runners=instances), mode=0o644)  # fmt: skip
-    write_atomic(units / "blastdoor-runner@.service", RUNNER_UNIT.format(python=python, socket=system.socket, user=user),
-                 mode=0o644)  # fmt: skip
-    folder = str(runner_socket(system.socket, 0).parent).removesuffix("0")
-    write_atomic(units / "blastdoor-runner@.socket", RUNNER_SOCKET_UNIT.format(folder=folder, group=_group_name(gid)),
-                 mode=0o644)  # fmt: skip
+    texts = _units(system, python, runners, gid)
+    for name, text in texts.items():
+        write_atomic(units / name, text, mode=0o644)
     _as(uid, gid, [python, "-m", "blastdoor", "--home", str(system.home), "init"])
-    if start and _systemd(root):
+    if start:
+        upgrade.restart_if_changed(system, root, upgrade.stamp(python, list(texts.values())), runners=runners,
+                                   systemd=systemd, say=say)  # fmt: skip
+    if systemd:
         _start_units(system, runners)
     elif start:
         for index, (run_uid, run_gid) in enumerate(pool):
             _start_runner(system, python, run_uid, run_gid, index, log_owner=uid)
         _start(system, python, uid, gid)
     return system
+
+
+def _units(system: System, python: str, runners: int, gid: int) -> dict[str, str]:
+    """The systemd units, by file name."""
+    instances = " ".join(f"blastdoor-runner@{index}.service" for index in range(runners))
+    folder = str(runner_socket(system.socket, 0).parent).removesuffix("0")
+    return {
+        "blastdoor.service": UNIT.format(user=system.user, python=python, home=system.home, socket=system.socket,
+                                         runners=instances),
+        "blastdoor-runner@.service": RUNNER_UNIT.format(python=python, socket=system.socket, user=system.user),
+        "blastdoor-runner@.socket": RUNNER_SOCKET_UNIT.format(folder=folder, group=_group_name(gid)),
+    }  # fmt: skip
 
 
 def _systemd(root: Path) -> bool:
