@@ -47,6 +47,9 @@ tried("unlink", lambda: os.unlink(path))
 tried("bind", lambda: socket.socket(socket.AF_UNIX).bind(path))
 if os.fork() == 0:  # lingers, trying to take the place over
     os.setsid()
+    null = os.open("/dev/null", os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
     deadline = time.time() + 20
     while time.time() < deadline:
         try:
@@ -188,7 +191,8 @@ def test_a_program_cannot_leave_the_agent_a_set_user_id_copy(machine: Machine) -
     assert ran.stdout.strip() == str(machine.agent.uid), ran.stderr  # the copy runs as the agent, not as a runner
 
 
-LEAVES_AND_KILLS = """import os, signal, time
+LEAVES_AND_KILLS = """import os, signal, tempfile, time
+print("stale", tempfile.mkdtemp(prefix="blastdoor-files-"), flush=True)  # as a runner killed mid-copy leaves it
 if os.fork() == 0:  # a process of the runner's user that outlives the call, in a session of its own
     os.setsid()
     null = os.open("/dev/null", os.O_RDWR)
@@ -213,11 +217,12 @@ def test_a_runner_sweeps_its_user_when_it_starts(machine: Machine) -> None:
     try:
         done = machine.run(machine.agent, "exec", "--profile", "ci-token", "--", "python3", "leaves.py", cwd=work)
         assert "stopped answering" in done.stderr, done.stdout + done.stderr
-        left = int(done.stdout.split()[1])
-        assert _state(left) not in ("gone", "Z")  # its runner is gone, so nothing swept it
+        said = dict(line.split(" ", 1) for line in done.stdout.splitlines())
+        left, stale = int(said["left"]), Path(said["stale"])
+        assert _state(left) not in ("gone", "Z") and stale.is_dir()  # its runner is gone, so nothing swept it
     finally:
         _reinstall(machine)  # starts the runner again
-    assert _state(left) in ("gone", "Z")
+    assert _state(left) in ("gone", "Z") and not stale.exists()
 
 
 def _state(pid: int) -> str:

@@ -237,3 +237,40 @@ def test_two_programs_run_side_by_side_each_under_a_runner_of_its_own(machine: M
                 started.kill()
     daemon_user = pwd.getpwuid(machine.home.stat().st_uid).pw_name
     assert sorted(users) == [[f"{daemon_user}-run0", "0o7"], [f"{daemon_user}-run1", "0o7"]]
+
+
+def test_ctrl_c_while_every_runner_is_busy_keeps_the_program_from_starting(machine: Machine) -> None:
+    """Both runners busy, a third call waits for one; a Ctrl-C meanwhile ends the wait, the program
+    never starts (not then, not once a runner is free), and the ledger says so."""
+    _profile(machine, "ci-token")
+    work = machine.folder / "queue-work"
+    work.mkdir(mode=0o777, exist_ok=True)
+    (work / "go").unlink(missing_ok=True)
+    (work / "who.py").write_text(WHO_WAITS)
+    busy = [machine.start(machine.agent, "exec", "--profile", "ci-token", "--", "python3", "who.py", cwd=work)
+            for _ in range(2)]  # fmt: skip
+    try:
+        for started in busy:
+            assert started.stdout is not None
+            ready, _, _ = select.select([started.stdout], [], [], 60)
+            assert ready, "a runner did not start its program"
+        # another user (the daemon runs two calls at a time per user)
+        queued = machine.start(machine.alice, "exec", "--profile", "ci-token", "--session", "s-queued", "--", "touch",
+                               str(work / "ran"), cwd=work)  # fmt: skip
+        time.sleep(2.0)
+        assert queued.poll() is None  # waiting for a runner
+        queued.send_signal(signal.SIGINT)
+        _out, err = queued.communicate(timeout=30)
+        assert queued.returncode == 130 and "touch did not start" in err, err
+        (work / "go").touch()
+        for started in busy:
+            started.communicate(timeout=60)
+    finally:
+        (work / "go").touch()
+        for started in busy:
+            if started.poll() is None:
+                started.kill()
+    time.sleep(0.5)
+    assert not (work / "ran").exists()
+    outcome = _outcome(machine, "s-queued")
+    assert outcome["result"] == "interrupted" and outcome["started"] is False and outcome["runner"] is True

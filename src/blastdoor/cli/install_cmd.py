@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from blastdoor.cli.common import settings
+from blastdoor.hardened.layout import RUNNERS
 from blastdoor.integrations.agents import AGENTS
 
 EXIT_DOCTOR_FAILED = 1
@@ -30,9 +31,9 @@ def register(commands: Any) -> None:
             parser.add_argument("--system-user", default="blastdoor", help="--system: the OS user (default blastdoor)")
             parser.add_argument("--no-start", action="store_true", help="--system: do not start the daemon")
             parser.add_argument("--python", default="", help="--system: the interpreter the daemon runs under (default this one)")
-            parser.add_argument("--runners", type=int, default=2, metavar="N",
+            parser.add_argument("--runners", type=int, default=RUNNERS, metavar="N",
                                 help="--system: brokered programs that may run side by side, each under a runner user "
-                                "of its own (default 2)")  # fmt: skip
+                                f"of its own (default {RUNNERS})")  # fmt: skip
         where = parser.add_mutually_exclusive_group()
         where.add_argument(
             "--project",

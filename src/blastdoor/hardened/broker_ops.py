@@ -88,7 +88,7 @@ class Deferred:
                 pump.start()
             _feed(child, self.stdin.encode("utf-8", "replace"))
             try:
-                with interrupts.passing_to(lambda number: _interrupt(child) if number <= 2 else None):
+                with interrupts.passing_to(functools.partial(_interrupt, child)):
                     code = child.wait(timeout=BROKERED_SECONDS)
             except subprocess.TimeoutExpired:
                 child.kill()
@@ -108,9 +108,13 @@ Emit = Callable[[bytes, bytes], None]
 CHUNK = 64 * 1024
 
 
-def _interrupt(child: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        child.send_signal(signal.SIGINT)  # the call counts them: SIGINT to its program, then SIGKILL
+def _interrupt(child: subprocess.Popen[bytes], number: int) -> None:
+    """Interrupt ``number`` to the call, which counts them (SIGINT to its program, then SIGKILL):
+    the first as SIGINT, the second as SIGTERM (two SIGINTs close together would reach it as one),
+    no more."""
+    if number <= 2:
+        with contextlib.suppress(ProcessLookupError):
+            child.send_signal(signal.SIGINT if number == 1 else signal.SIGTERM)
 
 
 def _pump(pipe: IO[bytes] | None, tag: bytes, emit: Emit) -> None:

@@ -30,11 +30,10 @@ from pathlib import Path
 from blastdoor.errors import HomeError
 from blastdoor.files import write_atomic
 from blastdoor.hardened import upgrade
-from blastdoor.hardened.layout import System
+from blastdoor.hardened.layout import RUNNERS, System
 from blastdoor.hardened.runner import bind, runner_socket
 
 START_SECONDS = 30.0
-RUNNERS = 2  # runners in the pool, unless install is told otherwise
 MAX_RUNNERS = 32
 UNIT = """[Unit]
 Description=Blastdoor daemon (hardened mode): judges, records and approves agents' actions
