@@ -4,6 +4,7 @@ exits with 130 and one line. Hardened mode's path is in tests/hardened/test_exec
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import signal
@@ -11,6 +12,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from tests.approvals.terminal import on_terminal
 from tests.broker.conftest import add_profile, entries
@@ -106,3 +109,86 @@ def test_without_a_ctrl_c_the_outcome_is_exited(env: dict[str, str], isolated_ho
                           timeout=60, check=False)  # fmt: skip
     assert done.returncode == 7 and done.stderr == b""
     assert _outcome(isolated_home, "s-plain")["result"] == "exited"
+
+
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGHUP], ids=["sigterm", "sighup"])
+def test_sigterm_and_sighup_stop_the_program_as_ctrl_c_does(env: dict[str, str], isolated_home: Path, tmp_path: Path,
+                                                           number: int) -> None:  # fmt: skip
+    """How harnesses cancel (SIGTERM) and terminals hang up (SIGHUP): the program is asked to stop,
+    not orphaned with its secrets, and the outcome is recorded."""
+    session = f"s-signal-{number}"
+    started = _started(env, tmp_path, STOPS, session)
+    os.kill(started.pid, number)
+    out, err = started.communicate(timeout=60)
+    assert started.returncode == 130 and out == b" got SIGINT\n", err
+    outcome = _outcome(isolated_home, session)
+    assert outcome["result"] == "interrupted" and outcome["exit"] == 3
+
+
+def test_interrupts_while_the_outcome_is_written_never_lose_it(env: dict[str, str], isolated_home: Path,
+                                                               tmp_path: Path) -> None:  # fmt: skip
+    """Ctrl-C after Ctrl-C, until blastdoor exits: the program is stopped, and however many come
+    while the outcome is written, it is written."""
+    started = _started(env, tmp_path, IGNORES, "s-many")
+    while started.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(started.pid, signal.SIGINT)
+        time.sleep(0.002)
+    _out, err = started.communicate(timeout=60)
+    # 130 with its line, or killed by one of the Ctrl-Cs that came after it had said so, on its way out
+    assert b"was stopped (exit 137) and the ledger records the call as interrupted" in err, err
+    assert started.returncode in (130, -signal.SIGINT)
+    outcome = _outcome(isolated_home, "s-many")
+    assert outcome["result"] == "interrupted" and outcome["exit"] == 128 + signal.SIGKILL
+
+
+def test_an_interrupt_noted_before_the_start_keeps_the_program_from_starting(tmp_path: Path) -> None:
+    from blastdoor.broker.exec_run import run_program
+    from blastdoor.broker.interrupts import Relay
+
+    relay, marker = Relay(), tmp_path / "ran"
+    relay.note()  # came after the call's own check, just before the program would start
+    with (tmp_path / "out").open("wb") as out:
+        outcome = run_program(["touch", str(marker)], secrets={}, hidden=[], cwd=str(tmp_path), stdout=out, stderr=out,
+                              interrupts=relay)  # fmt: skip
+    time.sleep(0.2)
+    assert not outcome.started and outcome.interrupted and not marker.exists()
+
+
+LEAVES_A_CHILD = """import os, signal, subprocess, sys, time
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # holds the output pipes
+open("child.pid", "w").write(str(child.pid))
+sys.stdout.write("ready"); sys.stdout.flush()
+time.sleep(60)
+"""
+
+
+def test_a_second_ctrl_c_kills_what_the_program_started_too(env: dict[str, str], isolated_home: Path,
+                                                             tmp_path: Path) -> None:  # fmt: skip
+    """The second Ctrl-C kills the program's whole process group: a child it started, holding its
+    output, neither lives on nor keeps blastdoor waiting."""
+    add_profile(env, "dev", scope="development", allow=["*"], values={"API_TOKEN": "t0ken-value-1"})
+    (tmp_path / "leaves.py").write_text(LEAVES_A_CHILD)
+    started = subprocess.Popen([sys.executable, "-m", "blastdoor", "exec", "--profile", "dev", "--session", "s-group", "--",
+                                sys.executable, "leaves.py"], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
+    assert started.stdout is not None
+    ready, _, _ = select.select([started.stdout], [], [], 60)
+    assert ready and os.read(started.stdout.fileno(), 5) == b"ready"
+    child = int((tmp_path / "child.pid").read_text())
+    begun = time.monotonic()
+    for _ in range(2):
+        os.kill(started.pid, signal.SIGINT)
+        time.sleep(0.5)
+    started.communicate(timeout=60)
+    assert started.returncode == 130 and time.monotonic() - begun < 10
+    time.sleep(0.2)
+    assert _state(child) in ("gone", "Z")  # killed (a zombie until whoever adopted it reaps it)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return "gone"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pwd
 import select
 import signal
 import subprocess
@@ -106,10 +107,97 @@ def test_ctrl_c_stops_the_program_the_runner_runs(machine: Machine, on_sigint: s
     assert started.returncode == 130, err
     assert err == f"blastdoor: interrupted; python3 was stopped (exit {code}) and the ledger records the call as interrupted\n"
     assert "never interrupted" not in out
-    left = subprocess.run(["pgrep", "-f", "python3 waits.py"], capture_output=True, text=True, check=False)
-    assert left.stdout == ""  # nothing of the program is left
+    assert _left(machine, "python3 waits.py") == ""  # nothing of the program is left
     outcome = [e for e in machine.entries() if e.get("session") == session and e["type"] == "broker-exec"][-1]
     assert outcome["result"] == "interrupted" and outcome["exit"] == code and outcome["runner"] is True
+
+
+def _left(machine: Machine, command: str) -> str:
+    """The runners' processes running ``command`` (the runners' users only: pgrep -f alone matches
+    the whole machine's)."""
+    user = pwd.getpwuid(machine.home.stat().st_uid).pw_name
+    found = subprocess.run(["pgrep", "-u", f"{user}-run0,{user}-run1", "-f", command], capture_output=True, text=True,
+                           check=False)  # fmt: skip
+    return found.stdout
+
+
+def _work(machine: Machine, on_sigint: str) -> Path:
+    work = machine.folder / "interrupt-work"
+    work.mkdir(mode=0o755, exist_ok=True)
+    (work / "waits.py").write_text(PROGRAM.format(on_sigint=on_sigint))
+    return work
+
+
+def _outcome(machine: Machine, session: str, *, wait: float = 0.0) -> dict[str, object]:
+    deadline = time.monotonic() + wait
+    while True:
+        found = [e for e in machine.entries() if e.get("session") == session and e["type"] == "broker-exec"]
+        if found or time.monotonic() > deadline:
+            assert found, f"no outcome for {session}"
+            return found[-1]
+        time.sleep(0.2)
+
+
+def test_sigterm_on_the_agents_exec_stops_the_program(machine: Machine) -> None:
+    """How a harness cancels: SIGTERM to the agent's blastdoor exec is a Ctrl-C."""
+    _profile(machine, "ci-token")
+    work = _work(machine, STOPS)
+    started = machine.start(machine.agent, "exec", "--profile", "ci-token", "--session", "s-sigterm", "--", "python3",
+                            "waits.py", cwd=work)  # fmt: skip
+    assert started.stdout is not None
+    ready, _, _ = select.select([started.stdout], [], [], 60)
+    assert ready and os.read(started.stdout.fileno(), 5) == b"ready"
+    started.terminate()
+    _out, err = started.communicate(timeout=60)
+    assert started.returncode == 130 and "python3 was stopped (exit 3)" in err, err
+    outcome = _outcome(machine, "s-sigterm")
+    assert outcome["result"] == "interrupted" and outcome["exit"] == 3
+
+
+def test_an_agent_that_hangs_up_stops_its_program(machine: Machine) -> None:
+    """The agent's exec killed outright (no chance to say anything): the daemon takes the hang-up
+    as an interrupt, so the program is asked to stop rather than left running with its secrets."""
+    _profile(machine, "ci-token")
+    work = _work(machine, STOPS)
+    started = machine.start(machine.agent, "exec", "--profile", "ci-token", "--session", "s-hangup", "--", "python3",
+                            "waits.py", cwd=work)  # fmt: skip
+    assert started.stdout is not None
+    ready, _, _ = select.select([started.stdout], [], [], 60)
+    assert ready and os.read(started.stdout.fileno(), 5) == b"ready"
+    started.kill()
+    started.wait(timeout=10)
+    outcome = _outcome(machine, "s-hangup", wait=30)
+    assert outcome["result"] == "interrupted" and outcome["exit"] == 3
+    assert _left(machine, "python3 waits.py") == ""
+
+
+FRAMES = """import json, sys
+from blastdoor.integrations import hook_client as h
+sock = h.connect(sys.argv[1], 30)
+call = {"op": "exec", "profile": "ci-token", "argv": ["python3", "waits.py"], "cwd": sys.argv[2], "session": "s-frames"}
+h.send_frame(sock, h.OP_PROTOCOL + b"\\0" + json.dumps(call).encode())
+assert h.recv_frame(sock) == h.STREAMED
+seen = b""
+while b"ready" not in seen:
+    seen += h.recv_frame(sock)[1:]
+for _ in range(20):
+    h.send_frame(sock, h.INTERRUPT)
+while (frame := h.recv_frame(sock))[:1] != h.EXIT:
+    pass
+print(frame[1:].decode())
+"""
+
+
+def test_many_interrupt_frames_stop_the_program_once_and_are_recorded(machine: Machine) -> None:
+    """A client may send INTERRUPT frames without limit: the program gets SIGINT, then SIGKILL,
+    and the outcome is recorded however many more come."""
+    _profile(machine, "ci-token")
+    work = _work(machine, IGNORES)
+    (work / "frames.py").write_text(FRAMES)
+    done = machine.python_as(machine.agent, str(work / "frames.py"), str(machine.socket), str(work), cwd=machine.folder)
+    assert done.stdout.strip() == "130", done.stdout + done.stderr
+    outcome = _outcome(machine, "s-frames", wait=10)
+    assert outcome["result"] == "interrupted" and outcome["exit"] == 128 + signal.SIGKILL
 
 
 WHO_WAITS = """import os, pwd, time
@@ -149,3 +237,40 @@ def test_two_programs_run_side_by_side_each_under_a_runner_of_its_own(machine: M
                 started.kill()
     daemon_user = pwd.getpwuid(machine.home.stat().st_uid).pw_name
     assert sorted(users) == [[f"{daemon_user}-run0", "0o7"], [f"{daemon_user}-run1", "0o7"]]
+
+
+def test_ctrl_c_while_every_runner_is_busy_keeps_the_program_from_starting(machine: Machine) -> None:
+    """Both runners busy, a third call waits for one; a Ctrl-C meanwhile ends the wait, the program
+    never starts (not then, not once a runner is free), and the ledger says so."""
+    _profile(machine, "ci-token")
+    work = machine.folder / "queue-work"
+    work.mkdir(mode=0o777, exist_ok=True)
+    (work / "go").unlink(missing_ok=True)
+    (work / "who.py").write_text(WHO_WAITS)
+    busy = [machine.start(machine.agent, "exec", "--profile", "ci-token", "--", "python3", "who.py", cwd=work)
+            for _ in range(2)]  # fmt: skip
+    try:
+        for started in busy:
+            assert started.stdout is not None
+            ready, _, _ = select.select([started.stdout], [], [], 60)
+            assert ready, "a runner did not start its program"
+        # another user (the daemon runs two calls at a time per user)
+        queued = machine.start(machine.alice, "exec", "--profile", "ci-token", "--session", "s-queued", "--", "touch",
+                               str(work / "ran"), cwd=work)  # fmt: skip
+        time.sleep(2.0)
+        assert queued.poll() is None  # waiting for a runner
+        queued.send_signal(signal.SIGINT)
+        _out, err = queued.communicate(timeout=30)
+        assert queued.returncode == 130 and "touch did not start" in err, err
+        (work / "go").touch()
+        for started in busy:
+            started.communicate(timeout=60)
+    finally:
+        (work / "go").touch()
+        for started in busy:
+            if started.poll() is None:
+                started.kill()
+    time.sleep(0.5)
+    assert not (work / "ran").exists()
+    outcome = _outcome(machine, "s-queued")
+    assert outcome["result"] == "interrupted" and outcome["started"] is False and outcome["runner"] is True

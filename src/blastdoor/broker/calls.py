@@ -107,10 +107,11 @@ class Broker:
         action = self.action(profile, ActionKind.SHELL, shlex.join(argv), caller=caller, cwd=cwd)
         judged = judge_brokered(action, profile, self.runtime, argv=argv, refuse=(plan_pin.RULE, refused),
                                 adds=pinned.effects if pinned else ())  # fmt: skip
+        interrupts = interrupts or Relay()
+        interrupts.hold()  # from the decision on, an interrupt never raises: the outcome is always written
         entry = self.decision(action, judged, profile, source="broker:exec")
         if not judged.allowed:
             return ExecResult(judged, None)
-        interrupts = interrupts or Relay()
         if interrupts.count:
             self.record(profile, action, {"type": "broker-exec", "result": "interrupted", "started": False},
                         request=judged.request)  # fmt: skip
@@ -123,10 +124,15 @@ class Broker:
                 environment, hidden = profile.environment(), profile.secret_values()
             outcome = run_program(argv, secrets=environment, hidden=hidden, cwd=cwd, stdout=stdout, stderr=stderr,
                                   runner=runner, files={pinned.at: pinned.path} if pinned else {}, interrupts=interrupts)  # fmt: skip
-        except Exception as error:
-            self.record(profile, action, {"type": "broker-exec", "result": "not-started", "error": str(error)},
+        except Exception as error:  # a runner that stopped answering once it had the program: how it ended is lost
+            result = "lost" if getattr(error, "started", False) else "not-started"
+            self.record(profile, action, {"type": "broker-exec", "result": result, "error": str(error)},
                         request=judged.request)  # fmt: skip
             raise
+        if not outcome.started:  # an interrupt came while it waited for a runner, or just before it started
+            self.record(profile, action, {"type": "broker-exec", "result": "interrupted", "started": False, "aws": aws,
+                                          "runner": bool(runner)}, request=judged.request)  # fmt: skip
+            return ExecResult(judged, outcome)
         self.record(profile, action, {
             "type": "broker-exec", "result": "interrupted" if outcome.interrupted else "exited", "exit": outcome.exit_code,
             "plan": pinned.digest if pinned else "",

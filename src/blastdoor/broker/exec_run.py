@@ -59,9 +59,12 @@ def run_program(argv: Sequence[str], *, secrets: Mapping[str, str], hidden: Sequ
                                files=files or {}, interrupts=interrupts)  # fmt: skip
     env = {**os.environ, **secrets}
     started = time.monotonic()
+    if interrupts.count:  # again, just before it starts: an interrupt that came meanwhile keeps it from starting
+        return Outcome.not_started()
     try:
-        child = subprocess.Popen(list(argv), env=env, cwd=cwd, stdin=subprocess.DEVNULL,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        # a session of its own: it is signalled by blastdoor alone, and its whole process group can be
+        child = subprocess.Popen(list(argv), env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
     except FileNotFoundError:
         raise BrokerError(f"program {argv[0][:200]!r} not found", hint="name a program on PATH or give its full path") from None
     except OSError as error:
@@ -69,10 +72,11 @@ def run_program(argv: Sequence[str], *, secrets: Mapping[str, str], hidden: Sequ
                           hint="check that it is an executable program") from None  # fmt: skip
     assert child.stdout is not None and child.stderr is not None
     pumps = _pumps(child.stdout, child.stderr, stdout, stderr, hidden)
-    with interrupts.passing_to(functools.partial(_stop, child)):
+    passed: list[int] = []
+    with interrupts.passing_to(functools.partial(_stop, child, passed)):
         code = child.wait()
         _drain(pumps, interrupts)
-    return _outcome(128 - code if code < 0 else code, pumps, started, interrupted=interrupts.count > 0)
+    return _outcome(128 - code if code < 0 else code, pumps, started, interrupted=bool(passed))
 
 
 PUMP_SECONDS = 30
@@ -91,30 +95,15 @@ def _drain(pumps: list[_Pump], interrupts: Relay) -> None:
                     return
 
 
-def _stop(child: subprocess.Popen[bytes], number: int) -> None:
-    """Pass interrupt ``number`` on to ``child``, which runs in this process's group: the first as
-    SIGINT, unless a Ctrl-C typed at this group's terminal already reached it (two would make
-    Terraform quit at once, mid-change), the next ones as SIGKILL."""
-    with contextlib.suppress(ProcessLookupError):
-        if number > 1:
-            child.kill()
-        elif not _typed_at_terminal():
-            child.send_signal(signal.SIGINT)
-
-
-def _typed_at_terminal() -> bool:
-    """Whether this process is in its terminal's foreground group, so a Ctrl-C typed there
-    signalled the whole group, the program included."""
-    try:
-        terminal = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
-    except OSError:
-        return False  # no controlling terminal: the interrupt was sent to this process alone
-    try:
-        return os.tcgetpgrp(terminal) == os.getpgrp()
-    except OSError:
-        return False
-    finally:
-        os.close(terminal)
+def _stop(child: subprocess.Popen[bytes], passed: list[int], number: int) -> None:
+    """Pass interrupt ``number`` on to ``child``'s process group, as a terminal would: the first
+    as SIGINT, the next ones as SIGKILL (its children too). ``passed`` notes each one sent while
+    it still ran."""
+    if child.returncode is not None:
+        return  # it ended already: nothing was interrupted
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.pid, signal.SIGINT if number == 1 else signal.SIGKILL)
+        passed.append(number)
 
 
 RUNNER_ENV = ("PATH", "LANG", "LC_ALL", "TZ")  # all the daemon passes on besides the secrets
@@ -130,14 +119,18 @@ def _through_runner(runner: str, argv: Sequence[str], *, secrets: Mapping[str, s
     (out_r, out_w), (err_r, err_w) = os.pipe(), os.pipe()
     pumps = _pumps(os.fdopen(out_r, "rb"), os.fdopen(err_r, "rb"), stdout, stderr, hidden)
     try:
-        code = runner_socket.run(runner, argv, env=env, cwd=cwd, stdout=out_w, stderr=err_w, files=handed,
-                                 interrupts=interrupts)  # fmt: skip
+        ran = runner_socket.run(runner, argv, env=env, cwd=cwd, stdout=out_w, stderr=err_w, files=handed,
+                                interrupts=interrupts)  # fmt: skip
+    except runner_socket.NotStarted:
+        ran = None
     finally:
         for fd in (out_w, err_w, *handed.values()):
             os.close(fd)
         for pump in pumps:  # a process the program left holding the pipes is not waited for
             pump.join(timeout=PUMP_SECONDS)
-    return _outcome(code, pumps, started, interrupted=interrupts.count > 0)
+    if ran is None:
+        return Outcome.not_started()
+    return _outcome(ran.exit, pumps, started, interrupted=ran.interrupted)
 
 
 def _opened(files: Mapping[int, Path]) -> dict[int, int]:

@@ -1,11 +1,15 @@
 """Ctrl-C during a brokered call: passed on to the program, never raised wherever Python happens to be.
 
-A :class:`Relay` counts the interrupts asked for, by SIGINT in this process (:func:`caught`) or
-by a message from the daemon's caller, and passes each on to what runs now (:meth:`Relay.passing_to`).
-Every layer does the same with them: the first asks the program to stop (SIGINT: Terraform, for one,
-then finishes what it is in the middle of and saves its state), a second one ends it (SIGKILL), as
-at a terminal. An interrupt that arrives before the program started keeps it from starting. The
-call is then recorded as interrupted and ``blastdoor exec`` exits with 130 (128 + SIGINT).
+A :class:`Relay` counts the interrupts asked for, by a signal to this process (:func:`caught`:
+SIGINT, and SIGTERM and SIGHUP, how harnesses cancel and terminals hang up) or by a message from
+the daemon's caller, and passes each on to what runs now (:meth:`Relay.passing_to`). Every layer
+does the same with them: the first asks the program to stop (SIGINT: Terraform, for one, then
+finishes what it is in the middle of and saves its state), a second one ends it (SIGKILL), as at a
+terminal. An interrupt that arrives before the program started keeps it from starting. The call is
+then recorded as interrupted and ``blastdoor exec`` exits with 130 (128 + SIGINT).
+
+Once the call's decision is written (:meth:`Relay.hold`), its outcome is always written too: from
+then on no interrupt raises, however many come.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from collections.abc import Callable, Iterator
 from types import FrameType
 
 EXIT_INTERRUPTED = 128 + signal.SIGINT
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # each is an interrupt while a call runs
 
 # called with the interrupt's number: 1 for the first, 2 for the next ...
 Forward = Callable[[int], None]
@@ -25,6 +30,7 @@ Forward = Callable[[int], None]
 class Relay:
     def __init__(self) -> None:
         self.count = 0
+        self.held = False  # the decision is written: the outcome must be too, so nothing raises
         self._forward: Forward | None = None
         self._lock = threading.RLock()  # a signal handler may run while its own thread holds it
 
@@ -36,6 +42,10 @@ class Relay:
                 return False
             self._forward(self.count)
             return True
+
+    def hold(self) -> None:
+        """From now on an interrupt is never raised (:func:`caught`), only counted and passed on."""
+        self.held = True
 
     @contextlib.contextmanager
     def passing_to(self, forward: Forward) -> Iterator[None]:
@@ -54,19 +64,21 @@ class Relay:
 
 @contextlib.contextmanager
 def caught(relay: Relay) -> Iterator[Relay]:
-    """SIGINT noted by ``relay`` instead of raised while the block runs. With nothing to pass it to,
-    a second one raises KeyboardInterrupt, so a call stuck before its program starts can still be
-    left. Only the main thread receives signals; elsewhere this changes nothing."""
+    """SIGINT, SIGTERM and SIGHUP noted by ``relay`` instead of acted on while the block runs. With
+    nothing to pass it to, a second one raises KeyboardInterrupt, so a call stuck before its
+    decision can still be left; once the relay holds (the decision is written) none raises. Only
+    the main thread receives signals; elsewhere this changes nothing."""
     if threading.current_thread() is not threading.main_thread():
         yield relay
         return
 
     def noted(_signum: int, _frame: FrameType | None) -> None:
-        if not relay.note() and relay.count > 1:
+        if not relay.note() and relay.count > 1 and not relay.held:
             raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGINT, noted)
+    previous = {number: signal.signal(number, noted) for number in SIGNALS}
     try:
         yield relay
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)

@@ -37,6 +37,8 @@ def register(commands: Any) -> None:
                         help="runner: the daemon's user, the only one it serves")  # fmt: skip
     daemon.add_argument("--index", type=int, default=0, metavar="N",
                         help="runner: which runner of the pool this is (its socket's folder)")  # fmt: skip
+    # set by install --system only: the descriptor of the socket it bound (systemd passes LISTEN_FDS)
+    daemon.add_argument("--listen-fd", type=int, default=None, help=argparse.SUPPRESS)
     daemon.set_defaults(handler=_daemon)
 
 
@@ -91,7 +93,6 @@ def _daemon(args: argparse.Namespace) -> int:
 def _runner(args: argparse.Namespace) -> int:
     """Hardened mode's runner (hardened/runner.py); it has no home of its own."""
     import pwd
-    from pathlib import Path
 
     from blastdoor.errors import HomeError
     from blastdoor.hardened import runner
@@ -108,5 +109,5 @@ def _runner(args: argparse.Namespace) -> int:
     if os.geteuid() in (0, served):
         raise HomeError("the runner runs as a user of its own, neither root nor the daemon's",
                         hint="run it as the runner user (blastdoor install --system does)")  # fmt: skip
-    runner.serve(runner.runner_socket(Path(args.system), args.index), peer_uid=served)
+    runner.serve(runner.given_socket(args.listen_fd), peer_uid=served)
     return 0

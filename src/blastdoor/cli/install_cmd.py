@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from blastdoor.cli.common import settings
+from blastdoor.hardened.layout import RUNNERS
 from blastdoor.integrations.agents import AGENTS
 
 EXIT_DOCTOR_FAILED = 1
@@ -30,9 +31,9 @@ def register(commands: Any) -> None:
             parser.add_argument("--system-user", default="blastdoor", help="--system: the OS user (default blastdoor)")
             parser.add_argument("--no-start", action="store_true", help="--system: do not start the daemon")
             parser.add_argument("--python", default="", help="--system: the interpreter the daemon runs under (default this one)")
-            parser.add_argument("--runners", type=int, default=2, metavar="N",
+            parser.add_argument("--runners", type=int, default=RUNNERS, metavar="N",
                                 help="--system: brokered programs that may run side by side, each under a runner user "
-                                "of its own (default 2)")  # fmt: skip
+                                f"of its own (default {RUNNERS})")  # fmt: skip
         where = parser.add_mutually_exclusive_group()
         where.add_argument(
             "--project",
@@ -113,7 +114,7 @@ def _install_system(args: argparse.Namespace) -> int:
     from blastdoor.hardened.install import install
 
     system = install(Path(args.root), user=args.system_user, python=args.python or sys.executable, start=not args.no_start,
-                     runners=args.runners)  # fmt: skip
+                     runners=args.runners, say=lambda line: print(f"  {line}"))  # fmt: skip
     print(f"hardened mode: home {system.home} owned by {system.user}, daemon on {system.socket}, "
           f"{args.runners} runner{'s' if args.runners != 1 else ''} ({system.user}-run0 ...)")  # fmt: skip
     print("  every blastdoor command on this machine now asks the daemon; install agent hooks with --managed")

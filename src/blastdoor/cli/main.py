@@ -12,11 +12,11 @@ import sys
 from collections.abc import Sequence
 
 from blastdoor import __version__
+from blastdoor.broker.interrupts import EXIT_INTERRUPTED
 from blastdoor.errors import BlastdoorError
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -61,8 +61,10 @@ class Deferred:
         """Run the call, passing on what it prints as it prints it (``emit(STDOUT | STDERR,
         chunk)``: the program's output is already scrubbed by the call), then ``emit(EXIT,
         code)``. A caller that went away stops nothing: the call runs to its end and records it.
-        When interruptible, each of ``interrupts`` reaches the call as SIGINT, which it passes on
-        to its program and records (broker/interrupts.py)."""
+        When interruptible, the first two of ``interrupts`` reach the call as SIGINT, which it
+        passes on to its program (SIGINT, then SIGKILL) and records (broker/interrupts.py); more
+        change nothing. One noted before the call starts keeps it from starting: nothing was judged
+        or run, so nothing is recorded."""
         interrupts = interrupts if interrupts is not None and self.interruptible else Relay()
         if interrupts.count:
             emit(STDERR, b"blastdoor: interrupted before the call started\n")
@@ -86,7 +88,7 @@ class Deferred:
                 pump.start()
             _feed(child, self.stdin.encode("utf-8", "replace"))
             try:
-                with interrupts.passing_to(lambda _number: _interrupt(child)):
+                with interrupts.passing_to(functools.partial(_interrupt, child)):
                     code = child.wait(timeout=BROKERED_SECONDS)
             except subprocess.TimeoutExpired:
                 child.kill()
@@ -106,9 +108,13 @@ Emit = Callable[[bytes, bytes], None]
 CHUNK = 64 * 1024
 
 
-def _interrupt(child: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        child.send_signal(signal.SIGINT)  # the call counts them: SIGINT to its program, then SIGKILL
+def _interrupt(child: subprocess.Popen[bytes], number: int) -> None:
+    """Interrupt ``number`` to the call, which counts them (SIGINT to its program, then SIGKILL):
+    the first as SIGINT, the second as SIGTERM (two SIGINTs close together would reach it as one),
+    no more."""
+    if number <= 2:
+        with contextlib.suppress(ProcessLookupError):
+            child.send_signal(signal.SIGINT if number == 1 else signal.SIGTERM)
 
 
 def _pump(pipe: IO[bytes] | None, tag: bytes, emit: Emit) -> None:

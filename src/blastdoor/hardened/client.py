@@ -23,14 +23,21 @@ def call(system: System, op: str, *, timeout: float = TIMEOUT_SECONDS, out: Bina
     """(exit code, stdout, stderr) of ``op`` run by the daemon for this process's user. A brokered
     call's output streams in as the call prints it: passed on to ``out`` / ``err`` as it comes
     when they are given (and then not returned), else gathered. ``interrupts`` noted meanwhile
-    are sent to the daemon, two at most (SIGINT, then SIGKILL for the program); a third one stops
-    waiting (KeyboardInterrupt)."""
+    are sent to the daemon for an interruptible call, two at most (SIGINT, then SIGKILL for the
+    program); one more, or any for another call, stops waiting (KeyboardInterrupt: the daemon runs
+    the call on). One noted before the call was sent keeps it from being sent (:class:`NotSent`)."""
     message = hook_client.OP_PROTOCOL + b"\0" + json.dumps({"op": op, **fields}).encode()
+    interrupts = interrupts or Relay()
     try:
-        sock = hook_client.connect(str(system.socket), timeout)
         try:
+            sock = hook_client.connect(str(system.socket), timeout)
+        except KeyboardInterrupt:
+            raise NotSent from None
+        try:
+            if interrupts.count:
+                raise NotSent
             hook_client.send_frame(sock, message)
-            with (interrupts or Relay()).passing_to(functools.partial(_interrupt, sock)):
+            with interrupts.passing_to(functools.partial(_interrupt, sock, limit=2 if op in INTERRUPTIBLE else 0)):
                 code, stdout, stderr = _answer(sock, out, err)
         finally:
             sock.close()
@@ -42,9 +49,13 @@ def call(system: System, op: str, *, timeout: float = TIMEOUT_SECONDS, out: Bina
     return int(code), stdout.decode("utf-8", "replace"), stderr.decode("utf-8", "replace")
 
 
-def _interrupt(sock: _socket.socket, number: int) -> None:
-    if number > 2:
-        raise KeyboardInterrupt  # the daemon does not answer them: stop waiting
+class NotSent(KeyboardInterrupt):
+    """Interrupted before the call reached the daemon: nothing of it ran."""
+
+
+def _interrupt(sock: _socket.socket, number: int, *, limit: int) -> None:
+    if number > limit:
+        raise KeyboardInterrupt  # the daemon does not act on more: stop waiting
     with contextlib.suppress(OSError):  # gone: the answer that does not come says so
         hook_client.send_frame(sock, hook_client.INTERRUPT)
 
@@ -87,8 +98,9 @@ INTERRUPTIBLE = frozenset({"exec"})  # brokered calls a Ctrl-C stops; the others
 def relayed(op: str, **fields: Any) -> int | None:
     """In hardened mode, for any user but the daemon's: run brokered call ``op`` in the daemon and
     pass on what it prints as it prints it; its exit code. None otherwise: the caller does the work
-    itself. A Ctrl-C reaches an ``exec`` (which then says so and exits 130); any other call runs
-    on in the daemon, and this process says so and exits 130."""
+    itself. A Ctrl-C (or SIGTERM, SIGHUP) reaches an ``exec`` (which then says so and exits 130);
+    any other call runs on in the daemon, and this process says so and exits 130. One that comes
+    before the call reached the daemon sends nothing."""
     import sys
 
     from blastdoor.broker.interrupts import EXIT_INTERRUPTED, caught
@@ -101,9 +113,12 @@ def relayed(op: str, **fields: Any) -> int | None:
     sys.stderr.flush()
     interrupts = Relay()
     try:
-        with caught(interrupts) if op in INTERRUPTIBLE else contextlib.nullcontext(interrupts):
+        with caught(interrupts):  # SIGINT, SIGTERM and SIGHUP
             code, out, err = call(system, op, timeout=BROKERED_SECONDS, out=sys.stdout.buffer, err=sys.stderr.buffer,
                                   interrupts=interrupts, **fields)  # fmt: skip
+    except NotSent:
+        print("blastdoor: interrupted before the call reached the daemon; nothing ran", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         print("blastdoor: interrupted; the daemon runs the call to its end and records how it ended", file=sys.stderr)
         return EXIT_INTERRUPTED

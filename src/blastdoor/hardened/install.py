@@ -8,9 +8,10 @@ the home (mode 0700, owned by that user: ledger, keys, policy, profiles), the so
 (mode 0755: every user may connect; the daemon tells them apart by peer credentials), writes
 ``etc/blastdoor/system.toml`` (root's, 0644) and the systemd units, initialises the home *as that
 user*, and starts the runners (each as its user, its socket in a folder only the daemon's group
-may enter) and the daemon (as that user). Run again, it changes nothing that is already right and
-restarts nothing that is running; with fewer runners than before, the surplus runners' folders
-are removed, so the daemon no longer uses them.
+may enter) and the daemon (as that user). Run again, it changes nothing that is already right;
+what an older install left, runners beyond a smaller pool, and a daemon and runners started with
+other code or units are taken care of by upgrade.py. Under systemd (``root`` ``/``), the units
+start and supervise the daemon and the runners; otherwise install starts them itself.
 
 ``root`` puts everything below another folder than ``/`` (a test, a container image being built).
 """
@@ -28,11 +29,11 @@ from pathlib import Path
 
 from blastdoor.errors import HomeError
 from blastdoor.files import write_atomic
-from blastdoor.hardened.layout import System
-from blastdoor.hardened.runner import runner_socket
+from blastdoor.hardened import upgrade
+from blastdoor.hardened.layout import RUNNERS, System
+from blastdoor.hardened.runner import bind, runner_socket
 
 START_SECONDS = 30.0
-RUNNERS = 2  # runners in the pool, unless install is told otherwise
 MAX_RUNNERS = 32
 UNIT = """[Unit]
 Description=Blastdoor daemon (hardened mode): judges, records and approves agents' actions
@@ -51,6 +52,8 @@ WantedBy=multi-user.target
 """
 RUNNER_UNIT = """[Unit]
 Description=Blastdoor runner %i (hardened mode): starts brokered programs under a user of its own
+Requires=blastdoor-runner@%i.socket
+After=blastdoor-runner@%i.socket
 Before=blastdoor.service
 
 [Service]
@@ -60,26 +63,49 @@ ExecStart={python} -m blastdoor daemon runner --system {socket} --for-user {user
 Restart=always
 UMask=0007
 NoNewPrivileges=yes
+RestrictSUIDSGID=yes
+PrivateTmp=yes
 
 [Install]
 WantedBy=multi-user.target
 """
+# root binds the socket in a folder the runner's user cannot write, and hands it to the runner
+RUNNER_SOCKET_UNIT = """[Unit]
+Description=Blastdoor runner %i's socket (hardened mode): bound by root, the daemon's group connects
+
+[Socket]
+ListenStream={folder}%i/runner.sock
+SocketUser=root
+SocketGroup={group}
+SocketMode=0660
+DirectoryMode=0710
+Service=blastdoor-runner@%i.service
+
+[Install]
+WantedBy=sockets.target
+"""
 
 
-def install(root: Path, *, user: str, python: str = sys.executable, start: bool = True, runners: int = RUNNERS) -> System:
-    """Set up (or check) hardened mode below ``root``; the daemon runs under ``python``, beside a
-    pool of ``runners`` runners."""
+def install(root: Path, *, user: str, python: str = sys.executable, start: bool = True, runners: int = RUNNERS,
+            say: Callable[[str], None] = lambda _line: None) -> System:  # fmt: skip
+    """Set up (or check, or upgrade) hardened mode below ``root``; the daemon runs under ``python``,
+    beside a pool of ``runners`` runners. ``say`` is told what an upgrade changed (upgrade.py)."""
     if os.geteuid() != 0:
         raise HomeError("hardened mode is set up by root", hint="run: sudo blastdoor install --system")
     if not 1 <= runners <= MAX_RUNNERS:
         raise HomeError(f"the pool needs 1 to {MAX_RUNNERS} runners, not {runners}", hint="for example --runners 2")
     system = System.under(root, user)
+    systemd = start and _systemd(root)
     uid, gid = _user(user, system.home)
     _group(runner_group(user))
     pool = [_user(runner_user(user, index), Path("/nonexistent"), group=runner_group(user)) for index in range(runners)]
     _group(f"{user}-approvers")
     for ids in ((uid, gid), *pool):
         _check_python(python, *ids)
+    units = root / "etc" / "systemd" / "system"
+    units.mkdir(parents=True, exist_ok=True)
+    upgrade.remove_old_runner(system, units, systemd=systemd, say=say)
+    upgrade.remove_surplus(system, runners, systemd=systemd, say=say)
     system.home.mkdir(parents=True, exist_ok=True)
     os.chown(system.home, uid, gid)
     system.home.chmod(0o700)
@@ -90,19 +116,55 @@ def install(root: Path, *, user: str, python: str = sys.executable, start: bool 
     etc = root / "etc" / "blastdoor"
     etc.mkdir(parents=True, exist_ok=True)
     write_atomic(etc / "system.toml", system.text(), mode=0o644, sync=True)
-    units = root / "etc" / "systemd" / "system"
-    units.mkdir(parents=True, exist_ok=True)
-    instances = " ".join(f"blastdoor-runner@{index}.service" for index in range(runners))
-    write_atomic(units / "blastdoor.service", UNIT.format(user=user, python=python, home=system.home, socket=system.socket,
-                                                         runners=instances), mode=0o644)  # fmt: skip
-    write_atomic(units / "blastdoor-runner@.service", RUNNER_UNIT.format(python=python, socket=system.socket, user=user),
-                 mode=0o644)  # fmt: skip
+    texts = _units(system, python, runners, gid)
+    for name, text in texts.items():
+        write_atomic(units / name, text, mode=0o644)
     _as(uid, gid, [python, "-m", "blastdoor", "--home", str(system.home), "init"])
     if start:
+        upgrade.restart_if_changed(system, root, upgrade.stamp(python, list(texts.values())), runners=runners,
+                                   systemd=systemd, say=say)  # fmt: skip
+    if systemd:
+        _start_units(system, runners)
+    elif start:
         for index, (run_uid, run_gid) in enumerate(pool):
             _start_runner(system, python, run_uid, run_gid, index, log_owner=uid)
         _start(system, python, uid, gid)
     return system
+
+
+def _units(system: System, python: str, runners: int, gid: int) -> dict[str, str]:
+    """The systemd units, by file name."""
+    instances = " ".join(f"blastdoor-runner@{index}.service" for index in range(runners))
+    folder = str(runner_socket(system.socket, 0).parent).removesuffix("0")
+    return {
+        "blastdoor.service": UNIT.format(user=system.user, python=python, home=system.home, socket=system.socket,
+                                         runners=instances),
+        "blastdoor-runner@.service": RUNNER_UNIT.format(python=python, socket=system.socket, user=system.user),
+        "blastdoor-runner@.socket": RUNNER_SOCKET_UNIT.format(folder=folder, group=_group_name(gid)),
+    }  # fmt: skip
+
+
+def _systemd(root: Path) -> bool:
+    """Whether systemd runs this machine and this install is the machine's own: then it starts
+    and supervises the daemon and the runners (a runner that dies is started again, on the socket
+    systemd keeps listening on)."""
+    return root == Path("/") and Path("/run/systemd/system").is_dir() and shutil.which("systemctl") is not None
+
+
+def _start_units(system: System, runners: int) -> None:
+    _systemctl("daemon-reload")
+    for index in range(runners):
+        _systemctl("enable", "--now", f"blastdoor-runner@{index}.socket")
+        _systemctl("enable", f"blastdoor-runner@{index}.service")
+    _systemctl("enable", "--now", "blastdoor.service")
+    _wait_for(lambda: running(system), "the daemon", "journalctl -u blastdoor.service")
+
+
+def _systemctl(*args: str) -> None:
+    done = subprocess.run(["systemctl", *args], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise HomeError(f"systemctl {' '.join(args)} failed: {done.stderr.strip()[:200]}",
+                        hint="see journalctl -u blastdoor.service and the blastdoor-runner@ units")  # fmt: skip
 
 
 def runner_user(user: str, index: int) -> str:
@@ -117,17 +179,28 @@ def runner_group(user: str) -> str:
 
 
 def _runner_folders(system: System, pool: list[tuple[int, int]], gid: int) -> None:
-    """A folder per runner, for its socket: the runner's, entered by the daemon's group alone (0710).
-    Folders of runners beyond the pool are removed: the daemon uses the folders it finds."""
-    for index, (run_uid, _run_gid) in enumerate(pool):
+    """A folder per runner, for its socket: root's, entered by the daemon's group alone (0710). The
+    runner's user may not write it, so a program it runs can neither remove the socket nor bind
+    one of its own there. Folders of runners beyond the pool are removed: the daemon uses the
+    folders it finds."""
+    for index in range(len(pool)):
         folder = runner_socket(system.socket, index).parent
         folder.mkdir(parents=True, exist_ok=True)
-        os.chown(folder, run_uid, gid)
+        os.chown(folder, 0, gid)
         folder.chmod(0o710)
     index = len(pool)
     while (surplus := runner_socket(system.socket, index).parent).is_dir():
         shutil.rmtree(surplus, ignore_errors=True)
         index += 1
+
+
+def _group_name(gid: int) -> str:
+    import grp
+
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
 
 
 def _check_python(python: str, uid: int, gid: int) -> None:
@@ -200,40 +273,45 @@ def _start(system: System, python: str, uid: int, gid: int) -> None:
         return
     _spawn([python, "-m", "blastdoor", "--home", str(system.home), "daemon", "run", "--system", str(system.socket)],
            uid, gid, log=system.home / "daemon.log", log_owner=uid)  # fmt: skip
-    _wait_for(lambda: running(system), "the daemon", system.home / "daemon.log")
+    _wait_for(lambda: running(system), "the daemon", str(system.home / "daemon.log"))
 
 
 def _start_runner(system: System, python: str, uid: int, gid: int, index: int, *, log_owner: int) -> None:
+    """Bind runner ``index``'s socket (as root, for the daemon's group) and start the runner with it."""
     path, log = runner_socket(system.socket, index), system.home / f"runner{index}.log"
     if _answers(path):
         return
-    _spawn([python, "-m", "blastdoor", "daemon", "runner", "--system", str(system.socket), "--for-user", system.user,
-            "--index", str(index)], uid, gid, log=log, log_owner=log_owner)  # fmt: skip
-    _wait_for(lambda: _answers(path), f"runner {index}", log)
+    server = bind(path, group=pwd.getpwuid(log_owner).pw_gid)
+    try:
+        _spawn([python, "-m", "blastdoor", "daemon", "runner", "--system", str(system.socket), "--for-user", system.user,
+                "--index", str(index), "--listen-fd", str(server.fileno())], uid, gid, log=log, log_owner=log_owner,
+               keep=server.fileno())  # fmt: skip
+    finally:
+        server.close()  # the runner holds it now
+    _wait_for(lambda: _answers(path), f"runner {index}", str(log))
 
 
 def _answers(path: Path) -> bool:
-    from blastdoor.integrations import hook_client
+    """Whether a runner serves at ``path``: it answers (root is refused, which is an answer). A
+    socket that only accepts (bound, its runner not yet serving) is not enough."""
+    from blastdoor.hardened.runner import ping
 
-    try:
-        hook_client.connect(str(path), 1.0).close()
-    except OSError:
-        return False
-    return True
+    return ping(str(path))
 
 
-def _spawn(argv: list[str], uid: int, gid: int, *, log: Path, log_owner: int) -> None:
+def _spawn(argv: list[str], uid: int, gid: int, *, log: Path, log_owner: int, keep: int | None = None) -> None:
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "HOME": "/nonexistent"}
     handle = open(log, "ab")  # noqa: SIM115  (handed to the child, closed below)
     try:
         os.chown(log, log_owner, -1)
         subprocess.Popen(argv, user=uid, group=gid, extra_groups=[], env=env, cwd="/", stdin=subprocess.DEVNULL,
-                         stdout=handle, stderr=handle, start_new_session=True, close_fds=True)  # fmt: skip
+                         stdout=handle, stderr=handle, start_new_session=True, close_fds=True,
+                         pass_fds=() if keep is None else (keep,))  # fmt: skip
     finally:
         handle.close()
 
 
-def _wait_for(ready: Callable[[], bool], what: str, log: Path) -> None:
+def _wait_for(ready: Callable[[], bool], what: str, log: str) -> None:
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
         if ready():

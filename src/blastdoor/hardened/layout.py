@@ -18,6 +18,7 @@ from blastdoor.errors import ConfigError
 
 SYSTEM_CONFIG = Path("/etc/blastdoor/system.toml")
 DEFAULT_USER = "blastdoor"
+RUNNERS = 2  # runners in the pool, unless install --system is told otherwise
 
 
 @dataclass(frozen=True)

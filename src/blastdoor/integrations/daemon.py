@@ -211,10 +211,11 @@ def _send(conn: socket.socket, reply: Reply) -> None:
 def _stream(conn: socket.socket, call: Deferred, home: str) -> None:
     """On a thread of its own: run a brokered call, passing on its output as it comes, and the
     caller's Ctrl-C to it (broker/interrupts.py), then close. A client that hangs up is no longer
-    written to; the call still runs to its end."""
+    written to; an interruptible call (exec) takes the hang-up as an interrupt, the others run to
+    their end."""
     from blastdoor.broker.interrupts import Relay
 
-    lock, gone, interrupts = threading.Lock(), threading.Event(), Relay()
+    lock, gone, ended, interrupts = threading.Lock(), threading.Event(), threading.Event(), Relay()
 
     def emit(tag: bytes, data: bytes) -> None:
         with lock:
@@ -229,19 +230,24 @@ def _stream(conn: socket.socket, call: Deferred, home: str) -> None:
         conn.settimeout(None)
         emit(b"", hook_client.STREAMED)  # then tagged frames (hook_client.py has the format)
         with contextlib.suppress(RuntimeError):  # no thread to be had: the call runs, uninterruptible
-            threading.Thread(target=_listen, args=(conn, interrupts), daemon=True).start()
+            threading.Thread(target=_listen, args=(conn, interrupts, ended), daemon=True).start()
         call.stream(home, emit, interrupts)
     finally:
+        ended.set()
         with contextlib.suppress(OSError):
             conn.shutdown(socket.SHUT_RDWR)  # wakes the listener
         conn.close()
 
 
-def _listen(conn: socket.socket, interrupts: Relay) -> None:
-    """Note each INTERRUPT frame the caller sends, until it hangs up or the call ends."""
+def _listen(conn: socket.socket, interrupts: Relay, ended: threading.Event) -> None:
+    """Note each INTERRUPT frame the caller sends, until it hangs up or the call ends. A caller
+    that hangs up while the call runs (killed, cancelled) counts as one more interrupt: its
+    program is asked to stop rather than left running for nobody."""
     with contextlib.suppress(OSError):
         while hook_client.recv_frame(conn, 64) == hook_client.INTERRUPT:
             interrupts.note()
+    if not ended.is_set():
+        interrupts.note()
 
 
 def stop(settings: Settings) -> int | None:

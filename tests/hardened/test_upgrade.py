@@ -1,0 +1,90 @@
+"""``install --system`` over an older install: the single runner of installs before the pool is
+taken down, a smaller pool loses its surplus runners (processes and users), and a daemon and
+runners started with other code are started again. A system of the test's own, beside the
+session's, with users made for it and removed after."""
+
+from __future__ import annotations
+
+import pwd
+import secrets
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from blastdoor.hardened import upgrade
+from tests.hardened.conftest import Machine
+
+
+@pytest.fixture
+def name(machine: Machine) -> Iterator[str]:
+    """The system user's name for this test; every user and group made under it is removed after."""
+    user = f"bdup{secrets.token_hex(3)}"
+    yield user
+    users = [user, f"{user}-run", *(f"{user}-run{index}" for index in range(3))]
+    for each in users:
+        subprocess.run(["pkill", "-KILL", "-u", each], capture_output=True, check=False)
+    for each in users:
+        subprocess.run(["userdel", each], capture_output=True, check=False)
+    for group in (user, f"{user}-run", f"{user}-approvers"):
+        subprocess.run(["groupdel", group], capture_output=True, check=False)
+
+
+def _install(machine: Machine, root: Path, user: str, runners: int) -> str:
+    done = subprocess.run([machine.python, "-m", "blastdoor", "install", "--system", "--root", str(root), "--system-user",
+                           user, "--python", machine.python, "--runners", str(runners)], capture_output=True, text=True,
+                          timeout=180, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def _exists(user: str) -> bool:
+    return subprocess.run(["getent", "passwd", user], capture_output=True, check=False).returncode == 0
+
+
+def _alive(pid: int) -> bool:
+    return upgrade._alive(pid)
+
+
+def test_an_older_install_is_taken_down_and_what_changed_restarts(machine: Machine, name: str) -> None:
+    root = machine.folder / f"upgrade-{name}"
+    # what an install before the pool left: its runner's user (whose group the pool now shares), its
+    # folder, its unit, and its runner, still running
+    subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/bin/false", "--user-group", f"{name}-run"],
+                   check=True)  # fmt: skip
+    old = pwd.getpwnam(f"{name}-run")
+    folder = root / "run" / "blastdoor-runner"
+    folder.mkdir(parents=True)
+    units = root / "etc" / "systemd" / "system"
+    units.mkdir(parents=True)
+    (units / "blastdoor-runner.service").write_text("[Service]\nUser=old\n")
+    runner = subprocess.Popen(["sleep", "300"], user=old.pw_uid, group=old.pw_gid, start_new_session=True)
+
+    said = _install(machine, root, name, 3)
+    assert f"removed the single runner of the earlier install ({name}-run)" in said
+    runner.wait(timeout=10)  # killed
+    assert not _exists(f"{name}-run") and not folder.exists() and not (units / "blastdoor-runner.service").exists()
+    group = subprocess.run(["getent", "group", f"{name}-run"], capture_output=True, text=True, check=False)
+    assert group.returncode == 0 and int(group.stdout.split(":")[2]) == old.pw_gid  # the pool's group, as it was
+    assert all(pwd.getpwnam(f"{name}-run{index}").pw_gid == old.pw_gid for index in range(3))
+
+    # a smaller pool: the surplus runners stop, and their users go
+    surplus = [upgrade._runner_pid(f"{name}-run{index}") for index in (1, 2)]
+    assert all(surplus)
+    said = _install(machine, root, name, 1)
+    assert "removed runner 1" in said and "removed runner 2" in said
+    assert not any(_alive(pid) for pid in surplus if pid)
+    assert not _exists(f"{name}-run1") and not _exists(f"{name}-run2") and _exists(f"{name}-run0")
+    assert sorted(p.name for p in (root / "run").iterdir()) == ["blastdoor", "blastdoor-runner0"]
+
+    # installed again with the same code: nothing restarts; with other code (another stamp): both do
+    home = root / "var/lib/blastdoor"
+    daemon, runner0 = int((home / "run" / "daemon.lock").read_text()), upgrade._runner_pid(f"{name}-run0")
+    _install(machine, root, name, 1)
+    assert (int((home / "run" / "daemon.lock").read_text()), upgrade._runner_pid(f"{name}-run0")) == (daemon, runner0)
+    (root / "etc" / "blastdoor" / "installed").write_text("an earlier version\n")
+    _install(machine, root, name, 1)
+    again = int((home / "run" / "daemon.lock").read_text()), upgrade._runner_pid(f"{name}-run0")
+    assert again[0] != daemon and again[1] not in (None, runner0)
+    assert _alive(again[0]) and not _alive(daemon) and runner0 is not None and not _alive(runner0)
