@@ -136,6 +136,10 @@ def find_repo_policy(cwd: str | None) -> Path | None:
     here = Path(cwd)
     for folder in (here, *here.parents):
         candidate = folder / REPO_POLICY_NAME
-        if candidate.is_file():
-            return candidate
+        try:
+            if candidate.is_file():
+                return candidate
+        except OSError as error:  # a folder this user may not search: a policy there may tighten
+            raise ConfigError(f"cannot look for {candidate}: {error.strerror}",
+                              hint="let Blastdoor's user search that folder, or work in another one") from None  # fmt: skip
     return None
