@@ -42,7 +42,7 @@ Wants={runners}
 
 [Service]
 User={user}
-ExecStart={python} -m blastdoor --home {home} daemon run --system {socket}
+ExecStart={python} -I -m blastdoor --home {home} daemon run --system {socket}
 Restart=always
 UMask=0077
 NoNewPrivileges=yes
@@ -59,7 +59,7 @@ Before=blastdoor.service
 [Service]
 User={user}-run%i
 Group={user}-run
-ExecStart={python} -m blastdoor daemon runner --system {socket} --for-user {user} --index %i
+ExecStart={python} -I -m blastdoor daemon runner --system {socket} --for-user {user} --index %i
 Restart=always
 UMask=0007
 NoNewPrivileges=yes
@@ -119,7 +119,7 @@ def install(root: Path, *, user: str, python: str = sys.executable, start: bool 
     texts = _units(system, python, runners, gid)
     for name, text in texts.items():
         write_atomic(units / name, text, mode=0o644)
-    _as(uid, gid, [python, "-m", "blastdoor", "--home", str(system.home), "init"])
+    _as(uid, gid, [python, "-I", "-m", "blastdoor", "--home", str(system.home), "init"])
     if start:
         upgrade.restart_if_changed(system, root, upgrade.stamp(python, list(texts.values())), runners=runners,
                                    systemd=systemd, say=say)  # fmt: skip
@@ -271,7 +271,7 @@ def running(system: System) -> bool:
 def _start(system: System, python: str, uid: int, gid: int) -> None:
     if running(system):
         return
-    _spawn([python, "-m", "blastdoor", "--home", str(system.home), "daemon", "run", "--system", str(system.socket)],
+    _spawn([python, "-I", "-m", "blastdoor", "--home", str(system.home), "daemon", "run", "--system", str(system.socket)],
            uid, gid, log=system.home / "daemon.log", log_owner=uid)  # fmt: skip
     _wait_for(lambda: running(system), "the daemon", str(system.home / "daemon.log"))
 
@@ -283,7 +283,7 @@ def _start_runner(system: System, python: str, uid: int, gid: int, index: int, *
         return
     server = bind(path, group=pwd.getpwuid(log_owner).pw_gid)
     try:
-        _spawn([python, "-m", "blastdoor", "daemon", "runner", "--system", str(system.socket), "--for-user", system.user,
+        _spawn([python, "-I", "-m", "blastdoor", "daemon", "runner", "--system", str(system.socket), "--for-user", system.user,
                 "--index", str(index), "--listen-fd", str(server.fileno())], uid, gid, log=log, log_owner=log_owner,
                keep=server.fileno())  # fmt: skip
     finally:

@@ -178,7 +178,7 @@ def start_daemon(home: str) -> None:
 
     with contextlib.suppress(OSError):  # deciding in process still works; the next call tries again
         subprocess.Popen(
-            [sys.executable, "-m", "blastdoor", "--home", home, "daemon", "run"],
+            [sys.executable, "-I", "-m", "blastdoor", "--home", home, "daemon", "run"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True, close_fds=True,
         )  # fmt: skip
