@@ -67,9 +67,13 @@ def test_a_backslash_command_anywhere_psql_reads_one_is_refused(env: dict[str, s
     plain_psql(pg_database, path)
     assert marker.exists(), "the hostile line did not run under plain psql: the case proves nothing"
     marker.unlink()
-    add_profile(env, "prod-db", scope="production", allow=["read"], values={"DATABASE_URL": pg_database})
+    add_profile(
+        env, "prod-db", scope="production", allow=["read"], values={"DATABASE_URL": pg_database}
+    )
     done = cli(env, "backup", "verify", "--profile", "prod-db", "--dump", str(path))
-    assert done.returncode == 1 and "which a restore must not run" in done.stderr, done.stdout + done.stderr
+    assert done.returncode == 1 and "which a restore must not run" in done.stderr, (
+        done.stdout + done.stderr
+    )
     assert len(done.stderr.strip().splitlines()) <= 2 and "Traceback" not in done.stderr
     assert not marker.exists() and scratch_databases() == []
 
@@ -94,7 +98,9 @@ def test_pg_dump_output_with_backslashes_and_quotes_in_it_verifies(env: dict[str
     path = dump(pg_database, tmp_path / "tricky.sql", *fmt)
     text = path.read_text()
     assert "\\restrict " in text and ("$_$" in text and "BEGIN ATOMIC" in text)
-    add_profile(env, "prod-db", scope="production", allow=["read"], values={"DATABASE_URL": pg_database})
+    add_profile(
+        env, "prod-db", scope="production", allow=["read"], values={"DATABASE_URL": pg_database}
+    )
     done = cli(env, "backup", "verify", "--profile", "prod-db", "--dump", str(path))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "public.t1" in done.stdout and "public.t2" in done.stdout and scratch_databases() == []
@@ -109,10 +115,14 @@ def test_psql_itself_refuses_a_backslash_command_the_reader_let_through(tmp_path
 
     orders(pg_database)
     path, marker = hostile_dump(pg_database, tmp_path, "SELECT 1 \\! touch {marker}")
-    monkeypatch.setattr(psql_script, "lines", lambda handle, name: ((piece, True) for piece in handle))
+    monkeypatch.setattr(
+        psql_script, "lines", lambda handle, name: ((piece, True) for piece in handle)
+    )
     query(pg_database, "CREATE DATABASE bd_restricted")
     try:
-        said = pg_backup._restore(dumps.read(path), PostgreSQL("postgresql://postgres@127.0.0.1:5432/bd_restricted"))
+        said = pg_backup._restore(
+            dumps.read(path), PostgreSQL("postgresql://postgres@127.0.0.1:5432/bd_restricted")
+        )
     finally:
         query(pg_database, "DROP DATABASE bd_restricted WITH (FORCE)")
     assert "backslash commands are restricted" in said and not marker.exists()

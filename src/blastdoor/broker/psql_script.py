@@ -67,14 +67,18 @@ _STRING_PREFIX = frozenset(b"eEbBxXnN")
 _WORD_END = rb"(?![A-Za-z0-9_$\x80-\xff])"
 _COPY = re.compile(rb"\s*copy" + _WORD_END, re.IGNORECASE)
 _STDIN = re.compile(rb"(?<![A-Za-z0-9_$\x80-\xff])stdin" + _WORD_END, re.IGNORECASE)
-_NAME = rb'(?:' + _IDENT + rb'|"(?:[^"]|"")*")'
+_NAME = rb"(?:" + _IDENT + rb'|"(?:[^"]|"")*")'
 _COPY_IN = re.compile(rb"\s*copy\s+" + _NAME + rb"(?:\s*\.\s*" + _NAME + rb"){0,2}\s*(?:\([^()]*\)\s*)?from\s+stdin" + _WORD_END,
                       re.IGNORECASE)  # fmt: skip
 _SETTING = re.compile(rb"standard_conforming_strings|client_encoding", re.IGNORECASE)
-_PG_DUMP_SETTING = re.compile(rb"SET standard_conforming_strings = on;\r?\n?|SET client_encoding = '(?:UTF-?8|UNICODE|SQL_ASCII|LATIN\d+"
-                              rb"|EUC_[A-Z0-9_]+|WIN12\d\d|WIN866|WIN874|KOI8-?[RU]|ISO_8859_\d+|MULE_INTERNAL)';\r?\n?", re.IGNORECASE)
+_PG_DUMP_SETTING = re.compile(
+    rb"SET standard_conforming_strings = on;\r?\n?|SET client_encoding = '(?:UTF-?8|UNICODE|SQL_ASCII|LATIN\d+"
+    rb"|EUC_[A-Z0-9_]+|WIN12\d\d|WIN866|WIN874|KOI8-?[RU]|ISO_8859_\d+|MULE_INTERNAL)';\r?\n?",
+    re.IGNORECASE,
+)
 _CODE_STATE, _SINGLE, _DOUBLE, _DOLLAR, _COMMENT = "code", "single", "double", "dollar", "comment"
-_PLAIN, _ESCAPED, _EITHER = 0, 1, 2  # how a '...' string reads backslashes: not, as escapes, or either way
+# How a '...' string reads backslashes: not, as escapes, or either way.
+_PLAIN, _ESCAPED, _EITHER = 0, 1, 2
 
 
 @dataclass
@@ -87,8 +91,9 @@ class _Reader:
     comments: int = 0  # how deep in /* */ comments
     parens: int = 0
     begins: int = 0  # BEGIN ... END depth inside CREATE FUNCTION/PROCEDURE (psql 14 and later)
-    words: list[bytes] = field(default_factory=list)  # the statement's first identifiers, lower case
-    statement: bytearray = field(default_factory=bytearray)  # its code since the last ; (strings as '')
+    # the statement's first identifiers, lower case; its code since the last ; (strings as '')
+    words: list[bytes] = field(default_factory=list)
+    statement: bytearray = field(default_factory=bytearray)
     long: bool = False  # the statement outgrew what is kept
     spans: bool = False  # psql 14+ reads the statement as begun before the last ; (in BEGIN ATOMIC)
     copies: int = 0  # COPY FROM STDIN statements ended on this line, whose data follows it
@@ -96,7 +101,9 @@ class _Reader:
     after_escaped: bool = False  # only spaces and comments since an E'...' string closed
 
     def refuse(self, number: int, what: str) -> BrokerError:
-        return BrokerError(f"{self.name} line {number} {what}, which a restore must not run", hint=_HINT)
+        return BrokerError(
+            f"{self.name} line {number} {what}, which a restore must not run", hint=_HINT
+        )
 
     def line(self, text: bytes, number: int) -> None:
         """Lex one whole line (its newline included, if it has one)."""
@@ -110,7 +117,10 @@ class _Reader:
                     return
                 at, odd = found.end(), len(found.group(1)) % 2
                 if odd and self.escapes == _EITHER:
-                    raise self.refuse(number, "has a quote after a backslash in a '...' string psql may read either way")
+                    raise self.refuse(
+                        number,
+                        "has a quote after a backslash in a '...' string psql may read either way",
+                    )
                 if odd and self.escapes == _ESCAPED:
                     continue
                 if text[at : at + 1] == b"'":
@@ -148,8 +158,9 @@ class _Reader:
             return len(text)
         self._keep(text[at : token.start()])
         word, start, after = token.group(), token.start(), token.end()
+        # psql continues an E'...' string only across spaces and comments
         if text[at : token.start()].strip(b" \t\n\r\f\v") or word not in (b"--", b"/*", b"'"):
-            self.after_escaped = False  # psql continues an E'...' string only across spaces and comments
+            self.after_escaped = False
         if token.lastgroup == "ident":
             if len(word) == 1 and text[after : after + 1] == b"'" and word[0] in _STRING_PREFIX:
                 self.escapes = _ESCAPED if word in b"eE" else _PLAIN
@@ -160,7 +171,10 @@ class _Reader:
             self._keep(word)
         elif token.lastgroup == "number":
             if text[after : after + 1] == b"$":
-                raise self.refuse(number, f"has a $ right after {word[:20].decode('utf-8', 'replace')!r} (psql versions read it differently)")
+                raise self.refuse(
+                    number,
+                    f"has a $ right after {word[:20].decode('utf-8', 'replace')!r} (psql versions read it differently)",
+                )
             self._keep(word)
         elif token.lastgroup == "dollar":
             self.state, self.tag = _DOLLAR, word
@@ -183,7 +197,12 @@ class _Reader:
             self._keep(text[start:close])
             return close
         elif word == b"\\":
-            if start == 0 and _ALLOWED.fullmatch(text) and not self.statement.strip() and not self.parens:
+            if (
+                start == 0
+                and _ALLOWED.fullmatch(text)
+                and not self.statement.strip()
+                and not self.parens
+            ):
                 return len(text)
             shown = text[start : start + 40].decode("utf-8", "replace").strip()
             raise self.refuse(number, f"has the psql command '{shown}'")
@@ -201,8 +220,14 @@ class _Reader:
         """psql 14+'s count of BEGIN ... END inside CREATE [OR REPLACE] FUNCTION/PROCEDURE."""
         if len(self.words) < 4:
             self.words.append(word)
-        first = [w[:1] if w in (b"create", b"function", b"procedure", b"or", b"replace") else b"" for w in self.words]
-        routine = first[:1] == [b"c"] and (first[1:2] in ([b"f"], [b"p"]) or (first[1:3] == [b"o", b"r"] and first[3:4] in ([b"f"], [b"p"])))
+        first = [
+            w[:1] if w in (b"create", b"function", b"procedure", b"or", b"replace") else b""
+            for w in self.words
+        ]
+        routine = first[:1] == [b"c"] and (
+            first[1:2] in ([b"f"], [b"p"])
+            or (first[1:3] == [b"o", b"r"] and first[3:4] in ([b"f"], [b"p"]))
+        )
         if not routine or self.parens:
             return
         if word == b"begin" or (word == b"case" and self.begins):
@@ -223,7 +248,9 @@ class _Reader:
         statement = bytes(self.statement)
         copy_in = bool(_COPY.match(statement)) and (self.long or bool(_STDIN.search(statement)))
         if copy_in and (self.begins or self.spans):
-            raise self.refuse(number, "has a COPY FROM STDIN that psql versions start at different places")
+            raise self.refuse(
+                number, "has a COPY FROM STDIN that psql versions start at different places"
+            )
         if copy_in and (self.long or not _COPY_IN.match(statement)):
             raise self.refuse(number, "has a COPY naming STDIN in a shape this check does not read")
         self.copies += copy_in
@@ -260,8 +287,13 @@ def lines(handle: IO[bytes], name: str) -> Iterator[tuple[bytes, bool]]:
             continue
         if not whole and len(piece) == LINE_BYTES:
             raise reader.refuse(number, f"is longer than {LINE_BYTES >> 20} MiB outside COPY data")
-        if _SETTING.search(piece) and not (reader.state == _CODE_STATE and _PG_DUMP_SETTING.fullmatch(piece)):
-            raise reader.refuse(number, "changes how psql reads the rest (standard_conforming_strings or client_encoding)")
+        if _SETTING.search(piece) and not (
+            reader.state == _CODE_STATE and _PG_DUMP_SETTING.fullmatch(piece)
+        ):
+            raise reader.refuse(
+                number,
+                "changes how psql reads the rest (standard_conforming_strings or client_encoding)",
+            )
         before = reader.statement.strip() == b"" and reader.state == _CODE_STATE
         reader.line(piece, number)
         dropped = before and reader.state == _CODE_STATE and bool(_ALLOWED.fullmatch(piece))
