@@ -95,6 +95,7 @@ class _Reader:
     words: list[bytes] = field(default_factory=list)
     statement: bytearray = field(default_factory=bytearray)
     long: bool = False  # the statement outgrew what is kept
+    routine: bool = False  # the statement begins CREATE [OR REPLACE] FUNCTION/PROCEDURE
     spans: bool = False  # psql 14+ reads the statement as begun before the last ; (in BEGIN ATOMIC)
     copies: int = 0  # COPY FROM STDIN statements ended on this line, whose data follows it
     escapes: int = _PLAIN  # how the open '...' string reads backslashes
@@ -167,7 +168,7 @@ class _Reader:
                 self.state = _SINGLE
                 self._keep(b"''")
                 return after + 1
-            self._identifier(word.lower())
+            self._identifier(word)
             self._keep(word)
         elif token.lastgroup == "number":
             if text[after : after + 1] == b"$":
@@ -219,17 +220,18 @@ class _Reader:
     def _identifier(self, word: bytes) -> None:
         """psql 14+'s count of BEGIN ... END inside CREATE [OR REPLACE] FUNCTION/PROCEDURE."""
         if len(self.words) < 4:
-            self.words.append(word)
-        first = [
-            w[:1] if w in (b"create", b"function", b"procedure", b"or", b"replace") else b""
-            for w in self.words
-        ]
-        routine = first[:1] == [b"c"] and (
-            first[1:2] in ([b"f"], [b"p"])
-            or (first[1:3] == [b"o", b"r"] and first[3:4] in ([b"f"], [b"p"]))
-        )
-        if not routine or self.parens:
+            self.words.append(word.lower())
+            first = [
+                w[:1] if w in (b"create", b"function", b"procedure", b"or", b"replace") else b""
+                for w in self.words
+            ]
+            self.routine = first[:1] == [b"c"] and (
+                first[1:2] in ([b"f"], [b"p"])
+                or (first[1:3] == [b"o", b"r"] and first[3:4] in ([b"f"], [b"p"]))
+            )
+        if not self.routine or self.parens:
             return
+        word = word.lower()
         if word == b"begin" or (word == b"case" and self.begins):
             self.begins += 1
         elif word == b"end" and self.begins:
@@ -258,7 +260,7 @@ class _Reader:
         if self.begins:
             self.spans = True  # psql 14+ reads on; older versions ended the statement here
         else:
-            self.words, self.spans = [], False
+            self.words, self.spans, self.routine = [], False, False
 
 
 def _closing_double(text: bytes, at: int) -> int:
