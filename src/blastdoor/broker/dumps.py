@@ -9,9 +9,9 @@ has its file time, and the proof says so.
 
 A plain dump is a psql script, and psql scripts can run shell commands (``\\!``), read files and
 connect to other databases (``\\connect``): restoring a hostile or ``--create`` dump into a scratch
-database could reach the real one. So a plain dump is read first, and one with any psql
-meta-command outside COPY data (other than ``\\restrict``/``\\unrestrict``, which pg_dump itself
-writes) is refused.
+database could reach the real one. So a plain dump is read first as psql reads it, and one with
+any psql meta-command outside quotes, comments and COPY data (other than the
+``\\restrict``/``\\unrestrict`` lines pg_dump itself writes) is refused (broker/psql_script.py).
 """
 
 from __future__ import annotations
@@ -23,16 +23,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from blastdoor.broker import client_tools
+from blastdoor.broker import client_tools, psql_script
 from blastdoor.broker.errors import BrokerError
 from blastdoor.files import sha256_of
 
 CUSTOM, DIRECTORY, TAR, PLAIN = "custom", "directory", "tar", "plain"
 _CREATED = re.compile(r"^;\s*Archive created at (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?: (\S+))?", re.MULTILINE)
-_COPY_FROM_STDIN = re.compile(r"^COPY\s.+\sFROM\s+stdin;\s*$", re.IGNORECASE)
-_ALLOWED_META = ("\\restrict ", "\\unrestrict ")
 MAX_DUMPS_LISTED = 10_000
-LINE_CHARS = 1 << 22  # the longest piece of a line read at once
 
 
 @dataclass(frozen=True)
@@ -99,21 +96,11 @@ def archive_time(path: Path) -> datetime | None:
 
 
 def check_plain(path: Path) -> None:
-    """Refuse a plain dump that would make psql do more than run SQL in the scratch database."""
-    in_copy = False
+    """Refuse a plain dump that would make psql do more than run SQL in the scratch database
+    (broker/psql_script.py)."""
     try:
-        with path.open("r", encoding="utf-8", errors="replace") as handle:
-            # a line longer than LINE_CHARS comes in pieces, each read as a line: a dump with no
-            # newline is not read whole, and a piece that starts with a backslash is refused too
-            for number, line in enumerate(iter(lambda: handle.readline(LINE_CHARS), ""), 1):
-                if in_copy:
-                    in_copy = line.rstrip("\r\n") != "\\."
-                elif _COPY_FROM_STDIN.match(line):
-                    in_copy = True
-                elif line.lstrip().startswith("\\") and not line.lstrip().startswith(_ALLOWED_META):
-                    command = line.strip()[:40]
-                    raise BrokerError(f"{path.name} line {number} is the psql command '{command}', which a restore must not run",
-                                      hint="make the dump with pg_dump --format=custom (without --create) and verify that")  # fmt: skip
+        with path.open("rb") as handle:
+            psql_script.check(handle, path.name)
     except OSError as error:
         raise BrokerError(f"cannot read {path}: {error.strerror or error}", hint="check the path and its permissions") from None
 

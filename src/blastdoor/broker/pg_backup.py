@@ -4,21 +4,25 @@ counted against the database (the rules: broker/backup_verify.py).
 The scratch database is made on the source's server unless ``scratch`` names another server, and
 is dropped afterwards whatever happened. The source is only read, in one read-only
 repeatable-read transaction, so every table is counted at the same moment. Blastdoor's own schemas
-(``blastdoor_*``) are left out of the comparison. A plain dump is read first and refused when it
-would make psql do more than run SQL (broker/dumps.py).
+(``blastdoor_*``) are left out of the comparison. A plain dump is read first as psql reads it and
+refused when it would make psql do more than run SQL (broker/psql_script.py); psql then runs it
+restricted (``\\restrict`` with a key of Blastdoor's), without a psqlrc, stopping at the first error.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from blastdoor.broker import psql_script
 from blastdoor.broker.backup_verify import RESTORE_SECONDS, Proof, compared
 from blastdoor.broker.dumps import PLAIN, Dump, check_plain
-from blastdoor.broker.errors import failing
+from blastdoor.broker.errors import BrokerError, failing
 from blastdoor.errors import error_line
 
 if TYPE_CHECKING:
@@ -96,7 +100,40 @@ def _with_database(dsn: str, name: str) -> str:
 def _restore(dump: Dump, target: PostgreSQL) -> str:
     """Restore ``dump`` into ``target``; the first error it reported ('' when none)."""
     if dump.format == PLAIN:
-        program, args = "psql", ["--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", f"--file={dump.path}"]
-    else:
-        program, args = "pg_restore", ["--no-owner", "--no-privileges", str(dump.path)]
-    return target.tool([program], args, doing="restore the dump", timeout=RESTORE_SECONDS).failure()
+        return _restore_plain(dump, target)
+    args = ["--no-owner", "--no-privileges", str(dump.path)]
+    return target.tool(["pg_restore"], args, doing="restore the dump", timeout=RESTORE_SECONDS).failure()
+
+
+def _restore_plain(dump: Dump, target: PostgreSQL) -> str:
+    """psql reading the dump from a pipe, restricted first (``\\restrict`` with a key the dump
+    cannot know, so psql itself refuses any backslash command the check missed), stopping at the
+    first error; the dump goes through the check again on its way, without pg_dump's own
+    ``\\restrict`` / ``\\unrestrict`` lines."""
+    key = secrets.token_hex(24)
+    read_end, write_end = os.pipe()
+    problems: list[BrokerError] = []
+
+    def feed() -> None:
+        try:
+            with os.fdopen(write_end, "wb") as into, dump.path.open("rb") as handle:
+                for piece, keep in psql_script.lines(handle, dump.path.name):
+                    if keep:
+                        into.write(piece)
+        except BrokerError as error:
+            problems.append(error)
+        except OSError:
+            pass  # psql stopped reading (it ended at an error, which it reports)
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    with os.fdopen(read_end, "rb") as source:
+        ran = target.tool(["psql"], ["--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", f"--command=\\restrict {key}", "--file=-"],
+                          doing="restore the dump", stdin=source, timeout=RESTORE_SECONDS)  # fmt: skip
+    feeder.join()
+    if problems:
+        raise problems[0]
+    if not ran.ok and "invalid command \\restrict" in ran.stderr.decode("utf-8", "replace"):
+        raise BrokerError("this psql cannot restrict its own commands, so Blastdoor will not give it a plain dump",
+                          hint="install PostgreSQL's client 17.6, 16.10, 15.14, 14.19 or 13.22 or newer, or verify a --format=custom dump")  # fmt: skip
+    return ran.failure().replace(key, "KEY")
