@@ -380,8 +380,8 @@ def _rsync(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         yield from _rsync_moved_away(inv, ctx, operands[:-1])
     # --del is --delete-during (rsync(1))
     deleting = any(f.startswith("--delete") or f == "--del" for f in flags)
-    host, colon, _ = dest.text.partition(":")
-    if colon and "/" not in host:
+    host = _rsync_host(dest.text)
+    if host is not None:
         verb = Verb.DELETE if deleting else Verb.EXECUTE
         how = (
             "make a remote folder identical, deleting extra files in"
@@ -390,7 +390,7 @@ def _rsync(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         )
         yield effect(inv, verb, Target("host", dest.text), f"{how} {dest.text}",
                      reversibility=Reversibility.IRREVERSIBLE if deleting else Reversibility.REVERSIBLE,
-                     tags={"remote", f"host={host.rpartition('@')[2]}"})  # fmt: skip
+                     tags={"remote", f"host={host}"})  # fmt: skip
         return
     if deleting:
         yield from delete_effects(
@@ -401,16 +401,22 @@ def _rsync(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
         yield found
 
 
+def _rsync_host(text: str) -> str | None:
+    """The host of an rsync location written ``[user@]host:path``, or None for a local path."""
+    host, colon, _ = text.partition(":")
+    return host.rpartition("@")[2] if colon and "/" not in host else None
+
+
 def _rsync_moved_away(inv: Invocation, ctx: Analysis, sources: list[Word]) -> Iterator[Effect]:
     local: list[Word] = []
     for word in sources:
-        host, colon, _ = word.text.partition(":")
-        if not (colon and "/" not in host):
+        host = _rsync_host(word.text)
+        if host is None:
             local.append(word)
             continue
         yield effect(inv, Verb.DELETE, Target("host", word.text), f"move the files away from {word.text}",
                      reversibility=Reversibility.RECOVERABLE_WITH_BACKUP,
-                     tags={"remote", "recursive", f"host={host.rpartition('@')[2]}"})  # fmt: skip
+                     tags={"remote", "recursive", f"host={host}"})  # fmt: skip
     yield from _moved_away(inv, ctx, local)
 
 

@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 
 from blastdoor.analyze.commands.filesystem import delete_effects, write_effect
 from blastdoor.analyze.commands.library_calls import data_effects, http_delete, names, sql_effects
+from blastdoor.analyze.commands.script_args import RUNTIME
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect, unknown
 from blastdoor.model import Effect, Reversibility, Scope, Target, Verb
-
-RUNTIME = "${__runtime_value}"  # how a value only known at run time is written into shell text
 
 _SHELL_TEXT = names(
     """

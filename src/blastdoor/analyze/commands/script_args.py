@@ -19,7 +19,7 @@ from blastdoor.analyze.commands.script_languages import JS, Lang
 from blastdoor.analyze.invocation import Word
 from blastdoor.analyze.words import decode_ansi_c
 
-RUNTIME = "${__runtime_value}"
+RUNTIME = "${__runtime_value}"  # how a value only known at run time is written into shell text
 
 
 @dataclass

@@ -39,14 +39,7 @@ def upload(inv: Invocation, ctx: Analysis, source: Word, host: str, path: str) -
     info = paths.path_info(source, ctx)
     tags = {"remote", f"host={host.split('@')[-1]}"}
     if paths.is_secret_path(source.text):
-        return effect(
-            inv,
-            Verb.EXFILTRATE,
-            Target("secret-file", info.resolved),
-            f"send the secret file {source.text} to {host}",
-            scope=Scope.LOCAL,
-            tags=tags | {"secret"},
-        )
+        return _secret_sent(inv, info.resolved, source.text, host, tags)
     remote_path = Word(path if path.startswith(("/", "~")) else "~/" + path)
     remote = paths.classify(remote_path, cwd="/__remote__", env={})
     tags |= remote.tags & {paths.SYSTEM, paths.ROOT, paths.TEMP, paths.HOME}
@@ -58,6 +51,18 @@ def upload(inv: Invocation, ctx: Analysis, source: Word, host: str, path: str) -
         Target("host", f"{host}:{path}"),
         f"copy {source.text} to {host}:{path}, overwriting what is there",
         tags=tags,
+    )
+
+
+def _secret_sent(inv: Invocation, path: str, shown: str, to: str, tags: set[str]) -> Effect:
+    """Sending the secret file ``path`` (written ``shown`` on the line) to ``to``."""
+    return effect(
+        inv,
+        Verb.EXFILTRATE,
+        Target("secret-file", path),
+        f"send the secret file {shown} to {to}",
+        scope=Scope.LOCAL,
+        tags=tags | {"secret"},
     )
 
 
@@ -94,23 +99,19 @@ def _scp(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
             yield found
 
 
+_SFTP_VALUED = frozenset({"-b", "-P", "-i", "-o", "-F", "-c", "-l", "-R", "-s", "-S", "-D", "-B",
+                          "-J", "-X"})  # fmt: skip
+
+
 def _sftp(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     words = [w.text for w in inv.args]
-    batch = (
-        words[words.index("-b") + 1]
-        if "-b" in words and words.index("-b") + 1 < len(words)
-        else None
-    )
+    at = words.index("-b") + 1 if "-b" in words else len(words)
+    batch = words[at] if at < len(words) else None
     hosts = [
         w
         for i, w in enumerate(words)
-        if not w.startswith("-")
-        and (
-            i == 0 or words[i - 1] not in (
-        "-b", "-P", "-i", "-o", "-F", "-c", "-l", "-R", "-s", "-S", "-D", "-B", "-J", "-X",
-    )
-        )
-    ]  # fmt: skip
+        if not w.startswith("-") and (i == 0 or words[i - 1] not in _SFTP_VALUED)
+    ]
     host = hosts[0].split(":")[0] if hosts else "(a host)"
     text = inv.stdin.text if batch in (None, "-") else ctx.read_file(batch)
     if text is None:
@@ -186,14 +187,7 @@ def _socat(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     ]
     for path in files:
         if network and paths.is_secret_path(path):
-            yield effect(
-                inv,
-                Verb.EXFILTRATE,
-                Target("secret-file", path),
-                f"send the secret file {path} to {network}",
-                scope=Scope.LOCAL,
-                tags={"secret", "remote"},
-            )
+            yield _secret_sent(inv, path, path, network, {"remote"})
     if network:
         yield from _sent(
             inv, ctx, network, program=runs, listening="LISTEN" in network.upper(), scanning=False
@@ -225,14 +219,7 @@ def _sent(
         return
     source = inv.stdin.source.removeprefix("file ") if inv.stdin.source.startswith("file ") else ""
     if source and paths.is_secret_path(source):
-        yield effect(
-            inv,
-            Verb.EXFILTRATE,
-            Target("secret-file", source),
-            f"send the secret file {source} to {host}",
-            scope=Scope.LOCAL,
-            tags=tags | {"secret"},
-        )
+        yield _secret_sent(inv, source, source, host, tags)
     elif scanning:
         yield effect(
             inv, Verb.READ, Target("host", host), f"check which ports are open on {host}", tags=tags
