@@ -104,14 +104,9 @@ class ShellState:
         )  # fmt: skip
 
     def restore(self, saved: Saved) -> None:
-        """Back to ``saved``. The variable tables are refilled in place: the word resolver holds
-        them (:class:`blastdoor.analyze.words.WordResolver`)."""
+        """Back to ``saved``, whose copies become the state's own. (Nothing keeps a table of the
+        state: the word resolver looks them up here at each word.)"""
+        self.variables, self.stand_ins = saved.variables, saved.stand_ins
+        self.run_time = saved.run_time
         self.functions, self.aliases, self.exported = saved.functions, saved.aliases, saved.exported
-        self.allexport = saved.allexport
-        self.variables.clear()
-        self.variables.update(saved.variables)
-        self.stand_ins.clear()
-        self.stand_ins.update(saved.stand_ins)
-        self.run_time.clear()
-        self.run_time.update(saved.run_time)
-        self.dirs = saved.dirs
+        self.allexport, self.dirs = saved.allexport, saved.dirs
