@@ -77,16 +77,17 @@ class ShellState:
     def assign(self, name: str, value: Word, node: Node) -> None:
         """``name=value`` (made by ``node``). A value only known at run time stays one; a value
         from a process listing stands for that listing's lines."""
+        if not value.dynamic:
+            self.variables[name] = value.text
+            self.stand_ins.pop(name, None)
+            return
         listings = {n: o for n, o in self.stand_ins.items() if n not in self.run_time}
         origin = listing_origin(value, node, listings)
         if origin:
             self.stand_in(name, origin)
-        elif value.dynamic:
+        else:
             self.stand_in(name, value.text)
             self.run_time.add(name)
-        else:
-            self.variables[name] = value.text
-            self.stand_ins.pop(name, None)
 
     def stand_in(self, name: str, origin: str) -> None:
         """``name`` stands for values only known at run time that come from ``origin``."""
