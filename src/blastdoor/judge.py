@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -40,16 +41,17 @@ class _DiskReader:
             return None
         full = Path(self._cwd or "/", os.path.expanduser(path))
         try:
-            if not full.is_file():
+            info = full.stat()  # once, before opening: a FIFO would block the open
+            if not stat.S_ISREG(info.st_mode):
                 return None
             if size is None:
-                if full.stat().st_size > MAX_SCRIPT_BYTES:
+                if info.st_size > MAX_SCRIPT_BYTES:
                     return None
                 data = full.read_bytes()
             else:
                 with full.open("rb") as handle:
                     data = handle.read(size)
-        except OSError:
+        except (OSError, ValueError):  # ValueError: a NUL in the path
             return None
         if b"\0" in data[:4096]:
             return None

@@ -40,16 +40,21 @@ Near = Callable[[int, int], bool]
 def repaired(script: str) -> str:
     """``script`` with the forms above rewritten where they stop it parsing; ``script`` itself
     when none applies."""
+    return repair(script, parse(script))[0]
+
+
+def repair(script: str, root: Node) -> tuple[str, Node]:
+    """:func:`repaired` for a ``script`` already parsed into ``root``: the rewritten text and its
+    tree (``script`` and ``root`` themselves when none applies), so no text is parsed twice."""
     text = script
     for _ in range(_ROUNDS):
-        root = parse(text)
         if not root.has_error:
             break
         fixed = _rewritten(text, _error_spans(text, root))
         if fixed == text:
             break
-        text = fixed
-    return text
+        text, root = fixed, parse(fixed)
+    return text, root
 
 
 def _error_spans(text: str, root: Node) -> list[tuple[int, int]]:

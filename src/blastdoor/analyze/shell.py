@@ -166,7 +166,7 @@ class ShellWalker(TreeWalk):
         return list(redirect_effects(inv, self))
 
     def _dispatch(self, inv: Invocation) -> list[Effect]:
-        effects = list(redirect_effects(inv, self)) if inv.redirects else []
+        effects = self._redirected(inv) if inv.redirects else []
         head = inv.words[0]
         if head.dynamic and not names_its_program(head):
             if not names_a_program_file(head):

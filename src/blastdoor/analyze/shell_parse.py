@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from tree_sitter import Node
 
-from blastdoor.analyze.bash_repair import repaired
+from blastdoor.analyze.bash_repair import repair
 from blastdoor.analyze.bash_tree import first_error, parse
 from blastdoor.analyze.commands.db_typed import typed_line
 from blastdoor.analyze.invocation import Invocation, unknown
@@ -36,8 +36,8 @@ class Reading:
 def read_script(script: str, *, via: tuple[str, ...]) -> Reading:
     """Read the shell text ``script``, met through the commands ``via``."""
     root = parse(script)
-    if root.has_error and (fixed := repaired(script)) != script:
-        again = parse(fixed)
+    if root.has_error:
+        again = repair(script, root)[1]
         root = root if again.has_error else again
     if (typed := typed_line(script, bash_error=root.has_error, via=via)) is not None:
         return Reading(None, typed)

@@ -77,16 +77,17 @@ class ShellState:
     def assign(self, name: str, value: Word, node: Node) -> None:
         """``name=value`` (made by ``node``). A value only known at run time stays one; a value
         from a process listing stands for that listing's lines."""
+        if not value.dynamic:
+            self.variables[name] = value.text
+            self.stand_ins.pop(name, None)
+            return
         listings = {n: o for n, o in self.stand_ins.items() if n not in self.run_time}
         origin = listing_origin(value, node, listings)
         if origin:
             self.stand_in(name, origin)
-        elif value.dynamic:
+        else:
             self.stand_in(name, value.text)
             self.run_time.add(name)
-        else:
-            self.variables[name] = value.text
-            self.stand_ins.pop(name, None)
 
     def stand_in(self, name: str, origin: str) -> None:
         """``name`` stands for values only known at run time that come from ``origin``."""
@@ -104,14 +105,9 @@ class ShellState:
         )  # fmt: skip
 
     def restore(self, saved: Saved) -> None:
-        """Back to ``saved``. The variable tables are refilled in place: the word resolver holds
-        them (:class:`blastdoor.analyze.words.WordResolver`)."""
+        """Back to ``saved``, whose copies become the state's own. (Nothing keeps a table of the
+        state: the word resolver looks them up here at each word.)"""
+        self.variables, self.stand_ins = saved.variables, saved.stand_ins
+        self.run_time = saved.run_time
         self.functions, self.aliases, self.exported = saved.functions, saved.aliases, saved.exported
-        self.allexport = saved.allexport
-        self.variables.clear()
-        self.variables.update(saved.variables)
-        self.stand_ins.clear()
-        self.stand_ins.update(saved.stand_ins)
-        self.run_time.clear()
-        self.run_time.update(saved.run_time)
-        self.dirs = saved.dirs
+        self.allexport, self.dirs = saved.allexport, saved.dirs

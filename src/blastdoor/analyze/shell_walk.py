@@ -48,10 +48,7 @@ class TreeWalk(ABC):
         self.called: set[Node] = set()  # the function bodies walked so far
         self._via: tuple[str, ...] = ()  # the commands that led to the script being walked
         self._kept = False  # the last command took a secret on stdin and printed none of it
-        state = self.state
-        self._words = WordResolver(
-            state.variables, self._substitution, state.assigned, state.stand_ins
-        )
+        self._words = WordResolver(self.state, self._substitution)
         self._reader = RedirectReader(self._words, self.read_file)
 
     # -- supplied by the walker in shell.py -----------------------------------------------

@@ -12,9 +12,9 @@ from __future__ import annotations
 import codecs
 import re
 import shlex
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from tree_sitter import Node
 
@@ -76,22 +76,31 @@ def decode_ansi_c(body: str) -> str:
     return _ANSI_C.sub(one, body)
 
 
+class Memory(Protocol):
+    """What the resolver reads of the shell's memory (:class:`~blastdoor.analyze.shell_state.
+    ShellState`), looked up at each word: a child shell's end puts other tables in its place."""
+
+    @property
+    def variables(self) -> Mapping[str, str]: ...
+
+    @property
+    def assigned(self) -> AbstractSet[str]:
+        """Names set on this line: their values are not the environment's."""
+        ...
+
+    @property
+    def stand_ins(self) -> Mapping[str, str]:
+        """Variables only known at run time whose origin is known (a loop over a process
+        listing): they expand to a run-time word whose text says where the value comes from."""
+        ...
+
+
 class WordResolver:
     """Resolves word nodes against the variables known so far on this line."""
 
-    def __init__(
-        self,
-        variables: MutableMapping[str, str],
-        walk: SubstitutionWalker,
-        assigned: AbstractSet[str],
-        stand_ins: Mapping[str, str],
-    ) -> None:
-        self.variables = variables
+    def __init__(self, memory: Memory, walk: SubstitutionWalker) -> None:
+        self.memory = memory
         self.walk = walk
-        self.assigned = assigned  # names set on this line: their values are not the environment's
-        # Variables only known at run time whose origin is known (a loop over a process listing):
-        # they expand to a run-time word whose text says where the value comes from.
-        self.stand_ins = stand_ins
 
     def word(self, node: Node) -> Word:
         return self._word(node, node.type)
@@ -102,7 +111,7 @@ class WordResolver:
         return self._joined(node, self._parts(node, kind))
 
     def _joined(self, node: Node, parts: list[_Part]) -> Word:
-        outside = variables_in(node) - self.assigned
+        outside = variables_in(node) - self.memory.assigned
         splits = any(part.dynamic and part.splits for part in parts)
         if len(parts) == 1:
             return Word(parts[0].text, parts[0].dynamic, outside, splits=splits)
@@ -167,10 +176,11 @@ class WordResolver:
         if not names:
             return (raw, True)
         name = text_of(names[0])
-        if name in self.variables:
-            return (self.variables[name], False)
-        if name in self.stand_ins:
-            return (self.stand_ins[name], True)
+        memory = self.memory
+        if name in memory.variables:
+            return (memory.variables[name], False)
+        if name in memory.stand_ins:
+            return (memory.stand_ins[name], True)
         self._walk_nested(node)  # `${X:-$(cmd)}`: the fallback runs when X is not set
         inner = raw[2:-1] if raw.startswith("${") else raw[1:]
         default = _default_of(inner, name)
