@@ -267,7 +267,7 @@ def bind(path: Path, *, group: int) -> socket.socket:
     try:
         old = os.umask(0o177)
         try:
-            server.bind(str(path))
+            hook_client.reach(str(path), server.bind)  # a long path through its folder, as the daemon connects
         finally:
             os.umask(old)
         os.chown(path, os.geteuid(), group)
