@@ -80,7 +80,7 @@ REQUEST_SECONDS = 30.0  # a claimed runner waits this long for the call, then fr
 HEADER = 8
 
 
-def runner_socket(daemon_socket: Path, index: int = 0) -> Path:
+def runner_socket(daemon_socket: Path, index: int) -> Path:
     """Runner ``index``'s socket for the daemon listening on ``daemon_socket`` (``run/blastdoor`` →
     ``run/blastdoor-runner0``), in a folder of its own."""
     return daemon_socket.parent.parent / f"{daemon_socket.parent.name}-runner{index}" / "runner.sock"
