@@ -493,10 +493,11 @@ def dedicated(peer_uid: int) -> bool:
     return 0 not in (os.getuid(), os.geteuid()) and os.getuid() != peer_uid
 
 
-def sweep() -> None:
+def sweep(rounds: int = SWEEP_ROUNDS) -> None:
     """Kill every process of this user but this one (``kill(-1)`` never signals its caller),
-    again until none is left, so a process forked during one round dies in the next."""
-    for _ in range(SWEEP_ROUNDS):
+    again until none is left (``rounds`` at most), so a process forked during one round dies in
+    the next."""
+    for _ in range(rounds):
         try:
             os.kill(-1, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
