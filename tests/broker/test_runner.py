@@ -23,10 +23,10 @@ from blastdoor.hardened import runner
 
 
 @contextlib.contextmanager
-def _serving() -> Iterator[str]:
+def _serving(path: Path | None = None) -> Iterator[str]:
     """A runner in a process of its own, serving this user, on a socket bound here and handed to it
     (as install --system and systemd do)."""
-    path = Path(f"/tmp/bd-runner-{os.getpid()}-{time.monotonic_ns()}.sock")
+    path = path or Path(f"/tmp/bd-runner-{os.getpid()}-{time.monotonic_ns()}.sock")
     server = runner.bind(path, group=os.getgid())
     code = f"from blastdoor.hardened import runner; runner.serve(runner.given_socket({server.fileno()}), peer_uid={os.getuid()})"
     process = subprocess.Popen([sys.executable, "-c", code], pass_fds=(server.fileno(),))
@@ -76,6 +76,16 @@ def test_the_program_gets_its_argv_env_and_folder(served: str, tmp_path: Path) -
     code, out, err = _run(served, ["sh", "-c", 'echo "$TOKEN $(pwd)"; echo oops >&2; exit 3'], tmp_path,
                           env={"PATH": "/usr/bin:/bin", "TOKEN": "t-1"})  # fmt: skip
     assert (code, out, err) == (3, f"t-1 {tmp_path}\n", "oops\n")
+
+
+def test_a_runner_socket_past_the_name_limit_is_bound_and_reached(tmp_path: Path) -> None:
+    folder = tmp_path / ("long-" * 20)
+    folder.mkdir()
+    path = folder / "runner.sock"
+    assert len(str(path).encode()) > 107  # longer than a Unix socket name may be
+    with _serving(path) as served:
+        assert (path.stat().st_mode & 0o777) == 0o660
+        assert _run(served, ["sh", "-c", "echo reached"], tmp_path) == (0, "reached\n", "")
 
 
 def test_a_missing_program_is_one_line(served: str, tmp_path: Path) -> None:

@@ -78,23 +78,38 @@ def test_a_pinned_plan_is_readable_by_the_runner_alone_and_removed_after(machine
     assert outcome["plan"] == "sha256:" + hashlib.sha256((work / "tfplan").read_bytes()).hexdigest()
 
 
+def _work(machine: Machine, on_sigint: str) -> Path:
+    work = machine.folder / "interrupt-work"
+    work.mkdir(mode=0o755, exist_ok=True)
+    (work / "waits.py").write_text(PROGRAM.format(on_sigint=on_sigint))
+    return work
+
+
+def _waiting(machine: Machine, session: str, on_sigint: str) -> subprocess.Popen[str]:
+    """The agent's ``exec`` of waits.py under ``session``, once the program says it is ready
+    (killed when it does not)."""
+    _profile(machine, "ci-token")
+    started = machine.start(machine.agent, "exec", "--profile", "ci-token", "--session", session, "--", "python3",
+                            "waits.py", cwd=_work(machine, on_sigint))  # fmt: skip
+    try:
+        assert started.stdout is not None
+        ready, _, _ = select.select([started.stdout], [], [], 60)
+        assert ready and os.read(started.stdout.fileno(), 5) == b"ready", "the program did not start"
+    except BaseException:
+        started.kill()
+        raise
+    return started
+
+
 @pytest.mark.parametrize(("on_sigint", "signals", "code"), [(STOPS, 1, 3), (IGNORES, 2, 128 + signal.SIGKILL)],
                          ids=["stops-on-sigint", "ignores-sigint"])  # fmt: skip
 def test_ctrl_c_stops_the_program_the_runner_runs(machine: Machine, on_sigint: str, signals: int, code: int) -> None:
     """The agent's Ctrl-C travels to the daemon and on to the runner, which signals the program
     under the runner's user: SIGINT first, SIGKILL on a second one. The call is recorded as
     interrupted, and the agent's exec exits with 130 and one line."""
-    _profile(machine, "ci-token")
-    work = machine.folder / "interrupt-work"
-    work.mkdir(mode=0o755, exist_ok=True)
-    (work / "waits.py").write_text(PROGRAM.format(on_sigint=on_sigint))
     session = f"s-ctrl-c-{signals}"
-    started = machine.start(machine.agent, "exec", "--profile", "ci-token", "--session", session, "--", "python3",
-                            "waits.py", cwd=work)  # fmt: skip
+    started = _waiting(machine, session, on_sigint)
     try:
-        assert started.stdout is not None
-        ready, _, _ = select.select([started.stdout], [], [], 60)
-        assert ready and os.read(started.stdout.fileno(), 5) == b"ready", "the program did not start"
         for number in range(signals):
             started.send_signal(signal.SIGINT)  # to the agent's blastdoor exec alone, as a Ctrl-C would
             if number + 1 < signals:
@@ -121,13 +136,6 @@ def _left(machine: Machine, command: str) -> str:
     return found.stdout
 
 
-def _work(machine: Machine, on_sigint: str) -> Path:
-    work = machine.folder / "interrupt-work"
-    work.mkdir(mode=0o755, exist_ok=True)
-    (work / "waits.py").write_text(PROGRAM.format(on_sigint=on_sigint))
-    return work
-
-
 def _outcome(machine: Machine, session: str, *, wait: float = 0.0) -> dict[str, object]:
     deadline = time.monotonic() + wait
     while True:
@@ -140,13 +148,7 @@ def _outcome(machine: Machine, session: str, *, wait: float = 0.0) -> dict[str, 
 
 def test_sigterm_on_the_agents_exec_stops_the_program(machine: Machine) -> None:
     """How a harness cancels: SIGTERM to the agent's blastdoor exec is a Ctrl-C."""
-    _profile(machine, "ci-token")
-    work = _work(machine, STOPS)
-    started = machine.start(machine.agent, "exec", "--profile", "ci-token", "--session", "s-sigterm", "--", "python3",
-                            "waits.py", cwd=work)  # fmt: skip
-    assert started.stdout is not None
-    ready, _, _ = select.select([started.stdout], [], [], 60)
-    assert ready and os.read(started.stdout.fileno(), 5) == b"ready"
+    started = _waiting(machine, "s-sigterm", STOPS)
     started.terminate()
     _out, err = started.communicate(timeout=60)
     assert started.returncode == 130 and "python3 was stopped (exit 3)" in err, err
@@ -157,13 +159,7 @@ def test_sigterm_on_the_agents_exec_stops_the_program(machine: Machine) -> None:
 def test_an_agent_that_hangs_up_stops_its_program(machine: Machine) -> None:
     """The agent's exec killed outright (no chance to say anything): the daemon takes the hang-up
     as an interrupt, so the program is asked to stop rather than left running with its secrets."""
-    _profile(machine, "ci-token")
-    work = _work(machine, STOPS)
-    started = machine.start(machine.agent, "exec", "--profile", "ci-token", "--session", "s-hangup", "--", "python3",
-                            "waits.py", cwd=work)  # fmt: skip
-    assert started.stdout is not None
-    ready, _, _ = select.select([started.stdout], [], [], 60)
-    assert ready and os.read(started.stdout.fileno(), 5) == b"ready"
+    started = _waiting(machine, "s-hangup", STOPS)
     started.kill()
     started.wait(timeout=10)
     outcome = _outcome(machine, "s-hangup", wait=30)

@@ -68,17 +68,11 @@ def forbid_setid_files() -> None:
             number = _number(lib, name)
             if number < 0:
                 continue  # not a system call of this architecture (open, chmod ... on arm64)
+            # the mode counts always for a chmod, mkdir or mknod, for an open only when it creates
+            conditions = [[]] if flags < 0 else [[(flags, creating, creating)] for creating in CREATING]
             for bit in (stat.S_ISUID, stat.S_ISGID):
-                if flags < 0:
-                    _rule(lib, context, _ERRNO | errno.EPERM, number, [(mode, bit, bit)])
-                for creating in CREATING if flags >= 0 else ():
-                    _rule(
-                        lib,
-                        context,
-                        _ERRNO | errno.EPERM,
-                        number,
-                        [(flags, creating, creating), (mode, bit, bit)],
-                    )
+                for condition in conditions:
+                    _rule(lib, context, _ERRNO | errno.EPERM, number, [*condition, (mode, bit, bit)])
         for name in UNREADABLE:
             if (number := _number(lib, name)) >= 0:
                 _rule(lib, context, _ERRNO | errno.ENOSYS, number, [])

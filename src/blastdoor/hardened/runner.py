@@ -80,7 +80,7 @@ REQUEST_SECONDS = 30.0  # a claimed runner waits this long for the call, then fr
 HEADER = 8
 
 
-def runner_socket(daemon_socket: Path, index: int = 0) -> Path:
+def runner_socket(daemon_socket: Path, index: int) -> Path:
     """Runner ``index``'s socket for the daemon listening on ``daemon_socket`` (``run/blastdoor`` →
     ``run/blastdoor-runner0``), in a folder of its own."""
     return daemon_socket.parent.parent / f"{daemon_socket.parent.name}-runner{index}" / "runner.sock"
@@ -267,7 +267,7 @@ def bind(path: Path, *, group: int) -> socket.socket:
     try:
         old = os.umask(0o177)
         try:
-            server.bind(str(path))
+            hook_client.reach(str(path), server.bind)  # a long path through its folder, as the daemon connects
         finally:
             os.umask(old)
         os.chown(path, os.geteuid(), group)
@@ -493,10 +493,11 @@ def dedicated(peer_uid: int) -> bool:
     return 0 not in (os.getuid(), os.geteuid()) and os.getuid() != peer_uid
 
 
-def sweep() -> None:
+def sweep(rounds: int = SWEEP_ROUNDS) -> None:
     """Kill every process of this user but this one (``kill(-1)`` never signals its caller),
-    again until none is left, so a process forked during one round dies in the next."""
-    for _ in range(SWEEP_ROUNDS):
+    again until none is left (``rounds`` at most), so a process forked during one round dies in
+    the next."""
+    for _ in range(rounds):
         try:
             os.kill(-1, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):

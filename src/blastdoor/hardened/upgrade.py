@@ -29,6 +29,7 @@ from blastdoor.files import write_atomic
 from blastdoor.hardened.layout import System
 
 STOP_SECONDS = 30.0
+KILL_ROUNDS = 100  # kill(-1) rounds at most when a user is removed
 Say = Callable[[str], None]
 
 
@@ -62,7 +63,10 @@ def remove_surplus(system: System, runners: int, *, systemd: bool, say: Say) -> 
 
 
 def kill_user(name: str) -> None:
-    """Kill every process of user ``name``, as that user (``kill(-1)``, until none is left)."""
+    """Kill every process of user ``name``, as that user (the runner's sweep, in a child that
+    becomes that user)."""
+    from blastdoor.hardened.runner import sweep
+
     found = pwd.getpwnam(name)
     child = os.fork()
     if child == 0:  # pragma: no cover  (the child only signals and leaves)
@@ -70,9 +74,7 @@ def kill_user(name: str) -> None:
             os.setgroups([])
             os.setgid(found.pw_gid)
             os.setuid(found.pw_uid)
-            for _ in range(100):
-                os.kill(-1, signal.SIGKILL)
-                time.sleep(0.01)
+            sweep(rounds=KILL_ROUNDS)
         finally:
             os._exit(0)
     os.waitpid(child, 0)
@@ -153,7 +155,7 @@ def _children(pid: int) -> bool:
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             with contextlib.suppress(OSError, IndexError, ValueError):
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                if int(_stat(entry)[1]) == pid:
                     return True
     return False
 
@@ -172,10 +174,16 @@ def _stop(pid: int) -> None:
 
 def _alive(pid: int) -> bool:
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        state = _stat(Path(f"/proc/{pid}"))[0]
     except (OSError, IndexError):
         return False
     return state not in ("Z", "X")
+
+
+def _stat(process: Path) -> list[str]:
+    """The fields of ``/proc/PID/stat`` after the program's name (which may hold spaces and
+    parentheses): its state, its parent's pid, ..."""
+    return (process / "stat").read_text().rsplit(")", 1)[1].split()
 
 
 def _exists(name: str) -> bool:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from blastdoor.errors import first_line
+from blastdoor.errors import error_line, first_line
 from blastdoor.ledger.store import (
     APPROVAL_TABLES,
     PRUNE_EVERY,
@@ -138,6 +138,7 @@ def _redacted(url: str) -> str:
 
 class PostgresStore(Store):
     appends_after_head = True
+
     def __init__(self, *, url: str, schema: str, connection: psycopg.Connection[Any]) -> None:
         self.url = _redacted(url)
         self._schema = schema
@@ -152,10 +153,7 @@ class PostgresStore(Store):
         try:
             connection = psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
         except (psycopg.Error, ValueError) as error:
-            first = (
-                str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            )
-            raise LedgerError(f"cannot connect to the ledger database {_redacted(url)}: {first}",
+            raise LedgerError(f"cannot connect to the ledger database {_redacted(url)}: {error_line(error)}",
                               hint="check BLASTDOOR_DATABASE_URL (host, port, user, password, database)") from None  # fmt: skip
         store = cls(url=url, schema=schema, connection=connection)
         with store._errors("open"):
@@ -169,10 +167,7 @@ class PostgresStore(Store):
         try:
             yield
         except psycopg.Error as error:
-            first = (
-                str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            )
-            raise LedgerError(f"the ledger database {self.url} failed ({doing}): {first}",
+            raise LedgerError(f"the ledger database {self.url} failed ({doing}): {error_line(error)}",
                               hint="check the server and the connection's permissions") from None  # fmt: skip
 
     @contextlib.contextmanager
@@ -246,7 +241,6 @@ class PostgresStore(Store):
         own execute cost the appender, which makes this call for every batch, three times the CPU
         (~65 us a call against ~20, docs/benchmarks.md)."""
         import json
-
 
         noted = [None] * (len(rows) - len(ids)) + list(ids)  # the ids belong to the last rows
         batch = json.dumps([[r.time, r.body.decode("utf-8"), r.leaf_hash.hex(), r.chain_hash.hex(), r.nodes.hex(), i]
