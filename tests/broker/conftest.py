@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -81,6 +82,13 @@ def add_profile(env: dict[str, str], name: str, *, scope: str, allow: list[str],
 def entries(home: Path) -> list[dict[str, Any]]:
     with Ledger.open(Settings.resolve(home=str(home))) as ledger:
         return [json.loads(row.body) for row in ledger.store.scan()]
+
+
+def snapshot_of(output: str) -> str:
+    """The id of the snapshot ``blastdoor sql`` says it took (asserted to be said)."""
+    found = re.search(r"Snapshot (s-[0-9a-f]{12})", output)
+    assert found, output
+    return found.group(1)
 
 
 def crash_after_snapshot(env: dict[str, str], home: Path, *, patch: str, profile: str, statement: str) -> dict[str, Any]:

@@ -93,3 +93,26 @@ def test_why_a_program_failed_is_its_first_error_line(tmp_path: Path) -> None:
     assert ran("echo 'no such file' >&2\nexit 2\n").failure() == "restorer: no such file"
     assert ran("exit 3\n").failure() == "restorer: exit code 3"
     assert ran("echo 'WARNING: fine' >&2\n").failure() == ""
+
+
+def test_a_fed_program_reads_what_was_fed_and_a_refusal_is_raised_after_it(tmp_path: Path) -> None:
+    from collections.abc import Generator
+
+    from blastdoor.broker import client_tools
+
+    def pieces(path: Path, *, refuse_after: int = -1) -> Generator[bytes, None, None]:
+        with path.open("rb") as handle:
+            for number, line in enumerate(handle):
+                if number == refuse_after:
+                    raise BrokerError("line 2 is refused", hint="none")
+                yield line.upper()
+
+    script = tmp_path / "script.sql"
+    script.write_bytes(b"one\ntwo\nthree\n")
+    with client_tools.fed(pieces(script)) as stdin:
+        assert client_tools.run("cat", [], doing="read", stdin=stdin).stdout == b"ONE\nTWO\nTHREE\n"
+    with pytest.raises(BrokerError, match="line 2 is refused"), client_tools.fed(pieces(script, refuse_after=1)) as stdin:
+        assert client_tools.run("cat", [], doing="read", stdin=stdin).stdout == b"ONE\n"  # the input ends at the refusal
+    # a file that cannot be opened is an input that ends at once, never one the program waits on
+    with client_tools.fed(pieces(tmp_path / "gone.sql")) as stdin:
+        assert client_tools.run("cat", [], doing="read", stdin=stdin, timeout=30).code == 0

@@ -22,6 +22,7 @@ from tests.broker.conftest import (
     ledger_bytes,
     mysql_admin,
     mysql_query,
+    snapshot_of,
 )
 from tests.broker.test_sql import ALLOW_DESTROY, approve
 
@@ -42,12 +43,6 @@ def replit_tables(url: str) -> None:
 
 def both(url: str) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
     return (mysql_query(url, "SELECT * FROM executives ORDER BY id"), mysql_query(url, "SELECT * FROM `company list` ORDER BY id"))
-
-
-def snapshot_of(output: str) -> str:
-    found = re.search(r"Snapshot (s-[0-9a-f]{12})", output)
-    assert found, output
-    return found.group(1)
 
 
 def test_replit_shape_held_approved_run_and_restored_row_for_row(

@@ -19,6 +19,7 @@ from tests.broker.conftest import (
     entries,
     ledger_bytes,
     query,
+    snapshot_of,
 )
 
 PASSPHRASE = "correct horse battery"
@@ -61,7 +62,7 @@ def test_replit_shape_held_approved_run_and_restored_row_for_row(
     done = cli(env, "sql", "--profile", "prod-db", "--run", "run-replit", "--", statement)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["DELETE 1206", "DROP TABLE"]
-    snapshot = re.search(r"Snapshot (s-[0-9a-f]{12})", done.stderr).group(1)  # type: ignore[union-attr]
+    snapshot = snapshot_of(done.stderr)
     assert query(pg_database, "SELECT count(*) FROM executives") == [(0,)]
     assert query(pg_database, "SELECT to_regclass('companies')") == [(None,)]
     again = cli(env, "sql", "--profile", "prod-db", "--run", "run-replit", "--", statement)
@@ -92,7 +93,7 @@ def test_updated_and_truncated_rows_come_back(env: dict[str, str], isolated_home
     assert query(pg_database, "SELECT count(*) FROM executives WHERE title = 'gone'") == [(600,)]
     assert query(pg_database, "SELECT count(*) FROM companies") == [(0,)]
     for done in (truncated, updated):
-        snapshot = re.search(r"Snapshot (s-[0-9a-f]{12})", done.stderr).group(1)  # type: ignore[union-attr]
+        snapshot = snapshot_of(done.stderr)
         restored = cli(env, "restore", snapshot)
         assert restored.returncode == 0, restored.stderr
     assert "old values of 600 of 600 updated rows put back" in restored.stdout  # only the rows its WHERE picked
@@ -110,7 +111,7 @@ def test_a_text_whose_statements_change_each_others_rows_is_saved_whole(
     done = cli(env, "sql", "--profile", "prod-db", "--", "UPDATE kv SET b = 1 WHERE a = 1; DELETE FROM kv WHERE b = 1")
     assert done.returncode == 0, done.stderr
     assert sorted(query(pg_database, "SELECT * FROM kv")) == [(2, 0), (2, 0)]
-    snapshot = re.search(r"Snapshot (s-[0-9a-f]{12})", done.stderr).group(1)  # type: ignore[union-attr]
+    snapshot = snapshot_of(done.stderr)
     restored = cli(env, "restore", snapshot)
     assert restored.returncode == 0, restored.stderr
     assert "no primary key" in restored.stdout  # the UPDATE part cannot match rows; the DELETE part can
@@ -216,7 +217,7 @@ def test_every_saved_part_is_checked_before_anything_is_restored(env: dict[str, 
     add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
     done = cli(env, "sql", "--profile", "prod-db", "--", "DELETE FROM executives WHERE id < 10; TRUNCATE companies")
     assert done.returncode == 0, done.stderr
-    snapshot = re.search(r"Snapshot (s-[0-9a-f]{12})", done.stderr).group(1)  # type: ignore[union-attr]
+    snapshot = snapshot_of(done.stderr)
     manifest = json.loads((isolated_home / "snapshots" / f"{snapshot}.json").read_text())
     rows, dump = manifest["parts"]
     assert rows["sha256"].startswith("sha256:") and dump["sha256"].startswith("sha256:")
@@ -246,7 +247,7 @@ def test_a_snapshot_goes_back_only_into_the_database_it_was_taken_in(env: dict[s
     add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
     done = cli(env, "sql", "--profile", "prod-db", "--", "DELETE FROM executives WHERE id < 10; DROP TABLE companies")
     assert done.returncode == 0, done.stderr
-    snapshot = re.search(r"Snapshot (s-[0-9a-f]{12})", done.stderr).group(1)  # type: ignore[union-attr]
+    snapshot = snapshot_of(done.stderr)
     server, name = pg_database.rsplit("/", 1)
     other = f"{name}_other"
     query(f"{server}/postgres", f"CREATE DATABASE {other}")
@@ -273,7 +274,7 @@ def test_a_row_copy_whose_columns_were_swapped_is_not_restored(env: dict[str, st
     add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
     done = cli(env, "sql", "--profile", "prod-db", "--", "UPDATE executives SET name = 'gone', title = 'gone' WHERE id < 10")
     assert done.returncode == 0, done.stderr
-    snapshot = re.search(r"Snapshot (s-[0-9a-f]{12})", done.stderr).group(1)  # type: ignore[union-attr]
+    snapshot = snapshot_of(done.stderr)
     copy = f"blastdoor_snapshots.{snapshot.replace('-', '_')}_0"
     # every row prints the same, only the names changed places: the old values would go back swapped
     query(pg_database, f"ALTER TABLE {copy} RENAME COLUMN name TO swap; ALTER TABLE {copy} RENAME COLUMN title TO name; "
@@ -289,7 +290,7 @@ def test_a_restore_that_fails_part_way_says_what_was_put_back(env: dict[str, str
     add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
     done = cli(env, "sql", "--profile", "prod-db", "--", "DELETE FROM executives WHERE id < 10; TRUNCATE companies")
     assert done.returncode == 0, done.stderr
-    snapshot = re.search(r"Snapshot (s-[0-9a-f]{12})", done.stderr).group(1)  # type: ignore[union-attr]
+    snapshot = snapshot_of(done.stderr)
     query(pg_database, "ALTER TABLE executives ADD CONSTRAINT later CHECK (id >= 10) NOT VALID")  # the deleted rows cannot go back
     failed = cli(env, "restore", snapshot)
     assert failed.returncode == 1 and failed.stdout.splitlines() == ["public.companies: its rows are back from " +

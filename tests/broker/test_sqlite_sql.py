@@ -3,7 +3,6 @@ destructive statement on production, and put back by ``blastdoor restore``."""
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from blastdoor.broker.profile import Profile
 from blastdoor.broker.vault import Vault
 from blastdoor.config import Settings
 from blastdoor.model import Scope
-from tests.broker.conftest import add_profile, cli, entries
+from tests.broker.conftest import add_profile, cli, entries, snapshot_of
 from tests.broker.test_sql import ALLOW_DESTROY, approve
 
 
@@ -56,7 +55,7 @@ def test_a_destructive_statement_on_production_is_held_saved_and_restorable(
     done = cli(env, "sql", "--profile", "prod-lite", "--", "DELETE FROM users")
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["DELETE 3"] and _names(path) == []
-    snapshot = re.search(r"Snapshot (s-[0-9a-f]{12})", done.stderr).group(1)  # type: ignore[union-attr]
+    snapshot = snapshot_of(done.stderr)
     restored = cli(env, "restore", snapshot)
     assert restored.returncode == 0, restored.stderr
     assert f"{path}: put back as it was before the statement" in restored.stdout
@@ -90,7 +89,7 @@ def test_a_saved_copy_that_changed_is_not_restored(env: dict[str, str], isolated
     add_profile(env, "prod-lite", scope="production", allow=["*"], values={"DATABASE_URL": _database(path)})
     done = cli(env, "sql", "--profile", "prod-lite", "--", "DELETE FROM users WHERE id > 1")
     assert done.returncode == 0, done.stderr
-    snapshot = re.search(r"Snapshot (s-[0-9a-f]{12})", done.stderr).group(1)  # type: ignore[union-attr]
+    snapshot = snapshot_of(done.stderr)
     copy = isolated_home / "snapshots" / f"{snapshot}.sqlite3"
     with sqlite3.connect(copy) as db:
         db.execute("UPDATE users SET name = 'forged' WHERE id = 2")
@@ -113,7 +112,7 @@ def test_a_snapshot_goes_back_only_into_the_file_it_was_taken_from(env: dict[str
     _database(second)
     done = cli(env, "sql", "--profile", "prod-lite", "--", "DELETE FROM users WHERE id > 1")
     assert done.returncode == 0, done.stderr
-    snapshot = re.search(r"Snapshot (s-[0-9a-f]{12})", done.stderr).group(1)  # type: ignore[union-attr]
+    snapshot = snapshot_of(done.stderr)
     with sqlite3.connect(second) as db:
         db.execute("UPDATE users SET name = 'bea' WHERE id = 1")
     db.close()

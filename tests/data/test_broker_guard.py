@@ -4,11 +4,10 @@ statement names the run, the decision's ledger entry and the snapshot."""
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
-from tests.broker.conftest import add_profile, cli, entries, query
+from tests.broker.conftest import add_profile, cli, entries, query, snapshot_of
 from tests.broker.test_sql import ALLOW_DESTROY
 from tests.data.conftest import replit_tables
 
@@ -27,11 +26,11 @@ def test_the_broker_may_drop_a_tracked_table_after_saving_it(env: dict[str, str]
     _production(env, isolated_home, pg_database)
     dropped = cli(env, "sql", "--profile", "prod-db", "--run", "run-drop", "--", "DROP TABLE executives")
     assert dropped.returncode == 0, dropped.stderr
-    snapshot = re.search(r"Snapshot (s-[0-9a-f]{12})", dropped.stderr)
-    assert snapshot and query(pg_database, "SELECT to_regclass('executives')") == [(None,)]
+    snapshot = snapshot_of(dropped.stderr)
+    assert query(pg_database, "SELECT to_regclass('executives')") == [(None,)]
     assert query(pg_database, "SELECT table_name FROM blastdoor_history.tracked") == [("companies",)]
 
-    restored = cli(env, "restore", snapshot.group(1))
+    restored = cli(env, "restore", snapshot)
     assert restored.returncode == 0, restored.stderr
     assert query(pg_database, "SELECT count(*) FROM executives") == [(1206,)]
     again = cli(env, "data", "enable", "--profile", "prod-db")

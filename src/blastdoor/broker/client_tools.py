@@ -7,15 +7,17 @@ MySQL: an option file of mode 0600) and passes the rest through here. :func:`fin
 installed program of a list (a BrokerError saying what to install when none is);
 :func:`run` runs it under a time limit and reports how it ended, keeping the head of what it
 wrote; what it said is the caller's to judge (:meth:`Ran.checked` turns a failure into the one-line error most callers want).
+:func:`fed` gives a program a file to read through a pipe, rewritten or checked on the way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -112,3 +114,30 @@ def _keep_head(pipe: IO[bytes] | None, into: bytearray) -> None:
     with pipe:
         while block := pipe.read(_BLOCK):
             into += block[: max(0, KEPT_BYTES - len(into))]
+
+
+@contextlib.contextmanager
+def fed(pieces: Generator[bytes, None, None]) -> Iterator[IO[bytes]]:
+    """A pipe to give a program as its standard input, ``pieces`` written into it by a thread of
+    its own (no copy of the data lands on disk). A BrokerError the pieces raise is raised when the
+    block ends; an OSError only ends the feeding (the program stopped reading, and says why)."""
+    reading, writing = os.pipe()
+    problems: list[BrokerError] = []
+
+    def feed() -> None:
+        try:
+            with os.fdopen(writing, "wb") as into, contextlib.closing(pieces):
+                for piece in pieces:
+                    into.write(piece)
+        except BrokerError as error:
+            problems.append(error)
+        except OSError:
+            pass
+
+    feeder = threading.Thread(target=feed, name="blastdoor-feed", daemon=True)
+    feeder.start()
+    with os.fdopen(reading, "rb") as stdin:
+        yield stdin
+    feeder.join()
+    if problems:
+        raise problems[0]

@@ -24,16 +24,15 @@ that does not did not finish. Its age is its file time (the completion line has 
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import secrets
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from blastdoor.broker import client_tools
 from blastdoor.broker.backup_verify import RESTORE_SECONDS, Proof, compared
 from blastdoor.broker.dumps import Dump
 from blastdoor.broker.errors import BrokerError, failing
@@ -150,22 +149,14 @@ def _restore(restorer: MySQL, dump: Dump, programs: tuple[str, str], *, database
                              stdin=stdin, doing="restore the dump", timeout=RESTORE_SECONDS).failure()  # fmt: skip
 
 
-@contextlib.contextmanager
-def _fed(path: Path) -> Iterator[IO[bytes]]:
-    """A pipe the dump flows through, its definers made the restoring user, written by a thread so
-    no copy of the data lands on disk."""
-    reading, writing = os.pipe()
+def _fed(path: Path) -> contextlib.AbstractContextManager[IO[bytes]]:
+    """A pipe the dump flows through (client_tools.fed), its definers made the restoring user."""
 
-    def pump() -> None:
-        with contextlib.suppress(OSError), path.open("rb") as source, os.fdopen(writing, "wb") as sink:
-            for line in _lines(source):
-                sink.write(_for_scratch(line))
+    def for_scratch() -> Generator[bytes, None, None]:
+        with path.open("rb") as source:
+            yield from (_for_scratch(line) for line in _lines(source))
 
-    thread = threading.Thread(target=pump, name="blastdoor-dump-feed", daemon=True)
-    thread.start()
-    with os.fdopen(reading, "rb") as stdin:
-        yield stdin
-    thread.join()
+    return client_tools.fed(for_scratch())
 
 
 def _lines(handle: IO[bytes]) -> Iterator[bytes]:

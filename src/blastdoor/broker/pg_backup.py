@@ -12,14 +12,12 @@ restricted (``\\restrict`` with a key of Blastdoor's), without a psqlrc, stoppin
 from __future__ import annotations
 
 import contextlib
-import os
 import secrets
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from blastdoor.broker import psql_script
+from blastdoor.broker import client_tools, psql_script
 from blastdoor.broker.backup_verify import RESTORE_SECONDS, Proof, compared
 from blastdoor.broker.dumps import PLAIN, Dump, check_plain
 from blastdoor.broker.errors import BrokerError, failing
@@ -111,28 +109,14 @@ def _restore_plain(dump: Dump, target: PostgreSQL) -> str:
     first error; the dump goes through the check again on its way, without pg_dump's own
     ``\\restrict`` / ``\\unrestrict`` lines."""
     key = secrets.token_hex(24)
-    read_end, write_end = os.pipe()
-    problems: list[BrokerError] = []
 
-    def feed() -> None:
-        try:
-            with os.fdopen(write_end, "wb") as into, dump.path.open("rb") as handle:
-                for piece, keep in psql_script.lines(handle, dump.path.name):
-                    if keep:
-                        into.write(piece)
-        except BrokerError as error:
-            problems.append(error)
-        except OSError:
-            pass  # psql stopped reading (it ended at an error, which it reports)
+    def checked() -> Generator[bytes, None, None]:
+        with dump.path.open("rb") as handle:
+            yield from (piece for piece, keep in psql_script.lines(handle, dump.path.name) if keep)
 
-    feeder = threading.Thread(target=feed, daemon=True)
-    feeder.start()
-    with os.fdopen(read_end, "rb") as source:
+    with client_tools.fed(checked()) as source:
         ran = target.tool(["psql"], ["--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", f"--command=\\restrict {key}", "--file=-"],
                           doing="restore the dump", stdin=source, timeout=RESTORE_SECONDS)  # fmt: skip
-    feeder.join()
-    if problems:
-        raise problems[0]
     if not ran.ok and "invalid command \\restrict" in ran.stderr.decode("utf-8", "replace"):
         raise BrokerError("this psql cannot restrict its own commands, so Blastdoor will not give it a plain dump",
                           hint="install PostgreSQL's client 17.6, 16.10, 15.14, 14.19 or 13.22 or newer, or verify a --format=custom dump")  # fmt: skip
