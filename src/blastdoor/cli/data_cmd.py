@@ -81,6 +81,7 @@ def _selected(args: argparse.Namespace) -> Any:
 
 
 def _enable(args: argparse.Namespace) -> int:
+    from blastdoor.broker.engines import SQLITE
     from blastdoor.data import service
 
     target = _resolve(args)
@@ -94,7 +95,7 @@ def _enable(args: argparse.Namespace) -> int:
                   "but undo cannot tell its rows apart)")  # fmt: skip
     if result.already:
         print(f"  already tracked: {', '.join(result.already)}")
-    if target.engine == "sqlite":
+    if target.engine == SQLITE:
         print("  DROP guard: SQLite cannot refuse a DROP TABLE; blastdoor data restore --table T rebuilds one from history")
     else:
         print("  DROP guard: " + ("on (dropping a tracked table needs the broker's snapshot)" if result.guarded

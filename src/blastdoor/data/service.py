@@ -14,6 +14,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
+from blastdoor.broker.engines import SQLITE
 from blastdoor.config import Settings
 from blastdoor.data import history as pg_history
 from blastdoor.data import install, seal, undo
@@ -34,7 +35,7 @@ def _record(settings: Settings, target: Target, kind: str, **fields: Any) -> Non
 
 
 def enable(settings: Settings, target: Target, *, tables: list[str], guard: bool) -> install.Enabled:
-    if target.engine == "sqlite":
+    if target.engine == SQLITE:
         from blastdoor.data.sqlite import install as lite
 
         result = lite.enable(target, tables=tables)
@@ -53,7 +54,7 @@ def _file(target: Target) -> str:
 
 
 def disable(settings: Settings, target: Target) -> list[str]:
-    if target.engine == "sqlite":
+    if target.engine == SQLITE:
         from blastdoor.data.sqlite import install as lite
 
         tables = lite.disable(target)
@@ -64,7 +65,7 @@ def disable(settings: Settings, target: Target) -> list[str]:
 
 
 def history(target: Target, selection: Selection) -> History:
-    if target.engine == "sqlite":
+    if target.engine == SQLITE:
         from blastdoor.data.sqlite import changes
 
         return changes.history(target, selection)
@@ -73,7 +74,7 @@ def history(target: Target, selection: Selection) -> History:
 
 def restore(settings: Settings, target: Target, table: str) -> int:
     """Rebuild a dropped table from its history (SQLite, where a DROP cannot be refused)."""
-    if target.engine != "sqlite":
+    if target.engine != SQLITE:
         raise DataError("restore rebuilds tables on SQLite, which cannot refuse a DROP; on PostgreSQL the DROP guard "
                         "refuses it", hint="for a table dropped with the guard off, restore the broker's snapshot or a backup")  # fmt: skip
     from blastdoor.data.sqlite import changes
@@ -84,7 +85,7 @@ def restore(settings: Settings, target: Target, table: str) -> int:
 
 
 def seal_now(settings: Settings, target: Target) -> seal.Sealed:
-    if target.engine == "sqlite":
+    if target.engine == SQLITE:
         from blastdoor.data.sqlite import seal as lite_seal
 
         sealed = lite_seal.seal(target)
@@ -118,7 +119,7 @@ def _recorded(settings: Settings, file: str = "") -> tuple[dict[str, list[tuple[
 
 
 def verify(settings: Settings, target: Target, *, record: bool = True) -> seal.Verified:
-    if target.engine == "sqlite":
+    if target.engine == SQLITE:
         from blastdoor.data.sqlite import seal as lite_seal
 
         heads, known = _recorded(settings, _file(target))
@@ -144,7 +145,7 @@ def undo_run(settings: Settings, target: Target, selection: Selection, *, on_con
                         hint="run blastdoor data verify for the list; restore from a backup instead")  # fmt: skip
     undo_id = f"undo-{uuid.uuid4().hex[:16]}"
     run = undo.undo
-    if target.engine == "sqlite":
+    if target.engine == SQLITE:
         from blastdoor.data.sqlite import undo as lite_undo
 
         run = lite_undo.undo
