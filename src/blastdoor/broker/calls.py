@@ -204,7 +204,7 @@ class Broker:
             manifest["state"] = TAKEN
             digest = self.snapshots.write(manifest)
         except Exception as error:
-            message = profile.scrubber.text(getattr(error, "message", str(error)))
+            message = _scrubbed(profile, error)
             self.record(profile, action, {"type": "snapshot", "snapshot": snapshot, "state": "failed",
                                           "error": message}, request=request)  # fmt: skip
             raise BrokerError(f"could not save what the statement destroys, so it did not run: {message}",
@@ -243,7 +243,7 @@ class Broker:
             _same_database(manifest, engine, profile, listed=self.snapshots.manifest_path(snapshot))
             engine.check(self.snapshots, manifest)  # every part, before any is put back
         except Exception as error:
-            message = profile.scrubber.text(getattr(error, "message", str(error)))
+            message = _scrubbed(profile, error)
             self.runtime.record(profile.scrubber.value(person_entry("restore", snapshot=snapshot, result="refused", error=message)))
             raise BrokerError(f"restore of {snapshot} refused: {message}",
                               hint=getattr(error, "hint", "") or "nothing was restored; fix the cause and retry") from None  # fmt: skip
@@ -253,7 +253,7 @@ class Broker:
                 lines.append(profile.scrubber.text(line))
                 shown(lines[-1])
         except Exception as error:
-            message = profile.scrubber.text(getattr(error, "message", str(error)))
+            message = _scrubbed(profile, error)
             self.runtime.record(profile.scrubber.value(person_entry("restore", snapshot=snapshot, result="failed", error=message,
                                                                     report=lines)))  # fmt: skip
             parts = len(manifest["parts"])
@@ -348,6 +348,12 @@ def _same_database(manifest: Mapping[str, Any], engine: Engine, profile: Profile
         raise BrokerError(f"snapshot {snapshot} was taken in {_described(taken_in)}, and profile {profile.name} now "
                           f"reaches {_described(now)}",
                           hint=f"point the profile back at that database, or put the parts listed in {listed} back by hand")  # fmt: skip
+
+
+def _scrubbed(profile: Profile, error: Exception) -> str:
+    """An error's message (a Blastdoor error's own, else the library's text) with the profile's
+    secrets taken out."""
+    return profile.scrubber.text(getattr(error, "message", str(error)))
 
 
 def _described(identity: Mapping[str, Any]) -> str:
