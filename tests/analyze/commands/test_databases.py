@@ -251,3 +251,23 @@ def test_mysql_reads_a_password_only_when_attached() -> None:
     line = parse_line(words, MYSQL_VALUES, optional=MYSQL_OPTIONAL)
     assert line.options == [("-p", "secretive"), ("-p", ""), ("-e", "DROP TABLE t")]
     assert [w.text for w in line.operands] == ["shop"]
+
+
+@pytest.mark.parametrize(
+    ("command", "target"),
+    [
+        # each dumper reads its own options: mysqldump's -u takes the user, -p only an attached
+        # password, and -e is --extended-insert (a flag), so the operand is the database
+        ("mysqldump -u root shop", "shop"),
+        ("mysqldump -uroot -p shop", "shop"),
+        ("mariadb-dump -e -h db.internal shop", "db.internal/shop"),
+        # mongodump's -u takes the user; the database is -d's
+        ("mongodump -d app -u admin x", "app"),
+        ("mongoexport --uri mongodb://u:pw@m.internal/app -c users", "mongodb://u@m.internal/app"),
+        ("pg_dump -U postgres -h db.internal shop", "db.internal/shop"),
+    ],
+)
+def test_dumpers_name_the_database_with_their_own_options(command: str, target: str) -> None:
+    decision = judge(Action.shell(command), load())
+    assert decision.kind.value == "allow"
+    assert [e.target.name for e in decision.effects] == [target]

@@ -52,3 +52,35 @@ def test_a_graphql_body_is_its_query_field() -> None:
 def test_gh_and_glab_decide_alike(tool: str, args: str, expected: str) -> None:
     repo = "repos/acme/site" if tool == "gh" else "projects/123"
     assert decide(f"{tool} api {args.format(repo=repo)}").kind.value == expected
+
+
+@pytest.mark.parametrize(
+    ("command", "url"),
+    [
+        ("gh api repos/o/r", "https://api.github.com/repos/o/r"),
+        ("gh api --hostname ghe.example.com repos/o/r", "https://ghe.example.com/api/v3/repos/o/r"),
+        # a GitHub Enterprise server's GraphQL endpoint is /api/graphql, not under /api/v3/
+        (
+            "gh api --hostname ghe.example.com graphql -f query=x",
+            "https://ghe.example.com/api/graphql",
+        ),
+        ("glab api projects/42", "https://gitlab.com/api/v4/projects/42"),
+        ("glab api /projects/42", "https://gitlab.com/api/v4/projects/42"),
+        (
+            "glab api --hostname gl.example.com projects/42",
+            "https://gl.example.com/api/v4/projects/42",
+        ),
+        ("glab api graphql -f query=x", "https://gitlab.com/api/graphql"),
+        ("glab api https://gl.example.com/api/v4/users", "https://gl.example.com/api/v4/users"),
+    ],
+)
+def test_gh_and_glab_requests_go_to_their_forge(command: str, url: str) -> None:
+    [found] = decide(command).effects
+    assert url in found.detail or found.target.name == url
+
+
+def test_a_glab_graphql_mutation_is_judged_by_its_field() -> None:
+    mutation = 'query=mutation { projectDelete(input: {fullPath: "acme/site"}) { errors } }'
+    found = decide(f"glab api graphql -f '{mutation}'")
+    assert found.kind.value == "hold"
+    assert [e.verb.value for e in found.effects] == ["delete"]

@@ -136,6 +136,15 @@ def test_just_shebang_recipes_name_their_program_before_its_flags(tmp_path: Path
     assert decide("just ok", tmp_path) == "allow"
 
 
+@pytest.mark.parametrize("shell", ["mksh", "ash", "dash", "zsh"])
+def test_a_just_shebang_recipe_in_any_sh_like_shell_is_read_as_shell(
+    tmp_path: Path, shell: str
+) -> None:
+    # the same shells as `set shell := [...]` reads (mksh and ash were left out of one list)
+    (tmp_path / "justfile").write_text(f"wipe:\n    #!/bin/{shell}\n    rm -rf /srv/data\n")
+    assert decide("just wipe", tmp_path) == "deny"
+
+
 def test_just_runs_recipe_lines_with_the_shell_the_justfile_sets(tmp_path: Path) -> None:
     python, pwsh, bash = tmp_path / "python", tmp_path / "pwsh", tmp_path / "bash"
     for folder in (python, pwsh, bash):

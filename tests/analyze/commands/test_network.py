@@ -129,3 +129,22 @@ def test_an_ip_batch_file_is_read_line_by_line(tmp_path: Path) -> None:
     assert decide("printf 'route del default\\n' | ip -b -", cwd=cwd).kind.value == "deny"
     assert decide("ip -b quoted.ip", cwd=cwd).kind.value == "deny"
     assert decide("ip -b nested.ip", cwd=cwd).kind.value == "allow"  # Object "-b" is unknown
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        # ip netns exec NAME CMD and ip vrf exec NAME CMD run CMD: it is judged as itself
+        ("ip netns exec blue rm -rf /", "deny"),
+        ("ip netns e blue rm -rf /", "deny"),  # e abbreviates exec
+        ("ip -all netns exec rm -rf /", "deny"),  # -all: no name, CMD runs in every namespace
+        ("ip -n red netns exec blue rm -rf /", "deny"),
+        ("ip vrf exec mgmt rm -rf /", "deny"),
+        ("printf 'netns exec blue rm -rf /\\n' | ip -b -", "deny"),
+        ("ip netns exec blue ls", "allow"),
+        ("ip netns exec blue ip addr show", "allow"),
+        ("ip netns add blue", "ask"),
+    ],
+)
+def test_ip_exec_judges_the_command_it_runs(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected, command

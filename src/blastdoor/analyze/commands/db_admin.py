@@ -10,7 +10,6 @@ from blastdoor.analyze.commands.db_base import (
     HELP,
     MYSQL_OPTIONAL,
     REFUSES_DASHED,
-    WHOLE_WORDS,
     Line,
     database_effect,
     parse_line,
@@ -37,17 +36,46 @@ def _pg_target(inv: Invocation, line: Line, *, positional_db: bool = True) -> st
 
 
 def _pg_dump(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-    # the PostgreSQL tools bundle letters (getopt_long); the other dumpers' letters are not these
-    syntax = GETOPT if inv.name.startswith("pg_") else WHOLE_WORDS
-    line = parse_line(inv.args, _PG_TOOL_VALUES, syntax)
+    line = parse_line(inv.args, _PG_TOOL_VALUES)
     if not line.has(*HELP):
-        target = (
-            _pg_target(inv, line)
-            if inv.name.startswith("pg_")
-            else target_of(
-                inv, host=line.get("-h", "--host"), db=" ".join(w.text for w in line.operands[:1])
-            )
-        )
+        target = _pg_target(inv, line)
+        yield database_effect(inv, target, Verb.READ, f"{inv.name}: export a copy of the database")
+
+
+# mysqldump's own valued options: mysql's client options less its -e/--execute and -D/--database
+# (mysqldump's -e is --extended-insert and -d is --no-data, both flags), with the dump's own.
+_MYSQLDUMP_VALUES = ("-h", "--host", "-u", "--user", "-P", "--port", "-S", "--socket",
+    "--default-character-set", "--init-command", "--defaults-file", "--defaults-extra-file",
+    "--login-path", "--protocol", "--ssl-ca", "--ssl-cert", "--ssl-key", "-r", "--result-file",
+    "-w", "--where", "-T", "--tab", "--ignore-table", "--ignore-error", "--compatible",
+    "--fields-terminated-by", "--fields-enclosed-by", "--fields-optionally-enclosed-by",
+    "--fields-escaped-by", "--lines-terminated-by", "--log-error", "--set-gtid-purged",
+    "--max-allowed-packet", "--net-buffer-length")  # fmt: skip
+
+
+def _mysqldump(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
+    line = parse_line(inv.args, _MYSQLDUMP_VALUES, GETOPT, optional=MYSQL_OPTIONAL)
+    if not line.has(*HELP):
+        db = line.operands[0].text if line.operands else ""
+        target = target_of(inv, host=line.get("-h", "--host"), db=db, env_keys=("MYSQL_HOST",))
+        yield database_effect(inv, target, Verb.READ, f"{inv.name}: export a copy of the database")
+
+
+# mongodump and mongoexport (go-flags): --archive's value is optional, so only after an `=`
+_MONGO_DUMP_VALUES = ("--uri", "--host", "-h", "--port", "--username", "-u", "--password", "-p",
+    "--authenticationDatabase", "--authenticationMechanism", "--db", "-d", "--collection", "-c",
+    "--query", "-q", "--queryFile", "--out", "-o", "--readPreference", "--excludeCollection",
+    "--excludeCollectionsWithPrefix", "--numParallelCollections", "-j", "--fields", "-f",
+    "--fieldFile", "--type", "--sort", "--skip", "--limit", "--jsonFormat", "--config",
+    "--sslCAFile", "--sslPEMKeyFile", "--sslPEMKeyPassword")  # fmt: skip
+
+
+def _mongodump(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
+    line = parse_line(inv.args, _MONGO_DUMP_VALUES, REFUSES_DASHED)
+    if not line.has(*HELP):
+        # the tools also take the connection string as their operand
+        url = line.get("--uri") or next((w.text for w in line.operands if "://" in w.text), "")
+        target = target_of(inv, url=url, host=line.get("--host", "-h"), db=line.get("--db", "-d"))
         yield database_effect(inv, target, Verb.READ, f"{inv.name}: export a copy of the database")
 
 
@@ -242,18 +270,9 @@ def _pg_ctl(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
 
 
 FAMILIES = (
-    CommandFamily.of(
-        [
-            "pg_dump",
-            "pg_dumpall",
-            "mysqldump",
-            "mariadb-dump",
-            "mongodump",
-            "mongoexport",
-            "pg_basebackup",
-        ],
-        _pg_dump,
-    ),
+    CommandFamily.of(["pg_dump", "pg_dumpall", "pg_basebackup"], _pg_dump),
+    CommandFamily.of(["mysqldump", "mariadb-dump"], _mysqldump),
+    CommandFamily.of(["mongodump", "mongoexport"], _mongodump),
     CommandFamily.of(["pg_restore"], _pg_restore),
     CommandFamily.of(["mongorestore", "mongoimport"], _mongo_restore),
     CommandFamily.of(["mysqlimport", "mariadb-import"], _mysqlimport),

@@ -6,6 +6,10 @@ file (``--input``) is given, and a GET otherwise, as their manuals say. Their op
 Go's pflag reads them: ``-XDELETE``, ``-X=DELETE``, ``--method=DELETE`` and ``-X DELETE`` are one
 option, letters bundle (``-iX DELETE`` is ``-i -X DELETE``; every single-letter option of ``api``
 is listed, so a bundle is read whole), and a valued option takes the next word whatever it is.
+
+An endpoint is a path under the forge's REST API, which ``--hostname`` moves to another host (gh:
+``https://api.github.com/`` or ``https://HOST/api/v3/``; glab: ``https://HOST/api/v4/``, gitlab.com
+by default), ``graphql`` (both forges' GraphQL endpoint) or a full URL.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from dataclasses import dataclass, field
 from blastdoor.analyze.commands.getopt import Syntax, split_options
 from blastdoor.analyze.invocation import Word
 
-__all__ = ["ApiCall", "read_call"]
+__all__ = ["ApiCall", "api_url", "read_call"]
 
 _METHOD = ("-X", "--method")
 _FIELDS = frozenset({"-f", "--raw-field", "-F", "--field"})
@@ -48,3 +52,17 @@ def read_call(args: Sequence[Word]) -> ApiCall:
         body=values.get("query", next(iter(values.values()), None)),
         options={o.name: o.text for o in options},
     )
+
+
+def api_url(call: ApiCall, forge: str) -> str:
+    """The URL ``call`` is sent to by ``forge`` (``"gh"`` or ``"glab"``)."""
+    if "://" in call.endpoint:
+        return call.endpoint
+    path = call.endpoint.lstrip("/")
+    if forge == "gh":
+        host = call.options.get("--hostname", "github.com")
+        if host == "github.com":
+            return "https://api.github.com/" + path
+        return f"https://{host}/api/" + (path if path == "graphql" else "v3/" + path)
+    host = call.options.get("--hostname", "gitlab.com")
+    return f"https://{host}/api/" + (path if path == "graphql" else "v4/" + path)

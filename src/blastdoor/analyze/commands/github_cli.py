@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from blastdoor.analyze import paths
-from blastdoor.analyze.commands.forge_api import read_call
+from blastdoor.analyze.commands.forge_api import api_url, read_call
 from blastdoor.analyze.commands.platform_tasks import Line
 from blastdoor.analyze.http import analyze_request
 from blastdoor.analyze.invocation import Analysis, Invocation, effect
@@ -22,9 +22,7 @@ def gh(inv: Invocation, ctx: Analysis, line: Line) -> list[Effect] | None:
         texts = [w.text for w in inv.args]
         call = read_call(inv.args[texts.index("api") + 1 :])
         if call.endpoint:
-            host = call.options.get("--hostname", "github.com")
-            base = "https://api.github.com/" if host == "github.com" else f"https://{host}/api/v3/"
-            url = call.endpoint if "://" in call.endpoint else base + call.endpoint.lstrip("/")
+            url = api_url(call, "gh")
             return analyze_request(call.method, url, None, call.body, evidence=inv.evidence)
     if line.ops[:2] == ["repo", "sync"] and len(line.ops) == 2 and not line.values.keys() & {"-R", "--repo"}:
         # no destination repository: the local clone is brought up to date from its remote

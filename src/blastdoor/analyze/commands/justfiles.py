@@ -232,7 +232,7 @@ def _shebang(inv: Invocation, ctx: Analysis, lines: list[str], *, via: str) -> I
         "python": "python", "python3": "python", "node": "javascript", "ruby": "ruby",
         "perl": "perl",
     }  # fmt: skip
-    if re.fullmatch(r"(ba|z|da|k)?sh", interpreter):
+    if _SH_LIKE.fullmatch(interpreter):
         yield from ctx.run_script(inv, body, via=via)
     elif interpreter in languages:
         yield from code_of(inv, ctx, body, language=languages[interpreter], origin=via)

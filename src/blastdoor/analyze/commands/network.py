@@ -211,6 +211,15 @@ def _ip(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
                      f"ip has no object {obj!r}: it refuses the command", scope=Scope.LOCAL)  # fmt: skip
         return
     command = _ip_command(kind, words[1] if len(words) > 1 else "show")
+    if kind in ("netns", "vrf") and command == "exec":
+        # ip netns exec NAME CMD (ip -all netns exec CMD: in each namespace), ip vrf exec NAME
+        # CMD: CMD runs, in that namespace or VRF, with ip's environment
+        skip = 2 if kind == "netns" and options.all else 3
+        inner = inv.args[options.start + skip :]
+        if inner:
+            yield from ctx.run_argv(inv, inner, via=f"ip {kind} exec", stdin=inv.stdin,
+                                    assignments=dict(inv.assignments))  # fmt: skip
+            return
     if not kind or kind in _IP_READ_OBJECTS or command in _IP_LISTING or command == "monitor":
         yield _read(inv, f"ip {kind}".strip())
         return
@@ -245,6 +254,8 @@ class _IpOptions:
     operands: list[str]
     batch: str | None  # -batch FILE: the file (or - for standard input) whose commands ip runs
     exits: bool  # -Version or -help: ip prints and exits before anything else
+    start: int = 0  # where the operands start in ip's arguments
+    all: bool = False  # -all: netns exec runs its command in every namespace
 
 
 def _ip_options(args: Sequence[Word]) -> _IpOptions:
@@ -254,6 +265,7 @@ def _ip_options(args: Sequence[Word]) -> _IpOptions:
     ``-family``)."""
     texts = [word.text for word in args]
     batch: str | None = None
+    every = False
     i = 0
     while i < len(texts) and texts[i].startswith("-"):
         text = texts[i]
@@ -266,11 +278,12 @@ def _ip_options(args: Sequence[Word]) -> _IpOptions:
         name = next((n for n in _IP_OPTIONS if n.startswith(option)), "")
         if name in ("-Version", "-help"):
             return _IpOptions([], None, exits=True)
+        every = every or name == "-all"
         if name in _IP_VALUED:
             if name == "-batch" and i < len(texts):
                 batch = texts[i]
             i += 1
-    return _IpOptions(texts[i:], batch, exits=False)
+    return _IpOptions(texts[i:], batch, exits=False, start=i, all=every)
 
 
 def _ip_batch(inv: Invocation, ctx: Analysis, source: str) -> Iterator[Effect]:

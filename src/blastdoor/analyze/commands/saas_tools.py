@@ -1,16 +1,17 @@
 """The table of ``TOOL NOUN... VERB`` command lines (:data:`CLIS`) and the few tools whose danger
-hides in options or operands: kafka's scripts (the action is an option), ``glab api`` (the HTTP
-method decides), secret runners (``doppler run -- CMD``) and 1Password's printing commands."""
+hides in options or operands: kafka's scripts (the action is an option), ``glab api`` (judged as
+the HTTP request it sends, as ``gh api`` is), secret runners (``doppler run -- CMD``) and 1Password's printing commands."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
 from blastdoor.analyze.commands import CommandFamily
-from blastdoor.analyze.commands.forge_api import read_call
+from blastdoor.analyze.commands.forge_api import api_url, read_call
 from blastdoor.analyze.commands.saas import Cli, analyzer, cli_effects
 from blastdoor.analyze.commands.saas_transfer import azcopy, storage
 from blastdoor.analyze.commands.verbs import Parsed, parse, words
+from blastdoor.analyze.http import analyze_request
 from blastdoor.analyze.invocation import Analysis, Invocation, Word, effect
 from blastdoor.model import Effect, Target, Verb
 
@@ -61,31 +62,15 @@ def _kafka(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
     )
 
 
-def _api(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-    """``glab api -X DELETE path``: the HTTP method decides."""
-    call = read_call(inv.args[1:])
-    kind = {"GET": "read", "HEAD": "read", "DELETE": "delete"}.get(call.method, "modify")
-    cli = Cli(kind=f"{inv.name}-api")
-    yield from cli_effects(
-        inv,
-        ctx,
-        cli,
-        Parsed(
-            verb=call.method.lower(),
-            kind=kind,
-            options=call.options,
-            operands=(Word(call.endpoint),),
-            positionals=(Word(call.endpoint),),
-        ),
-    )
-
-
 def _forge(cli: Cli) -> Callable[[Invocation, Analysis], Iterator[Effect]]:
     generic = analyzer(cli)
 
     def analyze(inv: Invocation, ctx: Analysis) -> Iterator[Effect]:
-        if inv.args and inv.args[0].text == "api":
-            yield from _api(inv, ctx)
+        call = read_call(inv.args[1:]) if inv.args and inv.args[0].text == "api" else None
+        if call is not None and call.endpoint:
+            # glab api is judged as the HTTP request it sends, as gh api is
+            url = api_url(call, "glab")
+            yield from analyze_request(call.method, url, None, call.body, evidence=inv.evidence)
         else:
             yield from generic(inv, ctx)
 
