@@ -454,3 +454,17 @@ def test_an_alias_counts_besides_the_command_as_written(command: str, expected: 
 def test_an_alias_reading_does_not_move_the_shell(command: str) -> None:
     # Without expansion `x` runs nothing and rm empties the workspace, not the scratch folder.
     assert decide(command, cwd="/home/u/proj").kind.value == "ask"
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        # tree-sitter-bash leaves a lone "-" before a heredoc out of the tree; bash passes it on
+        ("ip -batch - <<E\nlink set eth0 down\nE", "deny"),  # ip reads its batch from the heredoc
+        ("ip -batch - 2>/dev/null <<E\nlink set eth0 down\nE", "deny"),
+        ("cat - <<E\nhello\nE", "allow"),
+        ("gh run list \\\n  --limit 3 >runs.json", "allow"),  # a line continuation is not a word
+    ],
+)
+def test_a_dash_before_a_heredoc_is_an_argument(command: str, expected: str) -> None:
+    assert decide(command).kind.value == expected, command

@@ -172,7 +172,10 @@ class TreeWalk(ABC):
         fed: Stdin | None = None
         then: list[Node] = []
         values: list[tuple[str, Word, Node]] = []
-        for child in [*node.named_children, *outer]:
+        own = len(node.named_children)
+        for index, child in enumerate([*node.named_children, *outer]):
+            if index == own:
+                words.extend(_dropped_words(node, outer))
             kind = child.type
             if kind == "variable_assignment":
                 name, value = self._assignment(child)
@@ -384,3 +387,18 @@ class TreeWalk(ABC):
             if body not in self.called:
                 self.called.add(body)
                 self._walk(body, NO_STDIN)
+
+
+def _dropped_words(command: Node, redirects: Sequence[Node]) -> list[Word]:
+    """Words tree-sitter-bash leaves out of the tree between a command and its redirects: a lone
+    ``-`` written just before a heredoc (``cat - <<EOF``, ``ip -batch - <<EOF``) belongs to no node,
+    though bash passes it on as an argument."""
+    after = [r for r in redirects if r.start_byte >= command.end_byte and r.parent is not None]
+    if not after:
+        return []
+    first = min(after, key=lambda r: r.start_byte)
+    holder = first.parent
+    if holder is None or holder.text is None or holder.start_byte > command.end_byte:
+        return []
+    gap = holder.text[command.end_byte - holder.start_byte : first.start_byte - holder.start_byte]
+    return [Word("-") for part in gap.split() if part == b"-"]  # not a line continuation's backslash
