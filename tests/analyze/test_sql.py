@@ -132,3 +132,10 @@ def test_too_many_tokens_the_lexer_refuses_leave_the_text_unanalyzed() -> None:
     assert postgres_statements("SELECT 1abc; " * 99 + "DROP TABLE t")[-1] == "DROP TABLE t"
     (found,) = analyze_sql("SELECT 1abc; " * 101 + "DROP TABLE t")
     assert found.verb is Verb.EXECUTE_UNKNOWN and "could not be analyzed" in found.detail
+
+
+@pytest.mark.parametrize("dialect", ["", "mysql"])
+def test_sql_holding_a_nul_is_not_analyzed(dialect: str) -> None:
+    # pglast would read "SELECT 1;" alone: the parser stops at the NUL
+    (found,) = findings("SELECT 1;\x00 DROP TABLE users", dialect=dialect)
+    assert found.verb is Verb.EXECUTE_UNKNOWN and "NUL" in found.detail

@@ -88,6 +88,9 @@ def findings(text: str, *, dialect: str = "") -> list[Finding]:
     out = [_meta(line) for line in metas]
     if not sql.strip():
         return out or [finding(Verb.READ, "run no SQL statement")]
+    if "\0" in sql:  # pglast reads up to a NUL, libpq sends up to it, psql drops its line's rest
+        note = "run SQL holding a NUL character, where each client and parser stops differently"
+        return [*out, finding(Verb.EXECUTE_UNKNOWN, note, _GONE)]
     name = dialect.strip().lower()
     if name not in POSTGRES_DIALECTS:
         from blastdoor.analyze import sql_dialects
