@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from blastdoor.analyze.sql import analyze_sql, findings
+from blastdoor.analyze.sql import analyze_sql, findings, postgres_statements
 from blastdoor.model import Verb
+from tests.conftest import decide
 
 
 @pytest.mark.parametrize(
@@ -96,3 +97,45 @@ def test_a_lone_name_is_no_statement_except_where_it_runs_a_procedure() -> None:
     assert [f.verb for f in findings("usp_purge_orders", dialect="tsql")] == [Verb.EXECUTE_UNKNOWN]
     assert [f.verb for f in findings("SHUTDOWN")] == [Verb.EXECUTE_UNKNOWN]
     assert [f.verb for f in findings("units * price", dialect="hive")] == [Verb.EXECUTE_UNKNOWN]
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT $a1$ ' $a1$; DROP TABLE users; SELEC garbage;",  # a dollar tag may hold digits
+    "SELECT E'\\'' ; DROP TABLE users; SELEC x; -- '",  # a backslash escapes the quote in E'...'
+    "SELECT 1 /* /* */ ' */; DROP TABLE users; SELEC garbage; -- '",  # comments nest
+    "SELECT x$a$; DROP TABLE users; SELEC garbage; SELECT $a$",  # a $ inside a name quotes nothing
+    "SELECT e'\\u00'; DROP TABLE users; SELEC x; SELECT '",  # an escape the lexer refuses mid-string
+    'SELECT ""; DROP TABLE users; SELEC x; SELECT "',  # a token the lexer refuses
+])  # fmt: skip
+def test_a_statement_pglast_cannot_parse_does_not_hide_the_next_one(sql: str) -> None:
+    # the text fails to parse whole, so it is cut where PostgreSQL's own lexer cuts it
+    assert decide(f"psql -h db.prod.example.com -d app <<'EOF'\n{sql}\nEOF\n").kind.value == "hold"
+    pieces = postgres_statements(sql)
+    assert not any(piece.startswith("SELECT") for piece in pieces if "DROP" in piece)
+
+
+@pytest.mark.parametrize(("text", "pieces"), [
+    ("SELECT 1; SELECT 2;", ["SELECT 1", "SELECT 2"]),
+    ("-- note\nSELECT 1 ;;\n; /* end */", ["-- note\nSELECT 1"]),
+    ("SELECT 'a;b', \"c;d\", $f$ ; $f$, E'\\\\'; SELECT 2", ["SELECT 'a;b', \"c;d\", $f$ ; $f$, E'\\\\'", "SELECT 2"]),
+    ("SELECT 'a\\'; SELECT $x$;$x$; SELECT 1--1", ["SELECT 'a\\'", "SELECT $x$;$x$", "SELECT 1--1"]),
+    ("SELECT e'\\uD800\\xff\\377'; SELECT 0x; SELECT 1abc", ["SELECT e'\\uD800\\xff\\377'", "SELECT 0x", "SELECT 1abc"]),
+    ("SELECT 1; SELECT 'open; DROP TABLE t", ["SELECT 1", "SELECT 'open; DROP TABLE t"]),
+    ("SELECT 1; /* open; DROP TABLE t", ["SELECT 1"]),
+    ("SELECT (1; 2)", ["SELECT (1", "2)"]),  # cut where psql would not: every piece is judged
+])  # fmt: skip
+def test_postgres_text_is_cut_where_its_lexer_cuts_it(text: str, pieces: list[str]) -> None:
+    assert postgres_statements(text) == pieces
+
+
+def test_too_many_tokens_the_lexer_refuses_leave_the_text_unanalyzed() -> None:
+    assert postgres_statements("SELECT 1abc; " * 99 + "DROP TABLE t")[-1] == "DROP TABLE t"
+    (found,) = analyze_sql("SELECT 1abc; " * 101 + "DROP TABLE t")
+    assert found.verb is Verb.EXECUTE_UNKNOWN and "could not be analyzed" in found.detail
+
+
+@pytest.mark.parametrize("dialect", ["", "mysql"])
+def test_sql_holding_a_nul_is_not_analyzed(dialect: str) -> None:
+    # pglast would read "SELECT 1;" alone: the parser stops at the NUL
+    (found,) = findings("SELECT 1;\x00 DROP TABLE users", dialect=dialect)
+    assert found.verb is Verb.EXECUTE_UNKNOWN and "NUL" in found.detail

@@ -110,7 +110,7 @@ def test_the_session_sql_mode_changes_where_mysql_cuts() -> None:
     quoted = 'SELECT "a\\"; DROP TABLE t; --"'
     assert split_statements(quoted, mysql=True) == [quoted]
     assert split_statements(quoted, mysql=True, sql_mode="ANSI_QUOTES") == ['SELECT "a\\"', "DROP TABLE t", '--"']
-    # PostgreSQL: standard strings, dollar quotes, and -- always a comment
+    # the other dialects: standard strings, dollar quotes, and -- always a comment
     assert split_statements("SELECT 'a\\'; SELECT $x$;$x$; SELECT 1--1") == ["SELECT 'a\\'", "SELECT $x$;$x$", "SELECT 1--1"]
 
 

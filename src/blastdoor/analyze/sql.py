@@ -14,6 +14,7 @@ WHERE clauses in :mod:`.sql_where`, node helpers in :mod:`.sql_nodes`), the keyw
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -87,6 +88,9 @@ def findings(text: str, *, dialect: str = "") -> list[Finding]:
     out = [_meta(line) for line in metas]
     if not sql.strip():
         return out or [finding(Verb.READ, "run no SQL statement")]
+    if "\0" in sql:  # pglast reads up to a NUL, libpq sends up to it, psql drops its line's rest
+        note = "run SQL holding a NUL character, where each client and parser stops differently"
+        return [*out, finding(Verb.EXECUTE_UNKNOWN, note, _GONE)]
     name = dialect.strip().lower()
     if name not in POSTGRES_DIALECTS:
         from blastdoor.analyze import sql_dialects
@@ -106,7 +110,7 @@ def findings(text: str, *, dialect: str = "") -> list[Finding]:
         return out
     except ParseError:
         pass
-    for statement in split_statements(sql):
+    for statement in postgres_statements(sql):
         try:
             parsed = parse_sql(statement)
         except ParseError:
@@ -179,9 +183,78 @@ def client_commands(text: str) -> bool:
     return _split_meta(text)[0] != "\n".join(text.splitlines())
 
 
+def postgres_statements(sql: str) -> list[str]:
+    """Statements cut at the ``;`` tokens of PostgreSQL's own lexer (pglast's ``scan``), the text
+    the server and psql read: nested ``/* */`` comments, ``E'...'`` escapes, dollar tags with
+    digits, ``$`` inside names. A piece holding only comments is no statement.
+
+    Where the lexer stops: an unterminated string, identifier or comment runs to the end, and the
+    rest of the text is one piece (psql sends it so, and the server rejects it whole); a token the
+    lexer refuses (``1abc``, ``0x``, ``""``) is stepped over, as psql steps over it. Any other
+    error, or too many, raises: the caller judges the text unanalyzed. Every ``;`` outside quotes
+    and comments cuts, inside parentheses and ``BEGIN ATOMIC`` too, where psql would not: a piece
+    no parser reads is judged from its first keywords, so a statement left inside it would go
+    unseen, and a cut too many only judges a fragment on its own."""
+    # A backslash escape in E'...' that the lexer checks (\u, \U, \x, octal) becomes a plain
+    # character: the check fails mid-string, and no such escape ends a string.
+    text = _CHECKED_ESCAPE.sub(",", sql).replace("\0", " ")  # the lexer stops at a NUL
+    pieces: list[str] = []
+    start, code, pos = 0, False, 0  # the piece's start, whether it holds code, where to lex on
+    for _ in range(_MAX_REFUSED):
+        tokens, stop, message = _lex(text, pos)
+        for token in tokens:
+            if token.name == "ASCII_59":
+                if code:
+                    pieces.append(sql[start : pos + token.start])
+                start, code = pos + token.end + 1, False
+            elif token.name not in ("SQL_COMMENT", "C_COMMENT"):
+                code = True
+        if not message or message.startswith("unterminated"):
+            code = code or (bool(message) and "comment" not in message)
+            break
+        code, pos = True, stop + len(_refused_token(message, text, stop))
+    else:
+        raise ValueError("PostgreSQL's lexer refuses too many tokens")
+    if code:
+        pieces.append(sql[start:])
+    return [piece.strip(_SPACES) for piece in pieces]
+
+
+_CHECKED_ESCAPE = re.compile(r"\\(?=[uUx0-7])")
+_MAX_REFUSED = 100  # past one, each restarts the lexer on the rest of the text (10 ms a megabyte)
+# The errors PostgreSQL's lexer raises for a token it reads whole and then refuses.
+_REFUSED = ("trailing junk after", "invalid hexadecimal integer", "invalid octal integer",
+            "invalid binary integer", "zero-length delimited identifier")  # fmt: skip
+
+
+def _lex(text: str, pos: int) -> tuple[list[Any], int, str]:
+    """PostgreSQL's tokens of ``text`` from ``pos`` to where its lexer stops, that place, and the
+    lexer's error there ("" at the end). An error that names no place raises."""
+    from pglast.parser import ParseError, scan
+
+    try:
+        return scan(text[pos:]), len(text), ""
+    except ParseError as error:
+        message, at = error.args
+    if at is not None:
+        with contextlib.suppress(ParseError):
+            return scan(text[pos : pos + at]), pos + at, message
+    raise ValueError(f"PostgreSQL's lexer: {message}")
+
+
+def _refused_token(message: str, text: str, at: int) -> str:
+    """The token the lexer refused at ``at``, as its error quotes it (``... at or near "1abc"``);
+    any other error raises."""
+    token = message.partition(' at or near "')[2][:-1]
+    if not message.startswith(_REFUSED) or not token or not text.startswith(token, at):
+        raise ValueError(f"PostgreSQL's lexer: {message}")
+    return token
+
+
 def split_statements(sql: str, *, mysql: bool = False, sql_mode: str = "") -> list[str]:
-    """Statements split on ``;`` outside quotes, comments and dollar quotes, as PostgreSQL reads
-    them; with ``mysql``, as MySQL's and MariaDB's lexer reads them (``sql_mode`` is the session's,
+    """Statements split on ``;`` outside quotes, comments and dollar quotes, for the dialects that
+    have no lexer of their own here (PostgreSQL's text is cut by :func:`postgres_statements`);
+    with ``mysql``, as MySQL's and MariaDB's lexer reads them (``sql_mode`` is the session's,
     default MySQL's): ``#`` starts a comment, ``--`` only when a space or control character follows
     it, a backslash escapes the next character in ``'...'`` and ``"..."`` (not with
     ``NO_BACKSLASH_ESCAPES``), ``"..."`` is an identifier with ``ANSI_QUOTES``, and ``$`` quotes

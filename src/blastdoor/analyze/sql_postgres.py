@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from blastdoor.analyze.sql import Finding, finding, split_statements
+from blastdoor.analyze.sql import Finding, finding, postgres_statements
 from blastdoor.analyze.sql_keywords import scan_keywords
 from blastdoor.analyze.sql_nodes import descendants, name_of
 from blastdoor.analyze.sql_permissions import (
@@ -259,7 +259,8 @@ def _do(node: Any) -> Iterator[Finding]:
         r"(?i)\b(begin|end|declare|loop|then|else|if)\b|\bexecute\s+(format\s*\()?", ";", body
     )
     parts = [
-        scan_keywords(part.replace("'", " ")) for part in split_statements(body.replace("'", " "))
+        scan_keywords(part.replace("'", " "))
+        for part in postgres_statements(body.replace("'", " "))
     ]
     inner = [
         found
