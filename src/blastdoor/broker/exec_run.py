@@ -74,9 +74,26 @@ def run_program(argv: Sequence[str], *, secrets: Mapping[str, str], hidden: Sequ
     pumps = _pumps(child.stdout, child.stderr, stdout, stderr, hidden)
     passed: list[int] = []
     with interrupts.passing_to(functools.partial(_stop, child, passed)):
-        code = child.wait()
+        code = _wait(child, interrupts)
         _drain(pumps, interrupts)
     return _outcome(128 - code if code < 0 else code, pumps, started, interrupted=bool(passed))
+
+
+def _wait(child: subprocess.Popen[bytes], interrupts: Relay) -> int:
+    """The program's exit code, awaited through ``interrupts`` on a descriptor that becomes
+    readable when it ends, so each interrupt reaches it as it comes. Without one (not Linux 5.3
+    or later), by Popen's own polling, which runs the handlers between its short sleeps."""
+    try:
+        ended = os.pidfd_open(child.pid)
+    except (AttributeError, OSError):
+        while True:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                return child.wait(timeout=1)
+    try:
+        interrupts.await_readable(ended)
+    finally:
+        os.close(ended)
+    return child.wait()
 
 
 PUMP_SECONDS = 30

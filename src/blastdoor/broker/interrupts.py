@@ -10,13 +10,22 @@ then recorded as interrupted and ``blastdoor exec`` exits with 130 (128 + SIGINT
 
 Once the call's decision is written (:meth:`Relay.hold`), its outcome is always written too: from
 then on no interrupt raises, however many come.
+
+Python runs a signal's handler in the main thread, between two steps of its own code; a signal that
+lands just before the main thread goes to sleep in a ``recv`` or a ``wait`` (or one taken by another
+thread meanwhile) would be noted only when that sleep ends, perhaps a minute later. So a call waits
+through :meth:`Relay.await_readable`, which also wakes for a byte :func:`caught` has each signal
+write to a pipe (``signal.set_wakeup_fd``): no signal can slip in before the sleep.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import select
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from types import FrameType
 
@@ -33,6 +42,7 @@ class Relay:
         self.held = False  # the decision is written: the outcome must be too, so nothing raises
         self._forward: Forward | None = None
         self._lock = threading.RLock()  # a signal handler may run while its own thread holds it
+        self.wakeup: int | None = None  # readable once a signal came (caught), till drained
 
     def note(self) -> bool:
         """One more interrupt: passed on at once when something runs (True), else only counted."""
@@ -62,6 +72,28 @@ class Relay:
                 self._forward = None
 
 
+    def await_readable(self, fd: int, timeout: float | None = None) -> None:
+        """Return once ``fd`` can be read (or is closed), noting each interrupt that comes
+        meanwhile as it comes (its handler runs here, and passes it on); TimeoutError after
+        ``timeout`` seconds."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        if self.wakeup is not None:
+            poller.register(self.wakeup, select.POLLIN)
+        while True:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready = {found for found, _ in poller.poll(None if left is None else left * 1000)}
+            if self.wakeup in ready:
+                with contextlib.suppress(BlockingIOError):
+                    while os.read(self.wakeup, 512):  # back in Python: the handlers have run
+                        pass
+            if fd in ready:
+                return
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError("timed out")
+
+
 @contextlib.contextmanager
 def caught(relay: Relay) -> Iterator[Relay]:
     """SIGINT, SIGTERM and SIGHUP noted by ``relay`` instead of acted on while the block runs. With
@@ -76,9 +108,16 @@ def caught(relay: Relay) -> Iterator[Relay]:
         if not relay.note() and relay.count > 1 and not relay.held:
             raise KeyboardInterrupt
 
+    wakeup, woken = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    previous_fd = signal.set_wakeup_fd(woken, warn_on_full_buffer=False)
+    relay.wakeup = wakeup
     previous = {number: signal.signal(number, noted) for number in SIGNALS}
     try:
         yield relay
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+        signal.set_wakeup_fd(previous_fd)
+        relay.wakeup = None
+        os.close(wakeup)
+        os.close(woken)

@@ -38,7 +38,7 @@ def call(system: System, op: str, *, timeout: float = TIMEOUT_SECONDS, out: Bina
                 raise NotSent
             hook_client.send_frame(sock, message)
             with interrupts.passing_to(functools.partial(_interrupt, sock, limit=2 if op in INTERRUPTIBLE else 0)):
-                code, stdout, stderr = _answer(sock, out, err)
+                code, stdout, stderr = _answer(sock, out, err, interrupts)
         finally:
             sock.close()
     except OSError as error:
@@ -60,17 +60,24 @@ def _interrupt(sock: _socket.socket, number: int, *, limit: int) -> None:
         hook_client.send_frame(sock, hook_client.INTERRUPT)
 
 
-def _answer(sock: _socket.socket, out: BinaryIO | None, err: BinaryIO | None) -> tuple[bytes, bytes, bytes]:
-    """The exit code and the two outputs, from three frames, or from a streamed answer."""
-    first = hook_client.recv_frame(sock)
+def _answer(sock: _socket.socket, out: BinaryIO | None, err: BinaryIO | None,
+            interrupts: Relay) -> tuple[bytes, bytes, bytes]:  # fmt: skip
+    """The exit code and the two outputs, from three frames, or from a streamed answer. Each
+    frame is awaited through ``interrupts``, so one noted meanwhile is sent on at once."""
+
+    def next_frame() -> bytes:
+        interrupts.await_readable(sock.fileno(), sock.gettimeout())
+        return hook_client.recv_frame(sock)
+
+    first = next_frame()
     if first != hook_client.STREAMED:
-        return first, hook_client.recv_frame(sock), hook_client.recv_frame(sock)
+        return first, next_frame(), next_frame()
     sock.settimeout(BROKERED_SECONDS)
     stdout, stderr = hook_client.STDOUT, hook_client.STDERR
     gathered = {stdout: bytearray(), stderr: bytearray()}
     sinks = {stdout: out, stderr: err}
     while True:
-        frame = hook_client.recv_frame(sock)
+        frame = next_frame()
         tag, data = frame[:1], frame[1:]
         if tag == hook_client.EXIT:
             return data, bytes(gathered[stdout]), bytes(gathered[stderr])

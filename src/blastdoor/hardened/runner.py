@@ -213,6 +213,7 @@ def _hand_over(path: str, sock: socket.socket, request: Mapping[str, Any], fds: 
         socket.send_fds(sock, [len(payload).to_bytes(HEADER, "big")], fds)
         sock.sendall(payload)
         with interrupts.passing_to(lambda _number: _interrupt(sock)):
+            interrupts.await_readable(sock.fileno())  # the answer is one line, sent when the program ended
             answer = _line(sock)
         if not answer:
             raise OSError("no answer")
