@@ -71,7 +71,6 @@ class Relay:
             with self._lock:
                 self._forward = None
 
-
     def await_readable(self, fd: int, timeout: float | None = None) -> None:
         """Return once ``fd`` can be read (or is closed), noting each interrupt that comes
         meanwhile as it comes (its handler runs here, and passes it on); TimeoutError after
