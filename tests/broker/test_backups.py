@@ -171,7 +171,7 @@ def test_database_errors_during_a_check_are_one_line_with_what_to_do(env: dict[s
         for profile, scratch, said, hint in (
             ("gone", [], "cannot connect to the database: ", "check that the server is up"),
             ("limited", [], "cannot count the rows: permission denied", "the profile needs to read every table"),
-            ("prod-db", ["--scratch-profile", "limited"], "cannot create a scratch database: permission denied",
+            ("prod-db", ["--scratch-profile", "limited"], "cannot create a scratch database and its role: permission denied",
              "--scratch-profile NAME"),
             ("prod-db", ["--scratch-profile", "shop-my"], "the scratch profile is a mysql database, not a PostgreSQL one",
              "name a profile on a PostgreSQL server with --scratch-profile"),

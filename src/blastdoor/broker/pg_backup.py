@@ -2,7 +2,11 @@
 counted against the database (the rules: broker/backup_verify.py).
 
 The scratch database is made on the source's server unless ``scratch`` names another server, and
-is dropped afterwards whatever happened. The source is only read, in one read-only
+restored into as a role made for it, allowed into that database only: restoring as the profile's
+role would let a hostile dump do whatever that role may (a superuser's ``COPY ... FROM PROGRAM`` runs
+a program on the server; an owner's ``DROP DATABASE`` names the real one). Both are dropped
+afterwards whatever happened; the admin (the profile's role, or ``--scratch-profile``'s) needs to
+create and drop databases and roles. The source is only read, in one read-only
 repeatable-read transaction, so every table is counted at the same moment. Blastdoor's own schemas
 (``blastdoor_*``) are left out of the comparison. A plain dump is read first as psql reads it and
 refused when it would make psql do more than run SQL (broker/psql_script.py); psql then runs it
@@ -34,24 +38,38 @@ _TABLES = """SELECT n.nspname, c.relname, format('%I.%I', n.nspname, c.relname) 
 
 def verify(engine: PostgreSQL, dump: Dump, *, scratch: str = "", tolerance: float = 0.1, max_age_hours: int = 24,
            clean: Callable[[str], str] = str) -> Proof:  # fmt: skip
-    """Restore ``dump`` into a new database on ``scratch``'s server (default: ``engine``'s), count,
-    compare with ``engine``'s database and drop it."""
+    """Restore ``dump`` into a new database on ``scratch``'s server (default: ``engine``'s), as a
+    role made for it, count, compare with ``engine``'s database and drop both."""
     from blastdoor.broker.engines.postgresql import PostgreSQL
 
     if dump.format == PLAIN:
         check_plain(dump.path)
     checked = datetime.now(UTC)
     source = _counts(engine.url, read_only=True)
-    name = f"blastdoor_verify_{secrets.token_hex(6)}"
+    name, password = f"blastdoor_verify_{secrets.token_hex(6)}", secrets.token_urlsafe(24)
     server = scratch or engine.url
-    _admin(server, f'CREATE DATABASE "{name}"', doing="create a scratch database")
+    made = False  # the role: once it is, the database and it are dropped whatever happens
     try:
-        restore_error = _restore(dump, PostgreSQL(_with_database(server, name)))
-        backup = _counts(_with_database(server, name), read_only=False)
+        _admin(server, _ROLE, name=name, password=password, doing="create a scratch database and its role")
+        made = True
+        _admin(server, _DATABASE, name=name, doing="create a scratch database and its role")
+        _admin(_with_database(server, name), _SCHEMA, name=name, doing="let the scratch role into the public schema")
+        restorer = _with_database(server, name, user=name, password=password)
+        restore_error = _restore(dump, PostgreSQL(restorer))
+        backup = _counts(restorer, read_only=False)
     finally:
-        _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', doing=f"drop the scratch database {name}")
+        if made:
+            _admin(server, _DROP, name=name, doing=f"drop the scratch database and role {name}")
     return compared(dump, checked=checked, source=source, backup=backup, restore_error=restore_error,
                     tolerance=tolerance, max_age_hours=max_age_hours, clean=clean)  # fmt: skip
+
+
+# The restoring role may do nothing outside the scratch database: not a superuser (no COPY ... FROM
+# PROGRAM, no untrusted languages), no other database's owner (no DROP DATABASE of one), no roles.
+_ROLE = ("CREATE ROLE {name} LOGIN PASSWORD {password} NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT",)
+_DATABASE = ("CREATE DATABASE {name}", "GRANT CONNECT, CREATE, TEMPORARY ON DATABASE {name} TO {name}")
+_SCHEMA = ("GRANT ALL ON SCHEMA public TO {name}",)  # since PostgreSQL 15 only its owner may create there
+_DROP = ("DROP DATABASE IF EXISTS {name} WITH (FORCE)", "DROP ROLE IF EXISTS {name}")
 
 
 def _failing(what: str, *, hint: str) -> contextlib.AbstractContextManager[None]:
@@ -83,16 +101,19 @@ def _counts(dsn: str, *, read_only: bool) -> dict[str, int]:
     return counts
 
 
-def _admin(server: str, statement: str, *, doing: str) -> None:
+def _admin(server: str, statements: tuple[str, ...], *, name: str, password: str = "", doing: str) -> None:
+    from psycopg import sql
+
     with _connect(server, autocommit=True) as db, \
-            _failing(f"cannot {doing}", hint="name a server where this role may create databases with --scratch-profile NAME"):  # fmt: skip
-        db.execute(statement)
+            _failing(f"cannot {doing}", hint="name a server where this role may create databases and roles with --scratch-profile NAME"):  # fmt: skip
+        for statement in statements:
+            db.execute(sql.SQL(statement).format(name=sql.Identifier(name), password=sql.Literal(password)))
 
 
-def _with_database(dsn: str, name: str) -> str:
+def _with_database(dsn: str, name: str, **also: str) -> str:
     from psycopg.conninfo import make_conninfo
 
-    return make_conninfo(dsn, dbname=name)
+    return make_conninfo(dsn, dbname=name, **also)
 
 
 def _restore(dump: Dump, target: PostgreSQL) -> str:

@@ -63,6 +63,13 @@ _QUOTE_END = re.compile(rb"(\\*)'")
 _COMMENT_MARK = re.compile(rb"/\*|\*/")
 _LINE_COMMENT_END = re.compile(rb"[\r\n]")
 _ALLOWED = re.compile(rb"\\(?:un)?restrict [A-Za-z0-9]+\r?\n?")
+# Who owns and who may use each object, one statement to a line as pg_dump writes them: left out of
+# a restore, as pg_restore --no-owner --no-privileges leaves them (the restoring role owns nothing
+# else and may grant nothing else, broker/pg_backup.py).
+_OWNERSHIP = re.compile(
+    rb"(?:ALTER [A-Z][A-Z ]* [^;]* OWNER TO (?:" + _IDENT + rb'|"(?:[^"]|"")*")'
+    rb"|(?:GRANT|REVOKE|ALTER DEFAULT PRIVILEGES) [^;]*);\r?\n?"
+)
 _STRING_PREFIX = frozenset(b"eEbBxXnN")
 _WORD_END = rb"(?![A-Za-z0-9_$\x80-\xff])"
 _COPY = re.compile(rb"\s*copy" + _WORD_END, re.IGNORECASE)
@@ -275,7 +282,8 @@ def _closing_double(text: bytes, at: int) -> int:
 
 def lines(handle: IO[bytes], name: str) -> Iterator[tuple[bytes, bool]]:
     """The dump's lines (or pieces of long COPY rows) in order, each with whether psql is to be
-    given it (False for pg_dump's own ``\\restrict`` / ``\\unrestrict`` lines); a BrokerError at
+    given it (False for pg_dump's own ``\\restrict`` / ``\\unrestrict`` lines, and for its lines
+    of ownership and privileges); a BrokerError at
     the first thing psql would run that is not SQL."""
     reader = _Reader(name)
     number, whole, data = 0, True, 0  # data: COPY statements whose rows are being read
@@ -298,7 +306,9 @@ def lines(handle: IO[bytes], name: str) -> Iterator[tuple[bytes, bool]]:
             )
         before = reader.statement.strip() == b"" and reader.state == _CODE_STATE
         reader.line(piece, number)
-        dropped = before and reader.state == _CODE_STATE and bool(_ALLOWED.fullmatch(piece))
+        ended = before and reader.state == _CODE_STATE  # begun between statements, ended outside quotes
+        dropped = ended and (bool(_ALLOWED.fullmatch(piece))
+                             or (not reader.statement.strip() and bool(_OWNERSHIP.fullmatch(piece))))  # fmt: skip
         data, reader.copies = reader.copies, 0
         yield piece, not dropped
 
