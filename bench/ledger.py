@@ -5,8 +5,10 @@ for a fixed time, in two modes: through an appender (``blastdoor ledger appender
 process) and directly (each writer its own transactions). The baseline, measured in the same run
 with the same writers, inserts the same canonical bytes into a bare table with the same durability
 settings (SQLite WAL + synchronous=FULL, ``BEGIN IMMEDIATE``; PostgreSQL autocommit INSERT,
-synchronous_commit on). The three alternate within each round. Reported: medians over rounds, and
-the median of each round's ratio mode / bare. Then: verify throughput on a ledger of --verify-size entries,
+synchronous_commit on); a second one, the issue's "bare hash chain", links each row to the last
+under the chain's lock as any chain must (PostgreSQL: a head row FOR UPDATE). The four alternate
+within each round. Reported: medians over rounds, and the median of each round's ratio to each
+baseline. Then: verify throughput on a ledger of --verify-size entries,
 inclusion-proof time at --proof-size entries (built with group commit), bytes per entry.
 
     python bench/ledger.py [--writers 4] [--seconds 5] [--rounds 3] [--postgres URL] [--appends-only]
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import multiprocessing
 import os
 import signal
@@ -120,6 +123,45 @@ def _bare_writer(url: str, body: bytes, seconds: float, start: float, out: Any) 
     out.put(count)
 
 
+def _chain_writer(url: str, body: bytes, seconds: float, start: float, out: Any) -> None:
+    """The issue's own baseline, a bare hash chain: each append reads the last link under the
+    chain's lock (SQLite: the write lock of BEGIN IMMEDIATE; PostgreSQL: the head row, FOR UPDATE),
+    stores sha256(last link + body) with the body and commits, as durably as the ledger does;
+    no Merkle tree, no checkpoints, no redaction, no ids."""
+    count, text = 0, body.decode()
+    if url.startswith("sqlite:///"):
+        db = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        while time.time() < start:
+            time.sleep(0.001)
+        while time.time() < start + seconds:
+            db.execute("BEGIN IMMEDIATE")
+            last = db.execute("SELECT link FROM bare_chain ORDER BY seq DESC LIMIT 1").fetchone()
+            link = hashlib.sha256((last[0] if last else bytes(32)) + body).digest()
+            db.execute("INSERT INTO bare_chain (body, link) VALUES (?, ?)", (text, link))
+            db.execute("COMMIT")
+            count += 1
+    else:
+        import psycopg
+
+        from blastdoor.ledger.postgres_store import split_url
+
+        conninfo, schema = split_url(url)
+        with psycopg.connect(conninfo, autocommit=True) as pg:
+            pg.execute(f"SET search_path TO {schema}")
+            while time.time() < start:
+                time.sleep(0.001)
+            while time.time() < start + seconds:
+                with pg.transaction():
+                    seq, last = pg.execute("SELECT seq, link FROM bare_chain_head WHERE id = 1 FOR UPDATE").fetchone()
+                    link = hashlib.sha256(last + body).digest()
+                    pg.execute("INSERT INTO bare_chain (seq, body, link) VALUES (%s, %s, %s)", (seq + 1, text, link))
+                    pg.execute("UPDATE bare_chain_head SET seq = %s, link = %s WHERE id = 1", (seq + 1, link))
+                count += 1
+    out.put(count)
+
+
 def _run(target: Any, args_of: Any, writers: int, seconds: float) -> float:
     context = multiprocessing.get_context("spawn")
     out = context.Queue()
@@ -141,6 +183,7 @@ def _bare_table(url: str) -> None:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS bare (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"
             )
+            db.execute("CREATE TABLE IF NOT EXISTS bare_chain (seq INTEGER PRIMARY KEY, body TEXT NOT NULL, link BLOB NOT NULL)")
         return
     import psycopg
 
@@ -152,6 +195,9 @@ def _bare_table(url: str) -> None:
         pg.execute(
             f"CREATE TABLE IF NOT EXISTS {schema}.bare (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL)"
         )
+        pg.execute(f"CREATE TABLE IF NOT EXISTS {schema}.bare_chain (seq BIGINT PRIMARY KEY, body TEXT NOT NULL, link BYTEA NOT NULL)")
+        pg.execute(f"CREATE TABLE IF NOT EXISTS {schema}.bare_chain_head (id INTEGER PRIMARY KEY, seq BIGINT NOT NULL, link BYTEA NOT NULL)")
+        pg.execute(f"INSERT INTO {schema}.bare_chain_head VALUES (1, 0, %s) ON CONFLICT DO NOTHING", (bytes(32),))
 
 
 @contextlib.contextmanager
@@ -173,22 +219,31 @@ def appends(name: str, url: str, home: str, args: argparse.Namespace) -> None:
         ledger.record(sample_payload())
     _bare_table(url)
     body = canonical(sample_payload())
-    rates: dict[str, list[float]] = {"appender": [], "direct": [], "bare": []}
-    for _ in range(args.rounds):  # the three modes alternate, so the machine's load hits each alike
+    rates: dict[str, list[float]] = {"appender": [], "direct": [], "bare": [], "chain": []}
+    for _ in range(args.rounds):  # the modes alternate, so the machine's load hits each alike
         with _appender(home, url):
             rates["appender"].append(_run(_ledger_writer, (home, url, True), args.writers, args.seconds))
         rates["direct"].append(_run(_ledger_writer, (home, url, False), args.writers, args.seconds))
         rates["bare"].append(_run(_bare_writer, (url, body), args.writers, args.seconds))
-    for mode, label in (("appender", "through the appender"), ("direct", "direct"), ("bare", "bare fsynced INSERT")):
-        ratios = [rate / bare for rate, bare in zip(rates[mode], rates["bare"], strict=True)]
-        rounds = ", ".join(f"{rate:,.0f}" for rate in rates[mode])
-        if mode == "bare":
-            _row(f"{name}, {label}", f"{statistics.median(rates[mode]):,.0f}/s ({rounds})")
-        else:
-            bold = "**" if mode == "appender" else ""
-            _row(f"{name}, {args.writers} writers, {label}",
-                 f"{bold}{statistics.median(rates[mode]):,.0f} appends/s{bold} ({rounds}); "
-                 f"ratio {bold}{statistics.median(ratios):.2f}{bold} ({', '.join(f'{ratio:.2f}' for ratio in ratios)})")  # fmt: skip
+        rates["chain"].append(_run(_chain_writer, (url, body), args.writers, args.seconds))
+    for mode, label in (("appender", "through the appender"), ("direct", "direct")):
+        bold = "**" if mode == "appender" else ""
+        _row(f"{name}, {args.writers} writers, {label}",
+             f"{bold}{statistics.median(rates[mode]):,.0f} appends/s{bold} ({_rounds(rates[mode])}); "
+             f"to the bare INSERT {_ratios(rates[mode], rates['bare'], bold)}; "
+             f"to the bare hash chain {_ratios(rates[mode], rates['chain'], bold)}")  # fmt: skip
+    for mode, label in (("bare", "bare fsynced INSERT"), ("chain", "bare hash chain (head locked, fsynced)")):
+        _row(f"{name}, {label}", f"{statistics.median(rates[mode]):,.0f}/s ({_rounds(rates[mode])})")
+
+
+def _rounds(rates: list[float]) -> str:
+    return ", ".join(f"{rate:,.0f}" for rate in rates)
+
+
+def _ratios(rates: list[float], baseline: list[float], bold: str) -> str:
+    """The median of the rounds' ratios, each to its own round's baseline, and the rounds'."""
+    ratios = [rate / base for rate, base in zip(rates, baseline, strict=True)]
+    return f"ratio {bold}{statistics.median(ratios):.2f}{bold} ({', '.join(f'{ratio:.2f}' for ratio in ratios)})"
 
 
 def _row(measure: str, result: str) -> None:
@@ -269,7 +324,7 @@ def main() -> None:
                     pg.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         if not args.appends_only:
             verify_and_prove(home, args)
-    print(f"\nload average {os.getloadavg()[0]:.2f} at the end; ratios are to the bare INSERT of the same round")
+    print(f"\nload average {os.getloadavg()[0]:.2f} at the end; ratios are to the baselines of the same round")
 
 
 if __name__ == "__main__":
