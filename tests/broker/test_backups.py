@@ -191,3 +191,28 @@ def test_a_plain_dump_without_newlines_is_not_read_whole(tmp_path: Path) -> None
                           "from blastdoor.broker.errors import BrokerError\n"
                           "try:\n    check_plain(Path(sys.argv[1]))\nexcept BrokerError as error:\n    print(error)", str(path))  # fmt: skip
     assert done.returncode == 0 and "line 4 is longer than 4 MiB outside COPY data" in done.stdout, done.stderr
+
+
+def test_a_gzipped_plain_dump_verifies_and_a_cut_one_is_one_line(env: dict[str, str], isolated_home: Path,
+                                                                  tmp_path: Path, pg_database: str) -> None:  # fmt: skip
+    """``pg_dump | gzip``: read (and checked) through gzip as it streams to psql."""
+    import gzip
+
+    orders(pg_database)
+    plain = dump(pg_database, tmp_path / "orders.sql")
+    packed = tmp_path / "orders.sql.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    add_profile(env, "prod-db", scope="production", allow=["read"], values={"DATABASE_URL": pg_database})
+    done = cli(env, "backup", "verify", "--profile", "prod-db", "--dump", str(packed))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "orders.sql.gz (plain" in done.stdout and "public.orders" in done.stdout
+    cut = tmp_path / "cut.sql.gz"
+    cut.write_bytes(packed.read_bytes()[: packed.stat().st_size // 2])
+    broken = cli(env, "backup", "verify", "--profile", "prod-db", "--dump", str(cut))
+    assert broken.returncode == 1 and len(broken.stderr.strip().splitlines()) == 1, broken.stderr
+    assert "cannot read" in broken.stderr and "Traceback" not in broken.stderr
+    custom = tmp_path / "orders.dump.gz"
+    custom.write_bytes(gzip.compress(dump(pg_database, tmp_path / "orders.dump", "--format=custom").read_bytes()))
+    archive = cli(env, "backup", "verify", "--profile", "prod-db", "--dump", str(custom))
+    assert archive.returncode == 1 and "is a gzipped archive" in archive.stderr, archive.stderr
+    assert scratch_databases() == []

@@ -188,3 +188,29 @@ def test_a_dump_without_newlines_is_not_read_whole(tmp_path: Path) -> None:
     done = limited_python(read, str(path))  # 256 MiB of address space for a 512 MiB line
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["the dump did not finish: it does not end with the '-- Dump completed' line", str(512 << 20)]
+
+
+def test_a_gzipped_dump_is_read_as_it_streams(env: dict[str, str], isolated_home: Path, tmp_path: Path,
+                                              mysql_database: str, scratch: str) -> None:  # fmt: skip
+    """``mysqldump | gzip`` as backup jobs store it: verified through gzip; its checks read the
+    unpacked text (a USE line is found inside), and a cut file is one line."""
+    import gzip
+
+    replit_tables(mysql_database)
+    plain = dump(mysql_database, tmp_path / "shop.sql")
+    packed = tmp_path / "shop.sql.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    add_profile(env, "prod-my", scope="production", allow=["read"], values={"DATABASE_URL": mysql_database})
+    done = cli(env, "backup", "verify", "--profile", "prod-my", "--scratch-profile", scratch, "--dump", str(packed))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "verified: 2 tables" in done.stdout
+    hostile = tmp_path / "hostile.sql.gz"
+    hostile.write_bytes(gzip.compress(plain.read_bytes().replace(b"\nDROP TABLE IF EXISTS", b"\nUSE mysql;\nDROP TABLE IF EXISTS", 1)))
+    refused = cli(env, "backup", "verify", "--profile", "prod-my", "--scratch-profile", scratch, "--dump", str(hostile))
+    assert refused.returncode == 1 and "names a database of its own" in refused.stderr, refused.stderr
+    cut = tmp_path / "cut.sql.gz"
+    cut.write_bytes(packed.read_bytes()[: packed.stat().st_size // 2])
+    broken = cli(env, "backup", "verify", "--profile", "prod-my", "--scratch-profile", scratch, "--dump", str(cut))
+    assert broken.returncode == 1 and len(broken.stderr.strip().splitlines()) == 1, broken.stderr
+    assert "cannot read" in broken.stderr and "that the file is whole" in broken.stderr
+    assert "Traceback" not in broken.stderr and scratch_left() == []

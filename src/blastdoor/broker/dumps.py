@@ -12,16 +12,24 @@ connect to other databases (``\\connect``): restoring a hostile or ``--create`` 
 database could reach the real one. So a plain dump is read first as psql reads it, and one with
 any psql meta-command outside quotes, comments and COPY data (other than the
 ``\\restrict``/``\\unrestrict`` lines pg_dump itself writes) is refused (broker/psql_script.py).
+
+A script dump (plain SQL here, mysqldump's in broker/mysql_backup.py) may be stored gzipped, as
+backup jobs often pipe it (``pg_dump | gzip``): :func:`opened` reads it through ``gzip`` as it
+streams, so nothing is unpacked to disk and a corrupt or cut file is one line (:data:`UNREADABLE`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import gzip
 import re
 import tarfile
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO, cast
 
 from blastdoor.broker import client_tools, psql_script
 from blastdoor.broker.errors import BrokerError
@@ -30,6 +38,20 @@ from blastdoor.files import sha256_of
 CUSTOM, DIRECTORY, TAR, PLAIN = "custom", "directory", "tar", "plain"
 _CREATED = re.compile(r"^;\s*Archive created at (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?: (\S+))?", re.MULTILINE)
 MAX_DUMPS_LISTED = 10_000
+GZIP_MAGIC = b"\x1f\x8b"
+UNREADABLE = (OSError, EOFError, zlib.error)  # what reading a (gzipped) dump can raise: gzip's BadGzipFile is an OSError
+
+
+def gzipped(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(2) == GZIP_MAGIC
+
+
+@contextlib.contextmanager
+def opened(path: Path) -> Iterator[IO[bytes]]:
+    """``path`` to read, unpacked as it is read when it is gzipped."""
+    with gzip.open(path, "rb") if gzipped(path) else path.open("rb") as handle:
+        yield cast(IO[bytes], handle)
 
 
 @dataclass(frozen=True)
@@ -99,10 +121,16 @@ def check_plain(path: Path) -> None:
     """Refuse a plain dump that would make psql do more than run SQL in the scratch database
     (broker/psql_script.py)."""
     try:
-        with path.open("rb") as handle:
+        with opened(path) as handle:
             psql_script.check(handle, path.name)
-    except OSError as error:
-        raise BrokerError(f"cannot read {path}: {error.strerror or error}", hint="check the path and its permissions") from None
+    except UNREADABLE as error:
+        raise unreadable(path, error) from None
+
+
+def unreadable(path: Path, error: BaseException) -> BrokerError:
+    """The one line for a dump that could not be read to its end."""
+    said = getattr(error, "strerror", None) or str(error) or "the compressed data ends early"
+    return BrokerError(f"cannot read {path}: {said}", hint="check the path and its permissions, and that the file is whole")
 
 
 def _listed(folder: Path) -> list[Path]:
@@ -120,8 +148,13 @@ def _format(path: Path) -> str:
         return DIRECTORY
     if not path.is_file():
         raise BrokerError(f"{path} is not a regular file or dump folder", hint="name a pg_dump file")
-    with path.open("rb") as handle:
-        head = handle.read(8192)
+    try:
+        with opened(path) as handle:
+            head = handle.read(8192)
+    except UNREADABLE as error:
+        raise unreadable(path, error) from None
+    if gzipped(path) and (head.startswith(b"PGDMP") or b"\0" in head):
+        raise BrokerError(f"{path.name} is a gzipped archive", hint="pg_restore reads only its own compression: unpack it first")
     if head.startswith(b"PGDMP"):
         return CUSTOM
     if len(head) > 262 and head[257:262] == b"ustar":

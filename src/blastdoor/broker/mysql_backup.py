@@ -34,7 +34,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from blastdoor.broker import client_tools
 from blastdoor.broker.backup_verify import RESTORE_SECONDS, Proof, compared
-from blastdoor.broker.dumps import Dump
+from blastdoor.broker.dumps import UNREADABLE, Dump, opened, unreadable
 from blastdoor.broker.errors import BrokerError, failing
 from blastdoor.broker.mysql_connect import (
     Server,
@@ -65,14 +65,14 @@ def read_dump(path: Path) -> Dump:
     try:
         if not path.is_file():
             raise BrokerError(f"{path} is not a regular file", hint="name a mysqldump file")
-        with path.open("rb") as handle:
+        with opened(path) as handle:
             head = handle.read(8192)
         digest, size = sha256_of([path])
         stamp = path.stat().st_mtime
-    except OSError as error:
-        raise BrokerError(f"cannot read {path}: {error.strerror or error}", hint="check the path and its permissions") from None
+    except UNREADABLE as error:
+        raise unreadable(path, error) from None
     if b"\0" in head or not head.strip():
-        raise BrokerError(f"{path.name} is not a MySQL dump (empty or binary)", hint="name a mysqldump file (plain SQL, not compressed)")
+        raise BrokerError(f"{path.name} is not a MySQL dump (empty or binary)", hint="name a mysqldump file (plain SQL, or gzipped)")
     lines = [line.strip() for line in head.splitlines()[:5] if line.strip() and line.strip() != _SANDBOX]
     if not lines or not (lines[0].startswith(_HEADERS) or lines[0].startswith(b"/*!40101 SET")):
         raise BrokerError(f"{path.name} is text but not a mysqldump script", hint="name a dump made by mysqldump or mariadb-dump")
@@ -126,7 +126,7 @@ def _check(path: Path) -> str:
     one that did not finish ('' when it did, or cannot say: made without comments)."""
     header, last = False, b""
     try:
-        with path.open("rb") as handle:
+        with opened(path) as handle:
             for number, line in enumerate(_lines(handle), 1):
                 if _LEAVING.match(_for_scratch(line)):
                     said = line.strip()[:60].decode("utf-8", "replace")
@@ -135,8 +135,8 @@ def _check(path: Path) -> str:
                                       hint="verify a dump of the one database: mysqldump [OPTIONS] DATABASE (no --databases)")  # fmt: skip
                 header = header or (number <= 5 and line.startswith(_HEADERS))
                 last = line.strip() or last
-    except OSError as error:
-        raise BrokerError(f"cannot read {path}: {error.strerror or error}", hint="check the path and its permissions") from None
+    except UNREADABLE as error:
+        raise unreadable(path, error) from None
     if header and not last.startswith(b"-- Dump completed"):
         return "the dump did not finish: it does not end with the '-- Dump completed' line"
     return ""
@@ -153,7 +153,7 @@ def _fed(path: Path) -> contextlib.AbstractContextManager[IO[bytes]]:
     """A pipe the dump flows through (client_tools.fed), its definers made the restoring user."""
 
     def for_scratch() -> Generator[bytes, None, None]:
-        with path.open("rb") as source:
+        with opened(path) as source:
             yield from (_for_scratch(line) for line in _lines(source))
 
     return client_tools.fed(for_scratch())

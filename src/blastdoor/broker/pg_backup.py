@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from blastdoor.broker import client_tools, psql_script
 from blastdoor.broker.backup_verify import RESTORE_SECONDS, Proof, compared
-from blastdoor.broker.dumps import PLAIN, Dump, check_plain
+from blastdoor.broker.dumps import PLAIN, Dump, check_plain, opened
 from blastdoor.broker.errors import BrokerError, failing
 from blastdoor.errors import error_line
 
@@ -132,7 +132,7 @@ def _restore_plain(dump: Dump, target: PostgreSQL) -> str:
     key = secrets.token_hex(24)
 
     def checked() -> Generator[bytes, None, None]:
-        with dump.path.open("rb") as handle:
+        with opened(dump.path) as handle:
             yield from (piece for piece, keep in psql_script.lines(handle, dump.path.name) if keep)
 
     with client_tools.fed(checked()) as source:
