@@ -88,3 +88,51 @@ def test_an_older_install_is_taken_down_and_what_changed_restarts(machine: Machi
     again = int((home / "run" / "daemon.lock").read_text()), upgrade._runner_pid(f"{name}-run0")
     assert again[0] != daemon and again[1] not in (None, runner0)
     assert _alive(again[0]) and not _alive(daemon) and runner0 is not None and not _alive(runner0)
+
+
+CALL = """import sys
+from blastdoor.hardened import runner
+ran = runner.run(sys.argv[1], ["/bin/sleep", sys.argv[2]], env={"PATH": "/usr/bin:/bin"}, cwd="/", stdout=1, stderr=2)
+print("exit", ran.exit, flush=True)
+"""
+
+
+def _call(machine: Machine, user: str, socket: Path, seconds: int) -> subprocess.Popen[str]:
+    """A call of the daemon's user (``user``) to the runner at ``socket``: ``sleep SECONDS``."""
+    who = pwd.getpwnam(user)
+    return subprocess.Popen([machine.python, "-c", CALL, str(socket), str(seconds)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, user=who.pw_uid, group=who.pw_gid, extra_groups=[],
+                            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}, cwd="/")  # fmt: skip
+
+
+def test_a_runner_busy_during_an_upgrade_starts_anew_once_its_program_ends(machine: Machine, name: str) -> None:
+    """It is not stopped mid-program, and not left on the old code either: asked by install, it
+    starts anew in its own process, on its own socket, once the program ended, and serves on."""
+    import time
+
+    root = machine.folder / f"upgrade-{name}"
+    _install(machine, root, name, 1)
+    socket, log = root / "run" / "blastdoor-runner0" / "runner.sock", root / "var/lib/blastdoor" / "runner0.log"
+    pid = upgrade._runner_pid(f"{name}-run0")
+    busy = _call(machine, name, socket, 15)
+    try:
+        deadline = time.monotonic() + 30
+        while not (pid and upgrade._children(pid)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert pid and upgrade._children(pid), "the runner did not start the program"
+        (root / "etc" / "blastdoor" / "installed").write_text("an earlier version\n")
+        said = _install(machine, root, name, 1)
+        assert "runner 0 is running a program; it starts anew with this code once that ends" in said
+        assert upgrade._children(pid) and "starting anew" not in log.read_text()  # the program runs on
+        out, err = busy.communicate(timeout=60)
+    finally:
+        busy.kill()
+    assert out == "exit 0\n", err  # its answer came before the runner started anew
+    deadline = time.monotonic() + 30
+    while "starting anew" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "blastdoor runner: starting anew with the code now installed" in log.read_text()
+    assert upgrade._runner_pid(f"{name}-run0") == pid  # the same process, on the same socket
+    again = _call(machine, name, socket, 0)
+    assert again.communicate(timeout=60)[0] == "exit 0\n"
+    assert (root / "etc" / "blastdoor" / "installed").read_text() != "an earlier version\n"

@@ -121,8 +121,8 @@ def install(root: Path, *, user: str, python: str = sys.executable, start: bool 
         write_atomic(units / name, text, mode=0o644)
     _as(uid, gid, [python, "-I", "-m", "blastdoor", "--home", str(system.home), "init"])
     if start:
-        upgrade.restart_if_changed(system, root, upgrade.stamp(python, list(texts.values())), runners=runners,
-                                   systemd=systemd, say=say)  # fmt: skip
+        upgrade.restart_if_changed(system, root, upgrade.stamp(python, list(texts.values())), python=python,
+                                   runners=runners, systemd=systemd, say=say)  # fmt: skip
     if systemd:
         _start_units(system, runners)
     elif start:

@@ -54,6 +54,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -73,6 +74,8 @@ COPIES_PREFIX = "blastdoor-files-"
 INTERRUPT = b"i"  # sent by the daemon's side while the program runs: a Ctrl-C to pass on
 SWEEP_ROUNDS = 50
 _ONE_AT_A_TIME = threading.Lock()
+_RESTART = threading.Event()  # install asked (SIGUSR1): start anew with the code now installed once idle
+_SERVER: list[socket.socket] = []  # the listening socket, which a restart keeps
 CONNECT_SECONDS = 10.0
 CLAIM_SECONDS = 10.0  # a runner that does not say "ready" or "busy" by then is passed over
 FIRST_DELAY, LAST_DELAY = 0.05, 0.5  # while all runners are busy: ask again after these, doubling
@@ -320,7 +323,13 @@ def serve(server: socket.socket, *, peer_uid: int) -> None:
     def stop(_signum: int, _frame: object) -> None:
         server.close()
 
+    def restart(_signum: int, _frame: object) -> None:
+        _RESTART.set()
+        _restart_if_asked()
+
+    _SERVER[:] = [server]
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGUSR1, restart)
     while True:
         try:
             conn, _ = server.accept()
@@ -382,6 +391,29 @@ def _serve_one(conn: socket.socket, peer_uid: int) -> None:
         for fd in fds:
             os.close(fd)
         conn.close()
+        _restart_if_asked()
+
+
+def _restart_if_asked() -> None:
+    """Once install asked (SIGUSR1: the code changed while this runner ran a program) and no call
+    runs, start anew in this process with the code now installed: the same command line, the same
+    listening socket (connections that come meanwhile wait in its queue), the same user. When that
+    fails, serve on with the code it started with."""
+    if not (_RESTART.is_set() and _SERVER and _ONE_AT_A_TIME.acquire(blocking=False)):
+        return
+    fd = _SERVER[0].fileno()
+    try:
+        print("blastdoor runner: starting anew with the code now installed", file=sys.stderr, flush=True)
+        os.set_inheritable(fd, True)
+        os.execv(sys.executable, sys.orig_argv)
+    except OSError as error:
+        print(f"blastdoor runner: could not start anew ({error}); serving on with the code it started with",
+              file=sys.stderr, flush=True)  # fmt: skip
+        _RESTART.clear()
+        with contextlib.suppress(OSError):
+            os.set_inheritable(fd, False)
+    finally:
+        _ONE_AT_A_TIME.release()  # reached only when the exec failed
 
 
 def _received(conn: socket.socket, limit: int) -> dict[str, Any]:

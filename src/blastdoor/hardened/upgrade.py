@@ -7,8 +7,9 @@
   (their folders go with the pool's, in install.py).
 - When the code, the interpreter or the units differ from what the running daemon and runners were
   started with (``etc/blastdoor/installed``), the daemon is stopped and started again, and so is
-  each runner that is not running a program. A runner that is, is left alone and named: install
-  run again once its program ended restarts it.
+  each runner that is not running a program. A runner that is, is asked (SIGUSR1) to start anew
+  itself, in its own process and on its own socket, once the program ended; when the interpreter
+  changed too, it is left alone and named: install run again once its program ended restarts it.
 """
 
 from __future__ import annotations
@@ -87,9 +88,12 @@ def stamp(python: str, units: list[str]) -> str:
     return hashlib.sha256("\0".join([str(code_stamp()), python, *units]).encode()).hexdigest()
 
 
-def restart_if_changed(system: System, root: Path, new: str, *, runners: int, systemd: bool, say: Say) -> bool:
+def restart_if_changed(system: System, root: Path, new: str, *, python: str, runners: int, systemd: bool,
+                       say: Say) -> bool:  # fmt: skip
     """Stop the daemon and the idle runners when ``new`` differs from the stamp they were started
-    with, so install starts them anew; True when all were stopped (or none had to be)."""
+    with, so install starts them anew, and ask a busy runner of the same interpreter (``python``) to
+    start anew itself once its program ends (SIGUSR1, hardened/runner.py); True when none is left
+    with the old code for good."""
     path = root / "etc" / "blastdoor" / "installed"
     try:
         old = path.read_text().strip()
@@ -106,8 +110,13 @@ def restart_if_changed(system: System, root: Path, new: str, *, runners: int, sy
         if pid is None:
             continue
         if _children(pid):
+            if _interpreter(pid) == python:  # it starts anew itself once the program ended
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGUSR1)
+                say(f"runner {index} is running a program; it starts anew with this code once that ends")
+                continue
             everything = False
-            say(f"runner {index} is running a program and keeps the code it started with; "
+            say(f"runner {index} is running a program and keeps the code and interpreter it started with; "
                 "run install --system again once it has ended")  # fmt: skip
             continue
         if systemd:
@@ -148,6 +157,14 @@ def _runner_pid(name: str) -> int | None:
             if entry.stat().st_uid == uid and b"\0runner\0" in (entry / "cmdline").read_bytes():
                 return int(entry.name)
     return None
+
+
+def _interpreter(pid: int) -> str:
+    """The program ``pid`` was started as (its argv[0])."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode("utf-8", "replace")
+    except OSError:
+        return ""
 
 
 def _children(pid: int) -> bool:
