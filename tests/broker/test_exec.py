@@ -7,6 +7,8 @@ import hashlib
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.approvals.terminal import on_terminal
 from tests.broker.conftest import SECRET, add_profile, cli, entries, ledger_bytes
 
@@ -72,7 +74,7 @@ def test_an_approval_cannot_widen_a_purpose(env: dict[str, str], isolated_home: 
     """The same action, approved while the profile allowed it, is denied once the profile no
     longer does, and the approval stays unused."""
     add_profile(env, "prod", scope="production", allow=["*"], values={"DATABASE_URL": "postgresql://a:b@prod/x"})
-    argv = ["psql", "-c", "DROP TABLE executives"]
+    argv = ["psql", "-c", "INSERT INTO executives (name) VALUES ('x')"]
     held = cli(env, "exec", "--profile", "prod", "--", *argv, cwd=tmp_path)
     assert held.returncode == 4, held.stderr
     request = re.search(r"Approval request (r-[0-9a-f]{12})", held.stderr).group(1)  # type: ignore[union-attr]
@@ -98,3 +100,29 @@ def test_a_password_given_as_a_url_parameter_is_scrubbed_too(env: dict[str, str]
     done = cli(env, "exec", "--profile", "dev-db", "--", "python3", "show.py", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["[secret", "removed:", "DATABASE_URL]", "db.internal"]
+
+
+@pytest.mark.parametrize("argv", [["psql", "-c", "DROP TABLE executives"], ["psql", "-Atc", "DELETE FROM executives"],
+                                  ["mysql", "-e", "TRUNCATE executives"], ["psql", "-c", "UPDATE executives SET title = NULL"]],
+                         ids=["drop", "delete", "truncate", "update"])  # fmt: skip
+def test_sql_that_destroys_data_is_sent_to_blastdoor_sql_which_saves_it_first(env: dict[str, str], isolated_home: Path,
+                                                                               tmp_path: Path, argv: list[str]) -> None:  # fmt: skip
+    """A client under exec runs its SQL where the broker cannot snapshot what it destroys, so on a
+    production profile it is denied, approval or not, with the command that does save it first."""
+    add_profile(env, "prod", scope="production", allow=["*"], values={"DATABASE_URL": "postgresql://a:b@prod/x"})
+    done = cli(env, "exec", "--profile", "prod", "--", *argv, cwd=tmp_path)
+    assert done.returncode == 5 and "broker.no-snapshot" in done.stderr, done.stderr
+    assert "blastdoor sql --profile prod" in done.stderr
+    assert not [e for e in entries(isolated_home) if e["type"] == "approval-request"]
+
+
+@pytest.mark.parametrize(("argv", "session"), [
+    (["psql", "-Atc", "SELECT 1"], False), (["psql", "-At"], True), (["psql", "-U", "-c"], True),
+    (["mysql", "-uroot", "-Nse", "SELECT 1"], False), (["mysql", "-uroot"], True), (["psql", "-l"], False),
+], ids=["psql-bundled", "psql-flags-only", "psql-c-as-a-user-name", "mysql-bundled", "mysql-bare", "psql-list"])  # fmt: skip
+def test_a_database_client_is_a_session_unless_its_own_parser_finds_a_statement(argv: list[str], session: bool) -> None:
+    """Read as psql's and mysql's getopt read them: -Atc carries a statement; in -U -c, -c is the
+    user's name and the client opens a session."""
+    from blastdoor.broker.sessions import refusal
+
+    assert bool(refusal(argv)) is session

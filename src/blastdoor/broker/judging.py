@@ -22,7 +22,7 @@ from blastdoor.broker import backup_proofs
 from blastdoor.broker.profile import Profile
 from blastdoor.broker.sessions import refusal
 from blastdoor.integrations.service import Runtime
-from blastdoor.model import Action, Decision, DecisionKind, Effect, Scope
+from blastdoor.model import Action, Decision, DecisionKind, Effect, Reversibility, Scope, Verb
 
 if TYPE_CHECKING:
     from blastdoor.analyze.sql_estimate import RowEstimate
@@ -60,10 +60,13 @@ def judge_brokered(action: Action, profile: Profile, runtime: Runtime, *, argv: 
                              place=lambda found: _where(found, profile))  # fmt: skip
     session = refusal(argv) if argv and profile.scope is Scope.PRODUCTION else ""
     outside = [found for found in decision.effects if not profile.permits(found)]
+    unsaved = [found for found in decision.effects if _loses_data(found)] if argv and profile.scope is Scope.PRODUCTION else []
     if session:
         decision = decision.overruled(DENY, f"Refused with production profile {profile.name}: {session}", SESSION_RULE)
     elif outside:
         decision = decision.overruled(DENY, _out_of_purpose(profile, outside), PURPOSE_RULE)
+    elif unsaved:
+        decision = decision.overruled(DENY, _through_sql(profile, unsaved[0]), SNAPSHOT_RULE)
     elif refuse[1]:
         decision = decision.overruled(DENY, refuse[1], refuse[0])
     elif backup := backup_proofs.refusal(decision, profile, runtime.settings, runtime.ledger()):
@@ -97,6 +100,19 @@ def _where(found: Effect, profile: Profile) -> Effect:
     if found.scope is not Scope.UNKNOWN and _STRICTNESS[found.scope] > _STRICTNESS[scope]:
         scope = found.scope
     return found.with_scope(scope, (*found.signals, f"credential {profile.label} ({profile.scope.value})"))
+
+
+def _loses_data(found: Effect) -> bool:
+    """SQL a client program would run that deletes or changes data for good: what ``exec`` cannot
+    save first, and ``sql`` can."""
+    return ("sql" in found.tags and found.verb in (Verb.DELETE, Verb.DESTROY, Verb.MODIFY)
+            and found.reversibility is Reversibility.IRREVERSIBLE)  # fmt: skip
+
+
+def _through_sql(profile: Profile, found: Effect) -> str:
+    return (f"Refused with production profile {profile.name}: {found.detail}, run by a database client under exec, "
+            "which cannot save what it destroys first. Run the statement with `blastdoor sql --profile "
+            f"{profile.name} -- \"SQL\"`, which snapshots it before it runs (and is approved the same way)")  # fmt: skip
 
 
 def _out_of_purpose(profile: Profile, outside: list[Effect]) -> str:

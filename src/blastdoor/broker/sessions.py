@@ -13,6 +13,10 @@ import re
 from collections.abc import Sequence
 
 from blastdoor.analyze.commands import shells, wrappers
+from blastdoor.analyze.commands.db_sql_clients import CLIENTS as SQL_CLIENTS
+from blastdoor.analyze.commands.db_sql_clients import SqlClient
+from blastdoor.analyze.commands.getopt import split_options
+from blastdoor.analyze.invocation import Word
 
 # The analyzer's shells and wrappers, and what only matters when a credential is handed over.
 SHELLS = shells.SHELLS | {"busybox", "pwsh", "powershell", "nu", "xonsh", "elvish", "screen", "tmux"}
@@ -47,7 +51,9 @@ def refusal(argv: Sequence[str]) -> str:
     if any("/environ" in arg for arg in args):
         return "it reads a process environment, and with it the credential"
     needed = CLIENTS.get(program)
-    if needed is not None and not any(arg.split("=", 1)[0] in needed or _joined(arg, needed) for arg in args):
+    given = (_statement_given(SQL_CLIENTS[program], args) if program in SQL_CLIENTS
+             else any(arg.split("=", 1)[0] in (needed or ()) or _joined(arg, needed or ()) for arg in args))  # fmt: skip
+    if needed is not None and not given:
         return f"{program} without a statement is an interactive session: pass the statement with {needed[0]}"
     if program == "sqlite3" and len([a for a in args if not a.startswith("-")]) < 2:
         return "sqlite3 without a statement is an interactive session: pass the statement after the file"
@@ -58,6 +64,14 @@ def refusal(argv: Sequence[str]) -> str:
     if program in ("kubectl", "docker", "podman") and _interactive(args):
         return f"{program} {args[0]} with a terminal attached is an interactive session"
     return ""
+
+
+def _statement_given(client: SqlClient, args: list[str]) -> bool:
+    """Whether a SQL client's options, read as its own parser reads them (``psql -Atc SQL`` is
+    ``-A -t -c SQL``), hand it a statement or a file of them, or only list or print its version."""
+    valued = {*client.sql, *client.files, *client.host, *client.db, *client.url, *client.values}
+    options, _ = split_options([Word(arg) for arg in args], valued, client.syntax, optional=client.optional)
+    return any(option.name in (*client.sql, *client.files, *client.lists, "-V", "--version") for option in options)
 
 
 def _joined(arg: str, flags: tuple[str, ...]) -> bool:
