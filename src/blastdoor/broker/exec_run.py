@@ -11,7 +11,6 @@ import contextlib
 import functools
 import hashlib
 import os
-import signal
 import subprocess
 import threading
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import IO, BinaryIO
 
 from blastdoor.broker.errors import BrokerError
-from blastdoor.broker.interrupts import EXIT_INTERRUPTED, Relay
+from blastdoor.broker.interrupts import EXIT_INTERRUPTED, Relay, stop_signal
 from blastdoor.broker.scrub import Scrubber
 
 CHUNK = 64 * 1024
@@ -119,7 +118,7 @@ def _stop(child: subprocess.Popen[bytes], passed: list[int], number: int) -> Non
     if child.returncode is not None:
         return  # it ended already: nothing was interrupted
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(child.pid, signal.SIGINT if number == 1 else signal.SIGKILL)
+        os.killpg(child.pid, stop_signal(number))
         passed.append(number)
 
 

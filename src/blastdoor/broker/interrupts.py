@@ -36,6 +36,12 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # each is an interrupt
 Forward = Callable[[int], None]
 
 
+def stop_signal(number: int) -> signal.Signals:
+    """What interrupt ``number`` is to the program itself: the first asks it to stop (SIGINT),
+    any later one ends it (SIGKILL)."""
+    return signal.SIGINT if number == 1 else signal.SIGKILL
+
+
 class Relay:
     def __init__(self) -> None:
         self.count = 0

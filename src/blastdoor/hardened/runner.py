@@ -63,7 +63,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from blastdoor.broker.interrupts import Relay
+from blastdoor.broker.interrupts import Relay, stop_signal
 from blastdoor.errors import BlastdoorError
 from blastdoor.integrations import hook_client
 
@@ -514,7 +514,7 @@ def _wait(child: subprocess.Popen[bytes], conn: socket.socket) -> tuple[int, int
                 asked += said == INTERRUPT
                 if said is not None:  # an interrupt, or the daemon's side hung up (b"")
                     with contextlib.suppress(ProcessLookupError):
-                        os.killpg(child.pid, signal.SIGINT if said == INTERRUPT and asked == 1 else signal.SIGKILL)
+                        os.killpg(child.pid, stop_signal(asked) if said == INTERRUPT else signal.SIGKILL)
     finally:
         with contextlib.suppress(OSError):
             os.killpg(child.pid, signal.SIGKILL)
