@@ -126,3 +126,26 @@ def test_a_database_client_is_a_session_unless_its_own_parser_finds_a_statement(
     from blastdoor.broker.sessions import refusal
 
     assert bool(refusal(argv)) is session
+
+
+def test_programs_that_run_code_or_open_a_shell_are_sessions_too(env: dict[str, str], isolated_home: Path,
+                                                                 tmp_path: Path) -> None:  # fmt: skip
+    """awk, jq and sed are languages with the environment in reach (awk's ENVIRON printed the
+    token one letter at a time, past the scrubber); find -exec, editors and pagers run other
+    programs; psql's \\! and mysql's system run a shell from the statement itself."""
+    add_profile(env, "prod", scope="production", allow=["*"], values={"API_TOKEN": SECRET})
+    marker = tmp_path / "ran"
+    spelled = 'BEGIN{s=ENVIRON["API_TOKEN"]; for(i=1;i<=length(s);i++) printf("%s.", substr(s,i,1))}'
+    for argv in (["awk", spelled], ["gawk", spelled], ["jq", "-n", "env.API_TOKEN|explode"], ["sed", "-n", f"1e touch {marker}"],
+                 ["find", str(tmp_path), "-maxdepth", "0", "-exec", "touch", str(marker), ";"], ["less", "/etc/hostname"],
+                 ["vim", "-c", f"!touch {marker}"], ["make", "-f", "/dev/null"],
+                 ["psql", "-c", f"SELECT 1 \\! touch {marker}"], ["psql", "-Atc", f"\\o |touch {marker}"],
+                 ["mysql", "-e", f"system touch {marker}"], ["mysql", "-e", f"SELECT 1; \\! touch {marker}"]):  # fmt: skip
+        done = cli(env, "exec", "--profile", "prod", "--", *argv, cwd=tmp_path)
+        assert done.returncode == 5 and "broker.session-refused" in done.stderr, (argv, done.stdout, done.stderr)
+        assert done.stdout == ""
+    assert not marker.exists()
+    assert not [e for e in entries(isolated_home) if e["type"] == "broker-exec"]
+    for argv in (["psql", "-c", "\\dt"], ["psql", "-c", "SELECT 'a\\b'"], ["find", str(tmp_path), "-name", "x"]):
+        done = cli(env, "exec", "--profile", "prod", "--", *argv, cwd=tmp_path)
+        assert "broker.session-refused" not in done.stderr, (argv, done.stderr)

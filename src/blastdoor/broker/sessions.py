@@ -22,8 +22,18 @@ from blastdoor.analyze.invocation import Word
 SHELLS = shells.SHELLS | {"busybox", "pwsh", "powershell", "nu", "xonsh", "elvish", "screen", "tmux"}
 INTERPRETERS = re.compile(
     r"^(python[0-9.]*|pypy[0-9.]*|ipython[0-9.]*|node(js)?|deno|bun|ruby|irb|perl[0-9.]*|php[0-9.]*|lua(jit)?"
-    r"|R|Rscript|julia|jshell|groovy|scala|tclsh|wish|osascript|ghci|erl|iex|elixir|clojure|racket|guile)$"
+    r"|R|Rscript|julia|jshell|groovy|scala|tclsh|wish|osascript|ghci|erl|iex|elixir|clojure|racket|guile"
+    r"|[gmn]?awk|jq|gojq|jaq|yq|sed|gsed|make|gmake|bmake|m4|expect|dc|bc)$"
 )  # fmt: skip
+# Programs with a way to a shell of their own (editors, pagers, debuggers, file managers).
+ESCAPES = frozenset({"vi", "vim", "nvim", "view", "ex", "emacs", "nano", "ed", "less", "more", "most", "man", "pg",
+                     "mc", "ranger", "lynx", "w3m", "ftp", "sftp", "telnet", "htop"})  # fmt: skip
+# find's actions that run a program for each file found.
+FIND_RUNS = frozenset({"-exec", "-execdir", "-ok", "-okdir"})
+# A psql -c that is one of these only describes what is there.
+_PSQL_DESCRIBE = re.compile(r"\\(d[A-Za-z]*\+?|l\+?|dt\+?|conninfo)(\s+[\w.\"*]+)?\s*")
+# mysql's own commands that leave SQL: a shell, a file read, a pager or a copy to a file.
+_MYSQL_ESCAPE = re.compile(r"(?im)^\s*(system|source|pager|tee|edit)\b|\\[!.PTe]")
 ENV_DUMPS = frozenset({"env", "printenv", "set", "export", "declare", "typeset", "compgen"})
 WRAPPERS = wrappers.PROGRAMS | {"xargs", "script", "gdb", "nsenter", "unshare", "parallel", "eval", "source", "."}
 # An interactive client is refused unless one of these flags hands it the statement to run.
@@ -48,6 +58,10 @@ def refusal(argv: Sequence[str]) -> str:
         return f"{program} would print or pass on the environment, and with it the credential"
     if program in WRAPPERS:
         return f"{program} runs another program: name that program itself"
+    if program in ESCAPES:
+        return f"{program} can open a shell of its own: the broker runs one named command, not a session"
+    if program == "find" and FIND_RUNS.intersection(args):
+        return "find -exec runs another program for each file: name that program itself"
     if any("/environ" in arg for arg in args):
         return "it reads a process environment, and with it the credential"
     needed = CLIENTS.get(program)
@@ -55,6 +69,8 @@ def refusal(argv: Sequence[str]) -> str:
              else any(arg.split("=", 1)[0] in (needed or ()) or _joined(arg, needed or ()) for arg in args))  # fmt: skip
     if needed is not None and not given:
         return f"{program} without a statement is an interactive session: pass the statement with {needed[0]}"
+    if escape := _client_escape(program, args):
+        return escape
     if program == "sqlite3" and len([a for a in args if not a.startswith("-")]) < 2:
         return "sqlite3 without a statement is an interactive session: pass the statement after the file"
     if program == "redis-cli" and not [a for a in args if not a.startswith("-")]:
@@ -72,6 +88,35 @@ def _statement_given(client: SqlClient, args: list[str]) -> bool:
     valued = {*client.sql, *client.files, *client.host, *client.db, *client.url, *client.values}
     options, _ = split_options([Word(arg) for arg in args], valued, client.syntax, optional=client.optional)
     return any(option.name in (*client.sql, *client.files, *client.lists, "-V", "--version") for option in options)
+
+
+def _client_escape(program: str, args: list[str]) -> str:
+    """Why the statements handed to a SQL client would make it do more than run SQL: psql's
+    meta-commands (``\\!`` runs a shell, ``\\o`` and ``\\copy ... program`` write files or run
+    programs) read as psql reads them (broker/psql_script.py), a lone describe command excepted;
+    mysql's ``system``, ``source``, ``pager``, ``tee`` and ``edit``."""
+    if program not in ("psql", "mysql", "mariadb"):
+        return ""
+    import io
+
+    from blastdoor.broker import psql_script
+    from blastdoor.broker.errors import BrokerError
+
+    client = SQL_CLIENTS[program]
+    valued = {*client.sql, *client.files, *client.host, *client.db, *client.url, *client.values}
+    options, _ = split_options([Word(arg) for arg in args], valued, client.syntax, optional=client.optional)
+    for text in (option.text for option in options if option.name in client.sql):
+        if program != "psql":
+            if _MYSQL_ESCAPE.search(text):
+                return f"{program} would run one of its own commands (system, source, pager, tee, edit, \\!): pass SQL only"
+            continue
+        if _PSQL_DESCRIBE.fullmatch(text.strip()):
+            continue
+        try:
+            psql_script.check(io.BytesIO(text.encode("utf-8", "surrogateescape")), "-c")
+        except BrokerError:
+            return "psql would run one of its own commands (\\! runs a shell, \\o and \\copy write files or run programs): pass SQL only"
+    return ""
 
 
 def _joined(arg: str, flags: tuple[str, ...]) -> bool:
