@@ -86,3 +86,17 @@ def test_a_role_profile_is_checked_before_any_secret_is_read(env: dict[str, str]
         done = cli(env, *args, stdin="".join(v + "\n" for v in values.values()))
         assert done.returncode != 0 and message in done.stderr and "Traceback" not in done.stderr, done.stderr
     assert not (isolated_home / "profiles").exists() or not os.listdir(isolated_home / "profiles")
+
+
+def test_production_never_hands_a_program_long_lived_aws_keys(env: dict[str, str], isolated_home: Path,
+                                                               tmp_path: Path) -> None:  # fmt: skip
+    """Without --aws-role, exec would give the child the stored keys themselves (what PocketOS's
+    agent found and used): denied on production, with the way to store the profile instead."""
+    keys = {"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE0000000001", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMIxK7MDENGxbPxRfiCYzEXAMPLEKEY"}
+    add_profile(env, "aws-prod", scope="production", allow=["*"], values=keys)
+    program = _program(tmp_path)
+    done = cli(env, "exec", "--profile", "aws-prod", "--", str(program), cwd=tmp_path)
+    assert done.returncode == 5 and "broker.static-aws-keys" in done.stderr and "--aws-role ARN" in done.stderr
+    assert done.stdout == "" and not [e for e in entries(isolated_home) if e["type"] == "broker-exec"]
+    add_profile(env, "aws-dev", scope="development", allow=["*"], values=keys)  # development: the stored keys, as before
+    assert "broker.static-aws-keys" not in cli(env, "exec", "--profile", "aws-dev", "--", "true", cwd=tmp_path).stderr

@@ -33,6 +33,7 @@ PURPOSE_RULE = "broker.out-of-purpose"
 SESSION_RULE = "broker.session-refused"
 ASK_RULE = "broker.ask-is-hold"
 SNAPSHOT_RULE = "broker.no-snapshot"
+STATIC_KEYS_RULE = "broker.static-aws-keys"
 DENY = DecisionKind.DENY
 _STRICTNESS = {Scope.LOCAL: 0, Scope.DEVELOPMENT: 1, Scope.STAGING: 2, Scope.UNKNOWN: 3, Scope.PRODUCTION: 4}
 
@@ -61,8 +62,14 @@ def judge_brokered(action: Action, profile: Profile, runtime: Runtime, *, argv: 
     session = refusal(argv) if argv and profile.scope is Scope.PRODUCTION else ""
     outside = [found for found in decision.effects if not profile.permits(found)]
     unsaved = [found for found in decision.effects if _loses_data(found)] if argv and profile.scope is Scope.PRODUCTION else []
+    static = bool(argv) and profile.scope is Scope.PRODUCTION and not profile.aws_role and "AWS_SECRET_ACCESS_KEY" in profile.secrets
     if session:
         decision = decision.overruled(DENY, f"Refused with production profile {profile.name}: {session}", SESSION_RULE)
+    elif static:
+        decision = decision.overruled(DENY, f"Refused with production profile {profile.name}: it would hand the program "
+                                      "its long-lived AWS keys. Store the profile again with --aws-role ARN, so each "
+                                      "call gets credentials of its own for minutes, named after the run in CloudTrail",
+                                      STATIC_KEYS_RULE)  # fmt: skip
     elif outside:
         decision = decision.overruled(DENY, _out_of_purpose(profile, outside), PURPOSE_RULE)
     elif unsaved:
