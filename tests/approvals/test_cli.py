@@ -220,3 +220,41 @@ def _wait_for(found: Any, *, seconds: float = 10) -> Any:
     while not (value := found()) and time.monotonic() < deadline:
         time.sleep(0.1)
     return value
+
+
+def test_new_requests_are_announced_as_generic_json(isolated_home: Path, env: dict[str, str], tmp_path: Path,
+                                                    webhook: tuple[str, list[dict[str, Any]]]) -> None:  # fmt: skip
+    """The default format: the request as one JSON object a receiver can act on."""
+    url, received = webhook
+    (isolated_home / "config.toml").write_text(f'[approvals]\nwebhook = "{url}"\n')
+    request = held(hook(isolated_home, DESTROY, env, tmp_path))
+    _wait_for(lambda: [e for e in ledger_types(isolated_home) if e["type"] == "approval-notice"])
+    assert len(received) == 1
+    sent = received[0]
+    assert sent["type"] == "blastdoor.approval-request" and sent["id"] == request
+    assert sent["approve"] == f"blastdoor approve {request}" and sent["required"] == 1
+    assert sent["action"]["input"] == DESTROY and sent["requester"]["session"] == "s1"
+    assert sent["digest"] and sent["expires"] > sent["created"] and sent["effects"]
+
+
+def test_requests_watch_shows_each_new_request_as_it_comes(isolated_home: Path, env: dict[str, str], tmp_path: Path) -> None:
+    """`requests --watch` keeps listing: a request opened while it runs is shown, once."""
+    import select
+    import time
+
+    watching = subprocess.Popen([sys.executable, "-m", "blastdoor", "--home", str(isolated_home), "requests", "--watch", "--json"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    try:
+        assert watching.stdout is not None
+        time.sleep(1.5)  # it has listed the (empty) book at least once
+        request = held(hook(isolated_home, DESTROY, env, tmp_path))
+        ready, _, _ = select.select([watching.stdout], [], [], 30)
+        assert ready, "the new request was not shown"
+        shown = json.loads(watching.stdout.readline())
+        assert shown["id"] == request and shown["state"] == "pending"
+        held(hook(isolated_home, DESTROY, env, tmp_path))  # the same request again: not shown again
+        ready, _, _ = select.select([watching.stdout], [], [], 3)
+        assert not ready
+    finally:
+        watching.kill()
+        watching.wait()
