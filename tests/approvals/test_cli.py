@@ -258,3 +258,42 @@ def test_requests_watch_shows_each_new_request_as_it_comes(isolated_home: Path, 
     finally:
         watching.kill()
         watching.wait()
+
+
+def test_ledger_verify_exposes_a_planted_key_and_a_replayed_approval(isolated_home: Path, env: dict[str, str],
+                                                                      tmp_path: Path) -> None:  # fmt: skip
+    """Single-user mode: the agent's user can write the approvers' folder and the request book, so
+    the files cannot refuse these attacks, but the ledger shows them: a key that was never enrolled,
+    and one approval used twice after the book was rewritten."""
+    import base64
+    import sqlite3
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    enroll(isolated_home, env)
+    assert cli(isolated_home, env, "ledger", "verify").returncode == 0
+    request = held(hook(isolated_home, DESTROY, env, tmp_path))
+    code, screen = on_terminal(["approve", request], [("passphrase for", PASSPHRASE)], home=isolated_home, env=env)
+    assert code == 0, screen
+    assert hook(isolated_home, DESTROY, env, tmp_path) == ""  # used
+    ok = cli(isolated_home, env, "ledger", "verify")
+    assert ok.returncode == 0 and "agree with it" in ok.stdout, ok.stdout
+
+    # the replay: the book's request and grant marked unused again, and the action retried
+    database = next(isolated_home.glob("*.db"))
+    with sqlite3.connect(database) as book:
+        book.execute("UPDATE approval_requests SET state = 'approved', closed = '' WHERE id = ?", (request,))
+        book.execute("UPDATE approval_grants SET used = '' WHERE request_id = ?", (request,))
+    assert hook(isolated_home, DESTROY, env, tmp_path) == ""  # the files alone let it through
+    replayed = cli(isolated_home, env, "ledger", "verify")
+    assert replayed.returncode != 0 and f"approval request {request} was used 2 times" in replayed.stdout, replayed.stdout
+
+    # the planted key: an approver file written by hand, as enrolment writes one
+    alice = (isolated_home / "approvers" / "alice.pub").read_text()
+    raw = Ed25519PrivateKey.generate().public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    planted = [f"key {base64.b64encode(raw).decode()}" if line.startswith("key ") else
+               "name mallory" if line.startswith("name ") else line for line in alice.splitlines()]  # fmt: skip
+    (isolated_home / "approvers" / "mallory.pub").write_text("\n".join(planted) + "\n")
+    found = cli(isolated_home, env, "ledger", "verify")
+    assert found.returncode != 0 and "approver mallory's key" in found.stdout and "never enrolled" in found.stdout

@@ -91,18 +91,20 @@ def _opened(args: argparse.Namespace) -> Iterator[Ledger]:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    from blastdoor.approvals import audit
     from blastdoor.ledger.checkpoint import PublicKey
     from blastdoor.ledger.verify import verify
 
     with _opened(args) as ledger:
         report = verify(ledger, key=PublicKey.load(Path(args.key)) if args.key else None)
-    for problem in report.problems:
+        approvals = audit.problems(audit.recorded(row.body for row in ledger.store.scan()), settings(args).approver_keys)
+    for problem in [*report.problems, *approvals]:
         print(f"TAMPERED: {problem}")
     for note in report.notes:
         print(f"note: {note}")
     summary = f"{report.entries} entries, {report.checkpoints} checkpoints, {report.witnesses} witness copies"
-    if report.ok:
-        print(f"OK: {summary} verified")
+    if report.ok and not approvals:
+        print(f"OK: {summary} verified; the approvers' keys and the uses of approvals agree with it")
         return 0
     where = f"; first bad entry: {report.first_bad}" if report.first_bad else ""
     print(f"FAILED: {summary} read{where}")
