@@ -182,6 +182,37 @@ def test_a_lost_connection_is_reported_with_what_is_known(env: dict[str, str], i
     assert "did not commit" in cli(env, "restore", snapshot).stderr  # restoring would duplicate rows
 
 
+def test_a_connection_lost_during_commit_is_reported_as_unknown(env: dict[str, str], isolated_home: Path,
+                                                                pg_database: str) -> None:  # fmt: skip
+    """A deferred trigger keeps COMMIT busy, and the connection is cut then: whether the change
+    stayed cannot be known from the client's side, so the outcome says so (and the snapshot can
+    still be restored, since the rows may be gone)."""
+    (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
+    replit_tables(pg_database)
+    query(pg_database, "CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(30); "
+                       "RETURN NULL; END $$; CREATE CONSTRAINT TRIGGER at_commit AFTER DELETE ON executives "
+                       "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit()")  # fmt: skip
+    add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
+
+    def cut_while_committing() -> None:
+        for _ in range(300):
+            killed = query(pg_database, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                        "WHERE application_name = 'blastdoor-broker' AND query = 'COMMIT'")  # fmt: skip
+            if killed:
+                return
+            time.sleep(0.1)
+
+    cutter = threading.Thread(target=cut_while_committing)
+    cutter.start()
+    done = cli(env, "sql", "--profile", "prod-db", "--", "DELETE FROM executives WHERE id > 1000")
+    cutter.join()
+    assert done.returncode == 1 and "lost while COMMIT was under way" in done.stderr, done.stderr
+    assert "check the database before retrying" in done.stderr and SECRET not in done.stderr
+    outcome = next(e for e in entries(isolated_home) if e["type"] == "broker-sql")
+    assert outcome["result"] == "commit-unknown"
+    assert query(pg_database, "SELECT count(*) FROM executives") == [(1206,)]  # PostgreSQL had not committed
+
+
 @pytest.mark.parametrize("statement, broken, message", [
     ("SELEC oops", "", "syntax error"),
     ("SELECT 1", "closed-port", "connection"),
