@@ -224,3 +224,24 @@ def test_ctrl_c_on_sql_leaves_the_statement_to_the_daemon(machine: Machine, pg_d
     assert not recorded("broker-sql")  # the statement was still running when the client left
     ended = wait_for("broker-sql")
     assert ended and ended[-1]["result"] == "committed"
+
+
+def test_no_file_of_the_daemons_home_holds_a_secret_in_the_clear(machine: Machine) -> None:
+    """After a program printed its secret on both streams and failed, the daemon's and runners'
+    logs, the ledger's database and everything else in the home hold neither the secret nor its
+    base64 form (the profile store is sealed)."""
+    import base64
+
+    added = machine.run(machine.alice, "profile", "add", "leaky", "--scope", "development", "--purpose", "ci",
+                        "--allow", "*", "--secret", "API_TOKEN", "--replace", stdin="tok-" + SECRET + "\n")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    work = machine.folder / "leaky-work"
+    work.mkdir(mode=0o755, exist_ok=True)
+    (work / "leak.py").write_text("import os, sys\nprint(os.environ['API_TOKEN'])\n"
+                                  "sys.exit('failed with ' + os.environ['API_TOKEN'])\n")  # fmt: skip
+    done = machine.run(machine.agent, "exec", "--profile", "leaky", "--session", "s-leak", "--", "python3", "leak.py", cwd=work)
+    assert done.returncode == 1 and "[secret removed: API_TOKEN]" in done.stdout + done.stderr
+    forms = [SECRET.encode(), base64.b64encode(("tok-" + SECRET).encode())]
+    holding = [str(path) for path in machine.home.rglob("*") if path.is_file()
+               and any(form in path.read_bytes() for form in forms)]  # fmt: skip
+    assert holding == [], holding
