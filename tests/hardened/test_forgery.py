@@ -77,13 +77,14 @@ import os, sqlite3
 home = {str(machine.home)!r}
 for attempt in (lambda: os.listdir(home), lambda: open(home + "/blastdoor.db", "ab"),
                 lambda: open(home + "/keys/ledger.key", "rb"), lambda: open(home + "/policy.toml", "a"),
-                lambda: os.mkdir(home + "/approvers/x")):
+                lambda: os.mkdir(home + "/approvers/x"), lambda: open(home + "/keys/broker.key", "rb"),
+                lambda: open(home + "/profiles/planted.json", "w"), lambda: os.listdir(home + "/profiles")):
     try:
         attempt(); print("ALLOWED")
     except PermissionError:
         print("refused")
 """)
-    assert probe.stdout.split() == ["refused"] * 5, probe.stdout + probe.stderr
+    assert probe.stdout.split() == ["refused"] * 8, probe.stdout + probe.stderr
     assert oct(machine.home.stat().st_mode & 0o777) == "0o700"
     assert machine.home.stat().st_uid not in (0, machine.agent.uid)
 
