@@ -28,3 +28,9 @@ def test_a_save_after_a_statement_that_can_re_point_names_is_a_problem() -> None
     assert ran_code.problems[0] == "statement 1: Blastdoor does not know what Do statements destroy"  # its own problem first
     assert ran_code.problems[1].startswith("statement 2: it follows DoStmt")
     assert plan("SELECT 1; INSERT INTO t VALUES (1); DROP TABLE a").problems == ()  # reads and inserts re-point nothing
+
+
+def test_an_update_names_the_columns_it_sets() -> None:
+    # the snapshot refuses only when a key that others refer to ON UPDATE CASCADE / SET NULL is among them
+    saved = plan('UPDATE t SET "Id" = 1, b.c = 2, (x, b) = (1, 2) WHERE a; DELETE FROM u')
+    assert [(p.change, p.columns) for p in saved.parts] == [("update", ("Id", "b", "x")), ("delete", ())]

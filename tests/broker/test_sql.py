@@ -141,6 +141,80 @@ def test_statements_that_cannot_be_saved_first_do_not_run(env: dict[str, str], i
     assert query(pg_database, "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM companies)") == [(1, 1196)]
 
 
+@pytest.mark.parametrize("action, statement, said", [
+    ("ON DELETE CASCADE", "DELETE FROM executives WHERE id > 1000",
+     "deleting from public.executives would also change rows of public.reports (CASCADE) through foreign keys"),
+    ("ON DELETE SET NULL", "DELETE FROM executives WHERE id > 1000",
+     "deleting from public.executives would also change rows of public.reports (SET NULL) through foreign keys"),
+    ("ON UPDATE CASCADE", "UPDATE executives SET title = 'moved', id = id + 5000 WHERE id > 1000",
+     "updating public.executives would also change rows of public.reports (CASCADE) through foreign keys"),
+])  # fmt: skip
+def test_rows_that_foreign_keys_would_change_unsaved_are_refused_before_anything_runs(
+    env: dict[str, str], isolated_home: Path, pg_database: str, action: str, statement: str, said: str
+) -> None:
+    (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
+    replit_tables(pg_database)
+    query(pg_database, f"CREATE TABLE reports (id int PRIMARY KEY, boss int REFERENCES executives (id) {action});"
+                       "INSERT INTO reports VALUES (1, 1100), (2, 5)")  # fmt: skip
+    add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
+    refused = cli(env, "sql", "--profile", "prod-db", "--", statement)
+    assert refused.returncode == 1 and "could not save" in refused.stderr and said in refused.stderr, refused.stderr
+    assert "first in statements of their own, or let a person run it after a verified backup" in refused.stderr
+    assert "Traceback" not in refused.stderr and refused.stdout == ""
+    assert query(pg_database, "SELECT count(*), max(id), count(*) FILTER (WHERE title = 'moved') FROM executives") == [(1206, 1206, 0)]
+    assert query(pg_database, "SELECT * FROM reports ORDER BY id") == [(1, 1100), (2, 5)]
+    assert query(pg_database, "SELECT to_regnamespace('blastdoor_snapshots')") == [(None,)]  # not even a copy was made
+    failed = [e for e in entries(isolated_home) if e["type"] in ("snapshot", "broker-sql")]
+    assert [e["state"] for e in failed] == ["failed"] and said in failed[0]["error"]
+
+
+def test_rows_foreign_keys_reach_through_child_tables_or_within_a_part_count(
+    env: dict[str, str], isolated_home: Path, pg_database: str
+) -> None:
+    (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
+    query(pg_database, "CREATE TABLE people (id int PRIMARY KEY); CREATE TABLE staff (PRIMARY KEY (id)) INHERITS (people);"
+                       "CREATE TABLE badges (holder int REFERENCES staff (id) ON DELETE SET DEFAULT DEFAULT 1);"
+                       "INSERT INTO staff VALUES (1), (2); INSERT INTO badges VALUES (2);"
+                       "CREATE TABLE tree (id int PRIMARY KEY, up int REFERENCES tree (id) ON DELETE CASCADE);"
+                       "INSERT INTO tree VALUES (1, NULL), (2, 1), (3, 2)")  # fmt: skip
+    add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
+    # a DELETE on the parent deletes the child table's rows too, and with them what badges refer to
+    inherited = cli(env, "sql", "--profile", "prod-db", "--", "DELETE FROM people WHERE id = 2")
+    assert inherited.returncode == 1 and "change rows of public.badges (SET DEFAULT)" in inherited.stderr, inherited.stderr
+    # rows of the table itself: unsaved when only the WHERE's rows are copied, saved when the whole table is
+    some = cli(env, "sql", "--profile", "prod-db", "--", "DELETE FROM tree WHERE id = 1")
+    assert some.returncode == 1 and "change rows of public.tree (CASCADE)" in some.stderr, some.stderr
+    assert query(pg_database, "SELECT (SELECT count(*) FROM staff), (SELECT holder FROM badges), (SELECT count(*) FROM tree)") == [(2, 2, 3)]
+    whole = cli(env, "sql", "--profile", "prod-db", "--", "DELETE FROM tree")
+    assert whole.returncode == 0, whole.stderr
+    restored = cli(env, "restore", snapshot_of(whole.stderr))
+    assert restored.returncode == 0 and "3 of 3 deleted rows put back" in restored.stdout, restored.stderr
+    assert query(pg_database, "SELECT * FROM tree ORDER BY id") == [(1, None), (2, 1), (3, 2)]
+
+
+def test_foreign_keys_that_change_no_other_rows_do_not_stop_a_snapshot(
+    env: dict[str, str], isolated_home: Path, pg_database: str
+) -> None:
+    (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
+    replit_tables(pg_database)
+    # NO ACTION on delete (the default) changes no row of reports; ON UPDATE CASCADE only when the key changes
+    query(pg_database, "CREATE TABLE reports (id int PRIMARY KEY, boss int REFERENCES executives (id), "
+                       "editor int REFERENCES executives (id) ON UPDATE CASCADE ON DELETE RESTRICT);"
+                       "INSERT INTO reports VALUES (1, 5, 6)")  # fmt: skip
+    before = query(pg_database, "SELECT * FROM executives ORDER BY id")
+    add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
+    deleted = cli(env, "sql", "--profile", "prod-db", "--", "DELETE FROM executives WHERE id > 1000")
+    updated = cli(env, "sql", "--profile", "prod-db", "--", "UPDATE executives SET title = 'gone' WHERE id <= 600")
+    assert deleted.returncode == 0 and updated.returncode == 0, deleted.stderr + updated.stderr
+    assert query(pg_database, "SELECT count(*), count(*) FILTER (WHERE title = 'gone') FROM executives") == [(1000, 600)]
+    for done in (updated, deleted):
+        restored = cli(env, "restore", snapshot_of(done.stderr))
+        assert restored.returncode == 0, restored.stderr
+    assert "206 of 206 deleted rows put back" in restored.stdout
+    assert query(pg_database, "SELECT * FROM executives ORDER BY id") == before
+    assert query(pg_database, "SELECT * FROM reports") == [(1, 5, 6)]
+
+
 def test_a_crash_between_snapshot_and_statement_leaves_the_snapshot_recorded(
     env: dict[str, str], isolated_home: Path, pg_database: str
 ) -> None:

@@ -208,7 +208,7 @@ class Broker:
             self.record(profile, action, {"type": "snapshot", "snapshot": snapshot, "state": "failed",
                                           "error": message}, request=request)  # fmt: skip
             raise BrokerError(f"could not save what the statement destroys, so it did not run: {message}",
-                              hint="fix the cause and retry; the approval is used up, so ask again") from None  # fmt: skip
+                              hint=profile.scrubber.text(getattr(error, "hint", "") or "fix the cause and retry") + "; the approval is used up, so ask again") from None  # fmt: skip
         saved = [{"target": p["target"], "change": p["change"], **({"rows": p["rows"]} if "rows" in p else {})}
                  for p in manifest["parts"]]  # fmt: skip
         self.record(profile, action, {"type": "snapshot", "snapshot": snapshot, "state": TAKEN, "parts": saved,

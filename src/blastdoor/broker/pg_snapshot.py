@@ -10,6 +10,10 @@ if it is gone), a truncated table gets its rows back (only if it is still empty)
 inserted again (rows whose key is back already are kept and counted as conflicts), and updated rows
 get their old values back by primary key. What cannot be restored automatically is said, with the
 file or table holding the old data.
+
+A ``DELETE`` or ``UPDATE`` whose change foreign keys would carry into rows that are not saved (other
+tables' ``ON DELETE`` / ``ON UPDATE CASCADE``, ``SET NULL``, ``SET DEFAULT``) is refused before
+anything is saved or run, as MySQL's is (mysql_snapshot).
 """
 
 from __future__ import annotations
@@ -33,6 +37,18 @@ SNAPSHOT_SCHEMA = "blastdoor_snapshots"
 _TABLE_NAME = ("SELECT format('%%I.%%I', n.nspname, c.relname) FROM pg_class c "
                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass(%s)")
 _SCHEMA_NAME = "SELECT quote_ident(nspname) FROM pg_namespace WHERE oid = to_regnamespace(%s)"
+# The tables whose foreign keys change their own rows (ON DELETE / ON UPDATE CASCADE, SET NULL, SET DEFAULT:
+# pg_constraint.confdeltype / confupdtype 'c', 'n', 'd') when rows of %(table)s or of its partitions and
+# child tables (which the statement reaches too) go, or when their key columns named in %(columns)s
+# change (NULL for a DELETE); and whether each such table is itself one of them.
+_REFERRING = ("WITH RECURSIVE family(oid) AS (SELECT %(table)s::regclass::oid UNION "
+              "SELECT i.inhrelid FROM pg_inherits i JOIN family f ON i.inhparent = f.oid) "
+              "SELECT DISTINCT format('%%I.%%I', n.nspname, r.relname), c.{action}, c.conrelid IN (SELECT oid FROM family) "
+              "FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid JOIN pg_namespace n ON n.oid = r.relnamespace "
+              "WHERE c.contype = 'f' AND c.{action} IN ('c', 'n', 'd') AND c.confrelid IN (SELECT oid FROM family) "
+              "AND (%(columns)s::text[] IS NULL OR EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.confrelid "
+              "AND a.attnum = ANY(c.confkey) AND a.attname = ANY(%(columns)s::text[])))")  # fmt: skip
+_ACTIONS = {"c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
 # How values print as text, fixed while a row copy is digested.
 _TEXT_SETTINGS = (("DateStyle", "ISO, MDY"), ("IntervalStyle", "postgres"), ("TimeZone", "UTC"),
                   ("extra_float_digits", "3"), ("bytea_output", "hex"))  # fmt: skip
@@ -51,6 +67,7 @@ def take(engine: PostgreSQL, snapshots: Snapshots, manifest: dict[str, Any], par
                 continue  # nothing there to lose (DROP ... IF EXISTS); the statement will say
             saved: dict[str, Any] = {**asdict(part), "number": number, "target": found[0]}
             if part.kind == ROWS:
+                _refuse_cascades(db, part, found[0])
                 copy = f"{manifest['id']}_{number}".replace("-", "_")
                 db.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(SNAPSHOT_SCHEMA)))
                 made = db.execute(sql.SQL("CREATE TABLE {}.{} AS SELECT * {}").format(
@@ -123,6 +140,22 @@ def _refuse_hidden_losses(db: Any, part: Part, name: str) -> None:
         if referring:
             raise BrokerError(f"CASCADE would also empty or drop the {referring} tables referring to {name}, which are not saved",
                               hint="name those tables in the statement, or drop CASCADE")  # fmt: skip
+
+
+def _refuse_cascades(db: Any, part: Part, name: str) -> None:
+    """Deleting rows that others refer to ``ON DELETE CASCADE`` / ``SET NULL`` / ``SET DEFAULT``, or
+    updating a key they refer to ``ON UPDATE`` so, changes rows that are not saved: refuse (within one
+    table saved whole, the copy holds them all)."""
+    deleting = part.change == "delete"
+    action = "confdeltype" if deleting else "confupdtype"
+    rows = db.execute(_REFERRING.format(action=action), {"table": name, "columns": None if deleting else list(part.columns)}).fetchall()
+    whole = part.source == f"FROM {part.relation}"
+    reaching = sorted({f"{row[0]} ({_ACTIONS[row[1]]})" for row in rows if not (whole and row[2])})
+    if reaching:
+        raise BrokerError(f"{'deleting from' if deleting else 'updating'} {name} would also change rows of {', '.join(reaching)} "
+                          "through foreign keys, which are not saved with it",
+                          hint=f"{'delete from' if deleting else 'change'} those tables first in statements of their own, "
+                               "or let a person run it after a verified backup")  # fmt: skip
 
 
 def _restore_rows(db: Any, saved: Mapping[str, Any]) -> str:

@@ -47,6 +47,7 @@ class Part:
     source: str = ""  # for ROWS: "FROM ... WHERE ..." selecting the rows, alias included
     statement: int = 0
     cascade: bool = False
+    columns: tuple[str, ...] = ()  # for an UPDATE: the columns it sets (PostgreSQL's plan)
 
 
 @dataclass(frozen=True)
@@ -124,10 +125,11 @@ def _rows(node: Any, change: str, index: int, *, joined: bool) -> Part:
     from pglast.stream import RawStream
 
     table = _relation(node.relation)
+    columns = tuple(dict.fromkeys(target.name for target in node.targetList)) if change == "update" else ()
     if joined or node.whereClause is None:
-        return Part(ROWS, change, table, f"FROM {table}", index)
+        return Part(ROWS, change, table, f"FROM {table}", index, columns=columns)
     source = f"FROM {RawStream()(node.relation)} WHERE {RawStream()(node.whereClause)}"
-    return Part(ROWS, change, table, source, index)
+    return Part(ROWS, change, table, source, index, columns=columns)
 
 
 def _drop(node: Any, index: int) -> tuple[list[Part], str]:
