@@ -62,12 +62,14 @@ def test_a_cli_that_reads_the_token_from_its_environment_counts(home: Path) -> N
     assert absent.returncode == 4 and "credential." not in absent.stdout  # no token: the ordinary hold
 
 
-def test_an_undescribed_secret_may_read_production_but_not_change_it(home: Path) -> None:
+def test_an_undescribed_secret_used_against_production_is_out_of_purpose(home: Path) -> None:
+    """The issue's rule: an unknown credential has no purpose, so none covers production, to
+    change it or to read it (a read is how data leaves); a described one reads as it allows."""
     url = "https://api.prod.example.com/v1/customers/1"
     change = run(home, "check", "--no-record", "--", f'curl -X DELETE -H "Authorization: Bearer $STRIPE_SECRET_KEY" {url}')
     assert change.returncode == 5 and "credential.unknown" in change.stdout and "$STRIPE_SECRET_KEY" in change.stdout
     read = run(home, "check", "--no-record", "--", f'curl -H "Authorization: Bearer $STRIPE_SECRET_KEY" {url}')
-    assert "credential." not in read.stdout
+    assert read.returncode == 5 and "credential.unknown" in read.stdout and "describe it there" in read.stdout
 
 
 def test_without_descriptions_nothing_changes(isolated_home: Path) -> None:

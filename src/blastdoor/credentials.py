@@ -10,7 +10,8 @@ written down, that call is denied, approval or not.
 An action uses a credential when its text references the variable (``$RAILWAY_TOKEN``), names the
 file, carries the value, or runs a program that reads a variable set in its environment on its
 own (``railway`` reads ``RAILWAY_TOKEN``). Once any credential is described, a credential *not*
-described that is used for anything but reading in production counts as out of purpose too.
+described that is used against production, to read it too, counts as out of purpose. With no
+credential described there is nothing to tell purposes by, and none of this applies.
 """
 
 from __future__ import annotations
@@ -111,11 +112,11 @@ def check(action: Action, decision: Decision, described: tuple[Credential, ...])
             return decision.overruled(DecisionKind.DENY,
                          f"Credential {credential.name} exists to {credential.purpose} (it allows "
                          f"{', '.join(credential.allow)}), not to {what}. An approval cannot widen a credential's purpose", PURPOSE_RULE)  # fmt: skip
-    writes = [e for e in remote if e.scope is Scope.PRODUCTION and e.verb is not Verb.READ]
-    if unknown and writes:
+    if unknown and any(e.scope is Scope.PRODUCTION for e in remote):
         return decision.overruled(DecisionKind.DENY,
                      f"It uses {', '.join('$' + n for n in unknown[:3])}, which config.toml's [credentials] does not "
-                     "describe, to change production; an undescribed credential has no purpose that covers that", UNKNOWN_RULE)  # fmt: skip
+                     "describe, against production; an undescribed credential has no purpose that covers that: "
+                     "describe it there, with what it is for", UNKNOWN_RULE)  # fmt: skip
     return decision
 
 
