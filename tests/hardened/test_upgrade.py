@@ -92,15 +92,17 @@ def test_an_older_install_is_taken_down_and_what_changed_restarts(machine: Machi
 
 CALL = """import sys
 from blastdoor.hardened import runner
-ran = runner.run(sys.argv[1], ["/bin/sleep", sys.argv[2]], env={"PATH": "/usr/bin:/bin"}, cwd="/", stdout=1, stderr=2)
+ran = runner.run(sys.argv[1], sys.argv[2:], env={"PATH": "/usr/bin:/bin"}, cwd="/", stdout=1, stderr=2)
 print("exit", ran.exit, flush=True)
 """
+# a program that runs until the file GO exists (two minutes at most)
+UNTIL = 'for i in $(seq 1200); do [ -e "$0" ] && exit 0; sleep 0.1; done'
 
 
-def _call(machine: Machine, user: str, socket: Path, seconds: int) -> subprocess.Popen[str]:
-    """A call of the daemon's user (``user``) to the runner at ``socket``: ``sleep SECONDS``."""
+def _call(machine: Machine, user: str, socket: Path, *argv: str) -> subprocess.Popen[str]:
+    """A call of the daemon's user (``user``) to the runner at ``socket``: ``argv``."""
     who = pwd.getpwnam(user)
-    return subprocess.Popen([machine.python, "-c", CALL, str(socket), str(seconds)], stdout=subprocess.PIPE,
+    return subprocess.Popen([machine.python, "-c", CALL, str(socket), *argv], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, user=who.pw_uid, group=who.pw_gid, extra_groups=[],
                             env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}, cwd="/")  # fmt: skip
 
@@ -114,7 +116,9 @@ def test_a_runner_busy_during_an_upgrade_starts_anew_once_its_program_ends(machi
     _install(machine, root, name, 1)
     socket, log = root / "run" / "blastdoor-runner0" / "runner.sock", root / "var/lib/blastdoor" / "runner0.log"
     pid = upgrade._runner_pid(f"{name}-run0")
-    busy = _call(machine, name, socket, 15)
+    go = machine.folder / f"go-{name}"
+    go.unlink(missing_ok=True)
+    busy = _call(machine, name, socket, "/bin/sh", "-c", UNTIL, str(go))
     try:
         deadline = time.monotonic() + 30
         while not (pid and upgrade._children(pid)) and time.monotonic() < deadline:
@@ -123,7 +127,9 @@ def test_a_runner_busy_during_an_upgrade_starts_anew_once_its_program_ends(machi
         (root / "etc" / "blastdoor" / "installed").write_text("an earlier version\n")
         said = _install(machine, root, name, 1)
         assert "runner 0 is running a program; it starts anew with this code once that ends" in said
+        assert upgrade._runner_pid(f"{name}-run0") == pid, "install started another runner beside the busy one"
         assert upgrade._children(pid) and "starting anew" not in log.read_text()  # the program runs on
+        go.touch()
         out, err = busy.communicate(timeout=60)
     finally:
         busy.kill()
@@ -133,6 +139,6 @@ def test_a_runner_busy_during_an_upgrade_starts_anew_once_its_program_ends(machi
         time.sleep(0.1)
     assert "blastdoor runner: starting anew with the code now installed" in log.read_text()
     assert upgrade._runner_pid(f"{name}-run0") == pid  # the same process, on the same socket
-    again = _call(machine, name, socket, 0)
+    again = _call(machine, name, socket, "/bin/true")
     assert again.communicate(timeout=60)[0] == "exit 0\n"
     assert (root / "etc" / "blastdoor" / "installed").read_text() != "an earlier version\n"

@@ -279,7 +279,7 @@ def _start(system: System, python: str, uid: int, gid: int) -> None:
 def _start_runner(system: System, python: str, uid: int, gid: int, index: int, *, log_owner: int) -> None:
     """Bind runner ``index``'s socket (as root, for the daemon's group) and start the runner with it."""
     path, log = runner_socket(system.socket, index), system.home / f"runner{index}.log"
-    if _answers(path):
+    if _answers(path) or _still_serving(path, pwd.getpwuid(uid).pw_name):
         return
     server = bind(path, group=pwd.getpwuid(log_owner).pw_gid)
     try:
@@ -289,6 +289,22 @@ def _start_runner(system: System, python: str, uid: int, gid: int, index: int, *
     finally:
         server.close()  # the runner holds it now
     _wait_for(lambda: _answers(path), f"runner {index}", str(log))
+
+
+def _still_serving(path: Path, user: str) -> bool:
+    """Whether the runner process of ``user`` that is there (slow to answer on a loaded machine,
+    or busy) answers within START_SECONDS. One that does not is stopped: a new runner starting
+    beside it would sweep its user, and the program the old one runs with it."""
+    pid = upgrade._runner_pid(user)
+    if pid is None:
+        return False
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        if _answers(path):
+            return True
+        time.sleep(0.2)
+    upgrade._stop(pid)
+    return False
 
 
 def _answers(path: Path) -> bool:
