@@ -178,10 +178,19 @@ def test_an_approver_approves_at_their_own_terminal(machine: Machine) -> None:
     code, screen = on_terminal(["approve", request, "--as", "alice"], [("passphrase", PASSPHRASE)], home=None,
                                python=machine.python, user=(machine.alice.uid, machine.alice.gid), env=env)  # fmt: skip
     assert code == 0 and f"approved {request}" in screen, screen
+    before = len(refusals(machine))
     piped = machine.run(machine.agent, "approve", request, stdin=PASSPHRASE + "\n")
-    assert piped.returncode != 0  # no terminal: refused before any key is touched
+    assert piped.returncode == 1  # no terminal (or no key of its own): refused before anything is signed
+    from_agent = machine.run(machine.agent, "approve", request, env={"CLAUDECODE": "1"})
+    assert from_agent.returncode == 1 and "approval refused: this shell belongs to an agent (CLAUDECODE is set)" in from_agent.stderr
     granted = [e for e in machine.entries() if e["type"] == "approval-granted" and e["request"] == request]
     assert granted and granted[-1]["uid"] == machine.alice.uid and granted[-1]["source"] == "daemon"
+
+    # refused in the approver's CLI, and still in the daemon's ledger, named by the kernel
+    recorded = refusals(machine)[before:]
+    assert [(e["request"], e["uid"], e["source"], e["refused_at"]) for e in recorded] == [(request, machine.agent.uid, "daemon", "client")] * 2
+    assert recorded[0]["why"].startswith("approval refused: ") and recorded[0]["why"] in piped.stderr
+    assert recorded[1]["why"] == "approval refused: this shell belongs to an agent (CLAUDECODE is set)"
 
 
 def test_one_user_holds_one_approver_name_and_counts_as_one_person(machine: Machine) -> None:
@@ -194,8 +203,11 @@ def test_one_user_holds_one_approver_name_and_counts_as_one_person(machine: Mach
                                answers=[("new passphrase", PASSPHRASE), ("again", PASSPHRASE)])  # fmt: skip
     assert code == 1 and f"uid {machine.alice.uid} already holds approver alice; one OS user may hold one approver name" in screen, screen
     assert not (machine.alice.keys / "alice2.key").exists()  # not registered: no key left behind
+    from_agent = machine.run(machine.agent, "approver", "add", "agentkey", env={"CLAUDECODE": "1"})
+    assert from_agent.returncode == 1 and "enrollment refused: this shell belongs to an agent" in from_agent.stderr
     recorded = refusals(machine)[before:]
-    assert [(e["uid"], e["request"]) for e in recorded] == [(machine.alice.uid, "")] and "one approver name" in recorded[0]["why"]
+    assert [(e["uid"], e["request"]) for e in recorded] == [(machine.alice.uid, ""), (machine.agent.uid, "")]
+    assert "one approver name" in recorded[0]["why"] and recorded[1]["refused_at"] == "client"
 
     # two names of one user from before this rule (written here by root) still count as one person
     made = machine.python_as(machine.alice, "-c", "import base64; from pathlib import Path; from blastdoor.approvals.keys import make_key; "

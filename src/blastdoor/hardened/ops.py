@@ -16,6 +16,9 @@ enrollment is recorded with the caller's uid and pid.
   ``install --system`` creates and a person fills (``usermod -aG blastdoor-approvers alice``): an
   agent's user cannot make itself an approver. One user holds one approver name: a second name
   for the same uid is refused, since N-of-M counts people (uids) and not names.
+- ``refused`` (``id``, ``why``): a refusal the approver's CLI met before it had anything to send
+  (an agent's shell, no terminal, a wrong passphrase), recorded as ``approval-refused`` with
+  ``refused_at: client``; ``why`` is the CLI's word, the caller the peer credentials' uid and pid.
 """
 
 from __future__ import annotations
@@ -155,6 +158,13 @@ def _enroll(call: Mapping[str, Any], peer: Peer, runtime: Runtime) -> str:
     return json.dumps({"name": approver.name, "key": approver.key_id, "uid": approver.uid}) + "\n"
 
 
+def _refused(call: Mapping[str, Any], peer: Peer, runtime: Runtime) -> str:
+    runtime.record({"v": ENTRY_VERSION, "type": "approval-refused", "time": now(), **peer.who(),
+                    "request": str(call.get("id", ""))[:100], "why": " ".join(str(call.get("why", "")).split())[:500],
+                    "refused_at": "client"})  # fmt: skip
+    return "recorded\n"
+
+
 def _approvers(call: Mapping[str, Any], peer: Peer, runtime: Runtime) -> str:
     from blastdoor.approvals.keys import registered
 
@@ -163,4 +173,4 @@ def _approvers(call: Mapping[str, Any], peer: Peer, runtime: Runtime) -> str:
 
 
 _OPS = {"requests": _requests, "request": _request, "grant": _grant, "deny": _deny, "enroll": _enroll,
-        "approvers": _approvers}  # fmt: skip
+        "approvers": _approvers, "refused": _refused}  # fmt: skip
