@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +13,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from blastdoor.approvals.book import Book
 from blastdoor.approvals.gate import GRANTED_RULE, settle
 from blastdoor.approvals.grant import problems, sign
-from blastdoor.approvals.keys import Approver, enroll, key_id, registered, unlock
+from blastdoor.approvals.keys import (
+    Approver,
+    enroll,
+    key_id,
+    make_key,
+    register,
+    registered,
+    unlock,
+)
 from blastdoor.approvals.request import APPROVED, USED, action_digest
 from blastdoor.config import Settings
 from blastdoor.judge import judge
@@ -24,17 +33,17 @@ from blastdoor.policy import load
 DESTROY = "terraform destroy -auto-approve"
 
 
-def _held(command: str, cwd: Path) -> tuple[Action, object]:
-    action = Action.shell(command, cwd=str(cwd), agent="claude-code", session_id="s1")
+def _held(command: str, cwd: Path, **context: object) -> tuple[Action, object]:
+    action = Action.shell(command, cwd=str(cwd), agent="claude-code", session_id="s1", **context)
     decision = judge(action, load())
     assert decision.kind is DecisionKind.HOLD
     return action, decision
 
 
 def _settle(
-    ledger: Ledger, settings: Settings, command: str, cwd: Path
+    ledger: Ledger, settings: Settings, command: str, cwd: Path, **context: object
 ) -> tuple[DecisionKind, str]:
-    action, decision = _held(command, cwd)
+    action, decision = _held(command, cwd, **context)
     settled, request = settle(action, decision, book=Book(ledger.store), settings=settings,  # type: ignore[arg-type]
                               record=ledger.record, redact=ledger.redact)  # fmt: skip
     return settled.kind, request
@@ -146,6 +155,26 @@ def test_two_approvers_are_needed_when_configured(
     assert _settle(ledger, settings, DESTROY, tmp_path)[0] is DecisionKind.HOLD
     _approve(book, request, settings, keys, "bob")
     assert _settle(ledger, settings, DESTROY, tmp_path)[0] is DecisionKind.ALLOW
+
+
+def test_in_hardened_mode_two_approvals_are_two_people_not_two_names(
+    ledger: Ledger, settings_for: Callable[..., Settings], database_url: str, tmp_path: Path
+) -> None:
+    # the daemon's requests come from another OS user than the home's owner; its approvers are the
+    # uids they enrolled as (peer credentials): one person under two names counts once
+    settings = settings_for(database_url, approvals_required=2)
+    keys, person, other, agent = tmp_path / "keys", os.getuid() + 1001, os.getuid() + 1002, os.getuid() + 1003
+    for name, uid in (("alice", person), ("alice2", person), ("bob", other)):
+        register(name, uid, make_key(name, "a long passphrase", secret_folder=keys), public_folder=settings.approver_keys)
+    book = Book(ledger.store)
+    _, request = _settle(ledger, settings, DESTROY, tmp_path, uid=agent)
+    _approve(book, request, settings, keys, "alice")
+    _approve(book, request, settings, keys, "alice2")
+    assert _settle(ledger, settings, DESTROY, tmp_path, uid=agent)[0] is DecisionKind.HOLD
+    _approve(book, request, settings, keys, "bob")
+    assert _settle(ledger, settings, DESTROY, tmp_path, uid=agent) == (DecisionKind.ALLOW, request)
+    used = [json.loads(row.body) for row in ledger.store.scan() if json.loads(row.body)["type"] == "approval-used"]
+    assert used[-1]["approvers"] == ["alice", "alice2", "bob"]
 
 
 def test_an_approval_is_used_by_exactly_one_of_many_racing_retries(

@@ -142,6 +142,21 @@ def test_piped_input_and_agent_shells_cannot_approve(
     assert held(hook(isolated_home, DESTROY, env, tmp_path)) == request
 
 
+def test_enrolling_from_an_agents_shell_or_a_pipe_is_refused_and_recorded(
+    isolated_home: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    from_agent = cli(isolated_home, env | {"CLAUDECODE": "1"}, "approver", "add", "mallory", start_new_session=True)
+    marker = "enrollment refused: this shell belongs to an agent (CLAUDECODE is set)"
+    assert from_agent.returncode == 1 and marker in from_agent.stderr
+    piped = cli(isolated_home, env, "approver", "add", "mallory", input=PASSPHRASE + "\n", start_new_session=True)
+    pipe = "enrollment refused: no terminal to read the passphrase from"
+    assert piped.returncode == 1 and pipe in piped.stderr
+    refused = [e for e in ledger_types(isolated_home) if e["type"] == "approval-refused"]
+    assert [e["why"] for e in refused] == [marker, pipe]
+    assert all(e["uid"] == os.getuid() and e["source"] == "cli" and e["request"] == "" for e in refused)
+    assert not list((tmp_path / "keys").glob("*")) and "mallory" not in cli(isolated_home, env, "approver", "list").stdout
+
+
 def test_a_denied_action_stays_denied(
     isolated_home: Path, env: dict[str, str], tmp_path: Path
 ) -> None:

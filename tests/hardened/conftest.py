@@ -83,13 +83,16 @@ class Machine:
 
 
 def _shared_python(folder: Path) -> str:
-    """This interpreter when every user can run it; otherwise a venv of the system's Python of the
-    same version that sees this one's libraries and Blastdoor's source (CI's Python lives in /root)."""
+    """This interpreter when every user can run it and it imports this Blastdoor even as the daemon
+    starts it (``-I``: no PYTHONPATH, so a worktree's tests would otherwise test an editable
+    install's code); otherwise a venv of the system's Python of the same version that sees this
+    one's libraries and Blastdoor's source (CI's Python lives in /root)."""
     try:
-        probe = subprocess.run([sys.executable, "-c", "import blastdoor"], user="nobody", capture_output=True, check=False, cwd="/")
+        probe = subprocess.run([sys.executable, "-I", "-c", "import blastdoor; print(blastdoor.__file__)"], user="nobody",
+                               capture_output=True, text=True, check=False, cwd="/")  # fmt: skip
     except PermissionError:
         probe = None
-    if probe is not None and probe.returncode == 0:
+    if probe is not None and probe.returncode == 0 and Path(probe.stdout.strip()).resolve() == Path(blastdoor.__file__).resolve():
         return sys.executable
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
     system = next((p for p in (f"/usr/bin/{version}", f"/usr/local/bin/{version}") if os.access(p, os.X_OK)), "")

@@ -4,6 +4,7 @@ credentials), not by what it says."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from typing import Any
@@ -49,11 +50,15 @@ def hook(machine: Machine, user: User, command: str, session: str) -> tuple[int,
     return done.returncode, done.stdout + done.stderr
 
 
+def at_terminal(machine: Machine, user: User, *args: str, answers: list[tuple[str, str]]) -> tuple[int, str]:
+    """``blastdoor ARGS`` as ``user`` on a terminal of their own, typing ``answers``."""
+    return on_terminal(list(args), answers, home=None, python=machine.python, user=(user.uid, user.gid),
+                       env={"PATH": "/usr/bin:/bin", "BLASTDOOR_SYSTEM_CONFIG": str(machine.config),
+                            "BLASTDOOR_APPROVER_KEYS": str(user.keys), "HOME": str(user.keys)})  # fmt: skip
+
+
 def enroll(machine: Machine, user: User, name: str) -> dict[str, Any]:
-    code, screen = on_terminal(["approver", "add", name], [("new passphrase", PASSPHRASE), ("again", PASSPHRASE)],
-                               home=None, python=machine.python, user=(user.uid, user.gid),
-                               env={"PATH": "/usr/bin:/bin", "BLASTDOOR_SYSTEM_CONFIG": str(machine.config),
-                                    "BLASTDOOR_APPROVER_KEYS": str(user.keys), "HOME": str(user.keys)})  # fmt: skip
+    code, screen = at_terminal(machine, user, "approver", "add", name, answers=[("new passphrase", PASSPHRASE), ("again", PASSPHRASE)])
     assert code == 0, screen
     key = re.search(r"key ([0-9a-f]{16})", screen)
     assert key, screen
@@ -111,10 +116,8 @@ def test_a_hook_blocks_when_the_daemon_does_not_answer(machine: Machine) -> None
 
 def test_forged_grants_are_refused_and_recorded(machine: Machine) -> None:
     alice = enroll(machine, machine.alice, "alice")
-    code, screen = on_terminal(["approver", "add", "agentkey"], [("new passphrase", PASSPHRASE), ("again", PASSPHRASE)],
-                               home=None, python=machine.python, user=(machine.agent.uid, machine.agent.gid),
-                               env={"PATH": "/usr/bin:/bin", "BLASTDOOR_SYSTEM_CONFIG": str(machine.config),
-                                    "BLASTDOOR_APPROVER_KEYS": str(machine.agent.keys), "HOME": str(machine.agent.keys)})  # fmt: skip
+    code, screen = at_terminal(machine, machine.agent, "approver", "add", "agentkey",
+                               answers=[("new passphrase", PASSPHRASE), ("again", PASSPHRASE)])  # fmt: skip
     assert code != 0 and "may not enroll approvers" in screen, screen
     assert not list(machine.agent.keys.glob("*.key"))  # nothing left behind
     agents_own = alice | {"folder": str(machine.agent.keys)}
@@ -176,7 +179,63 @@ def test_an_approver_approves_at_their_own_terminal(machine: Machine) -> None:
     code, screen = on_terminal(["approve", request, "--as", "alice"], [("passphrase", PASSPHRASE)], home=None,
                                python=machine.python, user=(machine.alice.uid, machine.alice.gid), env=env)  # fmt: skip
     assert code == 0 and f"approved {request}" in screen, screen
+    before = len(refusals(machine))
     piped = machine.run(machine.agent, "approve", request, stdin=PASSPHRASE + "\n")
-    assert piped.returncode != 0  # no terminal: refused before any key is touched
+    assert piped.returncode == 1  # no terminal (or no key of its own): refused before anything is signed
+    from_agent = machine.run(machine.agent, "approve", request, env={"CLAUDECODE": "1"})
+    assert from_agent.returncode == 1 and "approval refused: this shell belongs to an agent (CLAUDECODE is set)" in from_agent.stderr
     granted = [e for e in machine.entries() if e["type"] == "approval-granted" and e["request"] == request]
     assert granted and granted[-1]["uid"] == machine.alice.uid and granted[-1]["source"] == "daemon"
+
+    # refused in the approver's CLI, and still in the daemon's ledger, named by the kernel
+    recorded = refusals(machine)[before:]
+    assert [(e["request"], e["uid"], e["source"], e["refused_at"]) for e in recorded] == [(request, machine.agent.uid, "daemon", "client")] * 2
+    assert recorded[0]["why"].startswith("approval refused: ") and recorded[0]["why"] in piped.stderr
+    assert recorded[1]["why"] == "approval refused: this shell belongs to an agent (CLAUDECODE is set)"
+
+
+def test_one_user_holds_one_approver_name_and_counts_as_one_person(machine: Machine) -> None:
+    from blastdoor.approvals.keys import register
+
+    if not list(machine.alice.keys.glob("*.key")):
+        enroll(machine, machine.alice, "alice")
+    before = len(refusals(machine))
+    code, screen = at_terminal(machine, machine.alice, "approver", "add", "alice2",
+                               answers=[("new passphrase", PASSPHRASE), ("again", PASSPHRASE)])  # fmt: skip
+    assert code == 1 and f"uid {machine.alice.uid} already holds approver alice; one OS user may hold one approver name" in screen, screen
+    assert not (machine.alice.keys / "alice2.key").exists()  # not registered: no key left behind
+    from_agent = machine.run(machine.agent, "approver", "add", "agentkey", env={"CLAUDECODE": "1"})
+    assert from_agent.returncode == 1 and "enrollment refused: this shell belongs to an agent" in from_agent.stderr
+    recorded = refusals(machine)[before:]
+    assert [(e["uid"], e["request"]) for e in recorded] == [(machine.alice.uid, ""), (machine.agent.uid, "")]
+    assert "one approver name" in recorded[0]["why"] and recorded[1]["refused_at"] == "client"
+
+    # two names of one user from before this rule (written here by root) still count as one person
+    made = machine.python_as(machine.alice, "-c", "import base64; from pathlib import Path; from blastdoor.approvals.keys import make_key; "
+                             f"print(base64.b64encode(make_key('alice-old', {PASSPHRASE!r}, secret_folder=Path({str(machine.alice.keys)!r}))).decode())")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    try:
+        register("alice-old", machine.alice.uid, base64.b64decode(made.stdout), public_folder=machine.home / "approvers")
+        statement = DROP.replace("customers", "payroll")
+        request = re.search(r"Approval request (r-\w+)", hook(machine, machine.agent, statement, "s-two")[1]).group(1)  # type: ignore[union-attr]
+        require(machine, request, 2)
+        for name in ("alice", "alice-old"):
+            code, screen = at_terminal(machine, machine.alice, "approve", request, "--as", name, answers=[("passphrase", PASSPHRASE)])
+            assert code == 0 and f"signed {request}: 1 of 2 approvals" in screen, screen
+        assert "holding this action" in hook(machine, machine.agent, statement, "s-two")[1]
+        granted = [e for e in machine.entries() if e["type"] == "approval-granted" and e["request"] == request]
+        assert [(e["approver"], e["approvals"]) for e in granted] == [("alice", 1), ("alice-old", 1)]
+    finally:
+        (machine.home / "approvers" / "alice-old.pub").unlink(missing_ok=True)
+        (machine.alice.keys / "alice-old.key").unlink(missing_ok=True)
+
+
+def require(machine: Machine, request: str, approvals: int) -> None:
+    """Make ``request`` need ``approvals`` approvers, as ``approvals.required`` would have when it was
+    opened (the daemon reads its settings once, when it starts)."""
+    from blastdoor.approvals.book import Book
+    from blastdoor.config import Settings
+    from blastdoor.ledger.ledger import Ledger
+
+    with Ledger.open(Settings.resolve(home=str(machine.home), env={})) as ledger:
+        Book(ledger.store).tables.change("UPDATE approval_requests SET required = ? WHERE id = ?", (approvals, request))

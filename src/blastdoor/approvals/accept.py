@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 from blastdoor.approvals.book import Book, StoredGrant
 from blastdoor.approvals.errors import ApprovalError
-from blastdoor.approvals.grant import counting, hardened, problems
+from blastdoor.approvals.grant import counting, hardened, people, problems
 from blastdoor.approvals.keys import registered
 from blastdoor.approvals.request import APPROVED, PENDING, Request
 from blastdoor.config import Settings
@@ -28,7 +28,7 @@ Recorder = Callable[[Mapping[str, Any]], object]
 class Accepted:
     request: Request
     grant: StoredGrant
-    valid: int  # grants that count now, this one included
+    valid: int  # people whose grants count now, this one's signer included
 
 
 def open_request(book: Book, ident: str, *, record: Recorder, who: Mapping[str, Any]) -> Request:
@@ -57,12 +57,14 @@ def accept(grant: StoredGrant, *, book: Book, settings: Settings, record: Record
     if _lifetime_minutes(grant) > settings.grant_ttl_minutes + 1:
         refuse(record, who, request.id, f"the grant of {approver.name} lives longer than {settings.grant_ttl_minutes} minutes",
                "sign it with this install's grant_ttl_minutes")  # fmt: skip
-    why = problems(grant, request, approvers, allowed=settings.approvers, hardened=hardened(settings, request), at=at)
+    strict = hardened(settings, request)
+    why = problems(grant, request, approvers, allowed=settings.approvers, hardened=strict, at=at)
     if why:
         refuse(record, who, request.id, "approval refused: " + "; ".join(why), "ask another approver")
     if not book.add_grant(grant):
         refuse(record, who, request.id, f"{approver.name} already approved {request.id}", "another approver must sign")
-    valid = len(counting(book.grants(request.id), request, approvers, settings=settings, at=at))
+    counted = counting(book.grants(request.id), request, approvers, settings=settings, at=at)
+    valid = len(people(counted, approvers, hardened=strict))
     if valid >= request.required:
         book.move(request.id, (PENDING,), APPROVED)
     record({"v": ENTRY_VERSION, "type": "approval-granted", "time": at, **who, "request": request.id,

@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from blastdoor.approvals.book import Book
-from blastdoor.approvals.grant import counting
+from blastdoor.approvals.grant import counting, hardened, people
 from blastdoor.approvals.keys import registered
 from blastdoor.approvals.request import Request, action_digest, describe, named_files
 from blastdoor.config import Settings
@@ -65,11 +65,10 @@ def settle(action: Action, decision: Decision, *, book: Book, settings: Settings
 
 def _use(request: Request, *, book: Book, settings: Settings, record: Recorder) -> list[str]:
     """The approvers whose grants were consumed, or [] when the request cannot be used (yet)."""
-    at = now()
-    valid = counting(book.grants(request.id), request, registered(settings.approver_keys),
-                     settings=settings, at=at)  # fmt: skip
+    at, approvers = now(), registered(settings.approver_keys)
+    valid = counting(book.grants(request.id), request, approvers, settings=settings, at=at)
     names = sorted({g.approver for g in valid})
-    if len(names) < request.required:
+    if len(people(valid, approvers, hardened=hardened(settings, request))) < request.required:
         return []
     if not book.use(request.id, [g.id for g in valid]):
         return []  # another caller used it first

@@ -78,3 +78,17 @@ def counting(grants: Iterable[StoredGrant], request: Request, approvers: dict[st
     strict = hardened(settings, request)
     return [g for g in grants
             if not problems(g, request, approvers, allowed=settings.approvers, hardened=strict, at=at)]  # fmt: skip
+
+
+def people(grants: Iterable[StoredGrant], approvers: dict[str, Approver], *, hardened: bool) -> list[str]:
+    """Who signed ``grants``, one item per person: N-of-M counts people, not approver names. In
+    hardened mode an approver is the OS user the daemon enrolled them as (the uid the socket's peer
+    credentials named), so two names of one uid are one person; in single-user mode every approver
+    is the same OS user by nature, and distinct names are all that can be told apart."""
+    if not hardened:
+        return sorted({g.approver for g in grants})
+    first: dict[int | str, str] = {}
+    for grant in sorted(grants, key=lambda g: g.approver):
+        known = approvers.get(grant.approver)
+        first.setdefault(known.uid if known is not None else grant.approver, grant.approver)
+    return sorted(first.values())

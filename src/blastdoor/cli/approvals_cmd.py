@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 from blastdoor.approvals.errors import ApprovalError
 from blastdoor.cli.common import settings
@@ -141,10 +141,38 @@ def _approve_remote(args: argparse.Namespace, system: Any) -> int:
     found = json.loads(ask(system, "request", id=args.id))
     request = _request_of(found)
     _show(request, found["state"], found["grants"])
-    grant = _sign(request, args.approver, ttl_minutes=float(found.get("grant_ttl_minutes", 15)))
+    try:
+        grant = _sign(request, args.approver, ttl_minutes=float(found.get("grant_ttl_minutes", 15)))
+    except ApprovalError as error:
+        _refused_remote(system, request.id, f"approval refused: {error.message}", error.hint)
     taken = json.loads(ask(system, "grant", grant={"id": grant.id, "request": grant.request_id, "approver": grant.approver,
                                                    "body": grant.body, "signature": grant.signature, "expires": grant.expires}))  # fmt: skip
     return _approved(request, grant, taken["valid"])
+
+
+def _refused_remote(system: Any, request_id: str, why: str, hint: str) -> NoReturn:
+    """Hardened mode: a refusal met here, before anything was sent, recorded by the daemon (which
+    names this process by the socket's peer credentials, as for every call), then raised as the
+    same one line the single-user path raises."""
+    from blastdoor.errors import BlastdoorError
+    from blastdoor.hardened.client import ask
+
+    try:
+        ask(system, "refused", id=request_id, why=why)
+    except BlastdoorError as error:  # the refusal stands; that it went unrecorded is said too
+        hint = f"{hint}; the daemon did not record the attempt: {error.message}"
+    raise ApprovalError(why, hint=hint)
+
+
+def _refused_here(args: argparse.Namespace, why: str, hint: str) -> NoReturn:
+    """An enrollment refused before it began, recorded where this mode keeps its ledger, then raised."""
+    from blastdoor.approvals.accept import refuse
+    from blastdoor.hardened.layout import served_by_daemon
+
+    if (system := served_by_daemon()) is not None:
+        _refused_remote(system, "", why, hint)
+    with _opened(args) as (ledger, _):
+        refuse(ledger.record, person(), "", why, hint)
 
 
 def _sign(request: Any, name: str | None, *, ttl_minutes: float) -> Any:
@@ -202,10 +230,14 @@ def _approver_add(args: argparse.Namespace) -> int:
 
     marker = agent_marker(os.environ)
     if marker:
-        raise ApprovalError(f"enrollment refused: this shell belongs to an agent ({marker} is set)",
-                            hint="enroll from your own terminal")  # fmt: skip
-    first = read_passphrase(f"new passphrase for approver {args.name}: ")
-    if read_passphrase("again: ") != first:
+        _refused_here(args, f"enrollment refused: this shell belongs to an agent ({marker} is set)",
+                      "enroll from your own terminal; the attempt is recorded")  # fmt: skip
+    try:
+        first = read_passphrase(f"new passphrase for approver {args.name}: ")
+        second = read_passphrase("again: ")
+    except ApprovalError as error:
+        _refused_here(args, f"enrollment refused: {error.message}", error.hint)
+    if second != first:
         raise ApprovalError("the passphrases differ", hint="run it again")
     from blastdoor.hardened.layout import served_by_daemon
 

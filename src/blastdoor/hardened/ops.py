@@ -14,7 +14,11 @@ enrollment is recorded with the caller's uid and pid.
 - ``enroll`` (``name``, ``key``): registers a public key for the calling user, who must be root or
   a member of the OS group ``<daemon user>-approvers`` (``blastdoor-approvers``), which
   ``install --system`` creates and a person fills (``usermod -aG blastdoor-approvers alice``): an
-  agent's user cannot make itself an approver.
+  agent's user cannot make itself an approver. One user holds one approver name: a second name
+  for the same uid is refused, since N-of-M counts people (uids) and not names.
+- ``refused`` (``id``, ``why``): a refusal the approver's CLI met before it had anything to send
+  (an agent's shell, no terminal, a wrong passphrase), recorded as ``approval-refused`` with
+  ``refused_at: client``; ``why`` is the CLI's word, the caller the peer credentials' uid and pid.
 """
 
 from __future__ import annotations
@@ -135,17 +139,30 @@ def require_person(peer: Peer, runtime: Runtime, what: str, hint: str) -> None:
 
 
 def _enroll(call: Mapping[str, Any], peer: Peer, runtime: Runtime) -> str:
-    from blastdoor.approvals.keys import register
+    from blastdoor.approvals.accept import refuse
+    from blastdoor.approvals.keys import register, registered
 
     require_person(peer, runtime, "enroll approvers", f"a person adds their user to it first (usermod -aG {approvers_group()} NAME)")
+    name = str(call.get("name", ""))
+    held = sorted(a.name for a in registered(runtime.settings.approver_keys).values() if a.uid == peer.uid and a.name != name)
+    if held:  # N-of-M counts people: a second name of one user must not count as a second approver
+        refuse(runtime.ledger().record, peer.who(), "", f"uid {peer.uid} already holds approver {held[0]}; one OS user may hold one approver name",
+               f"sign as {held[0]}; another approver is another person's user")  # fmt: skip
     try:
         raw = base64.b64decode(str(call.get("key", "")), validate=True)
     except ValueError:
         raw = b""
-    approver = register(str(call.get("name", "")), peer.uid, raw, public_folder=runtime.settings.approver_keys)
+    approver = register(name, peer.uid, raw, public_folder=runtime.settings.approver_keys)
     runtime.record({"v": ENTRY_VERSION, "type": "approver-added", "time": now(), **peer.who(),
                     "approver": approver.name, "key": approver.key_id, "approver_uid": approver.uid})  # fmt: skip
     return json.dumps({"name": approver.name, "key": approver.key_id, "uid": approver.uid}) + "\n"
+
+
+def _refused(call: Mapping[str, Any], peer: Peer, runtime: Runtime) -> str:
+    runtime.record({"v": ENTRY_VERSION, "type": "approval-refused", "time": now(), **peer.who(),
+                    "request": str(call.get("id", ""))[:100], "why": " ".join(str(call.get("why", "")).split())[:500],
+                    "refused_at": "client"})  # fmt: skip
+    return "recorded\n"
 
 
 def _approvers(call: Mapping[str, Any], peer: Peer, runtime: Runtime) -> str:
@@ -156,4 +173,4 @@ def _approvers(call: Mapping[str, Any], peer: Peer, runtime: Runtime) -> str:
 
 
 _OPS = {"requests": _requests, "request": _request, "grant": _grant, "deny": _deny, "enroll": _enroll,
-        "approvers": _approvers}  # fmt: skip
+        "approvers": _approvers, "refused": _refused}  # fmt: skip
