@@ -94,33 +94,57 @@ def _ledger_writer(home: str, url: str, through: bool, seconds: float, start: fl
     out.put(count)
 
 
-def _bare_writer(url: str, body: bytes, seconds: float, start: float, out: Any) -> None:
-    count = 0
+@contextlib.contextmanager
+def _baseline_connection(url: str) -> Iterator[Any]:
+    """A baseline writer's connection, as durable as the ledger's: SQLite in WAL mode with
+    synchronous=FULL (each write takes BEGIN IMMEDIATE itself), PostgreSQL in autocommit in the
+    run's schema."""
     if url.startswith("sqlite:///"):
         db = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None, timeout=30)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
-        while time.time() < start:
-            time.sleep(0.001)
-        while time.time() < start + seconds:
-            db.execute("BEGIN IMMEDIATE")
-            db.execute("INSERT INTO bare (body) VALUES (?)", (body.decode(),))
-            db.execute("COMMIT")
-            count += 1
-    else:
-        import psycopg
+        try:
+            yield db
+        finally:
+            db.close()
+        return
+    import psycopg
 
-        from blastdoor.ledger.postgres_store import split_url
+    from blastdoor.ledger.postgres_store import split_url
 
-        conninfo, schema = split_url(url)
-        with psycopg.connect(conninfo, autocommit=True) as pg:
-            pg.execute(f"SET search_path TO {schema}")
-            while time.time() < start:
-                time.sleep(0.001)
-            while time.time() < start + seconds:
-                pg.execute("INSERT INTO bare (body) VALUES (%s)", (body.decode(),))
-                count += 1
-    out.put(count)
+    conninfo, schema = split_url(url)
+    with psycopg.connect(conninfo, autocommit=True) as pg:
+        pg.execute(f"SET search_path TO {schema}")
+        yield pg
+
+
+def _timed(start: float, seconds: float, step: Any) -> int:
+    """How many times ``step`` ran from ``start`` for ``seconds``."""
+    while time.time() < start:
+        time.sleep(0.001)
+    count = 0
+    while time.time() < start + seconds:
+        step()
+        count += 1
+    return count
+
+
+def _bare_writer(url: str, body: bytes, seconds: float, start: float, out: Any) -> None:
+    text = body.decode()
+    with _baseline_connection(url) as db:
+        if isinstance(db, sqlite3.Connection):
+
+            def step() -> None:
+                db.execute("BEGIN IMMEDIATE")
+                db.execute("INSERT INTO bare (body) VALUES (?)", (text,))
+                db.execute("COMMIT")
+
+        else:
+
+            def step() -> None:
+                db.execute("INSERT INTO bare (body) VALUES (%s)", (text,))
+
+        out.put(_timed(start, seconds, step))
 
 
 def _chain_writer(url: str, body: bytes, seconds: float, start: float, out: Any) -> None:
@@ -128,38 +152,27 @@ def _chain_writer(url: str, body: bytes, seconds: float, start: float, out: Any)
     chain's lock (SQLite: the write lock of BEGIN IMMEDIATE; PostgreSQL: the head row, FOR UPDATE),
     stores sha256(last link + body) with the body and commits, as durably as the ledger does;
     no Merkle tree, no checkpoints, no redaction, no ids."""
-    count, text = 0, body.decode()
-    if url.startswith("sqlite:///"):
-        db = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None, timeout=30)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
-        while time.time() < start:
-            time.sleep(0.001)
-        while time.time() < start + seconds:
-            db.execute("BEGIN IMMEDIATE")
-            last = db.execute("SELECT link FROM bare_chain ORDER BY seq DESC LIMIT 1").fetchone()
-            link = hashlib.sha256((last[0] if last else bytes(32)) + body).digest()
-            db.execute("INSERT INTO bare_chain (body, link) VALUES (?, ?)", (text, link))
-            db.execute("COMMIT")
-            count += 1
-    else:
-        import psycopg
+    text = body.decode()
+    with _baseline_connection(url) as db:
+        if isinstance(db, sqlite3.Connection):
 
-        from blastdoor.ledger.postgres_store import split_url
+            def step() -> None:
+                db.execute("BEGIN IMMEDIATE")
+                last = db.execute("SELECT link FROM bare_chain ORDER BY seq DESC LIMIT 1").fetchone()
+                link = hashlib.sha256((last[0] if last else bytes(32)) + body).digest()
+                db.execute("INSERT INTO bare_chain (body, link) VALUES (?, ?)", (text, link))
+                db.execute("COMMIT")
 
-        conninfo, schema = split_url(url)
-        with psycopg.connect(conninfo, autocommit=True) as pg:
-            pg.execute(f"SET search_path TO {schema}")
-            while time.time() < start:
-                time.sleep(0.001)
-            while time.time() < start + seconds:
-                with pg.transaction():
-                    seq, last = pg.execute("SELECT seq, link FROM bare_chain_head WHERE id = 1 FOR UPDATE").fetchone()
+        else:
+
+            def step() -> None:
+                with db.transaction():
+                    seq, last = db.execute("SELECT seq, link FROM bare_chain_head WHERE id = 1 FOR UPDATE").fetchone()
                     link = hashlib.sha256(last + body).digest()
-                    pg.execute("INSERT INTO bare_chain (seq, body, link) VALUES (%s, %s, %s)", (seq + 1, text, link))
-                    pg.execute("UPDATE bare_chain_head SET seq = %s, link = %s WHERE id = 1", (seq + 1, link))
-                count += 1
-    out.put(count)
+                    db.execute("INSERT INTO bare_chain (seq, body, link) VALUES (%s, %s, %s)", (seq + 1, text, link))
+                    db.execute("UPDATE bare_chain_head SET seq = %s, link = %s WHERE id = 1", (seq + 1, link))
+
+        out.put(_timed(start, seconds, step))
 
 
 def _run(target: Any, args_of: Any, writers: int, seconds: float) -> float:
