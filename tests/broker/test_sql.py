@@ -229,21 +229,28 @@ def test_a_crash_between_snapshot_and_statement_leaves_the_snapshot_recorded(
     assert copy == [(206,)]
 
 
+def _cutting(url: str, where: str) -> threading.Thread:
+    """A started thread that cuts the broker's connection once PostgreSQL shows it ``where`` (in
+    pg_stat_activity), looking for 30 s at most."""
+
+    def cut() -> None:
+        for _ in range(300):
+            if query(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          f"WHERE application_name = 'blastdoor-broker' AND {where}"):  # fmt: skip
+                return
+            time.sleep(0.1)
+
+    cutter = threading.Thread(target=cut)
+    cutter.start()
+    return cutter
+
+
 def test_a_lost_connection_is_reported_with_what_is_known(env: dict[str, str], isolated_home: Path, pg_database: str) -> None:
     (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
     replit_tables(pg_database)
     add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
 
-    def cut_when_running() -> None:
-        for _ in range(200):
-            killed = query(pg_database, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                        "WHERE application_name = 'blastdoor-broker' AND query LIKE '%pg_sleep%'")  # fmt: skip
-            if killed:
-                return
-            time.sleep(0.1)
-
-    cutter = threading.Thread(target=cut_when_running)
-    cutter.start()
+    cutter = _cutting(pg_database, "query LIKE '%pg_sleep%'")
     done = cli(env, "sql", "--profile", "prod-db", "--", "DELETE FROM executives WHERE id > 1000; SELECT pg_sleep(30)")
     cutter.join()
     assert done.returncode == 1
@@ -268,16 +275,7 @@ def test_a_connection_lost_during_commit_is_reported_as_unknown(env: dict[str, s
                        "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit()")  # fmt: skip
     add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
 
-    def cut_while_committing() -> None:
-        for _ in range(300):
-            killed = query(pg_database, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                        "WHERE application_name = 'blastdoor-broker' AND query = 'COMMIT'")  # fmt: skip
-            if killed:
-                return
-            time.sleep(0.1)
-
-    cutter = threading.Thread(target=cut_while_committing)
-    cutter.start()
+    cutter = _cutting(pg_database, "query = 'COMMIT'")
     done = cli(env, "sql", "--profile", "prod-db", "--", "DELETE FROM executives WHERE id > 1000")
     cutter.join()
     assert done.returncode == 1 and "lost while COMMIT was under way" in done.stderr, done.stderr
