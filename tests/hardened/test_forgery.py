@@ -193,6 +193,12 @@ def test_an_approver_approves_at_their_own_terminal(machine: Machine) -> None:
     assert recorded[0]["why"].startswith("approval refused: ") and recorded[0]["why"] in piped.stderr
     assert recorded[1]["why"] == "approval refused: this shell belongs to an agent (CLAUDECODE is set)"
 
+    # a request that does not exist: refused, and recorded as single-user mode records it
+    unknown = machine.run(machine.alice, "approve", "r-000000000000")
+    assert unknown.returncode == 1 and "no approval request r-000000000000" in unknown.stderr
+    last = refusals(machine)[-1]
+    assert last["request"] == "r-000000000000" and last["uid"] == machine.alice.uid and "no approval request" in last["why"]
+
 
 def test_one_user_holds_one_approver_name_and_counts_as_one_person(machine: Machine) -> None:
     from blastdoor.approvals.keys import register
