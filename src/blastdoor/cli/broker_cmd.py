@@ -84,14 +84,15 @@ def _exec(args: argparse.Namespace) -> int:
         profile = broker.profile(args.profile)
         result = broker.exec(profile, argv, caller=_caller(args), cwd=args.cwd or os.getcwd(), stdout=sys.stdout.buffer,
                              stderr=sys.stderr.buffer, runner=args.runner, interrupts=interrupts)  # fmt: skip
-    if result.outcome is None:
-        return _stopped(result.judged)
-    if result.outcome.interrupted:
-        name, code = os.path.basename(argv[0])[:100], result.outcome.exit_code
-        what = f"{name} was stopped (exit {code})" if result.outcome.started else f"{name} did not start"
-        print(f"blastdoor: interrupted; {what} and the ledger records the call as interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    return result.outcome.exit_code
+        # said while a Ctrl-C is still only noted: one that comes after the block cannot cut it short
+        if result.outcome is None:
+            return _stopped(result.judged)
+        if result.outcome.interrupted:
+            name, code = os.path.basename(argv[0])[:100], result.outcome.exit_code
+            what = f"{name} was stopped (exit {code})" if result.outcome.started else f"{name} did not start"
+            print(f"blastdoor: interrupted; {what} and the ledger records the call as interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        return result.outcome.exit_code
 
 
 def _sql(args: argparse.Namespace) -> int:
