@@ -312,15 +312,21 @@ def test_exec_hands_psql_the_database_without_naming_it(env: dict[str, str], iso
     assert query(pg_database, "SELECT count(*) FROM companies") == [(1196,)]
 
 
+def _destroyed(env: dict[str, str], home: Path, url: str, statement: str) -> str:
+    """The id of the snapshot taken when ``statement`` ran through ``blastdoor sql`` on the Replit
+    tables at ``url``, with a policy that lets it run."""
+    (home / "policy.toml").write_text(ALLOW_DESTROY)
+    replit_tables(url)
+    add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": url})
+    done = cli(env, "sql", "--profile", "prod-db", "--", statement)
+    assert done.returncode == 0, done.stderr
+    return snapshot_of(done.stderr)
+
+
 def test_every_saved_part_is_checked_before_anything_is_restored(env: dict[str, str], isolated_home: Path, pg_database: str) -> None:
     import json
 
-    (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
-    replit_tables(pg_database)
-    add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
-    done = cli(env, "sql", "--profile", "prod-db", "--", "DELETE FROM executives WHERE id < 10; TRUNCATE companies")
-    assert done.returncode == 0, done.stderr
-    snapshot = snapshot_of(done.stderr)
+    snapshot = _destroyed(env, isolated_home, pg_database, "DELETE FROM executives WHERE id < 10; TRUNCATE companies")
     manifest = json.loads((isolated_home / "snapshots" / f"{snapshot}.json").read_text())
     rows, dump = manifest["parts"]
     assert rows["sha256"].startswith("sha256:") and dump["sha256"].startswith("sha256:")
@@ -345,12 +351,7 @@ def test_every_saved_part_is_checked_before_anything_is_restored(env: dict[str, 
 
 def test_a_snapshot_goes_back_only_into_the_database_it_was_taken_in(env: dict[str, str], isolated_home: Path,
                                                                      pg_database: str) -> None:  # fmt: skip
-    (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
-    replit_tables(pg_database)
-    add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
-    done = cli(env, "sql", "--profile", "prod-db", "--", "DELETE FROM executives WHERE id < 10; DROP TABLE companies")
-    assert done.returncode == 0, done.stderr
-    snapshot = snapshot_of(done.stderr)
+    snapshot = _destroyed(env, isolated_home, pg_database, "DELETE FROM executives WHERE id < 10; DROP TABLE companies")
     server, name = pg_database.rsplit("/", 1)
     other = f"{name}_other"
     query(f"{server}/postgres", f"CREATE DATABASE {other}")
@@ -372,12 +373,7 @@ def test_a_snapshot_goes_back_only_into_the_database_it_was_taken_in(env: dict[s
 
 
 def test_a_row_copy_whose_columns_were_swapped_is_not_restored(env: dict[str, str], isolated_home: Path, pg_database: str) -> None:
-    (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
-    replit_tables(pg_database)
-    add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
-    done = cli(env, "sql", "--profile", "prod-db", "--", "UPDATE executives SET name = 'gone', title = 'gone' WHERE id < 10")
-    assert done.returncode == 0, done.stderr
-    snapshot = snapshot_of(done.stderr)
+    snapshot = _destroyed(env, isolated_home, pg_database, "UPDATE executives SET name = 'gone', title = 'gone' WHERE id < 10")
     copy = f"blastdoor_snapshots.{snapshot.replace('-', '_')}_0"
     # every row prints the same, only the names changed places: the old values would go back swapped
     query(pg_database, f"ALTER TABLE {copy} RENAME COLUMN name TO swap; ALTER TABLE {copy} RENAME COLUMN title TO name; "
@@ -388,12 +384,7 @@ def test_a_row_copy_whose_columns_were_swapped_is_not_restored(env: dict[str, st
 
 
 def test_a_restore_that_fails_part_way_says_what_was_put_back(env: dict[str, str], isolated_home: Path, pg_database: str) -> None:
-    (isolated_home / "policy.toml").write_text(ALLOW_DESTROY)
-    replit_tables(pg_database)
-    add_profile(env, "prod-db", scope="production", allow=["*"], values={"DATABASE_URL": pg_database})
-    done = cli(env, "sql", "--profile", "prod-db", "--", "DELETE FROM executives WHERE id < 10; TRUNCATE companies")
-    assert done.returncode == 0, done.stderr
-    snapshot = snapshot_of(done.stderr)
+    snapshot = _destroyed(env, isolated_home, pg_database, "DELETE FROM executives WHERE id < 10; TRUNCATE companies")
     query(pg_database, "ALTER TABLE executives ADD CONSTRAINT later CHECK (id >= 10) NOT VALID")  # the deleted rows cannot go back
     failed = cli(env, "restore", snapshot)
     assert failed.returncode == 1 and failed.stdout.splitlines() == ["public.companies: its rows are back from " +
