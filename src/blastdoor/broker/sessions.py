@@ -14,7 +14,6 @@ from collections.abc import Sequence
 
 from blastdoor.analyze.commands import shells, wrappers
 from blastdoor.analyze.commands.db_sql_clients import CLIENTS as SQL_CLIENTS
-from blastdoor.analyze.commands.db_sql_clients import SqlClient
 from blastdoor.analyze.commands.getopt import split_options
 from blastdoor.analyze.invocation import Word
 
@@ -64,13 +63,8 @@ def refusal(argv: Sequence[str]) -> str:
         return "find -exec runs another program for each file: name that program itself"
     if any("/environ" in arg for arg in args):
         return "it reads a process environment, and with it the credential"
-    needed = CLIENTS.get(program)
-    given = (_statement_given(SQL_CLIENTS[program], args) if program in SQL_CLIENTS
-             else any(arg.split("=", 1)[0] in (needed or ()) or _joined(arg, needed or ()) for arg in args))  # fmt: skip
-    if needed is not None and not given:
-        return f"{program} without a statement is an interactive session: pass the statement with {needed[0]}"
-    if escape := _client_escape(program, args):
-        return escape
+    if (needed := CLIENTS.get(program)) is not None and (found := _client_refusal(program, needed, args)):
+        return found
     if program == "sqlite3" and len([a for a in args if not a.startswith("-")]) < 2:
         return "sqlite3 without a statement is an interactive session: pass the statement after the file"
     if program == "redis-cli" and not [a for a in args if not a.startswith("-")]:
@@ -82,30 +76,32 @@ def refusal(argv: Sequence[str]) -> str:
     return ""
 
 
-def _statement_given(client: SqlClient, args: list[str]) -> bool:
-    """Whether a SQL client's options, read as its own parser reads them (``psql -Atc SQL`` is
-    ``-A -t -c SQL``), hand it a statement or a file of them, or only list or print its version."""
+def _client_refusal(program: str, needed: tuple[str, ...], args: list[str]) -> str:
+    """Why an interactive client is a session here: no statement handed to it, or statements that
+    make it leave SQL. A SQL client's options are read as its own parser reads them (``psql -Atc
+    SQL`` is ``-A -t -c SQL``; in ``psql -U -c`` the ``-c`` is the user's name)."""
+    session = f"{program} without a statement is an interactive session: pass the statement with {needed[0]}"
+    client = SQL_CLIENTS.get(program)
+    if client is None:
+        return "" if any(arg.split("=", 1)[0] in needed or _joined(arg, needed) for arg in args) else session
     valued = {*client.sql, *client.files, *client.host, *client.db, *client.url, *client.values}
     options, _ = split_options([Word(arg) for arg in args], valued, client.syntax, optional=client.optional)
-    return any(option.name in (*client.sql, *client.files, *client.lists, "-V", "--version") for option in options)
+    if not any(option.name in (*client.sql, *client.files, *client.lists, "-V", "--version") for option in options):
+        return session
+    return _client_escape(program, [option.text for option in options if option.name in client.sql])
 
 
-def _client_escape(program: str, args: list[str]) -> str:
-    """Why the statements handed to a SQL client would make it do more than run SQL: psql's
-    meta-commands (``\\!`` runs a shell, ``\\o`` and ``\\copy ... program`` write files or run
-    programs) read as psql reads them (broker/psql_script.py), a lone describe command excepted;
-    mysql's ``system``, ``source``, ``pager``, ``tee`` and ``edit``."""
-    if program not in ("psql", "mysql", "mariadb"):
-        return ""
+def _client_escape(program: str, statements: list[str]) -> str:
+    """Why ``statements`` would make a SQL client do more than run SQL: psql's meta-commands
+    (``\\!`` runs a shell, ``\\o`` and ``\\copy ... program`` write files or run programs) read as
+    psql reads them (broker/psql_script.py), a lone describe command excepted; mysql's ``system``,
+    ``source``, ``pager``, ``tee`` and ``edit``."""
     import io
 
     from blastdoor.broker import psql_script
     from blastdoor.broker.errors import BrokerError
 
-    client = SQL_CLIENTS[program]
-    valued = {*client.sql, *client.files, *client.host, *client.db, *client.url, *client.values}
-    options, _ = split_options([Word(arg) for arg in args], valued, client.syntax, optional=client.optional)
-    for text in (option.text for option in options if option.name in client.sql):
+    for text in statements:
         if program != "psql":
             if _MYSQL_ESCAPE.search(text):
                 return f"{program} would run one of its own commands (system, source, pager, tee, edit, \\!): pass SQL only"
