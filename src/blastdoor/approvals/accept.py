@@ -95,5 +95,10 @@ def deny(book: Book, ident: str, reason: str, *, record: Recorder, who: Mapping[
 
 def refuse(record: Recorder, who: Mapping[str, Any], request: str, why: str, hint: str) -> NoReturn:
     """Record the refused attempt, then raise it."""
-    record({"v": ENTRY_VERSION, "type": "approval-refused", "time": now(), **who, "request": request[:100], "why": why})
+    record(refused_entry(who, request, why))
     raise ApprovalError(why, hint=hint)
+
+
+def refused_entry(who: Mapping[str, Any], request: str, why: str, **more: str) -> dict[str, Any]:
+    """The ``approval-refused`` entry of an attempt by ``who`` on ``request``."""
+    return {"v": ENTRY_VERSION, "type": "approval-refused", "time": now(), **who, "request": request[:100], "why": why, **more}

@@ -136,11 +136,13 @@ def _approve(args: argparse.Namespace) -> int:
 
 def _approve_remote(args: argparse.Namespace, system: Any) -> int:
     """Hardened mode: sign here, with the key only this approver holds; the daemon checks and keeps it."""
-    from blastdoor.errors import BlastdoorError
+    from blastdoor.errors import BlastdoorError, HomeError
     from blastdoor.hardened.client import ask
 
     try:
         found = json.loads(ask(system, "request", id=args.id))
+    except HomeError:
+        raise  # the daemon did not answer: nothing to record it with
     except BlastdoorError as error:  # no such request: refused, and recorded as single-user mode records it
         _refused_remote(system, str(args.id)[:100], f"approval refused: {error.message}", error.hint)
     request = _request_of(found)

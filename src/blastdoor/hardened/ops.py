@@ -159,9 +159,10 @@ def _enroll(call: Mapping[str, Any], peer: Peer, runtime: Runtime) -> str:
 
 
 def _refused(call: Mapping[str, Any], peer: Peer, runtime: Runtime) -> str:
-    runtime.record({"v": ENTRY_VERSION, "type": "approval-refused", "time": now(), **peer.who(),
-                    "request": str(call.get("id", ""))[:100], "why": " ".join(str(call.get("why", "")).split())[:500],
-                    "refused_at": "client"})  # fmt: skip
+    from blastdoor.approvals.accept import refused_entry
+
+    why = " ".join(str(call.get("why", "")).split())[:500]
+    runtime.record(refused_entry(peer.who(), str(call.get("id", "")), why, refused_at="client"))
     return "recorded\n"
 
 
